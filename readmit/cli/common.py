@@ -1,0 +1,24 @@
+"""Shared CLI conventions: exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import typer
+
+EXIT_OK = 0
+EXIT_REFUSED = 1  # the input was understood but a rule or a check said no
+EXIT_BAD_INPUT = 2  # the input could not be used at all
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print a one-line reason to stderr and exit with `code`."""
+    typer.echo(f"readmit: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")

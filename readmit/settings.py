@@ -1,0 +1,39 @@
+"""Configuration, read from the environment (and `.env`) in one place.
+
+Only the composition roots (CLI commands, the worker entrypoint, the API app factory) call
+`get_settings()`; everything else receives what it needs as arguments.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="READMIT_", env_file=".env", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".readmit"), description="where embedded servers keep their data"
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "READMIT_DATABASE_URL"),
+        description="PostgreSQL DSN; unset = start an embedded PostgreSQL under `home`",
+    )
+    agreements_dir: Path | None = Field(
+        default=None, description="extra agreement/protocol TOML files overriding the catalogue"
+    )
+    temporal_address: str | None = Field(
+        default=None, description="host:port of a Temporal frontend; unset = embedded dev server"
+    )
+    temporal_namespace: str = "default"
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
