@@ -1,0 +1,170 @@
+"""Commands: what officers (and the clock) ask of a case, in the imperative.
+
+Every command carries the instant `at` at which it is issued (from `workflow.now()` or the
+request) and, where it starts a limit, the deadlines computed for it beforehand (`deadlines`):
+see `domain.decider.required_deadlines`. The `command` field names it in snake_case, as in
+scenario files and the API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field
+
+from domain.agreements import AgreementTerms, Frozen
+from domain.deadlines import Deadline
+from domain.values import (
+    ApprehensionPlace,
+    Category,
+    EscalationLevel,
+    EvidenceItem,
+    Person,
+    Procedure,
+    Reasons,
+    ShortText,
+    Side,
+    TransferMode,
+    VerificationOutcome,
+)
+
+CASE_ID_PATTERN = r"^[A-Z]{2}-[A-Z]{2}-\d{4}-\d{6}$"
+
+
+class CommandBase(Frozen):
+    at: AwareDatetime
+    deadlines: tuple[Deadline, ...] = ()
+
+
+class OpenCase(CommandBase):
+    command: Literal["open_case"] = "open_case"
+    case_id: Annotated[str, Field(pattern=CASE_ID_PATTERN)]
+    terms: AgreementTerms
+    category: Category
+    procedure: Procedure = Procedure.STANDARD
+    person: Person
+    evidence: tuple[EvidenceItem, ...] = Field(default=(), max_length=100)
+    knowledge_at: AwareDatetime | None = None
+    apprehended_at: AwareDatetime | None = None
+    apprehension_place: ApprehensionPlace | None = None
+
+
+class AddEvidence(CommandBase):
+    command: Literal["add_evidence"] = "add_evidence"
+    items: tuple[EvidenceItem, ...] = Field(min_length=1, max_length=100)
+
+
+class SubmitApplication(CommandBase):
+    command: Literal["submit"] = "submit"
+
+
+class ConfirmReceipt(CommandBase):
+    command: Literal["confirm_receipt"] = "confirm_receipt"
+
+
+class RecordVerification(CommandBase):
+    command: Literal["record_verification"] = "record_verification"
+    outcome: VerificationOutcome
+
+
+class ExtendReplyLimit(CommandBase):
+    command: Literal["extend_reply"] = "extend_reply"
+    reasons: Reasons
+
+
+class AcceptApplication(CommandBase):
+    command: Literal["accept"] = "accept"
+    note: ShortText | None = None
+
+
+class RefuseApplication(CommandBase):
+    command: Literal["refuse"] = "refuse"
+    reasons: Reasons
+
+
+class ExpireLimit(CommandBase):
+    """Time-driven: the workflow's timer says a limit's deadline has passed."""
+
+    command: Literal["expire_limit"] = "expire_limit"
+    limit: str
+
+
+class RecordEscalation(CommandBase):
+    """Time-driven: a reminder or supervisor escalation was sent for a running limit."""
+
+    command: Literal["record_escalation"] = "record_escalation"
+    limit: str
+    level: EscalationLevel
+
+
+class ScheduleTransfer(CommandBase):
+    command: Literal["schedule_transfer"] = "schedule_transfer"
+    on: AwareDatetime
+    bcp: ShortText
+    mode: TransferMode
+    escorts: int = Field(default=0, ge=0, le=20)
+
+
+class CompleteTransfer(CommandBase):
+    command: Literal["complete_transfer"] = "complete_transfer"
+
+
+class ExtendTransferLimit(CommandBase):
+    command: Literal["extend_transfer"] = "extend_transfer"
+    days: int = Field(gt=0, le=365)
+    reasons: Reasons
+
+
+class ClaimReadmissionInError(CommandBase):
+    command: Literal["claim_error"] = "claim_error"
+    reasons: Reasons
+
+
+class WithdrawCase(CommandBase):
+    command: Literal["withdraw"] = "withdraw"
+    reasons: Reasons
+
+
+class CloseCase(CommandBase):
+    command: Literal["close"] = "close"
+
+
+Command = Annotated[
+    OpenCase
+    | AddEvidence
+    | SubmitApplication
+    | ConfirmReceipt
+    | RecordVerification
+    | ExtendReplyLimit
+    | AcceptApplication
+    | RefuseApplication
+    | ExpireLimit
+    | RecordEscalation
+    | ScheduleTransfer
+    | CompleteTransfer
+    | ExtendTransferLimit
+    | ClaimReadmissionInError
+    | WithdrawCase
+    | CloseCase,
+    Field(discriminator="command"),
+]
+
+# Which side of the case may issue each command (the API enforces it; `system` = the clock).
+COMMAND_SIDE: dict[str, Side] = {
+    "open_case": Side.REQUESTING,
+    "add_evidence": Side.REQUESTING,
+    "submit": Side.REQUESTING,
+    "confirm_receipt": Side.REQUESTED,
+    "record_verification": Side.REQUESTED,
+    "extend_reply": Side.REQUESTED,
+    "accept": Side.REQUESTED,
+    "refuse": Side.REQUESTED,
+    "expire_limit": Side.SYSTEM,
+    "record_escalation": Side.SYSTEM,
+    "schedule_transfer": Side.REQUESTING,
+    "complete_transfer": Side.REQUESTING,
+    "extend_transfer": Side.REQUESTING,
+    "claim_error": Side.REQUESTED,
+    "withdraw": Side.REQUESTING,
+    "close": Side.REQUESTING,
+}

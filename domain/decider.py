@@ -1,0 +1,491 @@
+"""The case decider: `decide(command, state) -> events`, `evolve(state, event) -> state`.
+
+`decide` enforces the agreement's rules and refuses with a `DomainError` naming the rule broken;
+`evolve` only applies events and never validates. State at any point is
+`fold(events[:k])`: the workflow, the projections and the auditor's replay share this code.
+
+Deadlines are computed outside the decision (by an activity in the workflow, since holiday
+calendars change) and arrive on the command: `required_deadlines` says which ones a command needs,
+`with_deadlines` computes them in-process (CLI, tests, simulations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import assert_never
+
+from domain.agreements import AgreementTerms, Frozen, OnExpiry
+from domain.commands import (
+    AcceptApplication,
+    AddEvidence,
+    ClaimReadmissionInError,
+    CloseCase,
+    Command,
+    CompleteTransfer,
+    ConfirmReceipt,
+    ExpireLimit,
+    ExtendReplyLimit,
+    ExtendTransferLimit,
+    OpenCase,
+    RecordEscalation,
+    RecordVerification,
+    RefuseApplication,
+    ScheduleTransfer,
+    SubmitApplication,
+    WithdrawCase,
+)
+from domain.deadlines import Deadline, deadline_for
+from domain.errors import (
+    DeadlineNotComputed,
+    ErrorClaimWindowClosed,
+    ExtensionNotAllowed,
+    InvalidCommand,
+    LimitNotExpired,
+    ReplyDeadlinePassed,
+)
+from domain.events import (
+    ApplicationAccepted,
+    ApplicationRefused,
+    ApplicationSubmitted,
+    CaseClosed,
+    CaseOpened,
+    CaseWithdrawn,
+    DeadlineEscalated,
+    DeadlineSet,
+    DeemedAccepted,
+    Event,
+    EvidenceAdded,
+    LimitLapsed,
+    ReadmissionInErrorClaimed,
+    ReceiptConfirmed,
+    ReplyLimitExtended,
+    TransferCompleted,
+    TransferLimitExtended,
+    TransferScheduled,
+    VerificationRecorded,
+)
+from domain.rules import (
+    check_accelerated,
+    check_can_submit,
+    check_open_preconditions,
+    check_status,
+    check_transfer_plan,
+    grade_all,
+    open_deadline,
+    reply_limit_name,
+    require_reasons,
+    submission_limit_name,
+    trigger_instant,
+)
+from domain.state import CaseState, Escalation, initial_state
+from domain.values import Category, EscalationLevel, Procedure, Status, TransferPlan
+
+ACTIVE = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.RECEIVED,
+    Status.ACCEPTED,
+    Status.DEEMED_ACCEPTED,
+    Status.TRANSFER_SCHEDULED,
+)
+CLOSABLE = (
+    Status.REFUSED,
+    Status.WITHDRAWN,
+    Status.LAPSED,
+    Status.RETURNED_IN_ERROR,
+    Status.TRANSFERRED,
+)
+TRANSFERABLE = (Status.ACCEPTED, Status.DEEMED_ACCEPTED, Status.TRANSFER_SCHEDULED)
+
+
+class DeadlineRequest(Frozen):
+    """A deadline a command needs computed: `limit` counted from `trigger_at`."""
+
+    limit: str
+    trigger_at: datetime
+    extended: bool = False
+    extra_days: int = 0
+
+
+# --- deadlines a command starts -------------------------------------------------------------
+
+
+def _terms_for(command: Command, state: CaseState) -> AgreementTerms | None:
+    return command.terms if isinstance(command, OpenCase) else state.terms
+
+
+def required_deadlines(command: Command, state: CaseState) -> tuple[DeadlineRequest, ...]:
+    """The deadlines `command` starts or moves, given `state` (empty for most commands)."""
+    terms = _terms_for(command, state)
+    if terms is None:
+        return ()
+
+    def request(
+        name: str, trigger: datetime | None, extended: bool = False, extra: int = 0
+    ) -> tuple[DeadlineRequest, ...]:
+        if name not in terms.limits or trigger is None:
+            return ()
+        return (
+            DeadlineRequest(limit=name, trigger_at=trigger, extended=extended, extra_days=extra),
+        )
+
+    match command:
+        case OpenCase():
+            name = submission_limit_name(command.procedure)
+            return request(name, trigger_instant(terms.limits.get(name), command))
+        case ConfirmReceipt():
+            return request(reply_limit_name(state.procedure, terms), command.at)
+        case ExtendReplyLimit():
+            current = state.deadlines.get(reply_limit_name(state.procedure, terms))
+            if current is None:
+                return ()
+            return request(current.limit, current.triggered_at, extended=True)
+        case AcceptApplication():
+            return request("transfer", command.at)
+        case ExpireLimit():
+            deadline = state.deadlines.get(command.limit)
+            if deadline is not None and deadline.on_expiry is OnExpiry.DEEMED_ACCEPTED:
+                return request("transfer", command.at)
+            return ()
+        case CompleteTransfer():
+            return request("readmission_in_error", command.at)
+        case ExtendTransferLimit():
+            current = state.deadlines.get("transfer")
+            if current is None:
+                return ()
+            limit = terms.limits["transfer"]
+            if limit.extension is not None and limit.extension.up_to is not None:
+                return request("transfer", current.triggered_at, extended=True)
+            extra = state.transfer_extension_days + command.days
+            return request("transfer", current.triggered_at, extra=extra)
+        case _:
+            return ()
+
+
+def compute_deadlines(
+    terms: AgreementTerms, requests: Iterable[DeadlineRequest]
+) -> tuple[Deadline, ...]:
+    """Compute requested deadlines with today's calendars (in the workflow: an activity)."""
+    return tuple(
+        deadline_for(terms, r.limit, r.trigger_at, extended=r.extended, extra_days=r.extra_days)
+        for r in requests
+    )
+
+
+def with_deadlines(command: Command, state: CaseState) -> Command:
+    """`command` with the deadlines it needs computed in-process, once it passes validation."""
+    validate(command, state)
+    terms = _terms_for(command, state)
+    requests = required_deadlines(command, state)
+    if terms is None or not requests:
+        return command
+    return command.model_copy(update={"deadlines": compute_deadlines(terms, requests)})
+
+
+def _attached(command: Command, state: CaseState) -> tuple[DeadlineSet, ...]:
+    wanted = required_deadlines(command, state)
+    by_limit = {d.limit: d for d in command.deadlines}
+    events = []
+    for req in wanted:
+        deadline = by_limit.get(req.limit)
+        if deadline is None or deadline.extended != req.extended:
+            raise DeadlineNotComputed(
+                f"the '{req.limit}' deadline was not computed for this command"
+            )
+        events.append(DeadlineSet(at=command.at, deadline=deadline))
+    return tuple(events)
+
+
+# --- decide ---------------------------------------------------------------------------------
+
+
+def validate(command: Command, state: CaseState) -> None:
+    """Raise the `DomainError` that `decide` would raise, without needing computed deadlines."""
+    _decide(command, state)
+
+
+def decide(command: Command, state: CaseState) -> list[Event]:
+    """The events `command` produces in `state`, or a `DomainError` naming the rule broken."""
+    events = _decide(command, state)
+    return [*events, *_attached(command, state)]
+
+
+def _decide(command: Command, state: CaseState) -> list[Event]:
+    at = command.at
+    if not isinstance(command, OpenCase):
+        check_status(command, state, ACTIVE + CLOSABLE + (Status.CLOSED,))
+        if state.updated_at is not None and at < state.updated_at:
+            raise InvalidCommand(
+                f"{command.command} at {at.isoformat()} lies before the case's last event "
+                f"({state.updated_at.isoformat()})"
+            )
+    match command:
+        case OpenCase():
+            check_open_preconditions(command, state)
+            if command.procedure is Procedure.ACCELERATED:
+                check_accelerated(command)
+            return [
+                CaseOpened(
+                    at=at,
+                    case_id=command.case_id,
+                    terms=command.terms,
+                    category=command.category,
+                    procedure=command.procedure,
+                    person=command.person,
+                    evidence=grade_all(command.terms, command.category, command.evidence),
+                    knowledge_at=command.knowledge_at,
+                    apprehended_at=command.apprehended_at,
+                    apprehension_place=command.apprehension_place,
+                )
+            ]
+        case AddEvidence():
+            check_status(command, state, (Status.DRAFT, Status.SUBMITTED, Status.RECEIVED))
+            terms, category = _opened(state)
+            return [EvidenceAdded(at=at, items=grade_all(terms, category, command.items))]
+        case SubmitApplication():
+            check_status(command, state, (Status.DRAFT,))
+            check_can_submit(state, at)
+            return [ApplicationSubmitted(at=at)]
+        case ConfirmReceipt():
+            check_status(command, state, (Status.SUBMITTED,))
+            return [ReceiptConfirmed(at=at)]
+        case RecordVerification():
+            check_status(command, state, (Status.RECEIVED,))
+            return [VerificationRecorded(at=at, outcome=command.outcome)]
+        case ExtendReplyLimit():
+            check_status(command, state, (Status.RECEIVED,))
+            require_reasons(command.reasons, "an extension of the reply limit")
+            reply = _running_reply(state, at)
+            if state.reply_extended:
+                raise ExtensionNotAllowed("the reply limit has already been extended once")
+            limit = _opened(state)[0].limits[reply.limit]
+            if limit.extension is None or limit.extension.up_to is None:
+                raise ExtensionNotAllowed(f"the agreement allows no extension of '{reply.limit}'")
+            return [ReplyLimitExtended(at=at, limit=reply.limit, reasons=command.reasons)]
+        case AcceptApplication():
+            check_status(command, state, (Status.RECEIVED,))
+            _running_reply(state, at)
+            return [ApplicationAccepted(at=at, note=command.note)]
+        case RefuseApplication():
+            check_status(command, state, (Status.RECEIVED,))
+            require_reasons(command.reasons, "a refusal")
+            _running_reply(state, at)
+            return [ApplicationRefused(at=at, reasons=command.reasons)]
+        case ExpireLimit():
+            return _expire(command, state)
+        case RecordEscalation():
+            deadline = open_deadline(state, command.limit)
+            seen = Escalation(limit=command.limit, level=command.level, due=deadline.due, at=at)
+            if any(e.same_as(seen) for e in state.escalations):
+                raise InvalidCommand(
+                    f"'{command.level.value}' was already recorded for '{command.limit}'"
+                )
+            return [
+                DeadlineEscalated(at=at, limit=command.limit, level=command.level, due=deadline.due)
+            ]
+        case ScheduleTransfer():
+            check_status(command, state, TRANSFERABLE)
+            plan = TransferPlan(
+                on=command.on, bcp=command.bcp, mode=command.mode, escorts=command.escorts
+            )
+            check_transfer_plan(state, plan, at)
+            return [TransferScheduled(at=at, plan=plan)]
+        case CompleteTransfer():
+            check_status(command, state, (Status.TRANSFER_SCHEDULED,))
+            check_transfer_plan(state, None, at)
+            return [TransferCompleted(at=at)]
+        case ExtendTransferLimit():
+            check_status(command, state, TRANSFERABLE)
+            require_reasons(command.reasons, "an extension of the transfer limit")
+            _check_transfer_extension(state, command.days)
+            return [TransferLimitExtended(at=at, days=command.days, reasons=command.reasons)]
+        case ClaimReadmissionInError():
+            check_status(command, state, (Status.TRANSFERRED,))
+            require_reasons(command.reasons, "a claim of readmission in error")
+            window = open_deadline(state, "readmission_in_error", ErrorClaimWindowClosed)
+            if window.has_passed(at):
+                raise ErrorClaimWindowClosed(f"the window closed {window.due.isoformat()}")
+            return [ReadmissionInErrorClaimed(at=at, reasons=command.reasons)]
+        case WithdrawCase():
+            check_status(command, state, ACTIVE)
+            require_reasons(command.reasons, "a withdrawal")
+            return [CaseWithdrawn(at=at, reasons=command.reasons)]
+        case CloseCase():
+            check_status(command, state, CLOSABLE)
+            return [CaseClosed(at=at, outcome=state.status.value)]
+        case _:
+            assert_never(command)
+
+
+def _opened(state: CaseState) -> tuple[AgreementTerms, Category]:
+    assert state.terms is not None and state.category is not None  # check_status guarantees it
+    return state.terms, state.category
+
+
+def _running_reply(state: CaseState, at: datetime) -> Deadline:
+    name = reply_limit_name(state.procedure, state.terms)
+    deadline = state.deadlines.get(name)
+    if deadline is not None and deadline.has_passed(at):
+        raise ReplyDeadlinePassed(
+            f"the {name} limit ended {deadline.due.isoformat()}; its consequence "
+            f"('{deadline.on_expiry.value}') applies"
+        )
+    if deadline is None:
+        raise DeadlineNotComputed(f"no '{name}' deadline was set at receipt")
+    return deadline
+
+
+def _check_transfer_extension(state: CaseState, days: int) -> None:
+    limit = _opened(state)[0].limits.get("transfer")
+    if limit is None or limit.extension is None:
+        raise ExtensionNotAllowed("the agreement allows no extension of the transfer limit")
+    ext = limit.extension
+    if ext.up_to is not None and state.transfer_extension_days:
+        raise ExtensionNotAllowed("the transfer limit has already been extended")
+    if ext.max_days is not None and state.transfer_extension_days + days > ext.max_days:
+        raise ExtensionNotAllowed(
+            f"extensions of the transfer limit are capped at {ext.max_days} days in all "
+            f"({state.transfer_extension_days} used)"
+        )
+
+
+def _expire(command: ExpireLimit, state: CaseState) -> list[Event]:
+    deadline = open_deadline(state, command.limit)
+    if not deadline.has_passed(command.at):
+        raise LimitNotExpired(
+            f"'{command.limit}' runs until {deadline.due.isoformat()}; it has not passed at "
+            f"{command.at.isoformat()}"
+        )
+    if command.limit in state.overdue:
+        raise LimitNotExpired(f"'{command.limit}' has already expired and been escalated")
+    passed = DeadlineEscalated(
+        at=command.at,
+        limit=command.limit,
+        level=EscalationLevel.ESCALATION_PASSED,
+        due=deadline.due,
+    )
+    match deadline.on_expiry:
+        case OnExpiry.DEEMED_ACCEPTED:
+            check_status(command, state, (Status.RECEIVED,))
+            return [passed, DeemedAccepted(at=command.at, limit=command.limit)]
+        case OnExpiry.LAPSED:
+            return [passed, LimitLapsed(at=command.at, limit=command.limit)]
+        case OnExpiry.ESCALATE:
+            return [passed]
+        case _:
+            assert_never(deadline.on_expiry)
+
+
+# --- evolve ---------------------------------------------------------------------------------
+
+
+def _close_limits(state: CaseState, *names: str) -> tuple[str, ...]:
+    return tuple(n for n in state.open_limits if n not in names)
+
+
+def evolve(state: CaseState, event: Event) -> CaseState:
+    """Apply one event; never validates (the decision was made when it was recorded)."""
+    changes: dict[str, object] = {"version": state.version + 1, "updated_at": event.at}
+    match event:
+        case CaseOpened():
+            changes |= {
+                "case_id": event.case_id,
+                "status": Status.DRAFT,
+                "terms": event.terms,
+                "category": event.category,
+                "procedure": event.procedure,
+                "person": event.person,
+                "evidence": event.evidence,
+                "knowledge_at": event.knowledge_at,
+                "apprehended_at": event.apprehended_at,
+                "apprehension_place": event.apprehension_place,
+                "opened_at": event.at,
+            }
+        case EvidenceAdded():
+            changes["evidence"] = state.evidence + event.items
+        case ApplicationSubmitted():
+            changes |= {
+                "status": Status.SUBMITTED,
+                "submitted_at": event.at,
+                "open_limits": _close_limits(state, "submission", "accelerated_submission"),
+            }
+        case DeadlineSet():
+            name = event.deadline.limit
+            changes |= {
+                "deadlines": {**state.deadlines, name: event.deadline},
+                "open_limits": (*_close_limits(state, name), name),
+                "overdue": tuple(n for n in state.overdue if n != name),
+            }
+        case ReceiptConfirmed():
+            changes |= {"status": Status.RECEIVED, "received_at": event.at}
+        case VerificationRecorded():
+            changes["verification"] = event.outcome
+        case ReplyLimitExtended():
+            changes["reply_extended"] = True
+        case ApplicationAccepted():
+            changes |= _replied(state, event.at, Status.ACCEPTED)
+        case ApplicationRefused():
+            changes |= _replied(state, event.at, Status.REFUSED)
+            changes["refusal_reasons"] = event.reasons
+        case DeemedAccepted():
+            changes |= _replied(state, event.at, Status.DEEMED_ACCEPTED)
+        case DeadlineEscalated():
+            changes["escalations"] = (
+                *state.escalations,
+                Escalation(limit=event.limit, level=event.level, due=event.due, at=event.at),
+            )
+            if event.level is EscalationLevel.ESCALATION_PASSED:
+                changes["overdue"] = (*(n for n in state.overdue if n != event.limit), event.limit)
+        case LimitLapsed():
+            changes |= {
+                "open_limits": _close_limits(state, event.limit),
+                "overdue": tuple(n for n in state.overdue if n != event.limit),
+            }
+            if event.limit in ("submission", "accelerated_submission"):
+                changes["status"] = Status.LAPSED
+        case TransferScheduled():
+            changes |= {"status": Status.TRANSFER_SCHEDULED, "transfer": event.plan}
+        case TransferCompleted():
+            changes |= {
+                "status": Status.TRANSFERRED,
+                "transferred_at": event.at,
+                "open_limits": _close_limits(state, "transfer"),
+                "overdue": tuple(n for n in state.overdue if n != "transfer"),
+            }
+        case TransferLimitExtended():
+            changes["transfer_extension_days"] = state.transfer_extension_days + event.days
+        case ReadmissionInErrorClaimed():
+            changes |= {
+                "status": Status.RETURNED_IN_ERROR,
+                "error_claim_reasons": event.reasons,
+                "open_limits": _close_limits(state, "readmission_in_error"),
+            }
+        case CaseWithdrawn():
+            changes |= {
+                "status": Status.WITHDRAWN,
+                "withdrawal_reasons": event.reasons,
+                "open_limits": (),
+            }
+        case CaseClosed():
+            changes |= {"status": Status.CLOSED, "closed_at": event.at, "open_limits": ()}
+        case _:
+            assert_never(event)
+    return state.model_copy(update=changes)
+
+
+def _replied(state: CaseState, at: datetime, status: Status) -> dict[str, object]:
+    return {
+        "status": status,
+        "replied_at": at,
+        "open_limits": _close_limits(state, "reply", "accelerated_reply"),
+        "overdue": tuple(n for n in state.overdue if n not in ("reply", "accelerated_reply")),
+    }
+
+
+def fold(events: Iterable[Event], state: CaseState | None = None) -> CaseState:
+    """The state after applying `events` in order, from `state` or the initial state."""
+    current = state if state is not None else initial_state()
+    for event in events:
+        current = evolve(current, event)
+    return current

@@ -1,0 +1,93 @@
+"""Domain errors: each names the rule that refused a command.
+
+The workflow turns them into non-retryable `ApplicationError`s whose `type` is the class name, and
+the API maps that type to 409 (a command the case refuses) or 422 (a command that is malformed).
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command refused by a rule of the agreement or of the case lifecycle."""
+
+    rule: str = "domain rule"
+    http_status: int = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+
+class InvalidCommand(DomainError):
+    """The command itself is malformed (missing reasons, impossible dates, unknown BCP, ...)."""
+
+    rule = "well-formed command"
+    http_status = 422
+
+
+class ReasonsRequired(InvalidCommand):
+    rule = "a refusal, extension, withdrawal or error claim states its reasons"
+
+
+class WrongStatus(DomainError):
+    rule = "the case lifecycle"
+
+
+class CaseAlreadyOpened(DomainError):
+    rule = "a case is opened once"
+
+
+class CaseClosedError(DomainError):
+    rule = "nothing happens after a case is closed"
+
+
+class AgreementSuspended(DomainError):
+    rule = "no new submissions under a suspended agreement"
+
+
+class AgreementNotInForce(DomainError):
+    rule = "the agreement applies from its entry into force"
+
+
+class TcnObligationsNotStarted(DomainError):
+    rule = "third-country nationals only from the agreement's start date for them"
+
+
+class SubmissionWindowClosed(DomainError):
+    rule = "the application is submitted within the submission limit"
+
+
+class AcceleratedNotAllowed(DomainError):
+    rule = "the accelerated procedure applies only to apprehensions in the border region"
+
+
+class ReplyDeadlinePassed(DomainError):
+    rule = "no reply after the reply limit: its consequence already applies"
+
+
+class ExtensionNotAllowed(DomainError):
+    rule = "one extension at most, before the original limit passes, where the agreement allows"
+
+
+class TransferNotAllowed(DomainError):
+    rule = "transfer only after (deemed) acceptance and within the transfer limit"
+
+
+class ErrorClaimWindowClosed(DomainError):
+    rule = "readmission in error only within its window after transfer"
+
+
+class LimitNotExpired(DomainError):
+    rule = "a limit expires only once its deadline has passed"
+
+
+class DeadlineNotComputed(DomainError):
+    """A command that starts a limit arrived without the deadline computed for it (a bug in the
+    caller, never a user error)."""
+
+    rule = "deadlines are computed before the decision and recorded with it"
+    http_status = 500

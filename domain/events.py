@@ -1,0 +1,208 @@
+"""Events: what happened to a case, in the past tense.
+
+Events are a discriminated union on `type`, each with a `schema_version`. Stored events are read
+back through `parse_event`, which first applies the registered upcasters so that an event written
+by an older release is lifted to the current schema before validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field, TypeAdapter
+
+from domain.agreements import AgreementTerms, Frozen
+from domain.deadlines import Deadline
+from domain.values import (
+    ApprehensionPlace,
+    Category,
+    EscalationLevel,
+    GradedEvidence,
+    Person,
+    Procedure,
+    Reasons,
+    ShortText,
+    TransferPlan,
+    VerificationOutcome,
+)
+
+
+class EventBase(Frozen):
+    schema_version: int = 1
+    at: AwareDatetime
+
+
+class CaseOpened(EventBase):
+    type: Literal["CaseOpened"] = "CaseOpened"
+    case_id: str
+    terms: AgreementTerms
+    category: Category
+    procedure: Procedure
+    person: Person
+    evidence: tuple[GradedEvidence, ...] = ()
+    knowledge_at: AwareDatetime | None = None
+    apprehended_at: AwareDatetime | None = None
+    apprehension_place: ApprehensionPlace | None = None
+
+
+class EvidenceAdded(EventBase):
+    type: Literal["EvidenceAdded"] = "EvidenceAdded"
+    items: tuple[GradedEvidence, ...]
+
+
+class ApplicationSubmitted(EventBase):
+    type: Literal["ApplicationSubmitted"] = "ApplicationSubmitted"
+
+
+class DeadlineSet(EventBase):
+    type: Literal["DeadlineSet"] = "DeadlineSet"
+    deadline: Deadline
+
+
+class ReceiptConfirmed(EventBase):
+    type: Literal["ReceiptConfirmed"] = "ReceiptConfirmed"
+
+
+class VerificationRecorded(EventBase):
+    type: Literal["VerificationRecorded"] = "VerificationRecorded"
+    outcome: VerificationOutcome
+
+
+class ReplyLimitExtended(EventBase):
+    type: Literal["ReplyLimitExtended"] = "ReplyLimitExtended"
+    limit: str
+    reasons: Reasons
+
+
+class ApplicationAccepted(EventBase):
+    type: Literal["ApplicationAccepted"] = "ApplicationAccepted"
+    note: ShortText | None = None
+
+
+class ApplicationRefused(EventBase):
+    type: Literal["ApplicationRefused"] = "ApplicationRefused"
+    reasons: Reasons
+
+
+class DeemedAccepted(EventBase):
+    type: Literal["DeemedAccepted"] = "DeemedAccepted"
+    limit: str
+
+
+class DeadlineEscalated(EventBase):
+    type: Literal["DeadlineEscalated"] = "DeadlineEscalated"
+    limit: str
+    level: EscalationLevel
+    due: AwareDatetime
+
+
+class LimitLapsed(EventBase):
+    type: Literal["LimitLapsed"] = "LimitLapsed"
+    limit: str
+
+
+class TransferScheduled(EventBase):
+    type: Literal["TransferScheduled"] = "TransferScheduled"
+    plan: TransferPlan
+
+
+class TransferCompleted(EventBase):
+    type: Literal["TransferCompleted"] = "TransferCompleted"
+
+
+class TransferLimitExtended(EventBase):
+    type: Literal["TransferLimitExtended"] = "TransferLimitExtended"
+    days: int
+    reasons: Reasons
+
+
+class ReadmissionInErrorClaimed(EventBase):
+    type: Literal["ReadmissionInErrorClaimed"] = "ReadmissionInErrorClaimed"
+    reasons: Reasons
+
+
+class CaseWithdrawn(EventBase):
+    type: Literal["CaseWithdrawn"] = "CaseWithdrawn"
+    reasons: Reasons
+
+
+class CaseClosed(EventBase):
+    type: Literal["CaseClosed"] = "CaseClosed"
+    outcome: str
+
+
+Event = Annotated[
+    CaseOpened
+    | EvidenceAdded
+    | ApplicationSubmitted
+    | DeadlineSet
+    | ReceiptConfirmed
+    | VerificationRecorded
+    | ReplyLimitExtended
+    | ApplicationAccepted
+    | ApplicationRefused
+    | DeemedAccepted
+    | DeadlineEscalated
+    | LimitLapsed
+    | TransferScheduled
+    | TransferCompleted
+    | TransferLimitExtended
+    | ReadmissionInErrorClaimed
+    | CaseWithdrawn
+    | CaseClosed,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+EVENT_TYPES: dict[str, type[EventBase]] = {
+    cls.model_fields["type"].default: cls
+    for cls in EventBase.__subclasses__()
+    if "type" in cls.model_fields
+}
+
+# The schema version each event type is written with today.
+CURRENT_SCHEMA: dict[str, int] = {
+    name: int(cls.model_fields["schema_version"].default) for name, cls in EVENT_TYPES.items()
+}
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+# (event type, schema version it reads) -> function returning the next version's dict.
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def register_upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    """Register a function lifting `event_type` from `from_version` to `from_version + 1`."""
+
+    def decorator(fn: Upcaster) -> Upcaster:
+        UPCASTERS[(event_type, from_version)] = fn
+        return fn
+
+    return decorator
+
+
+def upcast(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Lift a stored event dict to the current schema version of its type."""
+    data = dict(raw)
+    event_type = str(data.get("type"))
+    current = CURRENT_SCHEMA.get(event_type, 1)
+    version = int(data.get("schema_version", 1))
+    while version < current:
+        step = UPCASTERS.get((event_type, version))
+        if step is None:
+            raise ValueError(f"no upcaster for {event_type} schema version {version}")
+        data = step(data)
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+def parse_event(raw: Mapping[str, Any]) -> Event:
+    """Validate a stored (possibly older) event dict into the current event model."""
+    return EVENT_ADAPTER.validate_python(upcast(raw))
+
+
+def dump_event(event: Event) -> dict[str, Any]:
+    """The JSON-ready dict stored for an event (no floats other than scores, ISO instants)."""
+    return event.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,242 @@
+"""The rules a decision checks, one function each, so that the decider reads as a table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from domain.agreements import AgreementTerms, Limit, Suspension, Trigger
+from domain.calendars import zone_of
+from domain.commands import CloseCase, Command, OpenCase
+from domain.deadlines import Deadline
+from domain.errors import (
+    AcceleratedNotAllowed,
+    AgreementNotInForce,
+    AgreementSuspended,
+    CaseAlreadyOpened,
+    CaseClosedError,
+    DomainError,
+    InvalidCommand,
+    ReasonsRequired,
+    SubmissionWindowClosed,
+    TcnObligationsNotStarted,
+    TransferNotAllowed,
+    WrongStatus,
+)
+from domain.state import FINAL_OUTCOMES, CaseState
+from domain.values import (
+    ApprehensionPlace,
+    Category,
+    EvidenceItem,
+    Grade,
+    GradedEvidence,
+    PlaceKind,
+    Procedure,
+    Status,
+    TransferPlan,
+)
+
+
+def check_status(command: Command, state: CaseState, allowed: Iterable[Status]) -> None:
+    """Refuse a command the case's lifecycle does not allow in its current status."""
+    if not state.opened:
+        raise WrongStatus(f"{command.command}: the case has not been opened")
+    if state.status is Status.CLOSED:
+        raise CaseClosedError(f"{command.command}: the case is closed")
+    if state.status in FINAL_OUTCOMES and not isinstance(command, CloseCase):
+        raise WrongStatus(
+            f"{command.command}: the case's outcome is final ({state.status.value}); "
+            "it can only be closed"
+        )
+    if state.status not in tuple(allowed):
+        raise WrongStatus(
+            f"{command.command} is not possible while the case is {state.status.value}"
+        )
+
+
+def local_date(terms: AgreementTerms, at: datetime) -> date:
+    """The date of `at` in the requested state, which applies the agreement's dates."""
+    return at.astimezone(zone_of(terms.requested, terms.time_zones)).date()
+
+
+def suspension_on(terms: AgreementTerms, day: date) -> Suspension | None:
+    for suspension in terms.suspensions:
+        if suspension.from_ <= day and (suspension.until is None or day < suspension.until):
+            return suspension
+    return None
+
+
+def _check_not_suspended(terms: AgreementTerms, at: datetime) -> None:
+    suspension = suspension_on(terms, local_date(terms, at))
+    if suspension is not None:
+        why = f" ({suspension.reason})" if suspension.reason else ""
+        raise AgreementSuspended(
+            f"{terms.agreement_id} has been suspended by {suspension.by} since "
+            f"{suspension.from_.isoformat()}{why}; no new applications can be made under it"
+        )
+
+
+def check_open_preconditions(command: OpenCase, state: CaseState) -> None:
+    if state.opened:
+        raise CaseAlreadyOpened(f"case {state.case_id} is already open")
+    terms = command.terms
+    if local_date(terms, command.at) < terms.in_force:
+        raise AgreementNotInForce(f"{terms.agreement_id} applies from {terms.in_force.isoformat()}")
+    _check_not_suspended(terms, command.at)
+    if command.knowledge_at is None and command.apprehended_at is None:
+        raise InvalidCommand("give the instant the authority gained knowledge or apprehended")
+    for name, instant in (
+        ("knowledge_at", command.knowledge_at),
+        ("apprehended_at", command.apprehended_at),
+    ):
+        if instant is not None and instant > command.at:
+            raise InvalidCommand(f"{name} ({instant.isoformat()}) lies after the case is opened")
+
+
+def submission_limit_name(procedure: Procedure | None) -> str:
+    return "accelerated_submission" if procedure is Procedure.ACCELERATED else "submission"
+
+
+def reply_limit_name(procedure: Procedure | None, terms: AgreementTerms | None = None) -> str:
+    if procedure is Procedure.ACCELERATED and (
+        terms is None or "accelerated_reply" in terms.limits
+    ):
+        return "accelerated_reply"
+    return "reply"
+
+
+def trigger_instant(limit: Limit | None, command: OpenCase) -> datetime | None:
+    """The instant a limit started by opening the case counts from."""
+    if limit is None:
+        return None
+    if limit.from_ is Trigger.APPREHENSION:
+        return command.apprehended_at or command.knowledge_at
+    if limit.from_ is Trigger.KNOWLEDGE:
+        return command.knowledge_at or command.apprehended_at
+    return command.at
+
+
+def in_border_region(terms: AgreementTerms, place: ApprehensionPlace) -> bool:
+    region = terms.border_region
+    match place.kind:
+        case PlaceKind.LAND_BORDER:
+            return (
+                region.land_km is not None
+                and place.km_from_border is not None
+                and place.km_from_border <= region.land_km
+            )
+        case PlaceKind.SEA_PORT:
+            return region.sea_ports
+        case PlaceKind.AIRPORT:
+            return region.international_airports
+        case PlaceKind.INLAND:
+            return False
+
+
+def check_accelerated(command: OpenCase) -> None:
+    terms = command.terms
+    if "accelerated_submission" not in terms.limits:
+        raise AcceleratedNotAllowed(f"{terms.agreement_id} defines no accelerated procedure")
+    if command.apprehended_at is None or command.apprehension_place is None:
+        raise AcceleratedNotAllowed(
+            "the accelerated procedure needs the apprehension instant and place"
+        )
+    if not in_border_region(terms, command.apprehension_place):
+        region = terms.border_region
+        raise AcceleratedNotAllowed(
+            f"the apprehension place ({command.apprehension_place.kind.value}"
+            f"{_km(command.apprehension_place)}) is outside the border region of "
+            f"{terms.agreement_id} (land {region.land_km} km, sea ports {region.sea_ports}, "
+            f"international airports {region.international_airports})"
+        )
+
+
+def _km(place: ApprehensionPlace) -> str:
+    return (
+        f", {place.km_from_border:g} km from the border" if place.km_from_border is not None else ""
+    )
+
+
+def check_can_submit(state: CaseState, at: datetime) -> None:
+    terms = state.terms
+    assert terms is not None
+    _check_not_suspended(terms, at)
+    start = terms.tcn_obligations_from
+    if (
+        state.category is Category.THIRD_COUNTRY_NATIONAL
+        and start is not None
+        and local_date(terms, at) < start
+    ):
+        raise TcnObligationsNotStarted(
+            f"{terms.agreement_id} covers third-country nationals only from {start.isoformat()}"
+        )
+    if not state.evidence:
+        raise InvalidCommand("an application needs at least one item of evidence")
+    name = submission_limit_name(state.procedure)
+    deadline = state.deadlines.get(name)
+    if deadline is not None and deadline.has_passed(at):
+        raise SubmissionWindowClosed(
+            f"the {name.replace('_', ' ')} limit ended {deadline.due.isoformat()} ({deadline.rule})"
+        )
+
+
+def require_reasons(reasons: tuple[str, ...], what: str) -> None:
+    if not any(r.strip() for r in reasons):
+        raise ReasonsRequired(f"{what} must state its reasons")
+
+
+def open_deadline(
+    state: CaseState, name: str, missing: type[DomainError] = WrongStatus
+) -> Deadline:
+    """The running deadline of limit `name`, or `missing` if that limit is not running."""
+    if name not in state.open_limits or name not in state.deadlines:
+        running = ", ".join(state.open_limits) or "none"
+        raise missing(f"no '{name}' limit is running (running: {running})")
+    return state.deadlines[name]
+
+
+def check_transfer_plan(state: CaseState, plan: TransferPlan | None, at: datetime) -> None:
+    """A transfer happens within the transfer limit, at a BCP and by a mode the terms allow."""
+    deadline = state.deadlines.get("transfer")
+    if deadline is not None and deadline.has_passed(at):
+        raise TransferNotAllowed(
+            f"the transfer limit ended {deadline.due.isoformat()}; extend it for the obstacle first"
+        )
+    if plan is None:
+        return
+    terms = state.terms
+    assert terms is not None
+    if plan.on < at:
+        raise InvalidCommand(f"the transfer date {plan.on.isoformat()} lies in the past")
+    if deadline is not None and deadline.has_passed(plan.on):
+        raise TransferNotAllowed(
+            f"the transfer date {plan.on.isoformat()} is after the transfer limit "
+            f"({deadline.due.isoformat()})"
+        )
+    bcps = terms.transfer.bcps
+    if bcps and plan.bcp.casefold() not in {b.casefold() for b in bcps}:
+        raise InvalidCommand(
+            f"unknown border crossing point {plan.bcp!r}; allowed: {', '.join(bcps)}"
+        )
+    if plan.mode.value not in terms.transfer.modes:
+        raise InvalidCommand(
+            f"transfer by {plan.mode.value} is not provided for; allowed: "
+            f"{', '.join(terms.transfer.modes)}"
+        )
+
+
+def grade(terms: AgreementTerms, category: Category, item: EvidenceItem) -> Grade:
+    """Proof if the agreement's annex lists the kind as conclusive, else prima facie."""
+    evidence = terms.evidence
+    proof = (
+        evidence.proof_tcn
+        if category is Category.THIRD_COUNTRY_NATIONAL
+        else evidence.proof_of_nationality
+    )
+    return Grade.PROOF if item.kind in proof else Grade.PRIMA_FACIE
+
+
+def grade_all(
+    terms: AgreementTerms, category: Category, items: Iterable[EvidenceItem]
+) -> tuple[GradedEvidence, ...]:
+    return tuple(GradedEvidence(item=i, grade=grade(terms, category, i)) for i in items)

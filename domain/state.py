@@ -1,0 +1,112 @@
+"""The state of one case: what the decider needs and what officers see."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, Field
+
+from domain.agreements import AgreementTerms, Frozen
+from domain.deadlines import Deadline
+from domain.values import (
+    ApprehensionPlace,
+    Category,
+    EscalationLevel,
+    Grade,
+    GradedEvidence,
+    Person,
+    Procedure,
+    Status,
+    TransferPlan,
+    VerificationOutcome,
+    VerificationStatus,
+)
+
+FINAL_OUTCOMES: frozenset[Status] = frozenset(
+    {Status.REFUSED, Status.WITHDRAWN, Status.LAPSED, Status.RETURNED_IN_ERROR}
+)
+
+
+class Escalation(Frozen):
+    limit: str
+    level: EscalationLevel
+    due: AwareDatetime
+    at: AwareDatetime
+
+    def same_as(self, other: Escalation) -> bool:
+        """The same reminder for the same deadline (a re-armed deadline gets new reminders)."""
+        return (self.limit, self.level, self.due) == (other.limit, other.level, other.due)
+
+
+class CaseState(Frozen):
+    """Everything known about a case after folding its events (version = events folded)."""
+
+    version: int = 0
+    case_id: str | None = None
+    status: Status = Status.DRAFT
+    terms: AgreementTerms | None = None
+    category: Category | None = None
+    procedure: Procedure | None = None
+    person: Person | None = None
+    evidence: tuple[GradedEvidence, ...] = ()
+    knowledge_at: AwareDatetime | None = None
+    apprehended_at: AwareDatetime | None = None
+    apprehension_place: ApprehensionPlace | None = None
+    opened_at: AwareDatetime | None = None
+    submitted_at: AwareDatetime | None = None
+    received_at: AwareDatetime | None = None
+    replied_at: AwareDatetime | None = None
+    refusal_reasons: tuple[str, ...] = ()
+    verification: VerificationOutcome | None = None
+    reply_extended: bool = False
+    deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    open_limits: tuple[str, ...] = ()
+    overdue: tuple[str, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    transfer: TransferPlan | None = None
+    transferred_at: AwareDatetime | None = None
+    transfer_extension_days: int = 0
+    error_claim_reasons: tuple[str, ...] = ()
+    withdrawal_reasons: tuple[str, ...] = ()
+    closed_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+    @property
+    def opened(self) -> bool:
+        return self.case_id is not None
+
+    @property
+    def has_proof(self) -> bool:
+        return any(item.grade is Grade.PROOF for item in self.evidence)
+
+    @property
+    def verification_needed(self) -> bool:
+        """Prima facie evidence alone calls for verification until a registry confirms."""
+        confirmed = (
+            self.verification is not None
+            and self.verification.status is VerificationStatus.CONFIRMED
+        )
+        return not self.has_proof and not confirmed
+
+    @property
+    def interview_needed(self) -> bool:
+        """No conclusive document and no conclusive verification: a consular interview."""
+        if self.verification is not None and self.verification.interview_needed:
+            return True
+        return self.verification_needed and self.verification is not None
+
+    @property
+    def next_deadline(self) -> Deadline | None:
+        running = [self.deadlines[name] for name in self.open_limits if name in self.deadlines]
+        return min(running, key=lambda d: d.due, default=None)
+
+    @property
+    def unverified_parameters(self) -> tuple[str, ...]:
+        return self.terms.unverified_parameters if self.terms else ()
+
+
+def initial_state() -> CaseState:
+    return CaseState()
+
+
+def is_terminal(state: CaseState) -> bool:
+    """A closed case accepts no command at all."""
+    return state.status is Status.CLOSED

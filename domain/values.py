@@ -1,0 +1,133 @@
+"""Value objects of a readmission case: the person, evidence, places, outcomes."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from domain.agreements import Frozen
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reasons = Annotated[tuple[Text, ...], Field(max_length=50)]
+
+
+class Side(StrEnum):
+    REQUESTING = "requesting"
+    REQUESTED = "requested"
+    SYSTEM = "system"
+
+
+class Category(StrEnum):
+    OWN_NATIONAL = "own_national"
+    THIRD_COUNTRY_NATIONAL = "third_country_national"
+
+
+class Procedure(StrEnum):
+    STANDARD = "standard"
+    ACCELERATED = "accelerated"
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    DEEMED_ACCEPTED = "deemed_accepted"
+    REFUSED = "refused"
+    TRANSFER_SCHEDULED = "transfer_scheduled"
+    TRANSFERRED = "transferred"
+    RETURNED_IN_ERROR = "returned_in_error"
+    WITHDRAWN = "withdrawn"
+    LAPSED = "lapsed"
+    CLOSED = "closed"
+
+
+class Grade(StrEnum):
+    PROOF = "proof"
+    PRIMA_FACIE = "prima_facie"
+
+
+class Person(Frozen):
+    """The person to be readmitted: personal data, encrypted wherever it leaves the store."""
+
+    surname: ShortText
+    given_names: ShortText
+    birth_date: date
+    birth_place: ShortText | None = None
+    sex: Literal["F", "M", "X"] | None = None
+    nationality: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")] | None = None
+    other_names: tuple[ShortText, ...] = ()
+    personal_number: ShortText | None = Field(default=None, description="e.g. Ukraine's UNZR")
+    address: Text | None = None
+
+
+class EvidenceItem(Frozen):
+    kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
+    number: ShortText | None = None
+    issued_by: ShortText | None = None
+    issued_on: date | None = None
+    valid_until: date | None = None
+    mrz: tuple[ShortText, ...] = ()
+    description: Text | None = None
+
+
+class GradedEvidence(Frozen):
+    item: EvidenceItem
+    grade: Grade
+
+
+class PlaceKind(StrEnum):
+    LAND_BORDER = "land_border"
+    SEA_PORT = "sea_port"
+    AIRPORT = "international_airport"
+    INLAND = "inland"
+
+
+class ApprehensionPlace(Frozen):
+    kind: PlaceKind
+    name: ShortText | None = None
+    km_from_border: float | None = Field(default=None, ge=0)
+
+
+class VerificationStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    NOT_CONFIRMED = "not_confirmed"
+    INCONCLUSIVE = "inconclusive"
+
+
+class VerificationOutcome(Frozen):
+    status: VerificationStatus
+    score: float = Field(ge=0, le=1)
+    reasons: tuple[Text, ...] = ()
+    interview_needed: bool = False
+    registry: ShortText | None = None
+
+
+class TransferMode(StrEnum):
+    AIR = "air"
+    LAND = "land"
+    SEA = "sea"
+
+
+class TransferPlan(Frozen):
+    on: AwareDatetime
+    bcp: ShortText
+    mode: TransferMode
+    escorts: int = Field(default=0, ge=0, le=20)
+
+
+class EscalationLevel(StrEnum):
+    """Reminders go to the acting officer, escalations to the acting side's supervisor."""
+
+    REMINDER_HALF = "reminder_half"
+    REMINDER_LAST_DAY = "reminder_last_day"
+    ESCALATION_NEAR = "escalation_near"
+    ESCALATION_PASSED = "escalation_passed"
+
+    @property
+    def recipient_role(self) -> str:
+        return "officer" if self.value.startswith("reminder") else "supervisor"
