@@ -1,17 +1,18 @@
 """Readmission agreements and implementing protocols as data.
 
 An `Agreement` is the parsed form of one agreement file; a `Protocol` overlays one agreement for
-one Member State. `resolve_terms` merges the two into the `AgreementTerms` a case runs under: the
-case records those terms when it opens, so later catalogue edits never change a running case.
+one Member State. `domain.terms.resolve_terms` merges the two into the `AgreementTerms` a case runs
+under: the case records those terms when it opens, so later catalogue edits never change a running
+case.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 StateCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")]
 
@@ -84,13 +85,50 @@ class Limit(Sourced):
     calendar: str = Field(
         default="requested",
         pattern=r"^(requested|requesting|both|[A-Z]{2})$",
-        description="whose working days and time zone govern: requested | requesting | both | ISO code",
+        description="whose working days and time zone govern: requested|requesting|both|ISO code",
     )
     roll_forward: bool = False
     extension: Extension | None = None
     on_expiry: OnExpiry = OnExpiry.ESCALATE
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _extension_lengthens(self) -> Limit:
+        ext = self.extension
+        same_unit = ext is not None and (ext.unit or self.unit) is self.unit
+        if ext and same_unit and ext.up_to is not None and ext.up_to <= self.amount:
+            raise ValueError(
+                f"extension.up_to ({ext.up_to}) must exceed amount ({self.amount}): "
+                "an extension never shortens a limit"
+            )
+        return self
+
+
+class LimitOverride(Frozen):
+    """A protocol's change to one limit: only the keys given replace the agreement's."""
+
+    amount: int | None = Field(default=None, gt=0)
+    unit: Unit | None = None
+    from_: Trigger | None = Field(default=None, alias="from")
+    calendar: str | None = Field(default=None, pattern=r"^(requested|requesting|both|[A-Z]{2})$")
+    roll_forward: bool | None = None
+    extension: Extension | None = None
+    on_expiry: OnExpiry | None = None
+    source: str | None = None
+    verified: bool | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _known_limit_name(name: str) -> str:
+    if name not in LIMIT_NAMES:
+        raise ValueError(f"unknown limit name {name!r}; known: {', '.join(LIMIT_NAMES)}")
+    return name
+
+
+# A key of a `limits` table: checked per key, so a file's errors name the offending limit.
+LimitName = Annotated[str, AfterValidator(_known_limit_name)]
 
 
 class BorderRegion(Sourced):
@@ -102,7 +140,9 @@ class BorderRegion(Sourced):
 class Suspension(Frozen):
     from_: date = Field(alias="from")
     by: StateCode
-    until: date | None = None
+    until: date | None = Field(
+        default=None, description="first day the agreement applies again; none = still suspended"
+    )
     reason: str = ""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -139,19 +179,22 @@ class Agreement(Frozen):
         default_factory=dict, description="IANA zone per state, overriding the built-in table"
     )
     border_region: BorderRegion = BorderRegion()
-    limits: dict[str, Limit]
+    limits: dict[LimitName, Limit]
     evidence: EvidenceGrades = EvidenceGrades()
     transfer: TransferRules = TransferRules()
     retention: Retention = Retention()
     source: str = ""
     verified: bool = False
 
-    @model_validator(mode="after")
-    def _known_limits(self) -> Agreement:
-        unknown = sorted(set(self.limits) - set(LIMIT_NAMES))
-        if unknown:
-            raise ValueError(f"unknown limit name(s) {unknown}; known: {list(LIMIT_NAMES)}")
-        return self
+    @field_validator("parties")
+    @classmethod
+    def _two_parties(cls, parties: tuple[str, str]) -> tuple[str, str]:
+        for party in parties:
+            if party != "EU" and not (len(party) == 2 and party.isascii() and party.isupper()):
+                raise ValueError(f"party {party!r} is neither 'EU' nor an ISO 3166 alpha-2 code")
+        if parties[0] == parties[1]:
+            raise ValueError("an agreement needs two different parties")
+        return parties
 
 
 class Protocol(Frozen):
@@ -161,13 +204,24 @@ class Protocol(Frozen):
     state: StateCode
     title: str = ""
     in_force: date | None = None
-    limits: dict[str, Limit] = Field(default_factory=dict)
+    limits: dict[LimitName, LimitOverride] = Field(default_factory=dict)
     border_region: BorderRegion | None = None
     evidence: EvidenceGrades | None = None
     transfer: TransferRules | None = None
     time_zones: dict[str, str] = Field(default_factory=dict)
     source: str = ""
     verified: bool = False
+
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _accept_whole_limits(cls, limits: Any) -> Any:
+        """A complete `Limit` is also a valid override (it replaces every key)."""
+        if isinstance(limits, dict):
+            return {
+                name: lim.model_dump(by_alias=True) if isinstance(lim, Limit) else lim
+                for name, lim in limits.items()
+            }
+        return limits
 
 
 class AgreementTerms(Frozen):

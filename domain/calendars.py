@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from importlib.metadata import version
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-HOLIDAYS_VERSION: str = holidays.__version__
+HOLIDAYS_VERSION: str = version("holidays")
 
 # IANA zone of each state's capital: the time in which that state's authorities act.
 TIME_ZONES: dict[str, str] = {
@@ -56,7 +57,10 @@ TIME_ZONES: dict[str, str] = {
 }
 
 EU_MEMBER_STATES: frozenset[str] = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+    {
+        *("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU"),
+        *("IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"),
+    }
 )
 
 
@@ -69,7 +73,10 @@ def zone_of(state: str, overrides: dict[str, str] | None = None) -> ZoneInfo:
     name = (overrides or {}).get(state) or TIME_ZONES.get(state)
     if name is None:
         raise UnknownState(f"no time zone known for state {state!r}; set it in time_zones")
-    return _zone(name)
+    try:
+        return _zone(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UnknownState(f"time zone {name!r} of state {state!r} is not an IANA zone") from exc
 
 
 @lru_cache(maxsize=64)
@@ -90,7 +97,7 @@ def is_working_day(states: tuple[str, ...], day: date) -> bool:
     return all(_calendar(state).is_working_day(day) for state in states)
 
 
-def check_state(state: str) -> None:
+def check_state(state: str, overrides: dict[str, str] | None = None) -> None:
     """Raise `UnknownState` unless both a zone and a calendar are known for `state`."""
-    zone_of(state)
+    zone_of(state, overrides)
     _calendar(state)

@@ -11,7 +11,8 @@ version so it can be recorded once and never silently recomputed.
 from __future__ import annotations
 
 import calendar as _cal
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field
 
@@ -103,6 +104,67 @@ def effective_amount(limit: Limit, extended: bool) -> tuple[int, Unit]:
     return ext.up_to, ext.unit or limit.unit
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 21st ... for the rule text."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _check_extra_days(limit: Limit, extra_days: int) -> None:
+    if extra_days < 0:
+        raise DeadlineError("an extension cannot be negative")
+    ext = limit.extension
+    if extra_days and ext is not None and ext.max_days is not None and extra_days > ext.max_days:
+        raise DeadlineError(
+            f"an obstacle extension of {extra_days} days exceeds this limit's cap of "
+            f"{ext.max_days} days"
+        )
+
+
+def _due(
+    limit: Limit,
+    amount: int,
+    unit: Unit,
+    local: datetime,
+    states: tuple[str, ...],
+    extra_days: int,
+) -> tuple[datetime, str]:
+    """The due instant and its rule text for `amount` `unit` from the local trigger `local`."""
+    trigger = limit.from_.value
+    if unit is Unit.HOURS:
+        # Elapsed hours: add in UTC so a DST switch neither adds nor removes an hour.
+        utc_due = local.astimezone(UTC) + timedelta(hours=amount + 24 * extra_days)
+        rule = f"{amount} hours after {trigger}"
+        if extra_days:
+            rule += f", extended by {extra_days} days"
+        return utc_due.astimezone(local.tzinfo), rule
+    day0 = local.date()
+    match unit:
+        case Unit.CALENDAR_DAYS:
+            due_day = day0 + timedelta(days=amount)
+            rule = f"{amount} calendar days after the {trigger} day"
+        case Unit.WORKING_DAYS:
+            due_day = nth_working_day_after(states, day0, amount)
+            rule = f"the {ordinal(amount)} working day after the {trigger} day"
+        case Unit.MONTHS:
+            due_day = add_months(day0, amount)
+            rule = f"{amount} months after the {trigger} day"
+        case Unit.YEARS:
+            due_day = add_months(day0, 12 * amount)
+            rule = f"{amount} years after the {trigger} day"
+    if extra_days:
+        due_day += timedelta(days=extra_days)
+        rule += f", extended by {extra_days} days"
+    if limit.roll_forward and unit is not Unit.WORKING_DAYS:
+        rolled = next_working_day(states, due_day)
+        if rolled != due_day:
+            rule += f", moved from {due_day.isoformat()} to the next working day"
+        due_day = rolled
+    zone = local.tzinfo
+    assert isinstance(zone, ZoneInfo)
+    return datetime.combine(due_day, END_OF_DAY, tzinfo=zone), f"{rule}, ending 23:59:59 {zone.key}"
+
+
 def compute_deadline(
     name: str,
     limit: Limit,
@@ -115,44 +177,22 @@ def compute_deadline(
     extra_days: int = 0,
 ) -> Deadline:
     """Apply `limit` to `trigger_at`; `extended` uses the extension amount, `extra_days` adds an
-    obstacle extension in calendar days after the due day."""
+    obstacle extension in calendar days after the due day. An extension never shortens a limit."""
     if trigger_at.tzinfo is None or trigger_at.utcoffset() is None:
-        raise DeadlineError("the trigger instant needs a UTC offset, e.g. 2027-01-04T10:00:00+01:00")
-    if extra_days < 0:
-        raise DeadlineError("an extension cannot be negative")
+        raise DeadlineError(
+            "the trigger instant needs a UTC offset, e.g. 2027-01-04T10:00:00+01:00"
+        )
+    _check_extra_days(limit, extra_days)
     states = governing_states(limit, requesting, requested)
     zone = zone_of(states[0], time_zones)
     local = trigger_at.astimezone(zone)
-    day0 = local.date()
     amount, unit = effective_amount(limit, extended)
-
-    if unit is Unit.HOURS:
-        due = local + timedelta(hours=amount + 24 * extra_days)
-        rule = f"{amount} hours after {limit.from_.value}"
-    else:
-        match unit:
-            case Unit.CALENDAR_DAYS:
-                due_day = day0 + timedelta(days=amount)
-                rule = f"{amount} calendar days after the {limit.from_.value} day"
-            case Unit.WORKING_DAYS:
-                due_day = nth_working_day_after(states, day0, amount)
-                rule = f"the {amount}th working day after the {limit.from_.value} day"
-            case Unit.MONTHS:
-                due_day = add_months(day0, amount)
-                rule = f"{amount} months after the {limit.from_.value} day"
-            case Unit.YEARS:
-                due_day = add_months(day0, 12 * amount)
-                rule = f"{amount} years after the {limit.from_.value} day"
-        if extra_days:
-            due_day += timedelta(days=extra_days)
-            rule += f", extended by {extra_days} days"
-        if limit.roll_forward and unit is not Unit.WORKING_DAYS:
-            rolled = next_working_day(states, due_day)
-            if rolled != due_day:
-                rule += f", moved from {due_day.isoformat()} to the next working day"
-            due_day = rolled
-        due = datetime.combine(due_day, END_OF_DAY, tzinfo=zone)
-        rule += f", ending 23:59:59 {zone.key}"
+    due, rule = _due(limit, amount, unit, local, states, extra_days)
+    if extended:
+        # An extension in another unit (e.g. working -> calendar days) could end earlier.
+        original, _ = _due(limit, limit.amount, limit.unit, local, states, extra_days)
+        if original > due:
+            due, rule = original, f"{rule}; kept at the original limit, which ends later"
 
     return Deadline(
         limit=name,
