@@ -1,0 +1,60 @@
+"""Shared fixtures: one PostgreSQL for the session, a fresh migrated schema for each test.
+
+DATABASE_URL (as CI sets it) is used when set and must work; otherwise an embedded server is
+started under READMIT_HOME (default ./.readmit) and stopped at the end if this session started
+it. Tests needing PostgreSQL are skipped, loudly, only when neither can be had.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from readmit.db.migrate import migrate_dsn
+from readmit.db.pool import connect, create_pool, quote_ident
+from readmit.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
+from readmit.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A DSN for a database in which tests may create and drop schemas."""
+    settings = Settings()
+    if settings.database_url:
+        yield settings.database_url
+        return
+    server = EmbeddedPostgres(settings.home)
+    try:
+        dsn = server.start()
+    except EmbeddedPostgresError as error:
+        pytest.skip(
+            "NO POSTGRESQL: DATABASE_URL is unset and the embedded server failed to start: "
+            f"{str(error).splitlines()[0]}"
+        )
+    yield dsn
+    if server.started_here:
+        server.stop()
+
+
+@pytest.fixture
+async def db_schema(database_url: str) -> AsyncIterator[str]:
+    """A new schema `t_<random>` with all migrations applied, dropped after the test."""
+    schema = f"t_{secrets.token_hex(6)}"
+    await migrate_dsn(database_url, schema=schema, create_schema=True)
+    yield schema
+    conn = await connect(database_url)
+    try:
+        await conn.execute(f"DROP SCHEMA {quote_ident(schema)} CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def pool(database_url: str, db_schema: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool whose connections see only the test's schema."""
+    pool = await create_pool(database_url, schema=db_schema, min_size=1, max_size=20)
+    yield pool
+    await pool.close()
