@@ -1,0 +1,1 @@
+"""Identity checks for readmission cases: MRZ, Ukraine's UNZR, names across scripts."""
