@@ -142,7 +142,8 @@ def resolve_terms(
             merged = Agreement.model_validate(data)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in exc.errors()
+                f"{'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')}"
+                for err in exc.errors()
             )
             raise TermsError(
                 "a protocol overlay yields a complete agreement",
