@@ -96,8 +96,9 @@ class Limit(Sourced):
     @model_validator(mode="after")
     def _extension_lengthens(self) -> Limit:
         ext = self.extension
-        same_unit = ext is not None and (ext.unit or self.unit) is self.unit
-        if ext and same_unit and ext.up_to is not None and ext.up_to <= self.amount:
+        if ext is None or ext.up_to is None or (ext.unit or self.unit) is not self.unit:
+            return self
+        if ext.up_to <= self.amount:
             raise ValueError(
                 f"extension.up_to ({ext.up_to}) must exceed amount ({self.amount}): "
                 "an extension never shortens a limit"

@@ -126,10 +126,11 @@ def _due(
     amount: int,
     unit: Unit,
     local: datetime,
+    zone: ZoneInfo,
     states: tuple[str, ...],
     extra_days: int,
 ) -> tuple[datetime, str]:
-    """The due instant and its rule text for `amount` `unit` from the local trigger `local`."""
+    """The due instant and its rule text for `amount` `unit` from `local`, the trigger in `zone`."""
     trigger = limit.from_.value
     if unit is Unit.HOURS:
         # Elapsed hours: add in UTC so a DST switch neither adds nor removes an hour.
@@ -137,7 +138,7 @@ def _due(
         rule = f"{amount} hours after {trigger}"
         if extra_days:
             rule += f", extended by {extra_days} days"
-        return utc_due.astimezone(local.tzinfo), rule
+        return utc_due.astimezone(zone), rule
     day0 = local.date()
     match unit:
         case Unit.CALENDAR_DAYS:
@@ -160,8 +161,6 @@ def _due(
         if rolled != due_day:
             rule += f", moved from {due_day.isoformat()} to the next working day"
         due_day = rolled
-    zone = local.tzinfo
-    assert isinstance(zone, ZoneInfo)
     return datetime.combine(due_day, END_OF_DAY, tzinfo=zone), f"{rule}, ending 23:59:59 {zone.key}"
 
 
@@ -187,10 +186,10 @@ def compute_deadline(
     zone = zone_of(states[0], time_zones)
     local = trigger_at.astimezone(zone)
     amount, unit = effective_amount(limit, extended)
-    due, rule = _due(limit, amount, unit, local, states, extra_days)
+    due, rule = _due(limit, amount, unit, local, zone, states, extra_days)
     if extended:
         # An extension in another unit (e.g. working -> calendar days) could end earlier.
-        original, _ = _due(limit, limit.amount, limit.unit, local, states, extra_days)
+        original, _ = _due(limit, limit.amount, limit.unit, local, zone, states, extra_days)
         if original > due:
             due, rule = original, f"{rule}; kept at the original limit, which ends later"
 
