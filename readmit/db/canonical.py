@@ -23,17 +23,20 @@ string keys, arrays, strings without U+0000 or lone surrogates, ``true``/``false
 integers in the IEEE-754-safe range ±(2^53 - 1). Floats are forbidden (jsonb and jq reformat
 them: ``1.0`` becomes ``1``); write decimals as strings or integers of a stated unit.
 
-Recomputing one event with psql, jq and coreutils::
+Recomputing a stream with psql, jq and coreutils (each output line is ``computed stored prev``;
+intact means the first two columns are equal on every line and each ``prev`` equals the
+previous line's ``stored``, the first being 64 zeros)::
 
-    psql -XAt -F ' ' -c "SELECT encode(prev_hash, 'hex'), encode(hash, 'hex'),
+    psql "$DATABASE_URL" -XAt -F ' ' -c "SELECT encode(hash, 'hex'), encode(prev_hash, 'hex'),
         json_build_object('stream_id', stream_id, 'version', version, 'event_id', event_id,
           'type', type, 'schema_version', schema_version, 'data', data, 'metadata', metadata,
           'recorded_at', to_char(recorded_at AT TIME ZONE 'UTC',
                                  'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))
       FROM case_events WHERE stream_id = 'CASE-1' ORDER BY version" |
-    while read -r prev stored doc; do
-      { printf '%s' "$prev" | xxd -r -p; printf '%s' "$doc" | jq -cSj .; } |
-        sha256sum | cut -c1-64; echo "$stored  (stored)"
+    while read -r stored prev doc; do
+      computed=$({ printf '%s' "$prev" | xxd -r -p; printf '%s' "$doc" | jq -cSj .; } |
+                 sha256sum | cut -c1-64)
+      echo "$computed $stored $prev"
     done
 """
 
