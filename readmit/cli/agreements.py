@@ -77,7 +77,10 @@ def deadlines(
     catalogue = _catalogue(agreement_file)
     try:
         terms = catalogue.terms(
-            agreement, requesting.upper(), requested.upper(), protocol.upper() if protocol else None
+            agreement.upper(),
+            requesting.upper(),
+            requested.upper(),
+            protocol.upper() if protocol else None,
         )
         deadline = deadline_for(terms, limit, trigger, extended=extended, extra_days=extra_days)
     except USABLE_ERRORS as exc:
@@ -149,6 +152,7 @@ def show_agreement(
     """Show every parameter of an agreement (with a protocol merged in), its source and flag."""
     catalogue = _catalogue(agreement_file)
     try:
+        agreement_id = agreement_id.upper()
         agreement = catalogue.agreement(agreement_id)
         shown: Agreement | AgreementTerms = agreement
         if protocol is not None:
