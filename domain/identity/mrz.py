@@ -110,7 +110,7 @@ def parse_mrz(lines: str | Sequence[str], *, today: date | None = None) -> MrzRe
 def _rows(lines: str | Sequence[str]) -> list[str]:
     rows = lines.strip().splitlines() if isinstance(lines, str) else list(lines)
     rows = [r.strip() for r in rows]
-    if not rows or not rows[0]:
+    if not any(rows):
         raise NotAnMrz("no MRZ lines given")
     return rows
 
@@ -237,8 +237,12 @@ def _is_code(code: str) -> bool:
 
 
 def _ymd(raw: str) -> tuple[bool, tuple[int, int, int] | None]:
-    """Whether a YYMMDD field is well formed, and its numbers unless partly unknown (`<`)."""
-    if all(c == "<" or c.isdigit() for c in raw) and "<" in raw:
+    """Whether a YYMMDD field is well formed, and its numbers unless partly unknown.
+
+    Doc 9303 fills an unknown day or month (or the whole date) with `<<`; a lone `<` is malformed.
+    """
+    pairs = (raw[0:2], raw[2:4], raw[4:6])
+    if "<<" in pairs and all(p == "<<" or p.isdigit() for p in pairs):
         return True, None
     if not raw.isdigit() or not (1 <= int(raw[2:4]) <= 12 and 1 <= int(raw[4:6]) <= 31):
         return False, None

@@ -22,8 +22,10 @@ from pydantic import BaseModel, ConfigDict
 from rapidfuzz.fuzz import ratio
 
 MATCH_THRESHOLD = 0.85
-"""Scores at or above this mean "same name": every pair of spellings of one name in the table of
-tests/unit/test_names.py scores at least 0.89, different names or genders at most 0.6."""
+"""Scores at or above this mean "same name". In the table of tests/unit/test_names.py every pair
+of spellings of one person scores at least 0.9 and every pair of different people at most 0.82
+(same given name, similar surname); a name alone is weak evidence, so weigh birth date and
+document numbers more."""
 
 _EQUIVALENT = 0.95  # spellings that differ only by interchangeable letter groups
 _SKELETON_WEIGHT = 0.9  # same consonants in the same order (a/o, ia/e…): Aliaksandr, Oleksandr
@@ -33,7 +35,7 @@ _GENDER_CAP = 0.5  # a whole name with a gender mismatch never matches
 _UNPAIRED_WEIGHT = 0.35  # a word with no counterpart (middle name, second surname)
 _PATRONYMIC_WEIGHT = 0.1  # patronymics are routinely left out of Latin spellings
 _WEAKEST_SHARE = 0.5  # the worst pair weighs half: a name matches only if every word does
-_EXHAUSTIVE_UP_TO = 6  # words per name up to which every pairing is tried
+_EXHAUSTIVE_UP_TO = 5  # words per name up to which every pairing is tried
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’ʼ][^\W\d_]+)*")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -46,6 +48,7 @@ _BY = dict(zip("абвгґдезійклмнопрстуўфыэ", "abvhgdeziikl
     "ь": "", "'": "", "’": "", "ʼ": "",
 }  # fmt: skip
 _RO_AS_READ = str.maketrans({"ș": "sh", "ş": "sh", "ț": "ts", "ţ": "ts"})
+_ANY = _BY | {"и": "y", "щ": "shch", "ъ": "", "є": "ie", "ї": "i"}  # last resort for mixed words
 _BY_IOTATED = {"е": "ye", "ё": "yo", "ю": "yu", "я": "ya"}
 _PRE = [(re.compile(p), r) for p, r in [
     ("x", "ks"), ("w", "v"), ("q", "k"), ("ph", "f"),
@@ -136,12 +139,16 @@ def _assign(
             options = [list(enumerate(p)) for p in permutations(range(m), n)]
         else:
             options = [[(i, j) for j, i in enumerate(p)] for p in permutations(range(n), m)]
-        return max(options, key=lambda pairs: sum(grid[ij][0].score for ij in pairs))
+        return max(options, key=lambda pairs: _totals([grid[ij][0].score for ij in pairs]))
     chosen: list[tuple[int, int]] = []
     for i, j in sorted(grid, key=lambda ij: -grid[ij][0].score):
         if all(i != x and j != y for x, y in chosen):
             chosen.append((i, j))
     return chosen
+
+
+def _totals(scores: list[float]) -> tuple[float, float]:
+    return sum(scores), min(scores, default=0.0)
 
 
 def latin_key(spelling: str) -> str:
@@ -162,21 +169,28 @@ def _fold(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _variants(word: str) -> _Word:
-    if not _CYRILLIC.search(word):
-        spellings = {_fold(word): ""}
+    """Every Latin spelling of a word (how it was obtained) and the keys of those spellings."""
+    spellings: dict[str, str] = {}
+    if _CYRILLIC.search(word):
+        cyrillic = word.casefold()
+        spellings[cyrillic.replace("ё", "е")] = "as written"
+        for system, romanise in _systems(cyrillic):
+            latin = romanise(cyrillic)
+            if not _CYRILLIC.search(latin) and (folded := _fold(latin)):
+                spellings.setdefault(folded, system)
+        if len(spellings) == 1 and (folded := _fold(_romanise(cyrillic, _ANY))):
+            spellings[folded] = "letter-by-letter romanisation"  # mixed or unusual letters
+    elif not _fold(word):  # Greek, Georgian, Arabic…: only identical words can be compared
+        spellings[word.casefold()] = "as written"
+    else:
+        spellings[_fold(word)] = ""
         if set(word.casefold()) & set("șşțţ"):  # Moldovan names also appear romanised from Russian
             spellings.setdefault(_fold(word.casefold().translate(_RO_AS_READ)), "ș/ț read as sh/ts")
-        keys = {k: s for s in reversed(spellings) for k in _keys(s)}
-        return _Word(word, spellings, keys)
-    cyrillic = word.casefold()
-    spellings = {cyrillic.replace("ё", "е"): "as written"}
     keys: dict[str, str] = {}
-    for system, romanise in _systems(cyrillic):
-        latin = romanise(cyrillic)
-        if not _CYRILLIC.search(latin) and (folded := _fold(latin)):
-            spellings.setdefault(folded, system)
-            for key in _keys(folded):
-                keys.setdefault(key, folded)
+    for spelling, how in spellings.items():
+        if how != "as written":
+            for key in _keys(spelling):
+                keys.setdefault(key, spelling)
     return _Word(word, spellings, keys)
 
 
@@ -205,6 +219,8 @@ def _pair(a: _Word, b: _Word) -> tuple[WordMatch, str]:
         if not via and a.text.casefold() != b.text.casefold():
             via = " after removing diacritics"
         return _word(a, b, 1.0, s, s), f"'{a.text}' = '{b.text}'{via}"
+    if not a.keys or not b.keys:
+        return _word(a, b, 0.0, a.text, b.text), f"'{a.text}' and '{b.text}' cannot be compared"
     best, ka, kb = max((_similarity(x, y), x, y) for x in a.keys for y in b.keys)
     va, vb = a.keys[ka], b.keys[kb]
     systems = [s for s in (a.spellings[va], b.spellings[vb]) if s]
@@ -238,11 +254,15 @@ def _skeleton(key: str) -> str:
 
 
 def _gendered(masculine: str, feminine: str) -> bool:
-    """Ivan/Ivanna, Petrov/Petrova, Yevhen/Yevheniia, Kovalskyi/Kovalska (keys, not spellings)."""
+    """Masculine and feminine forms, compared as keys: Ivan/Ivanna, Petrov/Petrova,
+    Yevhen/Yevheniia, Kovalskyi/Kovalska, Tolstoi/Tolstaia."""
     if len(masculine) < 3 or masculine[-1] in "aeou" or not feminine.endswith("a"):
         return False
     stem = feminine[:-1]
-    return stem in (masculine, masculine + "i") or (masculine[-1] == "i" and stem == masculine[:-1])
+    if stem in (masculine, masculine + "i"):
+        return True
+    adjectival = feminine.endswith("aia") and feminine[:-3] in (masculine[:-1], masculine[:-2])
+    return masculine[-1] == "i" and (stem == masculine[:-1] or adjectival)
 
 
 def _is_belarusian(word: str) -> bool:
@@ -251,10 +271,14 @@ def _is_belarusian(word: str) -> bool:
 
 def _belarusian(word: str) -> str:
     """Belarusian passport romanisation: е/ё/ю/я are ye/yo/yu/ya at the start and after vowels."""
+    return _romanise(word, _BY)
+
+
+def _romanise(word: str, table: dict[str, str]) -> str:
     out, previous = [], ""
     for char in word:
         iotated = char in _BY_IOTATED and (not previous or previous in "аеёіоуыэюяўь'’ʼ")
-        out.append(_BY_IOTATED[char] if iotated else _BY.get(char, char).strip("_"))
+        out.append(_BY_IOTATED[char] if iotated else table.get(char, char))
         previous = char
     return "".join(out)
 
