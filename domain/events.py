@@ -206,3 +206,14 @@ def parse_event(raw: Mapping[str, Any]) -> Event:
 def dump_event(event: Event) -> dict[str, Any]:
     """The JSON-ready dict stored for an event (no floats other than scores, ISO instants)."""
     return event.model_dump(mode="json", by_alias=True)
+
+
+def to_stored(event: Event) -> tuple[str, int, dict[str, Any]]:
+    """(type, schema_version, data) as the event store keeps them in separate columns."""
+    data = dump_event(event)
+    return str(data.pop("type")), int(data.pop("schema_version")), data
+
+
+def from_stored(event_type: str, schema_version: int, data: Mapping[str, Any]) -> Event:
+    """The inverse of `to_stored`, upcasting older schema versions."""
+    return parse_event({**data, "type": event_type, "schema_version": schema_version})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from domain.agreements import AgreementTerms, Limit, Suspension, Trigger
+from domain.agreements import AgreementTerms, Limit, Trigger
 from domain.calendars import zone_of
 from domain.commands import CloseCase, Command, OpenCase
 from domain.deadlines import Deadline
@@ -24,6 +24,7 @@ from domain.errors import (
     WrongStatus,
 )
 from domain.state import FINAL_OUTCOMES, CaseState
+from domain.terms import suspension_in_effect
 from domain.values import (
     ApprehensionPlace,
     Category,
@@ -59,15 +60,8 @@ def local_date(terms: AgreementTerms, at: datetime) -> date:
     return at.astimezone(zone_of(terms.requested, terms.time_zones)).date()
 
 
-def suspension_on(terms: AgreementTerms, day: date) -> Suspension | None:
-    for suspension in terms.suspensions:
-        if suspension.from_ <= day and (suspension.until is None or day < suspension.until):
-            return suspension
-    return None
-
-
 def _check_not_suspended(terms: AgreementTerms, at: datetime) -> None:
-    suspension = suspension_on(terms, local_date(terms, at))
+    suspension = suspension_in_effect(terms, local_date(terms, at))
     if suspension is not None:
         why = f" ({suspension.reason})" if suspension.reason else ""
         raise AgreementSuspended(

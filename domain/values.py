@@ -1,8 +1,13 @@
-"""Value objects of a readmission case: the person, evidence, places, outcomes."""
+"""Value objects of a readmission case: the person, evidence, places, outcomes.
+
+Numbers that are not integers are `Decimal`s: they are stored as strings, because the event
+store's canonical JSON (what the hash chain covers) admits no floats.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -90,7 +95,7 @@ class PlaceKind(StrEnum):
 class ApprehensionPlace(Frozen):
     kind: PlaceKind
     name: ShortText | None = None
-    km_from_border: float | None = Field(default=None, ge=0)
+    km_from_border: Decimal | None = Field(default=None, ge=0, max_digits=7, decimal_places=3)
 
 
 class VerificationStatus(StrEnum):
@@ -101,7 +106,7 @@ class VerificationStatus(StrEnum):
 
 class VerificationOutcome(Frozen):
     status: VerificationStatus
-    score: float = Field(ge=0, le=1)
+    score: Decimal = Field(ge=0, le=1, max_digits=4, decimal_places=3)
     reasons: tuple[Text, ...] = ()
     interview_needed: bool = False
     registry: ShortText | None = None

@@ -31,6 +31,21 @@ class Settings(BaseSettings):
         default=None, description="host:port of a Temporal frontend; unset = embedded dev server"
     )
     temporal_namespace: str = "default"
+    payload_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='Temporal payload keys, JSON {"id": "base64 AES-256 key"}; empty = a dev '
+        "keyring generated once under `home`",
+    )
+    payload_key_id: str | None = Field(
+        default=None, description="id of the payload key used to encrypt (default: the last)"
+    )
+    reminder_half: bool = Field(default=True, description="remind at half the period")
+    reminder_working_days_before: int = Field(
+        default=1, description="remind this many working days before the due day (09:00)"
+    )
+    escalate_hours_before: int = Field(
+        default=12, description="escalate to the supervisor this many hours before the due instant"
+    )
     log_level: str = "INFO"
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from readmit.cli import agreements, db, identity
+from readmit.cli import agreements, db, identity, simulate, worker
 
 app = typer.Typer(
     name="readmit",
-    help="Readmit: readmission cases between states, with exact deadlines and a verifiable history.",
+    help="Readmit: readmission cases between states, exact deadlines, a verifiable history.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -16,6 +16,8 @@ app = typer.Typer(
 agreements.register(app)
 identity.register(app)
 db.register(app)
+simulate.register(app)
+worker.register(app)
 
 
 def main() -> None:

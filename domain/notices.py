@@ -1,0 +1,133 @@
+"""Who must hear about what happened: the notices a case's new events call for.
+
+A notice names a state and a role, not a person (the directory resolves those) and carries no
+personal data: e-mails and webhooks leave the system. Its key makes sending idempotent: for a
+reminder or escalation it is (case, limit, level, due), so a retry never sends twice while a
+deadline re-armed by an extension gets its reminders again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from pydantic import AwareDatetime
+
+from domain.agreements import Frozen
+from domain.alarms import ACTING_SIDE
+from domain.events import (
+    ApplicationAccepted,
+    ApplicationRefused,
+    ApplicationSubmitted,
+    CaseWithdrawn,
+    DeadlineEscalated,
+    DeemedAccepted,
+    Event,
+    ReadmissionInErrorClaimed,
+    ReceiptConfirmed,
+    TransferCompleted,
+    TransferScheduled,
+)
+from domain.state import CaseState
+from domain.values import EscalationLevel, Side
+
+
+class Notice(Frozen):
+    key: str
+    case_id: str
+    state: str
+    role: str
+    kind: str
+    subject: str
+    event_id: UUID
+    limit: str | None = None
+    level: EscalationLevel | None = None
+    due: AwareDatetime | None = None
+
+
+def _party(state: CaseState, side: Side) -> str:
+    assert state.terms is not None
+    return state.terms.requesting if side is Side.REQUESTING else state.terms.requested
+
+
+def _event_notice(event: Event) -> tuple[Side, str, str] | None:
+    """(side to tell, role, subject) for events the other side must learn of."""
+    match event:
+        case ApplicationSubmitted():
+            return Side.REQUESTED, "officer", "New readmission application"
+        case ReceiptConfirmed():
+            return Side.REQUESTING, "officer", "Receipt of the application confirmed"
+        case ApplicationAccepted():
+            return Side.REQUESTING, "officer", "Application accepted"
+        case ApplicationRefused():
+            return Side.REQUESTING, "officer", "Application refused"
+        case DeemedAccepted():
+            return Side.REQUESTING, "officer", "Application deemed accepted (no reply in time)"
+        case TransferScheduled():
+            return Side.REQUESTED, "officer", "Transfer scheduled"
+        case TransferCompleted():
+            return Side.REQUESTED, "officer", "Transfer completed"
+        case ReadmissionInErrorClaimed():
+            return Side.REQUESTING, "supervisor", "Readmission in error claimed"
+        case CaseWithdrawn():
+            return Side.REQUESTED, "officer", "Application withdrawn"
+        case _:
+            return None
+
+
+def notices_for(
+    case_id: str, recorded: Iterable[tuple[UUID, Event]], state: CaseState
+) -> list[Notice]:
+    """The notices due for newly recorded `(event_id, event)` pairs, given the state after them."""
+    notices: list[Notice] = []
+    for event_id, event in recorded:
+        if isinstance(event, DeadlineEscalated):
+            side = ACTING_SIDE.get(event.limit, Side.REQUESTING)
+            notices.append(
+                Notice(
+                    key=f"{case_id}:{event.limit}:{event.level.value}:{event.due.isoformat()}",
+                    case_id=case_id,
+                    state=_party(state, side),
+                    role=event.level.recipient_role,
+                    kind=event.level.value,
+                    subject=f"{case_id}: {_escalation_subject(event)}",
+                    event_id=event_id,
+                    limit=event.limit,
+                    level=event.level,
+                    due=event.due,
+                )
+            )
+            continue
+        found = _event_notice(event)
+        if found is None:
+            continue
+        side, role, subject = found
+        if isinstance(event, CaseWithdrawn) and state.submitted_at is None:
+            continue  # the requested state never saw this case
+        notices.append(
+            Notice(
+                key=f"{case_id}:{event.type}:{event_id}",
+                case_id=case_id,
+                state=_party(state, side),
+                role=role,
+                kind=event.type,
+                subject=f"{case_id}: {subject}",
+                event_id=event_id,
+            )
+        )
+    return notices
+
+
+def _escalation_subject(event: DeadlineEscalated) -> str:
+    due = event.due.strftime("%Y-%m-%d %H:%M %Z")
+    limit = event.limit.replace("_", " ")
+    match event.level:
+        case EscalationLevel.REMINDER_HALF:
+            text = f"half of the {limit} limit has elapsed; it ends {due}"
+        case EscalationLevel.REMINDER_LAST_DAY:
+            text = f"the {limit} limit ends on the next working day ({due})"
+        case EscalationLevel.ESCALATION_NEAR:
+            text = f"escalation: the {limit} limit ends {due}"
+        case EscalationLevel.ESCALATION_PASSED:
+            text = f"escalation: the {limit} limit passed at {due}"
+    return text

@@ -1,0 +1,65 @@
+"""`readmit simulate SCENARIO`: what happens to a case, through the real workflow, on a clock
+that runs months in seconds."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from domain.terms import TermsError
+from readmit.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
+from readmit.cli.common import fail, print_json
+from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
+from readmit.settings import get_settings
+from readmit.simulate.runner import simulate
+from readmit.simulate.scenario import ScenarioError, load_scenario
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate_command)
+
+
+def simulate_command(
+    scenario_file: Annotated[Path, typer.Argument(help="scenario in YAML or JSON")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress lines")] = False,
+) -> None:
+    """Run a scenario on the time-skipping test server and print the timeline as JSON."""
+    settings = get_settings()
+    try:
+        scenario = load_scenario(scenario_file)
+        extra = [scenario.agreement_file] if scenario.agreement_file else []
+        catalogue = load_catalogue(settings.agreements_dir, extra)
+        agreement_id = scenario.agreement
+        if agreement_id is None:
+            agreement_id = _id_in_file(catalogue, scenario.agreement_file)
+        terms = catalogue.terms(
+            agreement_id, scenario.case.requesting, scenario.case.requested, scenario.protocol
+        )
+    except CatalogueError as error:
+        fail(error.one_line())
+    except (ScenarioError, NotInCatalogue, TermsError) as error:
+        fail(str(error))
+    try:
+        dsn = resolve_database_url(settings)
+    except EmbeddedPostgresError as error:
+        fail(f"no PostgreSQL: {str(error).splitlines()[0]}")
+
+    def progress(message: str) -> None:
+        if not quiet:
+            typer.echo(f"· {message}", err=True)
+
+    try:
+        report = asyncio.run(simulate(scenario, terms, dsn, progress))
+    except ScenarioError as error:
+        fail(str(error))
+    print_json(report)
+
+
+def _id_in_file(catalogue: Catalogue, path: Path | None) -> str:
+    for key, origin in catalogue.origins.items():
+        if isinstance(key, str) and origin == str(path):
+            return key
+    fail(f"{path}: holds no agreement (a protocol file needs 'agreement' in the scenario)")

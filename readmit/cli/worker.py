@@ -1,0 +1,65 @@
+"""`readmit worker`: run workers for the case queue and for some states' own queues."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from readmit.cli.common import fail
+from readmit.db.migrate import migrate_dsn
+from readmit.db.pool import create_pool
+from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
+from readmit.logs import configure_logging
+from readmit.settings import Settings, get_settings
+from readmit.temporal.client import connect_client
+from workers.main import build_workers, run_workers, stop_on_signals
+
+DEFAULT_STATES = ("UA", "MD", "PL", "RO", "DE")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker_command)
+
+
+def worker_command(
+    state: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state", help="serve this state's queue (repeatable; default: the demo set)"
+        ),
+    ] = None,
+    cases: Annotated[
+        bool, typer.Option("--cases/--no-cases", help="also serve the shared case queue")
+    ] = True,
+    temporal_address: Annotated[
+        str | None, typer.Option("--temporal-address", help="host:port of the Temporal frontend")
+    ] = None,
+) -> None:
+    """Run until SIGTERM/SIGINT, then finish in-flight tasks and stop."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    states = [s.upper() for s in (state or DEFAULT_STATES)]
+    bad = [s for s in states if len(s) != 2 or not s.isalpha()]
+    if bad:
+        fail(f"--state takes ISO 3166 alpha-2 codes, not {', '.join(bad)}")
+    address = temporal_address or settings.temporal_address
+    if address is None:
+        fail("no Temporal server: set READMIT_TEMPORAL_ADDRESS or pass --temporal-address")
+    try:
+        dsn = resolve_database_url(settings)
+    except EmbeddedPostgresError as error:
+        fail(f"no PostgreSQL: {str(error).splitlines()[0]}")
+    asyncio.run(serve(settings, dsn, address, states, cases))
+
+
+async def serve(settings: Settings, dsn: str, address: str, states: list[str], cases: bool) -> None:
+    await migrate_dsn(dsn)
+    pool = await create_pool(dsn, min_size=2, max_size=20)
+    try:
+        client = await connect_client(settings, address)
+        workers = build_workers(client, pool, states, serve_cases=cases)
+        await run_workers(workers, stop_on_signals())
+    finally:
+        await pool.close()

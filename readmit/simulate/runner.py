@@ -1,0 +1,158 @@
+"""Run a scenario through the real workflow and activities on the time-skipping test server.
+
+The simulator works in a throwaway schema of the configured (or embedded) PostgreSQL and drops it
+afterwards. It drives time explicitly (automatic time skipping is unreliable with several waits
+in flight): it sleeps the server's clock to each step's instant, sends the step's command as its
+side's officer, and finally sleeps to `until`, so every timer in between fires in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from temporalio.testing import WorkflowEnvironment
+
+from domain.agreements import AgreementTerms
+from domain.commands import COMMAND_SIDE, OpenCase
+from domain.events import from_stored
+from domain.values import Side
+from readmit.db.eventstore import EventStore
+from readmit.db.migrate import migrate_dsn
+from readmit.db.pool import connect, create_pool, quote_ident
+from readmit.simulate.scenario import Scenario, build_command
+from readmit.temporal.binaries import test_server_path
+from readmit.temporal.cases import CaseGateway, CommandRefused
+from readmit.temporal.codec import Keyring, data_converter
+from workers.main import build_workers, run_workers
+from workflows.contracts import Actor
+
+Progress = Callable[[str], None]
+
+
+def _actor(scenario: Scenario, command: str) -> Actor:
+    side = COMMAND_SIDE[command]
+    state = scenario.case.requesting if side is Side.REQUESTING else scenario.case.requested
+    return Actor(user_id=f"simulator.{state.lower()}", state=state, role="officer")
+
+
+def _case_id(scenario: Scenario, at: datetime) -> str:
+    case = scenario.case
+    return f"{case.requesting}-{case.requested}-{at.year}-{secrets.randbelow(10**6):06d}"
+
+
+async def simulate(
+    scenario: Scenario, terms: AgreementTerms, dsn: str, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Run `scenario` under `terms` and return the timeline (README, "What-if simulator")."""
+    say = progress or (lambda _message: None)
+    case = scenario.case
+    schema = f"sim_{secrets.token_hex(6)}"
+    prefix = f"sim-{secrets.token_hex(4)}"
+    keyring = Keyring({"sim": os.urandom(32)}, "sim")
+    say("starting the time-skipping server")
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()), data_converter=data_converter(keyring)
+    )
+    try:
+        start = await env.get_current_time()
+        scenario.check_future(start)
+        say(f"preparing a throwaway schema {schema}")
+        await migrate_dsn(dsn, schema=schema, create_schema=True)
+        pool = await create_pool(dsn, schema=schema, min_size=1, max_size=10)
+        stop = asyncio.Event()
+        try:
+            workers = build_workers(
+                env.client, pool, sorted({case.requesting, case.requested}), queue_prefix=prefix
+            )
+            runner = asyncio.create_task(run_workers(workers, stop))
+            with env.auto_time_skipping_disabled():
+                gateway = CaseGateway(env.client, queue_prefix=prefix)
+                report = await _drive(env, scenario, terms, gateway, EventStore(pool), say)
+            stop.set()
+            await runner
+        finally:
+            stop.set()
+            await pool.close()
+            await _drop(dsn, schema)
+    finally:
+        await env.shutdown()
+    return report
+
+
+async def _sleep_until(env: WorkflowEnvironment, at: datetime) -> None:
+    delta = (at - await env.get_current_time()).total_seconds()
+    if delta > 0:
+        await env.sleep(delta)
+    await asyncio.sleep(0.05)
+
+
+async def _drive(
+    env: WorkflowEnvironment,
+    scenario: Scenario,
+    terms: AgreementTerms,
+    gateway: CaseGateway,
+    store: EventStore,
+    say: Progress,
+) -> dict[str, Any]:
+    case = scenario.case
+    first = scenario.steps[0].at if scenario.steps else scenario.until
+    await _sleep_until(env, first)
+    opened_at = await env.get_current_time()
+    case_id = _case_id(scenario, opened_at)
+    say(f"opening {case_id}")
+    opening = OpenCase(
+        at=opened_at,
+        case_id=case_id,
+        terms=terms,
+        category=case.category,
+        procedure=case.procedure,
+        person=case.person,
+        evidence=case.evidence,
+        knowledge_at=case.knowledge_at,
+        apprehended_at=case.apprehended_at,
+        apprehension_place=case.apprehension_place,
+    )
+    steps: list[dict[str, Any]] = []
+    await gateway.open(opening, _actor(scenario, "submit"))
+    for step in scenario.steps:
+        await _sleep_until(env, step.at)
+        now = await env.get_current_time()
+        say(f"{now.isoformat(timespec='seconds')}  {step.command}")
+        error = None
+        try:
+            await gateway.execute(case_id, build_command(step, now), _actor(scenario, step.command))
+        except CommandRefused as refused:
+            error = {"type": refused.type, "message": refused.message}
+        steps.append(
+            {
+                "command": step.command,
+                "at": step.at.isoformat(),
+                "ok": error is None,
+                "error": error,
+            }
+        )
+    say(f"running the clock to {scenario.until.isoformat()}")
+    await _sleep_until(env, scenario.until)
+    view = await gateway.view(case_id)
+    await env.client.get_workflow_handle(case_id).terminate("simulation finished")
+    recorded = await store.read_stream(case_id)
+    events = []
+    for row in recorded:
+        event = from_stored(row.type, row.schema_version, row.data)
+        item = event.model_dump(mode="json", exclude={"terms", "person", "evidence"})
+        item["at"] = event.at.isoformat()
+        events.append(item)
+    return {"case_id": case_id, "status": view.state.status.value, "events": events, "steps": steps}
+
+
+async def _drop(dsn: str, schema: str) -> None:
+    conn = await connect(dsn)
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(schema)} CASCADE")
+    finally:
+        await conn.close()

@@ -1,0 +1,163 @@
+"""Scenario files for the what-if simulator: a case, the steps officers take, and a horizon.
+
+Step commands are the decider's commands in snake_case with their fields; each step is turned
+into the real command model, so a malformed scenario is reported before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from domain.commands import COMMAND_SIDE, Command
+from domain.values import (
+    ApprehensionPlace,
+    Category,
+    EvidenceItem,
+    Person,
+    Procedure,
+    Side,
+    VerificationOutcome,
+)
+
+COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
+STEP_COMMANDS = tuple(
+    name for name, side in COMMAND_SIDE.items() if side is not Side.SYSTEM and name != "open_case"
+)
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run, with every reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScenarioCase(_Strict):
+    requesting: str = Field(pattern=r"^[A-Z]{2}$")
+    requested: str = Field(pattern=r"^[A-Z]{2}$")
+    procedure: Procedure = Procedure.STANDARD
+    category: Category = Category.OWN_NATIONAL
+    knowledge_at: AwareDatetime | None = None
+    apprehended_at: AwareDatetime | None = None
+    apprehension_place: ApprehensionPlace | None = None
+    person: Person
+    evidence: tuple[EvidenceItem, ...] = ()
+
+
+class Step(BaseModel):
+    """One step: `at`, `command`, and that command's own fields."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    at: AwareDatetime
+    command: str
+
+    @model_validator(mode="after")
+    def _known(self) -> Step:
+        if self.command not in STEP_COMMANDS:
+            raise ValueError(
+                f"unknown command {self.command!r}; steps may use: {', '.join(STEP_COMMANDS)}"
+            )
+        return self
+
+    def fields(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Scenario(_Strict):
+    agreement: str | None = None
+    agreement_file: Path | None = None
+    protocol: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    case: ScenarioCase
+    steps: tuple[Step, ...] = ()
+    until: AwareDatetime
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if (self.agreement is None) == (self.agreement_file is None):
+            raise ValueError("give exactly one of 'agreement' and 'agreement_file'")
+        instants = [s.at for s in self.steps]
+        if instants != sorted(instants):
+            raise ValueError("steps must be in chronological order")
+        if instants and self.until < instants[-1]:
+            raise ValueError("'until' lies before the last step")
+        return self
+
+    def check_future(self, now: datetime) -> None:
+        """The test server's clock starts at the present and only moves forward."""
+        first = self.steps[0].at if self.steps else self.until
+        if first <= now:
+            raise ScenarioError(
+                f"the first step ({first.isoformat()}) lies in the past; the simulator's clock "
+                f"starts at the present ({now.isoformat(timespec='seconds')}): move the scenario "
+                "into the future"
+            )
+
+
+def build_command(step: Step, at: datetime) -> Command:
+    """The decider command for a step (field `date` of schedule_transfer is the transfer day)."""
+    fields = step.fields()
+    if step.command == "schedule_transfer" and "date" in fields:
+        value = fields.pop("date")
+        if isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime.combine(value, step.at.timetz())
+        fields["on"] = value
+    if step.command == "record_verification" and "outcome" not in fields:
+        keys = ("status", "score", "reasons", "interview_needed", "registry")
+        fields = {
+            "outcome": VerificationOutcome.model_validate(
+                {k: fields.pop(k) for k in keys if k in fields}
+            ),
+            **fields,
+        }
+    return COMMAND_ADAPTER.validate_python({"command": step.command, "at": at, **fields})
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Parse a YAML or JSON scenario; every problem is reported in one `ScenarioError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(f"cannot read {path}: {error.strerror}") from error
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise ScenarioError(f"{path}: not valid YAML/JSON: {error}") from error
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: a scenario is a mapping with 'case', 'steps' and 'until'")
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as error:
+        raise ScenarioError(f"{path}: " + "; ".join(_problems(error))) from error
+    problems: list[str] = []
+    for index, step in enumerate(scenario.steps):
+        try:
+            build_command(step, step.at)
+        except ValidationError as error:
+            problems += _problems(error, f"steps.{index}.{step.command}")
+    if problems:
+        raise ScenarioError(f"{path}: " + "; ".join(problems))
+    return scenario
+
+
+def _problems(error: ValidationError, prefix: str = "") -> list[str]:
+    found = []
+    for item in error.errors():
+        loc = ".".join(str(p) for p in (prefix, *item["loc"]) if p != "")
+        found.append(f"{loc or '(top)'}: {item['msg']}")
+    return found

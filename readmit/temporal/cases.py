@@ -1,0 +1,119 @@
+"""Talking to case workflows: open (update-with-start), execute a command, read the view.
+
+Used by the API, the CLI, the simulator and the tests, so that a refused command surfaces the
+same way everywhere: a `CommandRefused` carrying the domain error's type, message and status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.alarms import ReminderPolicy
+from domain.commands import Command, OpenCase
+from workflows.contracts import (
+    QUEUE_PREFIX,
+    Actor,
+    CaseInput,
+    CaseView,
+    CommandRequest,
+    CommandResult,
+    cases_queue,
+)
+from workflows.readmission_case import ReadmissionCase
+
+
+class CommandRefused(Exception):
+    """The case refused a command: `type` is the domain error's class name."""
+
+    def __init__(self, type_: str, message: str, http_status: int = 409) -> None:
+        super().__init__(message)
+        self.type, self.message, self.http_status = type_, message, http_status
+
+
+class CaseNotFound(Exception):
+    pass
+
+
+def _refusal(error: WorkflowUpdateFailedError) -> CommandRefused:
+    cause: Any = error.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = getattr(cause, "cause", None)
+    if cause is None:
+        return CommandRefused("UpdateFailed", str(error), 500)
+    details = cause.details[0] if cause.details else {}
+    status = int(details.get("http_status", 409)) if isinstance(details, dict) else 409
+    return CommandRefused(cause.type or "ApplicationError", cause.message, status)
+
+
+class CaseGateway:
+    """Commands and queries for case workflows on one Temporal client."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        queue_prefix: str = QUEUE_PREFIX,
+        policy: ReminderPolicy | None = None,
+    ) -> None:
+        self.client = client
+        self.queue_prefix = queue_prefix
+        self.policy = policy or ReminderPolicy()
+
+    def handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(case_id)
+
+    async def open(
+        self, command: OpenCase, actor: Actor, *, request_id: str | None = None
+    ) -> CommandResult:
+        """Start the case workflow if needed and open it, in one call; a retry opens nothing new."""
+        start = WithStartWorkflowOperation(
+            ReadmissionCase.run,
+            CaseInput(case_id=command.case_id, policy=self.policy, queue_prefix=self.queue_prefix),
+            id=command.case_id,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            task_queue=cases_queue(self.queue_prefix),
+        )
+        request = CommandRequest(command=command, actor=actor, correlation_id=request_id)
+        try:
+            return await self.client.execute_update_with_start_workflow(
+                ReadmissionCase.execute,
+                request,
+                start_workflow_operation=start,
+                id=request_id,
+            )
+        except WorkflowUpdateFailedError as error:
+            raise _refusal(error) from error
+
+    async def execute(
+        self, case_id: str, command: Command, actor: Actor, *, request_id: str | None = None
+    ) -> CommandResult:
+        """Send one command; `request_id` (an idempotency key) de-duplicates retries."""
+        request = CommandRequest(command=command, actor=actor, correlation_id=request_id)
+        try:
+            return await self.handle(case_id).execute_update(
+                ReadmissionCase.execute, request, id=request_id
+            )
+        except WorkflowUpdateFailedError as error:
+            raise _refusal(error) from error
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(case_id) from error
+            raise
+
+    async def view(self, case_id: str) -> CaseView:
+        try:
+            return await self.handle(case_id).query(ReadmissionCase.view)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(case_id) from error
+            raise

@@ -1,0 +1,83 @@
+"""The worker composition root: pools, clients and activities built once, then workers.
+
+A process serves the shared case queue (the `ReadmissionCase` workflow, deadline computation and
+event-store appends) and, for each `--state`, that state's own queue (its registry lookups and
+its officers' notifications), so every state can run workers on its own infrastructure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import asyncpg
+import structlog
+from activities.identity import IdentityActivities
+from activities.registry_pg import PostgresRegistry
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.case_store import CaseStoreActivities
+from activities.deadlines import compute_deadlines
+from activities.notifications import NotificationActivities
+from readmit.db.eventstore import EventStore
+from workflows.contracts import QUEUE_PREFIX, cases_queue, state_queue
+from workflows.readmission_case import ReadmissionCase
+
+log = structlog.get_logger(__name__)
+
+
+def build_workers(
+    client: Client,
+    pool: asyncpg.Pool,
+    states: Sequence[str],
+    *,
+    serve_cases: bool = True,
+    queue_prefix: str = QUEUE_PREFIX,
+) -> list[Worker]:
+    """Workers for the case queue (if `serve_cases`) and for each state's queue."""
+    workers: list[Worker] = []
+    store = CaseStoreActivities(EventStore(pool))
+    if serve_cases:
+        workers.append(
+            Worker(
+                client,
+                task_queue=cases_queue(queue_prefix),
+                workflows=[ReadmissionCase],
+                activities=[compute_deadlines, store.append_case_events],
+                max_concurrent_activities=50,
+            )
+        )
+    notices = NotificationActivities(pool)
+    identity = IdentityActivities(PostgresRegistry(pool))
+    for state in states:
+        queue = state_queue(state, queue_prefix)
+        workers.append(
+            Worker(
+                client,
+                task_queue=queue,
+                activities=[notices.send_notices, identity.verify_identity],
+                activity_executor=ThreadPoolExecutor(max_workers=4),
+            )
+        )
+    return workers
+
+
+async def run_workers(workers: Sequence[Worker], stop: asyncio.Event) -> None:
+    """Run `workers` until `stop` is set, then shut them down gracefully."""
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    await stop.wait()
+    log.info("worker shutting down")
+    await asyncio.gather(*(w.shutdown() for w in workers))
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT (graceful shutdown)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

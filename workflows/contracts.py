@@ -1,0 +1,141 @@
+"""What crosses the Temporal boundary: one model in, one model out, for every call.
+
+Adding a field with a default never breaks a running workflow; renaming or removing one does.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from domain.agreements import AgreementTerms, Frozen
+from domain.alarms import Alarm, ReminderPolicy
+from domain.commands import Command
+from domain.deadlines import Deadline
+from domain.decider import DeadlineRequest
+from domain.events import Event
+from domain.notices import Notice
+from domain.state import CaseState
+from domain.values import GradedEvidence, Person, VerificationOutcome
+
+QUEUE_PREFIX = "readmit"
+CASES_QUEUE = f"{QUEUE_PREFIX}-cases"
+WORKFLOW_NAME = "ReadmissionCase"
+
+# Activity names (the workflow refers to activities by name, so it imports no I/O code).
+COMPUTE_DEADLINES = "compute_deadlines"
+APPEND_EVENTS = "append_case_events"
+SEND_NOTICES = "send_notices"
+VERIFY_IDENTITY = "verify_identity"
+
+
+def cases_queue(prefix: str = QUEUE_PREFIX) -> str:
+    """The shared queue of case workflows, deadline computation and event-store appends."""
+    return f"{prefix}-cases"
+
+
+def state_queue(state: str, prefix: str = QUEUE_PREFIX) -> str:
+    """The task queue of one state's own systems (registry, its officers' notifications)."""
+    return f"{prefix}-state-{state}"
+
+
+class Actor(Frozen):
+    user_id: str = Field(min_length=1, max_length=200)
+    state: str = Field(pattern=r"^([A-Z]{2}|\*)$")
+    role: str = Field(pattern=r"^(officer|supervisor|auditor|admin|system)$")
+
+
+SYSTEM = Actor(user_id="readmit", state="*", role="system")
+
+
+class CommandRequest(Frozen):
+    """An update: the command (its `at` is replaced by the workflow's clock) and who sent it."""
+
+    command: Command
+    actor: Actor
+    correlation_id: str | None = None
+
+
+class RecordedEvent(Frozen):
+    event_id: UUID
+    version: int
+    event: Event
+
+
+class CommandResult(Frozen):
+    case_id: str
+    version: int
+    status: str
+    events: tuple[RecordedEvent, ...]
+
+
+class CaseInput(Frozen):
+    """Start (or continue-as-new) input: everything the workflow holds between runs."""
+
+    case_id: str
+    state: CaseState | None = None
+    reminders: dict[str, tuple[Alarm, ...]] = Field(default_factory=dict)
+    outbox: tuple[Notice, ...] = ()
+    verification_pending: bool = False
+    policy: ReminderPolicy = ReminderPolicy()
+    queue_prefix: str = Field(default=QUEUE_PREFIX, pattern=r"^[a-z0-9-]{1,40}$")
+
+
+class CaseView(Frozen):
+    """What a query returns: the folded state plus the clock's plans."""
+
+    state: CaseState
+    reminders: dict[str, tuple[Alarm, ...]]
+    next_alarm: Alarm | None = None
+
+
+# --- activities -----------------------------------------------------------------------------
+
+
+class DeadlinesInput(Frozen):
+    terms: AgreementTerms
+    requests: tuple[DeadlineRequest, ...]
+    policy: ReminderPolicy = ReminderPolicy()
+
+
+class DeadlinesResult(Frozen):
+    deadlines: tuple[Deadline, ...]
+    reminders: dict[str, tuple[Alarm, ...]]
+
+
+class EventEnvelope(Frozen):
+    event_id: UUID
+    event: Event
+    metadata: dict[str, str | None]
+
+
+class AppendInput(Frozen):
+    case_id: str
+    expected_version: int
+    events: tuple[EventEnvelope, ...]
+
+
+class AppendResult(Frozen):
+    version: int
+    positions: tuple[int, ...]
+
+
+class NoticesInput(Frozen):
+    notices: tuple[Notice, ...]
+
+
+class NoticesResult(Frozen):
+    written: int
+
+
+class VerifyIdentityInput(Frozen):
+    case_id: str
+    state: str = Field(description="the requested state, whose registry is searched")
+    person: Person
+    evidence: tuple[GradedEvidence, ...]
+    at: AwareDatetime
+
+
+class VerifyIdentityResult(Frozen):
+    outcome: VerificationOutcome

@@ -1,0 +1,359 @@
+"""`ReadmissionCase`: one workflow per case, from opening to closing, on both sides.
+
+Workflow id = case id (`<requesting>-<requested>-<year>-<six digits>`, e.g. `PL-UA-2027-000123`).
+Commands arrive as the `execute` update, whose validator runs the decider against the current
+state so an invalid command is rejected before anything reaches history. An accepted command
+has its deadlines computed by an activity, its events appended to the event store by an activity
+(idempotent by event id), and only then does the update return. Durable timers remind, escalate
+and expire limits; identity verification and notifications run as activities on the queues of
+the states whose systems they use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.alarms import Alarm, ReminderPolicy, next_alarm
+    from domain.commands import (
+        COMMAND_SIDE,
+        CloseCase,
+        Command,
+        ConfirmReceipt,
+        ExpireLimit,
+        OpenCase,
+        RecordEscalation,
+        RecordVerification,
+    )
+    from domain.decider import decide, evolve, required_deadlines, validate
+    from domain.errors import DomainError
+    from domain.events import Event
+    from domain.notices import Notice, notices_for
+    from domain.state import CaseState, initial_state, is_terminal
+    from domain.values import Side, Status
+    from workflows.contracts import (
+        APPEND_EVENTS,
+        COMPUTE_DEADLINES,
+        SEND_NOTICES,
+        SYSTEM,
+        VERIFY_IDENTITY,
+        WORKFLOW_NAME,
+        Actor,
+        AppendInput,
+        AppendResult,
+        CaseInput,
+        CaseView,
+        CommandRequest,
+        CommandResult,
+        DeadlinesInput,
+        DeadlinesResult,
+        EventEnvelope,
+        NoticesInput,
+        NoticesResult,
+        RecordedEvent,
+        VerifyIdentityInput,
+        VerifyIdentityResult,
+        cases_queue,
+        state_queue,
+    )
+
+FOREVER = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+VERIFICATION_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5
+)
+HISTORY_LIMIT = 5000
+
+
+def _domain_failure(error: DomainError) -> ApplicationError:
+    return ApplicationError(
+        error.message,
+        {"rule": error.rule, "http_status": error.http_status},
+        type=error.type,
+        non_retryable=True,
+    )
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class ReadmissionCase:
+    def __init__(self) -> None:
+        self.case_id = ""
+        self.state: CaseState = initial_state()
+        self.reminders: dict[str, tuple[Alarm, ...]] = {}
+        self.outbox: list[Notice] = []
+        self.policy = ReminderPolicy()
+        self.prefix = "readmit"
+        self.verification_pending = False
+        self.lock = asyncio.Lock()
+        self.changed = False
+        self.background: set[asyncio.Task[None]] = set()
+
+    # --- run --------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, start: CaseInput) -> CaseView:
+        self.case_id = start.case_id
+        self.state = start.state or initial_state()
+        self.reminders = dict(start.reminders)
+        self.outbox = list(start.outbox)
+        self.policy = start.policy
+        self.prefix = start.queue_prefix
+        self.verification_pending = start.verification_pending
+        while True:
+            self._flush_outbox()
+            if self.verification_pending and not self.lock.locked():
+                self.verification_pending = False
+                self._spawn(self._verify_identity())
+            if is_terminal(self.state):
+                break
+            if self._history_is_long():
+                await self._continue_as_new()
+            alarm = next_alarm(self.state, self.reminders, workflow.now())
+            self.changed = False
+            timeout = None if alarm is None else max(alarm.at - workflow.now(), timedelta(0))
+            try:
+                await workflow.wait_condition(
+                    lambda: self.changed, timeout=timeout, timeout_summary="next case alarm"
+                )
+            except TimeoutError:
+                assert alarm is not None
+                await self._fire(alarm)
+        await self._settle()
+        return self.view()
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > (
+            HISTORY_LIMIT
+        )
+
+    async def _settle(self) -> None:
+        """Let every handler, notification and verification finish before the run ends."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._flush_outbox()
+        await workflow.wait_condition(lambda: not self.background)
+
+    async def _continue_as_new(self) -> None:
+        await self._settle()
+        workflow.continue_as_new(
+            CaseInput(
+                case_id=self.case_id,
+                state=self.state,
+                reminders=self.reminders,
+                outbox=tuple(self.outbox),
+                verification_pending=self.verification_pending,
+                policy=self.policy,
+                queue_prefix=self.prefix,
+            )
+        )
+
+    async def _fire(self, alarm: Alarm) -> None:
+        command: Command
+        if alarm.level is None:
+            command = ExpireLimit(at=workflow.now(), limit=alarm.limit)
+        else:
+            command = RecordEscalation(at=workflow.now(), limit=alarm.limit, level=alarm.level)
+        try:
+            await self._apply(command, SYSTEM)
+        except ApplicationError as error:
+            # the case moved on while the timer ran (e.g. a reply raced the expiry)
+            workflow.logger.info("alarm for %s not applied: %s", alarm.limit, error.message)
+        if (
+            self.state.status is Status.TRANSFERRED
+            and "readmission_in_error" not in self.state.open_limits
+            and alarm.limit == "readmission_in_error"
+        ):
+            await self._apply(CloseCase(at=workflow.now()), SYSTEM)
+
+    # --- the command path ------------------------------------------------------------------
+
+    @workflow.update
+    async def execute(self, request: CommandRequest) -> CommandResult:
+        return await self._apply(request.command, request.actor, request.correlation_id)
+
+    @execute.validator
+    def check_execute(self, request: CommandRequest) -> None:
+        command = request.command
+        if COMMAND_SIDE[command.command] is Side.SYSTEM:
+            raise ApplicationError(
+                f"{command.command} is issued by the case's clock only",
+                type="InvalidCommand",
+                non_retryable=True,
+            )
+        if isinstance(command, OpenCase) and command.case_id != workflow.info().workflow_id:
+            raise ApplicationError(
+                f"case id {command.case_id} differs from the workflow id",
+                type="InvalidCommand",
+                non_retryable=True,
+            )
+        try:
+            validate(self._stamped(command), self.state)
+        except DomainError as error:
+            raise _domain_failure(error) from None
+
+    @staticmethod
+    def _stamped(command: Command) -> Command:
+        return command.model_copy(update={"at": workflow.now(), "deadlines": ()})
+
+    async def _apply(
+        self, command: Command, actor: Actor, correlation_id: str | None = None
+    ) -> CommandResult:
+        async with self.lock:
+            command = self._stamped(command)
+            try:
+                validate(command, self.state)
+            except DomainError as error:
+                raise _domain_failure(error) from None
+            requests = required_deadlines(command, self.state)
+            reminders: dict[str, tuple[Alarm, ...]] = {}
+            if requests:
+                terms = command.terms if isinstance(command, OpenCase) else self.state.terms
+                assert terms is not None
+                computed = await workflow.execute_activity(
+                    COMPUTE_DEADLINES,
+                    DeadlinesInput(terms=terms, requests=requests, policy=self.policy),
+                    result_type=DeadlinesResult,
+                    task_queue=cases_queue(self.prefix),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=FOREVER,
+                )
+                command = command.model_copy(update={"deadlines": computed.deadlines})
+                reminders = computed.reminders
+            try:
+                events = decide(command, self.state)
+            except DomainError as error:
+                raise _domain_failure(error) from None
+            return await self._record(command, events, actor, correlation_id, reminders)
+
+    async def _record(
+        self,
+        command: Command,
+        events: list[Event],
+        actor: Actor,
+        correlation_id: str | None,
+        reminders: dict[str, tuple[Alarm, ...]],
+    ) -> CommandResult:
+        info = workflow.info()
+        update = workflow.current_update_info()
+        metadata: dict[str, str | None] = {
+            "actor": actor.user_id,
+            "actor_state": actor.state,
+            "actor_role": actor.role,
+            "command": command.command,
+            "correlation_id": correlation_id,
+            "causation_id": update.id if update else None,
+            "workflow_id": info.workflow_id,
+            "run_id": info.run_id,
+        }
+        envelopes = tuple(
+            EventEnvelope(event_id=workflow.uuid4(), event=event, metadata=metadata)
+            for event in events
+        )
+        first_version = self.state.version + 1
+        await workflow.execute_activity(
+            APPEND_EVENTS,
+            AppendInput(
+                case_id=self.case_id, expected_version=self.state.version, events=envelopes
+            ),
+            result_type=AppendResult,
+            task_queue=cases_queue(self.prefix),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=FOREVER,
+        )
+        state = self.state
+        for event in events:
+            state = evolve(state, event)
+        self.state = state
+        self.reminders.update(reminders)
+        self.outbox.extend(
+            notices_for(self.case_id, ((e.event_id, e.event) for e in envelopes), state)
+        )
+        if isinstance(command, ConfirmReceipt):
+            self.verification_pending = True
+        self.changed = True
+        return CommandResult(
+            case_id=self.case_id,
+            version=state.version,
+            status=state.status.value,
+            events=tuple(
+                RecordedEvent(event_id=e.event_id, version=first_version + i, event=e.event)
+                for i, e in enumerate(envelopes)
+            ),
+        )
+
+    # --- background work -------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self.background.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.background.discard(task)
+        self.changed = True
+
+    def _flush_outbox(self) -> None:
+        if not self.outbox:
+            return
+        by_state: dict[str, list[Notice]] = {}
+        for notice in self.outbox:
+            by_state.setdefault(notice.state, []).append(notice)
+        self.outbox = []
+        for state, notices in by_state.items():
+            self._spawn(self._send(state, tuple(notices)))
+
+    async def _send(self, state: str, notices: tuple[Notice, ...]) -> None:
+        await workflow.execute_activity(
+            SEND_NOTICES,
+            NoticesInput(notices=notices),
+            result_type=NoticesResult,
+            task_queue=state_queue(state, self.prefix),
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=FOREVER,
+        )
+
+    async def _verify_identity(self) -> None:
+        state = self.state
+        if state.terms is None or state.person is None or state.status is not Status.RECEIVED:
+            return
+        try:
+            result = await workflow.execute_activity(
+                VERIFY_IDENTITY,
+                VerifyIdentityInput(
+                    case_id=self.case_id,
+                    state=state.terms.requested,
+                    person=state.person,
+                    evidence=state.evidence,
+                    at=workflow.now(),
+                ),
+                result_type=VerifyIdentityResult,
+                task_queue=state_queue(state.terms.requested, self.prefix),
+                start_to_close_timeout=timedelta(minutes=5),
+                heartbeat_timeout=timedelta(seconds=30),
+                retry_policy=VERIFICATION_RETRY,
+            )
+        except ActivityError as error:
+            workflow.logger.warning("identity verification failed: %s", error)
+            return
+        if self.state.status is Status.RECEIVED:
+            command = RecordVerification(at=workflow.now(), outcome=result.outcome)
+            try:
+                await self._apply(command, SYSTEM)
+            except ApplicationError as error:
+                workflow.logger.info("verification not recorded: %s", error.message)
+
+    # --- queries ----------------------------------------------------------------------------
+
+    @workflow.query
+    def view(self) -> CaseView:
+        return CaseView(
+            state=self.state,
+            reminders=self.reminders,
+            next_alarm=next_alarm(self.state, self.reminders, workflow.now()),
+        )
