@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import permutations, product
+from math import fsum
 
 import iuliia  # type: ignore[import-untyped, unused-ignore]  # no stubs
 import translitua
@@ -101,28 +102,32 @@ def match_names(a: str, b: str) -> NameMatch:
         return NameMatch(score=0.0, is_match=False, reasons=("a name has no letters",),
                          best_variant_a="", best_variant_b="", pairs=())  # fmt: skip
     grid = {(i, j): _pair(x, y) for i, x in enumerate(words_a) for j, y in enumerate(words_b)}
-    chosen = sorted(_assign(grid, len(words_a), len(words_b)))
-    paired_a, paired_b = {i for i, _ in chosen}, {j for _, j in chosen}
-    unpaired = [w.text for i, w in enumerate(words_a) if i not in paired_a]
-    unpaired += [w.text for j, w in enumerate(words_b) if j not in paired_b]
-    weight = sum(
-        _PATRONYMIC_WEIGHT if _PATRONYMIC.search(w) else _UNPAIRED_WEIGHT for w in unpaired
-    )
-    pairs = [grid[ij][0] for ij in chosen]
-    mean = sum(p.score for p in pairs) / (len(pairs) + weight)
-    score = (1 - _WEAKEST_SHARE) * mean + _WEAKEST_SHARE * min(p.score for p in pairs)
-    if any(p.gender_mismatch for p in pairs):
-        score = min(score, _GENDER_CAP)
-    score = round(score, 3)
+
+    def unpaired(chosen: list[tuple[int, int]]) -> list[str]:
+        left_a = [w.text for i, w in enumerate(words_a) if i not in {i for i, _ in chosen}]
+        return left_a + [w.text for j, w in enumerate(words_b) if j not in {j for _, j in chosen}]
+
+    def score(chosen: list[tuple[int, int]]) -> float:
+        scores = [grid[ij][0].score for ij in chosen]
+        weight = fsum(_PATRONYMIC_WEIGHT if _PATRONYMIC.search(w) else _UNPAIRED_WEIGHT
+                      for w in unpaired(chosen))  # fmt: skip
+        mean = fsum(scores) / (len(scores) + weight)  # fsum: the same either way round
+        total = (1 - _WEAKEST_SHARE) * mean + _WEAKEST_SHARE * min(scores)
+        gender = any(grid[ij][0].gender_mismatch for ij in chosen)
+        return round(min(total, _GENDER_CAP) if gender else total, 3)
+
+    best: list[tuple[int, int]] = max(_pairings(grid, len(words_a), len(words_b)), key=score)
+    chosen = sorted(best)
+    pairs, total = [grid[ij][0] for ij in chosen], score(chosen)
     reasons = [grid[ij][1] for ij in chosen]
-    for word in unpaired:
+    for word in unpaired(chosen):
         patronymic = " (a patronymic)" if _PATRONYMIC.search(word) else ""
         reasons.append(f"'{word}' has no counterpart{patronymic}")
-    verdict = "at or above" if score >= MATCH_THRESHOLD else "below"
-    reasons.append(f"score {score} is {verdict} the match threshold {MATCH_THRESHOLD}")
+    verdict = "at or above" if total >= MATCH_THRESHOLD else "below"
+    reasons.append(f"score {total} is {verdict} the match threshold {MATCH_THRESHOLD}")
     return NameMatch(
-        score=score,
-        is_match=score >= MATCH_THRESHOLD,
+        score=total,
+        is_match=total >= MATCH_THRESHOLD,
         reasons=tuple(reasons),
         best_variant_a=" ".join(p.variant_a for p in pairs),
         best_variant_b=" ".join(p.variant_b for p in pairs),
@@ -130,25 +135,19 @@ def match_names(a: str, b: str) -> NameMatch:
     )
 
 
-def _assign(
+def _pairings(
     grid: dict[tuple[int, int], tuple[WordMatch, str]], n: int, m: int
-) -> list[tuple[int, int]]:
-    """Pair words one to one for the highest total score (exhaustive when small, else greedy)."""
+) -> list[list[tuple[int, int]]]:
+    """Every one-to-one pairing of the words when names are short, else one greedy pairing."""
     if max(n, m) <= _EXHAUSTIVE_UP_TO:
         if n <= m:
-            options = [list(enumerate(p)) for p in permutations(range(m), n)]
-        else:
-            options = [[(i, j) for j, i in enumerate(p)] for p in permutations(range(n), m)]
-        return max(options, key=lambda pairs: _totals([grid[ij][0].score for ij in pairs]))
+            return [list(enumerate(p)) for p in permutations(range(m), n)]
+        return [[(i, j) for j, i in enumerate(p)] for p in permutations(range(n), m)]
     chosen: list[tuple[int, int]] = []
     for i, j in sorted(grid, key=lambda ij: -grid[ij][0].score):
         if all(i != x and j != y for x, y in chosen):
             chosen.append((i, j))
-    return chosen
-
-
-def _totals(scores: list[float]) -> tuple[float, float]:
-    return sum(scores), min(scores, default=0.0)
+    return [chosen]
 
 
 def latin_key(spelling: str) -> str:
