@@ -1,0 +1,421 @@
+"""Sends the outbox's pending e-mail and webhook rows: at least once, and by one worker at a time.
+
+Per batch, with no transaction open while talking to the network:
+1. claim: one statement picks due `pending` e-mail/webhook rows `FOR UPDATE SKIP LOCKED` and
+   pushes their `next_try_at` forward by a lease, so other dispatchers skip them once it commits;
+2. send each row (bounded concurrency, each send under a timeout shorter than the lease);
+3. mark each row on its own right after its send: `sent`, a retry at `now() + backoff`, or
+   `failed` once `max_attempts` is reached (or at once when retrying cannot help).
+A crash between 2 and 3 leaves the row `pending`: when its lease runs out it is sent again. So
+delivery is at least once, and every message carries the row key (`Idempotency-Key` on webhooks,
+a `Message-ID` derived from it on e-mail) so that receivers can drop repeats.
+
+Inbox rows are never touched: they are `delivered` when written. Logs carry ids, never payloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Protocol, Self
+
+import aiosmtplib
+import asyncpg
+import httpx
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+log = structlog.get_logger(__name__)
+
+ERROR_MAX_CHARS = 500
+
+
+class DispatchSettings(BaseModel):
+    """What the dispatcher and its senders need; built from `Settings` by the composition root."""
+
+    model_config = ConfigDict(frozen=True)
+
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=True, description="require STARTTLS on a plain port")
+    smtp_tls: bool = Field(default=False, description="implicit TLS (port 465)")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "readmit@localhost"
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(""), description="HMAC-SHA256 key signing webhook bodies"
+    )
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=30.0, ge=0)
+    backoff_max_seconds: float = Field(default=3600.0, ge=0)
+    lease_seconds: float = Field(default=120.0, gt=0)
+    send_timeout_seconds: float = Field(default=20.0, gt=0)
+    concurrency: int = Field(default=8, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.smtp_tls and self.smtp_starttls:
+            raise ValueError("smtp_tls and smtp_starttls exclude each other")
+        if self.send_timeout_seconds >= self.lease_seconds:
+            raise ValueError("send_timeout_seconds must be shorter than lease_seconds")
+        return self
+
+
+class DispatchReport(BaseModel):
+    """What one batch did: rows claimed, and how each ended."""
+
+    model_config = ConfigDict(frozen=True)
+
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    released: int = 0  # claimed but not started before the lease ran short; due again at once
+    unmarked: int = 0  # sent or tried but not recorded (database error); retried after the lease
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A claimed outbox row with the address the directory gives for its channel now."""
+
+    id: int
+    key: str
+    case_id: str
+    recipient: str
+    channel: str
+    kind: str
+    subject: str
+    payload: dict[str, Any]
+    attempts: int
+    lease: datetime
+    address: str | None
+
+
+class SendError(Exception):
+    """The receiver did not take the message; a `permanent` one is not retried."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class Sender(Protocol):
+    async def send(self, item: Outgoing) -> None: ...
+
+
+# --- e-mail ----------------------------------------------------------------------------------
+
+
+def message_id_for(key: str, mail_from: str) -> str:
+    """A stable Message-ID for an outbox row: the same row always gets the same id."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    domain = mail_from.rpartition("@")[2].strip("<> ") or "readmit.invalid"
+    return f"<{digest}@{domain}>"
+
+
+class EmailSender:
+    """SMTP through aiosmtplib, one connection per message."""
+
+    def __init__(self, settings: DispatchSettings) -> None:
+        self.settings = settings
+
+    def build(self, item: Outgoing) -> EmailMessage:
+        """The message for a row: the subject and the notice's fields, no personal data."""
+        if not item.address:
+            raise SendError("the directory has no e-mail address for the recipient", permanent=True)
+        message = EmailMessage()
+        message["From"] = self.settings.mail_from
+        message["To"] = item.address
+        message["Subject"] = item.subject
+        message["Date"] = formatdate(usegmt=True)
+        message["Message-ID"] = message_id_for(item.key, self.settings.mail_from)
+        message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+        message.set_content(_email_body(item))
+        return message
+
+    async def send(self, item: Outgoing) -> None:
+        message = self.build(item)
+        password = self.settings.smtp_password
+        await aiosmtplib.send(
+            message,
+            hostname=self.settings.smtp_host,
+            port=self.settings.smtp_port,
+            username=self.settings.smtp_username,
+            password=password.get_secret_value() if password else None,
+            use_tls=self.settings.smtp_tls,
+            start_tls=False if self.settings.smtp_tls else self.settings.smtp_starttls,
+            timeout=self.settings.send_timeout_seconds,
+        )
+
+
+def _email_body(item: Outgoing) -> str:
+    lines = [item.subject, "", f"Case:   {item.case_id}", f"Kind:   {item.kind}"]
+    for label, field in (("Limit", "limit"), ("Level", "level"), ("Due", "due")):
+        value = item.payload.get(field)
+        if value is not None:
+            lines.append(f"{label + ':':<7} {value}")
+    lines += ["", "Open the case in Readmit for the details.", f"Notification: {item.key}"]
+    return "\n".join(lines) + "\n"
+
+
+# --- webhooks --------------------------------------------------------------------------------
+
+
+def sign_body(secret: str, body: bytes) -> str:
+    """The `X-Readmit-Signature` value: `sha256=` and the hex HMAC-SHA256 of the body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, header: str) -> bool:
+    """For receivers: whether `header` is the signature of `body` (constant-time compare)."""
+    return hmac.compare_digest(sign_body(secret, body), header)
+
+
+class WebhookSender:
+    """JSON POST to the recipient's webhook URL, signed with the shared secret.
+
+    The body is `{"key", "timestamp", "notice"}`: the timestamp sits inside the signed body (and
+    in `X-Readmit-Timestamp`), so a receiver can refuse stale replays of a captured request.
+    """
+
+    def __init__(self, settings: DispatchSettings, client: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.send_timeout_seconds), follow_redirects=False
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def send(self, item: Outgoing) -> None:
+        if not item.address:
+            raise SendError("the directory has no webhook URL for the recipient", permanent=True)
+        secret = self.settings.webhook_secret.get_secret_value()
+        if not secret:
+            raise SendError("no webhook secret is configured")
+        timestamp = str(int(time.time()))
+        envelope = {"key": item.key, "timestamp": timestamp, "notice": item.payload}
+        body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": item.key,
+            "X-Readmit-Signature": sign_body(secret, body),
+            "X-Readmit-Timestamp": timestamp,
+            "User-Agent": "readmit-dispatcher",
+        }
+        try:
+            response = await self.client.post(item.address, content=body, headers=headers)
+        except httpx.InvalidURL as error:
+            raise SendError(f"invalid webhook URL: {error}", permanent=True) from error
+        except httpx.HTTPError as error:
+            raise SendError(_describe(error)) from error
+        if not 200 <= response.status_code < 300:
+            raise SendError(f"HTTP {response.status_code}")
+
+
+# --- the dispatcher --------------------------------------------------------------------------
+
+_CLAIM = """
+WITH due AS (
+    SELECT id FROM notifications
+    WHERE status = 'pending' AND channel IN ('email', 'webhook') AND next_try_at <= now()
+    ORDER BY next_try_at, id
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE notifications AS n SET next_try_at = now() + make_interval(secs => $2::float8)
+    FROM due WHERE n.id = due.id
+    RETURNING n.id, n.key, n.case_id, n.recipient, n.channel, n.kind, n.subject, n.payload,
+              n.attempts, n.next_try_at
+)
+SELECT c.*, CASE c.channel WHEN 'email' THEN o.email ELSE o.webhook_url END AS address
+FROM claimed AS c LEFT JOIN officers AS o ON o.user_id = c.recipient AND o.active
+ORDER BY c.next_try_at, c.id
+"""
+_MARK_SENT = """
+UPDATE notifications
+SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
+WHERE id = $1 AND status = 'pending'
+"""
+# Only the holder of the current lease records a failure: a dispatcher whose lease ran out while
+# another one took the row over must not count the attempt twice.
+_MARK_FAILED = """
+UPDATE notifications SET
+    attempts = attempts + 1,
+    last_error = $3,
+    status = CASE WHEN $4::boolean OR attempts + 1 >= $5::integer THEN 'failed' ELSE 'pending' END,
+    next_try_at = now() + make_interval(
+        secs => LEAST($6::float8 * power(2, LEAST(attempts, 40)), $7::float8))
+WHERE id = $1 AND status = 'pending' AND next_try_at = $2
+RETURNING status, next_try_at
+"""
+_RELEASE = """
+UPDATE notifications SET next_try_at = now()
+WHERE id = ANY($1::bigint[]) AND status = 'pending' AND next_try_at = $2
+"""
+
+
+class Dispatcher:
+    """Claims due outbox rows and hands them to the sender for their channel."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        email: EmailSender | Sender,
+        webhook: WebhookSender | Sender,
+        settings: DispatchSettings | None = None,
+    ) -> None:
+        self.pool = pool
+        self.senders: dict[str, Sender] = {"email": email, "webhook": webhook}
+        self.settings = settings or DispatchSettings()
+
+    async def run_once(self, limit: int = 100) -> DispatchReport:
+        """Claim up to `limit` due rows, send them and record each outcome."""
+        loop = asyncio.get_running_loop()
+        rows = await self.pool.fetch(_CLAIM, limit, self.settings.lease_seconds)
+        if not rows:
+            return DispatchReport()
+        # Sends start only while a whole send still fits in the lease; later rows go back.
+        last_start = loop.time() + self.settings.lease_seconds - self.settings.send_timeout_seconds
+        items = [_outgoing(row) for row in rows]
+        gate = asyncio.Semaphore(self.settings.concurrency)
+        outcomes: list[str] = []
+        late: list[Outgoing] = []
+
+        async def one(item: Outgoing) -> None:
+            async with gate:
+                if loop.time() >= last_start:
+                    late.append(item)
+                    return
+                outcomes.append(await self._deliver(item))
+
+        async with asyncio.TaskGroup() as group:
+            for item in items:
+                group.create_task(one(item))
+        if late:
+            await self.pool.execute(_RELEASE, [item.id for item in late], late[0].lease)
+        return DispatchReport(
+            claimed=len(items),
+            sent=outcomes.count("sent"),
+            retrying=outcomes.count("pending"),
+            failed=outcomes.count("failed"),
+            released=len(late),
+            unmarked=outcomes.count("unmarked"),
+        )
+
+    async def run_forever(
+        self, stop: asyncio.Event, interval: float = 1.0, limit: int = 100
+    ) -> None:
+        """Dispatch until `stop` is set: at once again while batches come back full."""
+        while not stop.is_set():
+            full = False
+            try:
+                report = await self.run_once(limit)
+                full = report.claimed >= limit
+            except Exception as error:  # the database may be away for a while: keep going
+                log.warning("dispatch batch failed", error_type=type(error).__name__)
+            if not full:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+
+    async def _deliver(self, item: Outgoing) -> str:
+        """Send one row and record the outcome; returns the row's status, or `unmarked`."""
+        context = {
+            "notification_id": item.id,
+            "case_id": item.case_id,
+            "channel": item.channel,
+            "attempt": item.attempts + 1,
+        }
+        try:
+            async with asyncio.timeout(self.settings.send_timeout_seconds):
+                await self.senders[item.channel].send(item)
+        except Exception as error:
+            reason, permanent = _reason(error, self.settings.send_timeout_seconds)
+            return await self._record_failure(item, reason, permanent, type(error), context)
+        try:
+            await self.pool.execute(_MARK_SENT, item.id)
+        except Exception as error:
+            log.error("sent but not recorded", error_type=type(error).__name__, **context)
+            return "unmarked"
+        log.info("notification sent", **context)
+        return "sent"
+
+    async def _record_failure(
+        self,
+        item: Outgoing,
+        reason: str,
+        permanent: bool,
+        error_type: type[BaseException],
+        context: dict[str, Any],
+    ) -> str:
+        settings = self.settings
+        try:
+            row = await self.pool.fetchrow(
+                _MARK_FAILED,
+                item.id,
+                item.lease,
+                reason[:ERROR_MAX_CHARS],
+                permanent,
+                settings.max_attempts,
+                settings.backoff_base_seconds,
+                settings.backoff_max_seconds,
+            )
+        except Exception as error:
+            log.error("send failed, not recorded", error_type=type(error).__name__, **context)
+            return "unmarked"
+        if row is None:  # the lease was lost to another dispatcher, which now owns the row
+            log.warning("send failed after the lease ran out", **context)
+            return "unmarked"
+        status = str(row["status"])
+        log.warning(
+            "notification send failed",
+            error_type=error_type.__name__,
+            status=status,
+            next_try_at=row["next_try_at"].isoformat() if status == "pending" else None,
+            **context,
+        )
+        return status
+
+
+def _outgoing(row: asyncpg.Record) -> Outgoing:
+    return Outgoing(
+        id=row["id"],
+        key=row["key"],
+        case_id=row["case_id"],
+        recipient=row["recipient"],
+        channel=row["channel"],
+        kind=row["kind"],
+        subject=row["subject"],
+        payload=row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"]),
+        attempts=row["attempts"],
+        lease=row["next_try_at"],
+        address=row["address"],
+    )
+
+
+def _reason(error: BaseException, timeout: float) -> tuple[str, bool]:
+    """A one-line `last_error` and whether retrying is pointless."""
+    if isinstance(error, SendError):
+        return str(error), error.permanent
+    if isinstance(error, TimeoutError):
+        return f"timed out after {timeout:g} s", False
+    return _describe(error), False
+
+
+def _describe(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
