@@ -1,0 +1,79 @@
+"""Identity verification as an activity, run on the requested state's own task queue.
+
+The activity only looks the person up through a `RegistryPort` and hands the records to the pure
+`assess_identity`; it decides nothing itself. Its date is the request's instant in the requested
+state's time zone, never the machine clock. Database errors propagate, so Temporal retries under
+the workflow's retry policy. Logs carry ids and counts only, never personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.calendars import UnknownState, zone_of
+from domain.identity.verification import RegistryRecord, assess_identity, document_numbers
+from domain.values import Person
+from workflows.contracts import VERIFY_IDENTITY, VerifyIdentityInput, VerifyIdentityResult
+
+log = structlog.get_logger(__name__)
+
+
+class RegistryPort(Protocol):
+    """A state's population and document registry, as identity verification needs it."""
+
+    name: str
+
+    async def candidates(
+        self, state: str, person: Person, document_numbers: Sequence[str]
+    ) -> list[RegistryRecord]:
+        """Records that may be `person`: owners of the documents, same birth date, same
+        personal number (each with all their documents)."""
+        ...
+
+
+class IdentityActivities:
+    def __init__(self, registry: RegistryPort) -> None:
+        self.registry = registry
+
+    @activity.defn(name=VERIFY_IDENTITY)
+    async def verify_identity(self, request: VerifyIdentityInput) -> VerifyIdentityResult:
+        info = activity.info()
+        bound = log.bind(case_id=request.case_id, workflow_id=info.workflow_id, state=request.state)
+        try:
+            today = request.at.astimezone(zone_of(request.state)).date()
+        except UnknownState as error:
+            raise ApplicationError(str(error), type="UnknownState", non_retryable=True) from None
+        numbers = document_numbers(request.evidence, today)
+        activity.heartbeat({"stage": "registry lookup", "documents": len(numbers)})
+        try:
+            records = await self.registry.candidates(request.state, request.person, numbers)
+        except Exception as error:
+            # The type only: driver messages may quote the parameters, i.e. personal data.
+            bound.warning("registry lookup failed", error=type(error).__name__)
+            raise
+        activity.heartbeat({"stage": "scoring", "candidates": len(records)})
+        outcome = assess_identity(
+            request.person,
+            request.evidence,
+            records,
+            today,
+            state=request.state,
+            registry=self.registry.name,
+        )
+        activity.heartbeat({"stage": "done", "candidates": len(records)})
+        bound.info(
+            "identity verified",
+            status=outcome.status.value,
+            score=str(outcome.score),
+            interview_needed=outcome.interview_needed,
+            candidates=len(records),
+            evidence=len(request.evidence),
+            documents=len(numbers),
+            attempt=info.attempt,
+        )
+        return VerifyIdentityResult(outcome=outcome)
