@@ -9,6 +9,7 @@ case.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -133,7 +134,7 @@ LimitName = Annotated[str, AfterValidator(_known_limit_name)]
 
 
 class BorderRegion(Sourced):
-    land_km: float | None = Field(default=None, ge=0)
+    land_km: Decimal | None = Field(default=None, ge=0, max_digits=6, decimal_places=2)
     sea_ports: bool = False
     international_airports: bool = False
 

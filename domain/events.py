@@ -204,7 +204,7 @@ def parse_event(raw: Mapping[str, Any]) -> Event:
 
 
 def dump_event(event: Event) -> dict[str, Any]:
-    """The JSON-ready dict stored for an event (no floats other than scores, ISO instants)."""
+    """The JSON-ready dict stored for an event: no floats (decimals are strings), ISO instants."""
     return event.model_dump(mode="json", by_alias=True)
 
 

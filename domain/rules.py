@@ -208,7 +208,7 @@ def check_transfer_plan(state: CaseState, plan: TransferPlan | None, at: datetim
             f"({deadline.due.isoformat()})"
         )
     bcps = terms.transfer.bcps
-    if bcps and plan.bcp.casefold() not in {b.casefold() for b in bcps}:
+    if bcps and bcp_key(plan.bcp) not in {bcp_key(b) for b in bcps}:
         raise InvalidCommand(
             f"unknown border crossing point {plan.bcp!r}; allowed: {', '.join(bcps)}"
         )
@@ -217,6 +217,11 @@ def check_transfer_plan(state: CaseState, plan: TransferPlan | None, at: datetim
             f"transfer by {plan.mode.value} is not provided for; allowed: "
             f"{', '.join(terms.transfer.modes)}"
         )
+
+
+def bcp_key(name: str) -> str:
+    """A crossing point's name for comparison: case, dashes and spacing do not matter."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
 
 
 def grade(terms: AgreementTerms, category: Category, item: EvidenceItem) -> Grade:

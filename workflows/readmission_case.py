@@ -82,14 +82,17 @@ def _domain_failure(error: DomainError) -> ApplicationError:
 
 @workflow.defn(name=WORKFLOW_NAME)
 class ReadmissionCase:
-    def __init__(self) -> None:
-        self.case_id = ""
-        self.state: CaseState = initial_state()
-        self.reminders: dict[str, tuple[Alarm, ...]] = {}
-        self.outbox: list[Notice] = []
-        self.policy = ReminderPolicy()
-        self.prefix = "readmit"
-        self.verification_pending = False
+    @workflow.init
+    def __init__(self, start: CaseInput) -> None:
+        # The input is read here, not in `run`: with update-with-start the opening update is
+        # handled before `run` begins.
+        self.case_id = start.case_id
+        self.state: CaseState = start.state or initial_state()
+        self.reminders: dict[str, tuple[Alarm, ...]] = dict(start.reminders)
+        self.outbox: list[Notice] = list(start.outbox)
+        self.policy: ReminderPolicy = start.policy
+        self.prefix = start.queue_prefix
+        self.verification_pending = start.verification_pending
         self.lock = asyncio.Lock()
         self.changed = False
         self.background: set[asyncio.Task[None]] = set()
@@ -98,13 +101,6 @@ class ReadmissionCase:
 
     @workflow.run
     async def run(self, start: CaseInput) -> CaseView:
-        self.case_id = start.case_id
-        self.state = start.state or initial_state()
-        self.reminders = dict(start.reminders)
-        self.outbox = list(start.outbox)
-        self.policy = start.policy
-        self.prefix = start.queue_prefix
-        self.verification_pending = start.verification_pending
         while True:
             self._flush_outbox()
             if self.verification_pending and not self.lock.locked():

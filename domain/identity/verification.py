@@ -5,6 +5,11 @@ UNZR), then scores every record the registry returned and keeps the best. Docume
 the birth date weigh more than the name, because names cross scripts and transliterations and
 namesakes are common (Shevchenko and Shevchuk already count as alike). The outcome always carries
 the reasons, so an officer sees why a person was or was not confirmed.
+
+Points add up (capped at 1): document 0.40, personal number 0.40, birth date 0.30 (partial less),
+name 0.25 × similarity; conflicts subtract. A failing MRZ or a lost, stolen or revoked document
+caps the status at inconclusive. An interview is needed when inconclusive, when no record was
+found, or when not confirmed without any evidence graded proof.
 """
 
 from __future__ import annotations
@@ -147,27 +152,27 @@ def assess_identity(
             registry=registry,
         )
     numbers = set(document_numbers(evidence, today))
-    scored = sorted(
-        ((_score(_assess_candidate(person, numbers, c, today, state), checked), c)
-         for c in candidates),
-        key=lambda pair: (-pair[0][0], pair[1].person_id),
-    )  # fmt: skip
-    (score, found), best = scored[0]
+    scored = []
+    for candidate in candidates:
+        found = _assess_candidate(person, numbers, candidate, today, state)
+        scored.append((_score(found, checked), candidate.person_id, found))
+    scored.sort(key=lambda entry: (-entry[0], entry[1]))
+    score, best_id, found = scored[0]
     capped = checked.capped or found.capped
     if score >= CONFIRMED_AT and not capped:
         status, verdict = VerificationStatus.CONFIRMED, f"at or above {CONFIRMED_AT}"
     elif score >= INCONCLUSIVE_AT:
         status = VerificationStatus.INCONCLUSIVE
         verdict = (
-            f"at or above {INCONCLUSIVE_AT} but capped at inconclusive"
+            f"at or above {CONFIRMED_AT} but capped at inconclusive"
             if score >= CONFIRMED_AT
             else f"between {INCONCLUSIVE_AT} and {CONFIRMED_AT}"
         )
     else:
         status, verdict = VerificationStatus.NOT_CONFIRMED, f"below {INCONCLUSIVE_AT}"
-    summary = f"best registry record {best.person_id} scores {score}, {verdict}: {status.value}"
+    summary = f"best registry record {best_id} scores {score}, {verdict}: {status.value}"
     if len(scored) > 1:
-        summary += f" ({len(scored) - 1} other record(s), the next scoring {scored[1][0][0]})"
+        summary += f" ({len(scored) - 1} other record(s), the next scoring {scored[1][0]})"
     interview = status is VerificationStatus.INCONCLUSIVE or (
         status is VerificationStatus.NOT_CONFIRMED and not has_proof
     )
@@ -180,9 +185,10 @@ def assess_identity(
     )
 
 
-def _score(found: _Findings, checked: _Findings) -> tuple[Decimal, _Findings]:
+def _score(found: _Findings, checked: _Findings) -> Decimal:
+    """A candidate's points less its and the evidence's penalties, within 0–1, to 0.001."""
     raw = found.points - found.penalty - checked.penalty
-    return min(_ONE, max(_ZERO, raw)).quantize(_THOUSANDTH, ROUND_HALF_UP), found
+    return min(_ONE, max(_ZERO, raw)).quantize(_THOUSANDTH, ROUND_HALF_UP)
 
 
 def _check_evidence(

@@ -26,6 +26,7 @@ from domain.values import EscalationLevel, EvidenceItem, Person, Status
 from readmit.catalogue import load_catalogue
 from readmit.temporal.cases import CommandRefused
 from workflows.contracts import Actor
+from workflows.readmission_case import ReadmissionCase
 
 ANNA = Actor(user_id="anna.pl", state="PL", role="officer")
 OLENA = Actor(user_id="olena.ua", state="UA", role="officer")
@@ -91,7 +92,7 @@ async def test_happy_path_to_closed(case_system: CaseSystem) -> None:
     await gateway.execute(case_id, CompleteTransfer(at=at), ANNA)
     result = await gateway.execute(case_id, CloseCase(at=at), ANNA)
     assert result.status == "closed"
-    handle = case_system.client.get_workflow_handle(case_id)
+    handle = case_system.client.get_workflow_handle_for(ReadmissionCase.run, case_id)
     final = await handle.result()
     stored = await events(case_system, case_id)
     assert fold(stored) == final.state
@@ -123,6 +124,8 @@ async def test_silence_until_reply_deadline_is_deemed_acceptance(case_system: Ca
     remaining = (reply.due - await now(case_system)).total_seconds()
     await case_system.sleep(remaining + 5)
     stored = await events(case_system, case_id)
+    verification = next(e for e in stored if e.type == "VerificationRecorded")
+    assert verification.outcome.status.value == "not_confirmed"  # nobody in this registry
     escalations = [e for e in stored if e.type == "DeadlineEscalated"]
     assert [e.level for e in escalations] == [
         EscalationLevel.REMINDER_HALF,

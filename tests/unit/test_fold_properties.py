@@ -33,6 +33,7 @@ from domain.errors import DomainError
 from domain.events import Event, dump_event, parse_event
 from domain.state import CaseState, initial_state
 from domain.values import EscalationLevel, Status, VerificationOutcome, VerificationStatus
+from readmit.db.canonical import check_json
 
 Builder = Callable[[datetime, CaseState], Command]
 
@@ -137,6 +138,8 @@ def test_fold_reproduces_state_at_every_version(plan: list[tuple[int, int]]) -> 
 def test_events_round_trip_through_their_stored_form(plan: list[tuple[int, int]]) -> None:
     state, events = generate(plan)
     stored = [dump_event(e) for e in events]
+    for raw in stored:
+        check_json(raw)  # what the hash chain covers must be canonical JSON (no floats)
     assert [parse_event(raw) for raw in stored] == events
     assert fold(parse_event(raw) for raw in stored) == state
 

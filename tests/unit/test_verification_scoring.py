@@ -157,7 +157,9 @@ def test_lost_stolen_or_revoked_document_caps_at_inconclusive(status: DocumentSt
     assert outcome.status is VerificationStatus.INCONCLUSIVE
     assert outcome.interview_needed
     assert any(f"registered as {status.value}" in r for r in outcome.reasons)
-    assert any("capped at inconclusive" in r for r in outcome.reasons)
+    assert any(
+        f"at or above {CONFIRMED_AT} but capped at inconclusive" in r for r in outcome.reasons
+    )
 
 
 def test_valid_mrz_is_a_reason_and_its_number_is_looked_up() -> None:
