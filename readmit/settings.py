@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         default=None, description="host:port of a Temporal frontend; unset = embedded dev server"
     )
     temporal_namespace: str = "default"
+    queue_prefix: str = Field(
+        default="readmit",
+        pattern=r"^[a-z0-9-]{1,40}$",
+        description="prefix of the Temporal task queues (`<prefix>-cases`, `<prefix>-state-XX`)",
+    )
     payload_keys: dict[str, str] = Field(
         default_factory=dict,
         description='Temporal payload keys, JSON {"id": "base64 AES-256 key"}; empty = a dev '

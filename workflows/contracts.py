@@ -80,6 +80,7 @@ class CaseInput(Frozen):
     verification_pending: bool = False
     policy: ReminderPolicy = ReminderPolicy()
     queue_prefix: str = Field(default=QUEUE_PREFIX, pattern=r"^[a-z0-9-]{1,40}$")
+    history_limit: int = Field(default=5000, ge=50, description="continue-as-new past this")
 
 
 class CaseView(Frozen):

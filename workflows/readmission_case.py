@@ -68,7 +68,6 @@ FOREVER = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=ti
 VERIFICATION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5
 )
-HISTORY_LIMIT = 5000
 
 
 def _domain_failure(error: DomainError) -> ApplicationError:
@@ -93,6 +92,7 @@ class ReadmissionCase:
         self.policy: ReminderPolicy = start.policy
         self.prefix = start.queue_prefix
         self.verification_pending = start.verification_pending
+        self.history_limit = start.history_limit
         self.lock = asyncio.Lock()
         self.changed = False
         self.background: set[asyncio.Task[None]] = set()
@@ -125,9 +125,8 @@ class ReadmissionCase:
 
     def _history_is_long(self) -> bool:
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > (
-            HISTORY_LIMIT
-        )
+        length = info.get_current_history_length()
+        return info.is_continue_as_new_suggested() or length > self.history_limit
 
     async def _settle(self) -> None:
         """Let every handler, notification and verification finish before the run ends."""
@@ -146,6 +145,7 @@ class ReadmissionCase:
                 verification_pending=self.verification_pending,
                 policy=self.policy,
                 queue_prefix=self.prefix,
+                history_limit=self.history_limit,
             )
         )
 

@@ -59,7 +59,9 @@ async def serve(settings: Settings, dsn: str, address: str, states: list[str], c
     pool = await create_pool(dsn, min_size=2, max_size=20)
     try:
         client = await connect_client(settings, address)
-        workers = build_workers(client, pool, states, serve_cases=cases)
+        workers = build_workers(
+            client, pool, states, serve_cases=cases, queue_prefix=settings.queue_prefix
+        )
         await run_workers(workers, stop_on_signals())
     finally:
         await pool.close()

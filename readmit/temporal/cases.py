@@ -64,13 +64,21 @@ class CaseGateway:
         *,
         queue_prefix: str = QUEUE_PREFIX,
         policy: ReminderPolicy | None = None,
+        history_limit: int | None = None,
     ) -> None:
         self.client = client
         self.queue_prefix = queue_prefix
         self.policy = policy or ReminderPolicy()
+        self.history_limit = history_limit
 
     def handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(case_id)
+
+    def _input(self, case_id: str) -> CaseInput:
+        extra = {"history_limit": self.history_limit} if self.history_limit else {}
+        return CaseInput(
+            case_id=case_id, policy=self.policy, queue_prefix=self.queue_prefix, **extra
+        )
 
     async def open(
         self, command: OpenCase, actor: Actor, *, request_id: str | None = None
@@ -78,7 +86,7 @@ class CaseGateway:
         """Start the case workflow if needed and open it, in one call; a retry opens nothing new."""
         start = WithStartWorkflowOperation(
             ReadmissionCase.run,
-            CaseInput(case_id=command.case_id, policy=self.policy, queue_prefix=self.queue_prefix),
+            self._input(command.case_id),
             id=command.case_id,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             task_queue=cases_queue(self.queue_prefix),

@@ -1,0 +1,87 @@
+"""`readmit directory`: load the officers' directory from a TOML or CSV file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+import typer
+
+from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, fail
+from readmit.db.migrate import MigrationError, migrate_dsn
+from readmit.db.pool import connect
+from readmit.directory import DirectoryError, ImportSummary, import_directory, load_directory
+from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
+from readmit.settings import get_settings
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `directory` command group to `app`."""
+    directory_app = typer.Typer(
+        name="directory", help="The directory of officers and supervisors.", no_args_is_help=True
+    )
+    directory_app.command("import")(import_command)
+    app.add_typer(directory_app, name="directory")
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="a .toml file of `officer` tables, or a .csv file")],
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="PostgreSQL DSN (default: DATABASE_URL, else embedded)"
+        ),
+    ] = None,
+    schema: Annotated[
+        str | None, typer.Option("--schema", help="schema to use (default: the search_path's)")
+    ] = None,
+    deactivate_missing: Annotated[
+        bool, typer.Option("--deactivate-missing", help="deactivate officers not in the file")
+    ] = False,
+) -> None:
+    """Check the whole file, then add or update its officers in one transaction."""
+    try:
+        officers = load_directory(file)
+    except DirectoryError as error:
+        for problem in error.problems:
+            typer.echo(f"readmit: {problem}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    dsn = database_url or _default_dsn()
+
+    async def run() -> ImportSummary:
+        await migrate_dsn(dsn, schema=schema, create_schema=schema is not None)
+        conn = await connect(dsn, schema=schema)
+        try:
+            return await import_directory(conn, officers, deactivate_missing=deactivate_missing)
+        finally:
+            await conn.close()
+
+    try:
+        summary = asyncio.run(run())
+    except MigrationError as error:
+        fail(str(error), EXIT_REFUSED)
+    except asyncpg.PostgresError as error:
+        fail(f"PostgreSQL said: {_first_line(error)}", EXIT_REFUSED)
+    except (OSError, TimeoutError, ValueError, asyncpg.InterfaceError) as error:
+        fail(f"cannot connect to PostgreSQL: {_first_line(error)}", EXIT_BAD_INPUT)
+    typer.echo(
+        f"{file.name}: {summary.total} officers: {len(summary.added)} added, "
+        f"{len(summary.updated)} updated, {len(summary.unchanged)} unchanged, "
+        f"{len(summary.deactivated)} deactivated"
+    )
+    if summary.deactivated:
+        typer.echo("deactivated: " + ", ".join(summary.deactivated))
+
+
+def _default_dsn() -> str:
+    try:
+        return resolve_database_url(get_settings())
+    except EmbeddedPostgresError as error:
+        fail(f"cannot start the embedded PostgreSQL: {_first_line(error)}")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

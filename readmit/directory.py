@@ -1,0 +1,302 @@
+"""The directory of officers, kept in a TOML or CSV file and upserted into `officers`.
+
+A file is checked as a whole first and every problem is reported with where it is (line, entry,
+field), so one run shows everything to fix; nothing is written unless the whole file is good, and
+then it is written in one transaction. Being in the file makes an officer active; officers missing
+from it are deactivated (never deleted: outbox rows name them) only when asked.
+
+TOML: `[[officer]]` tables. CSV: a header row with the same column names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+FIELDS = ("user_id", "state", "role", "display_name", "email", "webhook_url", "locale")
+REQUIRED = ("user_id", "state", "role", "display_name")
+
+_USER_ID = re.compile(r"^[A-Za-z0-9._@-]{1,100}$")
+_STATE = re.compile(r"^[A-Z]{2}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+_TOML_HEADER = re.compile(r"^\s*\[\[\s*officer\s*\]\]")
+
+
+class Officer(BaseModel):
+    """One directory entry, checked as strictly as the `officers` table's constraints."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    user_id: str
+    state: str
+    role: Literal["officer", "supervisor", "auditor", "admin"]
+    display_name: str = Field(min_length=1, max_length=200)
+    email: str | None = None
+    webhook_url: str | None = None
+    locale: str = "en"
+
+    @field_validator("email", "webhook_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id(cls, value: str) -> str:
+        if not _USER_ID.match(value):
+            raise ValueError("1-100 letters, digits or . _ @ -")
+        return value
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str) -> str:
+        if not _STATE.match(value):
+            raise ValueError(f"two capital letters (ISO 3166-1 alpha-2), not {value!r}")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("not an e-mail address")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+        except ValueError as error:
+            raise ValueError(f"not a URL: {error}") from error
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an http(s) URL")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if not _LOCALE.match(value):
+            raise ValueError(f"a language tag like 'pl' or 'uk-UA', not {value!r}")
+        return value
+
+
+class DirectoryProblem(BaseModel):
+    """One thing wrong in a directory file, with where it is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    message: str
+    line: int | None = None
+    entry: int | None = None  # 1-based position of the entry in the file
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        parts = [where]
+        if self.entry is not None:
+            parts.append(f"officer #{self.entry}")
+        if self.field is not None:
+            parts.append(self.field)
+        return ": ".join([*parts, self.message])
+
+
+class DirectoryError(ValueError):
+    """A directory file that cannot be imported; `problems` lists every reason."""
+
+    def __init__(self, problems: list[DirectoryProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the directory file")
+        self.problems = problems
+
+
+class ImportSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    deactivated: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return len(self.added) + len(self.updated) + len(self.unchanged)
+
+
+def load_directory(path: Path) -> list[Officer]:
+    """Read and check a `.toml` or `.csv` directory file; raise `DirectoryError` on any problem."""
+    source = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise DirectoryError([DirectoryProblem(source=source, message=reason)]) from error
+    match path.suffix.lower():
+        case ".toml":
+            return parse_toml(text, source)
+        case ".csv":
+            return parse_csv(text, source)
+        case _:
+            message = f"unknown format {path.suffix!r}: expected .toml or .csv"
+            raise DirectoryError([DirectoryProblem(source=source, message=message)])
+
+
+def parse_toml(text: str, source: str = "<toml>") -> list[Officer]:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise DirectoryError([DirectoryProblem(source=source, message=str(error))]) from error
+    problems = [
+        DirectoryProblem(source=source, field=key, message="unknown top-level key")
+        for key in document
+        if key != "officer"
+    ]
+    raw = document.get("officer", [])
+    if not isinstance(raw, list):
+        problems.append(DirectoryProblem(source=source, message="`officer` must be [[officer]]"))
+        raise DirectoryError(problems)
+    headers = [n for n, line in enumerate(text.splitlines(), 1) if _TOML_HEADER.match(line)]
+    lines: list[int | None] = list(headers) if len(headers) == len(raw) else [None] * len(raw)
+    return _check(raw, lines, source, problems)
+
+
+def parse_csv(text: str, source: str = "<csv>") -> list[Officer]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True)
+    columns = [c.strip() for c in reader.fieldnames or []]
+    problems: list[DirectoryProblem] = []
+    unknown = [c for c in columns if c not in FIELDS]
+    missing = [c for c in REQUIRED if c not in columns]
+    if unknown:
+        problems.append(
+            DirectoryProblem(source=source, line=1, message=f"unknown column(s): {unknown}")
+        )
+    if missing:
+        problems.append(
+            DirectoryProblem(source=source, line=1, message=f"missing column(s): {missing}")
+        )
+    if problems or not columns:
+        raise DirectoryError(problems or [DirectoryProblem(source=source, message="empty file")])
+    raw: list[Any] = []
+    lines: list[int | None] = []
+    for row in reader:
+        if None in row:
+            problems.append(
+                DirectoryProblem(source=source, line=reader.line_num, message="too many cells")
+            )
+            continue
+        cells = {k.strip(): (v or "").strip() for k, v in row.items()}
+        if not any(cells.values()):
+            continue  # a blank line
+        if not cells.get("locale"):
+            cells.pop("locale", None)  # the default applies
+        raw.append(cells)
+        lines.append(reader.line_num)
+    return _check(raw, lines, source, problems)
+
+
+def _check(
+    raw: list[Any], lines: list[int | None], source: str, problems: list[DirectoryProblem]
+) -> list[Officer]:
+    """Validate every entry, then the file as a whole; raise with all problems found."""
+    officers: list[Officer] = []
+    seen: list[tuple[int, str]] = []
+    for index, (entry, line) in enumerate(zip(raw, lines, strict=True), 1):
+        if isinstance(entry, dict) and isinstance(entry.get("user_id"), str):
+            seen.append((index, entry["user_id"].strip()))
+        try:
+            officers.append(Officer.model_validate(entry))
+        except ValidationError as error:
+            problems.extend(
+                DirectoryProblem(
+                    source=source,
+                    line=line,
+                    entry=index,
+                    field=".".join(str(p) for p in detail["loc"]) or None,
+                    message=_message(detail),
+                )
+                for detail in error.errors()
+            )
+    counts = Counter(user_id for _, user_id in seen)
+    for index, user_id in seen:
+        if counts[user_id] > 1:
+            problems.append(
+                DirectoryProblem(
+                    source=source,
+                    line=lines[index - 1],
+                    entry=index,
+                    field="user_id",
+                    message=f"{user_id!r} appears {counts[user_id]} times",
+                )
+            )
+    if not raw and not problems:
+        problems.append(DirectoryProblem(source=source, message="no officers in the file"))
+    if problems:
+        raise DirectoryError(sorted(problems, key=lambda p: (p.line or 0, p.entry or 0)))
+    return officers
+
+
+def _message(detail: Any) -> str:
+    if detail["type"] == "extra_forbidden":
+        return "unknown field"
+    if detail["type"] == "missing":
+        return "required"
+    return str(detail["msg"]).removeprefix("Value error, ")
+
+
+_EXISTING = "SELECT user_id FROM officers WHERE user_id = ANY($1::text[])"
+_UPSERT = """
+INSERT INTO officers AS o
+    (user_id, state, role, display_name, email, webhook_url, locale, active, updated_at)
+SELECT u.*, true, now()
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+    AS u
+ON CONFLICT (user_id) DO UPDATE SET
+    state = EXCLUDED.state, role = EXCLUDED.role, display_name = EXCLUDED.display_name,
+    email = EXCLUDED.email, webhook_url = EXCLUDED.webhook_url, locale = EXCLUDED.locale,
+    active = true, updated_at = now()
+WHERE (o.state, o.role, o.display_name, o.email, o.webhook_url, o.locale, o.active)
+    IS DISTINCT FROM (EXCLUDED.state, EXCLUDED.role, EXCLUDED.display_name, EXCLUDED.email,
+                      EXCLUDED.webhook_url, EXCLUDED.locale, true)
+RETURNING o.user_id
+"""
+_DEACTIVATE = """
+UPDATE officers SET active = false, updated_at = now()
+WHERE active AND NOT (user_id = ANY($1::text[]))
+RETURNING user_id
+"""
+
+
+async def import_directory(
+    conn: asyncpg.Connection | PoolConnectionProxy,
+    officers: list[Officer],
+    *,
+    deactivate_missing: bool = False,
+) -> ImportSummary:
+    """Upsert `officers` by user_id in one transaction; imports run one at a time."""
+    user_ids = [o.user_id for o in officers]
+    columns = [[getattr(o, name) for o in officers] for name in FIELDS]
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('readmit.directory'))")
+        existing = {r["user_id"] for r in await conn.fetch(_EXISTING, user_ids)}
+        changed = {r["user_id"] for r in await conn.fetch(_UPSERT, *columns)}
+        deactivated: list[str] = []
+        if deactivate_missing:
+            deactivated = sorted(r["user_id"] for r in await conn.fetch(_DEACTIVATE, user_ids))
+    return ImportSummary(
+        added=tuple(u for u in user_ids if u in changed and u not in existing),
+        updated=tuple(u for u in user_ids if u in changed and u in existing),
+        unchanged=tuple(u for u in user_ids if u not in changed),
+        deactivated=tuple(deactivated),
+    )
