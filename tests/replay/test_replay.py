@@ -1,0 +1,35 @@
+"""Recorded histories replay against the current workflow code: a change that would break a
+running case fails here (change workflow code only behind `workflow.patched`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from readmit.temporal.codec import Keyring, data_converter
+from workflows.readmission_case import ReadmissionCase
+
+HERE = Path(__file__).parent
+HISTORIES = sorted((HERE / "histories").glob("*.json"))
+
+
+def replay_keyring() -> Keyring:
+    data = json.loads((HERE / "keyring.json").read_text())
+    return Keyring.from_encoded(data["keys"], data["active"])
+
+
+def test_histories_are_recorded() -> None:
+    assert len(HISTORIES) >= 3
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
+    replayer = Replayer(
+        workflows=[ReadmissionCase], data_converter=data_converter(replay_keyring())
+    )
+    await replayer.replay_workflow(history)
