@@ -1,0 +1,196 @@
+"""One full case on the real Temporal dev server with PostgreSQL, its worker a separate
+`readmit worker` process that is SIGKILLed twice in the middle of the case and replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.commands import (
+    AcceptApplication,
+    CloseCase,
+    CompleteTransfer,
+    ConfirmReceipt,
+    OpenCase,
+    ScheduleTransfer,
+    SubmitApplication,
+)
+from domain.decider import fold
+from domain.events import from_stored
+from domain.notices import notices_for
+from domain.values import EvidenceItem, Person
+from readmit.catalogue import load_catalogue
+from readmit.db.eventstore import EventStore
+from readmit.temporal.binaries import dev_server_path
+from readmit.temporal.cases import CaseGateway
+from readmit.temporal.codec import Keyring, data_converter
+from workflows.contracts import Actor
+
+pytestmark = pytest.mark.temporal
+
+ANNA = Actor(user_id="anna.pl", state="PL", role="officer")
+OLENA = Actor(user_id="olena.ua", state="UA", role="officer")
+KEY = Keyring.new_key()
+
+
+@pytest.fixture(scope="module")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(dev_server_path()),
+        data_converter=data_converter(Keyring.from_encoded({"e2e": KEY}, "e2e")),
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+class WorkerProcess:
+    """`readmit worker` in its own process, as an operator would run it."""
+
+    def __init__(self, address: str, dsn: str, prefix: str, log: Path) -> None:
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": dsn,
+            "READMIT_TEMPORAL_ADDRESS": address,
+            "READMIT_QUEUE_PREFIX": prefix,
+            "READMIT_PAYLOAD_KEYS": json.dumps({"e2e": KEY}),
+            "READMIT_PAYLOAD_KEY_ID": "e2e",
+        }
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "readmit.cli.main",
+                    "worker",
+                    "--state",
+                    "PL",
+                    "--state",
+                    "UA",
+                ],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def worker(
+    dev_env: WorkflowEnvironment, database_url: str, db_schema: str, tmp_path: Path
+) -> Iterator[WorkerProcess]:
+    address = dev_env.client.service_client.config.target_host
+    separator = "&" if "?" in database_url else "?"
+    dsn = f"{database_url}{separator}search_path={db_schema}"
+    process = WorkerProcess(address, dsn, f"e2e{secrets.token_hex(3)}", tmp_path / "worker.log")
+    yield process
+    process.stop()
+
+
+async def test_full_case_survives_killed_workers(
+    dev_env: WorkflowEnvironment, worker: WorkerProcess, pool: asyncpg.Pool
+) -> None:
+    gateway = CaseGateway(dev_env.client, queue_prefix=worker.env["READMIT_QUEUE_PREFIX"])
+    case_id = f"PL-UA-2027-{secrets.randbelow(10**6):06d}"
+    now = await dev_env.get_current_time()
+    worker.start()
+    await gateway.open(
+        OpenCase(
+            at=now,
+            case_id=case_id,
+            terms=load_catalogue().terms("EU-UA", "PL", "UA"),
+            category="own_national",
+            person=Person(
+                surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)
+            ),
+            evidence=(EvidenceItem(kind="passport", number="FA123456"),),
+            knowledge_at=now - timedelta(days=2),
+        ),
+        ANNA,
+        request_id=f"{case_id}-open",
+    )
+    await gateway.execute(case_id, SubmitApplication(at=now), ANNA, request_id=f"{case_id}-submit")
+
+    # kill the worker while the receipt is being handled; a new one takes over
+    receipt = asyncio.create_task(
+        gateway.execute(case_id, ConfirmReceipt(at=now), OLENA, request_id=f"{case_id}-receipt")
+    )
+    await asyncio.sleep(0.3)
+    worker.kill()
+    worker.start()
+    await asyncio.wait_for(receipt, 60)
+    await gateway.execute(case_id, AcceptApplication(at=now), OLENA, request_id=f"{case_id}-accept")
+
+    on = now + timedelta(days=3)
+    schedule = asyncio.create_task(
+        gateway.execute(
+            case_id,
+            ScheduleTransfer(at=now, on=on, bcp="Medyka-Shehyni", mode="land"),
+            ANNA,
+            request_id=f"{case_id}-schedule",
+        )
+    )
+    await asyncio.sleep(0.2)
+    worker.kill()
+    worker.start()
+    await asyncio.wait_for(schedule, 60)
+    await gateway.execute(case_id, CompleteTransfer(at=now), ANNA, request_id=f"{case_id}-done")
+    # a retried request (same idempotency key) changes nothing
+    await gateway.execute(case_id, CompleteTransfer(at=now), ANNA, request_id=f"{case_id}-done")
+    await gateway.execute(case_id, CloseCase(at=now), ANNA, request_id=f"{case_id}-close")
+
+    store = EventStore(pool)
+    recorded = await store.read_stream(case_id)
+    assert [r.version for r in recorded] == list(range(1, len(recorded) + 1))
+    assert len({r.event_id for r in recorded}) == len(recorded)
+    events = [from_stored(r.type, r.schema_version, r.data) for r in recorded]
+    types = [e.type for e in events if e.type != "VerificationRecorded"]
+    assert types == [
+        "CaseOpened",
+        "DeadlineSet",
+        "ApplicationSubmitted",
+        "ReceiptConfirmed",
+        "DeadlineSet",
+        "ApplicationAccepted",
+        "DeadlineSet",
+        "TransferScheduled",
+        "TransferCompleted",
+        "DeadlineSet",
+        "CaseClosed",
+    ]
+    assert (await store.verify(case_id)).ok
+    # every notice the events call for was written exactly once, none more
+    state = fold(events)
+    expected = notices_for(
+        case_id, [(r.event_id, e) for r, e in zip(recorded, events, strict=True)], state
+    )
+    rows = await pool.fetch("SELECT notice_key FROM notifications WHERE case_id = $1", case_id)
+    assert sorted(r["notice_key"] for r in rows) == sorted(n.key for n in expected)
