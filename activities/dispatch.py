@@ -286,11 +286,12 @@ class Dispatcher:
     async def run_once(self, limit: int = 100) -> DispatchReport:
         """Claim up to `limit` due rows, send them and record each outcome."""
         loop = asyncio.get_running_loop()
+        # Sends start only while a whole send still fits in the lease; later rows go back.
+        # Counted from before the claim, so the local budget never outlasts the database's lease.
+        last_start = loop.time() + self.settings.lease_seconds - self.settings.send_timeout_seconds
         rows = await self.pool.fetch(_CLAIM, limit, self.settings.lease_seconds)
         if not rows:
             return DispatchReport()
-        # Sends start only while a whole send still fits in the lease; later rows go back.
-        last_start = loop.time() + self.settings.lease_seconds - self.settings.send_timeout_seconds
         items = [_outgoing(row) for row in rows]
         gate = asyncio.Semaphore(self.settings.concurrency)
         outcomes: list[str] = []

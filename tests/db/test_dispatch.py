@@ -94,7 +94,7 @@ class MailHandler:
 
     def messages(self) -> list[EmailMessage]:
         return [
-            email.message_from_bytes(e.original_content or b"", policy=email.policy.default)  # type: ignore[misc]
+            email.message_from_bytes(e.original_content or b"", policy=email.policy.default)
             for e in self.envelopes
         ]
 
@@ -381,7 +381,7 @@ async def test_a_crash_between_send_and_mark_resends_after_the_lease(
     http_peer.hold = asyncio.Event()
     await add_officer(pool, "piotr.pl", webhook_url=http_peer.url)
     key = await add_row(pool, "piotr.pl", "webhook")
-    config = settings(lease_seconds=0.6, send_timeout_seconds=0.5)
+    config = settings(lease_seconds=1.5, send_timeout_seconds=0.5)
 
     async with dispatcher(pool, config) as crashing, dispatcher(pool, config) as survivor:
         task = asyncio.create_task(crashing.run_once())
@@ -403,11 +403,11 @@ async def test_a_crash_between_send_and_mark_resends_after_the_lease(
 async def test_rows_that_cannot_start_within_the_lease_go_back_at_once(
     pool: asyncpg.Pool, http_peer: HttpPeer
 ) -> None:
-    http_peer.delay = 0.3
+    http_peer.delay = 0.7  # the first send outlasts the time left to start one
     await add_officer(pool, "piotr.pl", webhook_url=http_peer.url)
     for n in range(4):
         await add_row(pool, "piotr.pl", "webhook", n=n)
-    config = settings(lease_seconds=0.8, send_timeout_seconds=0.6, concurrency=1)
+    config = settings(lease_seconds=2.0, send_timeout_seconds=1.5, concurrency=1)
 
     async with dispatcher(pool, config) as d:
         report = await d.run_once()
