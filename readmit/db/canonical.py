@@ -62,46 +62,60 @@ class NotCanonicalizable(ValueError):
     """A value that jsonb or common JSON tools would not re-read identically."""
 
 
-def check_json(value: Any, path: str = "$") -> None:
+def check_json(value: Any) -> None:
     """Raise `NotCanonicalizable` unless `value` is within the allowed JSON subset."""
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise NotCanonicalizable(f"{path}: integer outside ±(2^53-1): {value}")
-        return
-    if isinstance(value, str):
-        _check_string(value, path)
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise NotCanonicalizable(f"{path}: object key {key!r} is not a string")
-            _check_string(key, f"{path}.{key}")
-            check_json(item, f"{path}.{key}")
-        return
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            check_json(item, f"{path}[{index}]")
-        return
-    if isinstance(value, float):
-        raise NotCanonicalizable(f"{path}: floats are not allowed ({value!r}); use a string")
-    raise NotCanonicalizable(f"{path}: {type(value).__name__} is not JSON; dump it first")
-
-
-def _check_string(text: str, path: str) -> None:
-    if "\x00" in text:
-        raise NotCanonicalizable(f"{path}: U+0000 is not allowed (jsonb rejects it)")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise NotCanonicalizable(f"{path}: not valid Unicode (lone surrogate)") from error
+    canonical_json(value)
 
 
 def canonical_json(value: Any) -> bytes:
     """The canonical UTF-8 bytes of an allowed JSON value (see the module docstring)."""
-    check_json(value)
-    return _ENCODER.encode(value).replace("\x7f", "\\u007f").encode("utf-8")
+    try:
+        _check(value)
+        return _ENCODER.encode(value).encode("utf-8").replace(b"\x7f", b"\\u007f")
+    except _Problem as problem:
+        raise NotCanonicalizable(f"${''.join(reversed(problem.path))}: {problem}") from None
+    except UnicodeEncodeError:
+        raise NotCanonicalizable("$: not valid Unicode (a lone surrogate)") from None
+
+
+class _Problem(Exception):
+    """Raised deep in `_check`; each enclosing level adds its key to `path` on the way out."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.path: list[str] = []
+
+
+def _check(value: Any) -> None:
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise _Problem(f"integer outside ±(2^53-1): {value}")
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise _Problem("U+0000 is not allowed (jsonb rejects it)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            try:
+                if not isinstance(key, str):
+                    raise _Problem(f"object key {key!r} is not a string")
+                _check(key)
+                _check(item)
+            except _Problem as problem:
+                problem.path.append(f".{key}")
+                raise
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            try:
+                _check(item)
+            except _Problem as problem:
+                problem.path.append(f"[{index}]")
+                raise
+    elif isinstance(value, float):
+        raise _Problem(f"floats are not allowed ({value!r}); use a string")
+    else:
+        raise _Problem(f"{type(value).__name__} is not JSON; dump it first")
 
 
 def format_recorded_at(instant: datetime) -> str:
@@ -122,39 +136,47 @@ def canonical_parts(
     event_id: UUID,
     type: str,
     schema_version: int,
-    data: dict[str, Any],
-    metadata: dict[str, Any],
+    data_json: bytes,
+    metadata_json: bytes,
 ) -> tuple[bytes, bytes]:
-    """The canonical JSON split around the `recorded_at` string's contents.
+    """The canonical event split around the `recorded_at` string's contents.
 
-    `head + format_recorded_at(t).encode() + tail` is the canonical event; the database splices
+    `data_json`/`metadata_json` are `canonical_json(data)`/`canonical_json(metadata)`, and
+    `head + format_recorded_at(t).encode() + tail` is the canonical event: the database splices
     in its own clock when the caller gives no `recorded_at`.
     """
     head = b"".join(
         (
             b'{"data":',
-            canonical_json(data),
-            b',"event_id":',
-            canonical_json(str(event_id)),
+            data_json,
+            b',"event_id":"',
+            str(event_id).encode("ascii"),
+            b'"',
             b',"metadata":',
-            canonical_json(metadata),
+            metadata_json,
             b',"recorded_at":"',
         )
     )
     tail = b"".join(
         (
             b'","schema_version":',
-            canonical_json(schema_version),
+            _integer(schema_version),
             b',"stream_id":',
             canonical_json(stream_id),
             b',"type":',
             canonical_json(type),
             b',"version":',
-            canonical_json(version),
+            _integer(version),
             b"}",
         )
     )
     return head, tail
+
+
+def _integer(value: int) -> bytes:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise NotCanonicalizable(f"$: {value!r} is not an integer")
+    return canonical_json(value)
 
 
 def canonical_event(
@@ -175,8 +197,8 @@ def canonical_event(
         event_id=event_id,
         type=type,
         schema_version=schema_version,
-        data=data,
-        metadata=metadata,
+        data_json=canonical_json(data),
+        metadata_json=canonical_json(metadata),
     )
     return head + format_recorded_at(recorded_at).encode("ascii") + tail
 

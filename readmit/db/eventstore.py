@@ -1,20 +1,23 @@
 """The case event store: append-only streams with optimistic concurrency and a hash chain.
 
-Ordering technique. `append` runs one PL/pgSQL function (`append_case_events`, migration 0001)
-in one round trip and one transaction. The function takes a transaction-level advisory lock
-(keyed on the table's oid) before it reads anything, then assigns `global_position = max + 1`.
-The lock is released only after the commit is visible, so positions are handed out in commit
-order: they are gap-free, and a reader that has seen position p can never later find a newly
-committed p' < p. A projector can simply read `global_position > checkpoint`. The price is that
-appends are serialised from position assignment to commit (including the WAL flush), which
-caps many-writer throughput at about one commit per fsync; the benchmark (bench/event_store.py)
-measures it against plain INSERTs. We chose this over a commit-ordered scheme (sequence
-positions plus a visibility horizon from `pg_snapshot_xmin`) because readers stay trivial and
-gap-free, which is what an auditor and every projection want.
+Ordering technique. `append` is one call of the PL/pgSQL function `append_case_events`
+(migration 0001): one round trip, one transaction. It takes a transaction-level advisory lock
+(keyed on the table's oid) before reading anything, then assigns `global_position = max + 1`.
+PostgreSQL releases that lock only after the commit is visible, so positions are handed out in
+commit order: gap-free (a failed append consumes nothing), and a reader that has seen position
+p never later finds a newly committed p' < p; a projector simply reads `global_position >
+checkpoint`. The price: appends are serialised from position assignment to the end of COMMIT,
+WAL flush included, so many writers get about one commit per flush instead of group commit.
+We measured the alternative (short lock around `nextval` + xid assignment, readers filtered by
+`pg_snapshot_xmin`, gaps on aborts) and kept this one, because the `pg_notify` that every
+append must send in its own transaction takes PostgreSQL's own database-wide NOTIFY lock from
+pre-commit to the end of commit anyway (async.c, PostgreSQL <= 17): with NOTIFY both schemes
+serialise commits alike, and only this one is gap-free with trivial readers.
 
-Idempotency: a batch whose event ids are all already recorded, as the same batch, is returned
-as recorded (same positions and versions) even if `expected_version` is stale by now; a batch
-that overlaps only partly, or reuses an id with other content, raises `EventIdConflictError`.
+Idempotency: when the stream is past `expected_version`, the batch is looked up by event id;
+if all its ids were recorded as this very batch, the recorded events are returned (same
+positions and versions) and nothing is written; a batch that overlaps only partly, or reuses
+an id with other content or on another stream, raises `EventIdConflictError`.
 """
 
 from __future__ import annotations
@@ -36,10 +39,13 @@ COLUMNS = (
     "global_position, stream_id, version, event_id, type, schema_version,"
     " data, metadata, recorded_at, prev_hash, hash"
 )
-_APPEND = f"""
-SELECT {COLUMNS} FROM append_case_events(
-    $1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8, $9, $10)
-"""
+_RESULT = "first_position, first_version, recorded_ats, first_prev_hash, hashes"
+_APPEND = f"""SELECT {_RESULT} FROM append_case_events(
+    $1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8, $9, $10)"""
+# One event, the usual case: scalars are cheaper to encode than one-element arrays.
+_APPEND_ONE = f"""SELECT {_RESULT} FROM append_case_events(
+    $1, $2, ARRAY[$3::uuid], ARRAY[$4::text], ARRAY[$5::integer], ARRAY[$6::text::jsonb],
+    ARRAY[$7::text::jsonb], ARRAY[$8::timestamptz], ARRAY[$9::bytea], ARRAY[$10::bytea])"""
 
 
 class EventStoreError(Exception):
@@ -56,6 +62,43 @@ class ConcurrencyError(EventStoreError):
 
 class EventIdConflictError(EventStoreError):
     """Some event ids of the batch were recorded before, but not as this very batch."""
+
+
+def _append_call(
+    stream_id: str, expected_version: int, events: Sequence[NewEvent]
+) -> tuple[str, list[Any]]:
+    """The SQL and arguments of one `append_case_events` call, canonical JSON included."""
+    columns: list[list[Any]] = [[] for _ in range(8)]
+    for version, e in enumerate(events, start=expected_version + 1):
+        data, metadata = canonical.canonical_json(e.data), canonical.canonical_json(e.metadata)
+        head, tail = canonical.canonical_parts(
+            stream_id=stream_id,
+            version=version,
+            event_id=e.event_id,
+            type=e.type,
+            schema_version=e.schema_version,
+            data_json=data,
+            metadata_json=metadata,
+        )
+        values = (e.event_id, e.type, e.schema_version, data.decode(), metadata.decode(),
+                  e.recorded_at, head, tail)  # fmt: skip
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    if len(events) == 1:
+        return _APPEND_ONE, [stream_id, expected_version, *(c[0] for c in columns)]
+    return _APPEND, [stream_id, expected_version, *columns]
+
+
+def _store_error(error: asyncpg.PostgresError, stream_id: str, expected: int) -> Exception:
+    """The store's own exception for a refusal by `append_case_events`, else `error` itself."""
+    if error.sqlstate == "RM001":
+        return ConcurrencyError(stream_id, expected, int(getattr(error, "detail", "-1")))
+    if error.sqlstate == "RM002" or (
+        isinstance(error, asyncpg.UniqueViolationError)
+        and getattr(error, "constraint_name", None) == "case_events_event_id_key"
+    ):
+        return EventIdConflictError(str(error))
+    return error
 
 
 class NewEvent(BaseModel):
@@ -124,40 +167,37 @@ class EventStore:
         """Append `events` after `expected_version` (0 = new stream), atomically, idempotently."""
         if not events:
             return []
-        parts = [
-            canonical.canonical_parts(
-                stream_id=stream_id,
-                version=expected_version + i,
-                event_id=e.event_id,
-                type=e.type,
-                schema_version=e.schema_version,
-                data=e.data,
-                metadata=e.metadata,
-            )
-            for i, e in enumerate(events, start=1)
-        ]
-        args = (
-            stream_id,
-            expected_version,
-            [e.event_id for e in events],
-            [e.type for e in events],
-            [e.schema_version for e in events],
-            [canonical.canonical_json(e.data).decode() for e in events],
-            [canonical.canonical_json(e.metadata).decode() for e in events],
-            [e.recorded_at for e in events],
-            [head for head, _ in parts],
-            [tail for _, tail in parts],
-        )
+        if len({e.event_id for e in events}) != len(events):
+            raise EventIdConflictError("the batch holds the same event id twice")
+        sql, args = _append_call(stream_id, expected_version, events)
         try:
-            rows = await self.pool.fetch(_APPEND, *args)
+            row = await self.pool.fetchrow(sql, *args)
         except asyncpg.PostgresError as error:
-            if error.sqlstate == "RM001":
-                actual = int(getattr(error, "detail", None) or -1)
-                raise ConcurrencyError(stream_id, expected_version, actual) from None
-            if error.sqlstate == "RM002":
-                raise EventIdConflictError(str(error)) from None
-            raise
-        return sorted((Recorded.from_row(r) for r in rows), key=lambda r: r.version)
+            refusal = _store_error(error, stream_id, expected_version)
+            if refusal is error:
+                raise
+            raise refusal from None
+        assert row is not None
+        position, version, recorded_ats, prev, hashes = row
+        recorded = []
+        for i, e in enumerate(events):
+            recorded.append(
+                Recorded(
+                    global_position=position + i,
+                    stream_id=stream_id,
+                    version=version + i,
+                    event_id=e.event_id,
+                    type=e.type,
+                    schema_version=e.schema_version,
+                    data=e.data,
+                    metadata=e.metadata,
+                    recorded_at=recorded_ats[i],
+                    prev_hash=prev,
+                    hash=hashes[i],
+                )
+            )
+            prev = hashes[i]
+        return recorded
 
     async def stream_version(self, stream_id: str) -> int:
         """The stream's last version, 0 if it has no events."""

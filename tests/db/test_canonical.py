@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from readmit.db import canonical
@@ -87,19 +87,13 @@ def test_values_outside_the_subset_are_refused(value: Any) -> None:
         canonical_json(value)
 
 
+json_text = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"))
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-canonical.MAX_SAFE_INTEGER, canonical.MAX_SAFE_INTEGER)
-    | st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(
-            st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")),
-            inner,
-            max_size=4,
-        )
-    ),
+    | json_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(json_text, inner, max_size=4),
     max_leaves=12,
 )
 
@@ -112,6 +106,25 @@ def test_canonical_json_is_what_jq_prints(value: Any) -> None:
     plain = json.dumps(value, indent=1, ensure_ascii=True).encode()  # spaced, \u-escaped
     jq = subprocess.run(["jq", "-cSj", "."], input=plain, capture_output=True, check=True)
     assert jq.stdout == canonical_json(value)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.dictionaries(json_text, json_values, max_size=4), meta=json_values)
+async def test_whatever_is_accepted_reads_back_identically_and_verifies(
+    pool: asyncpg.Pool, data: dict[str, Any], meta: Any
+) -> None:
+    store = EventStore(pool)
+    stream_id = f"CASE-{uuid.uuid4()}"
+    new = NewEvent(
+        event_id=uuid.uuid4(), type="T", schema_version=1, data=data, metadata={"m": meta}
+    )
+    [recorded] = await store.append(stream_id, 0, [new])
+    [stored] = await store.read_stream(stream_id)
+    assert stored == recorded
+    assert canonical_json(stored.data) == canonical_json(data)
+    assert (await store.verify(stream_id)).ok
 
 
 @pytest.mark.skipif(

@@ -16,6 +16,7 @@ from readmit.db.eventstore import (
     EventStore,
     NewEvent,
     Recorded,
+    _append_call,
 )
 from readmit.db.notify import follow, listen_positions
 
@@ -107,6 +108,13 @@ async def test_partial_or_changed_retry_is_refused_without_writing(pool: asyncpg
     assert await row_count(pool) == 2
 
 
+async def test_a_batch_repeating_an_event_id_is_refused(pool: asyncpg.Pool) -> None:
+    twice = event(1)
+    with pytest.raises(EventIdConflictError):
+        await EventStore(pool).append("CASE-1", 0, [twice, twice])
+    assert await row_count(pool) == 0
+
+
 async def test_database_refuses_update_delete_truncate(pool: asyncpg.Pool) -> None:
     await EventStore(pool).append("CASE-1", 0, [event(1)])
     for sql in (
@@ -191,6 +199,23 @@ async def test_readers_never_see_positions_out_of_commit_order(pool: asyncpg.Poo
     await reader
     assert seen == list(range(1, writers * per_writer + 1))
     assert await pool.fetchval("SELECT max(global_position) = count(*) FROM case_events")
+
+
+async def test_an_uncommitted_append_holds_back_later_positions(pool: asyncpg.Pool) -> None:
+    store = EventStore(pool)
+    await store.append("CASE-0", 0, [event(0)])
+    async with pool.acquire() as conn:
+        slow = conn.transaction()
+        await slow.start()
+        sql, args = _append_call("CASE-A", 0, [event(1)])
+        assert (await conn.fetchrow(sql, *args))["first_position"] == 2  # not committed yet
+        later = asyncio.create_task(store.append("CASE-B", 0, [event(2)]))
+        await asyncio.sleep(0.3)
+        assert not later.done()  # waits: it may not take position 3 before 2 is committed
+        assert [r.global_position for r in await store.read_all()] == [1]
+        await slow.commit()
+    assert (await later)[0].global_position == 3
+    assert [r.global_position for r in await store.read_all()] == [1, 2, 3]
 
 
 async def test_as_of_reads_by_time_and_version(pool: asyncpg.Pool) -> None:

@@ -38,12 +38,14 @@ CREATE TRIGGER case_events_no_truncate
     BEFORE TRUNCATE ON case_events
     FOR EACH STATEMENT EXECUTE FUNCTION case_events_refuse_change();
 
--- Appends a batch to one stream in one transaction and one round trip.
--- p_heads/p_tails are the canonical JSON of each event around its recorded_at string (computed
--- by the client, readmit/db/canonical.py); the hash chain is completed here so that the
--- database's own clock can be used for recorded_at.
+-- Appends a batch to one stream in one transaction and one round trip; see eventstore.py for
+-- the ordering technique. p_heads/p_tails are each event's canonical JSON around its
+-- recorded_at string (computed by the client, readmit/db/canonical.py); the chain is completed
+-- here so that the database's clock can be used for recorded_at.
+-- Returns the first position and version, every recorded_at and hash, and the first prev_hash.
 -- Errors: RM001 = stale expected version (DETAIL = actual version),
---         RM002 = event ids already recorded with different content or only partly.
+--         RM002 = event ids already recorded, but not as this very batch;
+--         23505 on case_events_event_id_key = an event id used on another stream.
 CREATE FUNCTION append_case_events(
     p_stream_id        text,
     p_expected_version integer,
@@ -54,86 +56,144 @@ CREATE FUNCTION append_case_events(
     p_metadata         jsonb[],
     p_recorded_at      timestamptz[],
     p_heads            bytea[],
-    p_tails            bytea[]
-) RETURNS SETOF case_events
+    p_tails            bytea[],
+    OUT first_position  bigint,
+    OUT first_version   integer,
+    OUT recorded_ats    timestamptz[],
+    OUT first_prev_hash bytea,
+    OUT hashes          bytea[]
+)
 LANGUAGE plpgsql AS $$
 DECLARE
-    n           integer := cardinality(p_event_ids);
-    v_found     integer;
-    v_matching  integer;
-    v_offsets   integer;
-    v_actual    integer;
-    v_prev      bytea;
-    v_position  bigint;
-    v_now       timestamptz;
-    v_at        timestamptz[] := '{}';
-    v_prevs     bytea[] := '{}';
-    v_hashes    bytea[] := '{}';
+    n        integer := cardinality(p_event_ids);
+    v_actual integer;
+    v_prev   bytea;
+    v_now    timestamptz;
+    v_now_text bytea;
 BEGIN
     IF n IS NULL OR n = 0 THEN
         RETURN;
     END IF;
 
-    -- One writer at a time from here to COMMIT: positions are then assigned in commit order,
-    -- so max + 1 is gap-free and no reader ever sees position p + 1 before p.
-    -- (A new statement after the lock = a fresh snapshot that sees the previous writer's rows.)
+    -- One appender at a time from here to the end of COMMIT: positions are therefore handed out
+    -- in commit order, max + 1 is gap-free, and no reader ever sees p + 1 before p. Every
+    -- statement below runs with a fresh snapshot, taken after the lock, so it sees the rows
+    -- of the appender before.
     PERFORM pg_advisory_xact_lock(1919250276, 'case_events'::regclass::oid::integer);
 
-    SELECT count(*) INTO v_found FROM case_events WHERE event_id = ANY (p_event_ids);
-    IF v_found > 0 THEN
-        -- A retry is recognised only if it is the very same batch, in the same order.
-        SELECT count(*), count(DISTINCT e.version - x.k)
-          INTO v_matching, v_offsets
-          FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata, p_recorded_at)
-               WITH ORDINALITY AS x(event_id, type, schema_version, data, metadata, recorded_at, k)
-          JOIN case_events e ON e.event_id = x.event_id
-         WHERE e.stream_id = p_stream_id
-           AND e.type = x.type
-           AND e.schema_version = x.schema_version
-           AND e.data = x.data
-           AND e.metadata = x.metadata
-           AND (x.recorded_at IS NULL OR e.recorded_at = x.recorded_at);
-        IF v_matching = n AND v_offsets = 1 THEN
-            RETURN QUERY SELECT * FROM case_events
-                          WHERE event_id = ANY (p_event_ids) ORDER BY version;
-            RETURN;
-        END IF;
-        RAISE EXCEPTION 'event ids already recorded (% of %), but not as this same batch on stream %',
-            v_found, n, p_stream_id
-            USING ERRCODE = 'RM002';
-    END IF;
-
-    SELECT version, hash INTO v_actual, v_prev
-      FROM case_events WHERE stream_id = p_stream_id ORDER BY version DESC LIMIT 1;
-    v_actual := coalesce(v_actual, 0);
+    SELECT coalesce(head.version, 0), head.hash, last.position
+      INTO v_actual, v_prev, first_position
+      FROM (SELECT coalesce(max(e.global_position), 0) AS position FROM case_events e) last
+      LEFT JOIN (SELECT e.version, e.hash FROM case_events e
+                  WHERE e.stream_id = p_stream_id ORDER BY e.version DESC LIMIT 1) head ON true;
     IF v_actual <> p_expected_version THEN
-        RAISE EXCEPTION 'stream % is at version %, expected %',
-            p_stream_id, v_actual, p_expected_version
-            USING ERRCODE = 'RM001', DETAIL = v_actual::text;
+        -- A retry of a batch that was recorded (its acknowledgement lost) lands here, since the
+        -- stream has moved past its expected version: answer with what was recorded.
+        SELECT r.first_position, r.first_version, r.recorded_ats, r.first_prev_hash, r.hashes
+          INTO first_position, first_version, recorded_ats, first_prev_hash, hashes
+          FROM case_events_recorded_batch(p_stream_id, p_event_ids, p_types, p_schema_versions,
+                                          p_data, p_metadata, p_recorded_at) r;
+        IF first_position IS NULL THEN
+            RAISE EXCEPTION 'stream % is at version %, expected %',
+                p_stream_id, v_actual, p_expected_version
+                USING ERRCODE = 'RM001', DETAIL = v_actual::text;
+        END IF;
+        RETURN;
     END IF;
-    v_prev := coalesce(v_prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
 
-    SELECT coalesce(max(global_position), 0) INTO v_position FROM case_events;
-    v_now := clock_timestamp();
+    first_position := first_position + 1;
+    first_version := v_actual + 1;
+    first_prev_hash := coalesce(v_prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+    v_now := clock_timestamp();  -- after the lock: recorded_at never decreases along positions
+    v_now_text := convert_to(to_char(v_now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'UTF8');
+    v_prev := first_prev_hash;
+    recorded_ats := array_fill(v_now, ARRAY[n]);
+    hashes := '{}';
     FOR i IN 1 .. n LOOP
-        v_at[i] := coalesce(p_recorded_at[i], v_now);
-        v_prevs[i] := v_prev;
-        v_prev := sha256(v_prev || p_heads[i]
-            || convert_to(to_char(v_at[i] AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'UTF8')
-            || p_tails[i]);
-        v_hashes[i] := v_prev;
+        IF p_recorded_at[i] IS NULL THEN
+            v_prev := sha256(v_prev || p_heads[i] || v_now_text || p_tails[i]);
+        ELSE
+            recorded_ats[i] := p_recorded_at[i];
+            v_prev := sha256(v_prev || p_heads[i]
+                || convert_to(to_char(p_recorded_at[i] AT TIME ZONE 'UTC',
+                                      'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'UTF8')
+                || p_tails[i]);
+        END IF;
+        hashes[i] := v_prev;
     END LOOP;
 
-    RETURN QUERY
-    INSERT INTO case_events (global_position, stream_id, version, event_id, type, schema_version,
-                             data, metadata, recorded_at, prev_hash, hash)
-    SELECT v_position + x.k, p_stream_id, p_expected_version + x.k::integer, x.event_id, x.type,
-           x.schema_version, x.data, x.metadata, x.recorded_at, x.prev_hash, x.hash
-      FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata, v_at, v_prevs, v_hashes)
-           WITH ORDINALITY AS x(event_id, type, schema_version, data, metadata, recorded_at,
-                                prev_hash, hash, k)
-    RETURNING *;
+    IF n = 1 THEN  -- the common case; a VALUES row is cheaper than unnest()
+        INSERT INTO case_events (global_position, stream_id, version, event_id, type,
+                                 schema_version, data, metadata, recorded_at, prev_hash, hash)
+        VALUES (first_position, p_stream_id, first_version, p_event_ids[1], p_types[1],
+                p_schema_versions[1], p_data[1], p_metadata[1], recorded_ats[1], first_prev_hash,
+                hashes[1]);
+    ELSE
+        INSERT INTO case_events (global_position, stream_id, version, event_id, type,
+                                 schema_version, data, metadata, recorded_at, prev_hash, hash)
+        SELECT first_position + x.k - 1, p_stream_id, v_actual + x.k::integer, x.event_id, x.type,
+               x.schema_version, x.data, x.metadata, x.recorded_at,
+               coalesce(hashes[x.k - 1], first_prev_hash), x.hash
+          FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata, recorded_ats,
+                      hashes)
+               WITH ORDINALITY AS x(event_id, type, schema_version, data, metadata, recorded_at,
+                                    hash, k);
+    END IF;
 
-    PERFORM pg_notify('case_events', (v_position + n)::text);
+    PERFORM pg_notify('case_events', (first_position + n - 1)::text);
+END
+$$;
+
+-- The recorded batch if these event ids were appended, as this very batch in this order, to
+-- this stream; no row if none of them was recorded; RM002 if only some or differently.
+-- Dynamic SQL: planned afresh each time (a cached generic plan made while the table was
+-- small could scan it whole); this path runs only for retries and conflicts.
+CREATE FUNCTION case_events_recorded_batch(
+    p_stream_id       text,
+    p_event_ids       uuid[],
+    p_types           text[],
+    p_schema_versions integer[],
+    p_data            jsonb[],
+    p_metadata        jsonb[],
+    p_recorded_at     timestamptz[],
+    OUT first_position  bigint,
+    OUT first_version   integer,
+    OUT recorded_ats    timestamptz[],
+    OUT first_prev_hash bytea,
+    OUT hashes          bytea[]
+)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_found    integer;
+    v_matching integer;
+    v_offsets  integer;
+BEGIN
+    EXECUTE $q$
+        SELECT count(*),
+               count(*) FILTER (WHERE e.stream_id = $1 AND e.type = x.type
+                                  AND e.schema_version = x.schema_version
+                                  AND e.data = x.data AND e.metadata = x.metadata
+                                  AND (x.recorded_at IS NULL OR e.recorded_at = x.recorded_at)),
+               count(DISTINCT e.version - x.k),
+               min(e.global_position), min(e.version),
+               array_agg(e.recorded_at ORDER BY x.k),
+               (array_agg(e.prev_hash ORDER BY x.k))[1],
+               array_agg(e.hash ORDER BY x.k)
+          FROM unnest($2, $3, $4, $5, $6, $7)
+               WITH ORDINALITY AS x(event_id, type, schema_version, data, metadata, recorded_at, k)
+          JOIN case_events e ON e.event_id = x.event_id
+    $q$
+    INTO v_found, v_matching, v_offsets,
+         first_position, first_version, recorded_ats, first_prev_hash, hashes
+    USING p_stream_id, p_event_ids, p_types, p_schema_versions, p_data, p_metadata, p_recorded_at;
+    IF v_found = 0 THEN
+        first_position := NULL;
+        RETURN;
+    END IF;
+    IF v_found <> cardinality(p_event_ids) OR v_matching <> v_found OR v_offsets <> 1 THEN
+        RAISE EXCEPTION 'event ids already recorded (% of %), but not as this batch on stream %',
+            v_found, cardinality(p_event_ids), p_stream_id
+            USING ERRCODE = 'RM002';
+    END IF;
 END
 $$;

@@ -1,0 +1,104 @@
+"""Run the bench modules, print one summary table, and write each result to bench/results/."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import pkgutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.machine import machine_info
+
+BENCH_DIR = Path(__file__).parent
+RESULTS_DIR = BENCH_DIR / "results"
+NOT_BENCHES = {"machine"}
+
+
+def bench_modules(selected: list[str]) -> list[str]:
+    """Names of the modules in bench/ that define `run`, optionally only those `selected`."""
+    names = [
+        info.name
+        for info in pkgutil.iter_modules([str(BENCH_DIR)])
+        if not info.name.startswith("_") and info.name not in NOT_BENCHES
+    ]
+    unknown = set(selected) - set(names)
+    if unknown:
+        raise SystemExit(f"bench: no such bench module: {', '.join(sorted(unknown))}")
+    return sorted(n for n in names if not selected or n in selected)
+
+
+def format_number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.0f}"
+
+
+def print_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
+    header = ("bench", "metric", "value", "baseline", "ratio", "unit")
+    lines = [header] + [
+        (
+            module,
+            str(m.get("name", "?")),
+            format_number(m.get("value")),
+            format_number(m.get("baseline")),
+            "-" if m.get("ratio") is None else f"{m['ratio']:.2f}",
+            str(m.get("unit", "")),
+        )
+        for module, m in rows
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for index, line in enumerate(lines):
+        cells = [
+            cell.ljust(w) if i < 2 or i == 5 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+        if index == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, one round")
+    parser.add_argument("names", nargs="*", help="bench modules to run (default: all)")
+    args = parser.parse_args(argv)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    rows: list[tuple[str, dict[str, Any]]] = []
+    failed = []
+    for name in bench_modules(args.names):
+        module = importlib.import_module(f"bench.{name}")
+        if not hasattr(module, "run"):
+            continue
+        print(f"bench: running {name}{' (quick)' if args.quick else ''} ...", flush=True)
+        started = time.perf_counter()
+        try:
+            result = asyncio.run(module.run(args.quick))
+        except Exception as error:  # one broken bench must not hide the others' numbers
+            print(f"bench: {name} failed: {type(error).__name__}: {error}", file=sys.stderr)
+            failed.append(name)
+            continue
+        record = {
+            "bench": name,
+            "finished_at": datetime.now(UTC).isoformat(),
+            "seconds": round(time.perf_counter() - started, 1),
+            "quick": args.quick,
+            "machine": machine_info(**result.pop("machine", {})),
+            **result,
+        }
+        path = RESULTS_DIR / f"{name}.json"
+        path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+        print(f"bench: {name} took {record['seconds']} s, wrote {path}", flush=True)
+        rows += [(name, metric) for metric in result.get("metrics", [])]
+    print()
+    print_table(rows)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""Event store throughput against plain asyncpg on an equivalent table without its guarantees.
+
+Same PostgreSQL, same pool, same payloads: the baseline (`raw_events`) has the same columns and
+keys but no advisory lock, no version check, no idempotency check, no hash chain and no NOTIFY.
+Writes alternate store/raw for several rounds and report the median rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from readmit.db.eventstore import COLUMNS, EventStore, NewEvent, Recorded
+from readmit.db.migrate import migrate_dsn
+from readmit.db.pool import connect, create_pool, quote_ident
+from readmit.embedded_pg import resolve_database_url
+from readmit.settings import get_settings
+
+TARGET_RATIO = 0.7
+RAW_TABLE = """
+CREATE TABLE raw_events (
+    global_position bigint      GENERATED ALWAYS AS IDENTITY UNIQUE,
+    stream_id       text        NOT NULL,
+    version         integer     NOT NULL,
+    event_id        uuid        NOT NULL UNIQUE,
+    type            text        NOT NULL,
+    schema_version  integer     NOT NULL,
+    data            jsonb       NOT NULL,
+    metadata        jsonb       NOT NULL,
+    recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    prev_hash       bytea       NOT NULL,
+    hash            bytea       NOT NULL,
+    PRIMARY KEY (stream_id, version)
+)"""
+RAW_INSERT = """INSERT INTO raw_events
+    (stream_id, version, event_id, type, schema_version, data, metadata, prev_hash, hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"""
+RAW_STREAM = f"SELECT {COLUMNS} FROM raw_events WHERE stream_id = $1 ORDER BY version"
+RAW_PAGE = f"SELECT {COLUMNS} FROM raw_events WHERE global_position >= $1 ORDER BY 1 LIMIT $2"
+
+Rate = Callable[[], Awaitable[tuple[int, float]]]  # one round: (events, seconds)
+
+
+def new_event(stream_id: str, n: int) -> NewEvent:
+    """A realistic small case event (~400 bytes of JSON)."""
+    return NewEvent(
+        event_id=uuid.uuid4(),
+        type="PersonIdentified",
+        schema_version=1,
+        data={
+            "person": {"surname": "Ковальчук", "given": "Anna", "born": "1990-01-01"},
+            "document": {"kind": "passport", "number": f"FA{n:06d}", "state": "UA"},
+            "note": "identity confirmed against the registry extract " * 2,
+            "seq": n,
+        },
+        metadata={
+            "actor": "officer-7",
+            "actor_state": "PL",
+            "role": "officer",
+            "correlation_id": str(uuid.uuid4()),
+            "workflow_id": f"case-{stream_id}",
+        },
+    )
+
+
+def raw_row(stream_id: str, version: int, e: NewEvent) -> tuple[Any, ...]:
+    fake = os.urandom(32)
+    return (stream_id, version, e.event_id, e.type, 1, e.data, e.metadata, fake, fake)
+
+
+async def timed(work: Awaitable[Any], events: int) -> tuple[int, float]:
+    started = time.perf_counter()
+    await work
+    return events, time.perf_counter() - started
+
+
+class Workloads:
+    """Each method returns a store round and a raw round of one workload."""
+
+    def __init__(self, pool: asyncpg.Pool, quick: bool) -> None:
+        self.pool, self.store, self.scale = pool, EventStore(pool), 5 if quick else 1
+        self.round = 0
+
+    def _tag(self) -> str:
+        self.round += 1
+        return f"r{self.round}"
+
+    def single(self, writers: int, total: int) -> tuple[Rate, Rate]:
+        per_writer = total // writers // self.scale
+
+        async def store_round() -> tuple[int, float]:
+            tag = self._tag()
+            plan = [[new_event(f"{tag}-{w}", i) for i in range(per_writer)] for w in range(writers)]
+
+            async def write(w: int) -> None:
+                for version, e in enumerate(plan[w]):
+                    await self.store.append(f"{tag}-{w}", version, [e])
+
+            return await timed(
+                asyncio.gather(*(write(w) for w in range(writers))), writers * per_writer
+            )
+
+        async def raw_round() -> tuple[int, float]:
+            tag = self._tag()
+            plan = [
+                [raw_row(f"{tag}-{w}", i + 1, new_event(tag, i)) for i in range(per_writer)]
+                for w in range(writers)
+            ]
+
+            async def write(w: int) -> None:
+                for row in plan[w]:
+                    await self.pool.execute(RAW_INSERT, *row)
+
+            return await timed(
+                asyncio.gather(*(write(w) for w in range(writers))), writers * per_writer
+            )
+
+        return store_round, raw_round
+
+    def batched(self, batches: int, size: int) -> tuple[Rate, Rate]:
+        batches //= self.scale
+
+        async def store_round() -> tuple[int, float]:
+            tag = self._tag()
+            plan = [[new_event(tag, i) for i in range(size)] for _ in range(batches)]
+
+            async def write() -> None:
+                for b, events in enumerate(plan):
+                    await self.store.append(f"{tag}-b{b}", 0, events)
+
+            return await timed(write(), batches * size)
+
+        async def raw_round() -> tuple[int, float]:
+            tag = self._tag()
+            plan = [
+                [raw_row(f"{tag}-b{b}", i + 1, new_event(tag, i)) for i in range(size)]
+                for b in range(batches)
+            ]
+
+            async def write() -> None:
+                async with self.pool.acquire() as conn:
+                    for rows in plan:
+                        async with conn.transaction():
+                            await conn.executemany(RAW_INSERT, rows)
+
+            return await timed(write(), batches * size)
+
+        return store_round, raw_round
+
+    def stream_reads(self, reads: int) -> tuple[Rate, Rate]:
+        reads //= self.scale
+
+        async def streams(table: str) -> list[str]:
+            sql = f"SELECT stream_id FROM {table} WHERE version = 100 LIMIT 50"
+            return [r["stream_id"] for r in await self.pool.fetch(sql)]
+
+        async def store_round() -> tuple[int, float]:
+            ids = await streams("case_events")
+
+            async def read() -> None:
+                for i in range(reads):
+                    await self.store.read_stream(ids[i % len(ids)])
+
+            return await timed(read(), reads)
+
+        async def raw_round() -> tuple[int, float]:
+            ids = await streams("raw_events")
+
+            async def read() -> None:
+                for i in range(reads):
+                    [tuple(r) for r in await self.pool.fetch(RAW_STREAM, ids[i % len(ids)])]
+
+            return await timed(read(), reads)
+
+        return store_round, raw_round
+
+    def replay(self) -> tuple[Rate, Rate]:
+        def fold(state: int, event: Recorded) -> int:
+            return state + event.version
+
+        async def store_round() -> tuple[int, float]:
+            count = 0
+
+            async def read() -> None:
+                nonlocal count
+                state = 0
+                async for batch in self.store.iter_all(1, 1000):
+                    for event in batch:
+                        state = fold(state, event)
+                    count += len(batch)
+
+            seconds = (await timed(read(), 0))[1]
+            return count, seconds
+
+        async def raw_round() -> tuple[int, float]:
+            count = 0
+
+            async def read() -> None:
+                nonlocal count
+                position, state = 1, 0
+                while rows := await self.pool.fetch(RAW_PAGE, position, 1000):
+                    for row in rows:
+                        state += row["version"]
+                    count += len(rows)
+                    position = rows[-1]["global_position"] + 1
+
+            seconds = (await timed(read(), 0))[1]
+            return count, seconds
+
+        return store_round, raw_round
+
+
+async def measure(name: str, unit: str, pair: tuple[Rate, Rate], rounds: int) -> dict[str, Any]:
+    """Alternate store and raw rounds; the metric is the median rate of each."""
+    store_rates, raw_rates = [], []
+    for _ in range(rounds):
+        for rate_fn, rates in zip(pair, (store_rates, raw_rates), strict=True):
+            events, seconds = await rate_fn()
+            rates.append(events / seconds)
+    value, baseline = statistics.median(store_rates), statistics.median(raw_rates)
+    print(f"  {name}: store {value:,.0f} {unit}, raw {baseline:,.0f} ({value / baseline:.2f})")
+    return {
+        "name": name,
+        "unit": unit,
+        "value": value,
+        "baseline": baseline,
+        "ratio": value / baseline,
+        "rounds": {"store": store_rates, "raw": raw_rates},
+    }
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    dsn = resolve_database_url(get_settings())
+    schema = f"bench_{secrets.token_hex(4)}"
+    await migrate_dsn(dsn, schema=schema, create_schema=True)
+    pool = await create_pool(dsn, schema=schema, min_size=17, max_size=17)
+    try:
+        await pool.execute(RAW_TABLE)
+        settings = {
+            r["name"]: r["setting"]
+            for r in await pool.fetch(
+                "SELECT name, setting FROM pg_settings WHERE name = ANY($1)",
+                ["server_version", "fsync", "synchronous_commit", "shared_buffers", "wal_level"],
+            )
+        }
+        work, rounds = Workloads(pool, quick), 1 if quick else 3
+        for warm_up in (*work.single(1, 250), *work.batched(5, 100)):
+            await warm_up()  # prepares statements and fills caches before anything is timed
+        metrics = [
+            await measure("append 1 event, 1 writer", "events/s", work.single(1, 1500), rounds),
+            await measure("append 1 event, 16 writers", "events/s", work.single(16, 6400), rounds),
+            await measure("append 100 events/batch", "events/s", work.batched(100, 100), rounds),
+            await measure("read a 100-event stream", "streams/s", work.stream_reads(1000), rounds),
+            await measure("replay all, fold", "events/s", work.replay(), rounds),
+        ]
+        single = [m["ratio"] for m in metrics[:2]]
+        return {
+            "metrics": metrics,
+            "target": {"single_append_ratio": TARGET_RATIO, "met": min(single) >= TARGET_RATIO},
+            "machine": {"postgresql": settings},
+        }
+    finally:
+        await pool.close()
+        conn = await connect(dsn)
+        await conn.execute(f"DROP SCHEMA {quote_ident(schema)} CASCADE")
+        await conn.close()
