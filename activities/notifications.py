@@ -9,6 +9,8 @@ no reminder or escalation is ever dropped for want of a recipient. The dispatche
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import asyncpg
 import structlog
 from temporalio import activity
@@ -38,8 +40,11 @@ def group_inbox(state: str, role: str) -> str:
 
 
 class NotificationActivities:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, channels: Collection[str] = ("inbox", "email", "webhook")
+    ) -> None:
         self.pool = pool
+        self.channels = frozenset(channels) | {"inbox"}
 
     @activity.defn(name=SEND_NOTICES)
     async def send_notices(self, request: NoticesInput) -> NoticesResult:
@@ -53,9 +58,9 @@ class NotificationActivities:
                     targets = []
                     for officer in recipients:
                         targets.append((officer["user_id"], "inbox"))
-                        if officer["email"]:
+                        if officer["email"] and "email" in self.channels:
                             targets.append((officer["user_id"], "email"))
-                        if officer["webhook_url"]:
+                        if officer["webhook_url"] and "webhook" in self.channels:
                             targets.append((officer["user_id"], "webhook"))
                 rows.extend(_row(notice, who, channel, payload) for who, channel in targets)
             columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(11)]

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from activities.dispatch import DispatchSettings
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="READMIT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="READMIT_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     home: Path = Field(
         default=Path(".readmit"), description="where embedded servers keep their data"
@@ -52,6 +57,14 @@ class Settings(BaseSettings):
         default=12, description="escalate to the supervisor this many hours before the due instant"
     )
     log_level: str = "INFO"
+    notify_channels: tuple[Literal["inbox", "email", "webhook"], ...] = Field(
+        default=("inbox", "email", "webhook"),
+        description="channels notices are written for (the in-app inbox always works)",
+    )
+    dispatch: DispatchSettings = Field(
+        default_factory=DispatchSettings,
+        description="SMTP and webhook delivery, e.g. READMIT_DISPATCH__SMTP_HOST",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -14,14 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
 import structlog
-from activities.identity import IdentityActivities
-from activities.registry_pg import PostgresRegistry
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
 from activities.deadlines import compute_deadlines
+from activities.dispatch import Dispatcher, DispatchSettings, EmailSender, WebhookSender
+from activities.identity import IdentityActivities
 from activities.notifications import NotificationActivities
+from activities.registry_pg import PostgresRegistry
 from readmit.db.eventstore import EventStore
 from workflows.contracts import QUEUE_PREFIX, cases_queue, state_queue
 from workflows.readmission_case import ReadmissionCase
@@ -36,6 +37,7 @@ def build_workers(
     *,
     serve_cases: bool = True,
     queue_prefix: str = QUEUE_PREFIX,
+    channels: Sequence[str] = ("inbox", "email", "webhook"),
 ) -> list[Worker]:
     """Workers for the case queue (if `serve_cases`) and for each state's queue."""
     workers: list[Worker] = []
@@ -50,7 +52,7 @@ def build_workers(
                 max_concurrent_activities=50,
             )
         )
-    notices = NotificationActivities(pool)
+    notices = NotificationActivities(pool, channels)
     identity = IdentityActivities(PostgresRegistry(pool))
     for state in states:
         queue = state_queue(state, queue_prefix)
@@ -65,9 +67,13 @@ def build_workers(
     return workers
 
 
-async def run_workers(workers: Sequence[Worker], stop: asyncio.Event) -> None:
-    """Run `workers` until `stop` is set, then shut them down gracefully."""
+async def run_workers(
+    workers: Sequence[Worker], stop: asyncio.Event, dispatcher: Dispatcher | None = None
+) -> None:
+    """Run `workers` (and the outbox dispatcher) until `stop` is set, then shut down gracefully."""
     tasks = [asyncio.create_task(w.run()) for w in workers]
+    if dispatcher is not None:
+        tasks.append(asyncio.create_task(dispatcher.run_forever(stop)))
     await stop.wait()
     log.info("worker shutting down")
     await asyncio.gather(*(w.shutdown() for w in workers))
@@ -81,3 +87,8 @@ def stop_on_signals() -> asyncio.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+def build_dispatcher(pool: asyncpg.Pool, settings: DispatchSettings) -> Dispatcher:
+    """The outbox dispatcher sending e-mail and webhook notifications."""
+    return Dispatcher(pool, EmailSender(settings), WebhookSender(settings), settings)

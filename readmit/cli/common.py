@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -22,3 +23,15 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def exit_now(code: int = EXIT_OK) -> NoReturn:
+    """Flush and leave at once, skipping interpreter finalisation.
+
+    The Temporal SDK's native runtime keeps threads that may call into Python while the
+    interpreter finalises, which aborts the process (SIGABRT) after the work is done; commands
+    that ran a Temporal client or worker end through here instead.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

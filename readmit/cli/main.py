@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from readmit.cli import agreements, db, identity, simulate, worker
+from readmit.cli import agreements, db, directory, identity, registry, simulate, worker
 
 app = typer.Typer(
     name="readmit",
@@ -16,6 +16,8 @@ app = typer.Typer(
 agreements.register(app)
 identity.register(app)
 db.register(app)
+directory.register(app)
+registry.register(app)
 simulate.register(app)
 worker.register(app)
 

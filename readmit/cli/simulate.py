@@ -11,11 +11,13 @@ import typer
 
 from domain.terms import TermsError
 from readmit.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
-from readmit.cli.common import fail, print_json
+from readmit.cli.common import exit_now, fail, print_json
 from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
+from readmit.logs import configure_logging
 from readmit.settings import get_settings
 from readmit.simulate.runner import simulate
 from readmit.simulate.scenario import ScenarioError, load_scenario
+from readmit.temporal.runtime import install_runtime
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +30,8 @@ def simulate_command(
 ) -> None:
     """Run a scenario on the time-skipping test server and print the timeline as JSON."""
     settings = get_settings()
+    configure_logging("ERROR" if quiet else settings.log_level)
+    install_runtime("ERROR")
     try:
         scenario = load_scenario(scenario_file)
         extra = [scenario.agreement_file] if scenario.agreement_file else []
@@ -56,6 +60,7 @@ def simulate_command(
     except ScenarioError as error:
         fail(str(error))
     print_json(report)
+    exit_now()
 
 
 def _id_in_file(catalogue: Catalogue, path: Path | None) -> str:

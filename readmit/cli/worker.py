@@ -7,14 +7,15 @@ from typing import Annotated
 
 import typer
 
-from readmit.cli.common import fail
+from readmit.cli.common import exit_now, fail
 from readmit.db.migrate import migrate_dsn
 from readmit.db.pool import create_pool
 from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
 from readmit.logs import configure_logging
 from readmit.settings import Settings, get_settings
 from readmit.temporal.client import connect_client
-from workers.main import build_workers, run_workers, stop_on_signals
+from readmit.temporal.runtime import install_runtime
+from workers.main import build_dispatcher, build_workers, run_workers, stop_on_signals
 
 DEFAULT_STATES = ("UA", "MD", "PL", "RO", "DE")
 
@@ -40,6 +41,7 @@ def worker_command(
     """Run until SIGTERM/SIGINT, then finish in-flight tasks and stop."""
     settings = get_settings()
     configure_logging(settings.log_level)
+    install_runtime()
     states = [s.upper() for s in (state or DEFAULT_STATES)]
     bad = [s for s in states if len(s) != 2 or not s.isalpha()]
     if bad:
@@ -52,6 +54,7 @@ def worker_command(
     except EmbeddedPostgresError as error:
         fail(f"no PostgreSQL: {str(error).splitlines()[0]}")
     asyncio.run(serve(settings, dsn, address, states, cases))
+    exit_now()
 
 
 async def serve(settings: Settings, dsn: str, address: str, states: list[str], cases: bool) -> None:
@@ -60,8 +63,14 @@ async def serve(settings: Settings, dsn: str, address: str, states: list[str], c
     try:
         client = await connect_client(settings, address)
         workers = build_workers(
-            client, pool, states, serve_cases=cases, queue_prefix=settings.queue_prefix
+            client,
+            pool,
+            states,
+            serve_cases=cases,
+            queue_prefix=settings.queue_prefix,
+            channels=settings.notify_channels,
         )
-        await run_workers(workers, stop_on_signals())
+        dispatcher = build_dispatcher(pool, settings.dispatch)
+        await run_workers(workers, stop_on_signals(), dispatcher)
     finally:
         await pool.close()

@@ -6,6 +6,8 @@ same way everywhere: a `CommandRefused` carrying the domain error's type, messag
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 from temporalio.client import (
@@ -13,6 +15,7 @@ from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowHandle,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
@@ -65,7 +68,9 @@ class CaseGateway:
         queue_prefix: str = QUEUE_PREFIX,
         policy: ReminderPolicy | None = None,
         history_limit: int | None = None,
+        wait_seconds: float = 120.0,
     ) -> None:
+        self.wait_seconds = wait_seconds
         self.client = client
         self.queue_prefix = queue_prefix
         self.policy = policy or ReminderPolicy()
@@ -80,43 +85,62 @@ class CaseGateway:
             case_id=case_id, policy=self.policy, queue_prefix=self.queue_prefix, **extra
         )
 
+    def _start(self, case_id: str) -> WithStartWorkflowOperation[CaseInput, CaseView]:
+        """A fresh start operation (one may be used for a single call only)."""
+        return WithStartWorkflowOperation(
+            ReadmissionCase.run,
+            self._input(case_id),
+            id=case_id,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            task_queue=cases_queue(self.queue_prefix),
+        )
+
     async def open(
         self, command: OpenCase, actor: Actor, *, request_id: str | None = None
     ) -> CommandResult:
         """Start the case workflow if needed and open it, in one call; a retry opens nothing new."""
-        start = WithStartWorkflowOperation(
-            ReadmissionCase.run,
-            self._input(command.case_id),
-            id=command.case_id,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            task_queue=cases_queue(self.queue_prefix),
-        )
-        request = CommandRequest(command=command, actor=actor, correlation_id=request_id)
-        try:
-            return await self.client.execute_update_with_start_workflow(
-                ReadmissionCase.execute,
-                request,
-                start_workflow_operation=start,
-                id=request_id,
-            )
-        except WorkflowUpdateFailedError as error:
-            raise _refusal(error) from error
+        update_id = request_id or str(uuid.uuid4())
+        request = CommandRequest(command=command, actor=actor, correlation_id=update_id)
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            try:
+                return await self.client.execute_update_with_start_workflow(
+                    ReadmissionCase.execute,
+                    request,
+                    start_workflow_operation=self._start(command.case_id),
+                    id=update_id,
+                )
+            except WorkflowUpdateFailedError as error:
+                raise _refusal(error) from error
+            except WorkflowUpdateRPCTimeoutOrCancelledError:
+                if time.monotonic() > deadline:
+                    raise
 
     async def execute(
         self, case_id: str, command: Command, actor: Actor, *, request_id: str | None = None
     ) -> CommandResult:
-        """Send one command; `request_id` (an idempotency key) de-duplicates retries."""
-        request = CommandRequest(command=command, actor=actor, correlation_id=request_id)
-        try:
-            return await self.handle(case_id).execute_update(
-                ReadmissionCase.execute, request, id=request_id
-            )
-        except WorkflowUpdateFailedError as error:
-            raise _refusal(error) from error
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                raise CaseNotFound(case_id) from error
-            raise
+        """Send one command; `request_id` (an idempotency key) de-duplicates retries.
+
+        While no worker takes the update (e.g. one is being replaced), the wait is renewed with
+        the same update id until `wait_seconds` have passed: the command is applied once.
+        """
+        update_id = request_id or str(uuid.uuid4())
+        request = CommandRequest(command=command, actor=actor, correlation_id=update_id)
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            try:
+                return await self.handle(case_id).execute_update(
+                    ReadmissionCase.execute, request, id=update_id
+                )
+            except WorkflowUpdateFailedError as error:
+                raise _refusal(error) from error
+            except WorkflowUpdateRPCTimeoutOrCancelledError:
+                if time.monotonic() > deadline:
+                    raise
+            except RPCError as error:
+                if error.status == RPCStatusCode.NOT_FOUND:
+                    raise CaseNotFound(case_id) from error
+                raise
 
     async def view(self, case_id: str) -> CaseView:
         try:

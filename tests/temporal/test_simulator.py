@@ -1,0 +1,83 @@
+"""`readmit simulate`: scenarios through the real workflow on the time-skipping server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from domain.deadlines import deadline_for
+from readmit.catalogue import load_catalogue
+
+SCENARIOS = Path(__file__).parent.parent / "fixtures" / "scenarios"
+pytestmark = pytest.mark.temporal
+
+
+def simulate(path: Path, database_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "readmit.cli.main", "simulate", "--quiet", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "HOME": str(Path.home())},
+    )
+
+
+def test_refusal_in_time(database_url: str) -> None:
+    done = simulate(SCENARIOS / "refused.yaml", database_url)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "refused"
+    assert [s["ok"] for s in report["steps"]] == [True, True, True]
+    types = [e["type"] for e in report["events"]]
+    assert types[:3] == ["CaseOpened", "DeadlineSet", "ApplicationSubmitted"]
+    assert "ApplicationRefused" in types and "DeemedAccepted" not in types
+    assert all(datetime.fromisoformat(e["at"]).utcoffset() is not None for e in report["events"])
+
+
+def test_silence_is_deemed_acceptance_at_the_computed_deadline(database_url: str) -> None:
+    done = simulate(SCENARIOS / "silence.yaml", database_url)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "deemed_accepted"
+    late = report["steps"][-1]
+    assert late["ok"] is False and late["error"]["type"] == "WrongStatus"
+    events = report["events"]
+    receipt = next(e for e in events if e["type"] == "ReceiptConfirmed")
+    terms = load_catalogue().terms("EU-UA", "PL", "UA")
+    expected = deadline_for(terms, "reply", datetime.fromisoformat(receipt["at"]))
+    deemed = next(e for e in events if e["type"] == "DeemedAccepted")
+    lag = (datetime.fromisoformat(deemed["at"]) - expected.due).total_seconds()
+    assert 0 < lag < 2
+    levels = [
+        e["level"] for e in events if e["type"] == "DeadlineEscalated" and e["limit"] == "reply"
+    ]
+    assert levels == ["reminder_half", "reminder_last_day", "escalation_near", "escalation_passed"]
+    transfer = [
+        e["level"] for e in events if e["type"] == "DeadlineEscalated" and e["limit"] == "transfer"
+    ]
+    assert transfer[-1] == "escalation_passed"
+
+
+def test_malformed_scenario_exits_2(tmp_path: Path, database_url: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "agreement: EU-UA\ncase: {requesting: PL}\n"
+        "steps: [{at: 2027-01-01T00:00:00Z, command: fly}]\n"
+    )
+    done = simulate(bad, database_url)
+    assert done.returncode == 2
+    assert "case.requested" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_steps_in_the_past_exit_2(tmp_path: Path, database_url: str) -> None:
+    text = (SCENARIOS / "refused.yaml").read_text().replace("2027-", "2020-")
+    past = tmp_path / "past.yaml"
+    past.write_text(text)
+    done = simulate(past, database_url)
+    assert done.returncode == 2
+    assert "lies in the past" in done.stderr
