@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
@@ -67,13 +67,16 @@ def build_workers(
     return workers
 
 
+Loop = Callable[[asyncio.Event], Awaitable[None]]
+
+
 async def run_workers(
-    workers: Sequence[Worker], stop: asyncio.Event, dispatcher: Dispatcher | None = None
+    workers: Sequence[Worker], stop: asyncio.Event, loops: Sequence[Loop] = ()
 ) -> None:
-    """Run `workers` (and the outbox dispatcher) until `stop` is set, then shut down gracefully."""
+    """Run `workers` and background `loops` (the outbox dispatcher, the projector) until `stop`
+    is set, then shut the workers down gracefully (in-flight tasks finish)."""
     tasks = [asyncio.create_task(w.run()) for w in workers]
-    if dispatcher is not None:
-        tasks.append(asyncio.create_task(dispatcher.run_forever(stop)))
+    tasks += [asyncio.create_task(loop(stop)) for loop in loops]
     await stop.wait()
     log.info("worker shutting down")
     await asyncio.gather(*(w.shutdown() for w in workers))

@@ -10,6 +10,7 @@ import typer
 from readmit.cli.common import exit_now, fail
 from readmit.db.migrate import migrate_dsn
 from readmit.db.pool import create_pool
+from readmit.db.projector import CaseProjector
 from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
 from readmit.logs import configure_logging
 from readmit.settings import Settings, get_settings
@@ -70,7 +71,9 @@ async def serve(settings: Settings, dsn: str, address: str, states: list[str], c
             queue_prefix=settings.queue_prefix,
             channels=settings.notify_channels,
         )
-        dispatcher = build_dispatcher(pool, settings.dispatch)
-        await run_workers(workers, stop_on_signals(), dispatcher)
+        loops = [build_dispatcher(pool, settings.dispatch).run_forever]
+        if cases:
+            loops.append(CaseProjector(pool).follow)
+        await run_workers(workers, stop_on_signals(), loops)
     finally:
         await pool.close()

@@ -1,0 +1,203 @@
+"""The `cases` projection: one row per case for lists and dashboards, folded from the log.
+
+Exactly once: each batch is applied in one transaction that also moves the checkpoint, taken
+with `FOR UPDATE` so concurrent projectors serialise; a crash rolls both back, so no event is
+applied twice or skipped. The projector catches up from its checkpoint at start, then follows
+new events as `append` announces them (LISTEN/NOTIFY, with a polling fallback), and can rebuild
+from zero into the same result: the row is a pure function of the case's events (`case_row`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import OrderedDict
+from typing import Any
+
+import asyncpg
+import structlog
+
+from domain.decider import evolve, fold
+from domain.events import from_stored
+from domain.state import CaseState
+from readmit.db.eventstore import EventStore, Recorded
+from readmit.db.notify import listen_positions
+
+log = structlog.get_logger(__name__)
+
+NAME = "cases"
+_UPSERT = """
+INSERT INTO cases (
+    case_id, requesting, requested, agreement_id, protocol_state, procedure, category, status,
+    person_summary, deadlines, open_limits, next_limit, next_due, overdue, overdue_limits,
+    unverified_parameters, verification_status, opened_at, submitted_at, received_at,
+    replied_at, transferred_at, closed_at, updated_at, version, last_position
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+          $19, $20, $21, $22, $23, $24, $25, $26)
+ON CONFLICT (case_id) DO UPDATE SET
+    status = EXCLUDED.status, person_summary = EXCLUDED.person_summary,
+    deadlines = EXCLUDED.deadlines, open_limits = EXCLUDED.open_limits,
+    next_limit = EXCLUDED.next_limit, next_due = EXCLUDED.next_due,
+    overdue = EXCLUDED.overdue, overdue_limits = EXCLUDED.overdue_limits,
+    unverified_parameters = EXCLUDED.unverified_parameters,
+    verification_status = EXCLUDED.verification_status,
+    submitted_at = EXCLUDED.submitted_at, received_at = EXCLUDED.received_at,
+    replied_at = EXCLUDED.replied_at, transferred_at = EXCLUDED.transferred_at,
+    closed_at = EXCLUDED.closed_at, updated_at = EXCLUDED.updated_at,
+    version = EXCLUDED.version, last_position = EXCLUDED.last_position
+"""
+
+
+def person_summary(state: CaseState) -> str:
+    """Surname, first initial, birth year: enough to tell cases apart in a list."""
+    person = state.person
+    if person is None:
+        return ""
+    return f"{person.surname.upper()} {person.given_names[:1].upper()}., {person.birth_date.year}"
+
+
+def case_row(state: CaseState, position: int) -> tuple[Any, ...]:
+    """The `cases` row of a folded case (a pure function: rebuilds give the same rows)."""
+    terms = state.terms
+    assert terms is not None and state.case_id is not None and state.opened_at is not None
+    assert state.procedure is not None and state.category is not None
+    following = state.next_deadline
+    deadlines = {
+        name: {
+            "due": d.due.isoformat(),
+            "time_zone": d.time_zone,
+            "calendar": d.calendar,
+            "rule": d.rule,
+            "verified": d.verified,
+            "extended": d.extended or d.extra_days > 0,
+            "running": name in state.open_limits,
+        }
+        for name, d in sorted(state.deadlines.items())
+    }
+    return (
+        state.case_id,
+        terms.requesting,
+        terms.requested,
+        terms.agreement_id,
+        terms.protocol_state,
+        state.procedure.value,
+        state.category.value,
+        state.status.value,
+        person_summary(state),
+        deadlines,
+        list(state.open_limits),
+        following.limit if following else None,
+        following.due if following else None,
+        bool(state.overdue),
+        list(state.overdue),
+        list(state.unverified_parameters),
+        state.verification.status.value if state.verification else None,
+        state.opened_at,
+        state.submitted_at,
+        state.received_at,
+        state.replied_at,
+        state.transferred_at,
+        state.closed_at,
+        state.updated_at,
+        state.version,
+        position,
+    )
+
+
+class CaseProjector:
+    def __init__(self, pool: asyncpg.Pool, batch_size: int = 500, cache_size: int = 10_000) -> None:
+        self.pool = pool
+        self.store = EventStore(pool)
+        self.batch_size = batch_size
+        self.cache: OrderedDict[str, CaseState] = OrderedDict()
+        self.cache_size = cache_size
+
+    async def position(self) -> int:
+        value = await self.pool.fetchval(
+            "SELECT position FROM projection_checkpoints WHERE name = $1", NAME
+        )
+        return int(value or 0)
+
+    async def run_once(self) -> int:
+        """Apply the next batch of events after the checkpoint; returns how many."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0)"
+                " ON CONFLICT (name) DO NOTHING",
+                NAME,
+            )
+            position = int(
+                await conn.fetchval(
+                    "SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE", NAME
+                )
+            )
+            batch = await self.store.read_all(position + 1, self.batch_size)
+            if not batch:
+                return 0
+            states = await self._apply(batch)
+            await conn.executemany(_UPSERT, [case_row(s, p) for s, p in states.values()])
+            await conn.execute(
+                "UPDATE projection_checkpoints SET position = $2 WHERE name = $1",
+                NAME,
+                batch[-1].global_position,
+            )
+        return len(batch)
+
+    async def _apply(self, batch: list[Recorded]) -> dict[str, tuple[CaseState, int]]:
+        touched: dict[str, tuple[CaseState, int]] = {}
+        for record in batch:
+            state = touched[record.stream_id][0] if record.stream_id in touched else None
+            if state is None:
+                state = await self._state_before(record)
+            state = evolve(state, from_stored(record.type, record.schema_version, record.data))
+            touched[record.stream_id] = (state, record.global_position)
+        for stream_id, (state, _) in touched.items():
+            self.cache[stream_id] = state
+            self.cache.move_to_end(stream_id)
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+        return touched
+
+    async def _state_before(self, record: Recorded) -> CaseState:
+        cached = self.cache.get(record.stream_id)
+        if cached is not None and cached.version == record.version - 1:
+            return cached
+        earlier = await self.store.read_stream(record.stream_id)
+        return fold(
+            from_stored(r.type, r.schema_version, r.data)
+            for r in earlier
+            if r.version < record.version
+        )
+
+    async def catch_up(self) -> int:
+        total = 0
+        while applied := await self.run_once():
+            total += applied
+        return total
+
+    async def rebuild(self) -> int:
+        """Drop the projection and fold every stream again from position 1."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("LOCK TABLE projection_checkpoints IN EXCLUSIVE MODE")
+            await conn.execute("DELETE FROM cases")
+            await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", NAME)
+        self.cache.clear()
+        return await self.catch_up()
+
+    async def follow(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+        """Catch up, then apply new events as they are announced, until `stop` is set."""
+        async with listen_positions(self.pool) as listener:
+            while not stop.is_set():
+                try:
+                    applied = await self.catch_up()
+                    if applied:
+                        log.info("projected", events=applied, projection=NAME)
+                except (asyncpg.PostgresError, OSError) as error:
+                    log.warning("projection paused", error_type=type(error).__name__)
+                waiter = asyncio.ensure_future(listener.wait(poll_seconds))
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                for task in (waiter, stopper):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
