@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
+from typing import Any
 
 from readmit.settings import Settings
 from readmit.temporal.codec import Keyring
@@ -17,19 +19,35 @@ from readmit.temporal.codec import Keyring
 DEV_KEY_ID = "dev-1"
 
 
-def _dev_keys(home: Path) -> dict[str, str]:
+def _dev_material(home: Path) -> dict[str, Any]:
+    """Development keys, generated once under `home` and reused (mode 0600)."""
     path = home / "keys.json"
     if path.exists():
-        return dict(json.loads(path.read_text())["payload_keys"])
+        return dict(json.loads(path.read_text()))
     home.mkdir(parents=True, exist_ok=True)
-    keys = {DEV_KEY_ID: Keyring.new_key()}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    material = {
+        "payload_keys": {DEV_KEY_ID: Keyring.new_key()},
+        "jwt_secret": secrets.token_urlsafe(32),
+    }
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process of `readmit run` wrote it first
+        return dict(json.loads(path.read_text()))
     with os.fdopen(fd, "w") as handle:
-        json.dump({"payload_keys": keys}, handle)
-    return keys
+        json.dump(material, handle)
+    return material
 
 
 def payload_keyring(settings: Settings) -> Keyring:
-    keys = settings.payload_keys or _dev_keys(settings.home)
+    keys = settings.payload_keys or dict(_dev_material(settings.home)["payload_keys"])
     active = settings.payload_key_id or list(keys)[-1]
     return Keyring.from_encoded(keys, active)
+
+
+def jwt_secret(settings: Settings) -> str | None:
+    """The HS256 secret: from settings, else the development one (only when HS256 is allowed)."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    if "HS256" not in settings.jwt_algorithms:
+        return None
+    return str(_dev_material(settings.home)["jwt_secret"])

@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from activities.dispatch import DispatchSettings
+from domain.alarms import ReminderPolicy
 
 
 class Settings(BaseSettings):
@@ -65,6 +66,29 @@ class Settings(BaseSettings):
         default_factory=DispatchSettings,
         description="SMTP and webhook delivery, e.g. READMIT_DISPATCH__SMTP_HOST",
     )
+
+    api_host: str = Field(default="127.0.0.1", description="address the API listens on")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="port of the API")
+    jwt_algorithms: tuple[Literal["HS256", "RS256", "ES256"], ...] = Field(
+        default=("HS256",),
+        description="accepted token algorithms: HS256 (dev, shared secret) or RS256/ES256 (JWKS)",
+    )
+    jwt_secret: str | None = Field(
+        default=None,
+        description="HS256 shared secret (dev); unset with HS256 = one generated under `home`",
+    )
+    jwks_url: str | None = Field(default=None, description="JWKS URL of the OIDC provider")
+    jwks_file: Path | None = Field(default=None, description="JWKS file (instead of a URL)")
+    jwt_issuer: str | None = Field(default=None, description="required `iss` claim, if set")
+    jwt_audience: str | None = Field(default=None, description="required `aud` claim, if set")
+    token_ttl_minutes: int = Field(default=480, ge=1, description="lifetime of dev tokens")
+
+    def reminder_policy(self) -> ReminderPolicy:
+        return ReminderPolicy(
+            half=self.reminder_half,
+            working_days_before=self.reminder_working_days_before,
+            escalate_hours_before=self.escalate_hours_before,
+        )
 
 
 @lru_cache(maxsize=1)

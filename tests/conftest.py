@@ -7,16 +7,20 @@ it. Tests needing PostgreSQL are skipped, loudly, only when neither can be had.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from readmit.db.migrate import migrate_dsn
 from readmit.db.pool import connect, create_pool, quote_ident
 from readmit.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
 from readmit.settings import Settings
+from readmit.temporal.binaries import test_server_path
+from readmit.temporal.codec import Keyring, data_converter
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +62,24 @@ async def pool(database_url: str, db_schema: str) -> AsyncIterator[asyncpg.Pool]
     pool = await create_pool(database_url, schema=db_schema, min_size=1, max_size=20)
     yield pool
     await pool.close()
+
+
+@pytest.fixture(scope="session")
+def keyring() -> Keyring:
+    return Keyring({"test-1": os.urandom(32)}, "test-1")
+
+
+@pytest.fixture(scope="session")
+async def time_env(keyring: Keyring) -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()), data_converter=data_converter(keyring)
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def schema_dsn(database_url: str, db_schema: str) -> str:
+    """A DSN whose connections search only the test's schema (for processes and apps)."""
+    separator = "&" if "?" in database_url else "?"
+    return f"{database_url}{separator}search_path={db_schema}"

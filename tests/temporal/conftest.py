@@ -1,11 +1,10 @@
-"""Temporal fixtures: one time-skipping test server per session, and per test a fresh schema,
-a random task-queue prefix and real workers (cases queue plus the queues of the states used)."""
+"""Temporal fixtures: per test a fresh schema, a random task-queue prefix and real workers (case
+queue plus the queues of the states used) on the session's time-skipping server."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,26 +15,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from readmit.db.eventstore import EventStore
-from readmit.temporal.binaries import test_server_path
 from readmit.temporal.cases import CaseGateway
-from readmit.temporal.codec import Keyring, data_converter
 from workers.main import build_workers, run_workers
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
-
-
-@pytest.fixture(scope="session")
-def keyring() -> Keyring:
-    return Keyring({"test-1": os.urandom(32)}, "test-1")
-
-
-@pytest.fixture(scope="session")
-async def time_env(keyring: Keyring) -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter(keyring)
-    )
-    yield env
-    await env.shutdown()
 
 
 @dataclass

@@ -1,0 +1,98 @@
+"""The API app factory: the HTTP composition root.
+
+It builds, once per process, the PostgreSQL pool (migrations applied first), the Temporal client
+with the one data converter, the case gateway, the agreement catalogue and the token verifier;
+it runs the `cases` projector beside the API so lists follow new events within milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api import problems
+from api.auth import TokenVerifier
+from api.routes import cases, health
+from api.services import Services
+from readmit.catalogue import load_catalogue
+from readmit.db.eventstore import EventStore
+from readmit.db.migrate import migrate_dsn
+from readmit.db.pool import create_pool
+from readmit.db.projector import CaseProjector
+from readmit.embedded_pg import resolve_database_url
+from readmit.keys import jwt_secret
+from readmit.settings import Settings, get_settings
+from readmit.temporal.cases import CaseGateway
+from readmit.temporal.client import connect_client
+
+DESCRIPTION = """Readmission cases between states: open, submit, reply, transfer; exact
+deadlines; a hash-chained history auditors can replay and verify. Every endpoint except
+`/health`, `/ready` and the docs needs a bearer token (`readmit token` in development)."""
+
+
+def verifier_from(settings: Settings) -> TokenVerifier:
+    return TokenVerifier(
+        algorithms=settings.jwt_algorithms,
+        secret=jwt_secret(settings),
+        jwks_url=settings.jwks_url,
+        jwks_file=settings.jwks_file,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    client: Client | None = None,
+) -> FastAPI:
+    """The app; `database_url` and `client` override the settings (tests, `readmit run`)."""
+    config = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dsn = database_url or resolve_database_url(config)
+        await migrate_dsn(dsn)
+        pool = await create_pool(dsn, min_size=2, max_size=20)
+        temporal = client or await connect_client(config)
+        projector = CaseProjector(pool)
+        app.state.services = Services(
+            settings=config,
+            pool=pool,
+            client=temporal,
+            gateway=CaseGateway(
+                temporal, queue_prefix=config.queue_prefix, policy=config.reminder_policy()
+            ),
+            store=EventStore(pool),
+            projector=projector,
+            catalogue=load_catalogue(config.agreements_dir),
+            verifier=verifier_from(config),
+        )
+        stop = asyncio.Event()
+        follower = asyncio.create_task(projector.follow(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await follower
+            await pool.close()
+
+    app = FastAPI(
+        title="Readmit",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={
+            401: {"description": "no or invalid bearer token (problem+json)"},
+            422: {"description": "invalid input (problem+json)"},
+        },
+    )
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(cases.router)
+    return app

@@ -1,0 +1,154 @@
+"""Who is calling: bearer tokens (JWT) checked against a shared secret (dev) or the identity
+provider's keys (JWKS), turned into a `Principal` with one role and its state(s).
+
+Claims: `sub` (user id), `role` (officer | supervisor | auditor | admin), `state` (the ISO code
+of the officer's, supervisor's or admin's state) and, for auditors, `states` (a list of codes, or
+`["*"]` for every state). Tokens without an expiry are refused.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import jwt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Role = Literal["officer", "supervisor", "auditor", "admin"]
+ALL_STATES = "*"
+
+
+class AuthError(Exception):
+    """The request carries no usable credentials (401)."""
+
+
+class Claims(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    sub: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._@-]+$")
+    role: Role
+    state: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    states: tuple[str, ...] = ()
+    exp: int
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: str
+    role: Role
+    state: str | None
+    states: frozenset[str]
+
+    @property
+    def can_write(self) -> bool:
+        """Officers and supervisors act on cases; auditors and admins never do."""
+        return self.role in ("officer", "supervisor")
+
+    def sees_state(self, state: str) -> bool:
+        return ALL_STATES in self.states or state in self.states
+
+    def sees_case(self, requesting: str, requested: str) -> bool:
+        """Only the parties of a case (and auditors scoped to one of them) see it."""
+        if self.role == "admin":
+            return False
+        return self.sees_state(requesting) or self.sees_state(requested)
+
+
+def principal_from_claims(claims: Claims) -> Principal:
+    if claims.role == "auditor":
+        states = frozenset(claims.states or ((claims.state,) if claims.state else ()))
+        if not states:
+            raise AuthError("an auditor's token names the states it may audit ('states')")
+        bad = [s for s in states if s != ALL_STATES and not (len(s) == 2 and s.isupper())]
+        if bad:
+            raise AuthError(f"invalid states in token: {', '.join(sorted(bad))}")
+    else:
+        if claims.state is None:
+            raise AuthError(f"a {claims.role}'s token names its state ('state')")
+        states = frozenset({claims.state})
+    return Principal(user_id=claims.sub, role=claims.role, state=claims.state, states=states)
+
+
+class TokenVerifier:
+    """Verifies bearer tokens with a shared secret (HS256) and/or a JWKS (RS256/ES256)."""
+
+    def __init__(
+        self,
+        *,
+        algorithms: tuple[str, ...],
+        secret: str | None = None,
+        jwks_url: str | None = None,
+        jwks_file: Path | None = None,
+        issuer: str | None = None,
+        audience: str | None = None,
+    ) -> None:
+        self.algorithms = algorithms
+        self.secret = secret
+        self.issuer, self.audience = issuer, audience
+        self.jwks_client = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        self.jwks = jwt.PyJWKSet.from_json(jwks_file.read_text()) if jwks_file else None
+
+    def _key(self, token: str, header: dict[str, Any]) -> Any:
+        algorithm = header.get("alg")
+        if algorithm not in self.algorithms:
+            raise AuthError(f"token algorithm {algorithm!r} is not accepted")
+        if algorithm == "HS256":
+            if not self.secret:
+                raise AuthError("HS256 tokens are not accepted here")
+            return self.secret
+        if self.jwks_client is not None:
+            return self.jwks_client.get_signing_key_from_jwt(token).key
+        if self.jwks is not None:
+            kid = header.get("kid")
+            for key in self.jwks.keys:
+                if kid is None or key.key_id == kid:
+                    return key.key
+            raise AuthError("no key in the JWKS matches the token's 'kid'")
+        raise AuthError(f"no key configured for {algorithm} tokens")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+            payload = jwt.decode(
+                token,
+                self._key(token, header),
+                algorithms=list(self.algorithms),
+                issuer=self.issuer,
+                audience=self.audience,
+                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
+            )
+            return principal_from_claims(Claims.model_validate(payload))
+        except jwt.PyJWTError as error:
+            raise AuthError(f"invalid token: {error}") from error
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise AuthError(f"invalid token claim {field}: {first['msg']}") from error
+
+
+def issue_dev_token(
+    secret: str,
+    *,
+    user: str,
+    role: Role,
+    state: str | None,
+    states: tuple[str, ...] = (),
+    ttl_minutes: int = 480,
+    now: float | None = None,
+) -> str:
+    """A development token signed with the shared secret (HS256)."""
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {
+        "sub": user,
+        "role": role,
+        "iat": issued,
+        "exp": issued + ttl_minutes * 60,
+    }
+    if state:
+        claims["state"] = state
+    if states:
+        claims["states"] = list(states)
+    principal_from_claims(Claims.model_validate(claims))  # refuse to mint an unusable token
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,103 @@
+"""`Idempotency-Key` on every POST: a retried request gets the first answer, once computed.
+
+The key is reserved before the work starts, so two concurrent requests with the same key never
+both run (the second gets 409 while the first is in progress). The same key with a different
+request is refused with 422. Answers of 5xx are not kept, so a retry after an outage runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from fastapi.responses import JSONResponse
+
+from api.auth import Principal
+from api.problems import Problem
+
+Handler = Callable[[], Awaitable[tuple[int, Any]]]
+
+
+def request_hash(method: str, path: str, body: Any) -> str:
+    text = json.dumps([method, path, body], sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def idempotent(
+    pool: asyncpg.Pool,
+    caller: Principal,
+    key: str | None,
+    method: str,
+    path: str,
+    body: Any,
+    handler: Handler,
+) -> JSONResponse:
+    if key is None:
+        status, content = await handler()
+        return JSONResponse(content, status_code=status)
+    if not 1 <= len(key) <= 200:
+        raise Problem(422, "Invalid input", "Idempotency-Key must be 1 to 200 characters")
+    digest = request_hash(method, path, body)
+    reserved = await pool.fetchval(
+        "INSERT INTO idempotency_keys (principal, key, method, path, request_hash)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
+        caller.user_id,
+        key,
+        method,
+        path,
+        digest,
+    )
+    if not reserved:
+        row = await pool.fetchrow(
+            "SELECT request_hash, status_code, response FROM idempotency_keys"
+            " WHERE principal = $1 AND key = $2",
+            caller.user_id,
+            key,
+        )
+        if row is None or row["request_hash"] != digest:
+            raise Problem(
+                422,
+                "Idempotency key reused",
+                "this Idempotency-Key was used for a different request",
+                type_="idempotency-key-reused",
+            )
+        if row["status_code"] is None:
+            raise Problem(409, "Request in progress", "a request with this key is still running")
+        return JSONResponse(row["response"], status_code=row["status_code"])
+    try:
+        status, content = await handler()
+    except Problem as problem:
+        if problem.status >= 500:
+            await _forget(pool, caller, key)
+        else:
+            await _keep(pool, caller, key, problem.status, _problem_body(problem))
+        raise
+    except Exception:
+        await _forget(pool, caller, key)
+        raise
+    await _keep(pool, caller, key, status, content)
+    return JSONResponse(content, status_code=status)
+
+
+def _problem_body(problem: Problem) -> dict[str, Any]:
+    return {"title": problem.title, "status": problem.status, "detail": problem.detail}
+
+
+async def _keep(pool: asyncpg.Pool, caller: Principal, key: str, status: int, body: Any) -> None:
+    await pool.execute(
+        "UPDATE idempotency_keys SET status_code = $3, response = $4"
+        " WHERE principal = $1 AND key = $2",
+        caller.user_id,
+        key,
+        status,
+        body,
+    )
+
+
+async def _forget(pool: asyncpg.Pool, caller: Principal, key: str) -> None:
+    await pool.execute(
+        "DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2", caller.user_id, key
+    )

@@ -1,0 +1,453 @@
+"""Cases: open, list, read, and every command of the decider as its own endpoint.
+
+A caller sees only cases in which its state is a party (auditors: the states they audit); an
+officer or supervisor may only issue the commands of its own side. Commands run through the case
+workflow (Temporal update): a refused command answers 409 with the domain error's type.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from api.auth import Principal
+from api.deps import PrincipalDep, ServicesDep, WriterDep
+from api.disclosure import record as disclose
+from api.idempotency import idempotent
+from api.problems import Problem
+from api.services import Services
+from api.views import case_detail, case_summary, history_view
+from domain.commands import (
+    COMMAND_SIDE,
+    AcceptApplication,
+    ClaimReadmissionInError,
+    CloseCase,
+    Command,
+    CompleteTransfer,
+    ConfirmReceipt,
+    ExtendReplyLimit,
+    ExtendTransferLimit,
+    OpenCase,
+    RecordVerification,
+    RefuseApplication,
+    ScheduleTransfer,
+    SubmitApplication,
+    WithdrawCase,
+)
+from domain.decider import fold
+from domain.events import from_stored
+from domain.state import CaseState
+from domain.values import (
+    ApprehensionPlace,
+    Category,
+    EvidenceItem,
+    Person,
+    Procedure,
+    Side,
+    Text,
+    TransferMode,
+    VerificationOutcome,
+    VerificationStatus,
+)
+from readmit.catalogue import NotInCatalogue
+from readmit.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
+from workflows.contracts import Actor
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="repeat a request safely: same key, same answer"),
+]
+CaseId = Annotated[
+    str, Path(pattern=r"^[A-Z]{2}-[A-Z]{2}-\d{4}-\d{6}$", examples=["PL-UA-2027-000123"])
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenCaseBody(Body):
+    agreement: str = Field(pattern=r"^[A-Za-z]{2,3}-[A-Za-z]{2,3}$", examples=["EU-UA"])
+    protocol: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    requested: str = Field(pattern=r"^[A-Z]{2}$", description="the state asked to readmit")
+    category: Category
+    procedure: Procedure = Procedure.STANDARD
+    person: Person
+    evidence: list[EvidenceItem] = Field(default_factory=list, max_length=100)
+    knowledge_at: AwareDatetime | None = None
+    apprehended_at: AwareDatetime | None = None
+    apprehension_place: ApprehensionPlace | None = None
+
+
+class EmptyBody(Body):
+    pass
+
+
+class ReasonsBody(Body):
+    reasons: list[Text] = Field(min_length=1, max_length=50)
+
+
+class AcceptBody(Body):
+    note: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class VerificationBody(Body):
+    status: VerificationStatus
+    score: Decimal = Field(ge=0, le=1, max_digits=4, decimal_places=3)
+    reasons: list[Text] = Field(default_factory=list, max_length=50)
+    interview_needed: bool = False
+
+
+class TransferBody(Body):
+    on: AwareDatetime = Field(description="the transfer's date and time")
+    bcp: Annotated[str, Field(min_length=1, max_length=200)]
+    mode: TransferMode
+    escorts: int = Field(default=0, ge=0, le=20)
+
+
+class TransferExtensionBody(Body):
+    days: int = Field(gt=0, le=365)
+    reasons: list[Text] = Field(min_length=1, max_length=50)
+
+
+class EventOut(BaseModel):
+    type: str
+    version: int
+    at: datetime
+
+
+class CommandResponse(BaseModel):
+    case_id: str
+    status: str
+    version: int
+    events: list[EventOut]
+
+
+def actor(caller: Principal) -> Actor:
+    assert caller.state is not None
+    return Actor(user_id=caller.user_id, state=caller.state, role=caller.role)
+
+
+async def load_state(services: Services, case_id: str) -> CaseState:
+    recorded = await services.store.read_stream(case_id)
+    if not recorded:
+        raise Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
+    return fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
+
+
+def visible(caller: Principal, state: CaseState, case_id: str) -> None:
+    """404 (not 403) for cases of other states: their existence is not disclosed."""
+    terms = state.terms
+    if terms is None or not caller.sees_case(terms.requesting, terms.requested):
+        raise Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
+
+
+def check_side(caller: Principal, state: CaseState, command: str) -> None:
+    terms = state.terms
+    assert terms is not None
+    side = COMMAND_SIDE[command]
+    party = terms.requesting if side is Side.REQUESTING else terms.requested
+    if caller.state != party:
+        raise Problem(
+            403,
+            "Forbidden",
+            f"{command.replace('_', ' ')} is for the {side.value} state ({party})",
+            type_="forbidden",
+        )
+
+
+def _response(result: Any) -> dict[str, Any]:
+    return CommandResponse(
+        case_id=result.case_id,
+        status=result.status,
+        version=result.version,
+        events=[
+            EventOut(type=e.event.type, version=e.version, at=e.event.at) for e in result.events
+        ],
+    ).model_dump(mode="json")
+
+
+@router.post("", status_code=201, response_model=CommandResponse, summary="Open a case")
+async def open_case(
+    body: OpenCaseBody,
+    request: Request,
+    services: ServicesDep,
+    caller: WriterDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    assert caller.state is not None
+    try:
+        terms = services.catalogue.terms(
+            body.agreement.upper(), caller.state, body.requested, body.protocol
+        )
+    except (NotInCatalogue, ValueError) as error:
+        raise Problem(422, "Invalid input", str(error), type_="invalid-input") from error
+
+    async def run() -> tuple[int, Any]:
+        now = datetime.now(UTC)
+        case_id = await next_case_id(services.pool, caller.state or "", body.requested, now.year)
+        command = OpenCase(
+            at=now,
+            case_id=case_id,
+            terms=terms,
+            category=body.category,
+            procedure=body.procedure,
+            person=body.person,
+            evidence=tuple(body.evidence),
+            knowledge_at=body.knowledge_at,
+            apprehended_at=body.apprehended_at,
+            apprehension_place=body.apprehension_place,
+        )
+        result = await services.gateway.open(
+            command,
+            actor(caller),
+            request_id=idempotency_key and f"{caller.user_id}:{idempotency_key}",
+        )
+        await services.projector.catch_up()
+        return 201, _response(result)
+
+    return await idempotent(
+        services.pool,
+        caller,
+        idempotency_key,
+        "POST",
+        request.url.path,
+        body.model_dump(mode="json"),
+        run,
+    )
+
+
+@router.get("", summary="List the caller's cases (overdue first, then by next deadline)")
+async def list_(
+    services: ServicesDep,
+    caller: PrincipalDep,
+    side: Literal["requesting", "requested"] | None = None,
+    status: Annotated[list[str] | None, Query(max_length=20)] = None,
+    agreement: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,3}-[A-Za-z]{2,3}$")] = None,
+    counterpart: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+    overdue: bool | None = None,
+    due_before: AwareDatetime | None = None,
+    q: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Z0-9-]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> dict[str, Any]:
+    if caller.role == "admin":
+        raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
+    filters = CaseFilter(
+        states=caller.states,
+        side=side,
+        status=tuple(status or ()),
+        agreement=agreement.upper() if agreement else None,
+        counterpart=counterpart,
+        overdue=overdue,
+        due_before=due_before,
+        prefix=q,
+    )
+    try:
+        rows, following = await list_cases(services.pool, filters, limit=limit, cursor=cursor)
+    except BadCursor as error:
+        raise Problem(422, "Invalid input", str(error), type_="invalid-input") from error
+    return {"items": [case_summary(r, caller) for r in rows], "next_cursor": following}
+
+
+@router.get("/{case_id}", summary="One case, with its deadlines and what the caller may do")
+async def get_case(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    state = await load_state(services, case_id)
+    visible(caller, state, case_id)
+    await disclose(services.pool, caller, case_id, purpose="case view", endpoint="GET /cases/{id}")
+    return case_detail(state, caller)
+
+
+@router.get("/{case_id}/events", summary="The case's event stream, with actors")
+async def events(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    recorded = await services.store.read_stream(case_id)
+    if not recorded:
+        raise Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
+    state = fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
+    visible(caller, state, case_id)
+    await disclose(
+        services.pool, caller, case_id, purpose="history", endpoint="GET /cases/{id}/events"
+    )
+    return history_view(recorded)
+
+
+@router.get("/{case_id}/state", summary="The case's state folded up to an instant or a version")
+async def state_as_of(
+    case_id: CaseId,
+    services: ServicesDep,
+    caller: PrincipalDep,
+    as_of: AwareDatetime | None = None,
+    version: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, Any]:
+    if as_of is not None and version is not None:
+        raise Problem(
+            422, "Invalid input", "give as_of or version, not both", type_="invalid-input"
+        )
+    current = await load_state(services, case_id)
+    visible(caller, current, case_id)
+    recorded = await services.store.read_stream_as_of(case_id, at=as_of, version=version)
+    state = fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
+    await disclose(
+        services.pool, caller, case_id, purpose="replay", endpoint="GET /cases/{id}/state"
+    )
+    return {
+        "as_of": as_of,
+        "version": state.version,
+        "state": case_detail(state, caller) if state.opened else None,
+    }
+
+
+@router.get("/{case_id}/verify", summary="Recompute the case's hash chain")
+async def verify(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    state = await load_state(services, case_id)
+    visible(caller, state, case_id)
+    result = await services.store.verify(case_id)
+    return {
+        "case_id": case_id,
+        "ok": result.ok,
+        "checked": result.checked,
+        "first_broken_version": result.first_broken_version,
+        "reason": result.reason,
+    }
+
+
+def _register_command(
+    path: str, name: str, body_type: type[Body], build: Any, summary: str
+) -> None:
+    async def endpoint(
+        case_id: CaseId,
+        body: body_type,  # type: ignore[valid-type]
+        request: Request,
+        services: ServicesDep,
+        caller: WriterDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Any:
+        state = await load_state(services, case_id)
+        visible(caller, state, case_id)
+        check_side(caller, state, name)
+        command: Command = build(datetime.now(UTC), body)
+
+        async def run() -> tuple[int, Any]:
+            result = await services.gateway.execute(
+                case_id,
+                command,
+                actor(caller),
+                request_id=idempotency_key and f"{caller.user_id}:{idempotency_key}",
+            )
+            await services.projector.catch_up()
+            return 200, _response(result)
+
+        return await idempotent(
+            services.pool,
+            caller,
+            idempotency_key,
+            "POST",
+            request.url.path,
+            body.model_dump(mode="json"),
+            run,
+        )
+
+    endpoint.__name__ = name
+    router.add_api_route(
+        f"/{{case_id}}{path}",
+        endpoint,
+        methods=["POST"],
+        response_model=CommandResponse,
+        summary=summary,
+    )
+
+
+COMMANDS: list[tuple[str, str, type[Body], Any, str]] = [
+    (
+        "/submit",
+        "submit",
+        EmptyBody,
+        lambda at, b: SubmitApplication(at=at),
+        "Submit the application",
+    ),
+    (
+        "/receipt",
+        "confirm_receipt",
+        EmptyBody,
+        lambda at, b: ConfirmReceipt(at=at),
+        "Confirm receipt",
+    ),
+    (
+        "/verification",
+        "record_verification",
+        VerificationBody,
+        lambda at, b: RecordVerification(
+            at=at,
+            outcome=VerificationOutcome(
+                status=b.status,
+                score=b.score,
+                reasons=tuple(b.reasons),
+                interview_needed=b.interview_needed,
+            ),
+        ),
+        "Record the outcome of identity verification or an interview",
+    ),
+    (
+        "/extension",
+        "extend_reply",
+        ReasonsBody,
+        lambda at, b: ExtendReplyLimit(at=at, reasons=tuple(b.reasons)),
+        "Extend the reply limit (once, with reasons)",
+    ),
+    (
+        "/accept",
+        "accept",
+        AcceptBody,
+        lambda at, b: AcceptApplication(at=at, note=b.note),
+        "Accept the application",
+    ),
+    (
+        "/refuse",
+        "refuse",
+        ReasonsBody,
+        lambda at, b: RefuseApplication(at=at, reasons=tuple(b.reasons)),
+        "Refuse the application, with reasons",
+    ),
+    (
+        "/transfer",
+        "schedule_transfer",
+        TransferBody,
+        lambda at, b: ScheduleTransfer(at=at, on=b.on, bcp=b.bcp, mode=b.mode, escorts=b.escorts),
+        "Schedule the transfer (date, border crossing point, mode, escorts)",
+    ),
+    (
+        "/transfer/complete",
+        "complete_transfer",
+        EmptyBody,
+        lambda at, b: CompleteTransfer(at=at),
+        "Record the completed transfer",
+    ),
+    (
+        "/transfer/extension",
+        "extend_transfer",
+        TransferExtensionBody,
+        lambda at, b: ExtendTransferLimit(at=at, days=b.days, reasons=tuple(b.reasons)),
+        "Extend the transfer limit for an obstacle",
+    ),
+    (
+        "/error-claim",
+        "claim_error",
+        ReasonsBody,
+        lambda at, b: ClaimReadmissionInError(at=at, reasons=tuple(b.reasons)),
+        "Claim readmission in error",
+    ),
+    (
+        "/withdraw",
+        "withdraw",
+        ReasonsBody,
+        lambda at, b: WithdrawCase(at=at, reasons=tuple(b.reasons)),
+        "Withdraw the application",
+    ),
+    ("/close", "close", EmptyBody, lambda at, b: CloseCase(at=at), "Close the case"),
+]
+
+for _path, _name, _body, _build, _summary in COMMANDS:
+    _register_command(_path, _name, _body, _build, _summary)

@@ -1,0 +1,143 @@
+"""How cases look in API answers: list rows, one case in full, and its event history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from api.auth import Principal
+from domain.actions import expected_actions, waiting_for
+from domain.state import CaseState
+from domain.values import Side
+from readmit.db.eventstore import Recorded
+
+
+def caller_side(caller: Principal, requesting: str, requested: str) -> Side | None:
+    if caller.state == requesting:
+        return Side.REQUESTING
+    if caller.state == requested:
+        return Side.REQUESTED
+    return None
+
+
+def next_actions(state: CaseState, caller: Principal) -> list[str]:
+    """Commands the caller's side may take now (none for auditors and admins)."""
+    terms = state.terms
+    if terms is None or not caller.can_write:
+        return []
+    side = caller_side(caller, terms.requesting, terms.requested)
+    return [command for who, command in expected_actions(state) if who is side]
+
+
+def case_summary(row: asyncpg.Record, caller: Principal) -> dict[str, Any]:
+    """A list row from the read model (minimal personal data: a person summary)."""
+    side = caller_side(caller, row["requesting"], row["requested"])
+    counterpart = row["requested"] if side is Side.REQUESTING else row["requesting"]
+    return {
+        "case_id": row["case_id"],
+        "status": row["status"],
+        "agreement": row["agreement_id"],
+        "protocol": row["protocol_state"],
+        "requesting": row["requesting"],
+        "requested": row["requested"],
+        "side": side.value if side else None,
+        "counterpart": counterpart,
+        "procedure": row["procedure"],
+        "category": row["category"],
+        "person": row["person_summary"],
+        "next_limit": row["next_limit"],
+        "next_due": row["next_due"].isoformat() if row["next_due"] else None,
+        "next_due_time_zone": (row["deadlines"].get(row["next_limit"]) or {}).get("time_zone")
+        if row["next_limit"]
+        else None,
+        "overdue": row["overdue"],
+        "overdue_limits": list(row["overdue_limits"]),
+        "unverified_parameters": list(row["unverified_parameters"]),
+        "opened_at": row["opened_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+        "version": row["version"],
+    }
+
+
+def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
+    """One case in full: parties, person, evidence with grades, verification, deadlines."""
+    terms = state.terms
+    assert terms is not None
+    following = state.next_deadline
+    waiting = waiting_for(state)
+    return {
+        "case_id": state.case_id,
+        "status": state.status.value,
+        "version": state.version,
+        "agreement": {
+            "id": terms.agreement_id,
+            "protocol": terms.protocol_state,
+            "title": terms.title,
+            "unverified_parameters": list(state.unverified_parameters),
+        },
+        "requesting": terms.requesting,
+        "requested": terms.requested,
+        "procedure": state.procedure.value if state.procedure else None,
+        "category": state.category.value if state.category else None,
+        "person": state.person.model_dump(mode="json") if state.person else None,
+        "evidence": [g.model_dump(mode="json") for g in state.evidence],
+        "verification_needed": state.verification_needed,
+        "interview_needed": state.interview_needed,
+        "verification": state.verification.model_dump(mode="json") if state.verification else None,
+        "knowledge_at": _iso(state.knowledge_at),
+        "apprehended_at": _iso(state.apprehended_at),
+        "apprehension_place": (
+            state.apprehension_place.model_dump(mode="json") if state.apprehension_place else None
+        ),
+        "deadlines": {
+            name: {**d.model_dump(mode="json"), "running": name in state.open_limits}
+            for name, d in sorted(state.deadlines.items())
+        },
+        "next_deadline": following.model_dump(mode="json") if following else None,
+        "overdue": list(state.overdue),
+        "escalations": [e.model_dump(mode="json") for e in state.escalations],
+        "transfer": state.transfer.model_dump(mode="json") if state.transfer else None,
+        "refusal_reasons": list(state.refusal_reasons),
+        "opened_at": _iso(state.opened_at),
+        "submitted_at": _iso(state.submitted_at),
+        "received_at": _iso(state.received_at),
+        "replied_at": _iso(state.replied_at),
+        "transferred_at": _iso(state.transferred_at),
+        "closed_at": _iso(state.closed_at),
+        "updated_at": _iso(state.updated_at),
+        "waiting_for": waiting.value if waiting else None,
+        "next_actions": next_actions(state, caller),
+    }
+
+
+def history_view(recorded: Sequence[Recorded]) -> dict[str, Any]:
+    """The stored events as they are, with their actors and hashes."""
+    return {
+        "case_id": recorded[0].stream_id if recorded else None,
+        "events": [
+            {
+                "version": r.version,
+                "global_position": r.global_position,
+                "event_id": str(r.event_id),
+                "type": r.type,
+                "schema_version": r.schema_version,
+                "recorded_at": r.recorded_at.isoformat(),
+                "actor": {
+                    "user_id": r.metadata.get("actor"),
+                    "state": r.metadata.get("actor_state"),
+                    "role": r.metadata.get("actor_role"),
+                },
+                "data": r.data,
+                "metadata": r.metadata,
+                "hash": r.hash.hex(),
+                "prev_hash": r.prev_hash.hex(),
+            }
+            for r in recorded
+        ],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,57 @@
+"""The API against real services: PostgreSQL (a schema per test), the time-skipping Temporal
+server and real workers, reached through the ASGI app with its lifespan running."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.auth import issue_dev_token
+from readmit.settings import Settings
+from workers.main import build_workers, run_workers
+
+SECRET = "test-secret-for-the-api-tests-only-0123456789"
+STATES = ("PL", "UA", "MD", "RO", "DE")
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    pool: asyncpg.Pool
+    env: WorkflowEnvironment
+
+    def token(self, user: str, role: str, state: str | None, states: tuple[str, ...] = ()) -> str:
+        return issue_dev_token(SECRET, user=user, role=role, state=state, states=states)  # type: ignore[arg-type]
+
+    def as_(
+        self, user: str, role: str, state: str | None, states: tuple[str, ...] = ()
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user, role, state, states)}"}
+
+
+@pytest.fixture
+async def api(
+    time_env: WorkflowEnvironment, schema_dsn: str, pool: asyncpg.Pool
+) -> AsyncIterator[Api]:
+    prefix = f"a{secrets.token_hex(4)}"
+    settings = Settings(jwt_secret=SECRET, queue_prefix=prefix, database_url=None)
+    app = create_app(settings, database_url=schema_dsn, client=time_env.client)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(
+        run_workers(build_workers(time_env.client, pool, STATES, queue_prefix=prefix), stop)
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://readmit.test") as http:
+            with time_env.auto_time_skipping_disabled():
+                yield Api(http=http, pool=pool, env=time_env)
+    stop.set()
+    await runner

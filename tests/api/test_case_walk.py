@@ -1,0 +1,79 @@
+"""A case from opening to closing over HTTP, as two officers of different states, then read by
+an auditor: the end-to-end path of the API with real PostgreSQL, Temporal and workers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import Api
+
+pytestmark = pytest.mark.temporal
+
+OPEN = {
+    "agreement": "EU-UA",
+    "requested": "UA",
+    "category": "own_national",
+    "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
+    "evidence": [{"kind": "passport", "number": "FA123456"}],
+}
+
+
+async def test_case_from_opening_to_closing(api: Api) -> None:
+    anna = api.as_("anna.pl", "officer", "PL")
+    olena = api.as_("olena.ua", "officer", "UA")
+    now = datetime.now(UTC)
+    opened = await api.http.post(
+        "/cases",
+        json={**OPEN, "knowledge_at": (now - timedelta(days=2)).isoformat()},
+        headers={**anna, "Idempotency-Key": "open-1"},
+    )
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["case_id"]
+    assert case_id.startswith(f"PL-UA-{now.year}-")
+    again = await api.http.post(
+        "/cases",
+        json={**OPEN, "knowledge_at": (now - timedelta(days=2)).isoformat()},
+        headers={**anna, "Idempotency-Key": "open-1"},
+    )
+    assert again.json() == opened.json()  # a retried request opens nothing new
+
+    async def post(path: str, who: dict[str, str], body: dict | None = None) -> dict:
+        answer = await api.http.post(f"/cases/{case_id}{path}", json=body or {}, headers=who)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    await post("/submit", anna)
+    refused = await api.http.post(f"/cases/{case_id}/accept", json={}, headers=anna)
+    assert refused.status_code == 403  # the requesting side cannot accept
+    await post("/receipt", olena)
+    listed = (await api.http.get("/cases", headers=olena)).json()["items"]
+    assert [c["case_id"] for c in listed] == [case_id]
+    assert listed[0]["next_limit"] == "reply" and listed[0]["person"] == "SHEVCHENKO O., 1990"
+    view = (await api.http.get(f"/cases/{case_id}", headers=olena)).json()
+    assert "accept" in view["next_actions"] and view["deadlines"]["reply"]["running"]
+    assert (await post("/accept", olena))["status"] == "accepted"
+    on = (now + timedelta(days=5)).isoformat()
+    await post("/transfer", anna, {"on": on, "bcp": "Medyka-Shehyni", "mode": "land"})
+    await api.env.sleep(5 * 86400)
+    await post("/transfer/complete", anna)
+    closed = await post("/close", anna)
+    assert closed["status"] == "closed"
+
+    auditor = api.as_("audit.pl", "auditor", None, ("PL",))
+    history = (await api.http.get(f"/cases/{case_id}/events", headers=auditor)).json()
+    types = [e["type"] for e in history["events"]]
+    assert types[0] == "CaseOpened" and types[-1] == "CaseClosed"
+    assert history["events"][2]["actor"] == {"user_id": "anna.pl", "state": "PL", "role": "officer"}
+    verified = (await api.http.get(f"/cases/{case_id}/verify", headers=auditor)).json()
+    assert verified["ok"] and verified["checked"] == len(types)
+    earlier = (
+        await api.http.get(f"/cases/{case_id}/state", params={"version": 3}, headers=auditor)
+    ).json()
+    assert earlier["state"]["status"] == "submitted"
+    write = await api.http.post(f"/cases/{case_id}/close", json={}, headers=auditor)
+    assert write.status_code == 403
+    log = await api.pool.fetch(
+        "SELECT user_id, purpose FROM disclosure_log WHERE case_id = $1", case_id
+    )
+    assert ("audit.pl", "history") in {(r["user_id"], r["purpose"]) for r in log}
