@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from domain.deadlines import deadline_for
@@ -27,8 +28,16 @@ def simulate(path: Path, database_url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_refusal_in_time(database_url: str) -> None:
+async def test_refusal_in_time(database_url: str) -> None:
     done = simulate(SCENARIOS / "refused.yaml", database_url)
+    conn = await asyncpg.connect(database_url)
+    try:
+        leftovers = await conn.fetchval(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'sim\\_%'"
+        )
+    finally:
+        await conn.close()
+    assert leftovers == 0  # the throwaway schema was dropped
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["status"] == "refused"
