@@ -159,7 +159,7 @@ class Workloads:
         reads //= self.scale
 
         async def streams(table: str) -> list[str]:
-            sql = f"SELECT stream_id FROM {table} WHERE version = 100 LIMIT 50"
+            sql = f"SELECT stream_id FROM {table} GROUP BY 1 HAVING max(version) = 100 LIMIT 50"
             return [r["stream_id"] for r in await self.pool.fetch(sql)]
 
         async def store_round() -> tuple[int, float]:
@@ -219,8 +219,12 @@ class Workloads:
 
 
 async def measure(name: str, unit: str, pair: tuple[Rate, Rate], rounds: int) -> dict[str, Any]:
-    """Alternate store and raw rounds; the metric is the median rate of each."""
-    store_rates, raw_rates = [], []
+    """One untimed round of each (every pooled connection prepares its statements and PL/pgSQL
+    plans first), then alternate store and raw rounds; the metric is the median rate of each."""
+    for rate_fn in pair:
+        await rate_fn()
+    store_rates: list[float] = []
+    raw_rates: list[float] = []
     for _ in range(rounds):
         for rate_fn, rates in zip(pair, (store_rates, raw_rates), strict=True):
             events, seconds = await rate_fn()
@@ -251,20 +255,25 @@ async def run(quick: bool) -> dict[str, Any]:
                 ["server_version", "fsync", "synchronous_commit", "shared_buffers", "wal_level"],
             )
         }
-        work, rounds = Workloads(pool, quick), 1 if quick else 3
-        for warm_up in (*work.single(1, 250), *work.batched(5, 100)):
-            await warm_up()  # prepares statements and fills caches before anything is timed
+        work, rounds = Workloads(pool, quick), 1 if quick else 7  # short rounds: less noise
         metrics = [
-            await measure("append 1 event, 1 writer", "events/s", work.single(1, 1500), rounds),
-            await measure("append 1 event, 16 writers", "events/s", work.single(16, 6400), rounds),
-            await measure("append 100 events/batch", "events/s", work.batched(100, 100), rounds),
-            await measure("read a 100-event stream", "streams/s", work.stream_reads(1000), rounds),
-            await measure("replay all, fold", "events/s", work.replay(), rounds),
+            await measure("append 1 event, 1 writer", "events/s", work.single(1, 600), rounds),
+            await measure("append 1 event, 16 writers", "events/s", work.single(16, 2400), rounds),
+            await measure("append 100 events/batch", "events/s", work.batched(40, 100), rounds),
         ]
-        single = [m["ratio"] for m in metrics[:2]]
+        await pool.execute("ANALYZE case_events; ANALYZE raw_events")  # as autovacuum would
+        metrics += [
+            await measure("read a 100-event stream", "streams/s", work.stream_reads(400), rounds),
+            await measure("replay all, fold", "events/s", work.replay(), min(rounds, 3)),
+        ]
+        one, sixteen = metrics[0]["ratio"], metrics[1]["ratio"]
         return {
             "metrics": metrics,
-            "target": {"single_append_ratio": TARGET_RATIO, "met": min(single) >= TARGET_RATIO},
+            "target": {
+                "ratio": TARGET_RATIO,
+                "met_by_one_writer": one >= TARGET_RATIO,
+                "met_by_sixteen_writers": sixteen >= TARGET_RATIO,
+            },
             "machine": {"postgresql": settings},
         }
     finally:

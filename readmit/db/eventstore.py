@@ -231,7 +231,7 @@ class EventStore:
         )
         return [Recorded.from_row(r) for r in rows]
 
-    async def read_all(self, from_position: int = 1, limit: int = 1000) -> list[Recorded]:
+    async def read_all(self, from_position: int = 0, limit: int = 1000) -> list[Recorded]:
         """Up to `limit` events of all streams with `global_position >= from_position`, in order."""
         rows = await self.pool.fetch(
             f"SELECT {COLUMNS} FROM case_events WHERE global_position >= $1"
@@ -242,7 +242,7 @@ class EventStore:
         return [Recorded.from_row(r) for r in rows]
 
     async def iter_all(
-        self, from_position: int = 1, batch_size: int = 1000
+        self, from_position: int = 0, batch_size: int = 1000
     ) -> AsyncIterator[list[Recorded]]:
         """Batches of `read_all` until the end of the log as it is when each batch is read."""
         while batch := await self.read_all(from_position, batch_size):

@@ -21,8 +21,8 @@ class PositionListener:
     def __init__(self) -> None:
         self._queue: asyncio.Queue[int] = asyncio.Queue()
 
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        self._queue.put_nowait(int(payload))
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        self._queue.put_nowait(int(str(payload)))
 
     async def wait(self, seconds: float | None = None) -> int | None:
         """The highest position announced (waiting up to `seconds` for one), None on timeout."""
@@ -49,7 +49,7 @@ async def listen_positions(pool: asyncpg.Pool) -> AsyncIterator[PositionListener
 
 async def follow(
     store: EventStore,
-    from_position: int = 1,
+    from_position: int = 0,
     *,
     batch_size: int = 1000,
     poll_seconds: float = 5.0,
