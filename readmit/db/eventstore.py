@@ -92,7 +92,7 @@ def _append_call(
 def _store_error(error: asyncpg.PostgresError, stream_id: str, expected: int) -> Exception:
     """The store's own exception for a refusal by `append_case_events`, else `error` itself."""
     if error.sqlstate == "RM001":
-        return ConcurrencyError(stream_id, expected, int(getattr(error, "detail", "-1")))
+        return ConcurrencyError(stream_id, expected, int(getattr(error, "detail", None) or -1))
     if error.sqlstate == "RM002" or (
         isinstance(error, asyncpg.UniqueViolationError)
         and getattr(error, "constraint_name", None) == "case_events_event_id_key"
