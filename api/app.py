@@ -16,7 +16,8 @@ from temporalio.client import Client
 
 from api import problems
 from api.auth import TokenVerifier
-from api.routes import cases, health
+from api.limits import BodySizeLimit
+from api.routes import agreements, audit, cases, health, identity, inbox
 from api.services import Services
 from readmit.catalogue import load_catalogue
 from readmit.db.eventstore import EventStore
@@ -95,4 +96,9 @@ def create_app(
     problems.install(app)
     app.include_router(health.router)
     app.include_router(cases.router)
+    app.include_router(agreements.router)
+    app.include_router(identity.router)
+    app.include_router(inbox.router)
+    app.include_router(audit.router)
+    app.add_middleware(BodySizeLimit)
     return app

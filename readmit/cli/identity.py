@@ -6,15 +6,28 @@ failed, and 2 with a one-line reason (no traceback) when the input is not an MRZ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from domain.identity.mrz import NotAnMrz, parse_mrz
+from domain.identity.mrz import MrzResult, NotAnMrz, parse_mrz
 from domain.identity.names import MATCH_THRESHOLD, match_names
 from domain.identity.unzr import validate_unzr
 from readmit.cli.common import EXIT_OK, EXIT_REFUSED, fail, print_json
+
+
+def read_mrz(lines: Sequence[str], today: date) -> MrzResult:
+    """The MRZ given as lines (or one string holding them all), checked; raises `NotAnMrz`.
+
+    Shared with the API's `POST /identity/mrz`, so both answer alike."""
+    return parse_mrz("\n".join(lines), today=today)
+
+
+def name_match(name_a: str, name_b: str) -> dict[str, Any]:
+    """The score of two names with its reasons and the threshold (also `POST /identity/match`)."""
+    return {**match_names(name_a, name_b).model_dump(mode="json"), "threshold": MATCH_THRESHOLD}
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +54,7 @@ def mrz(
     """Parse an ICAO Doc 9303 MRZ (TD1, TD2, TD3) and verify every check digit."""
     reference = _date_option(today) if today else date.today()
     try:
-        result = parse_mrz("\n".join(lines), today=reference)
+        result = read_mrz(lines, reference)
     except NotAnMrz as exc:
         fail(str(exc))
     print_json(result.model_dump(mode="json"))
@@ -62,8 +75,7 @@ def match(
     name_b: Annotated[str, typer.Argument(help="the other full name")],
 ) -> None:
     """Score how likely two names denote the same person, with the reasons."""
-    result = match_names(name_a, name_b)
-    print_json({**result.model_dump(mode="json"), "threshold": MATCH_THRESHOLD})
+    print_json(name_match(name_a, name_b))
 
 
 def _date_option(text: str) -> date:
