@@ -7,6 +7,7 @@ kept across restarts stays readable.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -28,6 +29,7 @@ def _dev_material(home: Path) -> dict[str, Any]:
     material = {
         "payload_keys": {DEV_KEY_ID: Keyring.new_key()},
         "jwt_secret": secrets.token_urlsafe(32),
+        "audit_signing_key": base64.b64encode(os.urandom(32)).decode(),
     }
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -51,3 +53,13 @@ def jwt_secret(settings: Settings) -> str | None:
     if "HS256" not in settings.jwt_algorithms:
         return None
     return str(_dev_material(settings.home)["jwt_secret"])
+
+
+def audit_signing_seed(settings: Settings) -> str:
+    """The Ed25519 seed (base64) signing audit bundles: from settings, else the dev one."""
+    if settings.audit_signing_key:
+        return settings.audit_signing_key
+    material = _dev_material(settings.home)
+    if "audit_signing_key" not in material:
+        raise KeyError("no audit signing key: set READMIT_AUDIT_SIGNING_KEY")
+    return str(material["audit_signing_key"])

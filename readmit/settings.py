@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     jwks_file: Path | None = Field(default=None, description="JWKS file (instead of a URL)")
     jwt_issuer: str | None = Field(default=None, description="required `iss` claim, if set")
     jwt_audience: str | None = Field(default=None, description="required `aud` claim, if set")
+    audit_signing_key: str | None = Field(
+        default=None,
+        description="base64 Ed25519 seed signing audit bundles; unset = a dev key under `home`",
+    )
     token_ttl_minutes: int = Field(default=480, ge=1, description="lifetime of dev tokens")
 
     def reminder_policy(self) -> ReminderPolicy:

@@ -1,0 +1,240 @@
+"""Signed audit bundles: a case's history, the terms it ran under and its disclosures, in files
+anyone can check offline with nothing but the exporter's Ed25519 public key.
+
+Layout::
+
+    manifest.json      {"format", "created_at", "exported_by", "cases", "files": {path: sha256}}
+    manifest.sig       base64 Ed25519 signature of manifest.json's bytes
+    cases/<id>/events.jsonl       the stored events, one JSON object a line, with their hashes
+    cases/<id>/terms.json         the agreement and protocol parameters the case ran under
+    cases/<id>/disclosures.jsonl  who saw or exported the case's personal data, and why
+
+`check_bundle` verifies the signature, every file's digest (and that no file was added), every
+case's hash chain (recomputed from the lines, see the README's canonical form), and that
+terms.json is what the case was opened under.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from readmit.db.canonical import canonical_event, format_recorded_at, verify_chain
+
+FORMAT = "readmit-audit-bundle/1"
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be read at all (missing manifest, not JSON, bad key)."""
+
+
+@dataclass(frozen=True)
+class BundleEvent:
+    """One stored event as written in events.jsonl; satisfies the chain's `ChainLink`."""
+
+    stream_id: str
+    version: int
+    global_position: int
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    recorded_at: datetime
+    prev_hash: bytes
+    hash: bytes
+
+    def canonical(self) -> bytes:
+        return canonical_event(
+            stream_id=self.stream_id,
+            version=self.version,
+            event_id=self.event_id,
+            type=self.type,
+            schema_version=self.schema_version,
+            data=self.data,
+            metadata=self.metadata,
+            recorded_at=self.recorded_at,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "global_position": self.global_position,
+            "event_id": str(self.event_id),
+            "type": self.type,
+            "schema_version": self.schema_version,
+            "data": self.data,
+            "metadata": self.metadata,
+            "recorded_at": format_recorded_at(self.recorded_at),
+            "prev_hash": self.prev_hash.hex(),
+            "hash": self.hash.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> BundleEvent:
+        return cls(
+            stream_id=str(item["stream_id"]),
+            version=int(item["version"]),
+            global_position=int(item["global_position"]),
+            event_id=UUID(str(item["event_id"])),
+            type=str(item["type"]),
+            schema_version=int(item["schema_version"]),
+            data=dict(item["data"]),
+            metadata=dict(item["metadata"]),
+            recorded_at=datetime.strptime(item["recorded_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=UTC
+            ),
+            prev_hash=bytes.fromhex(item["prev_hash"]),
+            hash=bytes.fromhex(item["hash"]),
+        )
+
+
+@dataclass
+class CaseFiles:
+    case_id: str
+    events: Sequence[BundleEvent]
+    terms: dict[str, Any]
+    disclosures: Sequence[dict[str, Any]]
+
+
+def signing_key_from(seed_b64: str) -> Ed25519PrivateKey:
+    try:
+        seed = base64.b64decode(seed_b64 + "=" * (-len(seed_b64) % 4), altchars=b"-_")
+        return Ed25519PrivateKey.from_private_bytes(seed)
+    except ValueError as error:
+        raise BundleError("the audit signing key is not a base64 32-byte Ed25519 seed") from error
+
+
+def public_key_text(key: Ed25519PrivateKey) -> str:
+    raw = key.public_key().public_bytes_raw()
+    return base64.b64encode(raw).decode()
+
+
+def public_key_from(text: str) -> Ed25519PublicKey:
+    try:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip()))
+    except ValueError as error:
+        raise BundleError("the public key is not a base64 32-byte Ed25519 key") from error
+
+
+def _jsonl(items: Iterable[dict[str, Any]]) -> bytes:
+    return b"".join(
+        json.dumps(i, ensure_ascii=False, sort_keys=True, default=str).encode() + b"\n"
+        for i in items
+    )
+
+
+def write_bundle(
+    out: Path, cases: Sequence[CaseFiles], key: Ed25519PrivateKey, exported_by: str
+) -> Path:
+    """Write the bundle into `out` (created; must be empty) and sign its manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    if any(out.iterdir()):
+        raise BundleError(f"{out} is not empty")
+    digests: dict[str, str] = {}
+    for case in cases:
+        files = {
+            f"cases/{case.case_id}/events.jsonl": _jsonl(e.to_json() for e in case.events),
+            f"cases/{case.case_id}/terms.json": json.dumps(
+                case.terms, ensure_ascii=False, sort_keys=True, indent=1
+            ).encode(),
+            f"cases/{case.case_id}/disclosures.jsonl": _jsonl(case.disclosures),
+        }
+        for name, content in files.items():
+            path = out / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            digests[name] = hashlib.sha256(content).hexdigest()
+    manifest = json.dumps(
+        {
+            "format": FORMAT,
+            "created_at": datetime.now(UTC).isoformat(),
+            "exported_by": exported_by,
+            "cases": [c.case_id for c in cases],
+            "files": digests,
+            "public_key": public_key_text(key),
+        },
+        sort_keys=True,
+        indent=1,
+    ).encode()
+    (out / "manifest.json").write_bytes(manifest)
+    (out / "manifest.sig").write_text(base64.b64encode(key.sign(manifest)).decode() + "\n")
+    return out
+
+
+@dataclass
+class BundleReport:
+    ok: bool = True
+    problems: list[str] = field(default_factory=list)
+    cases: list[str] = field(default_factory=list)
+
+    def fail(self, problem: str) -> None:
+        self.ok = False
+        self.problems.append(problem)
+
+
+def check_bundle(directory: Path, public_key: Ed25519PublicKey) -> BundleReport:
+    """Verify a bundle offline; every problem found is reported, not just the first."""
+    report = BundleReport()
+    try:
+        manifest_bytes = (directory / "manifest.json").read_bytes()
+        signature = base64.b64decode((directory / "manifest.sig").read_text().strip())
+    except (OSError, ValueError) as error:
+        raise BundleError(f"{directory}: not a readable bundle ({error})") from error
+    try:
+        public_key.verify(signature, manifest_bytes)
+    except InvalidSignature:
+        report.fail("manifest.json: the signature does not match (changed, or another key)")
+    try:
+        manifest = json.loads(manifest_bytes)
+        files: dict[str, str] = dict(manifest["files"])
+        report.cases = list(manifest["cases"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise BundleError(f"manifest.json is not a bundle manifest ({error})") from error
+    present = {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()} - {
+        "manifest.json",
+        "manifest.sig",
+    }
+    for extra in sorted(present - set(files)):
+        report.fail(f"{extra}: not listed in the manifest")
+    for name, digest in sorted(files.items()):
+        path = directory / name
+        if not path.is_file():
+            report.fail(f"{name}: missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            report.fail(f"{name}: its SHA-256 differs from the manifest's")
+    for case_id in report.cases:
+        _check_case(directory / "cases" / case_id, case_id, report)
+    return report
+
+
+def _check_case(folder: Path, case_id: str, report: BundleReport) -> None:
+    try:
+        lines = (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()
+        events = [BundleEvent.from_json(json.loads(line)) for line in lines if line]
+        terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        report.fail(f"{case_id}: unreadable ({type(error).__name__}: {error})")
+        return
+    if any(e.stream_id != case_id for e in events):
+        report.fail(f"{case_id}: events.jsonl holds events of another case")
+    result = verify_chain(case_id, events)
+    if not result.ok:
+        report.fail(
+            f"{case_id}: hash chain broken at version {result.first_broken_version}: "
+            f"{result.reason}"
+        )
+    opened = next((e for e in events if e.type == "CaseOpened"), None)
+    if opened is None or opened.data.get("terms") != terms:
+        report.fail(f"{case_id}: terms.json is not the terms the case was opened under")

@@ -1,0 +1,96 @@
+"""What audits read from the database: a case's events (as stored, and folded) and its
+disclosures; exporting records itself in the disclosure log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from domain.decider import fold
+from domain.events import Event, from_stored
+from domain.state import CaseState
+from readmit.audit.bundle import BundleEvent, CaseFiles
+from readmit.db.eventstore import EventStore, Recorded
+
+
+class UnknownCase(LookupError):
+    pass
+
+
+async def stored_events(store: EventStore, case_id: str) -> list[Recorded]:
+    recorded = await store.read_stream(case_id)
+    if not recorded:
+        raise UnknownCase(case_id)
+    return recorded
+
+
+def decoded(recorded: Sequence[Recorded]) -> list[Event]:
+    return [from_stored(r.type, r.schema_version, r.data) for r in recorded]
+
+
+def replay(
+    recorded: Sequence[Recorded], *, as_of: datetime | None = None, version: int | None = None
+) -> tuple[CaseState, list[Recorded]]:
+    """The state folded from the events recorded up to `as_of` (or up to `version`)."""
+    kept = [
+        r
+        for r in recorded
+        if (as_of is None or r.recorded_at <= as_of) and (version is None or r.version <= version)
+    ]
+    return fold(decoded(kept)), kept
+
+
+async def disclosures(pool: asyncpg.Pool, case_id: str) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT id, at, user_id, role, state, case_id, purpose, endpoint, fields"
+        " FROM disclosure_log WHERE case_id = $1 ORDER BY id",
+        case_id,
+    )
+    return [{**dict(r), "at": r["at"].isoformat(), "fields": list(r["fields"])} for r in rows]
+
+
+async def collect_for_export(
+    pool: asyncpg.Pool, case_ids: Sequence[str], exported_by: str, role: str = "auditor"
+) -> list[CaseFiles]:
+    """Everything a bundle holds for `case_ids`; each export is logged as a disclosure first."""
+    store = EventStore(pool)
+    cases = []
+    for case_id in case_ids:
+        recorded = await stored_events(store, case_id)
+        opened = recorded[0]
+        await pool.execute(
+            "INSERT INTO disclosure_log (user_id, role, state, case_id, purpose, endpoint, fields)"
+            " VALUES ($1, $2, NULL, $3, 'export', 'readmit audit export', $4)",
+            exported_by,
+            role,
+            case_id,
+            ["person", "evidence", "events"],
+        )
+        cases.append(
+            CaseFiles(
+                case_id=case_id,
+                events=[BundleEvent(**_fields(r)) for r in recorded],
+                terms=dict(opened.data.get("terms", {})),
+                disclosures=await disclosures(pool, case_id),
+            )
+        )
+    return cases
+
+
+def _fields(record: Recorded) -> dict[str, Any]:
+    return {
+        "stream_id": record.stream_id,
+        "version": record.version,
+        "global_position": record.global_position,
+        "event_id": record.event_id,
+        "type": record.type,
+        "schema_version": record.schema_version,
+        "data": record.data,
+        "metadata": record.metadata,
+        "recorded_at": record.recorded_at,
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }

@@ -1,0 +1,268 @@
+"""`readmit audit`: replay a case to any moment, verify histories, export signed bundles and
+check them offline."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from api.auth import Principal
+from api.views import case_detail
+from readmit.audit.bundle import (
+    BundleError,
+    check_bundle,
+    public_key_from,
+    public_key_text,
+    signing_key_from,
+    write_bundle,
+)
+from readmit.audit.collect import UnknownCase, collect_for_export, replay, stored_events
+from readmit.audit.verify import CaseVerification, Verifier
+from readmit.cli.common import EXIT_REFUSED, exit_now, fail, print_json
+from readmit.db.eventstore import EventStore
+from readmit.db.pool import create_pool
+from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
+from readmit.keys import audit_signing_seed, payload_keyring
+from readmit.settings import get_settings
+from readmit.temporal.client import connect_client
+from readmit.temporal.codec import data_converter
+from readmit.temporal.runtime import install_runtime
+
+AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
+console = Console(stderr=True)
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(
+        help="Audits: replay, verify, export and check bundles.", no_args_is_help=True
+    )
+    group.command("replay")(replay_command)
+    group.command("verify")(verify_command)
+    group.command("export")(export_command)
+    group.command("check-bundle")(check_bundle_command)
+    group.command("public-key")(public_key_command)
+    app.add_typer(group, name="audit")
+
+
+def _dsn() -> str:
+    try:
+        return resolve_database_url(get_settings())
+    except EmbeddedPostgresError as error:
+        fail(f"no PostgreSQL: {str(error).splitlines()[0]}")
+
+
+def _instant(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--as-of {text!r} is not an ISO 8601 instant")
+    if value.utcoffset() is None:
+        fail(f"--as-of {text!r} needs a UTC offset, e.g. {text}+00:00")
+    return value
+
+
+def replay_command(
+    case_id: Annotated[str, typer.Argument(help="the case id")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="instant (ISO 8601)")] = None,
+    version: Annotated[int | None, typer.Option("--version", min=0)] = None,
+    json_out: AsJson = False,
+) -> None:
+    """The case as it stood at an instant or version: state, timeline, deadlines as set, and
+    what the officers of each side could see and do then."""
+    instant = _instant(as_of)
+
+    async def run() -> dict[str, Any]:
+        pool = await create_pool(_dsn(), min_size=1, max_size=2)
+        try:
+            recorded = await stored_events(EventStore(pool), case_id)
+        finally:
+            await pool.close()
+        state, kept = replay(recorded, as_of=instant, version=version)
+        if not state.opened or state.terms is None:
+            return {"case_id": case_id, "as_of": as_of, "version": 0, "state": None, "timeline": []}
+        views = {}
+        for side, party in (
+            ("requesting", state.terms.requesting),
+            ("requested", state.terms.requested),
+        ):
+            officer = Principal(
+                user_id=f"officer.{party}", role="officer", state=party, states=frozenset({party})
+            )
+            detail = case_detail(state, officer)
+            views[f"{side}_officer"] = {
+                "status": detail["status"],
+                "next_actions": detail["next_actions"],
+            }
+        return {
+            "case_id": case_id,
+            "as_of": as_of,
+            "version": state.version,
+            "state": case_detail(state, Principal("auditor", "auditor", None, frozenset({"*"}))),
+            "officers_saw": views,
+            "timeline": [
+                {
+                    "version": r.version,
+                    "type": r.type,
+                    "recorded_at": r.recorded_at.isoformat(),
+                    "actor": r.metadata.get("actor"),
+                    "actor_state": r.metadata.get("actor_state"),
+                    "actor_role": r.metadata.get("actor_role"),
+                }
+                for r in kept
+            ],
+            "deadlines_as_set": [r.data["deadline"] for r in kept if r.type == "DeadlineSet"],
+        }
+
+    try:
+        report = asyncio.run(run())
+    except UnknownCase:
+        fail(f"no case {case_id}", EXIT_REFUSED)
+    if json_out:
+        print_json(report)
+        return
+    table = Table(title=f"{case_id} at version {report['version']}")
+    for column in ("v", "event", "recorded at", "actor"):
+        table.add_column(column)
+    for item in report["timeline"]:
+        table.add_row(
+            str(item["version"]),
+            item["type"],
+            item["recorded_at"],
+            f"{item['actor']} ({item['actor_role']}, {item['actor_state']})",
+        )
+    Console().print(table)
+    if report["state"]:
+        Console().print(
+            f"status: {report['state']['status']}; officers saw: {report['officers_saw']}"
+        )
+
+
+def verify_command(
+    case_ids: Annotated[list[str] | None, typer.Argument(help="case ids (or --all)")] = None,
+    all_cases: Annotated[bool, typer.Option("--all", help="every case in the store")] = False,
+    temporal_address: Annotated[str | None, typer.Option("--temporal-address")] = None,
+    json_out: AsJson = False,
+) -> None:
+    """Recompute hash chains, replay Temporal histories against the current code, and check that
+    the store holds exactly what the workflow appended. Exit 1 on any failure."""
+    if not case_ids and not all_cases:
+        fail("name cases to verify, or pass --all")
+    settings = get_settings()
+    address = temporal_address or settings.temporal_address
+    if address is None:
+        fail("no Temporal server: set READMIT_TEMPORAL_ADDRESS or pass --temporal-address")
+    install_runtime("ERROR")
+
+    async def run() -> list[CaseVerification]:
+        pool = await create_pool(_dsn(), min_size=1, max_size=4)
+        try:
+            store = EventStore(pool)
+            ids = case_ids or [
+                r["stream_id"]
+                for r in await pool.fetch("SELECT DISTINCT stream_id FROM case_events ORDER BY 1")
+            ]
+            client = await connect_client(settings, address)
+            verifier = Verifier(store, client, data_converter(payload_keyring(settings)))
+            with Progress(
+                TextColumn("verifying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=json_out,
+            ) as bar:
+                task = bar.add_task("cases", total=len(ids))
+                return await verifier.verify_many(ids, lambda _r: bar.advance(task))
+        finally:
+            await pool.close()
+
+    reports = asyncio.run(run())
+    failed = [r for r in reports if not r.ok]
+    if json_out:
+        print_json(
+            {
+                "ok": not failed,
+                "cases": [r.as_dict() for r in reports],
+                "summary": {"verified": len(reports), "failed": len(failed)},
+            }
+        )
+    else:
+        for r in reports:
+            mark = "ok  " if r.ok else "FAIL"
+            typer.echo(
+                f"{mark} {r.case_id}  chain: {r.chain_detail}; replay: {r.replay_detail}; "
+                f"store vs workflow: {r.agree_detail}"
+            )
+        typer.echo(f"{len(reports)} verified, {len(failed)} failed")
+    exit_now(EXIT_REFUSED if failed else 0)
+
+
+def export_command(
+    case_ids: Annotated[list[str], typer.Argument(help="case ids to export")],
+    out: Annotated[Path, typer.Option("--out", help="an empty or new directory")],
+    exported_by: Annotated[
+        str | None, typer.Option("--as", help="who exports (for the log)")
+    ] = None,
+) -> None:
+    """Write a signed, self-contained bundle (events, terms, disclosure log, manifest)."""
+    settings = get_settings()
+    who = exported_by or getpass.getuser()
+    try:
+        key = signing_key_from(audit_signing_seed(settings))
+    except (BundleError, KeyError) as error:
+        fail(str(error))
+
+    async def run() -> None:
+        pool = await create_pool(_dsn(), min_size=1, max_size=2)
+        try:
+            cases = await collect_for_export(pool, case_ids, who)
+        finally:
+            await pool.close()
+        write_bundle(out, cases, key, who)
+
+    try:
+        asyncio.run(run())
+    except UnknownCase as error:
+        fail(f"no case {error}", EXIT_REFUSED)
+    except BundleError as error:
+        fail(str(error))
+    typer.echo(f"exported {len(case_ids)} case(s) to {out}; public key: {public_key_text(key)}")
+
+
+def check_bundle_command(
+    directory: Annotated[Path, typer.Argument(help="the bundle directory")],
+    public_key: Annotated[str, typer.Option("--public-key", help="base64 Ed25519 key, or @FILE")],
+) -> None:
+    """Verify a bundle offline with nothing but the exporter's public key. Exit 1 if altered."""
+    text = public_key
+    if public_key.startswith("@"):
+        try:
+            text = Path(public_key[1:]).read_text()
+        except OSError as error:
+            fail(f"cannot read {public_key[1:]}: {error.strerror}")
+    try:
+        report = check_bundle(directory, public_key_from(text))
+    except BundleError as error:
+        fail(str(error))
+    for problem in report.problems:
+        typer.echo(f"FAIL {problem}")
+    typer.echo(f"{'intact' if report.ok else 'ALTERED'}: {len(report.cases)} case(s)")
+    raise typer.Exit(0 if report.ok else EXIT_REFUSED)
+
+
+def public_key_command() -> None:
+    """Print the public key that checks this installation's bundles."""
+    try:
+        typer.echo(public_key_text(signing_key_from(audit_signing_seed(get_settings()))))
+    except (BundleError, KeyError) as error:
+        fail(str(error))
