@@ -11,7 +11,7 @@ import typer
 
 from domain.terms import TermsError
 from readmit.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
-from readmit.cli.common import exit_now, fail, print_json
+from readmit.cli.common import EXIT_BAD_INPUT, exit_now, fail, print_json
 from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
 from readmit.logs import configure_logging
 from readmit.settings import get_settings
@@ -57,8 +57,9 @@ def simulate_command(
 
     try:
         report = asyncio.run(simulate(scenario, terms, dsn, progress))
-    except ScenarioError as error:
-        fail(str(error))
+    except ScenarioError as error:  # found once the server's clock is known
+        typer.echo(f"readmit: {error}", err=True)
+        exit_now(EXIT_BAD_INPUT)
     print_json(report)
     exit_now()
 
