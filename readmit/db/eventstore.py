@@ -33,7 +33,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from readmit.db import canonical
 
-NOTIFY_CHANNEL = "case_events"
+NOTIFY_CHANNEL = "case_events"  # suffixed with the schema: `case_events.<schema>`
 
 COLUMNS = (
     "global_position, stream_id, version, event_id, type, schema_version,"

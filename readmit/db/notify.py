@@ -1,6 +1,6 @@
 """Following the event log with low latency: LISTEN for the positions `append` notifies.
 
-`append_case_events` calls `pg_notify('case_events', <last global position>)` in the appending
+`append_case_events` calls `pg_notify('case_events.<schema>', <last global position>)` in the appending
 transaction, so a notification arrives only after the events are committed and readable.
 """
 
@@ -40,11 +40,12 @@ async def listen_positions(pool: asyncpg.Pool) -> AsyncIterator[PositionListener
     """LISTEN on a connection of `pool` for as long as the context is open."""
     listener = PositionListener()
     async with pool.acquire() as conn:
-        await conn.add_listener(NOTIFY_CHANNEL, listener._on_notify)
+        channel = f"{NOTIFY_CHANNEL}.{await conn.fetchval('SELECT current_schema()')}"
+        await conn.add_listener(channel, listener._on_notify)
         try:
             yield listener
         finally:
-            await conn.remove_listener(NOTIFY_CHANNEL, listener._on_notify)
+            await conn.remove_listener(channel, listener._on_notify)
 
 
 async def follow(

@@ -140,7 +140,8 @@ BEGIN
                                     hash, k);
     END IF;
 
-    PERFORM pg_notify('case_events', (first_position + n - 1)::text);
+    -- one channel per schema, so that stores sharing a database never wake each other
+    PERFORM pg_notify('case_events.' || current_schema(), (first_position + n - 1)::text);
 END
 $$;
 
