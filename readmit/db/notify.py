@@ -1,7 +1,8 @@
 """Following the event log with low latency: LISTEN for the positions `append` notifies.
 
-`append_case_events` calls `pg_notify('case_events.<schema>', <last global position>)` in the appending
-transaction, so a notification arrives only after the events are committed and readable.
+`append_case_events` calls `pg_notify('case_events.<schema>', <last global position>)` in the
+appending transaction, so a notification arrives only after the events are committed and
+readable, and only to listeners of the same schema.
 """
 
 from __future__ import annotations
