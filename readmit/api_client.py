@@ -1,0 +1,206 @@
+"""A small typed client of the readmit HTTP API, for the CLI and scripts.
+
+It speaks only HTTP: a bearer token, an optional `Idempotency-Key` on writes, and problem+json
+errors turned into `ApiError` (status, title, detail, the domain error's type, field errors), so
+callers never see an httpx exception or a raw response. Configuration (URL, token) is passed in:
+the CLI, as the composition root, reads `READMIT_API_URL` and `READMIT_TOKEN`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+TIMEOUT = httpx.Timeout(60.0, connect=5.0)  # commands wait for the case workflow's update
+
+
+class FieldError(BaseModel):
+    """One field the API could not accept (from a 422 problem's `errors`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    field: str
+    message: str
+    type: str = "value_error"
+
+
+class ApiError(Exception):
+    """The API answered with an error (a problem document when it could)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        type_: str | None = None,
+        domain_error: str | None = None,
+        errors: list[FieldError] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {title}" + (f": {detail}" if detail else ""))
+        self.status, self.title, self.detail = status, title, detail
+        self.type, self.domain_error = type_, domain_error
+        self.errors = errors or []
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> ApiError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return cls(response.status_code, response.reason_phrase or "Error", response.text[:200])
+        return cls(
+            int(body.get("status") or response.status_code),
+            str(body.get("title") or response.reason_phrase or "Error"),
+            body.get("detail"),
+            type_=body.get("type"),
+            domain_error=body.get("domain_error"),
+            errors=[FieldError.model_validate(e) for e in body.get("errors") or []],
+        )
+
+
+class ApiUnreachable(Exception):
+    """No answer from the API at `url` (not started, wrong URL, or too slow: `timed_out`)."""
+
+    def __init__(self, url: str, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url, self.reason, self.timed_out = url, reason, timed_out
+
+
+class EventOut(BaseModel):
+    type: str
+    version: int
+    at: datetime
+
+
+class CommandResult(BaseModel):
+    """What a command (or opening a case) produced: the new status and the events appended."""
+
+    case_id: str
+    status: str
+    version: int
+    events: list[EventOut]
+
+
+class CasePage(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None = None
+
+
+class ChainCheck(BaseModel):
+    case_id: str
+    ok: bool
+    checked: int
+    first_broken_version: int | None = None
+    reason: str | None = None
+
+
+class ApiClient:
+    """Synchronous client; use as a context manager so the connection pool is closed."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_API_URL,
+        token: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {"Accept": "application/json, application/problem+json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=TIMEOUT, transport=transport
+        )
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._http.close()
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        query = {k: v for k, v in (params or {}).items() if v is not None and v != []}
+        try:
+            response = self._http.request(method, path, params=query, json=body, headers=headers)
+        except httpx.TimeoutException as error:
+            raise ApiUnreachable(self.base_url, "no answer in time", timed_out=True) from error
+        except httpx.TransportError as error:
+            raise ApiUnreachable(self.base_url, str(error) or type(error).__name__) from error
+        if response.is_error:
+            raise ApiError.from_response(response)
+        return response.json()
+
+    def open_case(
+        self, body: Mapping[str, Any], idempotency_key: str | None = None
+    ) -> CommandResult:
+        answer = self._request("POST", "/cases", body=body, idempotency_key=idempotency_key)
+        return CommandResult.model_validate(answer)
+
+    def command(
+        self,
+        case_id: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> CommandResult:
+        """Issue one decider command, e.g. `path="/accept"`, `body={"note": "..."}`."""
+        answer = self._request(
+            "POST", f"/cases/{case_id}{path}", body=body or {}, idempotency_key=idempotency_key
+        )
+        return CommandResult.model_validate(answer)
+
+    def list_cases(self, filters: Mapping[str, Any], cursor: str | None = None) -> CasePage:
+        """One page; `filters` are the query parameters of `GET /cases` (None = not set)."""
+        return CasePage.model_validate(
+            self._request("GET", "/cases", params={**filters, "cursor": cursor})
+        )
+
+    def pages(self, filters: Mapping[str, Any]) -> Iterator[CasePage]:
+        """Every page, following `next_cursor` until the last."""
+        cursor: str | None = None
+        while True:
+            page = self.list_cases(filters, cursor)
+            yield page
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self._request("GET", f"/cases/{case_id}")
+        return answer
+
+    def events(self, case_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self._request("GET", f"/cases/{case_id}/events")
+        return answer
+
+    def state(
+        self, case_id: str, *, as_of: datetime | None = None, version: int | None = None
+    ) -> dict[str, Any]:
+        params = {"as_of": as_of.isoformat() if as_of else None, "version": version}
+        answer: dict[str, Any] = self._request("GET", f"/cases/{case_id}/state", params=params)
+        return answer
+
+    def verify(self, case_id: str) -> ChainCheck:
+        return ChainCheck.model_validate(self._request("GET", f"/cases/{case_id}/verify"))

@@ -1,0 +1,120 @@
+"""`readmit case ...` against the real API over HTTP: a case walked by two officers of
+different states, what a refusal and bad input print and exit with, and an API that is not there.
+
+The CLI runs in a thread (it blocks) while the API, the workers and Temporal run on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from readmit.cli import case
+
+if TYPE_CHECKING:  # only a type: a runtime `from conftest import` may find another conftest
+    from conftest import ServedApi
+
+pytestmark = pytest.mark.temporal
+
+PERSON = ["--surname", "Shevchenko", "--given-names", "Oleksandr", "--birth-date", "1990-05-17"]
+
+
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    case.register(app)
+    return app
+
+
+class Terminal:
+    """One operator at a terminal: the API's URL and their token as options or in the
+    environment (READMIT_API_URL, READMIT_TOKEN)."""
+
+    def __init__(self, api: ServedApi, token: str | None, *, from_env: bool = False) -> None:
+        self.env = {"READMIT_API_URL": api.url, "READMIT_TOKEN": token} if from_env else {}
+        self.options = [] if from_env else ["--api-url", api.url]
+        self.options += ["--token", token] if token and not from_env else []
+        self.app = cli()
+
+    async def __call__(self, *args: str) -> Result:
+        runner = CliRunner(env=self.env)
+        result = await asyncio.to_thread(runner.invoke, self.app, ["case", *self.options, *args])
+        assert "Traceback" not in result.output
+        return result
+
+
+async def test_a_case_walked_through_the_cli(served_api: ServedApi) -> None:
+    anna = Terminal(served_api, served_api.token("anna.pl", "officer", "PL"))
+    olena = Terminal(served_api, served_api.token("olena.ua", "officer", "UA"), from_env=True)
+    known = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    open_args = ["open", "--agreement", "eu-ua", "--requested", "UA", "--category", "own_national"]
+    open_args += [*PERSON, "--evidence", "passport:FA123456", "--knowledge-at", known]
+    opened = await anna(*open_args, "--idempotency-key", "open-1")
+    assert opened.exit_code == 0, opened.output
+    case_id = opened.stdout.strip()
+    assert case_id.startswith(f"PL-UA-{datetime.now(UTC).year}-")
+    again = await anna(*open_args, "--idempotency-key", "open-1", "--json")
+    assert json.loads(again.stdout)["case_id"] == case_id  # a retried open opens nothing new
+
+    listed = await anna("list")
+    assert listed.exit_code == 0, listed.output
+    row = next(line for line in listed.stdout.splitlines() if line.startswith(case_id))
+    assert "SHEVCHENKO O., 1990" in row and "UA" in row and "draft" in row
+    assert "submission" in row and " in " in row and "PL (you)" in row
+
+    submitted = await anna("submit", case_id)
+    assert submitted.exit_code == 0, submitted.output
+    assert submitted.stdout.startswith(f"{case_id}: submitted") and "Submitted" in submitted.stdout
+
+    forbidden = await anna("accept", case_id)
+    assert forbidden.exit_code == 1 and "Forbidden" in forbidden.stderr
+    assert (await olena("receipt", case_id)).exit_code == 0
+    every = await olena("--json", "list", "--all", "--limit", "1", "--status", "received")
+    assert [item["case_id"] for item in json.loads(every.stdout)] == [case_id]
+    shown = await olena("show", case_id)
+    assert "passport FA123456: proof" in shown.stdout and "you may:" in shown.stdout
+    assert "accept" in shown.stdout and "reply" in shown.stdout
+    accepted = await olena("accept", case_id, "--note", "identity confirmed", "--json")
+    assert json.loads(accepted.stdout)["status"] == "accepted"
+
+    refused = await olena("accept", case_id)
+    assert refused.exit_code == 1
+    assert "Command refused" in refused.stderr and "[" in refused.stderr  # the domain error
+    assert len(refused.stderr.strip().splitlines()) <= 2
+
+    verified = await anna("verify", case_id)
+    assert verified.exit_code == 0 and "chain intact" in verified.stdout
+    history = await anna("events", case_id)
+    assert "CaseOpened" in history.stdout and "anna.pl (PL officer)" in history.stdout
+    earlier = await anna("state", case_id, "--version", "3", "--json")
+    assert json.loads(earlier.stdout)["state"]["status"] == "submitted"
+
+
+async def test_bad_input_exits_2_with_every_field_error(served_api: ServedApi) -> None:
+    anna = Terminal(served_api, served_api.token("anna.pl", "officer", "PL"))
+    base = ["open", "--agreement", "EU-UA", "--requested", "UA", "--category", "own_national"]
+    undated = await anna(*base, *PERSON[:4], "--birth-date", "17.05.1990")
+    assert undated.exit_code == 2 and "--birth-date '17.05.1990'" in undated.stderr
+    invalid = await anna(*base, *PERSON, "--evidence", "passport:" + "9" * 300)
+    assert invalid.exit_code == 2, invalid.output
+    assert "Invalid input" in invalid.stderr and "evidence.0.number" in invalid.stderr
+    unknown = await anna("show", "PL-UA-2027-999999")
+    assert unknown.exit_code == 1 and "no case PL-UA-2027-999999" in unknown.stderr
+    anonymous = await Terminal(served_api, None)("list")
+    assert anonymous.exit_code == 2 and "READMIT_TOKEN" in anonymous.stderr
+
+
+def test_an_unreachable_api_exits_2_naming_the_url() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    result = CliRunner().invoke(cli(), ["case", "list", "--api-url", url, "--token", "t"])
+    assert result.exit_code == 2
+    assert f"cannot reach the API at {url}" in result.stderr and "make run" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
