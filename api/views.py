@@ -10,7 +10,7 @@ import asyncpg
 from api.auth import Principal
 from domain.actions import expected_actions, waiting_for
 from domain.state import CaseState
-from domain.values import Side
+from domain.values import Side, Status
 from readmit.db.eventstore import Recorded
 
 
@@ -58,7 +58,15 @@ def case_summary(row: asyncpg.Record, caller: Principal) -> dict[str, Any]:
         "opened_at": row["opened_at"].isoformat(),
         "updated_at": row["updated_at"].isoformat(),
         "version": row["version"],
+        "waiting_for": _waiting_for(row["status"], list(row["open_limits"])),
     }
+
+
+def _waiting_for(status: str, open_limits: list[str]) -> str | None:
+    """The side a listed case waits for, from its status (as `domain.actions` decides)."""
+    state = CaseState(status=Status(status), open_limits=tuple(open_limits))
+    side = waiting_for(state)
+    return side.value if side else None
 
 
 def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from readmit.cli import agreements, audit, db, directory, identity, registry, simulate, worker
+from readmit.cli import agreements, audit, case, db, directory, identity, registry, simulate, worker
 
 app = typer.Typer(
     name="readmit",
@@ -15,6 +15,7 @@ app = typer.Typer(
 
 agreements.register(app)
 audit.register(app)
+case.register(app)
 identity.register(app)
 db.register(app)
 directory.register(app)
