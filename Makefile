@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: run test lint typecheck bench install clean
 
@@ -14,9 +15,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,embedded]'
 	touch $(STAMP)
 
+# `make run` needs only the project and the embedded PostgreSQL (pgserver), not the test tools.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+	touch $(RUN_STAMP)
+
 install: $(STAMP)
 
-run: $(STAMP)
+# Everything on this machine until Ctrl-C; data stays in .readmit/ (READMIT_HOME).
+run: $(RUN_STAMP)
 	$(BIN)/readmit run
 
 lint: $(STAMP)

@@ -15,7 +15,7 @@ import contextlib
 import signal
 import socket
 import time
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -150,6 +150,7 @@ class Supervisor:
     dsn: str = ""
     temporal_address: str = ""
     web_pages: bool = False
+    code: int = EXIT_OK
     _stopping: bool = False
     _last: str = ""  # the line a step prints when it is done
 
@@ -157,28 +158,32 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._on_signal)
-        code = EXIT_OK
+        started = time.monotonic()
         async with contextlib.AsyncExitStack() as parts:
             try:
                 await self._start(parts)
             except Interrupted:
                 pass
             except StartupError as error:
-                self.console.print(f"[red]✗[/red] {error}", markup=True)
-                code = EXIT_BAD_INPUT
+                self.console.print(f"[red]✗[/red] {error}")
+                self.code = EXIT_BAD_INPUT
             else:
-                self._print_ready()
+                self._print_ready(time.monotonic() - started)
+                watch = asyncio.create_task(self._watch_dev_server())
                 await self.stop.wait()
+                watch.cancel()
             self._stopping = True
-            self.say("stopping…")
+            self.say("stopping (Ctrl-C again to stop at once)…")
         self.say("✓ stopped; data kept in " + _shown(self.settings.home))
-        return code
+        return self.code
 
     # --- starting ------------------------------------------------------------------------------
 
     async def _start(self, parts: contextlib.AsyncExitStack) -> None:
         if self.dev is not None:
-            parts.push_async_callback(self._stop_dev_server)
+            parts.push_async_callback(
+                self._stopping_part, "the Temporal dev server", self._stop_dev_server
+            )
         self.dsn = await self._step("PostgreSQL", self._postgres(parts))
         await self._step("migrations", self._migrate())
         await self._step("agreement catalogue", self._catalogue())
@@ -222,7 +227,7 @@ class Supervisor:
                 self.say("  stopping PostgreSQL")
                 await asyncio.to_thread(pg.stop)
 
-        parts.push_async_callback(stop_postgres)
+        parts.push_async_callback(self._stopping_part, "PostgreSQL", stop_postgres)
         try:
             dsn = await asyncio.shield(starting)
         except EmbeddedPostgresError as error:
@@ -295,7 +300,7 @@ class Supervisor:
 
     async def _workers(self, parts: contextlib.AsyncExitStack, client: Client) -> None:
         pool = await create_pool(self.dsn, min_size=2, max_size=20)
-        parts.push_async_callback(pool.close)
+        parts.push_async_callback(self._stopping_part, "the workers' pool", pool.close)
         workers = build_workers(
             client,
             pool,
@@ -315,7 +320,7 @@ class Supervisor:
             worker_stop.set()
             await runner
 
-        parts.push_async_callback(stop_workers)
+        parts.push_async_callback(self._stopping_part, "the workers", stop_workers)
         await asyncio.sleep(0)  # let the workers validate and start polling
         if runner.done():
             raise StartupError(f"workers: {_first(runner.exception() or 'stopped')}")
@@ -343,7 +348,7 @@ class Supervisor:
             server.should_exit = True
             await serving
 
-        parts.push_async_callback(stop_api)
+        parts.push_async_callback(self._stopping_part, "the API", stop_api)
         while not server.started:
             if serving.done():
                 raise StartupError(
@@ -360,9 +365,25 @@ class Supervisor:
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
         return f"http://{shown}:{self.settings.api_port}"
 
-    def _print_ready(self) -> None:
+    def _print_ready(self, seconds: float) -> None:
+        self.say(f"ready in {seconds:.1f} s")
         for line in ready_lines(self):
             self.console.print(line, markup=False)
+
+    async def _watch_dev_server(self) -> None:
+        """Stop everything, exit 1, should the dev server die under the workers."""
+        process = self.dev.process if self.dev is not None else None
+        if process is None:
+            return
+        await asyncio.to_thread(process.wait)
+        if self._stopping:
+            return
+        self.console.print(
+            f"[red]✗[/red] the Temporal dev server exited ({process.returncode}); "
+            f"its log: {_shown(self.dev.log_file) if self.dev else ''}"
+        )
+        self.code = 1
+        self.stop.set()
 
     def _on_signal(self) -> None:
         if not self.stop.is_set():
@@ -377,6 +398,13 @@ class Supervisor:
             with contextlib.suppress(EmbeddedPostgresError, OSError):
                 self.pg.stop()
         exit_now(EXIT_INTERRUPTED)
+
+    async def _stopping_part(self, name: str, stop: Callable[[], Awaitable[None]]) -> None:
+        """Stop one part; a part that fails to stop is reported and the others still stop."""
+        try:
+            await stop()
+        except Exception as error:
+            self.console.print(f"[yellow]![/yellow] could not stop {name}: {_first(error)}")
 
     async def _stop_dev_server(self) -> None:
         dev = self.dev
@@ -422,15 +450,18 @@ def ready_lines(supervisor: Supervisor) -> list[str]:
     )
     lines += [
         "",
-        "A development token (anna.pl, officer of PL), valid "
-        f"{s.token_ttl_minutes // 60} h; others with `readmit token`, e.g.",
-        "  readmit token --user olena.ua --role officer --state UA",
-        "Try it:",
-        f"  TOKEN={token}",
+        f"A development token for anna.pl (officer, PL), valid {s.token_ttl_minutes} min:",
+        f"  export TOKEN={token}",
         f'  curl -s -H "Authorization: Bearer $TOKEN" {url}/cases',
-        "Demo users: anna.pl, olena.ua, ion.md, andrei.ro, hans.de (officers), piotr.pl, "
-        "taras.ua, … (supervisors), audit.pl, audit.ua, … (auditors).",
+        "Other tokens:",
+        "  .venv/bin/readmit token --user olena.ua --role officer --state UA",
+        "  .venv/bin/readmit token --user audit.pl --role auditor --states PL",
     ]
+    if supervisor.demo:
+        lines.append(
+            "Demo users: officers anna.pl, olena.ua, ion.md, andrei.ro, hans.de; supervisors "
+            "piotr.pl, taras.ua, maria.md, elena.ro, greta.de; auditors audit.<state>"
+        )
     return lines
 
 
