@@ -189,12 +189,13 @@ def check_bundle(directory: Path, public_key: Ed25519PublicKey) -> BundleReport:
     report = BundleReport()
     try:
         manifest_bytes = (directory / "manifest.json").read_bytes()
-        signature = base64.b64decode((directory / "manifest.sig").read_text().strip())
-    except (OSError, ValueError) as error:
+        signature_text = (directory / "manifest.sig").read_bytes()
+    except OSError as error:
         raise BundleError(f"{directory}: not a readable bundle ({error})") from error
     try:
+        signature = base64.b64decode(signature_text.strip(), validate=True)
         public_key.verify(signature, manifest_bytes)
-    except InvalidSignature:
+    except (InvalidSignature, ValueError):
         report.fail("manifest.json: the signature does not match (changed, or another key)")
     try:
         manifest = json.loads(manifest_bytes)

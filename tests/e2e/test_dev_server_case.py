@@ -167,6 +167,8 @@ async def test_full_case_survives_killed_workers(
     await gateway.execute(case_id, CompleteTransfer(at=now), ANNA, request_id=f"{case_id}-done")
     await gateway.execute(case_id, CloseCase(at=now), ANNA, request_id=f"{case_id}-close")
 
+    # the run ends only once every notice is written: wait for it, then look
+    await asyncio.wait_for(dev_env.client.get_workflow_handle(case_id).result(), 60)
     store = EventStore(pool)
     recorded = await store.read_stream(case_id)
     assert [r.version for r in recorded] == list(range(1, len(recorded) + 1))
