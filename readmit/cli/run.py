@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import signal
 import socket
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from workers.main import build_dispatcher, build_workers, run_workers
 from workflows.contracts import cases_queue
 
 EXIT_INTERRUPTED = 130
+WEB = "/ui/"  # where the API serves its web pages, when it has them
 API_GRACE_SECONDS = 5
 T = TypeVar("T")
 
@@ -332,7 +334,7 @@ class Supervisor:
 
     async def _api(self, parts: contextlib.AsyncExitStack, client: Client) -> None:
         app = create_app(self.settings, database_url=self.dsn, client=client)
-        self.web_pages = any(getattr(r, "path", None) == "/" for r in app.routes)
+        self.web_pages = any(str(getattr(r, "path", "")).startswith(WEB) for r in app.routes)
         config = uvicorn.Config(
             app,
             log_level="warning",
@@ -433,18 +435,20 @@ def ready_lines(supervisor: Supervisor) -> list[str]:
     dev = supervisor.dev
     lines = ["", "Readmit is running. Ctrl-C stops everything; data stays in " + _shown(s.home)]
     lines.append(f"  API          {url}   OpenAPI {url}/docs   readiness {url}/ready")
+    secret = jwt_secret(s)
     if supervisor.web_pages:
-        lines.append(f"  web pages    {url}/")
+        hint = " (sign in as one of the demo users)" if secret and supervisor.demo else ""
+        lines.append(f"  web pages    {url}{WEB}{hint}")
     temporal = supervisor.temporal_address
     if dev is not None and dev.ui_url:
         temporal += f"   UI {dev.ui_url}"
     lines.append(f"  Temporal     {temporal}   namespace {s.temporal_namespace}")
     lines.append(f"  PostgreSQL   {redact(supervisor.dsn)}")
     lines.append(f"  workers      {', '.join(supervisor.states)}")
-    secret = jwt_secret(s)
     if secret is None:
         lines += ["", "Tokens: from your identity provider (HS256 development tokens are off)."]
         return lines
+    me = sys.argv[0] if Path(sys.argv[0]).name == "readmit" else "readmit"
     token = issue_dev_token(
         secret, user="anna.pl", role="officer", state="PL", ttl_minutes=s.token_ttl_minutes
     )
@@ -454,8 +458,8 @@ def ready_lines(supervisor: Supervisor) -> list[str]:
         f"  export TOKEN={token}",
         f'  curl -s -H "Authorization: Bearer $TOKEN" {url}/cases',
         "Other tokens:",
-        "  .venv/bin/readmit token --user olena.ua --role officer --state UA",
-        "  .venv/bin/readmit token --user audit.pl --role auditor --states PL",
+        f"  {me} token --user olena.ua --role officer --state UA",
+        f"  {me} token --user audit.pl --role auditor --states PL",
     ]
     if supervisor.demo:
         lines.append(
