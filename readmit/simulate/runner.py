@@ -27,6 +27,7 @@ from readmit.db.pool import connect, create_pool, quote_ident
 from readmit.simulate.scenario import Scenario, build_command
 from readmit.temporal.binaries import test_server_path
 from readmit.temporal.cases import CaseGateway, CommandRefused
+from readmit.temporal.clock import advance_to
 from readmit.temporal.codec import Keyring, data_converter
 from workers.main import build_workers, run_workers
 from workflows.contracts import Actor
@@ -84,13 +85,6 @@ async def simulate(
     return report
 
 
-async def _sleep_until(env: WorkflowEnvironment, at: datetime) -> None:
-    delta = (at - await env.get_current_time()).total_seconds()
-    if delta > 0:
-        await env.sleep(delta)
-    await asyncio.sleep(0.05)
-
-
 async def _drive(
     env: WorkflowEnvironment,
     scenario: Scenario,
@@ -101,7 +95,7 @@ async def _drive(
 ) -> dict[str, Any]:
     case = scenario.case
     first = scenario.steps[0].at if scenario.steps else scenario.until
-    await _sleep_until(env, first)
+    await advance_to(env, first)
     opened_at = await env.get_current_time()
     case_id = _case_id(scenario, opened_at)
     say(f"opening {case_id}")
@@ -120,7 +114,7 @@ async def _drive(
     steps: list[dict[str, Any]] = []
     await gateway.open(opening, _actor(scenario, "submit"))
     for step in scenario.steps:
-        await _sleep_until(env, step.at)
+        await advance_to(env, step.at)
         now = await env.get_current_time()
         say(f"{now.isoformat(timespec='seconds')}  {step.command}")
         error = None
@@ -137,7 +131,7 @@ async def _drive(
             }
         )
     say(f"running the clock to {scenario.until.isoformat()}")
-    await _sleep_until(env, scenario.until)
+    await advance_to(env, scenario.until)
     view = await gateway.view(case_id)
     await env.client.get_workflow_handle(case_id).terminate("simulation finished")
     recorded = await store.read_stream(case_id)

@@ -13,11 +13,11 @@ from datetime import timedelta
 import asyncpg
 import pytest
 from temporalio.client import Client
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from readmit.db.eventstore import EventStore
 from readmit.temporal.cases import CaseGateway
+from readmit.temporal.clock import advance_to
 from workers.main import build_workers, run_workers
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
@@ -36,19 +36,8 @@ class CaseSystem:
     started: list[str] = field(default_factory=list)
 
     async def sleep(self, seconds: float) -> None:
-        """Move the server's clock `seconds` ahead; firing many timers on a busy machine can
-        outlast one RPC's timeout, so the remainder is slept again until the target is reached."""
-        target = await self.env.get_current_time() + timedelta(seconds=seconds)
-        for _ in range(20):
-            remaining = (target - await self.env.get_current_time()).total_seconds()
-            if remaining <= 0:
-                break
-            try:
-                await self.env.sleep(remaining)
-            except RPCError as error:
-                if "Timeout" not in str(error):
-                    raise
-        await asyncio.sleep(0.05)
+        """Move the server's clock `seconds` ahead."""
+        await advance_to(self.env, await self.env.get_current_time() + timedelta(seconds=seconds))
 
 
 @pytest.fixture
