@@ -54,7 +54,9 @@ class PortBusy(DevServerError):
 
     def __init__(self, port: int, what: str, setting: str) -> None:
         self.port, self.what, self.setting = port, what, setting
-        super().__init__(f"port {port} ({what}) is in use: free it or set {setting}")
+        super().__init__(
+            f"port {port} ({what}) is in use: free it or choose another with {setting}"
+        )
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:

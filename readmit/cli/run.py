@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import signal
 import socket
 import sys
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from temporalio.client import Client
 
@@ -83,7 +85,7 @@ def run_command(
     configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "WARNING")
     try:
         api_socket = bind(settings.api_host, settings.api_port)
-    except PortBusy as error:
+    except (PortBusy, StartupError) as error:
         fail(str(error))
     dev: DevServer | None = None
     if settings.temporal_address is None:
@@ -97,6 +99,11 @@ def run_command(
             dev.launch()  # first, while this process has no other thread
         except (PortBusy, BinaryNotFound) as error:
             fail(str(error))
+        except ValidationError as error:
+            first = error.errors()[0]
+            fail(f"READMIT_{str(first['loc'][0]).upper()}: {first['msg']}")
+        except OSError as error:
+            fail(f"cannot start the Temporal dev server in {settings.home}: {error}")
     install_runtime()
     supervisor = Supervisor(settings, states, demo=demo, dev=dev, api_socket=api_socket)
     exit_now(asyncio.run(supervisor.run()))
@@ -117,9 +124,13 @@ def bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
-    except OSError:
+    except OSError as error:
         sock.close()
-        raise PortBusy(port, "API", "READMIT_API_PORT (or READMIT_API_HOST)") from None
+        if error.errno == errno.EADDRINUSE:
+            raise PortBusy(port, "API", "READMIT_API_PORT") from None
+        raise StartupError(
+            f"cannot listen on {host}:{port} ({error.strerror}): check READMIT_API_HOST"
+        ) from None
     return sock
 
 

@@ -160,9 +160,14 @@ def test_run_starts_everything_and_keeps_data_across_restarts(home: Home, runs: 
     assert port_is_free(home.api_port) and port_is_free(home.temporal_port), second.output()
 
 
-def test_busy_api_port_is_one_line_and_exit_2(home: Home) -> None:
+@pytest.mark.parametrize(
+    ("part", "setting"),
+    [("API", "READMIT_API_PORT"), ("Temporal dev server", "READMIT_TEMPORAL_PORT")],
+)
+def test_a_busy_port_is_one_line_and_exit_2(home: Home, part: str, setting: str) -> None:
+    port = home.api_port if part == "API" else home.temporal_port
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", home.api_port))
+        taken.bind(("127.0.0.1", port))
         taken.listen()
         result = subprocess.run(
             readmit("run", "--headless"),
@@ -174,7 +179,7 @@ def test_busy_api_port_is_one_line_and_exit_2(home: Home) -> None:
         )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"readmit: port {home.api_port} (API) is in use: free it or set READMIT_API_PORT "
-        "(or READMIT_API_HOST)"
+        f"readmit: port {port} ({part}) is in use: free it or choose another with {setting}"
     ]
-    assert port_is_free(home.temporal_port)  # nothing was started
+    assert port_is_free(home.api_port) and port_is_free(home.temporal_port)  # nothing runs
+    assert not (home.path / "home" / "temporal.json").exists()  # no dev server was started
