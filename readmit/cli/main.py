@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from readmit.cli import agreements, audit, case, db, directory, identity, registry, simulate, worker
+from readmit.cli import (
+    agreements,
+    audit,
+    case,
+    db,
+    directory,
+    identity,
+    registry,
+    run,
+    simulate,
+    token,
+    worker,
+)
+from readmit.cli import api as api_command
 
 app = typer.Typer(
     name="readmit",
@@ -13,6 +26,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+run.register(app)
+api_command.register(app)
+worker.register(app)
 agreements.register(app)
 audit.register(app)
 case.register(app)
@@ -21,7 +37,7 @@ db.register(app)
 directory.register(app)
 registry.register(app)
 simulate.register(app)
-worker.register(app)
+token.register(app)
 
 
 def main() -> None:
