@@ -22,15 +22,6 @@ from readmit.embedded_temporal import free_port, port_is_free
 
 pytestmark = [pytest.mark.temporal, pytest.mark.db]
 
-# `readmit` with `run` and `token` registered even before `readmit/cli/main.py` lists them.
-PROGRAM = """
-from readmit.cli import main, run, token
-names = {command.name for command in main.app.registered_commands}
-for module, name in ((run, "run"), (token, "token")):
-    if name not in names:
-        module.register(main.app)
-main.main()
-"""
 READY_WITHIN = 60.0
 OPEN = {
     "agreement": "EU-UA",
@@ -42,7 +33,7 @@ OPEN = {
 
 
 def readmit(*args: str) -> list[str]:
-    return [sys.executable, "-c", PROGRAM, *args]
+    return [sys.executable, "-m", "readmit.cli.main", *args]
 
 
 @dataclass
