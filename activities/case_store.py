@@ -11,6 +11,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.events import to_stored
+from readmit import metrics
 from readmit.db.eventstore import ConcurrencyError, EventIdConflictError, EventStore, NewEvent
 from readmit.logs import bind_case
 from workflows.contracts import APPEND_EVENTS, AppendInput, AppendResult
@@ -37,7 +38,10 @@ class CaseStoreActivities:
                 )
             )
         try:
-            recorded = await self.store.append(request.case_id, request.expected_version, events)
+            with metrics.APPEND_SECONDS.time():
+                recorded = await self.store.append(
+                    request.case_id, request.expected_version, events
+                )
         except (ConcurrencyError, EventIdConflictError) as error:
             raise ApplicationError(
                 str(error), type=type(error).__name__, non_retryable=True

@@ -33,6 +33,8 @@ import httpx
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from readmit import metrics
+
 log = structlog.get_logger(__name__)
 
 ERROR_MAX_CHARS = 500
@@ -302,7 +304,9 @@ class Dispatcher:
                 if loop.time() >= last_start:
                     late.append(item)
                     return
-                outcomes.append(await self._deliver(item))
+                outcome = await self._deliver(item)
+                metrics.record_notification(item.channel, outcome)
+                outcomes.append(outcome)
 
         async with asyncio.TaskGroup() as group:
             for item in items:

@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import problems
+from api import problems, web
 from api.auth import TokenVerifier
 from api.limits import BodySizeLimit
-from api.routes import agreements, audit, cases, health, identity, inbox
+from api.routes import agreements, audit, cases, codec, health, identity, inbox
 from api.services import Services
+from readmit import metrics
 from readmit.catalogue import load_catalogue
 from readmit.db.eventstore import EventStore
 from readmit.db.migrate import migrate_dsn
@@ -76,11 +77,13 @@ def create_app(
         )
         stop = asyncio.Event()
         follower = asyncio.create_task(projector.follow(stop))
+        gauges = asyncio.create_task(metrics.follow_read_model(pool, stop))
         try:
             yield
         finally:
             stop.set()
             await follower
+            await gauges
             await pool.close()
 
     app = FastAPI(
@@ -100,5 +103,7 @@ def create_app(
     app.include_router(identity.router)
     app.include_router(inbox.router)
     app.include_router(audit.router)
+    app.include_router(web.router)
+    app.include_router(codec.router)
     app.add_middleware(BodySizeLimit)
     return app

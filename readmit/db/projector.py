@@ -20,6 +20,7 @@ import structlog
 from domain.decider import evolve, fold
 from domain.events import from_stored
 from domain.state import CaseState
+from readmit import metrics
 from readmit.db.eventstore import EventStore, Recorded
 from readmit.db.notify import listen_positions
 
@@ -149,7 +150,9 @@ class CaseProjector:
             state = touched[record.stream_id][0] if record.stream_id in touched else None
             if state is None:
                 state = await self._state_before(record)
-            state = evolve(state, from_stored(record.type, record.schema_version, record.data))
+            event = from_stored(record.type, record.schema_version, record.data)
+            metrics.observe_reply(state, event)
+            state = evolve(state, event)
             touched[record.stream_id] = (state, record.global_position)
         for stream_id, (state, _) in touched.items():
             self.cache[stream_id] = state
@@ -189,6 +192,9 @@ class CaseProjector:
         async with listen_positions(self.pool) as listener:
             while not stop.is_set():
                 try:
+                    metrics.set_projector_lag(
+                        NAME, await self.store.last_position(), await self.position()
+                    )
                     applied = await self.catch_up()
                     if applied:
                         log.info("projected", events=applied, projection=NAME)

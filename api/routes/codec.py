@@ -1,0 +1,211 @@
+"""The Temporal remote codec: the web UI (and `temporal --codec-endpoint`) decode payloads here.
+
+Temporal keeps only ciphertext (see readmit/temporal/codec.py); to show a history in plaintext the
+UI POSTs `{"payloads": [{"metadata": {k: base64}, "data": base64}]}` to `<endpoint>/decode` (and
+`/encode` for input it sends), with an `X-Namespace` header, from the browser. So: CORS for the
+UI's origins, preflights answered without a token, and CORS headers on every answer, errors
+included, so the UI can show a 401 or 403 instead of a network error.
+
+Only auditors and admins may call it: it reveals the personal data of any case in the namespace.
+Every call is logged with the caller, the namespace and the number of payloads (never their data).
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Annotated, Any
+
+import structlog
+from cryptography.exceptions import InvalidTag
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.routing import APIRoute
+from google.protobuf.message import DecodeError
+from pydantic import BaseModel, Field
+from temporalio.api.common.v1 import Payload
+
+from api.auth import Principal
+from api.deps import PrincipalDep, ServicesDep
+from api.problems import Problem
+from readmit.keys import payload_keyring
+from readmit.settings import Settings
+from readmit.temporal.codec import EncryptionCodec, KeyringError
+
+log = structlog.get_logger(__name__)
+
+# The UI on the same host (docker-compose, `temporal server start-dev`) until the setting is set.
+DEFAULT_UI_ORIGINS = ("http://localhost:8080", "http://127.0.0.1:8080", "http://localhost:8233")
+ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
+PREFLIGHT_MAX_AGE = "600"
+
+
+def ui_origins(settings: Settings) -> tuple[str, ...]:
+    """The origins allowed to call the codec from a browser (`READMIT_CODEC_CORS_ORIGINS`)."""
+    return tuple(getattr(settings, "codec_cors_origins", None) or DEFAULT_UI_ORIGINS)
+
+
+def _cors(request: Request, response: Response) -> None:
+    origin = request.headers.get("origin")
+    services = getattr(request.app.state, "services", None)
+    if origin is None or services is None or origin not in ui_origins(services.settings):
+        return
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    response.headers["Vary"] = "Origin"
+
+
+async def _handled(request: Request, error: Exception) -> Response:
+    """The app's own answer to `error` (problem+json), as its exception handlers would give."""
+    for kind in type(error).__mro__:
+        handler = request.app.exception_handlers.get(kind)
+        if handler is not None:
+            response = handler(request, error)
+            return await response if inspect.isawaitable(response) else response
+    raise error
+
+
+class CorsRoute(APIRoute):
+    """Adds the CORS headers to every answer of the route, the error answers included."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def with_cors(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except Exception as error:
+                response = await _handled(request, error)
+            _cors(request, response)
+            return response
+
+        return with_cors
+
+
+router = APIRouter(prefix="/codec", tags=["operations"], route_class=CorsRoute)
+
+
+class PayloadJson(BaseModel):
+    """One Temporal payload in protobuf JSON: metadata values and data are base64."""
+
+    metadata: dict[str, str] = Field(default_factory=dict)
+    data: str = ""
+
+
+class PayloadsJson(BaseModel):
+    payloads: list[PayloadJson]
+
+
+def auditor_or_admin(caller: PrincipalDep) -> Principal:
+    if caller.role not in ("auditor", "admin"):
+        raise Problem(
+            403, "Forbidden", "decoding payloads is for auditors and admins", type_="forbidden"
+        )
+    return caller
+
+
+CodecCallerDep = Annotated[Principal, Depends(auditor_or_admin)]
+NamespaceHeader = Annotated[str | None, Header(alias="X-Namespace")]
+
+
+def payload_codec(request: Request, services: ServicesDep) -> EncryptionCodec:
+    """The codec over the app's keyring, built on first use and kept for the process."""
+    codec: EncryptionCodec | None = getattr(request.app.state, "payload_codec", None)
+    if codec is None:
+        codec = EncryptionCodec(payload_keyring(services.settings))
+        request.app.state.payload_codec = codec
+    return codec
+
+
+CodecDep = Annotated[EncryptionCodec, Depends(payload_codec)]
+
+
+def _bytes(text: str) -> bytes:
+    """Protobuf JSON bytes: standard or URL-safe base64, padded or not; anything else refused."""
+    standard = text.replace("-", "+").replace("_", "/")
+    return base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+
+
+def _parse(body: PayloadsJson) -> list[Payload]:
+    try:
+        return [
+            Payload(metadata={k: _bytes(v) for k, v in p.metadata.items()}, data=_bytes(p.data))
+            for p in body.payloads
+        ]
+    except ValueError as error:
+        raise Problem(
+            422, "Invalid input", "payload data and metadata must be base64", type_="invalid-input"
+        ) from error
+
+
+def _render(payloads: Sequence[Payload]) -> PayloadsJson:
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
+    return PayloadsJson(
+        payloads=[
+            PayloadJson(metadata={k: b64(v) for k, v in p.metadata.items()}, data=b64(p.data))
+            for p in payloads
+        ]
+    )
+
+
+@router.post(
+    "/decode",
+    summary="Decrypt payloads for the Temporal web UI or CLI (auditors, admins)",
+    response_model=PayloadsJson,
+)
+async def decode(
+    body: PayloadsJson, caller: CodecCallerDep, codec: CodecDep, namespace: NamespaceHeader = None
+) -> PayloadsJson:
+    payloads = _parse(body)
+    try:
+        decoded = await codec.decode(payloads)
+    except (KeyringError, InvalidTag, DecodeError, KeyError) as error:
+        raise Problem(
+            422,
+            "Undecodable payload",
+            "a payload was encrypted with an unknown key or altered",
+            type_="undecodable-payload",
+        ) from error
+    log.info(
+        "payloads decoded",
+        user_id=caller.user_id,
+        role=caller.role,
+        namespace=namespace,
+        payloads=len(decoded),
+    )
+    return _render(decoded)
+
+
+@router.post(
+    "/encode",
+    summary="Encrypt payloads sent from the Temporal web UI or CLI (auditors, admins)",
+    response_model=PayloadsJson,
+)
+async def encode(
+    body: PayloadsJson, caller: CodecCallerDep, codec: CodecDep, namespace: NamespaceHeader = None
+) -> PayloadsJson:
+    encoded = await codec.encode(_parse(body))
+    log.info(
+        "payloads encoded",
+        user_id=caller.user_id,
+        role=caller.role,
+        namespace=namespace,
+        payloads=len(encoded),
+    )
+    return _render(encoded)
+
+
+@router.options("/decode", include_in_schema=False)
+@router.options("/encode", include_in_schema=False)
+async def preflight() -> Response:
+    """CORS preflight: browsers send it without credentials, so it needs no token."""
+    return Response(
+        status_code=200,
+        headers={
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+            "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+        },
+    )
