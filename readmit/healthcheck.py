@@ -51,9 +51,7 @@ def healthy(role: str, settings: Settings) -> bool:
     if role == "api":
         return answers(f"http://127.0.0.1:{settings.api_port}/health")
     if role == "worker":
-        address = getattr(settings, "sdk_metrics_address", None) or getattr(
-            settings, "metrics_address", None
-        )
+        address = settings.sdk_metrics_address or settings.metrics_address
         return answers(local_url(address, "/metrics")) if address else True
     return True
 

@@ -85,6 +85,16 @@ class Settings(BaseSettings):
         default=None,
         description="base64 Ed25519 seed signing audit bundles; unset = a dev key under `home`",
     )
+    codec_cors_origins: tuple[str, ...] = Field(
+        default=("http://localhost:8080", "http://127.0.0.1:8080", "http://localhost:8233"),
+        description="browser origins (the Temporal web UI) allowed to call /codec",
+    )
+    sdk_metrics_address: str | None = Field(
+        default=None, description="host:port for the Temporal SDK's Prometheus metrics (workers)"
+    )
+    metrics_address: str | None = Field(
+        default=None, description="host:port for Readmit's own Prometheus metrics (workers)"
+    )
     token_ttl_minutes: int = Field(default=480, ge=1, description="lifetime of dev tokens")
 
     def reminder_policy(self) -> ReminderPolicy:

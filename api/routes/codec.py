@@ -42,7 +42,7 @@ PREFLIGHT_MAX_AGE = "600"
 
 def ui_origins(settings: Settings) -> tuple[str, ...]:
     """The origins allowed to call the codec from a browser (`READMIT_CODEC_CORS_ORIGINS`)."""
-    return tuple(getattr(settings, "codec_cors_origins", None) or DEFAULT_UI_ORIGINS)
+    return settings.codec_cors_origins or DEFAULT_UI_ORIGINS
 
 
 def _cors(request: Request, response: Response) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from readmit import metrics
 from readmit.cli.common import exit_now, fail
 from readmit.db.migrate import migrate_dsn
 from readmit.db.pool import create_pool
@@ -42,7 +43,8 @@ def worker_command(
     """Run until SIGTERM/SIGINT, then finish in-flight tasks and stop."""
     settings = get_settings()
     configure_logging(settings.log_level)
-    install_runtime()
+    install_runtime(prometheus_address=settings.sdk_metrics_address)
+    metrics.start_exporter(settings.metrics_address)
     states = [s.upper() for s in (state or DEFAULT_STATES)]
     bad = [s for s in states if len(s) != 2 or not s.isalpha()]
     if bad:

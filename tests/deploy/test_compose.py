@@ -224,11 +224,6 @@ def setting_env_names() -> set[str]:
     return names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until Settings has codec_cors_origins, sdk_metrics_address and metrics_address;"
-    " then remove this mark",
-)
 def test_every_readmit_variable_is_a_setting() -> None:
     known = setting_env_names()
     assert "READMIT_DISPATCH__SMTP_HOST" in known and "DATABASE_URL" in known

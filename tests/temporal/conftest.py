@@ -7,37 +7,17 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import timedelta
 
 import asyncpg
 import pytest
-from temporalio.client import Client
+from case_system import CaseSystem
 from temporalio.testing import WorkflowEnvironment
 
 from readmit.db.eventstore import EventStore
 from readmit.temporal.cases import CaseGateway
-from readmit.temporal.clock import advance_to
 from workers.main import build_workers, run_workers
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
-
-
-@dataclass
-class CaseSystem:
-    """A running system for one test: gateway, store, pool, and the clock to move."""
-
-    env: WorkflowEnvironment
-    client: Client
-    gateway: CaseGateway
-    store: EventStore
-    pool: asyncpg.Pool
-    prefix: str
-    started: list[str] = field(default_factory=list)
-
-    async def sleep(self, seconds: float) -> None:
-        """Move the server's clock `seconds` ahead."""
-        await advance_to(self.env, await self.env.get_current_time() + timedelta(seconds=seconds))
 
 
 @pytest.fixture

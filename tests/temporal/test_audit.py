@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from case_system import CaseSystem
 from changed_workflow import ChangedWithoutPatch
-from conftest import CaseSystem
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from test_case_workflow import OLENA, now, submitted_and_received
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CaseSystem
+from case_system import CaseSystem
 from temporalio.worker import Replayer
 from test_case_workflow import ANNA, OLENA, events, now, open_case, submitted_and_received
 

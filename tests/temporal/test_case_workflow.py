@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime, timedelta
 
 import pytest
-from conftest import CaseSystem
+from case_system import CaseSystem
 
 from domain.commands import (
     AcceptApplication,
