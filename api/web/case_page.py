@@ -1,0 +1,299 @@
+"""The case page (parties, person, evidence with grades, verification, deadlines, timeline and
+the caller's actions as forms) and the "open a case" form.
+
+Reads go through the API's own helpers (`visible`, `case_detail`, `next_actions`) and every page
+view with personal data writes the disclosure log; forms call the API's endpoint functions, so
+pages and API can never disagree about who may do what.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from babel import Locale
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from starlette.datastructures import FormData
+
+from api.deps import writer
+from api.disclosure import record as disclose
+from api.problems import Problem
+from api.routes import cases as api_cases
+from api.views import case_detail
+from api.web import labels
+from api.web.forms import FormErrors, action_body, fields_for, raw_values
+from api.web.i18n import N_
+from api.web.open_form import choices, form_names, open_body, open_sections
+from api.web.pages import Page, SignedIn, WebRoute
+from api.web.session import Flash, WebSession, check_csrf, flash_to
+from api.web.timeline import Words, build_timeline, focus, render_svg
+from domain.calendars import zone_of
+from domain.commands import CASE_ID_PATTERN, COMMAND_SIDE
+from domain.decider import fold
+from domain.events import Event, from_stored
+from domain.state import CaseState
+from domain.values import Side
+from readmit.db.eventstore import ConcurrencyError, Recorded
+from readmit.temporal.cases import CaseNotFound, CommandRefused
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+ACTIONS = {name for _, name, _, _, _ in api_cases.COMMANDS}
+TIMELINE_STATUS = {
+    "running": N_("running"),
+    "met": N_("met"),
+    "late": N_("missed"),
+    "superseded": N_("replaced by an extension"),
+}
+
+
+def api_endpoint(name: str) -> Callable[..., Awaitable[Any]]:
+    """The API's own endpoint function for a command (`accept`, `open_case`...)."""
+    for route in api_cases.router.routes:
+        if isinstance(route, APIRoute) and route.name == name and "POST" in (route.methods or ()):
+            endpoint: Callable[..., Awaitable[Any]] = route.endpoint
+            return endpoint
+    raise LookupError(f"the API has no command endpoint {name!r}")
+
+
+def check_case_id(case_id: str) -> None:
+    if not re.fullmatch(CASE_ID_PATTERN, case_id):
+        raise Problem(404, "Not found", f"no case {case_id}")
+
+
+async def load_case(page: Page, case_id: str) -> tuple[list[Recorded], CaseState]:
+    """The stored events and the folded state, if the caller may see the case (else 404)."""
+    check_case_id(case_id)
+    recorded = await page.services.store.read_stream(case_id)
+    if not recorded:
+        raise Problem(404, "Not found", f"no case {case_id}")
+    state = fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
+    api_cases.visible(page.principal, state, case_id)
+    return recorded, state
+
+
+def decoded(recorded: list[Recorded]) -> list[tuple[int, Event]]:
+    return [(r.version, from_stored(r.type, r.schema_version, r.data)) for r in recorded]
+
+
+def timeline_words(page: Page, zone: str) -> Words:
+    fmt, _ = page.fmt, page._
+    return Words(
+        title=_("Timeline of the case"),
+        now=_("now"),
+        events=_("Events"),
+        event=lambda code: _(labels.label("event", code)),
+        limit=lambda code: _(labels.label("limit", code)),
+        level=lambda code: _(labels.label("level", code)),
+        status=lambda code: _(TIMELINE_STATUS.get(code, code)),
+        instant=lambda at: fmt.instant(at, zone),
+        tick=lambda at, timed: (
+            fmt.instant(at, zone, with_zone=False) if timed else fmt.day(at, zone)
+        ),
+        extension=_("extension requested"),
+        due=_("due"),
+    )
+
+
+def action_zone(state: CaseState, action: str) -> str:
+    """The time zone of the state that takes `action` (its form's local times are in it)."""
+    terms = state.terms
+    assert terms is not None
+    side = COMMAND_SIDE.get(action, Side.REQUESTING)
+    party = terms.requested if side is Side.REQUESTED else terms.requesting
+    return zone_of(party, terms.time_zones).key
+
+
+def territory(page: Page, code: str) -> str:
+    return str(Locale.parse(page.lang).territories.get(code, code))
+
+
+def history_rows(recorded: list[Recorded]) -> list[dict[str, Any]]:
+    return [
+        {
+            "version": r.version,
+            "type": r.type,
+            "at": r.data.get("at") or r.recorded_at.isoformat(),
+            "recorded_at": r.recorded_at,
+            "actor": r.metadata.get("actor"),
+            "actor_state": r.metadata.get("actor_state"),
+            "actor_role": r.metadata.get("actor_role"),
+        }
+        for r in recorded
+    ]
+
+
+@router.get("/ui/cases/new", response_class=HTMLResponse)
+async def open_form(page: SignedIn) -> HTMLResponse:
+    writer(page.principal)
+    found = choices(page.services.catalogue, page.principal.state or "")
+    return page.render(
+        "open_case.html",
+        choices=found,
+        sections=open_sections(found),
+        idem=secrets.token_urlsafe(16),
+        zone=page.zone,
+    )
+
+
+@router.post("/ui/cases")
+async def open_case(page: SignedIn) -> Response:
+    session = _session(page)
+    form = await page.request.form()
+    check_csrf(session.csrf, form)
+    caller = writer(page.principal)
+    back = "/ui/cases/new"
+    try:
+        body = open_body(form, page.zone)
+    except FormErrors as invalid:
+        return _back(page, back, form, "open_case", form_names(), errors=invalid.errors)
+    answer, error, errors = await _call(
+        lambda: api_endpoint("open_case")(
+            body=body,
+            request=page.request,
+            services=page.services,
+            caller=caller,
+            idempotency_key=_idempotency_key(form),
+        )
+    )
+    if answer is None:
+        return _back(page, back, form, "open_case", form_names(), error=error, errors=errors)
+    case_id = answer["case_id"]
+    notice = page._("Case %(case_id)s opened.") % {"case_id": case_id}
+    return _redirect(page, f"/ui/cases/{case_id}", Flash(notice=notice))
+
+
+@router.get("/ui/cases/{case_id}", response_class=HTMLResponse)
+async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
+    recorded, state = await load_case(page, case_id)
+    caller = page.principal
+    await disclose(
+        page.services.pool, caller, case_id, purpose="case view", endpoint="GET /ui/cases/{id}"
+    )
+    detail = case_detail(state, caller)
+    terms = state.terms
+    assert terms is not None
+    zone = page.zone if caller.state in (terms.requesting, terms.requested) else "UTC"
+    built = build_timeline(decoded(recorded), datetime.now(UTC))
+    window = focus(built)
+    whole = page.request.query_params.get("timeline") == "whole"
+    timeline = render_svg(
+        built, timeline_words(page, zone), ident="timeline", window=None if whole else window
+    )
+    actions = [
+        {"name": name, "fields": fields_for(name, state), "zone": action_zone(state, name)}
+        for name in detail["next_actions"]
+    ]
+    return page.render(
+        "case.html",
+        case=detail,
+        terms=terms,
+        parties=[
+            ("requesting", terms.requesting, territory(page, terms.requesting)),
+            ("requested", terms.requested, territory(page, terms.requested)),
+        ],
+        zone=zone,
+        zones={s: zone_of(s, terms.time_zones).key for s in (terms.requesting, terms.requested)},
+        timeline=timeline,
+        zoomable=window is not None,
+        whole=whole,
+        history=history_rows(recorded),
+        actions=actions,
+        idem=secrets.token_urlsafe(16),
+    )
+
+
+@router.post("/ui/cases/{case_id}/actions/{action}")
+async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
+    session = _session(page)
+    form = await page.request.form()
+    check_csrf(session.csrf, form)
+    if action not in ACTIONS:
+        raise Problem(404, "Not found", f"no action {action}")
+    caller = writer(page.principal)
+    _, state = await load_case(page, case_id)
+    back = f"/ui/cases/{case_id}"
+    names = [f.name for f in fields_for(action, state)]
+    try:
+        body = action_body(action, form, action_zone(state, action))
+    except FormErrors as invalid:
+        return _back(page, back, form, action, names, errors=invalid.errors)
+    answer, error, errors = await _call(
+        lambda: api_endpoint(action)(
+            case_id=case_id,
+            body=body,
+            request=page.request,
+            services=page.services,
+            caller=caller,
+            idempotency_key=_idempotency_key(form),
+        )
+    )
+    if answer is None:
+        return _back(page, back, form, action, names, error=error, errors=errors)
+    notice = page._("%(action)s: done. The case is now “%(status)s”.") % {
+        "action": page._(labels.label("action", action)),
+        "status": page._(labels.label("status", answer.get("status"))),
+    }
+    return _redirect(page, back, Flash(notice=notice))
+
+
+def _session(page: Page) -> WebSession:
+    assert page.session is not None
+    return page.session
+
+
+def _idempotency_key(form: FormData) -> str | None:
+    """The form's one-time token: a double submission is answered once (`Idempotency-Key`)."""
+    key = str(form.get("idem", "")).strip()
+    return f"web-{key}" if 8 <= len(key) <= 100 else None
+
+
+async def _call(
+    call: Callable[[], Awaitable[Any]],
+) -> tuple[dict[str, Any] | None, str | None, dict[str, list[str]] | None]:
+    """(answer, error, field errors) of an API endpoint, whatever way it says no."""
+    try:
+        response = await call()
+    except Problem as problem:
+        errors = {
+            e["field"]: [e["message"]] for e in problem.extra.get("errors", []) if "field" in e
+        }
+        return None, problem.detail or problem.title, errors or None
+    except CommandRefused as refused:
+        return None, refused.message, None
+    except CaseNotFound as missing:
+        return None, f"no case {missing}", None
+    except ConcurrencyError as conflict:
+        return None, str(conflict), None
+    body = json.loads(bytes(response.body)) if response.body else {}
+    if response.status_code >= 400:
+        return None, str(body.get("detail") or body.get("title") or response.status_code), None
+    return body, None, None
+
+
+def _redirect(page: Page, target: str, flash: Flash) -> Response:
+    response = RedirectResponse(target, status_code=303)
+    flash_to(response, page.request, _session(page), flash)
+    return response
+
+
+def _back(
+    page: Page,
+    target: str,
+    form: FormData,
+    name: str,
+    fields: list[str],
+    *,
+    error: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> Response:
+    """POST/redirect/GET with the messages and the values typed, shown once by the form."""
+    message = error or page._("Please correct the fields marked below.")
+    flash = Flash(error=message, form=name, errors=errors or {}, values=raw_values(form, fields))
+    anchor = "" if name == "open_case" else f"#action-{name}"
+    return _redirect(page, target + anchor, flash)

@@ -1,0 +1,215 @@
+"""The dashboard: the caller's cases from the read model (the API's own list query and row view),
+grouped by urgency (overdue, due within two working days of the deadline's calendar, the rest),
+with the action each case waits for; and the fragment the page polls for live updates."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.auth import Principal
+from api.problems import Problem
+from api.views import case_summary
+from api.web.pages import Page, SignedIn, WebRoute
+from domain.actions import expected_actions
+from domain.calendars import UnknownState
+from domain.deadlines import DeadlineError, nth_working_day_after
+from domain.state import CaseState
+from domain.values import Side, Status
+from readmit.db.case_queries import BadCursor, CaseFilter, list_cases
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+PAGE_SIZE = 100
+SOON_WORKING_DAYS = 2
+URGENCIES = ("overdue", "soon", "later")
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    case: dict[str, Any]  # the API's list row (`case_summary`)
+    urgency: str
+    zone: str
+    waiting_state: str | None
+    waiting_action: str | None
+    your_move: bool
+
+
+def urgency(row: dict[str, Any], deadlines: dict[str, Any], now: datetime) -> tuple[str, str]:
+    """('overdue' | 'soon' | 'later', the deadline's zone): 'soon' = due by the end of the
+    second working day after today in the deadline's own calendar and time zone."""
+    limit = row["next_limit"]
+    deadline = deadlines.get(limit) or {} if limit else {}
+    zone = deadline.get("time_zone") or "UTC"
+    if row["overdue"]:
+        return "overdue", zone
+    if not row["next_due"]:
+        return "later", zone
+    due = datetime.fromisoformat(row["next_due"])
+    if due < now:
+        return "overdue", zone  # passed; the workflow's escalation is on its way
+    local = ZoneInfo(zone)
+    today = now.astimezone(local).date()
+    states = tuple(s for s in str(deadline.get("calendar") or "").split("+") if s)
+    try:
+        horizon = nth_working_day_after(states, today, SOON_WORKING_DAYS) if states else None
+    except (UnknownState, DeadlineError):
+        horizon = None
+    horizon = horizon or today + timedelta(days=SOON_WORKING_DAYS)
+    return ("soon" if due.astimezone(local).date() <= horizon else "later"), zone
+
+
+def awaited(
+    status: str, open_limits: list[str], requesting: str, requested: str
+) -> tuple[str | None, str | None]:
+    """(state, action) the case waits for: the first action its status allows; a received case
+    waits for a reply, a transferred one for closing (an error claim is a right, not a wait)."""
+    actions = expected_actions(CaseState(status=Status(status), open_limits=tuple(open_limits)))
+    if status == Status.TRANSFERRED:
+        actions = tuple(a for a in actions if a[1] != "claim_error")
+    if not actions:
+        return None, None
+    side, action = actions[0]
+    if status == Status.RECEIVED and side is Side.REQUESTED:
+        action = "reply"
+    return (requesting if side is Side.REQUESTING else requested), action
+
+
+def dashboard_rows(records: list[Any], caller: Principal, now: datetime) -> list[DashboardRow]:
+    rows = []
+    for record in records:
+        summary = case_summary(record, caller)
+        level, zone = urgency(summary, record["deadlines"], now)
+        state, action = awaited(
+            record["status"], list(record["open_limits"]), record["requesting"], record["requested"]
+        )
+        rows.append(
+            DashboardRow(
+                case=summary,
+                urgency=level,
+                zone=zone,
+                waiting_state=state,
+                waiting_action=action,
+                your_move=caller.can_write and state is not None and state == caller.state,
+            )
+        )
+    return rows
+
+
+def digest(rows: list[DashboardRow]) -> str:
+    """Changes when any listed case changes (the poller swaps the rows only then)."""
+    text = "|".join(f"{r.case['case_id']}:{r.case['version']}:{r.urgency}" for r in rows)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str | None = None
+    status: str | None = None
+    side: str | None = None
+    agreement: str | None = None
+    counterpart: str | None = None
+    overdue: bool = False
+    cursor: str | None = None
+
+    @classmethod
+    def from_request(cls, request: Request) -> tuple[Filters, list[str]]:
+        """The filters of the query string, and what was wrong with it (ignored, said)."""
+        params, problems = request.query_params, []
+
+        def pick(name: str, ok: Any, normal: Any = str) -> Any:
+            raw = (params.get(name) or "").strip()
+            if not raw:
+                return None
+            value = normal(raw)
+            if ok(value):
+                return value
+            problems.append(name)
+            return None
+
+        return (
+            cls(
+                q=pick("q", lambda v: re.fullmatch(r"[A-Z0-9-]{1,40}", v), str.upper),
+                status=pick("status", lambda v: v in Status.__members__.values()),
+                side=pick("side", lambda v: v in ("requesting", "requested")),
+                agreement=pick(
+                    "agreement", lambda v: re.fullmatch(r"[A-Z]{2,3}-[A-Z]{2,3}", v), str.upper
+                ),
+                counterpart=pick("counterpart", lambda v: re.fullmatch(r"[A-Z]{2}", v), str.upper),
+                overdue=params.get("overdue") in ("1", "on", "true"),
+                cursor=pick("cursor", lambda v: len(v) <= 400),
+            ),
+            problems,
+        )
+
+    def query(self, **changes: Any) -> str:
+        values = {**self.__dict__, **changes}
+        values["overdue"] = "1" if values["overdue"] else None
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+async def _load(page: Page, filters: Filters) -> tuple[list[DashboardRow], str | None, str | None]:
+    caller = page.principal
+    if caller.role == "admin":
+        raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
+    query = CaseFilter(
+        states=caller.states,
+        side=filters.side,  # type: ignore[arg-type]
+        status=(filters.status,) if filters.status else (),
+        agreement=filters.agreement,
+        counterpart=filters.counterpart,
+        overdue=True if filters.overdue else None,
+        prefix=filters.q,
+    )
+    try:
+        records, following = await list_cases(
+            page.services.pool, query, limit=PAGE_SIZE, cursor=filters.cursor
+        )
+        problem = None
+    except BadCursor:
+        records, following = await list_cases(page.services.pool, query, limit=PAGE_SIZE)
+        problem = "cursor"
+    return dashboard_rows(records, caller, datetime.now(UTC)), following, problem
+
+
+def _groups(rows: list[DashboardRow]) -> list[tuple[str, list[DashboardRow]]]:
+    return [(u, [r for r in rows if r.urgency == u]) for u in URGENCIES]
+
+
+@router.get("/ui/", response_class=HTMLResponse)
+async def dashboard(page: SignedIn) -> HTMLResponse:
+    filters, problems = Filters.from_request(page.request)
+    rows, following, bad_cursor = await _load(page, filters)
+    return page.render(
+        "dashboard.html",
+        filters=filters,
+        problems=problems + ([bad_cursor] if bad_cursor else []),
+        groups=_groups(rows),
+        rows=rows,
+        digest=digest(rows),
+        following=following,
+        agreements=[a.id for a in page.services.catalogue.list_agreements()],
+        statuses=[s.value for s in Status],
+    )
+
+
+@router.get("/ui/dashboard/rows", response_class=HTMLResponse)
+async def dashboard_fragment(page: SignedIn) -> HTMLResponse:
+    """The case groups alone, for the page's live updates."""
+    filters, _ = Filters.from_request(page.request)
+    rows, following, _ = await _load(page, filters)
+    return page.render(
+        "dashboard_groups.html",
+        filters=filters,
+        groups=_groups(rows),
+        rows=rows,
+        digest=digest(rows),
+        following=following,
+    )

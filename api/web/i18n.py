@@ -1,0 +1,143 @@
+"""Interface languages (English, Ukrainian, Romanian) from gettext catalogues, and dates, times
+and durations formatted with Babel in the user's locale and a state's time zone.
+
+Catalogues live in `locale/<lang>/LC_MESSAGES/messages.po`; the compiled `.mo` beside it is used
+when it is at least as new as the `.po`, otherwise the `.po` is compiled in memory, so a clean
+checkout without compiled catalogues still speaks every language.
+"""
+
+from __future__ import annotations
+
+import gettext
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, format_timedelta
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+LANGUAGES: dict[str, str] = {"en": "English", "uk": "Українська", "ro": "Română"}
+DEFAULT_LANGUAGE = "en"
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it here (it is translated at render)."""
+    return message
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def translations(lang: str) -> gettext.NullTranslations:
+    """The catalogue of `lang` (English is the source language: no catalogue)."""
+    if lang not in LANGUAGES or lang == DEFAULT_LANGUAGE:
+        return NullTranslations()
+    folder = LOCALE_DIR / lang / "LC_MESSAGES"
+    mo, po = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as handle:
+            return Translations(handle, domain=DOMAIN)
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=lang, domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def negotiate(cookie: str | None, accept_language: str | None) -> str:
+    """The cookie's language if it is one of ours, else the browser's best match, else English."""
+    if cookie in LANGUAGES:
+        return cookie
+    wanted = []
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().replace("-", "_")
+        if tag:
+            wanted.append(tag)
+    try:
+        found = Locale.negotiate(wanted, list(LANGUAGES), sep="_")
+    except (ValueError, UnknownLocaleError):
+        found = None
+    return str(found.language) if found and found.language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _aware(value: datetime | str) -> datetime:
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+class Formatter:
+    """Dates, times, numbers and durations in one language; instants in a named time zone."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        self.translations = translations(self.lang)
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def instant(self, value: datetime | str | None, zone: str, *, with_zone: bool = True) -> str:
+        """'27 лист. 2026 р., 04:12 EET': the instant in `zone`, with the zone's abbreviation."""
+        if value is None or value == "":
+            return "—"
+        local = _aware(value).astimezone(ZoneInfo(zone))
+        text = (
+            f"{format_date(local, 'medium', locale=self.lang)}, "
+            f"{format_time(local, 'short', locale=self.lang)}"
+        )
+        return f"{text} {local.strftime('%Z')}" if with_zone else text
+
+    def day(self, value: datetime | str | None, zone: str | None = None) -> str:
+        if value is None or value == "":
+            return "—"
+        instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if zone and isinstance(instant, datetime):
+            instant = _aware(instant).astimezone(ZoneInfo(zone))
+        return format_date(instant, "medium", locale=self.lang)
+
+    def short_day(self, value: datetime, zone: str) -> str:
+        return format_date(_aware(value).astimezone(ZoneInfo(zone)), "short", locale=self.lang)
+
+    def relative(self, due: datetime | str, now: datetime) -> str:
+        """'in 3 days', '5 hours ago': the largest whole unit (days from 2 days, hours from 2)."""
+        delta = _aware(due) - now
+        return format_timedelta(
+            rounded(delta),
+            granularity=unit_of(delta),
+            threshold=1e9,  # never switch to a larger unit than `unit_of` chose
+            add_direction=True,
+            locale=self.lang,
+        )
+
+    def number(self, value: float | int, digits: int = 1) -> str:
+        return format_decimal(round(value, digits), locale=self.lang)
+
+    def percent(self, value: float) -> str:
+        return format_percent(value, locale=self.lang)
+
+
+Unit = Literal["day", "hour", "minute"]
+
+
+def unit_of(delta: timedelta) -> Unit:
+    seconds = abs(delta.total_seconds())
+    if seconds >= 2 * 86400:
+        return "day"
+    if seconds >= 2 * 3600:
+        return "hour"
+    return "minute"
+
+
+def rounded(delta: timedelta) -> timedelta:
+    """`delta` truncated to whole units of `unit_of(delta)` (a countdown never rounds up)."""
+    size = {"day": 86400, "hour": 3600, "minute": 60}[unit_of(delta)]
+    seconds = delta.total_seconds()
+    whole = int(abs(seconds) // size) * size
+    return timedelta(seconds=whole if seconds >= 0 else -whole)

@@ -1,0 +1,147 @@
+"""Words for the domain's codes (statuses, commands, limits, events, grades...), marked for
+translation here and translated when a page is rendered in the reader's language."""
+
+from __future__ import annotations
+
+from api.web.i18n import N_
+
+STATUS = {
+    "draft": N_("Draft"),
+    "submitted": N_("Submitted"),
+    "received": N_("Received"),
+    "accepted": N_("Accepted"),
+    "deemed_accepted": N_("Deemed accepted"),
+    "refused": N_("Refused"),
+    "transfer_scheduled": N_("Transfer scheduled"),
+    "transferred": N_("Transferred"),
+    "returned_in_error": N_("Returned in error"),
+    "withdrawn": N_("Withdrawn"),
+    "lapsed": N_("Lapsed"),
+    "closed": N_("Closed"),
+}
+
+ACTION = {
+    "submit": N_("Submit the application"),
+    "confirm_receipt": N_("Confirm receipt"),
+    "record_verification": N_("Record verification"),
+    "extend_reply": N_("Extend the reply limit"),
+    "accept": N_("Accept"),
+    "refuse": N_("Refuse"),
+    "reply": N_("Reply (accept or refuse)"),
+    "schedule_transfer": N_("Schedule the transfer"),
+    "complete_transfer": N_("Record the completed transfer"),
+    "extend_transfer": N_("Extend the transfer limit"),
+    "claim_error": N_("Claim readmission in error"),
+    "withdraw": N_("Withdraw"),
+    "close": N_("Close the case"),
+}
+
+LIMIT = {
+    "submission": N_("Submission"),
+    "accelerated_submission": N_("Accelerated submission"),
+    "reply": N_("Reply"),
+    "accelerated_reply": N_("Accelerated reply"),
+    "transfer": N_("Transfer"),
+    "readmission_in_error": N_("Readmission in error"),
+    "transit_reply": N_("Transit reply"),
+}
+
+LEVEL = {
+    "reminder_half": N_("Reminder: half the period has passed"),
+    "reminder_last_day": N_("Reminder: last working day"),
+    "escalation_near": N_("Escalation: the limit is near"),
+    "escalation_passed": N_("Escalation: the limit has passed"),
+}
+
+EVENT = {
+    "CaseOpened": N_("Case opened"),
+    "EvidenceAdded": N_("Evidence added"),
+    "ApplicationSubmitted": N_("Application submitted"),
+    "DeadlineSet": N_("Deadline set"),
+    "ReceiptConfirmed": N_("Receipt confirmed"),
+    "VerificationRecorded": N_("Verification recorded"),
+    "ReplyLimitExtended": N_("Reply limit extended"),
+    "ApplicationAccepted": N_("Application accepted"),
+    "ApplicationRefused": N_("Application refused"),
+    "DeemedAccepted": N_("Deemed accepted"),
+    "DeadlineEscalated": N_("Reminder or escalation"),
+    "LimitLapsed": N_("Limit lapsed"),
+    "TransferScheduled": N_("Transfer scheduled"),
+    "TransferCompleted": N_("Transfer completed"),
+    "TransferLimitExtended": N_("Transfer limit extended"),
+    "ReadmissionInErrorClaimed": N_("Readmission in error claimed"),
+    "CaseWithdrawn": N_("Case withdrawn"),
+    "CaseClosed": N_("Case closed"),
+}
+
+GRADE = {"proof": N_("Proof"), "prima_facie": N_("Prima facie")}
+
+VERIFICATION = {
+    "confirmed": N_("Confirmed"),
+    "not_confirmed": N_("Not confirmed"),
+    "inconclusive": N_("Inconclusive"),
+}
+
+CATEGORY = {
+    "own_national": N_("Own national"),
+    "third_country_national": N_("Third-country national"),
+}
+
+PROCEDURE = {"standard": N_("Standard"), "accelerated": N_("Accelerated")}
+
+MODE = {"air": N_("Air"), "land": N_("Land"), "sea": N_("Sea")}
+
+SIDE = {"requesting": N_("Requesting state"), "requested": N_("Requested state")}
+
+OUR_SIDE = {"requesting": N_("we request"), "requested": N_("we are asked")}
+
+ROLE = {
+    "officer": N_("Officer"),
+    "supervisor": N_("Supervisor"),
+    "auditor": N_("Auditor"),
+    "admin": N_("Administrator"),
+}
+
+PLACE = {
+    "land_border": N_("Land border"),
+    "sea_port": N_("Sea port"),
+    "international_airport": N_("International airport"),
+    "inland": N_("Inland"),
+}
+
+TABLES = {
+    "status": STATUS,
+    "action": ACTION,
+    "limit": LIMIT,
+    "level": LEVEL,
+    "event": EVENT,
+    "grade": GRADE,
+    "verification": VERIFICATION,
+    "category": CATEGORY,
+    "procedure": PROCEDURE,
+    "mode": MODE,
+    "side": SIDE,
+    "our_side": OUR_SIDE,
+    "role": ROLE,
+    "place": PLACE,
+}
+
+
+def label(table: str, code: str | None) -> str:
+    """The English word for `code` (to be passed through gettext), or the code itself."""
+    if code is None:
+        return ""
+    return TABLES[table].get(code, code.replace("_", " "))
+
+
+# Titles of the API's problem documents, shown as the heading of an error page.
+PROBLEM_TITLES = (
+    N_("Not found"),
+    N_("Forbidden"),
+    N_("Invalid input"),
+    N_("Conflict"),
+    N_("Command refused"),
+    N_("Service unavailable"),
+    N_("Idempotency key reused"),
+    N_("Request in progress"),
+)

@@ -1,0 +1,241 @@
+"""What every page shares: the Jinja2 environment per language, the page context (session,
+language, flash), rendering with safe headers, and a route class that turns the API's errors
+into HTML pages (or a redirect to sign-in) instead of problem+json."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import structlog
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from api.auth import Principal
+from api.problems import Problem
+from api.routes.inbox import recipients
+from api.services import Services
+from api.web import labels
+from api.web.i18n import LANGUAGES, Formatter, negotiate, translations
+from api.web.session import (
+    FLASH_COOKIE,
+    LANG_COOKIE,
+    CsrfFailed,
+    Flash,
+    SignInRequired,
+    WebSession,
+    clear_cookie,
+    current_session,
+    decode_flash,
+    optional_session,
+    services_of,
+)
+from domain.calendars import TIME_ZONES
+from readmit.temporal.cases import CaseNotFound
+
+log = structlog.get_logger(__name__)
+
+HERE = Path(__file__).parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+@lru_cache(maxsize=32)
+def static_url(name: str) -> str:
+    """The file's URL with a content hash, so browsers may cache it for good."""
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+    return f"/ui/static/{name}?v={digest}"
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def environment(lang: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "svg"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    fmt = Formatter(lang)
+
+    def word(table: str, code: str | None) -> str:
+        return fmt.gettext(labels.label(table, code)) if code else ""
+
+    env.globals.update(
+        fmt=fmt,
+        lang=lang,
+        languages=LANGUAGES,
+        static=static_url,
+        word=word,
+        zone_of=lambda state: TIME_ZONES.get(state or "", "UTC"),
+    )
+    return env
+
+
+@dataclass
+class Page:
+    """One request of a page: who asks, in which language, with which one-shot message."""
+
+    request: Request
+    services: Services
+    session: WebSession | None
+    lang: str
+    flash: Flash | None = None
+    unread: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def principal(self) -> Principal:
+        assert self.session is not None
+        return self.session.principal
+
+    @property
+    def fmt(self) -> Formatter:
+        found: Formatter = environment(self.lang).globals["fmt"]  # type: ignore[assignment]
+        return found
+
+    def _(self, message: str) -> str:
+        return self.fmt.gettext(message)
+
+    @property
+    def zone(self) -> str:
+        """The caller's own state's time zone (UTC for multi-state auditors)."""
+        state = self.session.principal.state if self.session else None
+        return TIME_ZONES.get(state or "", "UTC")
+
+    def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        html = (
+            environment(self.lang)
+            .get_template(template)
+            .render(
+                page=self,
+                caller=self.session.principal if self.session else None,
+                csrf=self.session.csrf if self.session else "",
+                flash=self.flash or Flash(),
+                now=datetime.now(UTC),
+                path=self.request.url.path,
+                **values,
+            )
+        )
+        response = HTMLResponse(html, status_code=status, headers={"Content-Language": self.lang})
+        if self.flash is not None:
+            clear_cookie(response, self.request, FLASH_COOKIE)
+        return response
+
+
+def language_of(request: Request) -> str:
+    return negotiate(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
+_UNREAD = (
+    "SELECT count(*) FROM notifications WHERE channel = 'inbox'"
+    " AND recipient = ANY($1::text[]) AND read_at IS NULL"
+)
+
+
+async def signed_in_page(request: Request) -> Page:
+    """A page for a signed-in caller (otherwise: to the sign-in page)."""
+    session = current_session(request)
+    services = services_of(request)
+    unread = await services.pool.fetchval(_UNREAD, recipients(session.principal))
+    return Page(
+        request=request,
+        services=services,
+        session=session,
+        lang=language_of(request),
+        flash=decode_flash(request, session),
+        unread=int(unread or 0),
+    )
+
+
+async def public_page(request: Request) -> Page:
+    session = optional_session(request)
+    return Page(
+        request=request,
+        services=services_of(request),
+        session=session,
+        lang=language_of(request),
+        flash=decode_flash(request, session),
+    )
+
+
+SignedIn = Annotated[Page, Depends(signed_in_page)]
+Public = Annotated[Page, Depends(public_page)]
+
+
+def error_page(request: Request, status: int, title: str, detail: str | None) -> HTMLResponse:
+    lang = language_of(request)
+    page = Page(
+        request=request,
+        services=services_of(request),
+        session=optional_session(request),
+        lang=lang,
+    )
+    return page.render("error.html", status=status, title=title, detail=detail)
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET" or not target.startswith("/ui"):
+        target = "/ui/"
+    return RedirectResponse(f"/ui/sign-in?next={quote(target, safe='')}", status_code=303)
+
+
+class WebRoute(APIRoute):
+    """Errors become HTML; every answer gets the security headers and its server time."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            started = time.perf_counter()
+            _ = Formatter(language_of(request)).gettext
+            try:
+                response = await original(request)
+            except SignInRequired:
+                response = sign_in_redirect(request)
+            except CsrfFailed:
+                response = error_page(
+                    request,
+                    403,
+                    _("This form has expired"),
+                    _("Reload the page and send the form again."),
+                )
+            except Problem as problem:
+                response = error_page(request, problem.status, _(problem.title), problem.detail)
+            except CaseNotFound as missing:
+                response = error_page(request, 404, _("Not found"), f"{missing}")
+            except RequestValidationError as invalid:
+                detail = "; ".join(
+                    f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
+                    for e in invalid.errors()
+                )
+                response = error_page(request, 422, _("Invalid input"), detail)
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            response.headers.setdefault("Cache-Control", "no-store")
+            elapsed = (time.perf_counter() - started) * 1000
+            response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
+            return response
+
+        return handler

@@ -1,0 +1,184 @@
+"""The pages in a real browser (Playwright driving Debian's Chromium): one case from opening to
+the completed transfer by two officers of different states, then an auditor replaying it.
+Every step is asserted on what the page shows; screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from web_support import Web
+
+pytestmark = pytest.mark.temporal
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+try:
+    from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+except ImportError:  # pragma: no cover - reported by the skip below
+    async_playwright = None  # type: ignore[assignment]
+
+
+def need_browser() -> None:
+    if async_playwright is None:
+        pytest.skip(
+            "NO PLAYWRIGHT: the browser tests did NOT run; install the test extras "
+            "(.venv/bin/pip install playwright)"
+        )
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"NO CHROMIUM at {CHROMIUM}: the browser tests did NOT run; "
+            "install Debian's package: apt-get install -y chromium"
+        )
+
+
+@pytest.fixture
+async def browser() -> Any:
+    need_browser()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=FLAGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def signed_in(
+    browser: Browser, web: Web, user: str, name: str
+) -> tuple[BrowserContext, Page]:
+    """A browser of its own (own cookies) for `user`, signed in through the sign-in page."""
+    context = await browser.new_context(
+        base_url=web.base_url, locale="en-GB", viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    await page.goto("/ui/")
+    await expect(page).to_have_url(re.compile(r"/ui/sign-in\?next="))
+    await page.get_by_role("button", name=re.compile(name)).click()
+    await expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+    return context, page
+
+
+def field(scope: Page | Any, label: str) -> Any:
+    """The input labelled `label` (required fields say so in their label)."""
+    return scope.get_by_label(re.compile(rf"^{re.escape(label)}( \(required\))?$"))
+
+
+async def act(page: Page, action: str, status: str) -> None:
+    """Press an action's button; the page comes back showing the case's new status."""
+    await page.get_by_role("button", name=action, exact=True).click()
+    await expect(page.locator("#case-status")).to_have_text(status)
+    await expect(page.get_by_role("status").first).to_contain_text("done")
+
+
+async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifacts: Path) -> None:
+    web = web_server
+    clock = await web.env.get_current_time()  # the workflows' clock (it may run ahead)
+
+    # --- the requesting state's officer opens and submits the case -----------------------------
+    anna_context, anna = await signed_in(browser, web, "anna.pl", "Anna Nowak")
+    await anna.get_by_role("link", name="Open a case").first.click()
+    await field(anna, "Agreement").select_option("EU-UA")
+    await field(anna, "Requested state").select_option("UA")
+    await field(anna, "Category").select_option("own_national")
+    await field(anna, "Surname").fill("Shevchenko")
+    await field(anna, "Given names").fill("Oleksandr")
+    await field(anna, "Date of birth").fill("1990-05-17")
+    await anna.locator("#open-evidence-0-kind").fill("passport")
+    await anna.locator("#open-evidence-0-number").fill("FA123456")
+    knowledge = (clock - timedelta(days=2)).astimezone(ZoneInfo("Europe/Warsaw"))
+    await field(anna, "Knowledge of the irregular stay").fill(knowledge.strftime("%Y-%m-%dT%H:%M"))
+    await anna.get_by_role("button", name="Open the case").click()
+    await expect(anna.locator("h1")).to_contain_text("Case PL-UA-")
+    case_id = (await anna.locator("h1").inner_text()).split()[-1]
+    await expect(anna.locator("#case-status")).to_have_text("Draft")
+    await expect(anna.locator("#person")).to_contain_text("Shevchenko")
+    await expect(anna.get_by_role("cell", name="Proof")).to_be_visible()
+    await act(anna, "Submit the application", "Submitted")
+
+    # --- the requested state's officer sees it live, confirms receipt and accepts --------------
+    await anna.goto("/ui/")
+    row = anna.locator(f'tr[data-case="{case_id}"]')
+    await expect(row).to_contain_text("Submitted")
+    olena_context, olena = await signed_in(browser, web, "olena.ua", "Olena Kovalenko")
+    await expect(olena.locator(f'tr[data-case="{case_id}"]')).to_contain_text("your move")
+    await olena.get_by_role("link", name=case_id).click()
+    await act(olena, "Confirm receipt", "Received")
+    await expect(olena.locator("#timeline .tl-bar[data-limit='reply']")).to_have_count(1)
+    await act(olena, "Accept", "Accepted")
+    await expect(row).to_contain_text("Accepted", timeout=20_000)  # no reload: live update
+    await anna.screenshot(path=artifacts / "web-dashboard.png", full_page=True)
+
+    # --- the first officer schedules (the API's message first) and completes the transfer -----
+    await anna.get_by_role("link", name=case_id).click()
+    await expect(anna.locator("#case-status")).to_have_text("Accepted")
+    transfer = anna.locator("#action-schedule_transfer")
+    warsaw = ZoneInfo("Europe/Warsaw")
+    past = (clock - timedelta(days=1)).astimezone(warsaw)
+    await field(transfer, "Date and time of the transfer").fill(past.strftime("%Y-%m-%dT%H:%M"))
+    await field(transfer, "Border crossing point").select_option("Medyka–Shehyni")
+    await field(transfer, "Mode").select_option("land")
+    await transfer.get_by_role("button", name="Schedule the transfer").click()
+    await expect(anna.locator("#schedule_transfer-problem")).to_contain_text("lies in the past")
+    transfer = anna.locator("#action-schedule_transfer")
+    when = (clock + timedelta(days=3)).astimezone(warsaw).replace(hour=10, minute=0)
+    await field(transfer, "Date and time of the transfer").fill(when.strftime("%Y-%m-%dT%H:%M"))
+    await field(transfer, "Border crossing point").select_option("Medyka–Shehyni")
+    await field(transfer, "Mode").select_option("land")
+    await act(anna, "Schedule the transfer", "Transfer scheduled")
+    await expect(anna.locator("#transfer")).to_contain_text("Medyka–Shehyni")
+    await act(anna, "Record the completed transfer", "Transferred")
+    await expect(anna.locator("#timeline .tl-mark")).not_to_have_count(0)
+    await anna.screenshot(path=artifacts / "web-case.png", full_page=True)
+
+    # --- an auditor replays the case to an earlier moment, verifies and exports it ------------
+    audit_context, auditor = await signed_in(browser, web, "audit.pl", "Audit Office PL")
+    await auditor.goto(f"/ui/audit/cases/{case_id}")
+    await expect(auditor.locator("#chain-result")).to_contain_text("The hash chain is intact")
+    await expect(auditor.locator("#replay-status")).to_contain_text("Transferred")
+    slider = field(auditor, "As of event")
+    await slider.focus()
+    await slider.press("Home")
+    await expect(auditor.locator("#replay-status")).to_contain_text("Draft")
+    await slider.press("ArrowRight")
+    await slider.press("ArrowRight")
+    await expect(auditor.locator("#replay-status")).to_contain_text("Submitted")
+    await expect(auditor.locator("#as-of-label")).to_contain_text("Application submitted")
+    await expect(auditor.locator("#disclosures")).to_contain_text("olena.ua")
+    await auditor.screenshot(path=artifacts / "web-audit.png", full_page=True)
+    async with auditor.expect_download() as download_info:
+        await auditor.get_by_role("button", name="Export the audit bundle").click()
+    download = await download_info.value
+    assert download.suggested_filename == f"{case_id}-audit-bundle.zip"
+    saved = artifacts / download.suggested_filename
+    await download.save_as(saved)
+    with zipfile.ZipFile(saved) as bundle:
+        assert f"{case_id}/manifest.sig" in bundle.namelist()
+
+    # --- the same pages in Ukrainian, and at a tablet's width ---------------------------------
+    await field(auditor, "Language").select_option("uk")
+    await expect(auditor.locator("html")).to_have_attribute("lang", "uk")
+    await expect(auditor.get_by_role("heading", name=re.compile("Аудит справи"))).to_be_visible()
+    await anna.set_viewport_size({"width": 768, "height": 1024})
+    await anna.goto("/ui/")
+    width = await anna.evaluate("document.documentElement.scrollWidth")
+    assert width <= 768, f"the dashboard scrolls sideways at 768 px ({width} px wide)"
+    await anna.screenshot(path=artifacts / "web-dashboard-768.png", full_page=True)
+    for context in (anna_context, olena_context, audit_context):
+        await context.close()

@@ -1,0 +1,171 @@
+"""The pages over HTTP without a browser: sign-in, the same access rules as the API, CSRF, the
+disclosure log, forms answered with the API's messages, languages, statistics' CSV."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from web_support import Web
+
+pytestmark = pytest.mark.temporal
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def idem_of(html: str, action: str = "") -> str:
+    """The one-time token of a form (of the action's form on a case page)."""
+    pattern = rf'name="idem" value="([^"]+{re.escape(action)})"'
+    found = re.search(pattern, html)
+    assert found, f"no idempotency field for {action or 'the form'}"
+    return found.group(1)
+
+
+async def sign_in(http: httpx.AsyncClient, user: str) -> None:
+    http.cookies.clear()
+    page = await http.get("/ui/sign-in")
+    assert page.status_code == 200
+    answer = await http.post(
+        "/ui/sign-in", data={"csrf": csrf_of(page.text), "user": user, "next": "/ui/"}
+    )
+    assert answer.status_code == 303, answer.text
+    assert "readmit_session" in http.cookies
+
+
+async def open_case(http: httpx.AsyncClient, zone_now: datetime) -> str:
+    form_page = await http.get("/ui/cases/new")
+    assert form_page.status_code == 200
+    html = form_page.text
+    knowledge = (zone_now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    answer = await http.post(
+        "/ui/cases",
+        data={
+            "csrf": csrf_of(html),
+            "idem": idem_of(html),
+            "agreement": "EU-UA",
+            "requested": "UA",
+            "category": "own_national",
+            "procedure": "standard",
+            "person.surname": "Shevchenko",
+            "person.given_names": "Oleksandr",
+            "person.birth_date": "1990-05-17",
+            "evidence.0.kind": "passport",
+            "evidence.0.number": "FA123456",
+            "knowledge_at": knowledge,
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    target = answer.headers["location"]
+    assert target.startswith("/ui/cases/PL-UA-")
+    return target.rsplit("/", 1)[1]
+
+
+async def test_pages_need_a_session_and_sign_in_mints_one(web_http: Web) -> None:
+    http = web_http.http
+    assert http is not None
+    answer = await http.get("/ui/")
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/ui/sign-in?next=")
+    page = await http.get("/ui/sign-in")
+    assert "Anna Nowak" in page.text and "Olena Kovalenko" in page.text
+    forged = await http.post("/ui/sign-in", data={"csrf": "forged", "user": "anna.pl"})
+    assert forged.status_code == 403 and "readmit_session" not in http.cookies
+    await sign_in(http, "anna.pl")
+    cookie = next(c for c in http.cookies.jar if c.name == "readmit_session")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    dashboard = await http.get("/ui/")
+    assert dashboard.status_code == 200 and "anna.pl" in dashboard.text
+    assert "script-src 'self'" in dashboard.headers["content-security-policy"]
+    assert dashboard.headers["cache-control"] == "no-store"
+
+
+async def test_a_case_through_the_forms_with_the_api_rules(web_http: Web) -> None:
+    http = web_http.http
+    assert http is not None
+    await sign_in(http, "anna.pl")
+    now = await web_http.env.get_current_time()
+    case_id = await open_case(http, now)
+    page = await http.get(f"/ui/cases/{case_id}")
+    assert page.status_code == 200
+    assert "Case PL-UA-" in page.text and "Shevchenko" in page.text and "Proof" in page.text
+    assert 'id="timeline"' in page.text
+
+    # a form without the session's CSRF token is refused, and nothing happens
+    forged = await http.post(f"/ui/cases/{case_id}/actions/submit", data={"csrf": "x"})
+    assert forged.status_code == 403
+    # the requesting side may not accept: the API's own rule, shown back on the page
+    refused = await http.post(
+        f"/ui/cases/{case_id}/actions/accept", data={"csrf": csrf_of(page.text)}
+    )
+    assert refused.status_code == 303
+    shown = await http.get(refused.headers["location"])
+    assert "accept is for the requested state (UA)" in shown.text
+
+    html = page.text
+    submitted = await http.post(
+        f"/ui/cases/{case_id}/actions/submit",
+        data={"csrf": csrf_of(html), "idem": idem_of(html, "-submit")},
+    )
+    assert submitted.status_code == 303
+    after = await http.get(submitted.headers["location"])
+    assert "Submitted" in after.text and "done" in after.text
+
+    # the requested side: a refusal without reasons comes back with the API's message
+    await sign_in(http, "olena.ua")
+    page = await http.get(f"/ui/cases/{case_id}")
+    html = page.text
+    confirmed = await http.post(
+        f"/ui/cases/{case_id}/actions/confirm_receipt",
+        data={"csrf": csrf_of(html), "idem": idem_of(html, "-confirm_receipt")},
+    )
+    assert confirmed.status_code == 303
+    page = await http.get(f"/ui/cases/{case_id}")
+    html = page.text
+    empty = await http.post(
+        f"/ui/cases/{case_id}/actions/refuse",
+        data={"csrf": csrf_of(html), "idem": idem_of(html, "-refuse"), "reasons": "  \n "},
+    )
+    assert empty.status_code == 303 and empty.headers["location"].endswith("#action-refuse")
+    shown = await http.get(empty.headers["location"])
+    assert 'aria-invalid="true"' in shown.text and "at least 1 item" in shown.text
+
+    # auditors read and may not act; other states do not see the case at all
+    await sign_in(http, "audit.pl")
+    audit = await http.get(f"/ui/audit/cases/{case_id}")
+    assert audit.status_code == 200 and "The hash chain is intact" in audit.text
+    write = await http.post(
+        f"/ui/cases/{case_id}/actions/close", data={"csrf": csrf_of(audit.text)}
+    )
+    assert write.status_code == 403
+    await sign_in(http, "ion.md")
+    assert (await http.get(f"/ui/cases/{case_id}")).status_code == 404
+
+    log = await web_http.pool.fetch(
+        "SELECT user_id, purpose FROM disclosure_log WHERE case_id = $1", case_id
+    )
+    seen = {(r["user_id"], r["purpose"]) for r in log}
+    assert {("anna.pl", "case view"), ("olena.ua", "case view"), ("audit.pl", "audit")} <= seen
+
+
+async def test_languages_and_statistics_csv(web_http: Web) -> None:
+    http = web_http.http
+    assert http is not None
+    await sign_in(http, "olena.ua")
+    switched = await http.get("/ui/language", params={"lang": "uk", "next": "/ui/stats"})
+    assert switched.status_code == 303 and switched.headers["location"] == "/ui/stats"
+    page = await http.get("/ui/stats")
+    assert page.status_code == 200 and 'lang="uk"' in page.text and "Статистика" in page.text
+    await http.get("/ui/language", params={"lang": "ro", "next": "/ui/"})
+    assert "Cazuri" in (await http.get("/ui/")).text
+    csv = await http.get("/ui/stats.csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("agreement,counterpart,cases,status_draft")
+    outsider = await http.get("/ui/language", params={"lang": "uk", "next": "https://evil.example"})
+    assert outsider.headers["location"] == "/ui/"
+    assert datetime.now(UTC)  # the pages never needed the test's clock
