@@ -92,7 +92,9 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         responses={
+            400: {"description": "a body that is not JSON or not UTF-8 (problem+json)"},
             401: {"description": "no or invalid bearer token (problem+json)"},
+            413: {"description": "a body over 1 MiB (problem+json)"},
             422: {"description": "invalid input (problem+json)"},
         },
     )

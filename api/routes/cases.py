@@ -55,7 +55,15 @@ from readmit.catalogue import NotInCatalogue
 from readmit.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
 from workflows.contracts import Actor
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = APIRouter(
+    prefix="/cases",
+    tags=["cases"],
+    responses={
+        403: {"description": "not the caller's role or side (problem+json)"},
+        404: {"description": "no such case, or not one of the caller's (problem+json)"},
+        409: {"description": "the case refuses the command, or a conflict (problem+json)"},
+    },
+)
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="repeat a request safely: same key, same answer"),

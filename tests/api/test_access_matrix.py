@@ -12,14 +12,22 @@ reads: requesting side = PL, requested side = UA, DE is a third state.
   case: 404 (its existence is not disclosed);
 - allowed commands reach the decider: 200 for what a draft allows (submit, withdraw; each on a
   fresh case), 409 for what it refuses.
+
+The web pages under `/ui` hold the token in a session cookie, not a header. For them the table
+says which pages are public (one status for everybody) and, for the others, the session layer
+only: without a valid session cookie (a bearer header is not one) the answer is a redirect to
+the sign-in page; with one it is not. Which role may see which page is tests/web's subject.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from conftest import SECRET, Api
@@ -50,6 +58,17 @@ CALLERS = (*PRINCIPALS, *ANONYMOUS)
 ADMIN_READS_A_CASE = 404
 
 Row = dict[str, int]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A web UI route: `public` is the status everyone gets when it needs no session."""
+
+    public: int | None = None
+
+
+SESSION = Page()
+SIGN_IN = "/ui/sign-in"
 
 
 def row(**by_caller: int) -> Row:
@@ -96,6 +115,10 @@ OWN_NOTIFICATION = row(  # the notification is in the UA officers' shared inbox
     officer_PL=404, supervisor_PL=404, officer_UA=200, supervisor_UA=404,
     auditor_PL=404, auditor_all=404, admin_PL=404, officer_DE=404,
 )  # fmt: skip
+CODEC = row(  # decrypting payloads reveals any case's personal data
+    officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
+    auditor_PL=200, auditor_all=200, admin_PL=200, officer_DE=403,
+)  # fmt: skip
 AUDITORS = row(
     officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
     auditor_PL=200, auditor_all=200, admin_PL=403, officer_DE=403,
@@ -126,8 +149,20 @@ DEADLINE_QUERY = {
     "from": "2027-01-04T10:00:00+01:00",
 }
 
+
+@pytest.fixture
+async def fresh_case_numbers(api: Api) -> None:
+    """Case ids are workflow ids in the session's one Temporal server, yet each test's schema
+    numbers cases from 1: start this test's numbers at a random point so no id repeats."""
+    year = datetime.now(UTC).year
+    await api.pool.executemany(
+        "INSERT INTO case_numbers (prefix, last) VALUES ($1, $2)",
+        [(f"{pair}-{year}", secrets.randbelow(900_000)) for pair in ("PL-UA", "DE-UA")],
+    )
+
+
 # (method, path) -> (expected status per caller, JSON body, query)
-MATRIX: dict[tuple[str, str], tuple[Row, Any, dict[str, str] | None]] = {
+MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("GET", "/openapi.json"): (PUBLIC, None, None),
     ("GET", "/docs"): (PUBLIC, None, None),
     ("GET", "/docs/oauth2-redirect"): (PUBLIC, None, None),
@@ -174,6 +209,30 @@ MATRIX: dict[tuple[str, str], tuple[Row, Any, dict[str, str] | None]] = {
     ("GET", "/inbox"): (ANY_CALLER, None, {"unread": "true"}),
     ("POST", "/inbox/{notification_id}/read"): (OWN_NOTIFICATION, None, None),
     ("GET", "/audit/disclosures"): (AUDITORS, None, None),
+    ("POST", "/codec/decode"): (CODEC, {"payloads": []}, None),
+    ("POST", "/codec/encode"): (CODEC, {"payloads": []}, None),
+    ("OPTIONS", "/codec/decode"): (PUBLIC, None, None),  # CORS preflights carry no token
+    ("OPTIONS", "/codec/encode"): (PUBLIC, None, None),
+    ("GET", "/"): (Page(public=307), None, None),
+    ("GET", "/ui"): (Page(public=308), None, None),
+    ("GET", "/ui/sign-in"): (Page(public=200), None, None),
+    ("POST", "/ui/sign-in"): (Page(public=403), None, None),  # no CSRF token in the form
+    ("GET", "/ui/language"): (Page(public=303), None, None),
+    ("GET", "/ui/static/{name}"): (Page(public=200), None, None),
+    ("POST", "/ui/sign-out"): (SESSION, None, None),
+    ("GET", "/ui/"): (SESSION, None, None),
+    ("GET", "/ui/dashboard/rows"): (SESSION, None, None),
+    ("GET", "/ui/cases/new"): (SESSION, None, None),
+    ("POST", "/ui/cases"): (SESSION, None, None),
+    ("GET", "/ui/cases/{case_id}"): (SESSION, None, None),
+    ("POST", "/ui/cases/{case_id}/actions/{action}"): (SESSION, None, None),
+    ("GET", "/ui/inbox"): (SESSION, None, None),
+    ("POST", "/ui/inbox/{notification_id}/read"): (SESSION, None, None),
+    ("GET", "/ui/audit/cases/{case_id}"): (SESSION, None, None),
+    ("GET", "/ui/audit/cases/{case_id}/replay"): (SESSION, None, None),
+    ("POST", "/ui/audit/cases/{case_id}/export"): (SESSION, None, None),
+    ("GET", "/ui/stats"): (SESSION, None, None),
+    ("GET", "/ui/stats.csv"): (SESSION, None, None),
 }
 
 
@@ -196,7 +255,7 @@ def test_every_endpoint_has_a_row() -> None:
     assert not set(MATRIX) - endpoints, "matrix rows for endpoints that no longer exist"
 
 
-def anonymous_headers(kind: str) -> dict[str, str]:
+def anonymous_token(kind: str) -> str | None:
     claims = {"sub": "anna.pl", "role": "officer", "state": "PL", "exp": int(time.time()) + 600}
     token = {
         "no token": None,
@@ -212,7 +271,33 @@ def anonymous_headers(kind: str) -> dict[str, str]:
             now=time.time() - 7200,
         ),
     }[kind]
-    return {} if token is None else {"Authorization": f"Bearer {token}"}
+    return token
+
+
+def api_mismatches(where: str, want: int, answer: httpx.Response) -> list[str]:
+    got, found = answer.status_code, []
+    if got != want:
+        found.append(f"{where}: {got} (want {want})")
+    problem = answer.headers.get("content-type", "").startswith("application/problem+json")
+    if got in (401, 403, 404) and not problem:
+        found.append(f"{where}: {got} is not a problem document")
+    if got == 401 and answer.headers.get("www-authenticate") != "Bearer":
+        found.append(f"{where}: 401 without WWW-Authenticate: Bearer")
+    return found
+
+
+def page_mismatches(where: str, page: Page, signed_in: bool, answer: httpx.Response) -> list[str]:
+    got = answer.status_code
+    to_sign_in = got == 303 and answer.headers.get("location", "").startswith(SIGN_IN)
+    if page.public is not None:
+        return [] if got == page.public else [f"{where}: {got} (want {page.public})"]
+    if got >= 500:
+        return [f"{where}: {got}"]
+    if signed_in and to_sign_in:
+        return [f"{where}: a valid session was sent to the sign-in page"]
+    if not signed_in and not to_sign_in:
+        return [f"{where}: {got} without a session (want 303 to {SIGN_IN})"]
+    return []
 
 
 async def open_case(api: Api) -> str:
@@ -222,7 +307,7 @@ async def open_case(api: Api) -> str:
     return case_id
 
 
-async def test_access_matrix(api: Api) -> None:
+async def test_access_matrix(api: Api, fresh_case_numbers: None) -> None:
     case_id = await open_case(api)
     notification_id = await api.pool.fetchval(
         "INSERT INTO notifications (key, notice_key, case_id, recipient, state, role, channel,"
@@ -233,28 +318,33 @@ async def test_access_matrix(api: Api) -> None:
     mismatches: list[str] = []
     for (method, template), (expected, body, query) in MATRIX.items():
         for caller in CALLERS:
-            if caller in PRINCIPALS:
-                headers = api.as_(*PRINCIPALS[caller])
-                want = expected[caller]
-            else:
-                headers = anonymous_headers(caller)
-                want = 200 if expected is PUBLIC else 401
-            target = case_id
-            if template.startswith("/cases/{case_id}/") and 200 <= want < 300 and method == "POST":
-                target = await open_case(api)  # a command that succeeds gets a case of its own
-            path = template.format(
-                case_id=target, agreement_id="EU-UA", notification_id=notification_id
+            token = (
+                api.token(*PRINCIPALS[caller]) if caller in PRINCIPALS else anonymous_token(caller)
             )
+            target = case_id
+            if isinstance(expected, Page):
+                headers = {"Cookie": f"readmit_session={token}"} if token else {}
+                if token and caller in ANONYMOUS:  # neither as a cookie nor as a header
+                    headers["Authorization"] = f"Bearer {token}"
+            else:
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                want = expected.get(caller, 401) if expected is not PUBLIC else 200
+                if template.startswith("/cases/{case_id}/") and 200 <= want < 300:
+                    target = await open_case(api)  # a command that succeeds gets its own case
+            path = template.format(
+                case_id=target,
+                agreement_id="EU-UA",
+                notification_id=notification_id,
+                action="submit",
+                name="app.css",
+            )
+            api.http.cookies.clear()  # only what this request sends counts
             answer = await api.http.request(method, path, json=body, params=query, headers=headers)
-            got = answer.status_code
-            if got != want:
-                mismatches.append(f"{method} {template} as {caller}: {got} (want {want})")
-            if got in (401, 403, 404):
-                problem = answer.headers.get("content-type", "")
-                if not problem.startswith("application/problem+json"):
-                    mismatches.append(f"{method} {template} as {caller}: {got} is not a problem")
-            if got == 401 and answer.headers.get("www-authenticate") != "Bearer":
-                mismatches.append(f"{method} {template} as {caller}: 401 without WWW-Authenticate")
+            where = f"{method} {template} as {caller}"
+            if isinstance(expected, Page):
+                mismatches += page_mismatches(where, expected, caller in PRINCIPALS, answer)
+            else:
+                mismatches += api_mismatches(where, want, answer)
     assert not mismatches, "\n".join(mismatches)
     state = await api.http.get(f"/cases/{case_id}", headers=api.as_("anna.pl", "officer", "PL"))
     assert state.json()["status"] == "draft"  # nothing in the matrix changed the shared case
