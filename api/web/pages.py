@@ -19,7 +19,7 @@ from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
 from api.auth import Principal
 from api.problems import Problem
@@ -123,19 +123,17 @@ class Page:
         state = self.session.principal.state if self.session else None
         return TIME_ZONES.get(state or "", "UTC")
 
-    def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
-        html = (
-            environment(self.lang)
-            .get_template(template)
-            .render(
-                page=self,
-                caller=self.session.principal if self.session else None,
-                csrf=self.session.csrf if self.session else "",
-                flash=self.flash or Flash(),
-                now=datetime.now(UTC),
-                path=self.request.url.path,
-                **values,
-            )
+    def render(self, template: str | Template, status: int = 200, **values: Any) -> HTMLResponse:
+        if isinstance(template, str):
+            template = environment(self.lang).get_template(template)
+        html = template.render(
+            page=self,
+            caller=self.session.principal if self.session else None,
+            csrf=self.session.csrf if self.session else "",
+            flash=self.flash or Flash(),
+            now=datetime.now(UTC),
+            path=self.request.url.path,
+            **values,
         )
         response = HTMLResponse(html, status_code=status, headers={"Content-Language": self.lang})
         if self.flash is not None:

@@ -56,7 +56,8 @@ def group_label(page: Page, group: Group) -> str:
     return f"{group.agreement} · {group.counterpart}"
 
 
-def charts(page: Page, groups: list[Group]) -> list[str]:
+def charts(page: Page, groups: list[Group]) -> list[tuple[str, str]]:
+    """(title, SVG) of each chart."""
     _, fmt = page._, page.fmt
     rows = [g for g in groups if not g.is_total] or groups
     status_rows = [
@@ -107,37 +108,33 @@ def charts(page: Page, groups: list[Group]) -> list[str]:
         for g in rows
     ]
     empty = _("No cases")
-    return [
-        render_bars(
-            Chart(
-                _("Cases by status"),
-                status_rows,
-                legend=[(_(labels.label("status", s)), STATUS_COLOURS[s]) for s in used],
-                empty=empty,
-            ),
-            ident="chart-status",
+    longest = max((g.median_reply_days or 0 for g in rows), default=0)
+    found = [
+        Chart(
+            _("Cases by status"),
+            status_rows,
+            legend=[(_(labels.label("status", s)), STATUS_COLOURS[s]) for s in used],
+            empty=empty,
         ),
-        render_bars(
-            Chart(_("Median reply time (days)"), median_rows, empty=empty),
-            ident="chart-median",
+        Chart(
+            _("Median reply time (days)"),
+            median_rows,
+            max_value=max(longest, 1.0),  # at least a day, or minutes fill the chart
+            empty=empty,
         ),
-        render_bars(
-            Chart(_("Replies within the limit"), share_rows, max_value=100, empty=empty),
-            ident="chart-share",
-        ),
-        render_bars(
-            Chart(
-                _("Deemed acceptances and overdue transfers"),
-                late_rows,
-                legend=[
-                    (_("Deemed acceptances"), DEEMED_COLOUR),
-                    (_("Overdue transfers"), OVERDUE_COLOUR),
-                ],
-                empty=empty,
-            ),
-            ident="chart-late",
+        Chart(_("Replies within the limit"), share_rows, max_value=100, empty=empty),
+        Chart(
+            _("Deemed acceptances and overdue transfers"),
+            late_rows,
+            legend=[
+                (_("Deemed acceptances"), DEEMED_COLOUR),
+                (_("Overdue transfers"), OVERDUE_COLOUR),
+            ],
+            empty=empty,
         ),
     ]
+    idents = ("chart-status", "chart-median", "chart-share", "chart-late")
+    return [(c.title, render_bars(c, ident=i)) for c, i in zip(found, idents, strict=True)]
 
 
 @router.get("/ui/stats", response_class=HTMLResponse)

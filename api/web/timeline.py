@@ -208,9 +208,9 @@ def focus(timeline: Timeline) -> tuple[datetime, datetime] | None:
     moments = [m.at for m in timeline.marks] + [a.at for a in timeline.alerts] + [timeline.now]
     first, last = min(moments), max(moments)
     core = max(last - first, timedelta(days=2))
-    window = (first - core * 0.15, last + max(core * 0.6, timedelta(days=14)))
+    window = (first - core * 0.15, last + max(core * 0.6, timedelta(days=7)))
     whole = scale_for(timeline.instants())
-    if whole.end - whole.start <= (window[1] - window[0]) * 1.5:
+    if whole.end - whole.start <= (window[1] - window[0]) * 2.5:
         return None
     return window
 

@@ -21,14 +21,13 @@ import uvicorn
 from fastapi import FastAPI
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from web_support import Web
+from web_support import SECRET, Web
 
 from api.app import create_app
 from readmit.directory import import_directory, load_directory
 from readmit.settings import Settings
 from workers.main import build_workers, run_workers
 
-SECRET = "test-secret-for-the-web-tests-only-0123456789"
 STATES = ("PL", "UA", "MD", "RO", "DE")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

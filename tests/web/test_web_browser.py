@@ -59,6 +59,29 @@ async def browser() -> Any:
             await launched.close()
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+    .filter(e => e.type !== 'hidden')
+    .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+    .map(e => e.name || e.id)"""
+
+
+async def check_accessible(page: Page) -> None:
+    """Every input has a label; the first Tab of a fresh page reaches the skip link."""
+    assert await page.evaluate(UNLABELLED) == [], f"inputs without a label on {page.url}"
+    assert await page.locator("main#main").count() == 1
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    await expect(skip).to_be_focused()
+
+
+def watch_console(page: Page, problems: list[str]) -> None:
+    """Errors in the page (a script failing, a CSP violation) fail the test."""
+    page.on(
+        "console", lambda m: problems.append(f"{page.url}: {m.text}") if m.type == "error" else None
+    )
+    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+
+
 async def signed_in(
     browser: Browser, web: Web, user: str, name: str
 ) -> tuple[BrowserContext, Page]:
@@ -68,6 +91,7 @@ async def signed_in(
     )
     context.set_default_timeout(15_000)
     page = await context.new_page()
+    watch_console(page, web.problems)
     await page.goto("/ui/")
     await expect(page).to_have_url(re.compile(r"/ui/sign-in\?next="))
     await page.get_by_role("button", name=re.compile(name)).click()
@@ -93,7 +117,9 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
 
     # --- the requesting state's officer opens and submits the case -----------------------------
     anna_context, anna = await signed_in(browser, web, "anna.pl", "Anna Nowak")
+    await check_accessible(anna)
     await anna.get_by_role("link", name="Open a case").first.click()
+    await check_accessible(anna)
     await field(anna, "Agreement").select_option("EU-UA")
     await field(anna, "Requested state").select_option("UA")
     await field(anna, "Category").select_option("own_national")
@@ -110,6 +136,7 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
     await expect(anna.locator("#case-status")).to_have_text("Draft")
     await expect(anna.locator("#person")).to_contain_text("Shevchenko")
     await expect(anna.get_by_role("cell", name="Proof")).to_be_visible()
+    await check_accessible(anna)
     await act(anna, "Submit the application", "Submitted")
 
     # --- the requested state's officer sees it live, confirms receipt and accepts --------------
@@ -150,6 +177,7 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
     # --- an auditor replays the case to an earlier moment, verifies and exports it ------------
     audit_context, auditor = await signed_in(browser, web, "audit.pl", "Audit Office PL")
     await auditor.goto(f"/ui/audit/cases/{case_id}")
+    await check_accessible(auditor)
     await expect(auditor.locator("#chain-result")).to_contain_text("The hash chain is intact")
     await expect(auditor.locator("#replay-status")).to_contain_text("Transferred")
     slider = field(auditor, "As of event")
@@ -171,7 +199,11 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
     with zipfile.ZipFile(saved) as bundle:
         assert f"{case_id}/manifest.sig" in bundle.namelist()
 
-    # --- the same pages in Ukrainian, and at a tablet's width ---------------------------------
+    # --- the statistics, the same pages in Ukrainian, and at a tablet's width -----------------
+    await anna.goto("/ui/stats")
+    await expect(anna.locator("#figures")).to_contain_text("EU-UA · UA")
+    await check_accessible(anna)
+    await anna.screenshot(path=artifacts / "web-stats.png", full_page=True)
     await field(auditor, "Language").select_option("uk")
     await expect(auditor.locator("html")).to_have_attribute("lang", "uk")
     await expect(auditor.get_by_role("heading", name=re.compile("Аудит справи"))).to_be_visible()
@@ -182,3 +214,4 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
     await anna.screenshot(path=artifacts / "web-dashboard-768.png", full_page=True)
     for context in (anna_context, olena_context, audit_context):
         await context.close()
+    assert web.problems == [], "errors in the browser console"

@@ -3,12 +3,17 @@ disclosure log, forms answered with the API's messages, languages, statistics' C
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from web_support import Web
+from web_support import SECRET, Web
+
+from api.auth import issue_dev_token
 
 pytestmark = pytest.mark.temporal
 
@@ -83,6 +88,25 @@ async def test_pages_need_a_session_and_sign_in_mints_one(web_http: Web) -> None
     assert dashboard.status_code == 200 and "anna.pl" in dashboard.text
     assert "script-src 'self'" in dashboard.headers["content-security-policy"]
     assert dashboard.headers["cache-control"] == "no-store"
+
+    # production: the identity provider's token, pasted, verified like a bearer header
+    http.cookies.clear()
+    page = await http.get("/ui/sign-in")
+    garbage = await http.post(
+        "/ui/sign-in", data={"csrf": csrf_of(page.text), "token": "not-a-jwt"}
+    )
+    assert garbage.status_code == 401 and "The token was refused" in garbage.text
+    token = issue_dev_token(SECRET, user="taras.ua", role="supervisor", state="UA")
+    pasted = await http.post(
+        "/ui/sign-in", data={"csrf": csrf_of(page.text), "token": token, "next": "/ui/inbox"}
+    )
+    assert pasted.status_code == 303 and pasted.headers["location"] == "/ui/inbox"
+    assert "taras.ua" in (await http.get("/ui/inbox")).text
+    signed_out = await http.post("/ui/sign-out", data={"csrf": csrf_of(page.text)})
+    assert signed_out.status_code == 403  # the sign-in form's token is not the session's
+    inbox = await http.get("/ui/inbox")
+    out = await http.post("/ui/sign-out", data={"csrf": csrf_of(inbox.text)})
+    assert out.status_code == 303 and (await http.get("/ui/")).status_code == 303
 
 
 async def test_a_case_through_the_forms_with_the_api_rules(web_http: Web) -> None:
@@ -169,3 +193,72 @@ async def test_languages_and_statistics_csv(web_http: Web) -> None:
     outsider = await http.get("/ui/language", params={"lang": "uk", "next": "https://evil.example"})
     assert outsider.headers["location"] == "/ui/"
     assert datetime.now(UTC)  # the pages never needed the test's clock
+
+
+async def wait_for_notification(web: Web, user: str) -> int:
+    for _ in range(100):
+        found = await web.pool.fetchval(
+            "SELECT id FROM notifications WHERE recipient = $1 AND channel = 'inbox'"
+            " ORDER BY id LIMIT 1",
+            user,
+        )
+        if found:
+            return int(found)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no notification for {user}")
+
+
+async def test_who_sees_which_page(web_http: Web) -> None:
+    http = web_http.http
+    assert http is not None
+    await sign_in(http, "anna.pl")
+    case_id = await open_case(http, await web_http.env.get_current_time())
+    page = await http.get(f"/ui/cases/{case_id}")
+    submitted = await http.post(
+        f"/ui/cases/{case_id}/actions/submit",
+        data={"csrf": csrf_of(page.text), "idem": idem_of(page.text, "-submit")},
+    )
+    assert submitted.status_code == 303
+    found = await http.get("/ui/", params={"q": case_id[:8]})
+    assert case_id in found.text and 'id="case-groups"' in found.text
+    fragment = await http.get("/ui/dashboard/rows", params={"q": case_id})
+    assert fragment.text.lstrip().startswith('<div id="case-groups"') and case_id in fragment.text
+    assert (await http.get(f"/ui/audit/cases/{case_id}")).status_code == 403  # auditors only
+
+    # the requested state's officer is told, and marks it read; nobody else can
+    notification = await wait_for_notification(web_http, "olena.ua")
+    forbidden = await http.post(
+        f"/ui/inbox/{notification}/read", data={"csrf": csrf_of(found.text)}
+    )
+    assert forbidden.status_code == 404
+    await sign_in(http, "olena.ua")
+    inbox = await http.get("/ui/inbox")
+    assert "New readmission application" in inbox.text and "Mark as read" in inbox.text
+    read = await http.post(f"/ui/inbox/{notification}/read", data={"csrf": csrf_of(inbox.text)})
+    assert read.status_code == 303
+    assert "Mark as read" not in (await http.get("/ui/inbox")).text
+
+    # a third state sees neither the case nor it in lists; an admin has no case pages at all
+    await sign_in(http, "ion.md")
+    assert (await http.get(f"/ui/cases/{case_id}")).status_code == 404
+    assert case_id not in (await http.get("/ui/")).text
+    await sign_in(http, "admin")
+    assert (await http.get("/ui/")).status_code == 403
+    assert (await http.get("/ui/stats")).status_code == 403
+
+    # the auditor replays, and the export is a signed bundle that logs itself
+    await sign_in(http, "audit.pl")
+    first = await http.get(f"/ui/audit/cases/{case_id}/replay", params={"version": "1"})
+    assert first.status_code == 200 and "Version 1 of" in first.text and "Draft" in first.text
+    audit = await http.get(f"/ui/audit/cases/{case_id}")
+    exported = await http.post(
+        f"/ui/audit/cases/{case_id}/export", data={"csrf": csrf_of(audit.text)}
+    )
+    assert exported.status_code == 200
+    assert exported.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as bundle:
+        assert f"{case_id}/cases/{case_id}/events.jsonl" in bundle.namelist()
+    purposes = await web_http.pool.fetch(
+        "SELECT purpose FROM disclosure_log WHERE case_id = $1 AND user_id = 'audit.pl'", case_id
+    )
+    assert {"audit", "export"} <= {r["purpose"] for r in purposes}

@@ -3,12 +3,14 @@ whole suite runs, since every test folder has one)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
+
+SECRET = "test-secret-for-the-web-tests-only-0123456789"
 
 
 @dataclass
@@ -18,3 +20,4 @@ class Web:
     env: WorkflowEnvironment
     base_url: str
     http: httpx.AsyncClient | None = None
+    problems: list[str] = field(default_factory=list)  # errors the browser reported

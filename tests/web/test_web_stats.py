@@ -1,0 +1,167 @@
+"""The statistics' figures from a hand-made `cases` read model in real PostgreSQL: what each
+figure counts, whose cases they cover, and that the CSV says the same."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from api.web.stats import CSV_HEADER, StatsFilter, figures, to_csv
+from readmit.db.eventstore import EventStore, NewEvent
+
+pytestmark = pytest.mark.db
+
+T = datetime.fromisoformat("2027-03-01T10:00:00+01:00")
+DAY = timedelta(days=1)
+
+
+async def add_case(pool: asyncpg.Pool, case_id: str, **values: Any) -> None:
+    requesting, requested = case_id.split("-")[:2]
+    row: dict[str, Any] = {
+        "case_id": case_id,
+        "requesting": requesting,
+        "requested": requested,
+        "agreement_id": "EU-UA",
+        "procedure": "standard",
+        "category": "own_national",
+        "status": "draft",
+        "person_summary": "DOE J., 1990",
+        "deadlines": {},
+        "opened_at": T - 10 * DAY,
+        "updated_at": T,
+        "version": 1,
+        "last_position": 0,
+        **values,
+    }
+    names = ", ".join(row)
+    marks = ", ".join(f"${i}" for i in range(1, len(row) + 1))
+    await pool.execute(f"INSERT INTO cases ({names}) VALUES ({marks})", *row.values())
+
+
+def due(at: datetime) -> dict[str, Any]:
+    return {"due": at.isoformat(), "time_zone": "Europe/Kyiv", "calendar": "UA"}
+
+
+async def deemed(pool: asyncpg.Pool, case_id: str) -> None:
+    event = NewEvent(
+        event_id=uuid.uuid4(),
+        type="DeemedAccepted",
+        schema_version=1,
+        data={"at": (T + 14 * DAY).isoformat(), "limit": "reply"},
+    )
+    await EventStore(pool).append(case_id, 0, [event])
+
+
+@pytest.fixture
+async def read_model(pool: asyncpg.Pool) -> asyncpg.Pool:
+    received = T
+    reply_due = {"reply": due(T + 14 * DAY)}
+    await add_case(
+        pool,
+        "PL-UA-2027-000001",
+        status="accepted",
+        received_at=received,
+        replied_at=received + 3 * DAY,
+        deadlines=reply_due,
+    )
+    await add_case(
+        pool,
+        "PL-UA-2027-000002",
+        status="refused",
+        received_at=received,
+        replied_at=received + 20 * DAY,  # after its limit
+        deadlines=reply_due,
+    )
+    await add_case(
+        pool,
+        "PL-UA-2027-000003",
+        status="transfer_scheduled",
+        received_at=received,
+        replied_at=received + 14 * DAY + timedelta(seconds=1),
+        deadlines=reply_due,
+    )
+    await deemed(pool, "PL-UA-2027-000003")
+    await add_case(
+        pool,
+        "PL-UA-2027-000004",
+        status="transferred",
+        received_at=received,
+        replied_at=received + 5 * DAY,
+        transferred_at=T + 100 * DAY,
+        deadlines={**reply_due, "transfer": due(T + 95 * DAY)},
+    )
+    await add_case(
+        pool,
+        "PL-UA-2027-000005",
+        status="accepted",
+        received_at=received,
+        replied_at=received + 7 * DAY,
+        overdue=True,
+        overdue_limits=["transfer"],
+        deadlines={"reply": due(T + 60 * DAY), "transfer": due(T + 30 * DAY)},
+    )
+    await add_case(pool, "UA-PL-2027-000001", status="submitted")
+    await add_case(pool, "MD-RO-2027-000001", status="received", agreement_id="EU-MD")
+    await add_case(pool, "PL-MD-2026-000009", status="closed", opened_at=T - 400 * DAY)
+    return pool
+
+
+async def test_figures_per_agreement_and_counterpart(read_model: asyncpg.Pool) -> None:
+    groups = await figures(read_model, StatsFilter(states={"PL"}))
+    by_key = {(g.agreement, g.counterpart): g for g in groups}
+    assert list(by_key) == [("EU-UA", "MD"), ("EU-UA", "UA"), (None, None)]
+    ua = by_key[("EU-UA", "UA")]
+    assert ua.cases == 6  # both directions: PL asks UA, UA asks PL
+    assert ua.by_status == {
+        "accepted": 2,
+        "refused": 1,
+        "transfer_scheduled": 1,
+        "transferred": 1,
+        "submitted": 1,
+    }
+    assert ua.replies == 4  # the deemed acceptance is not a reply
+    assert ua.deemed == 1
+    assert ua.within_limit == 3 and ua.share_within_limit == 0.75
+    assert ua.median_reply_days == pytest.approx(6.0)  # of 3, 5, 7 and 20 days
+    assert ua.overdue_transfers == 2  # one late, one overdue now
+    total = by_key[(None, None)]
+    assert total.cases == 7 and total.by_status["closed"] == 1
+    assert "MD-RO" not in str(groups)  # not a PL case
+
+
+async def test_filters_and_an_auditor_of_every_state(read_model: asyncpg.Pool) -> None:
+    recent = await figures(
+        read_model, StatsFilter(states={"PL"}, opened_from=T - 30 * DAY, agreement="EU-UA")
+    )
+    assert [(g.agreement, g.counterpart, g.cases) for g in recent] == [
+        ("EU-UA", "UA", 6),
+        (None, None, 6),
+    ]
+    everywhere = await figures(read_model, StatsFilter(states={"*"}))
+    pairs = [(g.agreement, g.counterpart) for g in everywhere if not g.is_total]
+    assert pairs == [
+        ("EU-MD", "MD→RO"),
+        ("EU-UA", "PL→MD"),
+        ("EU-UA", "PL→UA"),
+        ("EU-UA", "UA→PL"),
+    ]
+    assert everywhere[-1].cases == 8
+    nothing = await figures(read_model, StatsFilter(states={"DE"}))
+    assert len(nothing) == 1 and nothing[0].cases == 0 and nothing[0].share_within_limit is None
+
+
+async def test_the_csv_has_the_page_figures(read_model: asyncpg.Pool) -> None:
+    groups = await figures(read_model, StatsFilter(states={"PL"}))
+    rows = list(csv.DictReader(io.StringIO(to_csv(groups))))
+    assert list(rows[0]) == list(CSV_HEADER)
+    ua = next(r for r in rows if r["counterpart"] == "UA")
+    assert ua["cases"] == "6" and ua["status_accepted"] == "2" and ua["status_draft"] == "0"
+    assert ua["median_reply_days"] == "6.00" and ua["share_within_limit"] == "0.7500"
+    assert ua["deemed_acceptances"] == "1" and ua["overdue_transfers"] == "2"
+    assert rows[-1]["agreement"] == "all" and rows[-1]["cases"] == "7"
