@@ -92,9 +92,7 @@ def timeline_words(page: Page, zone: str) -> Words:
         level=lambda code: _(labels.label("level", code)),
         status=lambda code: _(TIMELINE_STATUS.get(code, code)),
         instant=lambda at: fmt.instant(at, zone),
-        tick=lambda at, timed: (
-            fmt.instant(at, zone, with_zone=False) if timed else fmt.day(at, zone)
-        ),
+        tick=lambda at, timed: fmt.tick(at, zone, timed),
         extension=_("extension requested"),
         due=_("due"),
     )

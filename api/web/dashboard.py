@@ -137,7 +137,7 @@ class Filters:
         return (
             cls(
                 q=pick("q", lambda v: re.fullmatch(r"[A-Z0-9-]{1,40}", v), str.upper),
-                status=pick("status", lambda v: v in Status.__members__.values()),
+                status=pick("status", lambda v: v in {s.value for s in Status}),
                 side=pick("side", lambda v: v in ("requesting", "requested")),
                 agreement=pick(
                     "agreement", lambda v: re.fullmatch(r"[A-Z]{2,3}-[A-Z]{2,3}", v), str.upper

@@ -17,7 +17,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time, format_timedelta
+from babel.dates import format_date, format_skeleton, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -102,8 +102,10 @@ class Formatter:
             instant = _aware(instant).astimezone(ZoneInfo(zone))
         return format_date(instant, "medium", locale=self.lang)
 
-    def short_day(self, value: datetime, zone: str) -> str:
-        return format_date(_aware(value).astimezone(ZoneInfo(zone)), "short", locale=self.lang)
+    def tick(self, value: datetime, zone: str, timed: bool) -> str:
+        """An axis label: '27 Nov' (or '14:00' when the axis counts hours)."""
+        local = _aware(value).astimezone(ZoneInfo(zone))
+        return format_skeleton("Hm" if timed else "MMMd", local, locale=self.lang)
 
     def relative(self, due: datetime | str, now: datetime) -> str:
         """'in 3 days', '5 hours ago': the largest whole unit (days from 2 days, hours from 2)."""

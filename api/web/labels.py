@@ -144,4 +144,5 @@ PROBLEM_TITLES = (
     N_("Service unavailable"),
     N_("Idempotency key reused"),
     N_("Request in progress"),
+    N_("Internal error"),
 )

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import asyncpg
 import structlog
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal
 from api.problems import Problem
@@ -199,6 +201,63 @@ def sign_in_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/ui/sign-in?next={quote(target, safe='')}", status_code=303)
 
 
+# Backing services down: the page says so (503) instead of the API's problem document.
+UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+)
+
+
+def html_error(request: Request, error: Exception) -> Response:
+    """The HTML answer to an error a page raised (the API answers problem+json instead)."""
+    _ = Formatter(language_of(request)).gettext
+    match error:
+        case SignInRequired():
+            return sign_in_redirect(request)
+        case CsrfFailed():
+            title, detail = (
+                _("This form has expired"),
+                _("Reload the page and send the form again."),
+            )
+            return error_page(request, 403, title, detail)
+        case Problem():
+            return error_page(request, error.status, _(error.title), error.detail)
+        case CaseNotFound():
+            return error_page(request, 404, _("Not found"), str(error))
+        case RequestValidationError():
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
+                for e in error.errors()
+            )
+            return error_page(request, 422, _("Invalid input"), detail)
+        case RPCError() if error.status in (
+            RPCStatusCode.UNAVAILABLE,
+            RPCStatusCode.DEADLINE_EXCEEDED,
+        ):
+            return _unavailable(request, error)
+        case _ if isinstance(error, UNAVAILABLE):
+            return _unavailable(request, error)
+    log.exception("page failed", error_type=type(error).__name__, path=request.url.path)
+    return error_page(request, 500, _("Internal error"), _("An unexpected error was logged."))
+
+
+def _unavailable(request: Request, error: Exception) -> Response:
+    log.warning("page: dependency unavailable", error_type=type(error).__name__)
+    _ = Formatter(language_of(request)).gettext
+    response = Page(request, services_of(request), None, language_of(request)).render(
+        "error.html",
+        status=503,
+        title=_("Service unavailable"),
+        detail=_("PostgreSQL or Temporal cannot be reached; try again in a few seconds."),
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 class WebRoute(APIRoute):
     """Errors become HTML; every answer gets the security headers and its server time."""
 
@@ -207,28 +266,10 @@ class WebRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             started = time.perf_counter()
-            _ = Formatter(language_of(request)).gettext
             try:
                 response = await original(request)
-            except SignInRequired:
-                response = sign_in_redirect(request)
-            except CsrfFailed:
-                response = error_page(
-                    request,
-                    403,
-                    _("This form has expired"),
-                    _("Reload the page and send the form again."),
-                )
-            except Problem as problem:
-                response = error_page(request, problem.status, _(problem.title), problem.detail)
-            except CaseNotFound as missing:
-                response = error_page(request, 404, _("Not found"), f"{missing}")
-            except RequestValidationError as invalid:
-                detail = "; ".join(
-                    f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
-                    for e in invalid.errors()
-                )
-                response = error_page(request, 422, _("Invalid input"), detail)
+            except Exception as error:  # every page error gets an HTML answer
+                response = html_error(request, error)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             response.headers.setdefault("Cache-Control", "no-store")

@@ -262,3 +262,27 @@ async def test_who_sees_which_page(web_http: Web) -> None:
         "SELECT purpose FROM disclosure_log WHERE case_id = $1 AND user_id = 'audit.pl'", case_id
     )
     assert {"audit", "export"} <= {r["purpose"] for r in purposes}
+
+
+async def test_a_failing_page_answers_in_html(
+    web_http: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http = web_http.http
+    assert http is not None
+    await sign_in(http, "anna.pl")
+
+    async def unreachable(*_: object) -> None:
+        raise ConnectionRefusedError("PostgreSQL is down")
+
+    monkeypatch.setattr("api.web.statistics.figures", unreachable)
+    down = await http.get("/ui/stats")
+    assert down.status_code == 503 and down.headers["retry-after"] == "5"
+    assert down.headers["content-type"].startswith("text/html") and "<h1>" in down.text
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("api.web.statistics.figures", broken)
+    failed = await http.get("/ui/stats")
+    assert failed.status_code == 500 and "a bug" not in failed.text
+    assert "Internal error" in failed.text
