@@ -1,9 +1,15 @@
-"""`readmit api`: serve the HTTP API (uvicorn, the `api.app:create_app` factory)."""
+"""`readmit api`: serve the HTTP API (uvicorn, the `api.app:create_app` factory).
+
+Every log line is one JSON object on stderr: structlog's own, and the standard-library records
+of uvicorn (access lines included) and of the Temporal SDK, rendered by structlog's formatter.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from typing import Annotated, Any
 
+import structlog
 import typer
 import uvicorn
 
@@ -15,6 +21,43 @@ from readmit.temporal.runtime import install_runtime
 
 def register(app: typer.Typer) -> None:
     app.command("api")(api_command)
+
+
+def json_log_config(level: str) -> dict[str, Any]:
+    """A `logging.config.dictConfig` that renders standard-library records as JSON lines."""
+    level = level.upper() if isinstance(logging.getLevelName(level.upper()), int) else "INFO"
+    pre_chain = [
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer = [
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        structlog.processors.JSONRenderer(ensure_ascii=False),
+    ]
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "processors": renderer,
+                "foreign_pre_chain": pre_chain,
+            }
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            name: {"handlers": [], "level": level, "propagate": True}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
 
 
 def api_command(
@@ -37,7 +80,7 @@ def api_command(
             factory=True,
             host=host or settings.api_host,
             port=port or settings.api_port,
-            log_config=None,  # uvicorn's lines go through the logging configured above
+            log_config=json_log_config(settings.log_level),
             server_header=False,
         )
     except SystemExit as stop:  # uvicorn exits 3 when the app fails to start

@@ -242,3 +242,34 @@ async def test_inbox_pages_with_a_cursor(api: Api) -> None:
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 5
     assert {i["recipient"] for i in first["items"] + second["items"]} == {"anna.pl"}
     assert_problem(await api.http.get("/inbox", params={"cursor": "x1"}, headers=anna), 422)
+
+
+async def test_audit_log_shows_disclosures_of_the_auditors_states_only(
+    api: Api, fresh_case_numbers: None
+) -> None:
+    anna = api.as_("anna.pl", "officer", "PL")
+    knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    opened = await api.http.post("/cases", json={**OPEN, "knowledge_at": knowledge}, headers=anna)
+    case_id = opened.json()["case_id"]
+    olena = api.as_("olena.ua", "officer", "UA")
+    assert (await api.http.get(f"/cases/{case_id}", headers=olena)).status_code == 200
+    assert (await api.http.get(f"/cases/{case_id}/events", headers=anna)).status_code == 200
+
+    async def log(who: dict[str, str], **params: str) -> list[dict[str, Any]]:
+        answer = await api.http.get("/audit/disclosures", params=params, headers=who)
+        assert answer.status_code == 200, answer.text
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items
+
+    for states in (("PL",), ("UA",), ("*",)):
+        seen = await log(api.as_("audit.x", "auditor", None, states))
+        assert [(e["user_id"], e["purpose"]) for e in seen] == [
+            ("anna.pl", "history"),
+            ("olena.ua", "case view"),
+        ]
+    assert await log(api.as_("audit.md", "auditor", None, ("MD",))) == []
+    auditor = api.as_("audit.pl", "auditor", None, ("PL",))
+    only = await log(auditor, user_id="olena.ua", case_id=case_id)
+    assert [e["endpoint"] for e in only] == ["GET /cases/{id}"]
+    assert await log(auditor, case_id="PL-UA-1999-000001") == []
+    assert_problem(await api.http.get("/audit/disclosures", headers=anna), 403)
