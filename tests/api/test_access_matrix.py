@@ -30,13 +30,16 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import typer
 from conftest import SECRET, Api
 from fastapi.routing import iter_route_contexts
+from typer.testing import CliRunner
 
 from api.app import create_app
 from api.auth import issue_dev_token
 from domain.identity.unzr import make_unzr
-from readmit.settings import Settings
+from readmit.cli import token
+from readmit.settings import Settings, get_settings
 
 pytestmark = pytest.mark.temporal
 
@@ -348,3 +351,44 @@ async def test_access_matrix(api: Api, fresh_case_numbers: None) -> None:
     assert not mismatches, "\n".join(mismatches)
     state = await api.http.get(f"/cases/{case_id}", headers=api.as_("anna.pl", "officer", "PL"))
     assert state.json()["status"] == "draft"  # nothing in the matrix changed the shared case
+
+
+def mint(monkeypatch: pytest.MonkeyPatch, *args: str, **env: str) -> tuple[int, str, str]:
+    """`readmit token ARGS` with the test's secret (or `env`) as the settings."""
+    monkeypatch.setenv("READMIT_JWT_SECRET", SECRET)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.callback()(lambda: None)  # a group, as in `readmit`, not a one-command app
+    token.register(app)
+    try:
+        result = CliRunner().invoke(app, ["token", *args])
+    finally:
+        get_settings.cache_clear()
+    return result.exit_code, result.stdout.strip(), result.stderr
+
+
+async def test_readmit_token_mints_what_the_api_accepts(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, minted, _ = mint(monkeypatch, "--user", "olena.ua", "--role", "officer", "--state", "ua")
+    assert code == 0
+    assert (await api.http.get("/inbox", headers={"Authorization": f"Bearer {minted}"})).is_success
+    code, minted, _ = mint(monkeypatch, "--user", "a.x", "--role", "auditor", "--states", "PL,md")
+    audit = await api.http.get("/audit/disclosures", headers={"Authorization": f"Bearer {minted}"})
+    assert code == 0 and audit.status_code == 200
+    for args, env, reason in (
+        (("--user", "a.x", "--role", "auditor"), {}, "states"),
+        (("--user", "a b", "--role", "officer", "--state", "PL"), {}, "sub"),
+        (("--user", "a", "--role", "king", "--state", "PL"), {}, "--role"),
+        (("--user", "a", "--role", "officer", "--state", "PL", "--ttl-minutes", "0"), {}, "ttl"),
+        (
+            ("--user", "a", "--role", "officer", "--state", "PL"),
+            {"READMIT_JWT_ALGORITHMS": '["RS256"]'},
+            "HS256",
+        ),
+    ):
+        code, out, err = mint(monkeypatch, *args, **env)
+        assert (code, out) == (2, ""), (args, err)
+        assert err.startswith("readmit: ") and err.count("\n") == 1 and reason in err, err
