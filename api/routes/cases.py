@@ -45,7 +45,9 @@ from domain.values import (
     EvidenceItem,
     Person,
     Procedure,
+    ShortText,
     Side,
+    Status,
     Text,
     TransferMode,
     VerificationOutcome,
@@ -99,7 +101,7 @@ class ReasonsBody(Body):
 
 
 class AcceptBody(Body):
-    note: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    note: ShortText | None = None
 
 
 class VerificationBody(Body):
@@ -111,7 +113,7 @@ class VerificationBody(Body):
 
 class TransferBody(Body):
     on: AwareDatetime = Field(description="the transfer's date and time")
-    bcp: Annotated[str, Field(min_length=1, max_length=200)]
+    bcp: ShortText
     mode: TransferMode
     escorts: int = Field(default=0, ge=0, le=20)
 
@@ -233,7 +235,7 @@ async def list_(
     services: ServicesDep,
     caller: PrincipalDep,
     side: Literal["requesting", "requested"] | None = None,
-    status: Annotated[list[str] | None, Query(max_length=20)] = None,
+    status: Annotated[list[Status] | None, Query(max_length=20)] = None,
     agreement: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,3}-[A-Za-z]{2,3}$")] = None,
     counterpart: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
     overdue: bool | None = None,
@@ -247,7 +249,7 @@ async def list_(
     filters = CaseFilter(
         states=caller.states,
         side=side,
-        status=tuple(status or ()),
+        status=tuple(s.value for s in status or ()),
         agreement=agreement.upper() if agreement else None,
         counterpart=counterpart,
         overdue=overdue,
@@ -288,7 +290,7 @@ async def state_as_of(
     services: ServicesDep,
     caller: PrincipalDep,
     as_of: AwareDatetime | None = None,
-    version: Annotated[int | None, Query(ge=0)] = None,
+    version: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
 ) -> dict[str, Any]:
     if as_of is not None and version is not None:
         raise Problem(

@@ -203,10 +203,6 @@ async def test_bad_case_ids_cursors_and_methods(api: Api, case_id: str) -> None:
     assert await counts(api) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/routes/cases.py: `version` has no upper bound; asyncpg refuses it as int4 (500)",
-)
 async def test_state_version_beyond_int4(api: Api, case_id: str) -> None:
     anna = api.as_("anna.pl", "officer", "PL")
     problem(
@@ -217,22 +213,12 @@ async def test_state_version_beyond_int4(api: Api, case_id: str) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/routes/cases.py: TransferBody.bcp and AcceptBody.note check min_length before "
-    "the domain's ShortText strips whitespace, so ' ' fails inside the handler (500)",
-)
 async def test_blank_short_texts_in_commands(api: Api, case_id: str) -> None:
     olena = api.as_("olena.ua", "officer", "UA")
     answer = api.http.post(f"/cases/{case_id}/accept", json={"note": " "}, headers=olena)
     problem(await answered(answer), 422)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/routes/cases.py: `status` values are free text and reach PostgreSQL, which "
-    "refuses U+0000 (500)",
-)
 async def test_case_list_status_with_a_nul(api: Api) -> None:
     anna = api.as_("anna.pl", "officer", "PL")
     problem(await answered(api.http.get("/cases", params={"status": "\x00"}, headers=anna)), 422)
