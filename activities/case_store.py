@@ -7,6 +7,7 @@ acknowledgement is recognised by the store and writes nothing twice.
 from __future__ import annotations
 
 import structlog
+from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -28,15 +29,22 @@ class CaseStoreActivities:
         events = []
         for envelope in request.events:
             event_type, schema_version, data = to_stored(envelope.event)
-            events.append(
-                NewEvent(
-                    event_id=envelope.event_id,
-                    type=event_type,
-                    schema_version=schema_version,
-                    data=data,
-                    metadata={k: v for k, v in envelope.metadata.items() if v is not None},
+            try:
+                events.append(
+                    NewEvent(
+                        event_id=envelope.event_id,
+                        type=event_type,
+                        schema_version=schema_version,
+                        data=data,
+                        metadata={k: v for k, v in envelope.metadata.items() if v is not None},
+                    )
                 )
-            )
+            except ValidationError as error:  # a bug upstream: retrying cannot help
+                raise ApplicationError(
+                    f"{event_type} cannot be stored: {error.errors()[0]['msg']}",
+                    type="UnstorableEvent",
+                    non_retryable=True,
+                ) from error
         try:
             with metrics.APPEND_SECONDS.time():
                 recorded = await self.store.append(

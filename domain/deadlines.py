@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AwareDatetime, Field
 
 from domain.agreements import AgreementTerms, Frozen, Limit, OnExpiry, Trigger, Unit
-from domain.calendars import HOLIDAYS_VERSION, is_working_day, zone_of
+from domain.calendars import HOLIDAYS_VERSION, UnknownState, is_working_day, zone_of
 
 END_OF_DAY = time(23, 59, 59)
 # Safety bound for working-day searches (a calendar with no working day would loop forever).
@@ -122,6 +122,24 @@ def _check_extra_days(limit: Limit, extra_days: int) -> None:
 
 
 def _due(
+    limit: Limit,
+    amount: int,
+    unit: Unit,
+    local: datetime,
+    zone: ZoneInfo,
+    states: tuple[str, ...],
+    extra_days: int,
+) -> tuple[datetime, str]:
+    """`_due_unchecked`, with dates beyond the calendar (year 9999) as a `DeadlineError`."""
+    try:
+        return _due_unchecked(limit, amount, unit, local, zone, states, extra_days)
+    except (OverflowError, ValueError) as error:
+        if isinstance(error, (DeadlineError, UnknownState)):
+            raise
+        raise DeadlineError(f"the deadline falls beyond the calendar ({error})") from None
+
+
+def _due_unchecked(
     limit: Limit,
     amount: int,
     unit: Unit,

@@ -15,8 +15,17 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from domain.agreements import Frozen
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# No control characters but tab and newline: PostgreSQL's jsonb refuses U+0000, and such
+# characters have no place in names, reasons or document numbers.
+_PRINTABLE = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=_PRINTABLE),
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_PRINTABLE),
+]
 Reasons = Annotated[tuple[Text, ...], Field(max_length=50)]
 
 

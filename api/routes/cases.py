@@ -150,6 +150,8 @@ async def load_state(services: Services, case_id: str) -> CaseState:
 
 def visible(caller: Principal, state: CaseState, case_id: str) -> None:
     """404 (not 403) for cases of other states: their existence is not disclosed."""
+    if caller.role == "admin":
+        raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
     terms = state.terms
     if terms is None or not caller.sees_case(terms.requesting, terms.requested):
         raise Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")

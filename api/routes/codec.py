@@ -82,7 +82,12 @@ class CorsRoute(APIRoute):
         return with_cors
 
 
-router = APIRouter(prefix="/codec", tags=["operations"], route_class=CorsRoute)
+router = APIRouter(
+    prefix="/codec",
+    tags=["operations"],
+    route_class=CorsRoute,
+    responses={403: {"description": "only auditors and administrators (problem+json)"}},
+)
 
 
 class PayloadJson(BaseModel):

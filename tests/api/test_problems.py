@@ -4,7 +4,6 @@ UTF-8, injection-looking strings, bad case ids and cursors."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,18 +28,7 @@ TABLES = ("cases", "case_events", "notifications", "idempotency_keys")
 
 
 @pytest.fixture
-async def fresh_case_numbers(api: Api) -> None:
-    """Case ids are workflow ids in the session's one Temporal server, yet each test's schema
-    numbers cases from 1: start this test's numbers at a random point so no id repeats."""
-    year = datetime.now(UTC).year
-    await api.pool.executemany(
-        "INSERT INTO case_numbers (prefix, last) VALUES ($1, $2)",
-        [(f"{pair}-{year}", secrets.randbelow(900_000)) for pair in ("PL-UA", "DE-UA")],
-    )
-
-
-@pytest.fixture
-async def case_id(api: Api, fresh_case_numbers: None) -> str:
+async def case_id(api: Api) -> str:
     opened = await api.http.post("/cases", json=OPEN, headers=api.as_("anna.pl", "officer", "PL"))
     assert opened.status_code == 201, opened.text
     found: str = opened.json()["case_id"]

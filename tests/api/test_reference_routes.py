@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -30,17 +29,6 @@ OPEN = {
     "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
     "evidence": [{"kind": "passport", "number": "FA123456"}],
 }
-
-
-@pytest.fixture
-async def fresh_case_numbers(api: Api) -> None:
-    """Case ids are workflow ids in the session's one Temporal server, yet each test's schema
-    numbers cases from 1: start this test's numbers at a random point so no id repeats."""
-    year = datetime.now(UTC).year
-    await api.pool.executemany(
-        "INSERT INTO case_numbers (prefix, last) VALUES ($1, $2)",
-        [(f"{pair}-{year}", secrets.randbelow(900_000)) for pair in ("PL-UA", "DE-UA")],
-    )
 
 
 def cli(register: Any, *args: str) -> tuple[int, Any]:
@@ -179,9 +167,7 @@ async def test_identity_helpers_answer_what_the_cli_prints(api: Api) -> None:
     assert_problem(await api.http.post("/identity/match", json=names, headers=admin), 403)
 
 
-async def test_inbox_shows_the_workflows_notices_to_the_callers_state(
-    api: Api, fresh_case_numbers: None
-) -> None:
+async def test_inbox_shows_the_workflows_notices_to_the_callers_state(api: Api) -> None:
     anna = api.as_("anna.pl", "officer", "PL")
     olena = api.as_("olena.ua", "officer", "UA")
     knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
@@ -244,9 +230,7 @@ async def test_inbox_pages_with_a_cursor(api: Api) -> None:
     assert_problem(await api.http.get("/inbox", params={"cursor": "x1"}, headers=anna), 422)
 
 
-async def test_audit_log_shows_disclosures_of_the_auditors_states_only(
-    api: Api, fresh_case_numbers: None
-) -> None:
+async def test_audit_log_shows_disclosures_of_the_auditors_states_only(api: Api) -> None:
     anna = api.as_("anna.pl", "officer", "PL")
     knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     opened = await api.http.post("/cases", json={**OPEN, "knowledge_at": knowledge}, headers=anna)
