@@ -210,3 +210,12 @@ async def test_blank_short_texts_in_commands(api: Api, case_id: str) -> None:
 async def test_case_list_status_with_a_nul(api: Api) -> None:
     anna = api.as_("anna.pl", "officer", "PL")
     problem(await answered(api.http.get("/cases", params={"status": "\x00"}, headers=anna)), 422)
+
+
+async def test_control_characters_in_personal_data_are_refused_at_once(api: Api) -> None:
+    anna = api.as_("anna.pl", "officer", "PL")
+    person = {**OPEN["person"], "surname": "Shev\x00chenko"}
+    before = await counts(api)
+    answer = await answered(api.http.post("/cases", json={**OPEN, "person": person}, headers=anna))
+    problem(answer, 422)
+    assert await counts(api) == before
