@@ -12,6 +12,7 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
@@ -42,14 +43,15 @@ def auditor(caller: Principal) -> Principal:
     return caller
 
 
-def _instant(text: str | None) -> datetime | None:
+def _instant(text: str | None, zone: str) -> datetime | None:
+    """An instant with an offset, or a local time (`datetime-local`) in the auditor's zone."""
     if not text:
         return None
     try:
         value = datetime.fromisoformat(text)
     except ValueError as error:
         raise Problem(422, "Invalid input", f"as_of: not an instant: {text}") from error
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
 
 
 def _version(text: str | None, last: int) -> int | None:
@@ -63,7 +65,7 @@ def _version(text: str | None, last: int) -> int | None:
 def replayed(page: Page, recorded: list[Recorded]) -> dict[str, Any]:
     """The state as of the `version` or `as_of` of the query (default: the latest)."""
     params = page.request.query_params
-    as_of = _instant(params.get("as_of"))
+    as_of = _instant(params.get("as_of"), page.zone)
     version = _version(params.get("version"), len(recorded))
     if as_of is None and version is None:
         version = len(recorded)

@@ -250,7 +250,11 @@ async def test_who_sees_which_page(web_http: Web) -> None:
     await sign_in(http, "audit.pl")
     first = await http.get(f"/ui/audit/cases/{case_id}/replay", params={"version": "1"})
     assert first.status_code == 200 and "Version 1 of" in first.text and "Draft" in first.text
-    audit = await http.get(f"/ui/audit/cases/{case_id}")
+    audit = await http.get(f"/ui/audit/cases/{case_id}", params={"full": "1"})
+    assert "Temporal history replays: ✔" in audit.text
+    assert "Store and workflow agree: ✔" in audit.text
+    before = await http.get(f"/ui/audit/cases/{case_id}", params={"as_of": "2000-01-01T00:00"})
+    assert "Version 0 of" in before.text  # nothing had happened yet
     exported = await http.post(
         f"/ui/audit/cases/{case_id}/export", data={"csrf": csrf_of(audit.text)}
     )
