@@ -7,36 +7,19 @@ import asyncio
 import itertools
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
 import httpx
 import pytest
+from api_harness import SECRET, Api
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.auth import issue_dev_token
 from readmit.settings import Settings
 from workers.main import build_workers, run_workers
 
-SECRET = "test-secret-for-the-api-tests-only-0123456789"
 STATES = ("PL", "UA", "MD", "RO", "DE")
-
-
-@dataclass
-class Api:
-    http: httpx.AsyncClient
-    pool: asyncpg.Pool
-    env: WorkflowEnvironment
-
-    def token(self, user: str, role: str, state: str | None, states: tuple[str, ...] = ()) -> str:
-        return issue_dev_token(SECRET, user=user, role=role, state=state, states=states)  # type: ignore[arg-type]
-
-    def as_(
-        self, user: str, role: str, state: str | None, states: tuple[str, ...] = ()
-    ) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(user, role, state, states)}"}
 
 
 async def seed_case_numbers(pool: asyncpg.Pool) -> None:

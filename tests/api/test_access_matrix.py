@@ -30,7 +30,7 @@ import httpx
 import jwt
 import pytest
 import typer
-from conftest import SECRET, Api
+from api_harness import SECRET, Api
 from fastapi.routing import iter_route_contexts
 from typer.testing import CliRunner
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import Api
+from api_harness import Api
 
 pytestmark = pytest.mark.temporal
 

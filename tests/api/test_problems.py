@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Api
+from api_harness import Api
 from structlog.testing import capture_logs
 
 pytestmark = pytest.mark.temporal

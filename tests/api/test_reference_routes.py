@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import typer
-from conftest import Api
+from api_harness import Api
 from typer.testing import CliRunner
 
 from domain.identity.unzr import make_unzr

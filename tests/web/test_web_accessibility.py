@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from api.web import timeline
+from api.web import timeline_svg
 from api.web.i18n import LANGUAGES, translations
 from api.web.pages import STATIC_DIR
 
@@ -38,7 +38,7 @@ PAIRS = [
     ("ok", "ok-bg", "accepted status, proof grade"),
     ("ink", "ok-bg", "notices"),
     ("ink", "#e6e6e6", "other status badges"),
-    (timeline.NOW_COLOUR, "#ffffff", "the timeline's 'now'"),
+    (timeline_svg.NOW_COLOUR, "#ffffff", "the timeline's 'now'"),
     ("#333333", "#ffffff", "the charts' axis labels"),
 ]
 

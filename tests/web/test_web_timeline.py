@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from factories import T0, open_case, run
 
 from api.web.charts import Chart, Row, Segment, render_bars
-from api.web.timeline import Words, build_timeline, focus, render_svg, scale_for, ticks
+from api.web.timeline import build_timeline, focus
+from api.web.timeline_svg import Words, render_svg, scale_for, ticks
 from domain.commands import (
     AcceptApplication,
     ConfirmReceipt,

@@ -1,0 +1,31 @@
+"""What an API test holds: an HTTP client on the app, the pool, the clock, tokens by role.
+
+Kept out of conftest.py so that tests import it by a name no other test folder uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from api.auth import issue_dev_token
+
+SECRET = "test-secret-for-the-api-tests-only-0123456789"
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    pool: asyncpg.Pool
+    env: WorkflowEnvironment
+
+    def token(self, user: str, role: str, state: str | None, states: tuple[str, ...] = ()) -> str:
+        return issue_dev_token(SECRET, user=user, role=role, state=state, states=states)  # type: ignore[arg-type]
+
+    def as_(
+        self, user: str, role: str, state: str | None, states: tuple[str, ...] = ()
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user, role, state, states)}"}
