@@ -171,6 +171,25 @@ def check_side(caller: Principal, state: CaseState, command: str) -> None:
         )
 
 
+def update_id(caller: Principal, key: str | None) -> str | None:
+    """The Temporal update id for an idempotent request: the same key gives the same update."""
+    return f"{caller.user_id}:{key}" if key else None
+
+
+async def once(
+    services: Services,
+    caller: Principal,
+    key: str | None,
+    request: Request,
+    body: BaseModel,
+    run: Any,
+) -> Any:
+    """Run a POST once per Idempotency-Key (see api/idempotency.py)."""
+    return await idempotent(
+        services.pool, caller, key, "POST", request.url.path, body.model_dump(mode="json"), run
+    )
+
+
 def _response(result: Any) -> dict[str, Any]:
     return CommandResponse(
         case_id=result.case_id,
@@ -214,22 +233,12 @@ async def open_case(
             apprehension_place=body.apprehension_place,
         )
         result = await services.gateway.open(
-            command,
-            actor(caller),
-            request_id=idempotency_key and f"{caller.user_id}:{idempotency_key}",
+            command, actor(caller), request_id=update_id(caller, idempotency_key)
         )
         await services.projector.catch_up()
         return 201, _response(result)
 
-    return await idempotent(
-        services.pool,
-        caller,
-        idempotency_key,
-        "POST",
-        request.url.path,
-        body.model_dump(mode="json"),
-        run,
-    )
+    return await once(services, caller, idempotency_key, request, body, run)
 
 
 @router.get("", summary="List the caller's cases (overdue first, then by next deadline)")
@@ -344,23 +353,12 @@ def _register_command(
 
         async def run() -> tuple[int, Any]:
             result = await services.gateway.execute(
-                case_id,
-                command,
-                actor(caller),
-                request_id=idempotency_key and f"{caller.user_id}:{idempotency_key}",
+                case_id, command, actor(caller), request_id=update_id(caller, idempotency_key)
             )
             await services.projector.catch_up()
             return 200, _response(result)
 
-        return await idempotent(
-            services.pool,
-            caller,
-            idempotency_key,
-            "POST",
-            request.url.path,
-            body.model_dump(mode="json"),
-            run,
-        )
+        return await once(services, caller, idempotency_key, request, body, run)
 
     endpoint.__name__ = name
     router.add_api_route(

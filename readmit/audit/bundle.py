@@ -29,7 +29,8 @@ from uuid import UUID
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from readmit.db.canonical import canonical_event, format_recorded_at, verify_chain
+from readmit.db.canonical import format_recorded_at, verify_chain
+from readmit.db.eventstore import Recorded
 
 FORMAT = "readmit-audit-bundle/1"
 
@@ -38,72 +39,45 @@ class BundleError(ValueError):
     """A bundle that cannot be read at all (missing manifest, not JSON, bad key)."""
 
 
-@dataclass(frozen=True)
-class BundleEvent:
-    """One stored event as written in events.jsonl; satisfies the chain's `ChainLink`."""
+def event_line(event: Recorded) -> dict[str, Any]:
+    """One stored event as a line of events.jsonl (hashes in hex, instants as in the chain)."""
+    return {
+        "stream_id": event.stream_id,
+        "version": event.version,
+        "global_position": event.global_position,
+        "event_id": str(event.event_id),
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "data": event.data,
+        "metadata": event.metadata,
+        "recorded_at": format_recorded_at(event.recorded_at),
+        "prev_hash": event.prev_hash.hex(),
+        "hash": event.hash.hex(),
+    }
 
-    stream_id: str
-    version: int
-    global_position: int
-    event_id: UUID
-    type: str
-    schema_version: int
-    data: dict[str, Any]
-    metadata: dict[str, Any]
-    recorded_at: datetime
-    prev_hash: bytes
-    hash: bytes
 
-    def canonical(self) -> bytes:
-        return canonical_event(
-            stream_id=self.stream_id,
-            version=self.version,
-            event_id=self.event_id,
-            type=self.type,
-            schema_version=self.schema_version,
-            data=self.data,
-            metadata=self.metadata,
-            recorded_at=self.recorded_at,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "stream_id": self.stream_id,
-            "version": self.version,
-            "global_position": self.global_position,
-            "event_id": str(self.event_id),
-            "type": self.type,
-            "schema_version": self.schema_version,
-            "data": self.data,
-            "metadata": self.metadata,
-            "recorded_at": format_recorded_at(self.recorded_at),
-            "prev_hash": self.prev_hash.hex(),
-            "hash": self.hash.hex(),
-        }
-
-    @classmethod
-    def from_json(cls, item: dict[str, Any]) -> BundleEvent:
-        return cls(
-            stream_id=str(item["stream_id"]),
-            version=int(item["version"]),
-            global_position=int(item["global_position"]),
-            event_id=UUID(str(item["event_id"])),
-            type=str(item["type"]),
-            schema_version=int(item["schema_version"]),
-            data=dict(item["data"]),
-            metadata=dict(item["metadata"]),
-            recorded_at=datetime.strptime(item["recorded_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-                tzinfo=UTC
-            ),
-            prev_hash=bytes.fromhex(item["prev_hash"]),
-            hash=bytes.fromhex(item["hash"]),
-        )
+def event_from_line(item: dict[str, Any]) -> Recorded:
+    return Recorded(
+        global_position=int(item["global_position"]),
+        stream_id=str(item["stream_id"]),
+        version=int(item["version"]),
+        event_id=UUID(str(item["event_id"])),
+        type=str(item["type"]),
+        schema_version=int(item["schema_version"]),
+        data=dict(item["data"]),
+        metadata=dict(item["metadata"]),
+        recorded_at=datetime.strptime(item["recorded_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=UTC
+        ),
+        prev_hash=bytes.fromhex(item["prev_hash"]),
+        hash=bytes.fromhex(item["hash"]),
+    )
 
 
 @dataclass
 class CaseFiles:
     case_id: str
-    events: Sequence[BundleEvent]
+    events: Sequence[Recorded]
     terms: dict[str, Any]
     disclosures: Sequence[dict[str, Any]]
 
@@ -145,7 +119,7 @@ def write_bundle(
     digests: dict[str, str] = {}
     for case in cases:
         files = {
-            f"cases/{case.case_id}/events.jsonl": _jsonl(e.to_json() for e in case.events),
+            f"cases/{case.case_id}/events.jsonl": _jsonl(event_line(e) for e in case.events),
             f"cases/{case.case_id}/terms.json": json.dumps(
                 case.terms, ensure_ascii=False, sort_keys=True, indent=1
             ).encode(),
@@ -223,7 +197,7 @@ def check_bundle(directory: Path, public_key: Ed25519PublicKey) -> BundleReport:
 def _check_case(folder: Path, case_id: str, report: BundleReport) -> None:
     try:
         lines = (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()
-        events = [BundleEvent.from_json(json.loads(line)) for line in lines if line]
+        events = [event_from_line(json.loads(line)) for line in lines if line]
         terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as error:
         report.fail(f"{case_id}: unreadable ({type(error).__name__}: {error})")

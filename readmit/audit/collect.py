@@ -12,7 +12,7 @@ import asyncpg
 from domain.decider import fold
 from domain.events import Event, from_stored
 from domain.state import CaseState
-from readmit.audit.bundle import BundleEvent, CaseFiles
+from readmit.audit.bundle import CaseFiles
 from readmit.db.eventstore import EventStore, Recorded
 
 
@@ -72,25 +72,9 @@ async def collect_for_export(
         cases.append(
             CaseFiles(
                 case_id=case_id,
-                events=[BundleEvent(**_fields(r)) for r in recorded],
+                events=recorded,
                 terms=dict(opened.data.get("terms", {})),
                 disclosures=await disclosures(pool, case_id),
             )
         )
     return cases
-
-
-def _fields(record: Recorded) -> dict[str, Any]:
-    return {
-        "stream_id": record.stream_id,
-        "version": record.version,
-        "global_position": record.global_position,
-        "event_id": record.event_id,
-        "type": record.type,
-        "schema_version": record.schema_version,
-        "data": record.data,
-        "metadata": record.metadata,
-        "recorded_at": record.recorded_at,
-        "prev_hash": record.prev_hash,
-        "hash": record.hash,
-    }

@@ -6,7 +6,7 @@ turns every error into a one-line reason and exit code 2, never a traceback.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +17,7 @@ from domain.calendars import UnknownState
 from domain.deadlines import DeadlineError, deadline_for
 from domain.terms import EU, TermsError, suspension_in_effect
 from readmit.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
-from readmit.cli.common import fail, print_json
+from readmit.cli.common import fail, parse_instant, print_json
 from readmit.settings import get_settings
 
 AgreementFiles = Annotated[
@@ -47,16 +47,6 @@ def _catalogue(extra_files: list[Path] | None) -> Catalogue:
         fail(exc.one_line())
 
 
-def _instant(text: str) -> datetime:
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--from {text!r} is not an ISO 8601 instant, e.g. 2027-01-04T10:00:00+01:00")
-    if instant.utcoffset() is None:
-        fail(f"--from {text!r} has no UTC offset; write e.g. {text}+01:00")
-    return instant
-
-
 def deadlines(
     agreement: Annotated[str, typer.Option(help="agreement id, e.g. EU-UA")],
     limit: Annotated[str, typer.Option(help=f"one of: {', '.join(LIMIT_NAMES)}")],
@@ -73,7 +63,7 @@ def deadlines(
     """Compute one deadline exactly and print it as JSON."""
     if limit not in LIMIT_NAMES:
         fail(f"unknown limit {limit!r}; known: {', '.join(LIMIT_NAMES)}")
-    trigger = _instant(from_)
+    trigger = parse_instant(from_, "--from")
     catalogue = _catalogue(agreement_file)
     try:
         terms = catalogue.terms(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +25,7 @@ from readmit.audit.bundle import (
 )
 from readmit.audit.collect import UnknownCase, collect_for_export, replay, stored_events
 from readmit.audit.verify import CaseVerification, Verifier
-from readmit.cli.common import EXIT_REFUSED, exit_now, fail, print_json
+from readmit.cli.common import EXIT_REFUSED, exit_now, fail, parse_instant, print_json
 from readmit.db.eventstore import EventStore
 from readmit.db.pool import create_pool
 from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
@@ -59,18 +58,6 @@ def _dsn() -> str:
         fail(f"no PostgreSQL: {str(error).splitlines()[0]}")
 
 
-def _instant(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--as-of {text!r} is not an ISO 8601 instant")
-    if value.utcoffset() is None:
-        fail(f"--as-of {text!r} needs a UTC offset, e.g. {text}+00:00")
-    return value
-
-
 def replay_command(
     case_id: Annotated[str, typer.Argument(help="the case id")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="instant (ISO 8601)")] = None,
@@ -79,7 +66,7 @@ def replay_command(
 ) -> None:
     """The case as it stood at an instant or version: state, timeline, deadlines as set, and
     what the officers of each side could see and do then."""
-    instant = _instant(as_of)
+    instant = parse_instant(as_of, "--as-of") if as_of else None
 
     async def run() -> dict[str, Any]:
         pool = await create_pool(_dsn(), min_size=1, max_size=2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from typing import Any, NoReturn
 
 import typer
@@ -35,3 +36,14 @@ def exit_now(code: int = EXIT_OK) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def parse_instant(text: str, option: str) -> datetime:
+    """An ISO 8601 instant with a UTC offset, or a one-line failure naming `option`."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not an ISO 8601 instant, e.g. 2027-01-04T10:00:00+01:00")
+    if instant.utcoffset() is None:
+        fail(f"{option} {text!r} has no UTC offset; write e.g. {text}+01:00")
+    return instant
