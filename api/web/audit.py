@@ -26,7 +26,8 @@ from api.web import labels
 from api.web.case_page import decoded, load_case, timeline_words
 from api.web.pages import Page, SignedIn, WebRoute
 from api.web.session import check_csrf
-from api.web.timeline import build_timeline, focus, render_svg
+from api.web.timeline import build_timeline, focus
+from api.web.timeline_svg import render_svg
 from readmit.audit.bundle import BundleError, signing_key_from, write_bundle
 from readmit.audit.collect import collect_for_export, replay
 from readmit.audit.verify import Verifier

@@ -32,7 +32,8 @@ from api.web.i18n import N_
 from api.web.open_form import choices, form_names, open_body, open_sections
 from api.web.pages import Page, SignedIn, WebRoute
 from api.web.session import Flash, WebSession, check_csrf, flash_to
-from api.web.timeline import Words, build_timeline, focus, render_svg
+from api.web.timeline import build_timeline, focus
+from api.web.timeline_svg import Words, render_svg
 from domain.calendars import zone_of
 from domain.commands import CASE_ID_PATTERN, COMMAND_SIDE
 from domain.decider import fold
