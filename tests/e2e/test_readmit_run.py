@@ -147,8 +147,37 @@ def test_run_starts_everything_and_keeps_data_across_restarts(home: Home, runs: 
     olena = home.bearer("olena.ua", "officer", "UA")
     receipt = httpx.post(f"{home.url}/cases/{case_id}/receipt", json={}, headers=olena, timeout=30)
     assert receipt.status_code == 200, receipt.text  # the workflow lived on in the dev server
+    walk_to_close(home, case_id, anna, olena)
     assert second.interrupt() == 0, second.output()
     assert port_is_free(home.api_port) and port_is_free(home.temporal_port), second.output()
+
+
+def walk_to_close(home: Home, case_id: str, anna: dict[str, str], olena: dict[str, str]) -> None:
+    """The rest of the case on the real stack, as the two officers, then read as an auditor."""
+
+    def post(path: str, who: dict[str, str], body: dict[str, str] | None = None) -> str:
+        answer = httpx.post(
+            f"{home.url}/cases/{case_id}{path}", json=body or {}, headers=who, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["status"])
+
+    assert post("/accept", olena) == "accepted"
+    on = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    assert post("/transfer", anna, {"on": on, "bcp": "Medyka-Shehyni", "mode": "land"}) == (
+        "transfer_scheduled"
+    )
+    assert post("/transfer/complete", anna) == "transferred"
+    assert post("/close", anna) == "closed"
+    auditor = home.bearer("audit.pl", "auditor", "PL")
+    events = httpx.get(f"{home.url}/cases/{case_id}/events", headers=auditor, timeout=30).json()
+    types = [e["type"] for e in events["events"]]
+    assert types[0] == "CaseOpened" and types[-1] == "CaseClosed"
+    assert {e["actor"]["user_id"] for e in events["events"]} >= {"anna.pl", "olena.ua"}
+    verified = httpx.get(f"{home.url}/cases/{case_id}/verify", headers=auditor, timeout=30).json()
+    assert verified["ok"] and verified["checked"] == len(types)
+    refused = httpx.post(f"{home.url}/cases/{case_id}/close", json={}, headers=auditor, timeout=30)
+    assert refused.status_code == 403
 
 
 @pytest.mark.parametrize(
