@@ -35,7 +35,8 @@ _BY_STATUS: dict[Status, tuple[tuple[Side, str], ...]] = {
         (Side.REQUESTING, "extend_transfer"),
         (Side.REQUESTING, "withdraw"),
     ),
-    Status.TRANSFERRED: ((Side.REQUESTED, "claim_error"), (Side.REQUESTING, "close")),
+    # closing is what the case waits for; a claim of readmission in error is the exception
+    Status.TRANSFERRED: ((Side.REQUESTING, "close"), (Side.REQUESTED, "claim_error")),
     Status.REFUSED: ((Side.REQUESTING, "close"),),
     Status.WITHDRAWN: ((Side.REQUESTING, "close"),),
     Status.LAPSED: ((Side.REQUESTING, "close"),),

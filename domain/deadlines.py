@@ -167,10 +167,10 @@ def _due_unchecked(
             rule = f"the {ordinal(amount)} working day after the {trigger} day"
         case Unit.MONTHS:
             due_day = add_months(day0, amount)
-            rule = f"{amount} months after the {trigger} day"
+            rule = f"{amount} {'month' if amount == 1 else 'months'} after the {trigger} day"
         case Unit.YEARS:
             due_day = add_months(day0, 12 * amount)
-            rule = f"{amount} years after the {trigger} day"
+            rule = f"{amount} {'year' if amount == 1 else 'years'} after the {trigger} day"
     if extra_days:
         due_day += timedelta(days=extra_days)
         rule += f", extended by {extra_days} days"
