@@ -7,14 +7,12 @@ it. Tests needing PostgreSQL are skipped, loudly, only when neither can be had.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from readmit.db.migrate import migrate_dsn
@@ -59,24 +57,11 @@ async def db_schema(database_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def pool(
-    database_url: str, db_schema: str, request: pytest.FixtureRequest
-) -> AsyncIterator[asyncpg.Pool]:
-    """A pool whose connections see only the test's schema.
-
-    When the test also ran cases on the session's time-skipping server, their workflows are
-    terminated afterwards: left running without their workers, their timers would hold back the
-    clock of every later test."""
+async def pool(database_url: str, db_schema: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool whose connections see only the test's schema."""
     pool = await create_pool(database_url, schema=db_schema, min_size=1, max_size=20)
     yield pool
-    try:
-        if "time_env" in request.fixturenames:
-            env: WorkflowEnvironment = request.getfixturevalue("time_env")
-            for row in await pool.fetch("SELECT DISTINCT stream_id FROM case_events"):
-                with contextlib.suppress(RPCError):
-                    await env.client.get_workflow_handle(row["stream_id"]).terminate("test over")
-    finally:
-        await pool.close()
+    await pool.close()
 
 
 @pytest.fixture(scope="session")

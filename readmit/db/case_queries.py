@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -33,7 +33,6 @@ class CaseFilter:
     overdue: bool | None = None
     due_before: datetime | None = None
     prefix: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def encode_cursor(row: asyncpg.Record) -> str:

@@ -4,10 +4,8 @@ server and real workers, reached through the ASGI app with its lifespan running.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -22,20 +20,6 @@ from workers.main import build_workers, run_workers
 STATES = ("PL", "UA", "MD", "RO", "DE")
 
 
-async def seed_case_numbers(pool: asyncpg.Pool) -> None:
-    """Case ids are workflow ids in the session's one Temporal server, yet each test's schema
-    numbers cases from 1: start every pair's numbers at a random point so no id repeats."""
-    year = datetime.now(UTC).year
-    await pool.executemany(
-        "INSERT INTO case_numbers (prefix, last) VALUES ($1, $2)",
-        [
-            (f"{a}-{b}-{y}", secrets.randbelow(900_000))
-            for a, b in itertools.permutations(STATES, 2)
-            for y in (year, year + 1)
-        ],
-    )
-
-
 @pytest.fixture
 async def api(
     time_env: WorkflowEnvironment, schema_dsn: str, pool: asyncpg.Pool
@@ -48,7 +32,6 @@ async def api(
         run_workers(build_workers(time_env.client, pool, STATES, queue_prefix=prefix), stop)
     )
     async with app.router.lifespan_context(app):
-        await seed_case_numbers(pool)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://readmit.test") as http:
             with time_env.auto_time_skipping_disabled():

@@ -5,7 +5,7 @@ Kept out of conftest.py so that tests can import it by a name no other test fold
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
@@ -27,7 +27,6 @@ class CaseSystem:
     store: EventStore
     pool: asyncpg.Pool
     prefix: str
-    started: list[str] = field(default_factory=list)
 
     async def sleep(self, seconds: float) -> None:
         """Move the server's clock `seconds` ahead."""

@@ -4,7 +4,6 @@ queue plus the queues of the states used) on the session's time-skipping server.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 from collections.abc import AsyncIterator
 
@@ -39,8 +38,5 @@ async def case_system(
     )
     with time_env.auto_time_skipping_disabled():
         yield system
-    for case_id in system.started:
-        with contextlib.suppress(Exception):
-            await client.get_workflow_handle(case_id).terminate("test finished")
     stop.set()
     await runner

@@ -56,7 +56,6 @@ async def open_case(system: CaseSystem) -> str:
         knowledge_at=at - timedelta(days=1),
     )
     result = await system.gateway.open(command, ANNA, request_id=f"open-{case_id}")
-    system.started.append(case_id)
     assert result.status == "draft"
     return case_id
 

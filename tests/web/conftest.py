@@ -11,7 +11,6 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 
@@ -20,7 +19,6 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from web_support import SECRET, Web
 
@@ -45,7 +43,6 @@ async def running_app(
 ) -> AsyncIterator[tuple[FastAPI, asyncio.Event]]:
     """The app (lifespan not started) and its workers, on a random queue prefix."""
     await import_demo_officers(pool)
-    await number_cases_apart(pool)
     prefix = f"w{secrets.token_hex(4)}"
     settings = Settings(
         jwt_secret=SECRET,
@@ -63,30 +60,6 @@ async def running_app(
     finally:
         stop.set()
         await runner
-        await end_workflows(env, pool)
-
-
-async def number_cases_apart(pool: asyncpg.Pool) -> None:
-    """Start this schema's case numbers at a random point. A case id is its workflow's id on
-    the session's one Temporal server, and every test schema would otherwise count from
-    000001: an update-with-start would then join another test's still-running workflow, whose
-    workers are gone, and wait for ever."""
-    year = datetime.now(UTC).year
-    prefixes = [f"{a}-{b}-{y}" for a in STATES for b in STATES if a != b for y in (year, year + 1)]
-    start = 100_000 + secrets.randbelow(800_000)
-    await pool.executemany(
-        "INSERT INTO case_numbers (prefix, last) VALUES ($1, $2)",
-        [(prefix, start) for prefix in prefixes],
-    )
-
-
-async def end_workflows(env: WorkflowEnvironment, pool: asyncpg.Pool) -> None:
-    """Terminate the test's case workflows: case ids restart at 000001 in every test schema,
-    and a later test's update-with-start would join a still-running workflow whose workers
-    are gone."""
-    for row in await pool.fetch("SELECT DISTINCT stream_id FROM case_events"):
-        with contextlib.suppress(RPCError):
-            await env.client.get_workflow_handle(row["stream_id"]).terminate("web test ended")
 
 
 @pytest.fixture
