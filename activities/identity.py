@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from domain.calendars import UnknownState, zone_of
 from domain.identity.verification import RegistryRecord, assess_identity, document_numbers
 from domain.values import Person
+from readmit.protection.vault import DataErased, PersonalDataVault
 from workflows.contracts import VERIFY_IDENTITY, VerifyIdentityInput, VerifyIdentityResult
 
 log = structlog.get_logger(__name__)
@@ -37,8 +38,11 @@ class RegistryPort(Protocol):
 
 
 class IdentityActivities:
-    def __init__(self, registry: RegistryPort) -> None:
+    """Opens the case's sealed person and evidence with the case key, and seals the reasons."""
+
+    def __init__(self, registry: RegistryPort, vault: PersonalDataVault) -> None:
         self.registry = registry
+        self.vault = vault
 
     @activity.defn(name=VERIFY_IDENTITY)
     async def verify_identity(self, request: VerifyIdentityInput) -> VerifyIdentityResult:
@@ -48,18 +52,28 @@ class IdentityActivities:
             today = request.at.astimezone(zone_of(request.state)).date()
         except UnknownState as error:
             raise ApplicationError(str(error), type="UnknownState", non_retryable=True) from None
-        numbers = document_numbers(request.evidence, today)
+        try:
+            sealer = await self.vault.sealer(request.case_id)
+        except DataErased as error:
+            raise ApplicationError(str(error), type="DataErased", non_retryable=True) from None
+        if sealer is None:
+            raise ApplicationError(
+                f"case {request.case_id} has no data key", type="NoDataKey", non_retryable=True
+            )
+        person = sealer.open_person(request.person)
+        evidence = sealer.open_evidence(request.evidence)
+        numbers = document_numbers(evidence, today)
         activity.heartbeat({"stage": "registry lookup", "documents": len(numbers)})
         try:
-            records = await self.registry.candidates(request.state, request.person, numbers)
+            records = await self.registry.candidates(request.state, person, numbers)
         except Exception as error:
             # The type only: driver messages may quote the parameters, i.e. personal data.
             bound.warning("registry lookup failed", error=type(error).__name__)
             raise
         activity.heartbeat({"stage": "scoring", "candidates": len(records)})
         outcome = assess_identity(
-            request.person,
-            request.evidence,
+            person,
+            evidence,
             records,
             today,
             state=request.state,
@@ -72,8 +86,8 @@ class IdentityActivities:
             score=str(outcome.score),
             interview_needed=outcome.interview_needed,
             candidates=len(records),
-            evidence=len(request.evidence),
+            evidence=len(evidence),
             documents=len(numbers),
             attempt=info.attempt,
         )
-        return VerifyIdentityResult(outcome=outcome)
+        return VerifyIdentityResult(outcome=sealer.seal_outcome(outcome))

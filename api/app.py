@@ -26,7 +26,8 @@ from readmit.db.migrate import migrate_dsn
 from readmit.db.pool import create_pool
 from readmit.db.projector import CaseProjector
 from readmit.embedded_pg import resolve_database_url
-from readmit.keys import jwt_secret
+from readmit.keys import jwt_secret, master_keyring
+from readmit.protection.vault import PersonalDataVault
 from readmit.settings import Settings, get_settings
 from readmit.temporal.cases import CaseGateway
 from readmit.temporal.client import connect_client
@@ -62,18 +63,23 @@ def create_app(
         await migrate_dsn(dsn)
         pool = await create_pool(dsn, min_size=2, max_size=20)
         temporal = client or await connect_client(config)
-        projector = CaseProjector(pool)
+        vault = PersonalDataVault(pool, master_keyring(config))
+        projector = CaseProjector(pool, vault=vault)
         app.state.services = Services(
             settings=config,
             pool=pool,
             client=temporal,
             gateway=CaseGateway(
-                temporal, queue_prefix=config.queue_prefix, policy=config.reminder_policy()
+                temporal,
+                vault=vault,
+                queue_prefix=config.queue_prefix,
+                policy=config.reminder_policy(),
             ),
             store=EventStore(pool),
             projector=projector,
             catalogue=load_catalogue(config.agreements_dir),
             verifier=verifier_from(config),
+            vault=vault,
         )
         stop = asyncio.Event()
         follower = asyncio.create_task(projector.follow(stop))

@@ -11,6 +11,7 @@ from api.auth import TokenVerifier
 from readmit.catalogue import Catalogue
 from readmit.db.eventstore import EventStore
 from readmit.db.projector import CaseProjector
+from readmit.protection.vault import PersonalDataVault
 from readmit.settings import Settings
 from readmit.temporal.cases import CaseGateway
 
@@ -25,3 +26,4 @@ class Services:
     projector: CaseProjector
     catalogue: Catalogue
     verifier: TokenVerifier
+    vault: PersonalDataVault

@@ -10,7 +10,14 @@ import asyncpg
 from api.auth import Principal
 from domain.actions import expected_actions, waiting_for
 from domain.state import CaseState
-from domain.values import Side, Status
+from domain.values import (
+    GradedEvidence,
+    PersonRecord,
+    Sealed,
+    Side,
+    Status,
+    VerificationOutcome,
+)
 from readmit.db.eventstore import Recorded
 
 
@@ -69,8 +76,36 @@ def _waiting_for(status: str, open_limits: list[str]) -> str | None:
     return side.value if side else None
 
 
+# What a still-sealed value shows: `case_detail` is given states whose personal data the vault
+# has opened, so a seal left closed means the case's key was erased.
+ERASED: dict[str, Any] = {"erased": True}
+
+
+def _person(person: PersonRecord | None) -> dict[str, Any] | None:
+    if person is None:
+        return None
+    return ERASED if isinstance(person, Sealed) else person.model_dump(mode="json")
+
+
+def _evidence(graded: GradedEvidence) -> dict[str, Any]:
+    item = graded.item.model_dump(mode="json", exclude={"sealed"})
+    if graded.item.sealed is not None:
+        item |= ERASED
+    return {"item": item, "grade": graded.grade.value}
+
+
+def _verification(outcome: VerificationOutcome | None) -> dict[str, Any] | None:
+    if outcome is None:
+        return None
+    shown = outcome.model_dump(mode="json", exclude={"sealed_reasons"})
+    return shown | ({"reasons_erased": True} if outcome.sealed_reasons else {})
+
+
 def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
-    """One case in full: parties, person, evidence with grades, verification, deadlines."""
+    """One case in full: parties, person, evidence with grades, verification, deadlines.
+
+    Give it the state as `PersonalDataVault.reveal` opened it: what is still sealed is erased.
+    """
     terms = state.terms
     assert terms is not None
     following = state.next_deadline
@@ -89,11 +124,11 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         "requested": terms.requested,
         "procedure": state.procedure.value if state.procedure else None,
         "category": state.category.value if state.category else None,
-        "person": state.person.model_dump(mode="json") if state.person else None,
-        "evidence": [g.model_dump(mode="json") for g in state.evidence],
+        "person": _person(state.person),
+        "evidence": [_evidence(g) for g in state.evidence],
         "verification_needed": state.verification_needed,
         "interview_needed": state.interview_needed,
-        "verification": state.verification.model_dump(mode="json") if state.verification else None,
+        "verification": _verification(state.verification),
         "knowledge_at": _iso(state.knowledge_at),
         "apprehended_at": _iso(state.apprehended_at),
         "apprehension_place": (

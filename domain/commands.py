@@ -19,9 +19,10 @@ from domain.values import (
     Category,
     EscalationLevel,
     EvidenceItem,
-    Person,
+    PersonRecord,
     Procedure,
     Reasons,
+    Sealed,
     ShortText,
     Side,
     TransferMode,
@@ -42,7 +43,7 @@ class OpenCase(CommandBase):
     terms: AgreementTerms
     category: Category
     procedure: Procedure = Procedure.STANDARD
-    person: Person
+    person: PersonRecord
     evidence: tuple[EvidenceItem, ...] = Field(default=(), max_length=100)
     knowledge_at: AwareDatetime | None = None
     apprehended_at: AwareDatetime | None = None
@@ -168,3 +169,21 @@ COMMAND_SIDE: dict[str, Side] = {
     "withdraw": Side.REQUESTING,
     "close": Side.REQUESTING,
 }
+
+
+def personal_data_in_clear(command: Command) -> tuple[str, ...]:
+    """Fields of `command` that carry personal data unsealed: a case refuses such commands.
+
+    Personal data reaches a case only sealed with the case's key (`domain.values.Sealed`), so
+    that erasing the key makes it unreadable everywhere, Temporal's history included.
+    """
+    match command:
+        case OpenCase():
+            fields = ["person"] if not isinstance(command.person, Sealed) else []
+            return (*fields, *(["evidence"] if any(e.personal for e in command.evidence) else []))
+        case AddEvidence():
+            return ("items",) if any(e.personal for e in command.items) else ()
+        case RecordVerification():
+            return ("outcome.reasons",) if command.outcome.reasons else ()
+        case _:
+            return ()

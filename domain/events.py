@@ -19,7 +19,7 @@ from domain.values import (
     Category,
     EscalationLevel,
     GradedEvidence,
-    Person,
+    PersonRecord,
     Procedure,
     Reasons,
     ShortText,
@@ -39,7 +39,7 @@ class CaseOpened(EventBase):
     terms: AgreementTerms
     category: Category
     procedure: Procedure
-    person: Person
+    person: PersonRecord
     evidence: tuple[GradedEvidence, ...] = ()
     knowledge_at: AwareDatetime | None = None
     apprehended_at: AwareDatetime | None = None

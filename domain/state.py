@@ -12,7 +12,7 @@ from domain.values import (
     EscalationLevel,
     Grade,
     GradedEvidence,
-    Person,
+    PersonRecord,
     Procedure,
     Status,
     TransferPlan,
@@ -45,7 +45,7 @@ class CaseState(Frozen):
     terms: AgreementTerms | None = None
     category: Category | None = None
     procedure: Procedure | None = None
-    person: Person | None = None
+    person: PersonRecord | None = None
     evidence: tuple[GradedEvidence, ...] = ()
     knowledge_at: AwareDatetime | None = None
     apprehended_at: AwareDatetime | None = None

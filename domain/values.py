@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from domain.agreements import Frozen
 
@@ -65,6 +65,16 @@ class Grade(StrEnum):
     PRIMA_FACIE = "prima_facie"
 
 
+class Sealed(Frozen):
+    """Personal data sealed with its case's data key (AES-256-GCM): opaque to the domain.
+
+    Only an adapter holding the case key opens it; once retention erases that key, nothing can,
+    while the hash chain (which covers this ciphertext) still verifies.
+    """
+
+    sealed: Annotated[str, Field(pattern=r"^v1\.[A-Za-z0-9_-]{16,}$", max_length=400_000)]
+
+
 class Person(Frozen):
     """The person to be readmitted: personal data, encrypted wherever it leaves the store."""
 
@@ -79,6 +89,10 @@ class Person(Frozen):
     address: Text | None = None
 
 
+PersonRecord = Person | Sealed
+"""The person as a case carries it: sealed by the system; in the clear only in old histories."""
+
+
 class EvidenceItem(Frozen):
     kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
     number: ShortText | None = None
@@ -87,6 +101,20 @@ class EvidenceItem(Frozen):
     valid_until: date | None = None
     mrz: tuple[ShortText, ...] = ()
     description: Text | None = None
+    sealed: Sealed | None = Field(
+        default=None, description="number, MRZ and description, sealed with the case key"
+    )
+
+    @model_validator(mode="after")
+    def _nothing_beside_the_seal(self) -> EvidenceItem:
+        if self.sealed is not None and (self.number or self.mrz or self.description):
+            raise ValueError("a sealed evidence item keeps its number, MRZ and description sealed")
+        return self
+
+    @property
+    def personal(self) -> bool:
+        """Whether the item holds identifying data in the clear."""
+        return bool(self.number or self.mrz or self.description)
 
 
 class GradedEvidence(Frozen):
@@ -119,6 +147,9 @@ class VerificationOutcome(Frozen):
     reasons: tuple[Text, ...] = ()
     interview_needed: bool = False
     registry: ShortText | None = None
+    sealed_reasons: Sealed | None = Field(
+        default=None, description="reasons naming documents or birth data, sealed with the case key"
+    )
 
 
 class TransferMode(StrEnum):

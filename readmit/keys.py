@@ -1,6 +1,7 @@
 """Key material from settings, with a development keyring generated once under `home`.
 
-Production sets `READMIT_PAYLOAD_KEYS` (and `READMIT_PAYLOAD_KEY_ID`); a laptop without them gets
+Production sets `READMIT_PAYLOAD_KEYS` (and `READMIT_PAYLOAD_KEY_ID`) and `READMIT_MASTER_KEYS`
+(and `READMIT_MASTER_KEY_ID`); a laptop without them gets
 a random keyring written to `<home>/keys.json` (mode 0600) and reused on every start, so data
 kept across restarts stays readable.
 """
@@ -18,19 +19,38 @@ from readmit.settings import Settings
 from readmit.temporal.codec import Keyring
 
 DEV_KEY_ID = "dev-1"
+DEV_MASTER_KEY_ID = "dev-master-1"
 
 
-def _dev_material(home: Path) -> dict[str, Any]:
-    """Development keys, generated once under `home` and reused (mode 0600)."""
-    path = home / "keys.json"
-    if path.exists():
-        return dict(json.loads(path.read_text()))
-    home.mkdir(parents=True, exist_ok=True)
-    material = {
+def _new_material() -> dict[str, Any]:
+    return {
         "payload_keys": {DEV_KEY_ID: Keyring.new_key()},
+        "master_keys": {DEV_MASTER_KEY_ID: Keyring.new_key()},
         "jwt_secret": secrets.token_urlsafe(32),
         "audit_signing_key": base64.b64encode(os.urandom(32)).decode(),
     }
+
+
+def _dev_material(home: Path) -> dict[str, Any]:
+    """Development keys, generated once under `home` and reused (mode 0600).
+
+    A file written by an older version gets the keys it lacks added (never replaced).
+    """
+    path = home / "keys.json"
+    if path.exists():
+        material = dict(json.loads(path.read_text()))
+        missing = {k: v for k, v in _new_material().items() if k not in material}
+        if not missing:
+            return material
+        material |= missing
+        partial = path.with_name(f".keys.{os.getpid()}.json")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(material, handle)
+        os.replace(partial, path)
+        return material
+    home.mkdir(parents=True, exist_ok=True)
+    material = _new_material()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process of `readmit run` wrote it first
@@ -44,6 +64,13 @@ def payload_keyring(settings: Settings) -> Keyring:
     keys = settings.payload_keys or dict(_dev_material(settings.home)["payload_keys"])
     active = settings.payload_key_id or list(keys)[-1]
     return Keyring.from_encoded(keys, active)
+
+
+def master_keyring(settings: Settings) -> Keyring:
+    """The master keys wrapping case data keys: from settings, else the dev one under `home`."""
+    keys = settings.master_keys or dict(_dev_material(settings.home)["master_keys"])
+    active = settings.master_key_id or list(keys)[-1]
+    return Keyring.from_encoded(keys, active, what="master")
 
 
 def jwt_secret(settings: Settings) -> str | None:

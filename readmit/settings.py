@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     payload_key_id: str | None = Field(
         default=None, description="id of the payload key used to encrypt (default: the last)"
     )
+    master_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='master keys wrapping the per-case data keys, JSON {"id": "base64 AES-256 '
+        'key"}; empty = a dev key generated once under `home`',
+    )
+    master_key_id: str | None = Field(
+        default=None, description="id of the master key that wraps new data keys (default: last)"
+    )
+    retention_schedule: str = Field(
+        default="0 2 * * *",
+        description="cron (UTC) of the Temporal Schedule erasing expired cases' data keys",
+    )
     reminder_half: bool = Field(default=True, description="remind at half the period")
     reminder_working_days_before: int = Field(
         default=1, description="remind this many working days before the due day (09:00)"

@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from readmit.db.migrate import migrate_dsn
 from readmit.db.pool import connect, create_pool, quote_ident
 from readmit.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
+from readmit.protection.vault import PersonalDataVault
 from readmit.settings import Settings
 from readmit.temporal.binaries import test_server_path
 from readmit.temporal.codec import Keyring, data_converter
@@ -67,6 +68,23 @@ async def pool(database_url: str, db_schema: str) -> AsyncIterator[asyncpg.Pool]
 @pytest.fixture(scope="session")
 def keyring() -> Keyring:
     return Keyring({"test-1": os.urandom(32)}, "test-1")
+
+
+@pytest.fixture(scope="session")
+def master_keys() -> dict[str, str]:
+    """The session's master key, as `READMIT_MASTER_KEYS` gives it (base64 by id)."""
+    return {"master-1": Keyring.new_key()}
+
+
+@pytest.fixture(scope="session")
+def master_keyring(master_keys: dict[str, str]) -> Keyring:
+    return Keyring.from_encoded(master_keys, "master-1", what="master")
+
+
+@pytest.fixture
+def vault(pool: asyncpg.Pool, master_keyring: Keyring) -> PersonalDataVault:
+    """The case data keys of the test's schema, wrapped by the session's master key."""
+    return PersonalDataVault(pool, master_keyring)
 
 
 @pytest.fixture

@@ -23,9 +23,12 @@ from activities.dispatch import Dispatcher, DispatchSettings, EmailSender, Webho
 from activities.identity import IdentityActivities
 from activities.notifications import NotificationActivities
 from activities.registry_pg import PostgresRegistry
+from activities.retention import RetentionActivities
 from readmit.db.eventstore import EventStore
+from readmit.protection.vault import PersonalDataVault
 from workflows.contracts import QUEUE_PREFIX, cases_queue, state_queue
 from workflows.readmission_case import ReadmissionCase
+from workflows.retention_sweep import RetentionSweep
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +38,7 @@ def build_workers(
     pool: asyncpg.Pool,
     states: Sequence[str],
     *,
+    vault: PersonalDataVault,
     serve_cases: bool = True,
     queue_prefix: str = QUEUE_PREFIX,
     channels: Sequence[str] = ("inbox", "email", "webhook"),
@@ -43,17 +47,18 @@ def build_workers(
     workers: list[Worker] = []
     store = CaseStoreActivities(EventStore(pool))
     if serve_cases:
+        retention = RetentionActivities(vault)
         workers.append(
             Worker(
                 client,
                 task_queue=cases_queue(queue_prefix),
-                workflows=[ReadmissionCase],
-                activities=[compute_deadlines, store.append_case_events],
+                workflows=[ReadmissionCase, RetentionSweep],
+                activities=[compute_deadlines, store.append_case_events, retention.erase_expired],
                 max_concurrent_activities=50,
             )
         )
     notices = NotificationActivities(pool, channels)
-    identity = IdentityActivities(PostgresRegistry(pool))
+    identity = IdentityActivities(PostgresRegistry(pool), vault)
     for state in states:
         queue = state_queue(state, queue_prefix)
         workers.append(

@@ -17,7 +17,7 @@ from domain.decider import DeadlineRequest
 from domain.events import Event
 from domain.notices import Notice
 from domain.state import CaseState
-from domain.values import GradedEvidence, Person, VerificationOutcome
+from domain.values import GradedEvidence, PersonRecord, VerificationOutcome
 
 QUEUE_PREFIX = "readmit"
 CASES_QUEUE = f"{QUEUE_PREFIX}-cases"
@@ -28,6 +28,8 @@ COMPUTE_DEADLINES = "compute_deadlines"
 APPEND_EVENTS = "append_case_events"
 SEND_NOTICES = "send_notices"
 VERIFY_IDENTITY = "verify_identity"
+ERASE_EXPIRED = "erase_expired_personal_data"
+RETENTION_WORKFLOW = "RetentionSweep"
 
 
 def cases_queue(prefix: str = QUEUE_PREFIX) -> str:
@@ -133,10 +135,30 @@ class NoticesResult(Frozen):
 class VerifyIdentityInput(Frozen):
     case_id: str
     state: str = Field(description="the requested state, whose registry is searched")
-    person: Person
+    person: PersonRecord
     evidence: tuple[GradedEvidence, ...]
     at: AwareDatetime
 
 
 class VerifyIdentityResult(Frozen):
     outcome: VerificationOutcome
+
+
+class RetentionInput(Frozen):
+    """One sweep of the retention schedule; `batch` keys are erased per activity call."""
+
+    batch: int = Field(default=500, ge=1, le=10_000)
+
+
+class EraseExpiredInput(Frozen):
+    at: AwareDatetime
+    limit: int = Field(ge=1, le=10_000)
+
+
+class EraseExpiredResult(Frozen):
+    erased: tuple[str, ...] = ()
+
+
+class RetentionResult(Frozen):
+    erased: int = 0
+    batches: int = 0

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         OpenCase,
         RecordEscalation,
         RecordVerification,
+        personal_data_in_clear,
     )
     from domain.decider import decide, evolve, required_deadlines, validate
     from domain.errors import DomainError
@@ -186,6 +187,14 @@ class ReadmissionCase:
             raise ApplicationError(
                 f"case id {command.case_id} differs from the workflow id",
                 type="InvalidCommand",
+                non_retryable=True,
+            )
+        if unsealed := personal_data_in_clear(command):
+            # Validators do not run on replay: older histories with data in the clear still replay.
+            raise ApplicationError(
+                f"personal data must arrive sealed with the case key: {', '.join(unsealed)}",
+                {"http_status": 422},
+                type="PersonalDataNotSealed",
                 non_retryable=True,
             )
         try:

@@ -279,7 +279,7 @@ async def get_case(case_id: CaseId, services: ServicesDep, caller: PrincipalDep)
     state = await load_state(services, case_id)
     visible(caller, state, case_id)
     await disclose(services.pool, caller, case_id, purpose="case view", endpoint="GET /cases/{id}")
-    return case_detail(state, caller)
+    return case_detail(await services.vault.reveal(state), caller)
 
 
 @router.get("/{case_id}/events", summary="The case's event stream, with actors")
@@ -317,7 +317,7 @@ async def state_as_of(
     return {
         "as_of": as_of,
         "version": state.version,
-        "state": case_detail(state, caller) if state.opened else None,
+        "state": case_detail(await services.vault.reveal(state), caller) if state.opened else None,
     }
 
 

@@ -63,7 +63,7 @@ def _version(text: str | None, last: int) -> int | None:
     return max(1, min(int(text), last))
 
 
-def replayed(page: Page, recorded: list[Recorded]) -> dict[str, Any]:
+async def replayed(page: Page, recorded: list[Recorded]) -> dict[str, Any]:
     """The state as of the `version` or `as_of` of the query (default: the latest)."""
     params = page.request.query_params
     as_of = _instant(params.get("as_of"), page.zone)
@@ -90,7 +90,11 @@ def replayed(page: Page, recorded: list[Recorded]) -> dict[str, Any]:
         "version": state.version,
         "last": len(recorded),
         "moment": moment,
-        "state": case_detail(state, page.principal) if state.opened else None,
+        "state": (
+            case_detail(await page.services.vault.reveal(state), page.principal)
+            if state.opened
+            else None
+        ),
         "event": kept[-1].type if kept else None,
         "timeline": svg,
         "moments": json.dumps(
@@ -126,7 +130,7 @@ async def audit_case(case_id: str, page: SignedIn) -> HTMLResponse:
         "audit.html",
         case_id=case_id,
         case_status=state.status.value,
-        replay=replayed(page, recorded),
+        replay=await replayed(page, recorded),
         chain=chain,
         full=full,
         disclosures=disclosures.items,
@@ -138,7 +142,7 @@ async def audit_replay(case_id: str, page: SignedIn) -> HTMLResponse:
     """The replay alone, for the slider (no personal data in it, so no disclosure)."""
     auditor(page.principal)
     recorded, _ = await load_case(page, case_id)
-    return page.render("audit_replay.html", case_id=case_id, replay=replayed(page, recorded))
+    return page.render("audit_replay.html", case_id=case_id, replay=await replayed(page, recorded))
 
 
 @router.post("/ui/audit/cases/{case_id}/export")

@@ -174,7 +174,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
     await disclose(
         page.services.pool, caller, case_id, purpose="case view", endpoint="GET /ui/cases/{id}"
     )
-    detail = case_detail(state, caller)
+    detail = case_detail(await page.services.vault.reveal(state), caller)
     terms = state.terms
     assert terms is not None
     zone = page.zone if caller.state in (terms.requesting, terms.requested) else "UTC"

@@ -29,7 +29,8 @@ from readmit.cli.common import EXIT_REFUSED, exit_now, fail, parse_instant, prin
 from readmit.db.eventstore import EventStore
 from readmit.db.pool import create_pool
 from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
-from readmit.keys import audit_signing_seed, payload_keyring
+from readmit.keys import audit_signing_seed, master_keyring, payload_keyring
+from readmit.protection.vault import PersonalDataVault
 from readmit.settings import get_settings
 from readmit.temporal.client import connect_client
 from readmit.temporal.codec import data_converter
@@ -72,9 +73,11 @@ def replay_command(
         pool = await create_pool(_dsn(), min_size=1, max_size=2)
         try:
             recorded = await stored_events(EventStore(pool), case_id)
+            state, kept = replay(recorded, as_of=instant, version=version)
+            vault = PersonalDataVault(pool, master_keyring(get_settings()))
+            revealed = await vault.reveal(state)
         finally:
             await pool.close()
-        state, kept = replay(recorded, as_of=instant, version=version)
         if not state.opened or state.terms is None:
             return {"case_id": case_id, "as_of": as_of, "version": 0, "state": None, "timeline": []}
         views = {}
@@ -94,7 +97,7 @@ def replay_command(
             "case_id": case_id,
             "as_of": as_of,
             "version": state.version,
-            "state": case_detail(state, Principal("auditor", "auditor", None, frozenset({"*"}))),
+            "state": case_detail(revealed, Principal("auditor", "auditor", None, frozenset({"*"}))),
             "officers_saw": views,
             "timeline": [
                 {

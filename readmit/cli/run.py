@@ -43,11 +43,13 @@ from readmit.db.projector import CaseProjector
 from readmit.directory import DirectoryError, import_directory, load_directory
 from readmit.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
 from readmit.embedded_temporal import DevServer, DevServerError, DevServerSettings, PortBusy
-from readmit.keys import jwt_secret
+from readmit.keys import jwt_secret, master_keyring
 from readmit.logs import configure_logging
+from readmit.protection.vault import PersonalDataVault
 from readmit.settings import Settings, get_settings
 from readmit.temporal.binaries import BinaryNotFound
 from readmit.temporal.client import connect_client
+from readmit.temporal.retention import ensure_retention_schedule
 from readmit.temporal.runtime import install_runtime
 from workers.main import build_dispatcher, build_workers, run_workers
 from workflows.contracts import cases_queue
@@ -314,17 +316,22 @@ class Supervisor:
     async def _workers(self, parts: contextlib.AsyncExitStack, client: Client) -> None:
         pool = await create_pool(self.dsn, min_size=2, max_size=20)
         parts.push_async_callback(self._stopping_part, "the workers' pool", pool.close)
+        vault = PersonalDataVault(pool, master_keyring(self.settings))
+        await ensure_retention_schedule(
+            client, self.settings.retention_schedule, self.settings.queue_prefix
+        )
         workers = build_workers(
             client,
             pool,
             self.states,
+            vault=vault,
             queue_prefix=self.settings.queue_prefix,
             channels=self.settings.notify_channels,
         )
         worker_stop = asyncio.Event()
         loops = [
             build_dispatcher(pool, self.settings.dispatch).run_forever,
-            CaseProjector(pool).follow,
+            CaseProjector(pool, vault=vault).follow,
         ]
         runner = asyncio.create_task(run_workers(workers, worker_stop, loops))
 

@@ -13,9 +13,12 @@ from readmit.db.migrate import migrate_dsn
 from readmit.db.pool import create_pool
 from readmit.db.projector import CaseProjector
 from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
+from readmit.keys import master_keyring
 from readmit.logs import configure_logging
+from readmit.protection.vault import PersonalDataVault
 from readmit.settings import Settings, get_settings
 from readmit.temporal.client import connect_client
+from readmit.temporal.retention import ensure_retention_schedule
 from readmit.temporal.runtime import install_runtime
 from workers.main import build_dispatcher, build_workers, run_workers, stop_on_signals
 
@@ -65,17 +68,23 @@ async def serve(settings: Settings, dsn: str, address: str, states: list[str], c
     pool = await create_pool(dsn, min_size=2, max_size=20)
     try:
         client = await connect_client(settings, address)
+        vault = PersonalDataVault(pool, master_keyring(settings))
+        if cases:
+            await ensure_retention_schedule(
+                client, settings.retention_schedule, settings.queue_prefix
+            )
         workers = build_workers(
             client,
             pool,
             states,
+            vault=vault,
             serve_cases=cases,
             queue_prefix=settings.queue_prefix,
             channels=settings.notify_channels,
         )
         loops = [build_dispatcher(pool, settings.dispatch).run_forever]
         if cases:
-            loops.append(CaseProjector(pool).follow)
+            loops.append(CaseProjector(pool, vault=vault).follow)
         await run_workers(workers, stop_on_signals(), loops)
     finally:
         await pool.close()

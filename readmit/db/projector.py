@@ -20,9 +20,12 @@ import structlog
 from domain.decider import evolve, fold
 from domain.events import from_stored
 from domain.state import CaseState
+from domain.values import Person, Sealed
 from readmit import metrics
 from readmit.db.eventstore import EventStore, Recorded
 from readmit.db.notify import listen_positions
+from readmit.protection.sealing import CaseSealer
+from readmit.protection.vault import ERASED_SUMMARY, PersonalDataVault
 
 log = structlog.get_logger(__name__)
 
@@ -49,16 +52,24 @@ ON CONFLICT (case_id) DO UPDATE SET
 """
 
 
-def person_summary(state: CaseState) -> str:
-    """Surname, first initial, birth year: enough to tell cases apart in a list."""
-    person = state.person
-    if person is None:
+def person_summary(state: CaseState, sealer: CaseSealer | None = None) -> str:
+    """Surname, first initial, birth year: enough to tell cases apart in a list.
+
+    A sealed person is opened with the case's `sealer`; without one (its key erased) the
+    summary says so.
+    """
+    if state.person is None:
         return ""
+    if isinstance(state.person, Sealed) and sealer is None:
+        return ERASED_SUMMARY
+    person = sealer.open_person(state.person) if sealer else state.person
+    assert isinstance(person, Person)
     return f"{person.surname.upper()} {person.given_names[:1].upper()}., {person.birth_date.year}"
 
 
-def case_row(state: CaseState, position: int) -> tuple[Any, ...]:
-    """The `cases` row of a folded case (a pure function: rebuilds give the same rows)."""
+def case_row(state: CaseState, position: int, sealer: CaseSealer | None = None) -> tuple[Any, ...]:
+    """The `cases` row of a folded case (a pure function of its events and its key's state:
+    rebuilds give the same rows)."""
     terms = state.terms
     assert terms is not None and state.case_id is not None and state.opened_at is not None
     assert state.procedure is not None and state.category is not None
@@ -84,7 +95,7 @@ def case_row(state: CaseState, position: int) -> tuple[Any, ...]:
         state.procedure.value,
         state.category.value,
         state.status.value,
-        person_summary(state),
+        person_summary(state, sealer),
         deadlines,
         list(state.open_limits),
         following.limit if following else None,
@@ -106,8 +117,15 @@ def case_row(state: CaseState, position: int) -> tuple[Any, ...]:
 
 
 class CaseProjector:
-    def __init__(self, pool: asyncpg.Pool, batch_size: int = 500, cache_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        batch_size: int = 500,
+        cache_size: int = 10_000,
+        vault: PersonalDataVault | None = None,
+    ) -> None:
         self.pool = pool
+        self.vault = vault
         self.store = EventStore(pool)
         self.batch_size = batch_size
         self.cache: OrderedDict[str, CaseState] = OrderedDict()
@@ -136,13 +154,24 @@ class CaseProjector:
             if not batch:
                 return 0
             states = await self._apply(batch)
-            await conn.executemany(_UPSERT, [case_row(s, p) for s, p in states.values()])
+            sealers = await self._sealers(states)
+            await conn.executemany(
+                _UPSERT, [case_row(s, p, sealers.get(c)) for c, (s, p) in states.items()]
+            )
             await conn.execute(
                 "UPDATE projection_checkpoints SET position = $2 WHERE name = $1",
                 NAME,
                 batch[-1].global_position,
             )
         return len(batch)
+
+    async def _sealers(
+        self, states: dict[str, tuple[CaseState, int]]
+    ) -> dict[str, CaseSealer | None]:
+        sealed = [c for c, (s, _) in states.items() if isinstance(s.person, Sealed)]
+        if not sealed or self.vault is None:
+            return {}
+        return await self.vault.sealers(sealed)
 
     async def _apply(self, batch: list[Recorded]) -> dict[str, tuple[CaseState, int]]:
         touched: dict[str, tuple[CaseState, int]] = {}

@@ -24,6 +24,7 @@ from domain.values import Side
 from readmit.db.eventstore import EventStore
 from readmit.db.migrate import migrate_dsn
 from readmit.db.pool import connect, create_pool, quote_ident
+from readmit.protection.vault import PersonalDataVault
 from readmit.simulate.scenario import Scenario, build_command
 from readmit.temporal.binaries import test_server_path
 from readmit.temporal.cases import CaseGateway, CommandRefused
@@ -66,13 +67,19 @@ async def simulate(
         await migrate_dsn(dsn, schema=schema, create_schema=True)
         pool = await create_pool(dsn, schema=schema, min_size=1, max_size=10)
         stop = asyncio.Event()
+        # A throwaway master key: the simulated case's data dies with its schema.
+        vault = PersonalDataVault(pool, Keyring({"sim": os.urandom(32)}, "sim", what="master"))
         try:
             workers = build_workers(
-                env.client, pool, sorted({case.requesting, case.requested}), queue_prefix=prefix
+                env.client,
+                pool,
+                sorted({case.requesting, case.requested}),
+                vault=vault,
+                queue_prefix=prefix,
             )
             runner = asyncio.create_task(run_workers(workers, stop))
             with env.auto_time_skipping_disabled():
-                gateway = CaseGateway(env.client, queue_prefix=prefix)
+                gateway = CaseGateway(env.client, vault=vault, queue_prefix=prefix)
                 report = await _drive(env, scenario, terms, gateway, EventStore(pool), say)
             stop.set()
             await runner

@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.alarms import ReminderPolicy
 from domain.commands import Command, OpenCase
+from readmit.protection.vault import PersonalDataVault
 from workflows.contracts import (
     QUEUE_PREFIX,
     Actor,
@@ -59,12 +60,17 @@ def _refusal(error: WorkflowUpdateFailedError) -> CommandRefused:
 
 
 class CaseGateway:
-    """Commands and queries for case workflows on one Temporal client."""
+    """Commands and queries for case workflows on one Temporal client.
+
+    Personal data in a command is sealed with the case's data key (`vault`) before the command
+    leaves this process: Temporal's history and the event store only ever hold the seal.
+    """
 
     def __init__(
         self,
         client: Client,
         *,
+        vault: PersonalDataVault,
         queue_prefix: str = QUEUE_PREFIX,
         policy: ReminderPolicy | None = None,
         history_limit: int | None = None,
@@ -72,6 +78,7 @@ class CaseGateway:
     ) -> None:
         self.wait_seconds = wait_seconds
         self.client = client
+        self.vault = vault
         self.queue_prefix = queue_prefix
         self.policy = policy or ReminderPolicy()
         self.history_limit = history_limit
@@ -100,7 +107,8 @@ class CaseGateway:
     ) -> CommandResult:
         """Start the case workflow if needed and open it, in one call; a retry opens nothing new."""
         update_id = request_id or str(uuid.uuid4())
-        request = CommandRequest(command=command, actor=actor, correlation_id=update_id)
+        sealed = await self.vault.seal(command.case_id, command)
+        request = CommandRequest(command=sealed, actor=actor, correlation_id=update_id)
         deadline = time.monotonic() + self.wait_seconds
         while True:
             try:
@@ -125,7 +133,8 @@ class CaseGateway:
         the same update id until `wait_seconds` have passed: the command is applied once.
         """
         update_id = request_id or str(uuid.uuid4())
-        request = CommandRequest(command=command, actor=actor, correlation_id=update_id)
+        sealed = await self.vault.seal(case_id, command)
+        request = CommandRequest(command=sealed, actor=actor, correlation_id=update_id)
         deadline = time.monotonic() + self.wait_seconds
         while True:
             try:

@@ -31,41 +31,47 @@ class KeyringError(ValueError):
 class Keyring:
     """AES-256 keys by id, one of them active for encryption."""
 
-    def __init__(self, keys: Mapping[str, bytes], active: str) -> None:
+    def __init__(self, keys: Mapping[str, bytes], active: str, what: str = "payload") -> None:
+        self.what = what
         if not keys:
-            raise KeyringError("the payload keyring has no keys")
+            raise KeyringError(f"the {what} keyring has no keys")
         if active not in keys:
-            raise KeyringError(f"the active payload key {active!r} is not in the keyring")
+            raise KeyringError(f"the active {what} key {active!r} is not in the keyring")
         for key_id, key in keys.items():
             if len(key) != 32:
-                raise KeyringError(f"payload key {key_id!r} must be 32 bytes (AES-256)")
+                raise KeyringError(f"{what} key {key_id!r} must be 32 bytes (AES-256)")
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.active = active
 
     @classmethod
-    def from_encoded(cls, keys: Mapping[str, str], active: str) -> Keyring:
+    def from_encoded(cls, keys: Mapping[str, str], active: str, what: str = "payload") -> Keyring:
         """Keys given as URL-safe or standard base64 strings (as in settings)."""
         decoded = {}
         for key_id, text in keys.items():
             try:
                 decoded[key_id] = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             except ValueError as exc:
-                raise KeyringError(f"payload key {key_id!r} is not base64") from exc
-        return cls(decoded, active)
+                raise KeyringError(f"{what} key {key_id!r} is not base64") from exc
+        return cls(decoded, active, what)
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(self._ciphers)
 
     @staticmethod
     def new_key() -> str:
         return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
 
-    def encrypt(self, plaintext: bytes) -> tuple[str, bytes]:
+    def encrypt(self, plaintext: bytes, aad: bytes | None = None) -> tuple[str, bytes]:
+        """(active key id, nonce + ciphertext); `aad` binds the blob to its context."""
         nonce = os.urandom(NONCE_BYTES)
-        return self.active, nonce + self._ciphers[self.active].encrypt(nonce, plaintext, None)
+        return self.active, nonce + self._ciphers[self.active].encrypt(nonce, plaintext, aad)
 
-    def decrypt(self, key_id: str, blob: bytes) -> bytes:
+    def decrypt(self, key_id: str, blob: bytes, aad: bytes | None = None) -> bytes:
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            raise KeyringError(f"payload encrypted with unknown key {key_id!r}")
-        return cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], None)
+            raise KeyringError(f"{self.what} encrypted with unknown key {key_id!r}")
+        return cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
 
 
 class EncryptionCodec(PayloadCodec):

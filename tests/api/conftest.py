@@ -14,6 +14,7 @@ from api_harness import SECRET, Api
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from readmit.protection.vault import PersonalDataVault
 from readmit.settings import Settings
 from workers.main import build_workers, run_workers
 
@@ -22,14 +23,22 @@ STATES = ("PL", "UA", "MD", "RO", "DE")
 
 @pytest.fixture
 async def api(
-    time_env: WorkflowEnvironment, schema_dsn: str, pool: asyncpg.Pool
+    time_env: WorkflowEnvironment,
+    schema_dsn: str,
+    pool: asyncpg.Pool,
+    vault: PersonalDataVault,
+    master_keys: dict[str, str],
 ) -> AsyncIterator[Api]:
     prefix = f"a{secrets.token_hex(4)}"
-    settings = Settings(jwt_secret=SECRET, queue_prefix=prefix, database_url=None)
+    settings = Settings(
+        jwt_secret=SECRET, queue_prefix=prefix, database_url=None, master_keys=master_keys
+    )
     app = create_app(settings, database_url=schema_dsn, client=time_env.client)
     stop = asyncio.Event()
     runner = asyncio.create_task(
-        run_workers(build_workers(time_env.client, pool, STATES, queue_prefix=prefix), stop)
+        run_workers(
+            build_workers(time_env.client, pool, STATES, vault=vault, queue_prefix=prefix), stop
+        )
     )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth import Role, issue_dev_token
+from readmit.protection.vault import PersonalDataVault
 from readmit.settings import Settings
 from workers.main import build_workers, run_workers
 
@@ -37,17 +38,25 @@ class ServedApi:
 
 @pytest.fixture
 async def served_api(
-    time_env: WorkflowEnvironment, schema_dsn: str, pool: asyncpg.Pool
+    time_env: WorkflowEnvironment,
+    schema_dsn: str,
+    pool: asyncpg.Pool,
+    vault: PersonalDataVault,
+    master_keys: dict[str, str],
 ) -> AsyncIterator[ServedApi]:
     # Server-side log lines go to the real stderr, not into the CLI output a test captures.
     previous = structlog.get_config()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.__stderr__))
     prefix = f"c{secrets.token_hex(4)}"
-    settings = Settings(jwt_secret=SECRET, queue_prefix=prefix, database_url=None)
+    settings = Settings(
+        jwt_secret=SECRET, queue_prefix=prefix, database_url=None, master_keys=master_keys
+    )
     app = create_app(settings, database_url=schema_dsn, client=time_env.client)
     stop = asyncio.Event()
     workers = asyncio.create_task(
-        run_workers(build_workers(time_env.client, pool, STATES, queue_prefix=prefix), stop)
+        run_workers(
+            build_workers(time_env.client, pool, STATES, vault=vault, queue_prefix=prefix), stop
+        )
     )
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))

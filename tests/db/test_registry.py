@@ -31,6 +31,8 @@ from domain.values import (
 )
 from readmit.cli import registry as registry_cli
 from readmit.demo import REGISTRY_CSV
+from readmit.protection.vault import PersonalDataVault
+from readmit.temporal.codec import Keyring
 from workflows.contracts import VerifyIdentityInput
 
 AT = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
@@ -238,11 +240,26 @@ def passport(number: str, **extra: Any) -> GradedEvidence:
 async def verify(
     pool: asyncpg.Pool, req: VerifyIdentityInput, heartbeats: list[Any] | None = None
 ) -> VerificationOutcome:
+    """Run the activity as a case does (person and evidence sealed); return the opened outcome."""
     env = ActivityEnvironment()
     if heartbeats is not None:
         env.on_heartbeat = lambda *details: heartbeats.append(details)
-    activities = IdentityActivities(PostgresRegistry(pool, name="UA demo registry"))
-    return (await env.run(activities.verify_identity, req)).outcome
+    master = Keyring({"m": bytes(32)}, "m", what="master")
+    sealer = await PersonalDataVault(pool, master).create(req.case_id)
+    sealed = req.model_copy(
+        update={
+            "person": sealer.seal_person(req.person),
+            "evidence": tuple(
+                GradedEvidence(item=sealer.seal_item(g.item), grade=g.grade) for g in req.evidence
+            ),
+        }
+    )
+    activities = IdentityActivities(
+        PostgresRegistry(pool, name="UA demo registry"), PersonalDataVault(pool, master)
+    )
+    outcome = (await env.run(activities.verify_identity, sealed)).outcome
+    assert not outcome.reasons, "the reasons leave the activity sealed"
+    return sealer.open_outcome(outcome)
 
 
 @pytest.mark.parametrize("given", ["Olexandr", "Aleksandr"])

@@ -34,6 +34,7 @@ from domain.values import EvidenceItem, Person
 from readmit.catalogue import load_catalogue
 from readmit.db.migrate import migrate_dsn
 from readmit.db.pool import connect, create_pool
+from readmit.protection.vault import PersonalDataVault
 from readmit.temporal.binaries import test_server_path
 from readmit.temporal.cases import CaseGateway
 from readmit.temporal.codec import Keyring, data_converter
@@ -59,10 +60,11 @@ async def record(dsn: str) -> None:
         data_converter=data_converter(replay_keyring()),
     )
     stop = asyncio.Event()
-    runner = asyncio.create_task(
-        run_workers(build_workers(env.client, pool, ["PL", "UA"], queue_prefix="rec"), stop)
-    )
-    gateway = CaseGateway(env.client, queue_prefix="rec")
+    # Replaying needs only the payload keyring: the case keys' master key may be thrown away.
+    vault = PersonalDataVault(pool, Keyring({"rec": os.urandom(32)}, "rec", what="master"))
+    workers = build_workers(env.client, pool, ["PL", "UA"], vault=vault, queue_prefix="rec")
+    runner = asyncio.create_task(run_workers(workers, stop))
+    gateway = CaseGateway(env.client, vault=vault, queue_prefix="rec")
     terms = load_catalogue().terms("EU-UA", "PL", "UA")
 
     async def opened(name: str) -> str:

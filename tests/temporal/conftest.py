@@ -13,6 +13,7 @@ from case_system import CaseSystem
 from temporalio.testing import WorkflowEnvironment
 
 from readmit.db.eventstore import EventStore
+from readmit.protection.vault import PersonalDataVault
 from readmit.temporal.cases import CaseGateway
 from workers.main import build_workers, run_workers
 
@@ -21,17 +22,17 @@ STATES = ("PL", "UA", "MD", "RO", "DE")
 
 @pytest.fixture
 async def case_system(
-    time_env: WorkflowEnvironment, pool: asyncpg.Pool
+    time_env: WorkflowEnvironment, pool: asyncpg.Pool, vault: PersonalDataVault
 ) -> AsyncIterator[CaseSystem]:
     prefix = f"t{secrets.token_hex(4)}"
     client = time_env.client
-    workers = build_workers(client, pool, STATES, queue_prefix=prefix)
+    workers = build_workers(client, pool, STATES, vault=vault, queue_prefix=prefix)
     stop = asyncio.Event()
     runner = asyncio.create_task(run_workers(workers, stop))
     system = CaseSystem(
         env=time_env,
         client=client,
-        gateway=CaseGateway(client, queue_prefix=prefix),
+        gateway=CaseGateway(client, vault=vault, queue_prefix=prefix),
         store=EventStore(pool),
         pool=pool,
         prefix=prefix,

@@ -55,7 +55,12 @@ async def test_no_personal_data_in_temporal_history(
 
 
 async def test_long_case_continues_as_new_with_its_whole_state(case_system: CaseSystem) -> None:
-    gateway = CaseGateway(case_system.client, queue_prefix=case_system.prefix, history_limit=50)
+    gateway = CaseGateway(
+        case_system.client,
+        vault=case_system.gateway.vault,
+        queue_prefix=case_system.prefix,
+        history_limit=50,
+    )
     original, case_system.gateway = case_system.gateway, gateway
     try:
         case_id = await open_case(case_system)

@@ -24,7 +24,9 @@ from web_support import SECRET, Web
 
 from api.app import create_app
 from readmit.directory import import_directory, load_directory
+from readmit.protection.vault import PersonalDataVault
 from readmit.settings import Settings
+from readmit.temporal.codec import Keyring
 from workers.main import build_workers, run_workers
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
@@ -44,16 +46,19 @@ async def running_app(
     """The app (lifespan not started) and its workers, on a random queue prefix."""
     await import_demo_officers(pool)
     prefix = f"w{secrets.token_hex(4)}"
+    master_keys = {"master-1": Keyring.new_key()}
+    vault = PersonalDataVault(pool, Keyring.from_encoded(master_keys, "master-1", what="master"))
     settings = Settings(
         jwt_secret=SECRET,
         queue_prefix=prefix,
         database_url=None,
+        master_keys=master_keys,
         audit_signing_key=base64.b64encode(os.urandom(32)).decode(),
     )
     app = create_app(settings, database_url=dsn, client=env.client)
     stop = asyncio.Event()
     runner = asyncio.create_task(
-        run_workers(build_workers(env.client, pool, STATES, queue_prefix=prefix), stop)
+        run_workers(build_workers(env.client, pool, STATES, vault=vault, queue_prefix=prefix), stop)
     )
     try:
         yield app, stop
