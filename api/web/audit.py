@@ -156,7 +156,9 @@ async def audit_export(case_id: str, page: SignedIn) -> Response:
         key = signing_key_from(audit_signing_seed(page.services.settings))
     except (BundleError, KeyError) as error:
         raise Problem(503, "Service unavailable", f"no audit signing key: {error}") from error
-    cases = await collect_for_export(page.services.pool, [case_id], caller.user_id)
+    cases = await collect_for_export(
+        page.services.pool, page.services.vault, [case_id], caller.user_id
+    )
     with tempfile.TemporaryDirectory(prefix="readmit-export-") as folder:
         out = write_bundle(Path(folder) / "bundle", cases, key, caller.user_id)
         buffer = io.BytesIO()

@@ -8,6 +8,8 @@ Layout::
     cases/<id>/events.jsonl       the stored events, one JSON object a line, with their hashes
     cases/<id>/terms.json         the agreement and protocol parameters the case ran under
     cases/<id>/disclosures.jsonl  who saw or exported the case's personal data, and why
+    cases/<id>/personal.json      the sealed personal data opened with the case key, or the
+                                  record of its erasure (events.jsonl holds only the seals)
 
 `check_bundle` verifies the signature, every file's digest (and that no file was added), every
 case's hash chain (recomputed from the lines, see the README's canonical form), and that
@@ -80,6 +82,7 @@ class CaseFiles:
     events: Sequence[Recorded]
     terms: dict[str, Any]
     disclosures: Sequence[dict[str, Any]]
+    personal: dict[str, Any] = field(default_factory=dict)
 
 
 def signing_key_from(seed_b64: str) -> Ed25519PrivateKey:
@@ -124,6 +127,9 @@ def write_bundle(
                 case.terms, ensure_ascii=False, sort_keys=True, indent=1
             ).encode(),
             f"cases/{case.case_id}/disclosures.jsonl": _jsonl(case.disclosures),
+            f"cases/{case.case_id}/personal.json": json.dumps(
+                case.personal, ensure_ascii=False, sort_keys=True, indent=1, default=str
+            ).encode(),
         }
         for name, content in files.items():
             path = out / name

@@ -14,6 +14,7 @@ from domain.events import Event, from_stored
 from domain.state import CaseState
 from readmit.audit.bundle import CaseFiles
 from readmit.db.eventstore import EventStore, Recorded
+from readmit.protection.vault import PersonalDataVault
 
 
 class UnknownCase(LookupError):
@@ -52,8 +53,31 @@ async def disclosures(pool: asyncpg.Pool, case_id: str) -> list[dict[str, Any]]:
     return [{**dict(r), "at": r["at"].isoformat(), "fields": list(r["fields"])} for r in rows]
 
 
+async def personal_data(vault: PersonalDataVault, state: CaseState) -> dict[str, Any]:
+    """The case's personal data opened with its key, or the record of the key's erasure."""
+    assert state.case_id is not None
+    status = await vault.status(state.case_id)
+    if status.erased_at is not None:
+        return {
+            "erased": True,
+            "erased_at": status.erased_at.isoformat(),
+            "reason": status.erasure_reason,
+        }
+    opened = await vault.reveal(state)
+    return {
+        "erased": False,
+        "person": opened.person.model_dump(mode="json") if opened.person else None,
+        "evidence": [g.item.model_dump(mode="json", exclude={"sealed"}) for g in opened.evidence],
+        "verification_reasons": list(opened.verification.reasons) if opened.verification else [],
+    }
+
+
 async def collect_for_export(
-    pool: asyncpg.Pool, case_ids: Sequence[str], exported_by: str, role: str = "auditor"
+    pool: asyncpg.Pool,
+    vault: PersonalDataVault,
+    case_ids: Sequence[str],
+    exported_by: str,
+    role: str = "auditor",
 ) -> list[CaseFiles]:
     """Everything a bundle holds for `case_ids`; each export is logged as a disclosure first."""
     store = EventStore(pool)
@@ -75,6 +99,7 @@ async def collect_for_export(
                 events=recorded,
                 terms=dict(opened.data.get("terms", {})),
                 disclosures=await disclosures(pool, case_id),
+                personal=await personal_data(vault, fold(decoded(recorded))),
             )
         )
     return cases

@@ -215,7 +215,8 @@ def export_command(
     async def run() -> None:
         pool = await create_pool(_dsn(), min_size=1, max_size=2)
         try:
-            cases = await collect_for_export(pool, case_ids, who)
+            vault = PersonalDataVault(pool, master_keyring(settings))
+            cases = await collect_for_export(pool, vault, case_ids, who)
         finally:
             await pool.close()
         write_bundle(out, cases, key, who)

@@ -33,6 +33,7 @@ from domain.notices import notices_for
 from domain.values import EvidenceItem, Person
 from readmit.catalogue import load_catalogue
 from readmit.db.eventstore import EventStore
+from readmit.protection.vault import PersonalDataVault
 from readmit.temporal.binaries import dev_server_path
 from readmit.temporal.cases import CaseGateway
 from readmit.temporal.codec import Keyring, data_converter
@@ -43,6 +44,7 @@ pytestmark = pytest.mark.temporal
 ANNA = Actor(user_id="anna.pl", state="PL", role="officer")
 OLENA = Actor(user_id="olena.ua", state="UA", role="officer")
 KEY = Keyring.new_key()
+MASTER_KEY = Keyring.new_key()
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +69,7 @@ class WorkerProcess:
             "READMIT_QUEUE_PREFIX": prefix,
             "READMIT_PAYLOAD_KEYS": json.dumps({"e2e": KEY}),
             "READMIT_PAYLOAD_KEY_ID": "e2e",
+            "READMIT_MASTER_KEYS": json.dumps({"e2e-master": MASTER_KEY}),
         }
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
@@ -118,7 +121,12 @@ def worker(
 async def test_full_case_survives_killed_workers(
     dev_env: WorkflowEnvironment, worker: WorkerProcess, pool: asyncpg.Pool
 ) -> None:
-    gateway = CaseGateway(dev_env.client, queue_prefix=worker.env["READMIT_QUEUE_PREFIX"])
+    master = Keyring.from_encoded({"e2e-master": MASTER_KEY}, "e2e-master", what="master")
+    gateway = CaseGateway(
+        dev_env.client,
+        vault=PersonalDataVault(pool, master),
+        queue_prefix=worker.env["READMIT_QUEUE_PREFIX"],
+    )
     case_id = f"PL-UA-2027-{secrets.randbelow(10**6):06d}"
     now = await dev_env.get_current_time()
     worker.start()

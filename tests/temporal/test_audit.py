@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import shutil
 from pathlib import Path
@@ -28,7 +29,7 @@ async def exported(system: CaseSystem, out: Path) -> tuple[str, Ed25519PrivateKe
     case_id = await submitted_and_received(system)
     await system.gateway.execute(case_id, AcceptApplication(at=await now(system)), OLENA)
     key = signing_key_from(SEED)
-    cases = await collect_for_export(system.pool, [case_id], "audit.pl")
+    cases = await collect_for_export(system.pool, system.gateway.vault, [case_id], "audit.pl")
     write_bundle(out, cases, key, "audit.pl")
     return case_id, key
 
@@ -46,7 +47,10 @@ async def test_bundle_checks_offline_and_any_change_is_caught(
     )
     assert logged == 1
     files = sorted(p for p in bundle.rglob("*") if p.is_file())
-    assert len(files) == 5
+    assert len(files) == 6
+    personal = json.loads((bundle / "cases" / case_id / "personal.json").read_text())
+    assert personal["erased"] is False and personal["person"]["surname"]
+    assert "sealed" not in (bundle / "cases" / case_id / "personal.json").read_text()
     for target in files:
         copy = tmp_path / f"altered-{target.name}-{files.index(target)}"
         shutil.copytree(bundle, copy)

@@ -1,0 +1,102 @@
+"""Case data keys in PostgreSQL: created once, erased for good, re-wrapped without downtime."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, date, datetime
+
+import asyncpg
+import pytest
+
+from domain.values import Person
+from readmit.protection.vault import DataErased, PersonalDataVault
+from readmit.temporal.codec import Keyring, KeyringError
+
+AT = datetime(2030, 1, 1, tzinfo=UTC)
+PERSON = Person(surname="Kovalenko", given_names="Oksana", birth_date=date(1991, 4, 12))
+
+
+def keyring(*ids: str, active: str | None = None) -> Keyring:
+    return Keyring({i: KEYS[i] for i in ids}, active or ids[-1], what="master")
+
+
+KEYS = {name: os.urandom(32) for name in ("m1", "m2")}
+
+
+async def test_concurrent_opens_of_one_case_agree_on_one_key(pool: asyncpg.Pool) -> None:
+    vault = PersonalDataVault(pool, keyring("m1"))
+    sealers = await asyncio.gather(*(vault.create("PL-UA-2027-000001") for _ in range(8)))
+    sealed = sealers[0].seal_person(PERSON)
+    assert all(s.open_person(sealed) == PERSON for s in sealers)
+    assert await pool.fetchval("SELECT count(*) FROM case_keys") == 1
+    row = await pool.fetchrow("SELECT master_key_id, wrapped FROM case_keys")
+    assert row["master_key_id"] == "m1" and len(row["wrapped"]) == 12 + 32 + 16
+
+
+async def test_an_erased_key_is_gone_for_good(pool: asyncpg.Pool) -> None:
+    vault = PersonalDataVault(pool, keyring("m1"))
+    case_id = "PL-UA-2027-000002"
+    sealed = (await vault.create(case_id)).seal_person(PERSON)
+    assert await vault.erase([case_id], AT, "retention period ended") == [case_id]
+    assert await vault.erase([case_id], AT, "again") == []  # erased once only
+    with pytest.raises(DataErased, match=case_id):
+        await vault.sealer(case_id)
+    with pytest.raises(DataErased):
+        await vault.create(case_id)  # opening it again cannot bring a key back
+    status = await vault.status(case_id)
+    assert status.erased_at == AT and status.erasure_reason == "retention period ended"
+    row = await pool.fetchrow("SELECT master_key_id, wrapped FROM case_keys")
+    assert row["wrapped"] is None and row["master_key_id"] is None
+    # not even a direct UPDATE gives an erased row key material again
+    with pytest.raises(asyncpg.IntegrityConstraintViolationError, match="erased"):
+        await pool.execute(
+            "UPDATE case_keys SET wrapped = $2, master_key_id = 'm1', erased_at = NULL"
+            " WHERE case_id = $1",
+            case_id,
+            os.urandom(60),
+        )
+    assert sealed.sealed  # the seal itself is still there, and opens for nobody
+
+
+async def test_master_key_rotation_rewraps_while_readers_keep_reading(pool: asyncpg.Pool) -> None:
+    old = PersonalDataVault(pool, keyring("m1"))
+    cases = [f"PL-UA-2027-{n:06d}" for n in range(1, 301)]
+    seals = {}
+    for case_id in cases:
+        seals[case_id] = (await old.create(case_id)).seal_person(PERSON)
+    await old.erase([cases[0]], AT, "test")  # erased keys are left alone
+
+    # every process gets the keyring {m1, m2}, m2 active; then the keys are re-wrapped
+    both = PersonalDataVault(pool, keyring("m1", "m2"))
+    stop = asyncio.Event()
+    reads = 0
+
+    async def reader() -> None:
+        nonlocal reads
+        while not stop.is_set():
+            for case_id in cases[1::37]:
+                sealer = await both.sealer(case_id)
+                assert sealer is not None and sealer.open_person(seals[case_id]) == PERSON
+                reads += 1
+
+    readers = [asyncio.create_task(reader()) for _ in range(3)]
+    progress: list[tuple[int, int]] = []
+    rewrapped = await both.rewrap(
+        batch=40, progress=lambda done, total: progress.append((done, total))
+    )
+    stop.set()
+    await asyncio.gather(*readers)
+    assert rewrapped == len(cases) - 1 and reads > 0
+    assert progress[-1] == (len(cases) - 1, len(cases) - 1)
+    assert await both.rewrap() == 0  # nothing left under m1
+
+    # m1 can now be retired: the keyring {m2} alone opens every case
+    new = PersonalDataVault(pool, keyring("m2"))
+    for case_id in cases[1:]:
+        sealer = await new.sealer(case_id)
+        assert sealer is not None and sealer.open_person(seals[case_id]) == PERSON
+    # whereas before the re-wrap, retiring m1 would have locked the data out, clearly
+    await PersonalDataVault(pool, keyring("m1")).create("PL-UA-2027-999999")
+    with pytest.raises(KeyringError, match="unknown key 'm1'"):
+        await new.sealer("PL-UA-2027-999999")

@@ -1,0 +1,196 @@
+"""Crypto-shredding: when a closed case's retention ends, the sweep erases its data key; then no
+personal field can be read from PostgreSQL or Temporal's history, while the hash chain still
+verifies and the history still replays against the workflow code."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import secrets
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from case_system import CaseSystem
+from temporalio.api.common.v1 import Payload
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from activities.registry_pg import import_registry_csv
+from domain.commands import (
+    AcceptApplication,
+    CloseCase,
+    CompleteTransfer,
+    ConfirmReceipt,
+    OpenCase,
+    ScheduleTransfer,
+    SubmitApplication,
+)
+from domain.values import EvidenceItem, Person, Sealed
+from readmit.audit.verify import Verifier
+from readmit.catalogue import load_catalogue
+from readmit.db.projector import CaseProjector
+from readmit.demo import REGISTRY_CSV
+from readmit.protection.vault import ERASED_SUMMARY
+from readmit.temporal.codec import ENCODING, KEY_ID, Keyring, data_converter
+from workflows.contracts import Actor, RetentionInput, RetentionResult, cases_queue
+from workflows.readmission_case import ReadmissionCase
+from workflows.retention_sweep import RetentionSweep
+
+pytestmark = pytest.mark.temporal
+
+ANNA = Actor(user_id="anna.pl", state="PL", role="officer")
+OLENA = Actor(user_id="olena.ua", state="UA", role="officer")
+# What the case knows of the person, in every spelling it could be stored in.
+PERSONAL = ("Shevchenko", "SHEVCHENKO", "Oleksandr", "1990-05-17", "FA123456", "Bila Tserkva")
+REGISTRY_TABLES = ("registry_persons", "registry_documents")  # the state's registry, not the case
+
+
+async def closed_case(system: CaseSystem) -> str:
+    """A case walked from opening to closing, with its identity verified against the registry."""
+    gateway = system.gateway
+    case_id = f"PL-UA-2027-{secrets.randbelow(10**6):06d}"
+    at = await system.env.get_current_time()
+    await gateway.open(
+        OpenCase(
+            at=at,
+            case_id=case_id,
+            terms=load_catalogue().terms("EU-UA", "PL", "UA"),
+            category="own_national",
+            person=Person(
+                surname="Shevchenko",
+                given_names="Oleksandr",
+                birth_date=date(1990, 5, 17),
+                birth_place="Bila Tserkva",
+            ),
+            evidence=(EvidenceItem(kind="passport", number="FA123456"),),
+            knowledge_at=at - timedelta(days=1),
+        ),
+        ANNA,
+    )
+    await gateway.execute(case_id, SubmitApplication(at=at), ANNA)
+    await gateway.execute(case_id, ConfirmReceipt(at=at), OLENA)
+    for _ in range(50):  # the registry lookup runs in the background
+        if (await gateway.view(case_id)).state.verification is not None:
+            break
+        await asyncio.sleep(0.1)
+    await gateway.execute(case_id, AcceptApplication(at=at), OLENA)
+    on = await system.env.get_current_time() + timedelta(days=3)
+    await gateway.execute(
+        case_id, ScheduleTransfer(at=at, on=on, bcp="Medyka-Shehyni", mode="land"), ANNA
+    )
+    await system.sleep(3 * 86400)
+    await gateway.execute(case_id, CompleteTransfer(at=at), ANNA)
+    await gateway.execute(case_id, CloseCase(at=at), ANNA)
+    return case_id
+
+
+def history_plaintext(history: WorkflowHistory, keyring: Keyring) -> str:
+    """Every payload of the history decrypted with the payload keyring, as one text."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            meta = node.get("metadata")
+            if isinstance(meta, dict) and "data" in node and KEY_ID in meta:
+                encoding = base64.b64decode(meta.get("encoding", ""))
+                assert encoding == ENCODING
+                key_id = base64.b64decode(meta[KEY_ID]).decode()
+                inner = Payload.FromString(keyring.decrypt(key_id, base64.b64decode(node["data"])))
+                found.append(inner.data.decode())
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(history.to_json()))
+    return "\n".join(found)
+
+
+async def database_text(pool: asyncpg.Pool) -> str:
+    """Every row of every table of the test's schema but the registry's, as text."""
+    tables = await pool.fetch(
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+    )
+    texts = []
+    for (name,) in tables:
+        if name not in REGISTRY_TABLES:
+            rows = await pool.fetch(f'SELECT t::text FROM "{name}" t')
+            texts += [r[0] for r in rows]
+    return "\n".join(texts)
+
+
+async def test_erasure_shreds_personal_data_everywhere_and_the_case_still_verifies(
+    case_system: CaseSystem, keyring: Keyring
+) -> None:
+    system = case_system
+    await import_registry_csv(system.pool, REGISTRY_CSV)
+    case_id = await closed_case(system)
+    vault = system.gateway.vault
+    handle = system.client.get_workflow_handle(case_id)
+
+    # Temporal's history holds only seals, even decrypted with the payload key...
+    history = await handle.fetch_history()
+    decrypted = history_plaintext(history, keyring)
+    assert '"sealed":"v1.' in decrypted
+    for personal in PERSONAL:
+        assert personal not in decrypted, personal
+    # ...and the event store too; the person is readable only through the case key
+    stored = "\n".join(json.dumps(r.data) for r in await system.store.read_stream(case_id))
+    assert not any(p in stored for p in PERSONAL)
+    state = (await system.gateway.view(case_id)).state
+    assert isinstance(state.person, Sealed)
+    opened = await vault.reveal(state)
+    assert isinstance(opened.person, Person) and opened.person.surname == "Shevchenko"
+    assert opened.evidence[0].item.number == "FA123456"
+    assert opened.verification is not None
+    assert any("FA123456" in reason for reason in opened.verification.reasons)
+    projector = CaseProjector(system.pool, vault=vault)  # lists show a summary, opened
+    await projector.catch_up()
+    summary = await system.pool.fetchval(
+        "SELECT person_summary FROM cases WHERE case_id = $1", case_id
+    )
+    assert summary == "SHEVCHENKO O., 1990"
+
+    # a sweep before the retention period ends erases nothing
+    sweep_id = f"sweep-{secrets.token_hex(4)}"
+    queue = cases_queue(system.prefix)
+    early = await system.client.execute_workflow(
+        RetentionSweep.run, RetentionInput(), id=sweep_id, task_queue=queue
+    )
+    assert early == RetentionResult(erased=0, batches=1)
+    assert (await vault.status(case_id)).erased_at is None
+
+    # the agreement keeps personal data this many days after closing; then the sweep shreds
+    days = load_catalogue().terms("EU-UA", "PL", "UA").retention.personal_data_days_after_close
+    await system.sleep((days + 1) * 86400)
+    swept = await system.client.execute_workflow(
+        RetentionSweep.run, RetentionInput(batch=10), id=f"{sweep_id}-late", task_queue=queue
+    )
+    assert swept.erased == 1
+
+    status = await vault.status(case_id)
+    assert status.erased_at is not None and status.erasure_reason == "retention period ended"
+    # nothing personal left in the database (but the state's own registry)...
+    text = await database_text(system.pool)
+    for personal in PERSONAL:
+        assert personal not in text, personal
+    summary_sql = "SELECT person_summary FROM cases WHERE case_id = $1"
+    assert await system.pool.fetchval(summary_sql, case_id) == ERASED_SUMMARY
+    await projector.rebuild()  # a rebuild from the events cannot bring the summary back
+    assert await system.pool.fetchval(summary_sql, case_id) == ERASED_SUMMARY
+    # ...the seals no longer open for anyone...
+    revealed = await vault.reveal(state)
+    assert isinstance(revealed.person, Sealed)
+    assert revealed.evidence[0].item.number is None
+    # ...while the chain verifies and the history replays against the current code
+    assert (await system.store.verify(case_id)).ok
+    await Replayer(
+        workflows=[ReadmissionCase], data_converter=data_converter(keyring)
+    ).replay_workflow(history)
+    report = await Verifier(system.store, system.client, data_converter(keyring)).verify(case_id)
+    assert report.ok, report.as_dict()
