@@ -11,6 +11,7 @@ from readmit.cli import (
     db,
     directory,
     identity,
+    privacy,
     registry,
     run,
     simulate,
@@ -35,6 +36,7 @@ case.register(app)
 identity.register(app)
 db.register(app)
 directory.register(app)
+privacy.register(app)
 registry.register(app)
 simulate.register(app)
 token.register(app)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 
 import asyncpg
@@ -100,3 +104,51 @@ async def test_master_key_rotation_rewraps_while_readers_keep_reading(pool: asyn
     await PersonalDataVault(pool, keyring("m1")).create("PL-UA-2027-999999")
     with pytest.raises(KeyringError, match="unknown key 'm1'"):
         await new.sealer("PL-UA-2027-999999")
+
+
+def cli(
+    dsn: str, *args: str, keys: dict[str, bytes], active: str
+) -> subprocess.CompletedProcess[str]:
+    encoded = {k: base64.urlsafe_b64encode(v).decode() for k, v in keys.items()}
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "READMIT_MASTER_KEYS": json.dumps(encoded),
+        "READMIT_MASTER_KEY_ID": active,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "readmit.cli.main", "privacy", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_the_cli_rotates_the_master_key_and_reports_erasures(
+    pool: asyncpg.Pool, schema_dsn: str
+) -> None:
+    old = PersonalDataVault(pool, keyring("m1"))
+    seals = {}
+    for n in range(1, 21):
+        case_id = f"PL-UA-2027-{n:06d}"
+        seals[case_id] = (await old.create(case_id)).seal_person(PERSON)
+    await old.erase(["PL-UA-2027-000001"], AT, "court order 12/2030")
+
+    rotated = cli(schema_dsn, "rewrap", "--batch", "7", keys=KEYS, active="m2")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "19 data key(s) re-wrapped under master key 'm2'" in rotated.stdout
+    assert "19/19 data keys re-wrapped" in rotated.stderr  # progress, when not on a terminal
+    new = PersonalDataVault(pool, keyring("m2"))
+    for case_id in list(seals)[1:]:
+        sealer = await new.sealer(case_id)
+        assert sealer is not None and sealer.open_person(seals[case_id]) == PERSON
+
+    shown = cli(schema_dsn, "status", "PL-UA-2027-000001", "--json", keys=KEYS, active="m2")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["reason"] == "court order 12/2030"
+    missing = cli(schema_dsn, "status", "PL-UA-2027-999999", keys=KEYS, active="m2")
+    assert missing.returncode == 1 and "key=none" in missing.stdout
+    # a keyring that lacks the master key a row names is refused, with the fix in one line
+    locked = cli(schema_dsn, "rewrap", keys={"m3": os.urandom(32)}, active="m3")
+    assert locked.returncode == 1 and "READMIT_MASTER_KEYS" in locked.stderr

@@ -20,8 +20,8 @@ from domain.state import CaseState
 from domain.values import (
     Category,
     EvidenceItem,
-    GradedEvidence,
     Grade,
+    GradedEvidence,
     Person,
     Sealed,
     VerificationOutcome,

@@ -1,0 +1,71 @@
+"""Over HTTP, a case's personal data is shown opened while its key exists, and as erased after."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from api_harness import Api
+
+from readmit.protection.vault import ERASED_SUMMARY, PersonalDataVault
+
+pytestmark = pytest.mark.temporal
+
+OPEN = {
+    "agreement": "EU-UA",
+    "requested": "UA",
+    "category": "own_national",
+    "person": {
+        "surname": "Melnyk",
+        "given_names": "Halyna",
+        "birth_date": "1987-11-02",
+        "address": "vul. Sadova 7, Zhytomyr",
+    },
+    "evidence": [{"kind": "passport", "number": "FB765432"}],
+}
+PERSONAL = ("Melnyk", "MELNYK", "Halyna", "1987-11-02", "Sadova", "FB765432")
+
+
+async def test_personal_data_reads_as_erased_once_the_key_is_gone(
+    api: Api, vault: PersonalDataVault
+) -> None:
+    anna = api.as_("anna.pl", "officer", "PL")
+    auditor = api.as_("audit.pl", "auditor", None, ("PL",))
+    knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    opened = await api.http.post("/cases", json={**OPEN, "knowledge_at": knowledge}, headers=anna)
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["case_id"]
+    assert (await api.http.post(f"/cases/{case_id}/submit", json={}, headers=anna)).is_success
+
+    view = (await api.http.get(f"/cases/{case_id}", headers=anna)).json()
+    assert view["person"]["surname"] == "Melnyk"
+    assert view["evidence"][0]["item"]["number"] == "FB765432"
+    listed = (await api.http.get("/cases", headers=anna)).json()["items"]
+    assert listed[0]["person"] == "MELNYK H., 1987"
+    stored = (await api.http.get(f"/cases/{case_id}/events", headers=auditor)).text
+    assert not any(p in stored for p in PERSONAL)  # the stored events hold only seals
+
+    assert await vault.erase([case_id], datetime.now(UTC), "test: erasure") == [case_id]
+
+    view = (await api.http.get(f"/cases/{case_id}", headers=anna)).json()
+    assert view["person"] == {"erased": True}
+    assert view["evidence"][0]["item"] == {
+        "kind": "passport",
+        "number": None,
+        "issued_by": None,
+        "issued_on": None,
+        "valid_until": None,
+        "mrz": [],
+        "description": None,
+        "erased": True,
+    }
+    assert view["status"] == "submitted"  # everything else about the case is still there
+    listed = (await api.http.get("/cases", headers=anna)).json()["items"]
+    assert listed[0]["person"] == ERASED_SUMMARY
+    as_of = (await api.http.get(f"/cases/{case_id}/state?version=1", headers=auditor)).json()
+    assert as_of["state"]["person"] == {"erased": True}
+    for path in ("", "/events", "/state", "/verify"):
+        answer = await api.http.get(f"/cases/{case_id}{path}", headers=auditor)
+        assert answer.status_code == 200, (path, answer.text)
+        assert not any(p in answer.text for p in PERSONAL), path
+    assert (await api.http.get(f"/cases/{case_id}/verify", headers=auditor)).json()["ok"]
