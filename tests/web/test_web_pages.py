@@ -290,3 +290,19 @@ async def test_a_failing_page_answers_in_html(
     failed = await http.get("/ui/stats")
     assert failed.status_code == 500 and "a bug" not in failed.text
     assert "Internal error" in failed.text
+
+
+async def test_an_erased_case_shows_no_personal_data(web_http: Web) -> None:
+    http = web_http.http
+    assert http is not None
+    await sign_in(http, "anna.pl")
+    case_id = await open_case(http, await web_http.env.get_current_time())
+    vault = web_http.app.state.services.vault
+    assert await vault.erase([case_id], datetime.now(UTC), "test") == [case_id]
+    page = await http.get(f"/ui/cases/{case_id}")
+    assert page.status_code == 200
+    assert "was erased when its retention period ended" in page.text
+    for personal in ("Shevchenko", "Oleksandr", "FA123456", "1990"):
+        assert personal not in page.text, personal
+    listed = await http.get("/ui/")
+    assert "[personal data erased]" in listed.text and "SHEVCHENKO" not in listed.text
