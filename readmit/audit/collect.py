@@ -53,6 +53,28 @@ async def disclosures(pool: asyncpg.Pool, case_id: str) -> list[dict[str, Any]]:
     return [{**dict(r), "at": r["at"].isoformat(), "fields": list(r["fields"])} for r in rows]
 
 
+async def log_disclosure(
+    pool: asyncpg.Pool,
+    user: str,
+    role: str,
+    case_id: str,
+    purpose: str,
+    endpoint: str,
+    fields: Sequence[str] = ("person",),
+) -> None:
+    """Record that `user` read or exported the case's personal data (outside the API)."""
+    await pool.execute(
+        "INSERT INTO disclosure_log (user_id, role, state, case_id, purpose, endpoint, fields)"
+        " VALUES ($1, $2, NULL, $3, $4, $5, $6)",
+        user,
+        role,
+        case_id,
+        purpose,
+        endpoint,
+        list(fields),
+    )
+
+
 async def personal_data(vault: PersonalDataVault, state: CaseState) -> dict[str, Any]:
     """The case's personal data opened with its key, or the record of the key's erasure."""
     assert state.case_id is not None
@@ -85,13 +107,14 @@ async def collect_for_export(
     for case_id in case_ids:
         recorded = await stored_events(store, case_id)
         opened = recorded[0]
-        await pool.execute(
-            "INSERT INTO disclosure_log (user_id, role, state, case_id, purpose, endpoint, fields)"
-            " VALUES ($1, $2, NULL, $3, 'export', 'readmit audit export', $4)",
+        await log_disclosure(
+            pool,
             exported_by,
             role,
             case_id,
-            ["person", "evidence", "events"],
+            "export",
+            "readmit audit export",
+            ("person", "evidence", "events"),
         )
         cases.append(
             CaseFiles(

@@ -23,7 +23,13 @@ from readmit.audit.bundle import (
     signing_key_from,
     write_bundle,
 )
-from readmit.audit.collect import UnknownCase, collect_for_export, replay, stored_events
+from readmit.audit.collect import (
+    UnknownCase,
+    collect_for_export,
+    log_disclosure,
+    replay,
+    stored_events,
+)
 from readmit.audit.verify import CaseVerification, Verifier
 from readmit.cli.common import EXIT_REFUSED, exit_now, fail, parse_instant, print_json
 from readmit.db.eventstore import EventStore
@@ -76,6 +82,9 @@ def replay_command(
             state, kept = replay(recorded, as_of=instant, version=version)
             vault = PersonalDataVault(pool, master_keyring(get_settings()))
             revealed = await vault.reveal(state)
+            await log_disclosure(
+                pool, getpass.getuser(), "auditor", case_id, "replay", "readmit audit replay"
+            )
         finally:
             await pool.close()
         if not state.opened or state.terms is None:

@@ -7,6 +7,8 @@ import base64
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,35 @@ async def test_audit_verify_passes_and_catches_an_unpatched_change(
     broken = await changed.verify(case_id)
     assert broken.chain_ok and broken.agree_ok and not broken.replay_ok
     assert "non-deterministic" in broken.replay_detail
+
+
+async def test_cli_replay_shows_the_case_as_it_was_and_logs_the_disclosure(
+    case_system: CaseSystem, schema_dsn: str, master_keys: dict[str, str]
+) -> None:
+    case_id = await submitted_and_received(case_system)
+    env = {**os.environ, "DATABASE_URL": schema_dsn, "READMIT_MASTER_KEYS": json.dumps(master_keys)}
+
+    def replay(*args: str) -> dict:
+        done = subprocess.run(
+            [sys.executable, "-m", "readmit.cli.main", "audit", "replay", case_id, *args, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    first = replay("--version", "1")
+    assert first["version"] == 1 and first["state"]["status"] == "draft"
+    assert first["state"]["person"]["surname"] == "Shevchenko"  # opened with the case key
+    assert [e["type"] for e in first["timeline"]] == ["CaseOpened"]
+    assert first["officers_saw"]["requesting_officer"]["next_actions"]
+    latest = replay()
+    assert latest["state"]["status"] == "received" and latest["deadlines_as_set"]
+    logged = await case_system.pool.fetchval(
+        "SELECT count(*) FROM disclosure_log WHERE case_id = $1 AND purpose = 'replay'", case_id
+    )
+    assert logged == 2
+    await case_system.gateway.vault.erase([case_id], await now(case_system), "test")
+    assert replay()["state"]["person"] == {"erased": True}
