@@ -3,8 +3,9 @@
 Runs a few representative cases on the time-skipping server (with real activities and
 PostgreSQL, in a throwaway schema) and writes each history as JSON to `tests/replay/histories/`.
 The payloads are encrypted with the test-only key in `keyring.json`, committed beside this file,
-so CI can decrypt them. Re-record only to add new shapes; never overwrite histories of an older
-release: they are what a running case looks like.
+so CI can decrypt them. Re-record only to add new shapes (`record.py <prefix>` writes new files
+beside the old; existing files are never overwritten): older histories are what a running case
+looks like.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def replay_keyring() -> Keyring:
     return Keyring.from_encoded(data["keys"], data["active"])
 
 
-async def record(dsn: str) -> None:
+async def record(dsn: str, prefix: str) -> None:
+    """Record the representative cases as `histories/<prefix><name>.json` (new files only)."""
     schema = f"rec_{secrets.token_hex(4)}"
     await migrate_dsn(dsn, schema=schema, create_schema=True)
     pool = await create_pool(dsn, schema=schema)
@@ -89,10 +91,14 @@ async def record(dsn: str) -> None:
         return case_id
 
     async def save(name: str, case_id: str) -> None:
+        target = HERE / "histories" / f"{prefix}{name}.json"
+        if target.exists():
+            print(f"kept {target.name}: an older history is never overwritten")
+            return
         handle = env.client.get_workflow_handle(case_id)
         history = await handle.fetch_history()
-        (HERE / "histories" / f"{name}.json").write_text(history.to_json())
-        print(f"recorded {name}: {len(history.events)} events")
+        target.write_text(history.to_json())
+        print(f"recorded {target.name}: {len(history.events)} events")
 
     with env.auto_time_skipping_disabled():
         case_id = await opened("happy_path")
@@ -132,4 +138,7 @@ async def record(dsn: str) -> None:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent.parent))
-    asyncio.run(record(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1/test")))
+    # e.g. `record.py sealed_`: the same cases as recorded by the current code, beside the old
+    prefix = sys.argv[1] if len(sys.argv) > 1 else ""
+    dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
+    asyncio.run(record(dsn, prefix))

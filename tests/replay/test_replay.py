@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from history_text import history_plaintext
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
@@ -15,6 +16,7 @@ from workflows.readmission_case import ReadmissionCase
 
 HERE = Path(__file__).parent
 HISTORIES = sorted((HERE / "histories").glob("*.json"))
+SEALED = [p for p in HISTORIES if p.stem.startswith("sealed_")]  # recorded since sealing
 
 
 def replay_keyring() -> Keyring:
@@ -23,7 +25,7 @@ def replay_keyring() -> Keyring:
 
 
 def test_histories_are_recorded() -> None:
-    assert len(HISTORIES) >= 3
+    assert len(HISTORIES) >= 6 and len(SEALED) >= 3
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
@@ -33,3 +35,13 @@ async def test_recorded_history_replays(path: Path) -> None:
         workflows=[ReadmissionCase], data_converter=data_converter(replay_keyring())
     )
     await replayer.replay_workflow(history)
+
+
+@pytest.mark.parametrize("path", SEALED, ids=[p.stem for p in SEALED])
+def test_current_histories_hold_personal_data_only_sealed(path: Path) -> None:
+    text = history_plaintext(
+        WorkflowHistory.from_json(path.stem, path.read_text()), replay_keyring()
+    )
+    assert '"sealed":"v1.' in text
+    for personal in ("Testova", "Iryna", "1985-03-02", "TT000001"):
+        assert personal not in text

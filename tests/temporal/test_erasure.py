@@ -5,17 +5,14 @@ verifies and the history still replays against the workflow code."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import secrets
 from datetime import date, timedelta
-from typing import Any
 
 import asyncpg
 import pytest
 from case_system import CaseSystem
-from temporalio.api.common.v1 import Payload
-from temporalio.client import WorkflowHistory
+from history_text import history_plaintext
 from temporalio.worker import Replayer
 
 from activities.registry_pg import import_registry_csv
@@ -34,7 +31,7 @@ from readmit.catalogue import load_catalogue
 from readmit.db.projector import CaseProjector
 from readmit.demo import REGISTRY_CSV
 from readmit.protection.vault import ERASED_SUMMARY
-from readmit.temporal.codec import ENCODING, KEY_ID, Keyring, data_converter
+from readmit.temporal.codec import Keyring, data_converter
 from workflows.contracts import Actor, RetentionInput, RetentionResult, cases_queue
 from workflows.readmission_case import ReadmissionCase
 from workflows.retention_sweep import RetentionSweep
@@ -85,29 +82,6 @@ async def closed_case(system: CaseSystem) -> str:
     await gateway.execute(case_id, CompleteTransfer(at=at), ANNA)
     await gateway.execute(case_id, CloseCase(at=at), ANNA)
     return case_id
-
-
-def history_plaintext(history: WorkflowHistory, keyring: Keyring) -> str:
-    """Every payload of the history decrypted with the payload keyring, as one text."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            meta = node.get("metadata")
-            if isinstance(meta, dict) and "data" in node and KEY_ID in meta:
-                encoding = base64.b64decode(meta.get("encoding", ""))
-                assert encoding == ENCODING
-                key_id = base64.b64decode(meta[KEY_ID]).decode()
-                inner = Payload.FromString(keyring.decrypt(key_id, base64.b64decode(node["data"])))
-                found.append(inner.data.decode())
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(history.to_json()))
-    return "\n".join(found)
 
 
 async def database_text(pool: asyncpg.Pool) -> str:
