@@ -31,6 +31,7 @@ from readmit.protection.vault import PersonalDataVault
 from readmit.settings import Settings, get_settings
 from readmit.temporal.cases import CaseGateway
 from readmit.temporal.client import connect_client
+from readmit.tracing import Tracing, process_tracing
 
 DESCRIPTION = """Readmission cases between states: open, submit, reply, transfer; exact
 deadlines; a hash-chained history auditors can replay and verify. Every endpoint except
@@ -53,16 +54,19 @@ def create_app(
     *,
     database_url: str | None = None,
     client: Client | None = None,
+    tracing: Tracing | None = None,
 ) -> FastAPI:
-    """The app; `database_url` and `client` override the settings (tests, `readmit run`)."""
+    """The app; `database_url`, `client` and `tracing` override the settings (tests,
+    `readmit run`)."""
     config = settings or get_settings()
+    traces = tracing or process_tracing(config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dsn = database_url or resolve_database_url(config)
         await migrate_dsn(dsn)
         pool = await create_pool(dsn, min_size=2, max_size=20)
-        temporal = client or await connect_client(config)
+        temporal = client or await connect_client(config, tracing=traces)
         vault = PersonalDataVault(pool, master_keyring(config))
         projector = CaseProjector(pool, vault=vault)
         app.state.services = Services(
@@ -91,6 +95,7 @@ def create_app(
             await follower
             await gauges
             await pool.close()
+            traces.flush()
 
     app = FastAPI(
         title="Readmit",
@@ -114,4 +119,5 @@ def create_app(
     app.include_router(web.router)
     app.include_router(codec.router)
     app.add_middleware(BodySizeLimit)
+    traces.instrument(app)
     return app

@@ -108,6 +108,22 @@ class Settings(BaseSettings):
         default=None, description="host:port for Readmit's own Prometheus metrics (workers)"
     )
     token_ttl_minutes: int = Field(default=480, ge=1, description="lifetime of dev tokens")
+    tracing: Literal["none", "otlp", "console"] = Field(
+        default="none",
+        description="OpenTelemetry traces (API → workflow → activities): `otlp`, `console` or "
+        "`none`; needs the `tracing` extra",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "READMIT_OTLP_ENDPOINT"),
+        description="base URL of the OTLP/HTTP collector (traces go to `/v1/traces`); "
+        "unset = http://localhost:4318",
+    )
+    tracing_service_name: str = Field(
+        default="readmit",
+        validation_alias=AliasChoices("OTEL_SERVICE_NAME", "READMIT_TRACING_SERVICE_NAME"),
+        description="`service.name` of the spans this process exports",
+    )
 
     def reminder_policy(self) -> ReminderPolicy:
         return ReminderPolicy(

@@ -26,6 +26,7 @@ from activities.registry_pg import PostgresRegistry
 from activities.retention import RetentionActivities
 from readmit.db.eventstore import EventStore
 from readmit.protection.vault import PersonalDataVault
+from readmit.tracing import flush_process_tracing
 from workflows.contracts import QUEUE_PREFIX, cases_queue, state_queue
 from workflows.readmission_case import ReadmissionCase
 from workflows.retention_sweep import RetentionSweep
@@ -79,13 +80,15 @@ async def run_workers(
     workers: Sequence[Worker], stop: asyncio.Event, loops: Sequence[Loop] = ()
 ) -> None:
     """Run `workers` and background `loops` (the outbox dispatcher, the projector) until `stop`
-    is set, then shut the workers down gracefully (in-flight tasks finish)."""
+    is set, then shut the workers down gracefully (in-flight tasks finish) and export the
+    spans still buffered (tracing rides on the client the workers were built with)."""
     tasks = [asyncio.create_task(w.run()) for w in workers]
     tasks += [asyncio.create_task(loop(stop)) for loop in loops]
     await stop.wait()
     log.info("worker shutting down")
     await asyncio.gather(*(w.shutdown() for w in workers))
     await asyncio.gather(*tasks, return_exceptions=True)
+    flush_process_tracing()
 
 
 def stop_on_signals() -> asyncio.Event:

@@ -5,11 +5,18 @@
    the current workflow code: a code change without `workflow.patched` is caught here.
 3. The event store and the workflow agree: the events the workflow appended (read back from the
    inputs of its completed append activities) are the stored ones, same ids, same order.
+
+Many cases at once form a pipeline with bounded memory: batches of case ids have their streams
+read in one query and their histories fetched concurrently (at most `fetch_concurrency` at a
+time) while one `Replayer` replays the histories of the previous batches; at most about three
+batches of histories are held at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +26,13 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
-from readmit.db.eventstore import EventStore
+from readmit.db import canonical
+from readmit.db.eventstore import COLUMNS, EventStore, Recorded
 from workflows.contracts import APPEND_EVENTS, AppendInput
 from workflows.readmission_case import ReadmissionCase
+
+_STREAMS = f"SELECT {COLUMNS} FROM case_events WHERE stream_id = ANY($1::text[])"
+_STREAMS += " ORDER BY stream_id, version"
 
 
 @dataclass
@@ -52,11 +63,37 @@ class CaseVerification:
 
 
 @dataclass
+class _Prepared:
+    """A case whose chain and agreement are checked, waiting for its runs to be replayed."""
+
+    report: CaseVerification
+    histories: list[WorkflowHistory]
+    remaining: int = 0
+    failure: str | None = None
+
+    def replayed(self, failure: Exception | None) -> None:
+        self.remaining -= 1
+        if failure is not None and self.failure is None:
+            self.failure = f"non-deterministic: {str(failure).splitlines()[0][:300]}"
+
+    def finish(self) -> CaseVerification:
+        if self.histories:
+            self.report.replay_ok = self.failure is None
+            self.report.replay_detail = (
+                self.failure or f"{len(self.histories)} run(s) replay deterministically"
+            )
+        self.histories = []
+        return self.report
+
+
+@dataclass
 class Verifier:
     store: EventStore
     client: Client
     converter: DataConverter
     workflows: Sequence[type] = field(default_factory=lambda: [ReadmissionCase])
+    batch_size: int = 100
+    fetch_concurrency: int = 16
 
     async def histories(self, case_id: str) -> list[WorkflowHistory]:
         """Every run of the case's workflow, oldest first (following continue-as-new back)."""
@@ -92,8 +129,99 @@ class Verifier:
         return ids
 
     async def verify(self, case_id: str) -> CaseVerification:
+        [report] = await self.verify_many([case_id])
+        return report
+
+    async def verify_many(
+        self, case_ids: Sequence[str], progress: Callable[[CaseVerification], None] | None = None
+    ) -> list[CaseVerification]:
+        """Reports for `case_ids`, in the order given."""
+        reports: dict[str, CaseVerification] = {}
+
+        def keep(report: CaseVerification) -> None:
+            reports[report.case_id] = report
+            if progress:
+                progress(report)
+
+        await self.run(_aiter(case_ids), keep)
+        return [reports[case_id] for case_id in case_ids]
+
+    async def run(
+        self, case_ids: AsyncIterable[str], on_report: Callable[[CaseVerification], None]
+    ) -> None:
+        """Verify every case of `case_ids`, calling `on_report` once per case as it finishes
+        (not necessarily in order). Server or database outages raise; a case's own problems
+        (missing history, undecodable payloads, a broken chain) are reported, not raised."""
+        queue: asyncio.Queue[_Prepared | None] = asyncio.Queue(maxsize=self.batch_size)
+        producer = asyncio.create_task(self._produce(case_ids, queue))
+        replaying: dict[str, _Prepared] = {}
+
+        async def histories() -> AsyncIterator[WorkflowHistory]:
+            while (item := await queue.get()) is not None:
+                if not item.histories:
+                    on_report(item.finish())
+                    continue
+                item.remaining = len(item.histories)
+                replaying[item.report.case_id] = item
+                for history in item.histories:
+                    yield history
+
+        executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="audit-replay")
+        replayer = Replayer(
+            workflows=list(self.workflows),
+            data_converter=self.converter,
+            workflow_task_executor=executor,
+        )
+        try:
+            async with replayer.workflow_replay_iterator(histories()) as results:
+                async for result in results:
+                    item = replaying[result.history.workflow_id]
+                    item.replayed(result.replay_failure)
+                    if item.remaining == 0:
+                        del replaying[item.report.case_id]
+                        on_report(item.finish())
+            await producer  # raises what stopped it early
+        finally:
+            producer.cancel()
+            executor.shutdown(wait=False)
+
+    async def _produce(
+        self, case_ids: AsyncIterable[str], queue: asyncio.Queue[_Prepared | None]
+    ) -> None:
+        """Prepare cases batch by batch onto `queue`, then the end marker (also after a
+        failure, so that the replay side stops and the failure surfaces)."""
+        fetching = asyncio.Semaphore(self.fetch_concurrency)
+        try:
+            async for batch in _batches(case_ids, self.batch_size):
+                streams = await self._streams(batch)
+                prepared = await asyncio.gather(
+                    *(
+                        self._prepare(case_id, streams.get(case_id, []), fetching)
+                        for case_id in batch
+                    )
+                )
+                for item in prepared:
+                    await queue.put(item)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            await queue.put(None)
+            raise
+        await queue.put(None)
+
+    async def _streams(self, case_ids: list[str]) -> dict[str, list[Recorded]]:
+        """The stored events of many streams, read in one query."""
+        streams: dict[str, list[Recorded]] = {}
+        for row in await self.store.pool.fetch(_STREAMS, case_ids):
+            event = Recorded.from_row(row)
+            streams.setdefault(event.stream_id, []).append(event)
+        return streams
+
+    async def _prepare(
+        self, case_id: str, stored: list[Recorded], fetching: asyncio.Semaphore
+    ) -> _Prepared:
         report = CaseVerification(case_id)
-        chain = await self.store.verify(case_id)
+        chain = canonical.verify_chain(case_id, stored)
         report.events = chain.checked
         report.chain_ok = chain.ok and chain.checked > 0
         report.chain_detail = (
@@ -104,45 +232,43 @@ class Verifier:
         if chain.checked == 0:
             report.chain_detail = "no events stored"
         try:
-            histories = await self.histories(case_id)
+            async with fetching:
+                histories = await self.histories(case_id)
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:
                 raise
             report.replay_detail = report.agree_detail = "no workflow history on the server"
-            return report
+            return _Prepared(report, [])
         report.runs = len(histories)
-        report.replay_ok, report.replay_detail = await self._replay(histories)
-        stored = [str(r.event_id) for r in await self.store.read_stream(case_id)]
-        appended = await self.appended_event_ids(histories)
-        report.agree_ok = stored == appended
+        stored_ids = [str(r.event_id) for r in stored]
+        try:
+            appended = await self.appended_event_ids(histories)
+        except Exception as error:  # e.g. a payload key missing from the keyring
+            report.agree_detail = f"cannot read what the workflow appended: {error}"
+            return _Prepared(report, histories)
+        report.agree_ok = stored_ids == appended
         report.agree_detail = (
-            f"{len(stored)} events in both" if report.agree_ok else _difference(stored, appended)
+            f"{len(stored_ids)} events in both"
+            if report.agree_ok
+            else _difference(stored_ids, appended)
         )
-        return report
+        return _Prepared(report, histories)
 
-    async def _replay(self, histories: Sequence[WorkflowHistory]) -> tuple[bool, str]:
-        replayer = Replayer(workflows=list(self.workflows), data_converter=self.converter)
 
-        async def each() -> AsyncIterator[WorkflowHistory]:
-            for history in histories:
-                yield history
+async def _aiter(items: Iterable[str]) -> AsyncIterator[str]:
+    for item in items:
+        yield item
 
-        results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
-        if results.replay_failures:
-            first = next(iter(results.replay_failures.values()))
-            return False, f"non-deterministic: {str(first).splitlines()[0][:300]}"
-        return True, f"{len(histories)} run(s) replay deterministically"
 
-    async def verify_many(
-        self, case_ids: Sequence[str], progress: Callable[[CaseVerification], None] | None = None
-    ) -> list[CaseVerification]:
-        reports = []
-        for case_id in case_ids:
-            report = await self.verify(case_id)
-            reports.append(report)
-            if progress:
-                progress(report)
-        return reports
+async def _batches(items: AsyncIterable[str], size: int) -> AsyncIterator[list[str]]:
+    batch: list[str] = []
+    async for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _difference(stored: list[str], appended: list[str]) -> str:

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from api.auth import Principal
@@ -30,20 +29,16 @@ from readmit.audit.collect import (
     replay,
     stored_events,
 )
-from readmit.audit.verify import CaseVerification, Verifier
-from readmit.cli.common import EXIT_REFUSED, exit_now, fail, parse_instant, print_json
+from readmit.cli.audit_verify import verify_command
+from readmit.cli.common import EXIT_REFUSED, fail, parse_instant, print_json
 from readmit.db.eventstore import EventStore
 from readmit.db.pool import create_pool
 from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
-from readmit.keys import audit_signing_seed, master_keyring, payload_keyring
+from readmit.keys import audit_signing_seed, master_keyring
 from readmit.protection.vault import PersonalDataVault
 from readmit.settings import get_settings
-from readmit.temporal.client import connect_client
-from readmit.temporal.codec import data_converter
-from readmit.temporal.runtime import install_runtime
 
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
-console = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -144,66 +139,6 @@ def replay_command(
         Console().print(
             f"status: {report['state']['status']}; officers saw: {report['officers_saw']}"
         )
-
-
-def verify_command(
-    case_ids: Annotated[list[str] | None, typer.Argument(help="case ids (or --all)")] = None,
-    all_cases: Annotated[bool, typer.Option("--all", help="every case in the store")] = False,
-    temporal_address: Annotated[str | None, typer.Option("--temporal-address")] = None,
-    json_out: AsJson = False,
-) -> None:
-    """Recompute hash chains, replay Temporal histories against the current code, and check that
-    the store holds exactly what the workflow appended. Exit 1 on any failure."""
-    if not case_ids and not all_cases:
-        fail("name cases to verify, or pass --all")
-    settings = get_settings()
-    address = temporal_address or settings.temporal_address
-    if address is None:
-        fail("no Temporal server: set READMIT_TEMPORAL_ADDRESS or pass --temporal-address")
-    install_runtime("ERROR")
-
-    async def run() -> list[CaseVerification]:
-        pool = await create_pool(_dsn(), min_size=1, max_size=4)
-        try:
-            store = EventStore(pool)
-            ids = case_ids or [
-                r["stream_id"]
-                for r in await pool.fetch("SELECT DISTINCT stream_id FROM case_events ORDER BY 1")
-            ]
-            client = await connect_client(settings, address)
-            verifier = Verifier(store, client, data_converter(payload_keyring(settings)))
-            with Progress(
-                TextColumn("verifying"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                transient=json_out,
-            ) as bar:
-                task = bar.add_task("cases", total=len(ids))
-                return await verifier.verify_many(ids, lambda _r: bar.advance(task))
-        finally:
-            await pool.close()
-
-    reports = asyncio.run(run())
-    failed = [r for r in reports if not r.ok]
-    if json_out:
-        print_json(
-            {
-                "ok": not failed,
-                "cases": [r.as_dict() for r in reports],
-                "summary": {"verified": len(reports), "failed": len(failed)},
-            }
-        )
-    else:
-        for r in reports:
-            mark = "ok  " if r.ok else "FAIL"
-            typer.echo(
-                f"{mark} {r.case_id}  chain: {r.chain_detail}; replay: {r.replay_detail}; "
-                f"store vs workflow: {r.agree_detail}"
-            )
-        typer.echo(f"{len(reports)} verified, {len(failed)} failed")
-    exit_now(EXIT_REFUSED if failed else 0)
 
 
 def export_command(

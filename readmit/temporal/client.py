@@ -7,10 +7,14 @@ from temporalio.client import Client
 from readmit.keys import payload_keyring
 from readmit.settings import Settings
 from readmit.temporal.codec import data_converter
+from readmit.tracing import Tracing, process_tracing
 
 
-async def connect_client(settings: Settings, address: str | None = None) -> Client:
-    """A client for `address` (default: settings) whose payloads are encrypted."""
+async def connect_client(
+    settings: Settings, address: str | None = None, *, tracing: Tracing | None = None
+) -> Client:
+    """A client for `address` (default: settings) whose payloads are encrypted, traced when
+    tracing is on (workers built on the client inherit its tracing interceptor)."""
     target = address or settings.temporal_address
     if target is None:
         raise RuntimeError("no Temporal address: set READMIT_TEMPORAL_ADDRESS or use `readmit run`")
@@ -18,4 +22,5 @@ async def connect_client(settings: Settings, address: str | None = None) -> Clie
         target,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(payload_keyring(settings)),
+        interceptors=(tracing or process_tracing(settings)).interceptors(),
     )

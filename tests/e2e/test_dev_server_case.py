@@ -4,18 +4,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import secrets
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
+from e2e.case_walks import ANNA, OLENA
+from e2e.stack_support import WorkerProcess, start_dev_server, vault
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import (
@@ -33,87 +30,26 @@ from domain.notices import notices_for
 from domain.values import EvidenceItem, Person
 from readmit.catalogue import load_catalogue
 from readmit.db.eventstore import EventStore
-from readmit.protection.vault import PersonalDataVault
-from readmit.temporal.binaries import dev_server_path
 from readmit.temporal.cases import CaseGateway
-from readmit.temporal.codec import Keyring, data_converter
-from workflows.contracts import Actor
 
 pytestmark = pytest.mark.temporal
-
-ANNA = Actor(user_id="anna.pl", state="PL", role="officer")
-OLENA = Actor(user_id="olena.ua", state="UA", role="officer")
-KEY = Keyring.new_key()
-MASTER_KEY = Keyring.new_key()
 
 
 @pytest.fixture(scope="module")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(dev_server_path()),
-        data_converter=data_converter(Keyring.from_encoded({"e2e": KEY}, "e2e")),
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 
 
-class WorkerProcess:
-    """`readmit worker` in its own process, as an operator would run it."""
-
-    def __init__(self, address: str, dsn: str, prefix: str, log: Path) -> None:
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": dsn,
-            "READMIT_TEMPORAL_ADDRESS": address,
-            "READMIT_QUEUE_PREFIX": prefix,
-            "READMIT_PAYLOAD_KEYS": json.dumps({"e2e": KEY}),
-            "READMIT_PAYLOAD_KEY_ID": "e2e",
-            "READMIT_MASTER_KEYS": json.dumps({"e2e-master": MASTER_KEY}),
-        }
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "readmit.cli.main",
-                    "worker",
-                    "--state",
-                    "PL",
-                    "--state",
-                    "UA",
-                ],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
 @pytest.fixture
 def worker(
-    dev_env: WorkflowEnvironment, database_url: str, db_schema: str, tmp_path: Path
+    dev_env: WorkflowEnvironment, schema_dsn: str, tmp_path: Path
 ) -> Iterator[WorkerProcess]:
     address = dev_env.client.service_client.config.target_host
-    separator = "&" if "?" in database_url else "?"
-    dsn = f"{database_url}{separator}search_path={db_schema}"
-    process = WorkerProcess(address, dsn, f"e2e{secrets.token_hex(3)}", tmp_path / "worker.log")
+    process = WorkerProcess(
+        address, schema_dsn, f"e2e{secrets.token_hex(3)}", tmp_path / "worker.log"
+    )
     yield process
     process.stop()
 
@@ -121,12 +57,7 @@ def worker(
 async def test_full_case_survives_killed_workers(
     dev_env: WorkflowEnvironment, worker: WorkerProcess, pool: asyncpg.Pool
 ) -> None:
-    master = Keyring.from_encoded({"e2e-master": MASTER_KEY}, "e2e-master", what="master")
-    gateway = CaseGateway(
-        dev_env.client,
-        vault=PersonalDataVault(pool, master),
-        queue_prefix=worker.env["READMIT_QUEUE_PREFIX"],
-    )
+    gateway = CaseGateway(dev_env.client, vault=vault(pool), queue_prefix=worker.prefix)
     case_id = f"PL-UA-2027-{secrets.randbelow(10**6):06d}"
     now = await dev_env.get_current_time()
     worker.start()

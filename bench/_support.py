@@ -1,0 +1,172 @@
+"""What the Temporal, API and read-model benches share: a scratch schema, the dev server, real
+workers, a standard case walked by the gateway, and latency metrics in the summary's shape.
+
+Every helper cleans up after itself (schema dropped, server and workers stopped) even when the
+bench fails, so a run leaves no process and no schema behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import statistics
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.commands import OpenCase
+from domain.values import EvidenceItem, Person
+from readmit.catalogue import load_catalogue
+from readmit.db.migrate import migrate_dsn
+from readmit.db.pool import connect, create_pool, quote_ident
+from readmit.embedded_pg import resolve_database_url
+from readmit.logs import configure_logging
+from readmit.protection.vault import PersonalDataVault
+from readmit.settings import get_settings
+from readmit.temporal.binaries import dev_server_path
+from readmit.temporal.codec import Keyring, data_converter
+from workers.main import run_workers
+from workflows.contracts import Actor
+
+ANNA = Actor(user_id="bench.anna", state="PL", role="officer")
+OLENA = Actor(user_id="bench.olena", state="UA", role="officer")
+STATES = ("PL", "UA")
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """A migrated schema of its own: `dsn` of the server, `schema`, and `schema_dsn` (a DSN
+    whose connections search only that schema, for subprocesses and the app)."""
+
+    dsn: str
+    schema: str
+
+    @property
+    def schema_dsn(self) -> str:
+        separator = "&" if "?" in self.dsn else "?"
+        return f"{self.dsn}{separator}search_path={self.schema}"
+
+
+@contextlib.asynccontextmanager
+async def scratch_schema(prefix: str) -> AsyncIterator[Scratch]:
+    """A new schema `<prefix>_<random>` with every migration applied, dropped afterwards."""
+    configure_logging("WARNING")  # the summary table, not the workers' log lines, on screen
+    dsn = resolve_database_url(get_settings())
+    schema = f"{prefix}_{secrets.token_hex(4)}"
+    await migrate_dsn(dsn, schema=schema, create_schema=True)
+    try:
+        yield Scratch(dsn, schema)
+    finally:
+        conn = await connect(dsn)
+        try:
+            await conn.execute(f"DROP SCHEMA {quote_ident(schema)} CASCADE")
+        finally:
+            await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def schema_pool(scratch: Scratch, size: int = 20) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(scratch.dsn, schema=scratch.schema, min_size=2, max_size=size)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def dev_server(keyring: Keyring) -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal dev server (in memory, real clock) with the application's data converter."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(dev_server_path()),
+        data_converter=data_converter(keyring),
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+def new_keyring() -> Keyring:
+    return Keyring.from_encoded({"bench": Keyring.new_key()}, "bench")
+
+
+def new_vault(pool: asyncpg.Pool) -> PersonalDataVault:
+    """Case data keys under a throwaway master key (the bench's cases die with its schema)."""
+    return PersonalDataVault(pool, Keyring({"bench": os.urandom(32)}, "bench", what="master"))
+
+
+@contextlib.asynccontextmanager
+async def running(workers: Sequence[Worker]) -> AsyncIterator[None]:
+    """Run `workers` in this process until the block ends, then shut them down gracefully."""
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_workers(workers, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await runner
+
+
+def queue_prefix(tag: str) -> str:
+    return f"{tag}{secrets.token_hex(3)}"
+
+
+def case_id(counter: int) -> str:
+    """A case id of the `ReadmissionCase` pattern, unique per bench run."""
+    return f"PL-UA-2027-{counter:06d}"
+
+
+def opening(case: str, now: datetime) -> OpenCase:
+    """Opening a standard PL → UA case under EU-UA; the workflow stamps the real instant."""
+    return OpenCase(
+        at=now,
+        case_id=case,
+        terms=load_catalogue().terms("EU-UA", "PL", "UA"),
+        category="own_national",
+        person=Person(surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)),
+        evidence=(EvidenceItem(kind="passport", number="FA123456"),),
+        knowledge_at=now - timedelta(days=2),
+    )
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile (`share` in 0..1) of a non-empty sample."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def latency_metrics(
+    name: str, values_ms: Sequence[float], baseline_ms: Sequence[float]
+) -> list[dict[str, Any]]:
+    """p50 and p99 rows of a latency sample; ratio = baseline / value (1.0 = as fast)."""
+    rows = []
+    for label, share in (("p50", 0.5), ("p99", 0.99)):
+        value, baseline = percentile(values_ms, share), percentile(baseline_ms, share)
+        rows.append(
+            {
+                "name": f"{name} {label}",
+                "unit": "ms",
+                "value": value,
+                "baseline": baseline,
+                "ratio": baseline / value if value else None,
+                "samples": len(values_ms),
+            }
+        )
+    return rows
+
+
+def median_or_none(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+async def client_of(env: WorkflowEnvironment) -> Client:
+    return env.client

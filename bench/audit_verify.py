@@ -1,0 +1,194 @@
+"""Bulk `audit verify`: cases verified per second, against reading what it verifies.
+
+Setup (untimed): an in-memory Temporal dev server, a scratch PostgreSQL schema and N cases
+(full: 1,000, quick: 100), each opened and submitted through the gateway by real workers
+(run unsandboxed, to keep the setup short: the histories are the same), left running.
+
+- **bulk verify**: `readmit audit verify --all` minus its composition root (`verify_cases`, the
+  function behind the command): hash chains recomputed, every history fetched, its append inputs
+  decrypted and compared with the store, and replayed by one sandboxed `Replayer`.
+  The baseline is the I/O alone on the same cases in the same run: the streams read in the same
+  batches and queries, the histories fetched with the same concurrency, nothing hashed, decoded
+  or replayed. The ratio says how much of the verifier's time is its own work.
+- **one case per call**: `Verifier.verify(case)` for each of 50 cases in turn (a new `Replayer`
+  and no overlap of I/O and replay per case, as `audit verify CASE` does), against the bulk rate.
+
+Alternating rounds, medians. Replay is CPU-bound: on a shared 2-core machine compare the ratios
+of one run, not rates across runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import statistics
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from activities.case_store import CaseStoreActivities
+from activities.deadlines import compute_deadlines
+from bench._support import (
+    ANNA,
+    STATES,
+    case_id,
+    dev_server,
+    new_keyring,
+    new_vault,
+    opening,
+    queue_prefix,
+    running,
+    schema_pool,
+    scratch_schema,
+)
+from domain.commands import SubmitApplication
+from readmit.audit.verify import Verifier
+from readmit.cli.audit_verify import all_case_ids, verify_cases
+from readmit.db.eventstore import COLUMNS, EventStore
+from readmit.temporal.cases import CaseGateway
+from readmit.temporal.codec import data_converter
+from workers.main import build_workers
+from workflows.contracts import cases_queue
+from workflows.readmission_case import ReadmissionCase
+
+ONE_BY_ONE = 50
+BATCH = 100
+FETCHES = 16
+STREAMS = f"SELECT {COLUMNS} FROM case_events WHERE stream_id = ANY($1::text[])"
+STREAMS += " ORDER BY stream_id, version"
+
+
+async def create_cases(gateway: CaseGateway, count: int, concurrency: int = 32) -> None:
+    numbers = iter(range(1, count + 1))
+
+    async def lane() -> None:
+        for number in numbers:
+            case, now = case_id(number), datetime.now(UTC)
+            await gateway.open(opening(case, now), ANNA, request_id=f"open-{case}")
+            await gateway.execute(case, SubmitApplication(at=now), ANNA)
+
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+
+
+async def bulk_round(verifier: Verifier, pool: asyncpg.Pool, total: int) -> float:
+    started = time.perf_counter()
+    out, err = io.StringIO(), io.StringIO()
+    code = await verify_cases(verifier, all_case_ids(pool), total, out=out, err=err)
+    seconds = time.perf_counter() - started
+    if code != 0:
+        raise RuntimeError(f"bulk verify failed: {out.getvalue()[-500:]}")
+    return total / seconds
+
+
+async def read_round(client: Client, pool: asyncpg.Pool, total: int) -> float:
+    """The baseline: what the verifier reads, read the same way, and nothing else."""
+    fetching = asyncio.Semaphore(FETCHES)
+
+    async def fetch(case: str) -> None:
+        async with fetching:
+            await client.get_workflow_handle(case).fetch_history()
+
+    async def read(batch: list[str]) -> int:
+        await pool.fetch(STREAMS, batch)
+        await asyncio.gather(*(fetch(case) for case in batch))
+        return len(batch)
+
+    started = time.perf_counter()
+    done, batch = 0, []
+    async for case in all_case_ids(pool):
+        batch.append(case)
+        if len(batch) == BATCH:
+            done, batch = done + await read(batch), []
+    done += await read(batch) if batch else 0
+    seconds = time.perf_counter() - started
+    if done != total:
+        raise RuntimeError(f"read {done} cases, expected {total}")
+    return total / seconds
+
+
+async def one_by_one_round(verifier: Verifier, count: int) -> float:
+    started = time.perf_counter()
+    for number in range(1, count + 1):
+        report = await verifier.verify(case_id(number))
+        if not report.ok:
+            raise RuntimeError(f"{report.case_id} failed: {report.as_dict()}")
+    return count / (time.perf_counter() - started)
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    cases, rounds = (100, 1) if quick else (1000, 2)
+    keyring = new_keyring()
+    async with (
+        scratch_schema("bench_av") as scratch,
+        schema_pool(scratch) as pool,
+        dev_server(keyring) as env,
+    ):
+        prefix, store = queue_prefix("av"), EventStore(pool)
+        vault = new_vault(pool)
+        workers = build_workers(
+            env.client, pool, STATES, vault=vault, serve_cases=False, queue_prefix=prefix
+        )
+        workers.append(
+            Worker(
+                env.client,
+                task_queue=cases_queue(prefix),
+                workflows=[ReadmissionCase],
+                activities=[compute_deadlines, CaseStoreActivities(store).append_case_events],
+                workflow_runner=UnsandboxedWorkflowRunner(),
+                max_concurrent_activities=50,
+            )
+        )
+        async with running(workers):
+            setup = time.perf_counter()
+            await create_cases(CaseGateway(env.client, vault=vault, queue_prefix=prefix), cases)
+            print(f"  created {cases} cases in {time.perf_counter() - setup:.0f} s", flush=True)
+        events = int(await pool.fetchval("SELECT count(*) FROM case_events"))
+        verifier = Verifier(
+            store,
+            env.client,
+            data_converter(keyring),
+            batch_size=BATCH,
+            fetch_concurrency=FETCHES,
+        )
+        await one_by_one_round(verifier, 5)  # untimed: sandbox imports, connections
+        bulk: list[float] = []
+        reads: list[float] = []
+        singles: list[float] = []
+        for _ in range(rounds):
+            reads.append(await read_round(env.client, pool, cases))
+            bulk.append(await bulk_round(verifier, pool, cases))
+            singles.append(await one_by_one_round(verifier, min(ONE_BY_ONE, cases)))
+    value, baseline = statistics.median(bulk), statistics.median(reads)
+    single = statistics.median(singles)
+    print(
+        f"  bulk verify {value:,.1f} cases/s, reading alone {baseline:,.1f} cases/s "
+        f"({value / baseline:.2f}); one case per call {single:,.1f} cases/s"
+    )
+    return {
+        "metrics": [
+            {
+                "name": f"audit verify --all, {cases} cases",
+                "unit": "cases/s",
+                "value": value,
+                "baseline": baseline,
+                "ratio": value / baseline,
+                "rounds": {"verify": bulk, "read only": reads},
+            },
+            {
+                "name": "audit verify, one case per call",
+                "unit": "cases/s",
+                "value": single,
+                "baseline": value,
+                "ratio": single / value,
+                "rounds": {"one by one": singles, "bulk": bulk},
+            },
+        ],
+        "cases": cases,
+        "events": events,
+        "batch_size": BATCH,
+        "fetch_concurrency": FETCHES,
+    }

@@ -1,0 +1,166 @@
+"""Full case lifecycle throughput on the Temporal dev server, against a trivial workflow.
+
+One in-memory dev server (real clock), real workers from `workers.main.build_workers` in this
+process, PostgreSQL in a scratch schema. A case is walked the standard way through the gateway
+the API uses: open → submit → receipt → accept → transfer scheduled → transferred → closed, then
+its workflow's result is awaited (notices and identity verification included). The baseline is
+a workflow that runs one activity, on the same server, in the same process, at the same
+concurrency. Both run in alternating rounds; a round's rate counts the runs completed in a
+steady-state window (after a ramp-up, before the drain), medians of the rounds. The issue's
+target: ratio ≥ 0.25.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench._support import (
+    ANNA,
+    OLENA,
+    STATES,
+    case_id,
+    dev_server,
+    new_keyring,
+    new_vault,
+    opening,
+    queue_prefix,
+    running,
+    schema_pool,
+    scratch_schema,
+)
+from bench._workflows import Trivial, touch
+from domain.commands import (
+    AcceptApplication,
+    CloseCase,
+    CompleteTransfer,
+    ConfirmReceipt,
+    ScheduleTransfer,
+    SubmitApplication,
+)
+from readmit.temporal.cases import CaseGateway
+from workers.main import build_workers
+from workflows.contracts import CaseView
+
+TARGET_RATIO = 0.25
+CONCURRENCY = 16
+One = Callable[[], Awaitable[None]]
+
+
+class Walks:
+    """One lifecycle (`case`) or one trivial workflow (`trivial`) per call."""
+
+    def __init__(self, client: Client, gateway: CaseGateway, trivial_queue: str) -> None:
+        self.client, self.gateway, self.trivial_queue = client, gateway, trivial_queue
+        self.numbers = itertools.count(1)
+
+    async def case(self) -> None:
+        case, gateway = case_id(next(self.numbers)), self.gateway
+        now = datetime.now(UTC)  # the workflow stamps its own instants; this fills the fields
+        await gateway.open(opening(case, now), ANNA)
+        await gateway.execute(case, SubmitApplication(at=now), ANNA)
+        await gateway.execute(case, ConfirmReceipt(at=now), OLENA)
+        await gateway.execute(case, AcceptApplication(at=now), OLENA)
+        plan = ScheduleTransfer(
+            at=now, on=now + timedelta(days=3), bcp="Medyka-Shehyni", mode="land"
+        )
+        await gateway.execute(case, plan, ANNA)
+        await gateway.execute(case, CompleteTransfer(at=now), ANNA)
+        await gateway.execute(case, CloseCase(at=now), ANNA)
+        view = await self.client.get_workflow_handle(case, result_type=CaseView).result()
+        if view.state.status.value != "closed":
+            raise RuntimeError(f"{case} ended {view.state.status.value}, not closed")
+
+    async def trivial(self) -> None:
+        await self.client.execute_workflow(
+            Trivial.run, "t", id=f"trivial-{uuid.uuid4()}", task_queue=self.trivial_queue
+        )
+
+
+async def window(one: One, seconds: float, concurrency: int, ramp: float) -> int:
+    """Runs completed in a steady-state window: `concurrency` loops run back to back; those
+    finishing between `ramp` and `ramp + seconds` count; then no new run starts and the runs
+    in flight finish (untimed), so the next window starts on an idle worker."""
+    done = 0
+    started = time.perf_counter()
+    opens, closes = started + ramp, started + ramp + seconds
+
+    async def loop() -> None:
+        nonlocal done
+        while time.perf_counter() < closes:
+            await one()
+            if opens <= time.perf_counter() <= closes:
+                done += 1
+
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    return done
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    seconds, rounds = (6.0, 1) if quick else (12.0, 2)
+    keyring = new_keyring()
+    async with (
+        scratch_schema("bench_lc") as scratch,
+        schema_pool(scratch) as pool,
+        dev_server(keyring) as env,
+    ):
+        prefix = queue_prefix("lc")
+        trivial_queue = f"{prefix}-trivial"
+        vault = new_vault(pool)
+        workers = build_workers(env.client, pool, STATES, vault=vault, queue_prefix=prefix)
+        workers.append(
+            Worker(
+                env.client,
+                task_queue=trivial_queue,
+                workflows=[Trivial],
+                activities=[touch],
+                max_concurrent_activities=50,
+            )
+        )
+        walks = Walks(
+            env.client, CaseGateway(env.client, vault=vault, queue_prefix=prefix), trivial_queue
+        )
+        async with running(workers):
+            # untimed: the sandbox imports the workflow modules, connections are made
+            await asyncio.gather(*(walks.case() for _ in range(4)))
+            await asyncio.gather(*(walks.trivial() for _ in range(4)))
+            rates: dict[str, list[float]] = {"case": [], "trivial": []}
+            counts: dict[str, int] = {"case": 0, "trivial": 0}
+            for _ in range(rounds):
+                for kind, one, ramp in (("trivial", walks.trivial, 2.0), ("case", walks.case, 5.0)):
+                    completed = await window(one, seconds, CONCURRENCY, ramp)
+                    rates[kind].append(completed / seconds)
+                    counts[kind] += completed
+        events = await pool.fetchval("SELECT count(*) FROM case_events")
+    value, baseline = statistics.median(rates["case"]), statistics.median(rates["trivial"])
+    ratio = value / baseline
+    print(
+        f"  lifecycle {value:.2f} cases/s, trivial {baseline:.1f} workflows/s ({ratio:.2f}); "
+        f"{counts['case']} cases, {events} events"
+    )
+    return {
+        "metrics": [
+            {
+                "name": f"case open → closed, {CONCURRENCY} at a time",
+                "unit": "cases/s",
+                "value": value,
+                "baseline": baseline,
+                "ratio": ratio,
+                "rounds": rates,
+            }
+        ],
+        "concurrency": CONCURRENCY,
+        "window_seconds": seconds,
+        "completed": counts,
+        "events_recorded": events,
+        "target": {"ratio": TARGET_RATIO, "met": ratio >= TARGET_RATIO},
+    }

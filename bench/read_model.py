@@ -1,0 +1,174 @@
+"""Listing overdue cases among 1,000,000 rows of the `cases` read model (quick: 100,000).
+
+A scratch schema gets the rows from one `generate_series` (seven state pairs, every status,
+deadlines from ten days overdue to three months ahead, about 5 % overdue), then VACUUM ANALYZE
+as autovacuum would. The measured calls are the API's own: `list_cases` from
+readmit/db/case_queries.py with the filters of the overdue list of an officer (one state), of
+the dashboard's "overdue, our side" view, and of an auditor of every state; each runs many
+times and p50/p99 are reported. The baseline is a primary-key lookup on the same table in the
+same run. The issue's target: p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import asyncpg
+
+from bench._support import latency_metrics, percentile, schema_pool, scratch_schema
+from readmit.db.case_queries import CaseFilter, list_cases
+
+TARGET_P99_MS = 50.0
+FILL = """
+WITH drawn AS (
+    SELECT g, random() AS r_status, random() AS r_due, random() AS r_overdue, random() AS r_age
+    FROM generate_series(1, $1) AS g
+), shaped AS (
+    SELECT g, r_overdue,
+        (ARRAY['PL','DE','RO','UA','RO','DE','MD'])[g % 7 + 1] AS requesting,
+        (ARRAY['UA','UA','UA','PL','MD','MD','RO'])[g % 7 + 1] AS requested,
+        (ARRAY['EU-UA','EU-UA','EU-UA','EU-UA','EU-MD','EU-MD','EU-MD'])[g % 7 + 1] AS agreement,
+        CASE
+            WHEN r_status < 0.05 THEN 'draft'
+            WHEN r_status < 0.15 THEN 'submitted'
+            WHEN r_status < 0.35 THEN 'received'
+            WHEN r_status < 0.47 THEN 'accepted'
+            WHEN r_status < 0.51 THEN 'deemed_accepted'
+            WHEN r_status < 0.59 THEN 'refused'
+            WHEN r_status < 0.69 THEN 'transfer_scheduled'
+            WHEN r_status < 0.81 THEN 'transferred'
+            WHEN r_status < 0.84 THEN 'withdrawn'
+            WHEN r_status < 0.86 THEN 'lapsed'
+            WHEN r_status < 0.87 THEN 'returned_in_error'
+            ELSE 'closed'
+        END AS status,
+        now() - (5 + r_age * 400) * interval '1 day' AS opened_at,
+        now() + (r_due * 100 - 10) * interval '1 day' AS due
+    FROM drawn
+), limited AS (
+    SELECT *,
+        CASE status
+            WHEN 'draft' THEN 'submission'
+            WHEN 'received' THEN 'reply'
+            WHEN 'accepted' THEN 'transfer'
+            WHEN 'deemed_accepted' THEN 'transfer'
+            WHEN 'transfer_scheduled' THEN 'transfer'
+            WHEN 'transferred' THEN 'readmission_in_error'
+        END AS next_limit
+    FROM shaped
+), flagged AS (
+    SELECT *, next_limit IS NOT NULL AND due < now() AND r_overdue < 0.8 AS overdue FROM limited
+)
+INSERT INTO cases (case_id, requesting, requested, agreement_id, procedure, category, status,
+    person_summary, deadlines, open_limits, next_limit, next_due, overdue, overdue_limits,
+    opened_at, submitted_at, updated_at, version, last_position)
+SELECT
+    requesting || '-' || requested || '-' || (2000 + g / 100000)::text || '-'
+        || lpad((g % 100000)::text, 6, '0'),
+    requesting, requested, agreement, 'standard',
+    CASE WHEN g % 3 = 0 THEN 'third_country_national' ELSE 'own_national' END,
+    status,
+    'SURNAME' || (g % 10000)::text || ' A., ' || (1950 + g % 55)::text,
+    CASE WHEN next_limit IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(next_limit,
+        jsonb_build_object('due', due, 'time_zone', 'Europe/Kyiv', 'calendar', requested,
+                           'running', true)) END,
+    CASE WHEN next_limit IS NULL THEN '{}'::text[] ELSE ARRAY[next_limit] END,
+    next_limit,
+    CASE WHEN next_limit IS NULL THEN NULL ELSE due END,
+    overdue,
+    CASE WHEN overdue THEN ARRAY[next_limit] ELSE '{}'::text[] END,
+    opened_at,
+    CASE WHEN status = 'draft' THEN NULL ELSE opened_at + interval '2 hours' END,
+    opened_at + interval '3 days',
+    5,
+    g
+FROM flagged
+"""
+QUERIES = [
+    ("overdue list, officer (PL)", CaseFilter(states=("PL",), overdue=True)),
+    ("overdue, our side (PL)", CaseFilter(states=("PL",), side="requesting", overdue=True)),
+    ("overdue list, auditor (all)", CaseFilter(states=("*",), overdue=True)),
+]
+BY_KEY = "SELECT * FROM cases WHERE case_id = $1"
+
+
+async def fill(pool: asyncpg.Pool, rows: int) -> dict[str, Any]:
+    """`rows` cases in one statement, then VACUUM ANALYZE; returns what was made and how fast."""
+    started = time.perf_counter()
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT setseed(0.42)")
+        await conn.execute(FILL, rows)
+    filled = time.perf_counter() - started
+    await pool.execute("VACUUM ANALYZE cases")
+    overdue = await pool.fetchval("SELECT count(*) FROM cases WHERE overdue")
+    print(f"  filled {rows:,} cases ({overdue:,} overdue) in {filled:.1f} s")
+    return {"rows": rows, "overdue": overdue, "fill_seconds": round(filled, 1)}
+
+
+async def timings(pool: asyncpg.Pool, call: Any, runs: int) -> list[float]:
+    """Milliseconds of `runs` calls of `call(i)`, after five unmeasured ones."""
+    for i in range(5):
+        await call(i)
+    found = []
+    for i in range(runs):
+        started = time.perf_counter()
+        await call(i)
+        found.append((time.perf_counter() - started) * 1000)
+    return found
+
+
+async def plan_of(pool: asyncpg.Pool, f: CaseFilter) -> str:
+    """The plan PostgreSQL chooses for the list query (recorded with the figures)."""
+    captured: list[str] = []
+
+    class Explaining:
+        async def fetch(self, sql: str, *args: Any) -> list[Any]:
+            rows = await pool.fetch(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}", *args)
+            captured.extend(r[0] for r in rows)
+            return []
+
+    await list_cases(Explaining(), f)  # type: ignore[arg-type]
+    return "\n".join(captured)
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    rows, runs = (100_000, 100) if quick else (1_000_000, 400)
+    async with scratch_schema("bench_rm") as scratch, schema_pool(scratch, size=4) as pool:
+        filled = await fill(pool, rows)
+        ids = [r["case_id"] for r in await pool.fetch("SELECT case_id FROM cases LIMIT 5000")]
+        random.Random(3).shuffle(ids)
+
+        async def by_key(i: int) -> None:
+            assert await pool.fetchrow(BY_KEY, ids[i % len(ids)]) is not None
+
+        baseline = await timings(pool, by_key, runs)
+        metrics: list[dict[str, Any]] = []
+        plans = {}
+        for name, case_filter in QUERIES:
+
+            async def listing(_: int, f: CaseFilter = case_filter) -> None:
+                page, _cursor = await list_cases(pool, f)
+                assert page and all(r["overdue"] for r in page)
+
+            values = await timings(pool, listing, runs)
+            p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+            print(
+                f"  {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms (by key p50 "
+                f"{percentile(baseline, 0.5):.2f} ms)"
+            )
+            metrics += latency_metrics(name, values, baseline)
+            plans[name] = await plan_of(pool, case_filter)
+        worst = max(m["value"] for m in metrics if m["name"].endswith("p99"))
+        return {
+            "metrics": metrics,
+            **filled,
+            "runs": runs,
+            "plans": plans,
+            "target": {
+                "p99_ms": TARGET_P99_MS,
+                "worst_p99_ms": worst,
+                "met": worst < TARGET_P99_MS,
+            },
+        }

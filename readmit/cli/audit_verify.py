@@ -1,0 +1,151 @@
+"""`readmit audit verify`: hash chains, deterministic replay and store/workflow agreement for
+named cases or for every case in the store, with progress, a summary and an exit code.
+
+`verify_cases` is the command without its composition root (settings, pool, client), so tests
+and benches run exactly what the command runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, TextIO
+
+import asyncpg
+import typer
+
+from readmit.audit.verify import CaseVerification, Verifier
+from readmit.cli.common import EXIT_REFUSED, exit_now, fail
+from readmit.cli.progress import job_progress
+from readmit.db.eventstore import EventStore
+from readmit.db.pool import create_pool
+from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
+from readmit.keys import payload_keyring
+from readmit.settings import get_settings
+from readmit.temporal.client import connect_client
+from readmit.temporal.codec import data_converter
+from readmit.temporal.runtime import install_runtime
+
+_IDS_PAGE = """SELECT stream_id FROM case_events WHERE stream_id > $1
+    GROUP BY stream_id ORDER BY stream_id LIMIT $2"""
+
+
+async def all_case_ids(pool: asyncpg.Pool, page: int = 1000) -> AsyncIterator[str]:
+    """Every stream id in the store, in order, read a page at a time (keyset pagination)."""
+    after = ""
+    while rows := await pool.fetch(_IDS_PAGE, after, page):
+        for row in rows:
+            yield row["stream_id"]
+        after = rows[-1]["stream_id"]
+
+
+def _line(report: CaseVerification) -> str:
+    mark = "ok  " if report.ok else "FAIL"
+    return (
+        f"{mark} {report.case_id}  chain: {report.chain_detail}; replay: {report.replay_detail};"
+        f" store vs workflow: {report.agree_detail}"
+    )
+
+
+async def verify_cases(
+    verifier: Verifier,
+    case_ids: AsyncIterator[str],
+    total: int,
+    *,
+    verbose: bool = False,
+    json_out: bool = False,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    terminal: bool | None = None,
+) -> int:
+    """Verify `total` cases from `case_ids`; print failures (every case if `verbose`) in case id
+    order and a summary to `out` (as JSON with `json_out`), progress to `err`. Returns the exit
+    code."""
+    out, err = out or sys.stdout, err or sys.stderr
+    shown: list[CaseVerification] = []
+    counts = {"verified": 0, "failed": 0}
+    started = time.monotonic()
+    with job_progress(err, total, "verifying", "cases", terminal=terminal) as progress:
+
+        def record(report: CaseVerification) -> None:
+            counts["verified"] += 1
+            counts["failed"] += not report.ok
+            progress.advance(report.ok)
+            if verbose or not report.ok:
+                shown.append(report)
+
+        await verifier.run(case_ids, record)
+    seconds = time.monotonic() - started
+    rate = counts["verified"] / seconds if seconds > 0 else 0.0
+    shown.sort(key=lambda r: r.case_id)
+    if json_out:
+        summary = {**counts, "seconds": round(seconds, 2), "cases_per_second": round(rate, 1)}
+        document = {
+            "ok": not counts["failed"],
+            "cases": [r.as_dict() for r in shown],
+            "summary": summary,
+        }
+        json.dump(document, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        for report in shown:
+            out.write(_line(report) + "\n")
+        out.write(
+            f"{counts['verified']} verified, {counts['failed']} failed"
+            f" in {seconds:.1f} s ({rate:,.1f} cases/s)\n"
+        )
+    out.flush()
+    return EXIT_REFUSED if counts["failed"] else 0
+
+
+def verify_command(
+    case_ids: Annotated[list[str] | None, typer.Argument(help="case ids (or --all)")] = None,
+    all_cases: Annotated[bool, typer.Option("--all", help="every case in the store")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="with --all, a line for every case")
+    ] = False,
+    temporal_address: Annotated[str | None, typer.Option("--temporal-address")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Recompute hash chains, replay Temporal histories against the current code, and check that
+    the store holds exactly what the workflow appended. Named cases get a line each; with --all
+    only failures do (unless --verbose), under a progress bar. Exit 1 on any failure."""
+    if not case_ids and not all_cases:
+        fail("name cases to verify, or pass --all")
+    settings = get_settings()
+    address = temporal_address or settings.temporal_address
+    if address is None:
+        fail("no Temporal server: set READMIT_TEMPORAL_ADDRESS or pass --temporal-address")
+    try:
+        dsn = resolve_database_url(settings)
+    except EmbeddedPostgresError as error:
+        fail(f"no PostgreSQL: {str(error).splitlines()[0]}")
+    install_runtime("ERROR")
+
+    async def run() -> int:
+        pool = await create_pool(dsn, min_size=1, max_size=4)
+        try:
+            store = EventStore(pool)
+            client = await connect_client(settings, address)
+            verifier = Verifier(store, client, data_converter(payload_keyring(settings)))
+            if case_ids:
+                unique = list(dict.fromkeys(case_ids))
+                return await verify_cases(
+                    verifier, _listed(unique), len(unique), verbose=True, json_out=json_out
+                )
+            total = await store.count_streams()
+            return await verify_cases(
+                verifier, all_case_ids(pool), total, verbose=verbose, json_out=json_out
+            )
+        finally:
+            await pool.close()
+
+    exit_now(asyncio.run(run()))
+
+
+async def _listed(case_ids: list[str]) -> AsyncIterator[str]:
+    for case_id in case_ids:
+        yield case_id
