@@ -29,6 +29,7 @@ from readmit.audit.verify import Verifier
 from readmit.catalogue import load_catalogue
 from readmit.cli.audit_verify import all_case_ids, verify_cases
 from readmit.db.eventstore import EventStore
+from readmit.protection.vault import PersonalDataVault
 from readmit.temporal.cases import CaseGateway
 from readmit.temporal.codec import Keyring, data_converter
 from workers.main import build_workers, run_workers
@@ -49,7 +50,7 @@ def keyring() -> Keyring:
 
 @pytest.fixture
 async def bulk_system(
-    time_env: WorkflowEnvironment, pool: asyncpg.Pool
+    time_env: WorkflowEnvironment, pool: asyncpg.Pool, vault: PersonalDataVault
 ) -> AsyncIterator[CaseSystem]:
     """Like `case_system`, but the case worker runs unsandboxed: the same code writes the same
     histories at a third of the CPU, which is what makes 1,000 cases affordable in a test.
@@ -64,10 +65,12 @@ async def bulk_system(
         workflow_runner=UnsandboxedWorkflowRunner(),
         max_concurrent_activities=50,
     )
-    states = build_workers(client, pool, ("PL", "UA"), serve_cases=False, queue_prefix=prefix)
+    states = build_workers(
+        client, pool, ("PL", "UA"), vault=vault, serve_cases=False, queue_prefix=prefix
+    )
     stop = asyncio.Event()
     runner = asyncio.create_task(run_workers([cases, *states], stop))
-    gateway = CaseGateway(client, queue_prefix=prefix)
+    gateway = CaseGateway(client, vault=vault, queue_prefix=prefix)
     with time_env.auto_time_skipping_disabled():
         yield CaseSystem(time_env, client, gateway, EventStore(pool), pool, prefix)
     stop.set()
