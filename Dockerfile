@@ -14,7 +14,8 @@ RUN python -m venv /opt/readmit
 WORKDIR /src
 # .dockerignore keeps .git, .venv, .readmit (development keys), .env and the tests out
 COPY . /src
-RUN /opt/readmit/bin/pip install /src \
+# the tracing extra: READMIT_TRACING=otlp works in the image without a rebuild
+RUN /opt/readmit/bin/pip install "/src[tracing]" \
     && /opt/readmit/bin/readmit --help > /dev/null
 
 # --- run: the venv on a clean base, as an unprivileged user ----------------------------------
