@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import os
 import secrets
-import statistics
-from collections.abc import AsyncIterator, Sequence
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -54,10 +58,11 @@ class Scratch:
 
 
 @contextlib.asynccontextmanager
-async def scratch_schema(prefix: str) -> AsyncIterator[Scratch]:
-    """A new schema `<prefix>_<random>` with every migration applied, dropped afterwards."""
+async def scratch_schema(prefix: str, dsn: str | None = None) -> AsyncIterator[Scratch]:
+    """A new schema `<prefix>_<random>` with every migration applied, dropped afterwards; on
+    `dsn`, else on the settings' database (DATABASE_URL, or the embedded server)."""
     configure_logging("WARNING")  # the summary table, not the workers' log lines, on screen
-    dsn = resolve_database_url(get_settings())
+    dsn = dsn or resolve_database_url(get_settings())
     schema = f"{prefix}_{secrets.token_hex(4)}"
     await migrate_dsn(dsn, schema=schema, create_schema=True)
     try:
@@ -157,9 +162,28 @@ def latency_metrics(
     return rows
 
 
-def median_or_none(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the bench dies (Linux), so nothing is left."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-async def client_of(env: WorkflowEnvironment) -> Client:
-    return env.client
+@contextlib.contextmanager
+def readmit_process(args: Sequence[str], env: dict[str, str], log: Path) -> Iterator[None]:
+    """`readmit <args>` in its own process, output to `log`; SIGTERM (then SIGKILL) at the end."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "readmit.cli.main", *args],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
