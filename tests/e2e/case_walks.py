@@ -89,6 +89,15 @@ async def wait_for_event(pool: asyncpg.Pool, case_id: str, event_type: str, with
         await asyncio.sleep(0.1)
 
 
+async def wait_for_events(pool: asyncpg.Pool, count: int, within: float) -> int:
+    """Until the store holds at least `count` events (of any case); returns how many."""
+    deadline = time.monotonic() + within
+    while (stored := int(await pool.fetchval("SELECT count(*) FROM case_events"))) < count:
+        assert time.monotonic() < deadline, f"{stored} events stored after {within} s"
+        await asyncio.sleep(0.05)
+    return stored
+
+
 @dataclass
 class Walk:
     """One case walked to its close: its path and what the workflow answered to each command."""
