@@ -11,6 +11,7 @@ are imported only when tracing is on.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -106,7 +107,8 @@ def _exporter(settings: Settings) -> Any:
     if settings.tracing == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        return ConsoleSpanExporter(service_name=settings.tracing_service_name)
+        # stderr, beside the JSON logs: stdout carries the CLI's own output
+        return ConsoleSpanExporter(service_name=settings.tracing_service_name, out=sys.stderr)
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError as error:

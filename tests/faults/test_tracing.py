@@ -1,6 +1,8 @@
-"""Tracing across API → workflow → activities: with it on, one HTTP command is one trace whose
-spans link the request to the workflow update and to the activities it ran; with it off (the
-default) nothing is installed, no span is recorded and no trace context travels in history."""
+"""Tracing across API → workflow → activities. With it on, the request opening a case is one
+trace whose parent links run request → update-with-start → workflow, update handler and each
+activity; a later command's workflow spans are linked to its request's update call. With it off
+(the default) nothing is installed, no span is recorded and no trace context travels in history.
+"""
 
 from __future__ import annotations
 
