@@ -21,6 +21,7 @@ from e2e.stack_support import start_dev_server
 from fastapi import FastAPI
 from fault_support import RunningApi, application, bearer, running_api
 from pg_proxy import PgProxy
+from pydantic import SecretStr
 from structlog.testing import capture_logs
 from temporalio.testing import WorkflowEnvironment
 
@@ -55,16 +56,57 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+class WebhookSink:
+    """Receives the dispatcher's webhooks and keeps their idempotency keys."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._receive, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/readmit"
+
+    async def _receive(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        headers = {k.lower(): v for k, _, v in (line.partition(": ") for line in head[1:] if line)}
+        await reader.readexactly(int(headers.get("content-length", "0")))
+        self.keys.append(headers["idempotency-key"])
+        writer.write(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+@pytest.fixture
+async def webhooks() -> AsyncIterator[WebhookSink]:
+    sink = WebhookSink()
+    yield sink
+    sink.close()
+
+
 @pytest.fixture
 async def api(
-    dev_env: WorkflowEnvironment, proxy: PgProxy, schema_dsn: str
+    dev_env: WorkflowEnvironment, proxy: PgProxy, schema_dsn: str, webhooks: WebhookSink
 ) -> AsyncIterator[RunningApi]:
     """The API and workers as `readmit api` and `readmit worker` build them, both reaching
-    PostgreSQL only through the proxy; the workers' outbox dispatcher runs beside them."""
+    PostgreSQL only through the proxy; the workers' outbox dispatcher runs beside them and
+    sends PL's officer webhooks."""
     dsn = proxy.through(schema_dsn)
     pool = await create_pool(dsn, min_size=2, max_size=20)
+    await pool.execute(
+        "INSERT INTO officers (user_id, state, role, display_name, webhook_url)"
+        " VALUES ('anna.pl', 'PL', 'officer', 'Anna', $1)",
+        await webhooks.start(),
+    )
     stop = asyncio.Event()
-    dispatcher = build_dispatcher(pool, DispatchSettings(lease_seconds=5, send_timeout_seconds=1))
+    settings = DispatchSettings(
+        webhook_secret=SecretStr("outage-test"), lease_seconds=5, send_timeout_seconds=1
+    )
+    dispatcher = build_dispatcher(pool, settings)
     dispatching = asyncio.create_task(dispatcher.run_forever(stop, interval=0.5))
     try:
         async with running_api(dev_env, dsn, pool) as running:
@@ -113,6 +155,20 @@ async def projected(pool: asyncpg.Pool, case_ids: list[str], within: float) -> N
         await asyncio.sleep(0.1)
 
 
+async def webhooks_sent(pool: asyncpg.Pool, case_ids: list[str], within: float) -> list[str]:
+    """Keys of the cases' webhook rows, once every one of them is sent."""
+    deadline = time.monotonic() + within
+    while True:
+        rows = await pool.fetch(
+            "SELECT key, status FROM notifications WHERE case_id = ANY($1) AND channel = 'webhook'",
+            case_ids,
+        )
+        if rows and all(r["status"] == "sent" for r in rows):
+            return sorted(r["key"] for r in rows)
+        assert time.monotonic() < deadline, [dict(r) for r in rows]
+        await asyncio.sleep(0.2)
+
+
 async def walk_to_close(api: RunningApi, case_id: str) -> None:
     """The rest of the case over HTTP, as after any other pause."""
     on = datetime.now(UTC) + timedelta(days=3)
@@ -135,7 +191,7 @@ def step_headers(case_id: str, path: str, who: dict[str, str]) -> dict[str, str]
 
 
 async def test_postgres_outage_is_503_then_business_as_usual(
-    api: RunningApi, proxy: PgProxy, pool: asyncpg.Pool
+    api: RunningApi, proxy: PgProxy, pool: asyncpg.Pool, webhooks: WebhookSink
 ) -> None:
     case_ids = [await open_submitted(api) for _ in range(CASES)]
     gateway = CaseGateway(api.client, queue_prefix=api.settings.queue_prefix, wait_seconds=120)
@@ -178,6 +234,10 @@ async def test_postgres_outage_is_503_then_business_as_usual(
     for case_id in case_ids:
         await walk_to_close(api, case_id)
 
+    # the dispatcher lived through the outage: it sends what the cases wrote since
+    sent = await webhooks_sent(pool, case_ids, within=30)
+    assert sorted(set(webhooks.keys)) == sorted(sent)  # at least once each (receivers dedupe)
+
     store = EventStore(pool)
     retried = []
     for case_id, receipt in zip(case_ids, results, strict=True):
@@ -187,7 +247,8 @@ async def test_postgres_outage_is_503_then_business_as_usual(
     assert all(retried), retried  # each receipt's append met the outage and was retried
     print(
         f"postgres outage: {len(answers)} answers while down, all 503; "
-        f"{proxy.refused} connections reset; activity attempts retried per case {retried}"
+        f"{proxy.refused} connections reset; {len(sent)} webhooks sent after it; "
+        f"activity attempts retried per case {retried}"
     )
 
 
