@@ -62,7 +62,7 @@ def new_case_id() -> str:
 
 
 async def persist(call: Callable[[], Awaitable[T]], within: float = 180.0) -> T:
-    """`call()`, again while Temporal answers UNAVAILABLE (or cannot be reached at all)."""
+    """`call()`, again while Temporal is unreachable (UNAVAILABLE, or the connection broke)."""
     deadline = time.monotonic() + within
     while True:
         try:
@@ -71,9 +71,6 @@ async def persist(call: Callable[[], Awaitable[T]], within: float = 180.0) -> T:
             # "transport error": the connection broke (the frontend went away or stalled)
             transient = error.status in TRANSIENT or "transport error" in error.message
             if not transient or time.monotonic() > deadline:
-                raise
-        except RuntimeError as error:  # the SDK's "Failed client connect" while it is down
-            if "connect" not in str(error).lower() or time.monotonic() > deadline:
                 raise
         await asyncio.sleep(0.2)
 

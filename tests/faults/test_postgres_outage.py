@@ -207,10 +207,12 @@ async def test_postgres_outage_is_503_then_business_as_usual(
             for case_id in case_ids
         ]
         accept = step_headers(case_ids[1], "/accept", UA)
+        opening = {**ANNA, "Idempotency-Key": "opened-during-the-outage"}
         started = time.monotonic()
         while time.monotonic() - started < DOWN_SECONDS - 0.5:
             for answer in (
                 await api.http.get("/cases", headers=ANNA),
+                await api.http.post("/cases", json=application(), headers=opening),
                 await api.http.get(f"/cases/{case_ids[0]}", headers=ANNA),
                 await api.http.get(f"/cases/{case_ids[0]}/events", headers=ANNA),
                 await api.http.post(f"/cases/{case_ids[1]}/accept", json={}, headers=accept),
