@@ -14,6 +14,7 @@ and the outbox (`notifications`, by notice key).
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
 from collections import Counter
@@ -55,6 +56,15 @@ TRANSIENT = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStat
 
 T = TypeVar("T")
 Pause = Callable[[], Awaitable[None]]
+
+
+def think_times(rng: random.Random, low: float = 0.05, high: float = 0.5) -> Pause:
+    """An officer's pauses between two commands: uniformly `low` to `high` seconds."""
+
+    async def pause() -> None:
+        await asyncio.sleep(rng.uniform(low, high))
+
+    return pause
 
 
 def new_case_id() -> str:

@@ -1,7 +1,8 @@
-"""The Temporal dev server (SQLite file) restarts while cases are in the middle of their walk:
-every case continues and closes, nothing lost or duplicated, and the same `readmit worker`
-process serves before, through and after the outage (the SDK retries its polls), as does the
-client that drives the cases (its commands are sent again with their idempotency keys)."""
+"""The Temporal dev server (SQLite file) is stopped (SIGTERM) or killed (SIGKILL) and started
+again while cases are in the middle of their walk: every case continues and closes, nothing lost
+or duplicated; the same `readmit worker` process serves before, through and after the outage
+(the SDK retries its polls), as does the client driving the cases (its commands are sent again
+with their idempotency keys)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from e2e.case_walks import Pause, audit_case, new_case_id, wait_for_events, walk_case
+from e2e.case_walks import Walk, audit_case, new_case_id, think_times, wait_for_events, walk_case
 from e2e.stack_support import RestartableDevServer, WorkerProcess, converter, wait_polling
 from temporalio.client import Client
 
@@ -35,13 +36,6 @@ async def server(tmp_path: Path) -> AsyncIterator[RestartableDevServer]:
     server.stop()
 
 
-def pauses(rng: random.Random) -> Pause:
-    async def pause() -> None:
-        await asyncio.sleep(rng.uniform(0.05, 0.5))
-
-    return pause
-
-
 @pytest.mark.parametrize("how", ["stop", "kill"])
 async def test_cases_continue_across_a_server_restart(
     how: str, server: RestartableDevServer, pool: asyncpg.Pool, schema_dsn: str, tmp_path: Path
@@ -50,13 +44,14 @@ async def test_cases_continue_across_a_server_restart(
     prefix = f"r{secrets.token_hex(3)}"
     worker = WorkerProcess(server.address, schema_dsn, prefix, tmp_path / "worker.log")
     worker.start()
+    walks: list[asyncio.Task[Walk]] = []
     try:
         await wait_polling(client, worker, within=60)
         gateway = CaseGateway(client, queue_prefix=prefix, wait_seconds=240)
         rng = random.Random(secrets.randbits(32))
-        walks = [
+        walks += [
             asyncio.create_task(
-                walk_case(gateway, pool, new_case_id(), refuse=i == 2, pause=pauses(rng))
+                walk_case(gateway, pool, new_case_id(), refuse=i == 2, pause=think_times(rng))
             )
             for i in range(CASES)
         ]
@@ -72,6 +67,8 @@ async def test_cases_continue_across_a_server_restart(
         assert worker.alive(), worker.output()  # the worker rode out the outage
         await wait_polling(client, worker)  # and polls the new server
     finally:
+        for walk in walks:
+            walk.cancel()
         worker.stop()
     store = EventStore(pool)
     audits = [await audit_case(walk, store, client) for walk in done]
