@@ -7,7 +7,9 @@ the dashboard's filtered lists, one case's detail) and commands (it walks its ow
 submit, receipt, accept, transfer scheduled, transferred, closed, each with an Idempotency-Key).
 The baseline is an authenticated trivial route (`GET /agreements`: same token check, same
 middleware, an in-memory answer) drawn in the same mix, so it is measured under the same load:
-ratio = baseline / value. Any answer other than the expected 2xx is an error; there must be none.
+ratio = baseline / value. Any answer other than the expected 2xx, and any request taking over
+15 s, is an error; there must be none (if there are, the processes' logs are kept in
+bench/results/api_load-logs/).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -43,6 +46,8 @@ from readmit.temporal.codec import Keyring
 CLIENTS = 50
 SECRET = "bench-secret-api-load-0123456789abcdef"
 WARM_UP = 3.0
+REQUEST_TIMEOUT = 15.0  # seconds; a request still unanswered then counts as an error
+LOGS_KEPT = Path(__file__).parent / "results" / "api_load-logs"
 # (kind, weight): what one client does next
 MIX = [("baseline", 10), ("list", 20), ("dashboard", 15), ("detail", 20), ("command", 35)]
 STEPS = [
@@ -94,52 +99,64 @@ class Client:
         self.step = 0
         self.rng = random.Random()
 
-    async def one(self) -> tuple[str, httpx.Response, int]:
-        """One request: its kind, the answer, and the status expected."""
+    async def one(self) -> tuple[str, str | None]:
+        """One request of a kind drawn from `MIX`: the kind, and what went wrong (None if the
+        expected status came back)."""
         kind = self.rng.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
         if kind == "detail" and not self.known:
             kind = "list"
+        if kind == "command" and self.case is None:
+            kind = "open"
+        try:
+            answer, expected = await self._send(kind)
+        except httpx.HTTPError as error:
+            return kind, f"{type(error).__name__} {error}"
+        if answer.status_code != expected:
+            return kind, f"{answer.status_code} {answer.text}"
+        return kind, None
+
+    async def _send(self, kind: str) -> tuple[httpx.Response, int]:
         match kind:
             case "baseline":
-                return kind, await self.http.get("/agreements", headers=self.headers["anna"]), 200
+                return await self.http.get("/agreements", headers=self.headers["anna"]), 200
             case "list":
-                return kind, await self.http.get("/cases", headers=self.headers["anna"]), 200
+                return await self.http.get("/cases", headers=self.headers["anna"]), 200
             case "dashboard":
                 who, params = self.rng.choice(DASHBOARDS)
-                answer = await self.http.get("/cases", params=params, headers=self.headers[who])
-                return kind, answer, 200
+                return await self.http.get("/cases", params=params, headers=self.headers[who]), 200
             case "detail":
                 case = self.rng.choice(self.known[-500:])
-                answer = await self.http.get(f"/cases/{case}", headers=self.headers["olena"])
-                return kind, answer, 200
+                return await self.http.get(f"/cases/{case}", headers=self.headers["olena"]), 200
+            case "open":
+                return await self._open(), 201
             case _:
-                return await self.command()
+                return await self._step(), 200
 
-    async def command(self) -> tuple[str, httpx.Response, int]:
-        key = {"Idempotency-Key": str(uuid.uuid4())}
-        if self.case is None:
-            knowledge = (datetime.now(UTC) - timedelta(days=2)).isoformat()
-            answer = await self.http.post(
-                "/cases",
-                json={**OPEN, "knowledge_at": knowledge},
-                headers={**self.headers["anna"], **key},
-            )
-            if answer.status_code == 201:
-                self.case, self.step = answer.json()["case_id"], 0
-                self.known.append(self.case)
-            return "open", answer, 201
+    async def _open(self) -> httpx.Response:
+        knowledge = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+        answer = await self.http.post(
+            "/cases",
+            json={**OPEN, "knowledge_at": knowledge},
+            headers={**self.headers["anna"], "Idempotency-Key": str(uuid.uuid4())},
+        )
+        if answer.status_code == 201:
+            self.case, self.step = answer.json()["case_id"], 0
+            self.known.append(self.case)
+        return answer
+
+    async def _step(self) -> httpx.Response:
+        """The next command of this client's case; after the last one, a new case is opened."""
         path, who, body = STEPS[self.step]
         if body is None:
             on = (datetime.now(UTC) + timedelta(days=3)).isoformat()
             body = {"on": on, "bcp": "Medyka-Shehyni", "mode": "land"}
-        answer = await self.http.post(
-            f"/cases/{self.case}{path}", json=body, headers={**self.headers[who], **key}
-        )
+        headers = {**self.headers[who], "Idempotency-Key": str(uuid.uuid4())}
+        answer = await self.http.post(f"/cases/{self.case}{path}", json=body, headers=headers)
         if answer.status_code == 200:
             self.step += 1
             if self.step == len(STEPS):
                 self.case = None
-        return "command", answer, 200
+        return answer
 
 
 async def load(base_url: str, tokens: dict[str, str], seconds: float) -> Tally:
@@ -147,19 +164,14 @@ async def load(base_url: str, tokens: dict[str, str], seconds: float) -> Tally:
     are measured."""
     tally, known = Tally(), []
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=15) as http:
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT) as http:
         started = time.perf_counter()
         measure_from, stop_at = started + WARM_UP, started + WARM_UP + seconds
 
         async def session() -> None:
             client = Client(http, tokens, known)
             while (began := time.perf_counter()) < stop_at:
-                try:
-                    kind, answer, expected = await client.one()
-                    detail = None if answer.status_code == expected else answer.text
-                    detail = detail and f"{answer.status_code} {detail}"
-                except httpx.HTTPError as error:
-                    kind, detail = "transport", f"{type(error).__name__}: {error}"
+                kind, detail = await client.one()
                 ms = (time.perf_counter() - began) * 1000
                 if began >= measure_from:
                     if detail is None:
@@ -211,6 +223,7 @@ async def wait_ready(base_url: str, logs: Path, within: float = 60.0) -> None:
 
 async def run(quick: bool) -> dict[str, Any]:
     seconds = 10.0 if quick else 60.0
+    shutil.rmtree(LOGS_KEPT, ignore_errors=True)  # those of an earlier run would mislead
     keyring_json = json.dumps({"bench": Keyring.new_key()})
     tokens = {
         "anna": issue_dev_token(SECRET, user="bench.anna", role="officer", state="PL"),
@@ -222,6 +235,8 @@ async def run(quick: bool) -> dict[str, Any]:
             stack(scratch, keyring_json, Path(tmp)) as url,
         ):
             tally = await load(url, tokens, seconds)
+        if tally.errors:  # the processes' own account of what went wrong, kept for reading
+            shutil.copytree(tmp, LOGS_KEPT)
     errors = sum(tally.errors.values())
     baseline = tally.times.get("baseline", [])
     if not baseline:
@@ -242,6 +257,7 @@ async def run(quick: bool) -> dict[str, Any]:
         print(f"\n!!! API LOAD: {errors} ERRORS {tally.errors} !!!", file=sys.stderr)
         for sample in tally.samples:
             print(f"!!!   {sample}", file=sys.stderr)
+        print(f"!!! the API's and the worker's logs: {LOGS_KEPT}", file=sys.stderr)
     return {
         "metrics": metrics,
         "clients": CLIENTS,
