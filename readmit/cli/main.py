@@ -11,6 +11,7 @@ from readmit.cli import (
     db,
     directory,
     identity,
+    keys,
     registry,
     run,
     simulate,
@@ -38,6 +39,7 @@ directory.register(app)
 registry.register(app)
 simulate.register(app)
 token.register(app)
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

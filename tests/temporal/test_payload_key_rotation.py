@@ -7,6 +7,8 @@ a case begun after the rotation needs B alone."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -20,6 +22,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from test_case_workflow import ANNA, OLENA, new_case_id
+from typer.testing import CliRunner
 
 from domain.commands import (
     CloseCase,
@@ -31,7 +34,9 @@ from domain.commands import (
 from domain.values import EvidenceItem, Person
 from readmit.audit.verify import Verifier
 from readmit.catalogue import load_catalogue
+from readmit.cli import main
 from readmit.db.eventstore import EventStore
+from readmit.settings import get_settings
 from readmit.temporal.binaries import dev_server_path
 from readmit.temporal.cases import CaseGateway
 from readmit.temporal.codec import ENCODING, KEY_ID, Keyring, KeyringError, data_converter
@@ -171,3 +176,23 @@ async def test_payload_key_rotated_mid_case_and_what_retiring_the_old_key_needs(
     assert set(key_ids(newer_history)) == {"B"}
     fresh = await retired.verify(newer)
     assert fresh.ok, fresh.as_dict()
+
+
+def test_new_payload_key_is_usable_and_never_replaces_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`readmit keys new-payload-key --merge` prints the keyring of the first deployment."""
+    old = base64.b64encode(KEY_A).decode()
+    monkeypatch.setenv("READMIT_PAYLOAD_KEYS", json.dumps({"2027-01": old}))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        result = runner.invoke(main.app, ["keys", "new-payload-key", "--id", "2027-07", "--merge"])
+        assert result.exit_code == 0, result.output
+        keys = json.loads(result.stdout)
+        assert keys["2027-01"] == old and set(keys) == {"2027-01", "2027-07"}
+        ring = Keyring.from_encoded(keys, "2027-07")
+        assert ring.decrypt(*ring.encrypt(b"Iryna")) == b"Iryna"
+        assert "READMIT_PAYLOAD_KEY_ID=2027-07" in result.stderr
+        again = runner.invoke(main.app, ["keys", "new-payload-key", "--id", "2027-01"])
+        assert again.exit_code == 2 and "already has a key '2027-01'" in again.stderr
+    finally:
+        get_settings.cache_clear()
