@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import os
 import secrets
 import signal
@@ -25,6 +26,7 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.agreements import AgreementTerms
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
 from readmit.catalogue import load_catalogue
@@ -61,7 +63,6 @@ class Scratch:
 async def scratch_schema(prefix: str, dsn: str | None = None) -> AsyncIterator[Scratch]:
     """A new schema `<prefix>_<random>` with every migration applied, dropped afterwards; on
     `dsn`, else on the settings' database (DATABASE_URL, or the embedded server)."""
-    configure_logging("WARNING")  # the summary table, not the workers' log lines, on screen
     dsn = dsn or resolve_database_url(get_settings())
     schema = f"{prefix}_{secrets.token_hex(4)}"
     await migrate_dsn(dsn, schema=schema, create_schema=True)
@@ -104,7 +105,9 @@ def new_keyring() -> Keyring:
 
 @contextlib.asynccontextmanager
 async def running(workers: Sequence[Worker]) -> AsyncIterator[None]:
-    """Run `workers` in this process until the block ends, then shut them down gracefully."""
+    """Run `workers` in this process until the block ends, then shut them down gracefully.
+    Only warnings are logged meanwhile: the summary table, not the workers' lines, on screen."""
+    configure_logging("WARNING")
     stop = asyncio.Event()
     runner = asyncio.create_task(run_workers(workers, stop))
     try:
@@ -123,12 +126,18 @@ def case_id(counter: int) -> str:
     return f"PL-UA-2027-{counter:06d}"
 
 
+@functools.cache
+def standard_terms() -> AgreementTerms:
+    """EU-UA between PL and UA, read once (as the API's catalogue is, per process)."""
+    return load_catalogue().terms("EU-UA", "PL", "UA")
+
+
 def opening(case: str, now: datetime) -> OpenCase:
     """Opening a standard PL → UA case under EU-UA; the workflow stamps the real instant."""
     return OpenCase(
         at=now,
         case_id=case,
-        terms=load_catalogue().terms("EU-UA", "PL", "UA"),
+        terms=standard_terms(),
         category="own_national",
         person=Person(surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)),
         evidence=(EvidenceItem(kind="passport", number="FA123456"),),
