@@ -36,19 +36,21 @@ _NOTIFY = f"SELECT pg_notify('{NOTIFY_CHANNEL}.' || current_schema(), $1)"
 class PositionAnnouncer:
     """Announces appended positions on the pool's schema channel, after commit, coalesced."""
 
-    def __init__(self, pool: asyncpg.Pool, min_interval: float = 0.01) -> None:
+    def __init__(self, pool: asyncpg.Pool, min_interval: float = 0.05) -> None:
         self.pool = pool
         self.min_interval = min_interval
         self._wanted = 0  # the highest position handed to `announce`
-        self._busy = False  # a send is in flight or scheduled
+        self._busy = False  # a send is in flight or scheduled, on `_loop`
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._last_sent_at = -math.inf
         self._tasks: set[asyncio.Task[None]] = set()
 
     def announce(self, position: int) -> None:
         """Have `position` (committed) announced soon; returns at once, never raises."""
         self._wanted = max(self._wanted, position)
-        if not self._busy:
-            self._busy = True
+        loop = asyncio.get_running_loop()
+        if not self._busy or self._loop is not loop:  # a closed loop's schedule is void
+            self._busy, self._loop = True, loop
             self._schedule()
 
     def _schedule(self) -> None:
