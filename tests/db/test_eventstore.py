@@ -315,6 +315,17 @@ async def test_append_announces_positions_after_commit(pool: asyncpg.Pool) -> No
     assert received == [1, 2, 3, 4]
 
 
+async def test_follow_polls_for_events_never_announced(pool: asyncpg.Pool) -> None:
+    follower = follow(EventStore(pool), 1, poll_seconds=0.2)
+    first = asyncio.ensure_future(anext(follower))
+    await asyncio.sleep(0.3)  # the follower has read an empty log and waits
+    sql, args = _append_call("CASE-1", 0, [event(1)])
+    await pool.fetchval(sql, *args)  # committed, but its announcement "lost"
+    batch = await asyncio.wait_for(first, 5)
+    await follower.aclose()
+    assert [r.global_position for r in batch] == [1]
+
+
 async def test_announcements_are_coalesced(pool: asyncpg.Pool) -> None:
     announcer = PositionAnnouncer(pool, min_interval=0.2)
     async with listen_positions(pool) as listener:
