@@ -31,6 +31,7 @@ from domain.values import EvidenceItem, Person
 from readmit.audit.verify import Verifier
 from readmit.catalogue import load_catalogue
 from readmit.cli.audit_verify import all_case_ids, verify_cases
+from readmit.cli.progress import job_progress
 from readmit.db.eventstore import EventStore
 from readmit.temporal.cases import CaseGateway
 from readmit.temporal.codec import Keyring, data_converter
@@ -163,3 +164,13 @@ async def test_bulk_verify_of_many_cases_reports_the_one_altered(
     assert (bad["case_id"], bad["ok"], bad["chain"]["ok"]) == (BROKEN, False, False)
     assert bad["chain"]["detail"].startswith("broken at version 2")
     assert bad["replay"]["ok"] and bad["store_matches_workflow"]["ok"]
+
+
+def test_on_a_terminal_the_progress_is_a_bar_with_counts_rate_and_eta() -> None:
+    screen = io.StringIO()
+    with job_progress(screen, 3, "verifying", "cases", terminal=True) as progress:
+        for ok in (True, False, True):
+            progress.advance(ok)
+    final = screen.getvalue().splitlines()[-1]
+    assert final.startswith("verifying ━") and " 3/3 1 failed " in final, final
+    assert " cases/s " in final and " ETA " in final, final
