@@ -184,7 +184,9 @@ class Verifier:
                         on_report(item.finish())
             await producer  # raises what stopped it early
         finally:
-            producer.cancel()
+            if not producer.done():  # the replay side failed: stop preparing, quietly
+                producer.cancel()
+                await asyncio.gather(producer, return_exceptions=True)
             executor.shutdown(wait=False)
 
     async def _produce(
