@@ -104,7 +104,7 @@ def payloads(message: Message) -> Iterator[Payload]:
 
 
 def key_ids(history: WorkflowHistory) -> dict[str, int]:
-    """How many payloads of the history each key encrypted (and `None` for plaintext)."""
+    """How many payloads of the history each key encrypted ("plaintext": not encrypted)."""
     counts: dict[str, int] = {}
     for event in history.events:
         for payload in payloads(event):
