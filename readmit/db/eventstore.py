@@ -54,8 +54,8 @@ COLUMNS = (
     " data, metadata, recorded_at, prev_hash, hash"
 )
 _APPEND = """SELECT first_position, first_version, recorded_ats, first_prev_hash, hashes
-    FROM append_case_events($1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8, $9,
-                             $10)"""
+    FROM append_case_events(
+        $1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8, $9, $10)"""
 # One record value, not a FROM item (no tuplestore); jsonb goes as text, since the pool's jsonb
 # codec would encode a str once more as a JSON string.
 _APPEND_ONE = """SELECT append_case_event(
@@ -115,7 +115,7 @@ def _append_call(
 
 
 def _store_error(error: asyncpg.PostgresError, stream_id: str, expected: int) -> Exception:
-    """The store's own exception for a refusal by `append_case_events`, else `error` itself."""
+    """The store's own exception for a refusal by `append_case_event(s)`, else `error` itself."""
     if error.sqlstate == "RM001":
         return ConcurrencyError(stream_id, expected, int(getattr(error, "detail", None) or -1))
     if error.sqlstate == "RM002" or (
