@@ -85,6 +85,18 @@ async def workers_of(client: Client, pool: asyncpg.Pool, prefix: str) -> AsyncIt
         await runner
 
 
+async def drained(client: Client, case_id: str) -> None:
+    """Wait until the case has no activity in flight (the notice of its submission), as a
+    rollout lets the old workers finish theirs: a worker stopped mid-activity cancels it, and
+    the server retries it only after the activity's timeout."""
+    handle = client.get_workflow_handle(case_id)
+    for _ in range(600):  # 30 s
+        if not (await handle.describe()).raw_description.pending_activities:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{case_id} still has activities in flight")
+
+
 def payloads(message: Message) -> Iterator[Payload]:
     """Every `Payload` nested anywhere in a protobuf message (a history event, say)."""
     for descriptor, value in message.ListFields():
@@ -138,6 +150,7 @@ async def test_payload_key_rotated_mid_case_and_what_retiring_the_old_key_needs(
         at = datetime.now(UTC)  # the workflow stamps its own instants
         await gateway.open(opening(case_id, at), ANNA)
         await gateway.execute(case_id, SubmitApplication(at=at), ANNA)
+        await drained(before, case_id)
     # after the deployment: {A, B}, B encrypts; the old worker is gone, the case goes on
     during = client_with(env, DURING)
     async with workers_of(during, pool, prefix):
