@@ -154,7 +154,9 @@ def install(app: FastAPI) -> None:
     for error_type in (
         OSError,
         asyncpg.exceptions.CannotConnectNowError,
-        asyncpg.exceptions.ConnectionDoesNotExistError,
+        asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08: the connection failed
+        asyncpg.exceptions.AdminShutdownError,  # 57P01: the server is shutting down
+        asyncpg.exceptions.CrashShutdownError,  # 57P02: the server crashed
         asyncpg.exceptions.TooManyConnectionsError,
         asyncpg.exceptions.InterfaceError,
         TimeoutError,

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import functools
 import os
 import secrets
-import statistics
-from collections.abc import AsyncIterator, Sequence
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.agreements import AgreementTerms
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
 from readmit.catalogue import load_catalogue
@@ -56,10 +61,10 @@ class Scratch:
 
 
 @contextlib.asynccontextmanager
-async def scratch_schema(prefix: str) -> AsyncIterator[Scratch]:
-    """A new schema `<prefix>_<random>` with every migration applied, dropped afterwards."""
-    configure_logging("WARNING")  # the summary table, not the workers' log lines, on screen
-    dsn = resolve_database_url(get_settings())
+async def scratch_schema(prefix: str, dsn: str | None = None) -> AsyncIterator[Scratch]:
+    """A new schema `<prefix>_<random>` with every migration applied, dropped afterwards; on
+    `dsn`, else on the settings' database (DATABASE_URL, or the embedded server)."""
+    dsn = dsn or resolve_database_url(get_settings())
     schema = f"{prefix}_{secrets.token_hex(4)}"
     await migrate_dsn(dsn, schema=schema, create_schema=True)
     try:
@@ -106,7 +111,9 @@ def new_vault(pool: asyncpg.Pool) -> PersonalDataVault:
 
 @contextlib.asynccontextmanager
 async def running(workers: Sequence[Worker]) -> AsyncIterator[None]:
-    """Run `workers` in this process until the block ends, then shut them down gracefully."""
+    """Run `workers` in this process until the block ends, then shut them down gracefully.
+    Only warnings are logged meanwhile: the summary table, not the workers' lines, on screen."""
+    configure_logging("WARNING")
     stop = asyncio.Event()
     runner = asyncio.create_task(run_workers(workers, stop))
     try:
@@ -125,12 +132,18 @@ def case_id(counter: int) -> str:
     return f"PL-UA-2027-{counter:06d}"
 
 
+@functools.cache
+def standard_terms() -> AgreementTerms:
+    """EU-UA between PL and UA, read once (as the API's catalogue is, per process)."""
+    return load_catalogue().terms("EU-UA", "PL", "UA")
+
+
 def opening(case: str, now: datetime) -> OpenCase:
     """Opening a standard PL → UA case under EU-UA; the workflow stamps the real instant."""
     return OpenCase(
         at=now,
         case_id=case,
-        terms=load_catalogue().terms("EU-UA", "PL", "UA"),
+        terms=standard_terms(),
         category="own_national",
         person=Person(surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)),
         evidence=(EvidenceItem(kind="passport", number="FA123456"),),
@@ -164,9 +177,28 @@ def latency_metrics(
     return rows
 
 
-def median_or_none(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the bench dies (Linux), so nothing is left."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-async def client_of(env: WorkflowEnvironment) -> Client:
-    return env.client
+@contextlib.contextmanager
+def readmit_process(args: Sequence[str], env: dict[str, str], log: Path) -> Iterator[None]:
+    """`readmit <args>` in its own process, output to `log`; SIGTERM (then SIGKILL) at the end."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "readmit.cli.main", *args],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -106,7 +106,8 @@ async def window(one: One, seconds: float, concurrency: int, ramp: float) -> int
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    seconds, rounds = (6.0, 1) if quick else (12.0, 2)
+    seconds, rounds = (5.0, 1) if quick else (12.0, 2)
+    trivial_ramp, case_ramp = (1.0, 3.0) if quick else (2.0, 5.0)
     keyring = new_keyring()
     async with (
         scratch_schema("bench_lc") as scratch,
@@ -136,7 +137,10 @@ async def run(quick: bool) -> dict[str, Any]:
             rates: dict[str, list[float]] = {"case": [], "trivial": []}
             counts: dict[str, int] = {"case": 0, "trivial": 0}
             for _ in range(rounds):
-                for kind, one, ramp in (("trivial", walks.trivial, 2.0), ("case", walks.case, 5.0)):
+                for kind, one, ramp in (
+                    ("trivial", walks.trivial, trivial_ramp),
+                    ("case", walks.case, case_ramp),
+                ):
                     completed = await window(one, seconds, CONCURRENCY, ramp)
                     rates[kind].append(completed / seconds)
                     counts[kind] += completed

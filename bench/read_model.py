@@ -1,8 +1,8 @@
 """Listing overdue cases among 1,000,000 rows of the `cases` read model (quick: 100,000).
 
 A scratch schema gets the rows from one `generate_series` (seven state pairs, every status,
-deadlines from ten days overdue to three months ahead, about 5 % overdue), then VACUUM ANALYZE
-as autovacuum would. The measured calls are the API's own: `list_cases` from
+deadlines from ten days overdue to three months ahead, about 5 % overdue), its indexes rebuilt,
+then VACUUM ANALYZE as autovacuum would. The measured calls are the API's own: `list_cases` from
 readmit/db/case_queries.py with the filters of the overdue list of an officer (one state), of
 the dashboard's "overdue, our side" view, and of an auditor of every state; each runs many
 times and p50/p99 are reported. The baseline is a primary-key lookup on the same table in the
@@ -19,8 +19,10 @@ import asyncpg
 
 from bench._support import latency_metrics, percentile, schema_pool, scratch_schema
 from readmit.db.case_queries import CaseFilter, list_cases
+from readmit.db.pool import quote_ident
 
 TARGET_P99_MS = 50.0
+LOAD_SECONDS = 600.0  # bounds the load statements (the pool's default is a minute)
 FILL = """
 WITH drawn AS (
     SELECT g, random() AS r_status, random() AS r_due, random() AS r_overdue, random() AS r_age
@@ -95,15 +97,28 @@ BY_KEY = "SELECT * FROM cases WHERE case_id = $1"
 
 
 async def fill(pool: asyncpg.Pool, rows: int) -> dict[str, Any]:
-    """`rows` cases in one statement, then VACUUM ANALYZE; returns what was made and how fast."""
+    """`rows` cases in one statement, then VACUUM ANALYZE; returns what was made and how fast.
+
+    The secondary indexes are dropped for the load and rebuilt from their own definitions
+    (`pg_indexes`, i.e. exactly the migrations'), as a bulk load into a new table would be done.
+    """
     started = time.perf_counter()
     async with pool.acquire() as conn:
+        indexes = await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND tablename = 'cases' AND indexname <> 'cases_pkey'"
+        )
+        for index in indexes:
+            await conn.execute(f"DROP INDEX {quote_ident(index['indexname'])}")
         await conn.execute("SELECT setseed(0.42)")
-        await conn.execute(FILL, rows)
+        await conn.execute(FILL, rows, timeout=LOAD_SECONDS)
+        await conn.execute("SET maintenance_work_mem = '256MB'")
+        for index in indexes:
+            await conn.execute(index["indexdef"], timeout=LOAD_SECONDS)
+        await conn.execute("VACUUM ANALYZE cases", timeout=LOAD_SECONDS)
     filled = time.perf_counter() - started
-    await pool.execute("VACUUM ANALYZE cases")
     overdue = await pool.fetchval("SELECT count(*) FROM cases WHERE overdue")
-    print(f"  filled {rows:,} cases ({overdue:,} overdue) in {filled:.1f} s")
+    print(f"  filled {rows:,} cases ({overdue:,} overdue) and indexed them in {filled:.1f} s")
     return {"rows": rows, "overdue": overdue, "fill_seconds": round(filled, 1)}
 
 
@@ -133,9 +148,9 @@ async def plan_of(pool: asyncpg.Pool, f: CaseFilter) -> str:
     return "\n".join(captured)
 
 
-async def run(quick: bool) -> dict[str, Any]:
-    rows, runs = (100_000, 100) if quick else (1_000_000, 400)
-    async with scratch_schema("bench_rm") as scratch, schema_pool(scratch, size=4) as pool:
+async def measure(rows: int, runs: int, dsn: str | None = None) -> dict[str, Any]:
+    """Fill `rows` cases into a scratch schema on `dsn` and time `runs` calls of each query."""
+    async with scratch_schema("bench_rm", dsn) as scratch, schema_pool(scratch, size=4) as pool:
         filled = await fill(pool, rows)
         ids = [r["case_id"] for r in await pool.fetch("SELECT case_id FROM cases LIMIT 5000")]
         random.Random(3).shuffle(ids)
@@ -154,21 +169,19 @@ async def run(quick: bool) -> dict[str, Any]:
 
             values = await timings(pool, listing, runs)
             p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
-            print(
-                f"  {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms (by key p50 "
-                f"{percentile(baseline, 0.5):.2f} ms)"
-            )
+            key_p50 = percentile(baseline, 0.5)
+            print(f"  {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms (by key p50 {key_p50:.2f} ms)")
             metrics += latency_metrics(name, values, baseline)
             plans[name] = await plan_of(pool, case_filter)
-        worst = max(m["value"] for m in metrics if m["name"].endswith("p99"))
-        return {
-            "metrics": metrics,
-            **filled,
-            "runs": runs,
-            "plans": plans,
-            "target": {
-                "p99_ms": TARGET_P99_MS,
-                "worst_p99_ms": worst,
-                "met": worst < TARGET_P99_MS,
-            },
-        }
+    worst = max(m["value"] for m in metrics if m["name"].endswith("p99"))
+    return {
+        "metrics": metrics,
+        **filled,
+        "runs": runs,
+        "plans": plans,
+        "target": {"p99_ms": TARGET_P99_MS, "worst_p99_ms": worst, "met": worst < TARGET_P99_MS},
+    }
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    return await measure(100_000, 100) if quick else await measure(1_000_000, 400)

@@ -2,15 +2,16 @@
 
 One `Tracing` per process holds the tracer provider and its exporter (OTLP over HTTP or the
 console). The composition roots plug it in: the Temporal client gets Temporal's tracing
-interceptor (workers built on that client inherit it), the API app gets FastAPI's request
-instrumentation, so an HTTP request's span is the parent of the client's update span, of the
-workflow's spans and of the activities' spans: one trace. Nothing is set globally, so a test can
-hold its own provider beside the process's. The SDK packages are the optional `tracing` extra and
-are imported only when tracing is on.
+interceptor (workers built on that client inherit it; see `command_traces`), the API app gets
+FastAPI's request instrumentation, so an HTTP request's span is the parent of the client's update
+span, of the workflow's handling of the update and of the activities' spans: one trace. Nothing
+is set globally, so a test can hold its own provider beside the process's. The SDK packages are
+the optional `tracing` extra and are imported only when tracing is on.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -49,9 +50,9 @@ class Tracing:
         """Interceptors for `Client.connect`: spans for client calls, workflows and activities."""
         if self.provider is None:
             return []
-        from temporalio.contrib.opentelemetry import TracingInterceptor
+        from readmit.command_traces import CommandTracingInterceptor
 
-        return [TracingInterceptor(self.provider.get_tracer(INSTRUMENTATION_NAME))]
+        return [CommandTracingInterceptor(self.provider.get_tracer(INSTRUMENTATION_NAME))]
 
     def instrument(self, app: FastAPI) -> None:
         """A server span for every HTTP request (parent of the Temporal client spans)."""
@@ -106,7 +107,8 @@ def _exporter(settings: Settings) -> Any:
     if settings.tracing == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        return ConsoleSpanExporter(service_name=settings.tracing_service_name)
+        # stderr, beside the JSON logs: stdout carries the CLI's own output
+        return ConsoleSpanExporter(service_name=settings.tracing_service_name, out=sys.stderr)
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError as error:

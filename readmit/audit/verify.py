@@ -25,6 +25,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
 
 from readmit.db import canonical
 from readmit.db.eventstore import COLUMNS, EventStore, Recorded
@@ -74,7 +75,8 @@ class _Prepared:
     def replayed(self, failure: Exception | None) -> None:
         self.remaining -= 1
         if failure is not None and self.failure is None:
-            self.failure = f"non-deterministic: {str(failure).splitlines()[0][:300]}"
+            kind = "non-deterministic" if isinstance(failure, NondeterminismError) else "failed"
+            self.failure = f"{kind}: {str(failure).splitlines()[0][:300]}"
 
     def finish(self) -> CaseVerification:
         if self.histories:
@@ -182,7 +184,9 @@ class Verifier:
                         on_report(item.finish())
             await producer  # raises what stopped it early
         finally:
-            producer.cancel()
+            if not producer.done():  # the replay side failed: stop preparing, quietly
+                producer.cancel()
+                await asyncio.gather(producer, return_exceptions=True)
             executor.shutdown(wait=False)
 
     async def _produce(

@@ -11,6 +11,7 @@ from readmit.cli import (
     db,
     directory,
     identity,
+    keys,
     privacy,
     registry,
     run,
@@ -40,6 +41,7 @@ privacy.register(app)
 registry.register(app)
 simulate.register(app)
 token.register(app)
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

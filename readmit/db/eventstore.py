@@ -1,18 +1,22 @@
 """The case event store: append-only streams with optimistic concurrency and a hash chain.
 
-Ordering technique. `append` is one call of the PL/pgSQL function `append_case_events`
-(migration 0001): one round trip, one transaction. It takes a transaction-level advisory lock
-(keyed on the table's oid) before reading anything, then assigns `global_position = max + 1`.
-PostgreSQL releases that lock only after the commit is visible, so positions are handed out in
-commit order: gap-free (a failed append consumes nothing), and a reader that has seen position
-p never later finds a newly committed p' < p; a projector simply reads `global_position >
-checkpoint`. The price: appends are serialised from position assignment to the end of COMMIT,
-WAL flush included, so many writers get about one commit per flush instead of group commit.
-We measured the alternative (short lock around `nextval` + xid assignment, readers filtered by
-`pg_snapshot_xmin`, gaps on aborts) and kept this one, because the `pg_notify` that every
-append must send in its own transaction takes PostgreSQL's own database-wide NOTIFY lock from
-pre-commit to the end of commit anyway (async.c, PostgreSQL <= 17): with NOTIFY both schemes
-serialise commits alike, and only this one is gap-free with trivial readers.
+Ordering technique. `append` is one call of a PL/pgSQL function (`append_case_event` for one
+event, `append_case_events` for a batch; migrations 0001 and 0006): one round trip, one
+transaction. It takes a transaction-level advisory lock (keyed on the table's oid) before
+reading anything, then assigns `global_position = max + 1`. PostgreSQL releases that lock only
+after the commit is visible, so positions are handed out in commit order: gap-free (a failed
+append consumes nothing), and a reader that has seen position p never later finds a newly
+committed p' < p; a projector simply reads `global_position > checkpoint`. The price: appends
+are serialised from position assignment to the end of COMMIT, WAL flush included, so many
+writers get about one commit per flush instead of group commit. The alternative (a short lock
+around `nextval` and the transaction id, readers filtered by `pg_snapshot_xmin`) would allow
+group commit but leaves gaps on aborts and ties every reader's progress to the oldest open
+transaction of the whole database; we keep the lock.
+
+Notification. The append transaction does not NOTIFY (that would take PostgreSQL's
+database-wide notify lock across its commit and wake every listener of the database); the
+store hands the committed position to a `PositionAnnouncer` (readmit/db/notify.py) that
+announces it after commit, coalesced, while listeners also poll.
 
 Idempotency: when the stream is past `expected_version`, the batch is looked up by event id;
 if all its ids were recorded as this very batch, the recorded events are returned (same
@@ -32,20 +36,30 @@ import asyncpg
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from readmit.db import canonical
+from readmit.db.notify import NOTIFY_CHANNEL, PositionAnnouncer
 
-NOTIFY_CHANNEL = "case_events"  # suffixed with the schema: `case_events.<schema>`
+__all__ = [
+    "COLUMNS",
+    "NOTIFY_CHANNEL",
+    "ConcurrencyError",
+    "EventIdConflictError",
+    "EventStore",
+    "EventStoreError",
+    "NewEvent",
+    "Recorded",
+]
 
 COLUMNS = (
     "global_position, stream_id, version, event_id, type, schema_version,"
     " data, metadata, recorded_at, prev_hash, hash"
 )
-_RESULT = "first_position, first_version, recorded_ats, first_prev_hash, hashes"
-_APPEND = f"""SELECT {_RESULT} FROM append_case_events(
-    $1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8, $9, $10)"""
-# One event, the usual case: scalars are cheaper to encode than one-element arrays.
-_APPEND_ONE = f"""SELECT {_RESULT} FROM append_case_events(
-    $1, $2, ARRAY[$3::uuid], ARRAY[$4::text], ARRAY[$5::integer], ARRAY[$6::text::jsonb],
-    ARRAY[$7::text::jsonb], ARRAY[$8::timestamptz], ARRAY[$9::bytea], ARRAY[$10::bytea])"""
+_APPEND = """SELECT first_position, first_version, recorded_ats, first_prev_hash, hashes
+    FROM append_case_events(
+        $1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8, $9, $10)"""
+# One record value, not a FROM item (no tuplestore); jsonb goes as text, since the pool's jsonb
+# codec would encode a str once more as a JSON string.
+_APPEND_ONE = """SELECT append_case_event(
+    $1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, $8, $9, $10)"""
 
 
 class EventStoreError(Exception):
@@ -64,33 +78,44 @@ class EventIdConflictError(EventStoreError):
     """Some event ids of the batch were recorded before, but not as this very batch."""
 
 
+def _one_event_call(stream_id: str, expected_version: int, e: NewEvent) -> list[Any]:
+    """The arguments of one `append_case_event` call, canonical JSON included."""
+    data, metadata = canonical.canonical_json(e.data), canonical.canonical_json(e.metadata)
+    head, tail = canonical.canonical_parts(
+        stream_id=stream_id,
+        version=expected_version + 1,
+        event_id=e.event_id,
+        type=e.type,
+        schema_version=e.schema_version,
+        data_json=data,
+        metadata_json=metadata,
+    )
+    return [stream_id, expected_version, e.event_id, e.type, e.schema_version, data.decode(),
+            metadata.decode(), e.recorded_at, head, tail]  # fmt: skip
+
+
+def _batch_call(stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> list[Any]:
+    """The arguments of one `append_case_events` call: one array per parameter."""
+    columns: list[list[Any]] = [[] for _ in range(8)]
+    for version, e in enumerate(events, start=expected_version):
+        for column, value in zip(columns, _one_event_call(stream_id, version, e)[2:], strict=True):
+            column.append(value)
+    return [stream_id, expected_version, *columns]
+
+
 def _append_call(
     stream_id: str, expected_version: int, events: Sequence[NewEvent]
 ) -> tuple[str, list[Any]]:
-    """The SQL and arguments of one `append_case_events` call, canonical JSON included."""
-    columns: list[list[Any]] = [[] for _ in range(8)]
-    for version, e in enumerate(events, start=expected_version + 1):
-        data, metadata = canonical.canonical_json(e.data), canonical.canonical_json(e.metadata)
-        head, tail = canonical.canonical_parts(
-            stream_id=stream_id,
-            version=version,
-            event_id=e.event_id,
-            type=e.type,
-            schema_version=e.schema_version,
-            data_json=data,
-            metadata_json=metadata,
-        )
-        values = (e.event_id, e.type, e.schema_version, data.decode(), metadata.decode(),
-                  e.recorded_at, head, tail)  # fmt: skip
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
+    """The SQL and arguments that append `events`: one event's call answers one record value
+    (position, version, recorded_at, prev_hash, hash), a batch's call one row of the first
+    event's position, version and prev_hash with arrays of every recorded_at and hash."""
     if len(events) == 1:
-        return _APPEND_ONE, [stream_id, expected_version, *(c[0] for c in columns)]
-    return _APPEND, [stream_id, expected_version, *columns]
+        return _APPEND_ONE, _one_event_call(stream_id, expected_version, events[0])
+    return _APPEND, _batch_call(stream_id, expected_version, events)
 
 
 def _store_error(error: asyncpg.PostgresError, stream_id: str, expected: int) -> Exception:
-    """The store's own exception for a refusal by `append_case_events`, else `error` itself."""
+    """The store's own exception for a refusal by `append_case_event(s)`, else `error` itself."""
     if error.sqlstate == "RM001":
         return ConcurrencyError(stream_id, expected, int(getattr(error, "detail", None) or -1))
     if error.sqlstate == "RM002" or (
@@ -160,6 +185,7 @@ class EventStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self.announcer = PositionAnnouncer(pool)
 
     async def append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
@@ -167,18 +193,25 @@ class EventStore:
         """Append `events` after `expected_version` (0 = new stream), atomically, idempotently."""
         if not events:
             return []
-        if len({e.event_id for e in events}) != len(events):
+        if len(events) > 1 and len({e.event_id for e in events}) != len(events):
             raise EventIdConflictError("the batch holds the same event id twice")
         sql, args = _append_call(stream_id, expected_version, events)
         try:
-            row = await self.pool.fetchrow(sql, *args)
+            if len(events) == 1:
+                row = await self.pool.fetchval(sql, *args)
+            else:
+                row = await self.pool.fetchrow(sql, *args)
         except asyncpg.PostgresError as error:
             refusal = _store_error(error, stream_id, expected_version)
             if refusal is error:
                 raise
             raise refusal from None
         assert row is not None
-        position, version, recorded_ats, prev, hashes = row
+        position, version, recorded_at, prev, hash_ = row
+        if len(events) == 1:  # scalars
+            recorded_ats, hashes = [recorded_at], [hash_]
+        else:
+            recorded_ats, hashes = recorded_at, hash_
         recorded = []
         for i, e in enumerate(events):
             recorded.append(
@@ -197,6 +230,7 @@ class EventStore:
                 )
             )
             prev = hashes[i]
+        self.announcer.announce(position + len(events) - 1)  # committed: wake the followers
         return recorded
 
     async def stream_version(self, stream_id: str) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
+from collections.abc import Coroutine
 from typing import Any
 
 import asyncpg
@@ -217,22 +218,33 @@ class CaseProjector:
         return await self.catch_up()
 
     async def follow(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-        """Catch up, then apply new events as they are announced, until `stop` is set."""
-        async with listen_positions(self.pool) as listener:
-            while not stop.is_set():
-                try:
-                    metrics.set_projector_lag(
-                        NAME, await self.store.last_position(), await self.position()
-                    )
-                    applied = await self.catch_up()
-                    if applied:
-                        log.info("projected", events=applied, projection=NAME)
-                except (asyncpg.PostgresError, OSError) as error:
-                    log.warning("projection paused", error_type=type(error).__name__)
-                waiter = asyncio.ensure_future(listener.wait(poll_seconds))
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                for task in (waiter, stopper):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+        """Catch up, then apply new events as they are announced, until `stop` is set.
+
+        A lost database pauses the projection, not the follower: it retries every
+        `poll_seconds`, then listens again and catches up from its checkpoint."""
+        while not stop.is_set():
+            try:
+                async with listen_positions(self.pool) as listener:
+                    while not stop.is_set():
+                        metrics.set_projector_lag(
+                            NAME, await self.store.last_position(), await self.position()
+                        )
+                        applied = await self.catch_up()
+                        if applied:
+                            log.info("projected", events=applied, projection=NAME)
+                        await _until(listener.wait(poll_seconds), stop)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+                # OSError covers refused connections and pool timeouts (TimeoutError)
+                log.warning("projection paused", error_type=type(error).__name__)
+                await _until(asyncio.sleep(poll_seconds), stop)
+
+
+async def _until(waiting: Coroutine[Any, Any, object], stop: asyncio.Event) -> None:
+    """Wait for `waiting` or for `stop`, whichever comes first."""
+    waiter = asyncio.ensure_future(waiting)
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (waiter, stopper):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

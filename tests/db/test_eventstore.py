@@ -18,7 +18,7 @@ from readmit.db.eventstore import (
     Recorded,
     _append_call,
 )
-from readmit.db.notify import follow, listen_positions
+from readmit.db.notify import PositionAnnouncer, follow, listen_positions
 
 
 def event(n: int = 0, **changes: object) -> NewEvent:
@@ -80,16 +80,48 @@ async def test_two_concurrent_appenders_exactly_one_wins(pool: asyncpg.Pool) -> 
     assert (await store.verify("CASE-1")).ok
 
 
-async def test_retry_after_lost_acknowledgement_writes_nothing(pool: asyncpg.Pool) -> None:
+@pytest.mark.parametrize("size", [1, 2], ids=["one event", "batch"])
+async def test_retry_after_lost_acknowledgement_writes_nothing(
+    pool: asyncpg.Pool, size: int
+) -> None:
     store = EventStore(pool)
-    batch = [event(1), event(2)]
+    batch = [event(n) for n in range(size)]
     first = await store.append("CASE-1", 0, batch)  # committed, but the caller "never saw it"
     await store.append("CASE-2", 0, [event(9)])
-    await store.append("CASE-1", 2, [event(3)])  # someone else moved the stream on meanwhile
+    await store.append("CASE-1", size, [event(3)])  # someone else moved the stream on meanwhile
     before = await row_count(pool)
     again = await store.append("CASE-1", 0, batch)
     assert again == first
     assert await row_count(pool) == before
+
+
+async def test_one_event_reusing_a_recorded_id_is_refused(pool: asyncpg.Pool) -> None:
+    store = EventStore(pool)
+    recorded = event(1)
+    await store.append("CASE-1", 0, [recorded])
+    await store.append("CASE-1", 1, [event(2)])
+    for stream_id, expected, again in [
+        ("CASE-1", 0, recorded.model_copy(update={"data": {"n": 99}})),  # other content
+        ("CASE-2", 0, recorded),  # another stream
+    ]:
+        with pytest.raises(EventIdConflictError):
+            await store.append(stream_id, expected, [again])
+    with pytest.raises(ConcurrencyError):
+        await store.append("CASE-1", 1, [event(3)])
+    assert await row_count(pool) == 2
+
+
+async def test_one_event_and_batch_appends_chain_alike(pool: asyncpg.Pool) -> None:
+    store = EventStore(pool)
+    at = datetime(2027, 1, 4, 9, 0, 0, 123456, tzinfo=UTC)
+    await store.append("CASE-1", 0, [event(1)])
+    await store.append("CASE-1", 1, [event(2, recorded_at=at)])
+    await store.append("CASE-1", 2, [event(3), event(4, recorded_at=at)])
+    await store.append("CASE-1", 4, [event(5)])
+    stored = await store.read_stream("CASE-1")
+    assert [r.recorded_at == at for r in stored] == [False, True, False, True, False]
+    assert (await store.verify("CASE-1")).ok
+    assert [r.prev_hash for r in stored[1:]] == [r.hash for r in stored[:-1]]
 
 
 async def test_partial_or_changed_retry_is_refused_without_writing(pool: asyncpg.Pool) -> None:
@@ -208,7 +240,7 @@ async def test_an_uncommitted_append_holds_back_later_positions(pool: asyncpg.Po
         slow = conn.transaction()
         await slow.start()
         sql, args = _append_call("CASE-A", 0, [event(1)])
-        assert (await conn.fetchrow(sql, *args))["first_position"] == 2  # not committed yet
+        assert (await conn.fetchval(sql, *args))[0] == 2  # its position; not committed yet
         later = asyncio.create_task(store.append("CASE-B", 0, [event(2)]))
         await asyncio.sleep(0.3)
         assert not later.done()  # waits: it may not take position 3 before 2 is committed
@@ -262,22 +294,48 @@ async def test_read_all_pages_in_position_order(pool: asyncpg.Pool) -> None:
     assert await store.last_position() == 25
 
 
-async def test_append_notifies_listeners_after_commit(pool: asyncpg.Pool) -> None:
+async def test_append_announces_positions_after_commit(pool: asyncpg.Pool) -> None:
     store = EventStore(pool)
     async with listen_positions(pool) as listener:
         assert await listener.wait(0.05) is None
+        sql, args = _append_call("CASE-0", 0, [event(0)])
+        await pool.fetchval(sql, *args)  # the append's own transaction sends nothing
+        assert await listener.wait(0.3) is None
         await store.append("CASE-1", 0, [event(1), event(2)])
-        assert await listener.wait(5) == 2
+        assert await listener.wait(5) == 3
     received: list[int] = []
-    follower = follow(store, 1, poll_seconds=5)
+    follower = follow(store, 1, poll_seconds=30)
     async for batch in follower:
         received += [r.global_position for r in batch]
-        if len(received) == 2:
-            await store.append("CASE-1", 2, [event(3)])  # arrives through NOTIFY, not polling
         if len(received) == 3:
+            await store.append("CASE-1", 2, [event(3)])  # arrives through NOTIFY, not polling
+        if len(received) == 4:
             break
     await follower.aclose()
-    assert received == [1, 2, 3]
+    assert received == [1, 2, 3, 4]
+
+
+async def test_follow_polls_for_events_never_announced(pool: asyncpg.Pool) -> None:
+    follower = follow(EventStore(pool), 1, poll_seconds=0.2)
+    first = asyncio.ensure_future(anext(follower))
+    await asyncio.sleep(0.3)  # the follower has read an empty log and waits
+    sql, args = _append_call("CASE-1", 0, [event(1)])
+    await pool.fetchval(sql, *args)  # committed, but its announcement "lost"
+    batch = await asyncio.wait_for(first, 5)
+    await follower.aclose()
+    assert [r.global_position for r in batch] == [1]
+
+
+async def test_announcements_are_coalesced(pool: asyncpg.Pool) -> None:
+    announcer = PositionAnnouncer(pool, min_interval=0.2)
+    async with listen_positions(pool) as listener:
+        for position in range(1, 101):  # a burst: one NOTIFY for all of it
+            announcer.announce(position)
+        assert await listener.wait(5) == 100
+        announcer.announce(101)  # within min_interval of the last: sent later, not lost
+        announcer.announce(90)  # older than what was announced: nothing more
+        assert await listener.wait(5) == 101
+        assert await listener.wait(0.4) is None
 
 
 @pytest.mark.parametrize(

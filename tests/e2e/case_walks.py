@@ -14,6 +14,7 @@ and the outbox (`notifications`, by notice key).
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
 from collections import Counter
@@ -57,12 +58,21 @@ T = TypeVar("T")
 Pause = Callable[[], Awaitable[None]]
 
 
+def think_times(rng: random.Random, low: float = 0.05, high: float = 0.5) -> Pause:
+    """An officer's pauses between two commands: uniformly `low` to `high` seconds."""
+
+    async def pause() -> None:
+        await asyncio.sleep(rng.uniform(low, high))
+
+    return pause
+
+
 def new_case_id() -> str:
     return f"PL-UA-2027-{secrets.randbelow(10**6):06d}"
 
 
 async def persist(call: Callable[[], Awaitable[T]], within: float = 180.0) -> T:
-    """`call()`, again while Temporal answers UNAVAILABLE (or cannot be reached at all)."""
+    """`call()`, again while Temporal is unreachable (UNAVAILABLE, or the connection broke)."""
     deadline = time.monotonic() + within
     while True:
         try:
@@ -71,9 +81,6 @@ async def persist(call: Callable[[], Awaitable[T]], within: float = 180.0) -> T:
             # "transport error": the connection broke (the frontend went away or stalled)
             transient = error.status in TRANSIENT or "transport error" in error.message
             if not transient or time.monotonic() > deadline:
-                raise
-        except RuntimeError as error:  # the SDK's "Failed client connect" while it is down
-            if "connect" not in str(error).lower() or time.monotonic() > deadline:
                 raise
         await asyncio.sleep(0.2)
 
@@ -87,6 +94,15 @@ async def wait_for_event(pool: asyncpg.Pool, case_id: str, event_type: str, with
     ):
         assert time.monotonic() < deadline, f"no {event_type} for {case_id} within {within} s"
         await asyncio.sleep(0.1)
+
+
+async def wait_for_events(pool: asyncpg.Pool, count: int, within: float) -> int:
+    """Until the store holds at least `count` events (of any case); returns how many."""
+    deadline = time.monotonic() + within
+    while (stored := int(await pool.fetchval("SELECT count(*) FROM case_events"))) < count:
+        assert time.monotonic() < deadline, f"{stored} events stored after {within} s"
+        await asyncio.sleep(0.05)
+    return stored
 
 
 @dataclass
@@ -183,8 +199,8 @@ async def audit_case(walk: Walk, store: EventStore, client: Client) -> Audit:
         case_id, [(r.event_id, e) for r, e in zip(recorded, events, strict=True)], fold(events)
     )
     assert Counter(sent) == Counter(n.key for n in expected), (sent, [n.key for n in expected])
-    rows = await store.pool.fetch(
-        "SELECT notice_key FROM notifications WHERE case_id = $1", case_id
+    rows = await store.pool.fetch(  # one inbox row each (the officer's, or the role's)
+        "SELECT notice_key FROM notifications WHERE case_id = $1 AND channel = 'inbox'", case_id
     )
     assert sorted(r["notice_key"] for r in rows) == sorted(n.key for n in expected)
     return Audit(len(recorded), len(expected), retries(histories))

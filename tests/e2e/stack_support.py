@@ -246,5 +246,9 @@ class RestartableDevServer:
             )
 
     def stop(self) -> None:
-        """SIGTERM (then SIGKILL): what an operator's restart does."""
+        """SIGTERM (then SIGKILL after 15 s): what an operator's restart does."""
         self.server.stop()
+
+    def kill(self) -> None:
+        """SIGKILL: a crash; SQLite keeps what was committed."""
+        self.server.kill()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from e2e.case_walks import Pause, audit_case, new_case_id, walk_case
+from e2e.case_walks import Walk, audit_case, new_case_id, think_times, walk_case
 from e2e.stack_support import (
     WorkerProcess,
     WorkerRelay,
@@ -45,15 +45,6 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-def pauses(rng: random.Random) -> Pause:
-    """An officer's think time between two commands: 0.05 to 0.5 s."""
-
-    async def pause() -> None:
-        await asyncio.sleep(rng.uniform(0.05, 0.5))
-
-    return pause
-
-
 async def test_cases_survive_twenty_worker_kills(
     dev_env: WorkflowEnvironment, pool: asyncpg.Pool, schema_dsn: str, tmp_path: Path
 ) -> None:
@@ -67,17 +58,18 @@ async def test_cases_survive_twenty_worker_kills(
         lambda n: WorkerProcess(address, schema_dsn, prefix, tmp_path / f"worker-{n}.log")
     )
     started = time.monotonic()
+    walks: list[asyncio.Task[Walk]] = []
     try:
         await wait_polling(client, relay.current, within=60)
         gateway = CaseGateway(client, vault=vault(pool), queue_prefix=prefix, wait_seconds=240)
-        walks = [
+        walks += [
             asyncio.create_task(
                 walk_case(
                     gateway,
                     pool,
                     new_case_id(),
                     refuse=i % 3 == 2,
-                    pause=pauses(random.Random(rng.random())),
+                    pause=think_times(random.Random(rng.random())),
                 )
             )
             for i in range(CASES)
@@ -95,6 +87,8 @@ async def test_cases_survive_twenty_worker_kills(
         killed = time.monotonic() - started
         done = await asyncio.wait_for(asyncio.gather(*walks), 180)
     finally:
+        for walk in walks:
+            walk.cancel()
         relay.stop()
     closed = time.monotonic() - started
     store = EventStore(pool)

@@ -63,6 +63,7 @@ class RunningApi:
     pool: asyncpg.Pool
     client: Client
     settings: Settings
+    vault: PersonalDataVault
 
     async def post(self, path: str, who: dict[str, str], body: Any = None) -> httpx.Response:
         return await self.http.post(path, json={} if body is None else body, headers=who)
@@ -117,7 +118,9 @@ async def running_api(
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://readmit.test", timeout=60
             ) as http:
-                yield RunningApi(http=http, pool=pool, client=client, settings=settings)
+                yield RunningApi(
+                    http=http, pool=pool, client=client, settings=settings, vault=vault
+                )
     finally:
         stop.set()
         await runner

@@ -1,6 +1,8 @@
-"""Tracing across API → workflow → activities: with it on, one HTTP command is one trace whose
-spans link the request to the workflow update and to the activities it ran; with it off (the
-default) nothing is installed, no span is recorded and no trace context travels in history."""
+"""Tracing across API → workflow → activities. With it on, each command is one trace whose
+parent links run request → update call → the workflow's validation and handling → each activity;
+a later command's trace is linked to the case's opening one. With it off (the default) nothing is
+installed, no span is recorded and no trace context travels in history.
+"""
 
 from __future__ import annotations
 
@@ -70,6 +72,8 @@ async def test_one_http_command_is_one_trace(
         accepted = await api.post(f"/cases/{case_id}/accept", olena)
         assert accepted.status_code == 200, accepted.text
         later = memory.get_finished_spans()
+        again = await api.post(f"/cases/{case_id}/accept", olena)  # refused by the validator
+        assert again.status_code == 409 and again.json()["domain_error"] == "WrongStatus"
         assert all(HEADER in keys for keys in await update_headers(api.client, case_id))
         assert (await api.http.get("/health")).status_code == 200
 
@@ -88,16 +92,22 @@ async def test_one_http_command_is_one_trace(
     assert ancestors(store, spans) == ["StartActivity:append_case_events", start.name, request.name]
     assert {s.context.trace_id for s in spans} == {request.context.trace_id}
 
-    # A later command: its request and update call are a trace of their own; the workflow
-    # handles it in the case's trace, linked to the call, and runs its activities there.
+    # A later command is a trace of its own, from the request to the activities it ran, linked
+    # to the case's opening trace.
     reply = named(later, "POST /cases/{case_id}/accept")
-    update = named(later, "StartWorkflowUpdate:execute")
-    assert ancestors(update, later) == [reply.name]
-    handled = named(later, "HandleUpdate:execute")
-    assert handled.context.trace_id == request.context.trace_id != reply.context.trace_id
-    assert [link.context.span_id for link in handled.links] == [update.context.span_id]
-    appended = {s.context.trace_id for s in later if s.name == "RunActivity:append_case_events"}
-    assert appended == {request.context.trace_id}
+    mine = [s for s in later if s.context.trace_id == reply.context.trace_id]
+    update = named(mine, "StartWorkflowUpdate:execute")
+    assert ancestors(update, mine) == [reply.name]
+    for name in ("ValidateUpdate:execute", "HandleUpdate:execute"):
+        handled = named(mine, name)
+        assert ancestors(handled, mine) == [update.name, reply.name], name
+        assert [link.context.trace_id for link in handled.links] == [request.context.trace_id]
+    appended = named(mine, "RunActivity:append_case_events")
+    assert ancestors(appended, mine) == [
+        "StartActivity:append_case_events",
+        update.name,
+        reply.name,
+    ]
     assert not [s.name for s in memory.get_finished_spans() if "health" in s.name]
 
 
