@@ -127,6 +127,10 @@ class CaseProjector:
     ) -> None:
         self.pool = pool
         self.vault = vault
+        # One batch at a time per process: a batch holds a connection (and the checkpoint's row
+        # lock) while it reads through the pool, so concurrent batches could hold every pooled
+        # connection, waiting on the row lock, while the lock's holder waits for a connection.
+        self._running = asyncio.Lock()
         self.store = EventStore(pool)
         self.batch_size = batch_size
         self.cache: OrderedDict[str, CaseState] = OrderedDict()
@@ -140,7 +144,7 @@ class CaseProjector:
 
     async def run_once(self) -> int:
         """Apply the next batch of events after the checkpoint; returns how many."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self._running, self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0)"
                 " ON CONFLICT (name) DO NOTHING",
@@ -210,7 +214,7 @@ class CaseProjector:
 
     async def rebuild(self) -> int:
         """Drop the projection and fold every stream again from position 1."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self._running, self.pool.acquire() as conn, conn.transaction():
             await conn.execute("LOCK TABLE projection_checkpoints IN EXCLUSIVE MODE")
             await conn.execute("DELETE FROM cases")
             await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", NAME)

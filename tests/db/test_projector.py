@@ -15,6 +15,7 @@ from domain.decider import fold
 from domain.events import Event, to_stored
 from domain.state import CaseState
 from readmit.db.eventstore import EventStore, NewEvent
+from readmit.db.pool import create_pool
 from readmit.db.projector import CaseProjector, case_row
 
 CASES = 2000
@@ -127,3 +128,21 @@ async def test_follow_applies_new_events_with_low_latency(pool: asyncpg.Pool) ->
     finally:
         stop.set()
         await follower
+
+
+async def test_concurrent_catch_ups_share_a_small_pool_without_deadlock(
+    database_url: str, db_schema: str
+) -> None:
+    """Every API command catches the projection up: many at once on a pool of 3 connections
+    must all finish (a batch holds one connection and reads through another)."""
+    small = await create_pool(database_url, schema=db_schema, min_size=1, max_size=3)
+    try:
+        store, projector = EventStore(small), CaseProjector(small, batch_size=10)
+        for case_id, _, events in generated_cases(30, seed=5):
+            await store.append(case_id, 0, new_events(events))
+        await asyncio.wait_for(
+            asyncio.gather(*(projector.catch_up() for _ in range(12))), timeout=60
+        )
+        assert await projector.position() == await store.last_position()
+    finally:
+        await small.close()
