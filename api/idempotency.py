@@ -2,7 +2,8 @@
 
 The key is reserved before the work starts, so two concurrent requests with the same key never
 both run (the second gets 409 while the first is in progress). The same key with a different
-request is refused with 422. Answers of 5xx are not kept, so a retry after an outage runs again.
+request is refused with 422. Answers of 5xx are not kept, so a retry after an outage runs again;
+a reservation left behind by a request that died unanswered is taken over after `STALE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from api.auth import Principal
 from api.problems import Problem
 
 Handler = Callable[[], Awaitable[tuple[int, Any]]]
+# Longer than any request may run (the gateway waits for a case up to 120 s).
+STALE_SECONDS = 300.0
 
 
 def request_hash(method: str, path: str, body: Any) -> str:
@@ -64,9 +67,10 @@ async def idempotent(
                 "this Idempotency-Key was used for a different request",
                 type_="idempotency-key-reused",
             )
-        if row["status_code"] is None:
+        if row["status_code"] is not None:
+            return JSONResponse(row["response"], status_code=row["status_code"])
+        if not await _take_over_stale(pool, caller, key):
             raise Problem(409, "Request in progress", "a request with this key is still running")
-        return JSONResponse(row["response"], status_code=row["status_code"])
     try:
         status, content = await handler()
     except Problem as problem:
@@ -80,6 +84,21 @@ async def idempotent(
         raise
     await _keep(pool, caller, key, status, content)
     return JSONResponse(content, status_code=status)
+
+
+async def _take_over_stale(pool: asyncpg.Pool, caller: Principal, key: str) -> bool:
+    """Take over a reservation older than any request can run: its request died with no answer
+    kept (e.g. PostgreSQL went away before the answer could be stored, and so did the clean-up).
+    Running it again is safe: the command's update id derives from the same key."""
+    taken = await pool.fetchval(
+        "UPDATE idempotency_keys SET created_at = now()"
+        " WHERE principal = $1 AND key = $2 AND status_code IS NULL"
+        " AND created_at < now() - make_interval(secs => $3) RETURNING true",
+        caller.user_id,
+        key,
+        STALE_SECONDS,
+    )
+    return bool(taken)
 
 
 def _problem_body(problem: Problem) -> dict[str, Any]:

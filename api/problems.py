@@ -27,6 +27,17 @@ log = structlog.get_logger(__name__)
 MEDIA_TYPE = "application/problem+json"
 BASE = "https://readmit.example/problems/"
 RETRY_AFTER_SECONDS = 5
+# Errors meaning a backing service is unreachable: 503 with Retry-After (pages alike), never 500.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08: the connection failed
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: the server is shutting down
+    asyncpg.exceptions.CrashShutdownError,  # 57P02: the server crashed
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+    TimeoutError,
+)
 
 
 class Problem(Exception):
@@ -151,16 +162,7 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
-    for error_type in (
-        OSError,
-        asyncpg.exceptions.CannotConnectNowError,
-        asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08: the connection failed
-        asyncpg.exceptions.AdminShutdownError,  # 57P01: the server is shutting down
-        asyncpg.exceptions.CrashShutdownError,  # 57P02: the server crashed
-        asyncpg.exceptions.TooManyConnectionsError,
-        asyncpg.exceptions.InterfaceError,
-        TimeoutError,
-    ):
+    for error_type in UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_type, _unavailable)
 
     @app.exception_handler(RPCError)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import asyncpg
 import structlog
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -24,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal
-from api.problems import Problem
+from api.problems import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, Problem
 from api.routes.inbox import recipients
 from api.services import Services
 from api.web import labels
@@ -202,14 +201,6 @@ def sign_in_redirect(request: Request) -> RedirectResponse:
 
 
 # Backing services down: the page says so (503) instead of the API's problem document.
-UNAVAILABLE = (
-    OSError,
-    TimeoutError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.InterfaceError,
-)
 
 
 def html_error(request: Request, error: Exception) -> Response:
@@ -239,7 +230,7 @@ def html_error(request: Request, error: Exception) -> Response:
             RPCStatusCode.DEADLINE_EXCEEDED,
         ):
             return _unavailable(request, error)
-        case _ if isinstance(error, UNAVAILABLE):
+        case _ if isinstance(error, UNAVAILABLE_ERRORS):
             return _unavailable(request, error)
     log.exception("page failed", error_type=type(error).__name__, path=request.url.path)
     return error_page(request, 500, _("Internal error"), _("An unexpected error was logged."))
@@ -254,7 +245,7 @@ def _unavailable(request: Request, error: Exception) -> Response:
         title=_("Service unavailable"),
         detail=_("PostgreSQL or Temporal cannot be reached; try again in a few seconds."),
     )
-    response.headers["Retry-After"] = "5"
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
