@@ -17,7 +17,7 @@ from datetime import datetime
 
 import asyncpg
 
-from domain.commands import Command, OpenCase
+from domain.commands import Command, OpenCase, personal_data_in_clear
 from domain.state import CaseState
 from readmit.protection.sealing import CaseSealer
 from readmit.temporal.codec import Keyring
@@ -107,7 +107,11 @@ class PersonalDataVault:
         return KeyStatus(case_id, True, row["erased_at"], row["erasure_reason"])
 
     async def seal(self, case_id: str, command: Command) -> Command:
-        """`command` with its personal data sealed; opening a case creates the case's key."""
+        """`command` with its personal data sealed; opening a case creates the case's key.
+
+        A command carrying no personal data is returned as it is, without a database call."""
+        if not personal_data_in_clear(command):
+            return command
         if isinstance(command, OpenCase):
             sealer = await self.create(case_id)
         else:
