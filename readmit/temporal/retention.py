@@ -21,6 +21,7 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.contracts import QUEUE_PREFIX, RetentionInput, cases_queue
 from workflows.retention_sweep import RetentionSweep
@@ -52,7 +53,10 @@ async def ensure_retention_schedule(
     wanted = retention_schedule(cron, prefix)
     try:
         return await client.create_schedule(schedule_id(prefix), wanted)
-    except ScheduleAlreadyRunningError:
+    except (ScheduleAlreadyRunningError, RPCError) as error:
+        # a server restarted on its file database reports the schedule as a raw ALREADY_EXISTS
+        if isinstance(error, RPCError) and error.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
         handle = client.get_schedule_handle(schedule_id(prefix))
 
         def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
