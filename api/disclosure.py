@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from api.auth import Principal
+from readmit.audit.collect import log_disclosure
 
 
 async def record(
@@ -21,16 +22,8 @@ async def record(
     endpoint: str,
     fields: Sequence[str] = ("person",),
 ) -> None:
-    await pool.execute(
-        "INSERT INTO disclosure_log (user_id, role, state, case_id, purpose, endpoint, fields)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        caller.user_id,
-        caller.role,
-        caller.state,
-        case_id,
-        purpose,
-        endpoint,
-        list(fields),
+    await log_disclosure(
+        pool, caller.user_id, caller.role, case_id, purpose, endpoint, fields, caller.state
     )
 
 

@@ -61,13 +61,15 @@ async def log_disclosure(
     purpose: str,
     endpoint: str,
     fields: Sequence[str] = ("person",),
+    state: str | None = None,
 ) -> None:
-    """Record that `user` read or exported the case's personal data (outside the API)."""
+    """Record that `user` (of `state`, if any) read or exported the case's personal data."""
     await pool.execute(
         "INSERT INTO disclosure_log (user_id, role, state, case_id, purpose, endpoint, fields)"
-        " VALUES ($1, $2, NULL, $3, $4, $5, $6)",
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
         user,
         role,
+        state,
         case_id,
         purpose,
         endpoint,

@@ -8,16 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from api_harness import Api
+from test_case_walk import OPEN
 
 pytestmark = pytest.mark.temporal
-
-OPEN = {
-    "agreement": "EU-UA",
-    "requested": "UA",
-    "category": "own_national",
-    "person": {"surname": "Bondar", "given_names": "Taras", "birth_date": "1979-02-20"},
-    "evidence": [{"kind": "passport", "number": "FC111222"}],
-}
 
 
 async def test_a_reservation_left_unanswered_is_taken_over_when_stale(api: Api) -> None:
