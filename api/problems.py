@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import AuthError
 from readmit.db.eventstore import ConcurrencyError
+from readmit.protection.vault import DataErased
 from readmit.temporal.cases import CaseNotFound, CommandRefused
 
 log = structlog.get_logger(__name__)
@@ -143,6 +144,10 @@ def install(app: FastAPI) -> None:
             type_="command-refused",
             domain_error=error.type,
         )
+
+    @app.exception_handler(DataErased)
+    async def _erased(_: Request, error: DataErased) -> JSONResponse:
+        return problem_response(410, "Personal data erased", str(error), type_="data-erased")
 
     @app.exception_handler(CaseNotFound)
     async def _not_found(_: Request, error: CaseNotFound) -> JSONResponse:

@@ -69,3 +69,22 @@ async def test_personal_data_reads_as_erased_once_the_key_is_gone(
         assert answer.status_code == 200, (path, answer.text)
         assert not any(p in answer.text for p in PERSONAL), path
     assert (await api.http.get(f"/cases/{case_id}/verify", headers=auditor)).json()["ok"]
+
+
+async def test_personal_data_sent_to_an_erased_case_is_gone_not_an_error(
+    api: Api, vault: PersonalDataVault
+) -> None:
+    anna = api.as_("anna.pl", "officer", "PL")
+    knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    opened = await api.http.post("/cases", json={**OPEN, "knowledge_at": knowledge}, headers=anna)
+    case_id = opened.json()["case_id"]
+    await vault.erase([case_id], datetime.now(UTC), "test: erasure")
+    olena = api.as_("olena.ua", "officer", "UA")
+    added = await api.http.post(  # reasons are sealed with the case key, which is gone
+        f"/cases/{case_id}/verification",
+        json={"status": "confirmed", "score": "0.9", "reasons": ["passport FB765432 matches"]},
+        headers=olena,
+    )
+    assert added.status_code == 410, added.text
+    assert added.headers["content-type"].startswith("application/problem+json")
+    assert added.json()["type"].endswith("data-erased")
