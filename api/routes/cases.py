@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.auth import Principal
 from api.deps import PrincipalDep, ServicesDep, WriterDep
@@ -22,6 +22,7 @@ from api.views import case_detail, case_summary, history_view
 from domain.commands import (
     COMMAND_SIDE,
     AcceptApplication,
+    AddEvidence,
     ClaimReadmissionInError,
     CloseCase,
     Command,
@@ -79,6 +80,16 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _unsealed(items: list[EvidenceItem]) -> list[EvidenceItem]:
+    """Evidence as officers give it: seals are made by the server, with the case's key."""
+    if any(item.sealed is not None for item in items):
+        raise ValueError("evidence is sent in the clear; the server seals it with the case key")
+    return items
+
+
+ClearEvidence = Annotated[list[EvidenceItem], AfterValidator(_unsealed)]
+
+
 class OpenCaseBody(Body):
     agreement: str = Field(pattern=r"^[A-Za-z]{2,3}-[A-Za-z]{2,3}$", examples=["EU-UA"])
     protocol: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
@@ -86,7 +97,7 @@ class OpenCaseBody(Body):
     category: Category
     procedure: Procedure = Procedure.STANDARD
     person: Person
-    evidence: list[EvidenceItem] = Field(default_factory=list, max_length=100)
+    evidence: ClearEvidence = Field(default_factory=list, max_length=100)
     knowledge_at: AwareDatetime | None = None
     apprehended_at: AwareDatetime | None = None
     apprehension_place: ApprehensionPlace | None = None
@@ -94,6 +105,10 @@ class OpenCaseBody(Body):
 
 class EmptyBody(Body):
     pass
+
+
+class EvidenceBody(Body):
+    items: ClearEvidence = Field(min_length=1, max_length=100)
 
 
 class ReasonsBody(Body):
@@ -371,6 +386,13 @@ def _register_command(
 
 
 COMMANDS: list[tuple[str, str, type[Body], Any, str]] = [
+    (
+        "/evidence",
+        "add_evidence",
+        EvidenceBody,
+        lambda at, b: AddEvidence(at=at, items=tuple(b.items)),
+        "Add evidence (sealed with the case key before it reaches the case)",
+    ),
     (
         "/submit",
         "submit",

@@ -167,6 +167,11 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("GET", "/cases/{case_id}/events"): (READ_CASE, None, None),
     ("GET", "/cases/{case_id}/state"): (READ_CASE, None, {"version": "1"}),
     ("GET", "/cases/{case_id}/verify"): (READ_CASE, None, None),
+    ("POST", "/cases/{case_id}/evidence"): (
+        REQUESTING_DRAFT_ALLOWS,
+        {"items": [{"kind": "id_card", "number": "AB123456"}]},
+        None,
+    ),
     ("POST", "/cases/{case_id}/submit"): (REQUESTING_DRAFT_ALLOWS, {}, None),
     ("POST", "/cases/{case_id}/receipt"): (REQUESTED_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/verification"): (

@@ -88,3 +88,32 @@ async def test_personal_data_sent_to_an_erased_case_is_gone_not_an_error(
     assert added.status_code == 410, added.text
     assert added.headers["content-type"].startswith("application/problem+json")
     assert added.json()["type"].endswith("data-erased")
+
+
+async def test_evidence_added_later_is_sealed_and_clients_cannot_send_seals(
+    api: Api,
+) -> None:
+    anna = api.as_("anna.pl", "officer", "PL")
+    auditor = api.as_("audit.pl", "auditor", None, ("PL",))
+    knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    opened = await api.http.post("/cases", json={**OPEN, "knowledge_at": knowledge}, headers=anna)
+    case_id = opened.json()["case_id"]
+    added = await api.http.post(
+        f"/cases/{case_id}/evidence",
+        json={"items": [{"kind": "id_card", "number": "IC998877", "description": "Halyna's"}]},
+        headers=anna,
+    )
+    assert added.status_code == 200, added.text
+    view = (await api.http.get(f"/cases/{case_id}", headers=anna)).json()
+    assert [e["item"]["number"] for e in view["evidence"]] == ["FB765432", "IC998877"]
+    stored = (await api.http.get(f"/cases/{case_id}/events", headers=auditor)).text
+    assert "IC998877" not in stored and "Halyna" not in stored
+
+    forged = {"kind": "passport", "sealed": {"sealed": "v1.AAAAAAAAAAAAAAAAAAAAAAAA"}}
+    for path, body in (
+        ("/cases", {**OPEN, "evidence": [forged]}),
+        (f"/cases/{case_id}/evidence", {"items": [forged]}),
+    ):
+        refused = await api.http.post(path, json=body, headers=anna)
+        assert refused.status_code == 422, refused.text
+        assert "the server seals it" in refused.text
