@@ -14,7 +14,7 @@ import contextlib
 import socket
 import struct
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _CHUNK = 64 * 1024
 
@@ -31,16 +31,22 @@ class PgProxy:
 
     @classmethod
     def before(cls, dsn: str) -> PgProxy:
-        """A proxy for the server a DSN names."""
+        """A proxy for the server a DSN names: over TCP, or over a Unix socket when the DSN says
+        `?host=/a/directory` (as the embedded PostgreSQL's does)."""
         parts = urlsplit(dsn)
-        return cls(parts.hostname or "127.0.0.1", parts.port or 5432)
+        socket_dir = dict(parse_qsl(parts.query)).get("host", "")
+        port = parts.port or int(dict(parse_qsl(parts.query)).get("port", 5432))
+        if socket_dir.startswith("/"):
+            return cls(f"{socket_dir}/.s.PGSQL.{port}", 0)
+        return cls(parts.hostname or "127.0.0.1", port)
 
     def through(self, dsn: str) -> str:
-        """`dsn` with the proxy's address instead of the server's."""
+        """`dsn` with the proxy's address instead of the server's (always TCP)."""
         parts = urlsplit(dsn)
         user = parts.netloc.rpartition("@")[0]
         netloc = f"{user}@{self.host}:{self.port}" if user else f"{self.host}:{self.port}"
-        return urlunsplit(parts._replace(netloc=netloc))
+        query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k not in ("host", "port")])
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
 
     async def start(self) -> None:
         await self.accept()
@@ -89,7 +95,11 @@ class PgProxy:
         self.writers.add(writer)
         upstream_writer: asyncio.StreamWriter | None = None
         try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self.upstream)
+            if self.upstream[0].startswith("/"):
+                opened = asyncio.open_unix_connection(self.upstream[0])
+            else:
+                opened = asyncio.open_connection(*self.upstream)
+            upstream_reader, upstream_writer = await opened
             self.writers.add(upstream_writer)
             await asyncio.gather(_pump(reader, upstream_writer), _pump(upstream_reader, writer))
         except (OSError, asyncio.IncompleteReadError):
