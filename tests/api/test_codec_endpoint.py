@@ -29,7 +29,11 @@ SECRET = "test-secret-for-the-codec-tests-only-0123456789"
 UI = "http://localhost:8080"
 OLD, NEW = Keyring.new_key(), Keyring.new_key()
 SETTINGS = Settings(
-    jwt_secret=SECRET, payload_keys={"k1": OLD, "k2": NEW}, payload_key_id="k2", database_url=None
+    jwt_secret=SECRET,
+    payload_keys={"k1": OLD, "k2": NEW},
+    payload_key_id="k2",
+    master_keys={"m1": Keyring.new_key()},  # never the dev keys under ./.readmit
+    database_url=None,
 )
 
 
