@@ -20,6 +20,19 @@ from domain.values import EvidenceItem, Person
 CASE_ID = "PL-UA-2027-000123"
 
 
+def application_body(**changes: Any) -> dict[str, Any]:
+    """A valid body for `POST /cases` (PL asks UA to readmit one of its nationals), a fresh copy
+    each call; `changes` replace or add top-level fields (e.g. `knowledge_at`)."""
+    return {
+        "agreement": "EU-UA",
+        "requested": "UA",
+        "category": "own_national",
+        "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
+        "evidence": [{"kind": "passport", "number": "FA123456"}],
+        **changes,
+    }
+
+
 def limit(amount: int, unit: str, frm: str, **extra: Any) -> Limit:
     return Limit.model_validate({"amount": amount, "unit": unit, "from": frm, **extra})
 

@@ -31,6 +31,7 @@ import jwt
 import pytest
 import typer
 from api_harness import SECRET, Api
+from factories import application_body
 from fastapi.routing import iter_route_contexts
 from typer.testing import CliRunner
 
@@ -130,14 +131,7 @@ TD3 = [
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
     "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
 ]
-OPEN = {
-    "agreement": "EU-UA",
-    "requested": "UA",
-    "category": "own_national",
-    "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
-    "evidence": [{"kind": "passport", "number": "FA123456"}],
-    "knowledge_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
-}
+OPEN = application_body(knowledge_at=(datetime.now(UTC) - timedelta(days=1)).isoformat())
 REASONS = {"reasons": ["the matrix test"]}
 TRANSFER = {
     "on": (datetime.now(UTC) + timedelta(days=10)).isoformat(),

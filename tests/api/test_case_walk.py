@@ -7,16 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from api_harness import Api
+from factories import application_body
 
 pytestmark = pytest.mark.temporal
 
-OPEN = {
-    "agreement": "EU-UA",
-    "requested": "UA",
-    "category": "own_national",
-    "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
-    "evidence": [{"kind": "passport", "number": "FA123456"}],
-}
+OPEN = application_body()
 
 
 async def test_case_from_opening_to_closing(api: Api) -> None:

@@ -6,23 +6,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from api_harness import Api
+from factories import application_body
 
 from readmit.protection.vault import ERASED_SUMMARY, PersonalDataVault
 
 pytestmark = pytest.mark.temporal
 
-OPEN = {
-    "agreement": "EU-UA",
-    "requested": "UA",
-    "category": "own_national",
-    "person": {
+OPEN = application_body(
+    person={
         "surname": "Melnyk",
         "given_names": "Halyna",
         "birth_date": "1987-11-02",
         "address": "vul. Sadova 7, Zhytomyr",
     },
-    "evidence": [{"kind": "passport", "number": "FB765432"}],
-}
+    evidence=[{"kind": "passport", "number": "FB765432"}],
+)
 PERSONAL = ("Melnyk", "MELNYK", "Halyna", "1987-11-02", "Sadova", "FB765432")
 
 

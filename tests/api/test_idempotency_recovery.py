@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from api_harness import Api
-from test_case_walk import OPEN
+from factories import application_body
 
 pytestmark = pytest.mark.temporal
 
@@ -16,7 +16,9 @@ pytestmark = pytest.mark.temporal
 async def test_a_reservation_left_unanswered_is_taken_over_when_stale(api: Api) -> None:
     anna = api.as_("anna.pl", "officer", "PL")
     knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-    opened = await api.http.post("/cases", json={**OPEN, "knowledge_at": knowledge}, headers=anna)
+    opened = await api.http.post(
+        "/cases", json=application_body(knowledge_at=knowledge), headers=anna
+    )
     case_id = opened.json()["case_id"]
     headers = {**anna, "Idempotency-Key": "submit-1"}
     first = await api.http.post(f"/cases/{case_id}/submit", json={}, headers=headers)

@@ -11,19 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from api_harness import Api
+from factories import application_body
 from structlog.testing import capture_logs
 
 pytestmark = pytest.mark.temporal
 
 INJECTIONS = ("'; DROP TABLE cases; --", "<script>alert(1)</script>", "1 OR 1=1", "${jndi:x}")
-OPEN = {
-    "agreement": "EU-UA",
-    "requested": "UA",
-    "category": "own_national",
-    "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
-    "evidence": [{"kind": "passport", "number": "FA123456"}],
-    "knowledge_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
-}
+OPEN = application_body(knowledge_at=(datetime.now(UTC) - timedelta(days=1)).isoformat())
 TABLES = ("cases", "case_events", "notifications", "idempotency_keys")
 
 

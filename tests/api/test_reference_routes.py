@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import typer
 from api_harness import Api
+from factories import application_body
 from typer.testing import CliRunner
 
 from domain.identity.unzr import make_unzr
@@ -22,13 +23,7 @@ TD3 = [
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
     "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
 ]
-OPEN = {
-    "agreement": "EU-UA",
-    "requested": "UA",
-    "category": "own_national",
-    "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
-    "evidence": [{"kind": "passport", "number": "FA123456"}],
-}
+OPEN = application_body()
 
 
 def cli(register: Any, *args: str) -> tuple[int, Any]:

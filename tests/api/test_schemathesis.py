@@ -19,6 +19,7 @@ import httpx
 import pytest
 import schemathesis
 from api_harness import Api
+from factories import application_body
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
@@ -47,14 +48,7 @@ CHECKS = [
 ]
 # Operations called as an auditor (with an officer's token they only ever answer 403).
 AUDITORS_ONLY = ("/audit/", "/codec/")
-OPEN = {
-    "agreement": "EU-UA",
-    "requested": "UA",
-    "category": "own_national",
-    "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
-    "evidence": [{"kind": "passport", "number": "FA123456"}],
-    "knowledge_at": "2026-01-05T10:00:00+01:00",
-}
+OPEN = application_body(knowledge_at="2026-01-05T10:00:00+01:00")
 
 
 def lenient_query_parameters(spec: dict[str, Any]) -> dict[str, set[str]]:

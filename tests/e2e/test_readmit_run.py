@@ -17,19 +17,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from factories import application_body
 
 from readmit.embedded_temporal import free_port, port_is_free
 
 pytestmark = [pytest.mark.temporal, pytest.mark.db]
 
 READY_WITHIN = 60.0
-OPEN = {
-    "agreement": "EU-UA",
-    "requested": "UA",
-    "category": "own_national",
-    "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
-    "evidence": [{"kind": "passport", "number": "FA123456"}],
-}
+OPEN = application_body()
 
 
 def readmit(*args: str) -> list[str]:

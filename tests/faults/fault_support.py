@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from factories import application_body
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -39,15 +40,8 @@ STATES = ("PL", "UA")
 
 def application(**changes: Any) -> dict[str, Any]:
     """A valid body for POST /cases (PL asks UA to readmit one of its nationals)."""
-    return {
-        "agreement": "EU-UA",
-        "requested": "UA",
-        "category": "own_national",
-        "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
-        "evidence": [{"kind": "passport", "number": "FA123456"}],
-        "knowledge_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
-        **changes,
-    }
+    knowledge_at = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    return application_body(**{"knowledge_at": knowledge_at, **changes})
 
 
 def bearer(user: str, role: str, state: str | None, states: tuple[str, ...] = ()) -> dict[str, str]:
