@@ -8,17 +8,17 @@ re-wrapping moves every key under the active master key so that an old one can b
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from readmit.cli.common import EXIT_REFUSED, fail, parse_instant, print_json
 from readmit.cli.db import _dsn
+from readmit.cli.progress import job_progress
 from readmit.db.pool import create_pool
 from readmit.keys import master_keyring
 from readmit.protection.vault import PersonalDataVault
@@ -147,22 +147,17 @@ def rewrap_command(
 ) -> None:
     """Re-wrap every case data key under the active master key (READMIT_MASTER_KEY_ID), online:
     after it, the other master keys can be removed from READMIT_MASTER_KEYS."""
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("re-wrapping data keys"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task("rewrap", total=None)
 
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-            if not console.is_terminal:
-                typer.echo(f"{done}/{total} data keys re-wrapped", err=True)
+    async def work(vault: PersonalDataVault) -> int:
+        total = await vault.to_rewrap()
+        with job_progress(sys.stderr, total, "re-wrapping data keys", "keys") as progress:
 
-        count = _with_vault(lambda vault: vault.rewrap(batch=batch, progress=advance))
+            def advance(keys: int) -> None:
+                for _ in range(keys):
+                    progress.advance(True)
+
+            return await vault.rewrap(batch=batch, on_batch=advance)
+
+    count = _with_vault(work)
     active = master_keyring(get_settings()).active
     typer.echo(f"{count} data key(s) re-wrapped under master key {active!r}")

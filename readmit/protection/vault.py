@@ -163,19 +163,22 @@ class PersonalDataVault:
         rows = await self.pool.fetch(_EXPIRED, at, limit, default_days)
         return [r["case_id"] for r in rows]
 
-    async def rewrap(
-        self, batch: int = 500, progress: Callable[[int, int], None] | None = None
-    ) -> int:
+    async def to_rewrap(self) -> int:
+        """How many data keys are wrapped by another master key than the active one."""
+        count = await self.pool.fetchval(
+            "SELECT count(*) FROM case_keys WHERE wrapped IS NOT NULL AND master_key_id <> $1",
+            self.master.active,
+        )
+        return int(count)
+
+    async def rewrap(self, batch: int = 500, on_batch: Callable[[int], None] | None = None) -> int:
         """Re-wrap every data key not under the active master key; returns how many were.
 
         Each batch is one transaction over rows locked with SKIP LOCKED, so several processes
         may run it at once and readers never wait: they unwrap with whichever key a row names.
+        `on_batch` hears how many keys each committed batch re-wrapped.
         """
         active = self.master.active
-        total = await self.pool.fetchval(
-            "SELECT count(*) FROM case_keys WHERE wrapped IS NOT NULL AND master_key_id <> $1",
-            active,
-        )
         done = 0
         while True:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -199,5 +202,5 @@ class PersonalDataVault:
                     updates,
                 )
             done += len(rows)
-            if progress:
-                progress(done, max(total, done))
+            if on_batch:
+                on_batch(len(rows))
