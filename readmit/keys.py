@@ -9,6 +9,7 @@ kept across restarts stays readable.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import secrets
@@ -34,30 +35,24 @@ def _new_material() -> dict[str, Any]:
 def _dev_material(home: Path) -> dict[str, Any]:
     """Development keys, generated once under `home` and reused (mode 0600).
 
-    A file written by an older version gets the keys it lacks added (never replaced).
+    A file written by an older version gets the keys it lacks added, never replaced. Processes
+    starting together (`readmit run`: API and workers) take turns under a lock file, so they all
+    end up with the same keys: two different master keys would lock cases out.
     """
-    path = home / "keys.json"
-    if path.exists():
-        material = dict(json.loads(path.read_text()))
-        missing = {k: v for k, v in _new_material().items() if k not in material}
-        if not missing:
-            return material
-        material |= missing
-        partial = path.with_name(f".keys.{os.getpid()}.json")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(material, handle)
-        os.replace(partial, path)
-        return material
     home.mkdir(parents=True, exist_ok=True)
-    material = _new_material()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process of `readmit run` wrote it first
-        return dict(json.loads(path.read_text()))
-    with os.fdopen(fd, "w") as handle:
-        json.dump(material, handle)
-    return material
+    path = home / "keys.json"
+    with (home / ".keys.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        material = dict(json.loads(path.read_text())) if path.exists() else {}
+        missing = {k: v for k, v in _new_material().items() if k not in material}
+        if missing:
+            material |= missing
+            partial = path.with_name(f".keys.{os.getpid()}.json")
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(material, handle)
+            os.replace(partial, path)
+        return material
 
 
 def payload_keyring(settings: Settings) -> Keyring:
