@@ -1,60 +1,151 @@
-"""Appending a case's events to the event store, as an activity.
+"""Recording a case's events in the event store, as activities.
+
+`commit_case_events` (a local activity of the case workflow) appends a command's events and
+writes the notices they cause in the same statement (`record_notices`, a transactional outbox),
+then plans the reminders of the deadlines it recorded. `append_case_events` is the remote
+activity of cases started before it.
 
 Event ids come from the workflow (`workflow.uuid4()`), so a retried append after a lost
-acknowledgement is recognised by the store and writes nothing twice.
+acknowledgement is recognised by the store and writes nothing twice. A local activity's result
+reaches history only with its workflow task: if the worker dies after the commit but before
+that, the task runs again on another worker, deciding the same command at a later instant, with
+the same event ids. The store's first record then stands: when the ids are recorded right after
+`expected_version` by the same run, command and update, those recorded events are returned
+(`recorded`) and the workflow goes on from them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection, Sequence
 
 import structlog
 from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.events import to_stored
+from activities.notifications import record_notices
+from domain.alarms import plan_reminders
+from domain.events import DeadlineSet, Event, from_stored, to_stored
 from readmit import metrics
-from readmit.db.eventstore import ConcurrencyError, EventIdConflictError, EventStore, NewEvent
+from readmit.db.eventstore import (
+    ConcurrencyError,
+    EventIdConflictError,
+    EventStore,
+    NewEvent,
+    Recorded,
+)
 from readmit.logs import bind_case
-from workflows.contracts import APPEND_EVENTS, AppendInput, AppendResult
+from workflows.contracts import (
+    APPEND_EVENTS,
+    COMMIT_EVENTS,
+    AppendInput,
+    AppendResult,
+    CommitInput,
+    CommitResult,
+    EventEnvelope,
+)
 
 log = structlog.get_logger(__name__)
 
 
+def _new_events(envelopes: Sequence[EventEnvelope]) -> list[NewEvent]:
+    events = []
+    for envelope in envelopes:
+        event_type, schema_version, data = to_stored(envelope.event)
+        try:
+            events.append(
+                NewEvent(
+                    event_id=envelope.event_id,
+                    type=event_type,
+                    schema_version=schema_version,
+                    data=data,
+                    metadata={k: v for k, v in envelope.metadata.items() if v is not None},
+                )
+            )
+        except ValidationError as error:  # a bug upstream: retrying cannot help
+            raise ApplicationError(
+                f"{event_type} cannot be stored: {error.errors()[0]['msg']}",
+                type="UnstorableEvent",
+                non_retryable=True,
+            ) from error
+    return events
+
+
+def _refused(error: Exception) -> ApplicationError:
+    return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
+
+
+_SAME_STEP = ("run_id", "command", "causation_id")
+
+
+def _same_step(stored: Sequence[Recorded], sent: Sequence[NewEvent]) -> bool:
+    """Whether `stored` (read right after the expected version) is `sent` as first recorded by
+    an earlier attempt of the same workflow task: same ids in order, same run, command and
+    update; only instants (and what follows from them) may differ."""
+    return len(stored) == len(sent) and all(
+        s.event_id == e.event_id
+        and s.type == e.type
+        and all(s.metadata.get(k) == e.metadata.get(k) for k in _SAME_STEP)
+        for s, e in zip(stored, sent, strict=True)
+    )
+
+
 class CaseStoreActivities:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(
+        self, store: EventStore, channels: Collection[str] = ("inbox", "email", "webhook")
+    ) -> None:
         self.store = store
+        self.channels = channels
+
+    @activity.defn(name=COMMIT_EVENTS)
+    async def commit_case_events(self, request: CommitInput) -> CommitResult:
+        events = _new_events(request.events)
+        outbox = record_notices(request.notices, self.channels) if request.notices else None
+        recorded: tuple[Event, ...] = ()
+        try:
+            with metrics.APPEND_SECONDS.time():
+                await self.store.append(
+                    request.case_id, request.expected_version, events, also=outbox
+                )
+            kept: Sequence[Event] = [e.event for e in request.events]
+        except (ConcurrencyError, EventIdConflictError) as error:
+            stored = await self.store.read_stream(request.case_id, request.expected_version + 1)
+            stored = stored[: len(events)]
+            if not _same_step(stored, events):
+                raise _refused(error) from error
+            recorded = tuple(from_stored(r.type, r.schema_version, r.data) for r in stored)
+            kept = recorded
+        bind_case(request.case_id, activity.info().workflow_id or "", request.case_id[:2])
+        version = request.expected_version + len(events)
+        log.info(
+            "events committed",
+            version=version,
+            types=[e.type for e in events],
+            notices=len(request.notices),
+            first_record_kept=bool(recorded),
+        )
+        return CommitResult(
+            version=version,
+            event_ids=tuple(e.event_id for e in events),
+            recorded=recorded,
+            reminders={
+                e.deadline.limit: plan_reminders(e.deadline, request.policy)
+                for e in kept
+                if isinstance(e, DeadlineSet)
+            },
+        )
 
     @activity.defn(name=APPEND_EVENTS)
     async def append_case_events(self, request: AppendInput) -> AppendResult:
-        events = []
-        for envelope in request.events:
-            event_type, schema_version, data = to_stored(envelope.event)
-            try:
-                events.append(
-                    NewEvent(
-                        event_id=envelope.event_id,
-                        type=event_type,
-                        schema_version=schema_version,
-                        data=data,
-                        metadata={k: v for k, v in envelope.metadata.items() if v is not None},
-                    )
-                )
-            except ValidationError as error:  # a bug upstream: retrying cannot help
-                raise ApplicationError(
-                    f"{event_type} cannot be stored: {error.errors()[0]['msg']}",
-                    type="UnstorableEvent",
-                    non_retryable=True,
-                ) from error
+        events = _new_events(request.events)
         try:
             with metrics.APPEND_SECONDS.time():
                 recorded = await self.store.append(
                     request.case_id, request.expected_version, events
                 )
         except (ConcurrencyError, EventIdConflictError) as error:
-            raise ApplicationError(
-                str(error), type=type(error).__name__, non_retryable=True
-            ) from error
-        bind_case(request.case_id, activity.info().workflow_id, request.case_id[:2])
+            raise _refused(error) from error
+        bind_case(request.case_id, activity.info().workflow_id or "", request.case_id[:2])
         log.info(
             "events appended",
             version=recorded[-1].version if recorded else request.expected_version,

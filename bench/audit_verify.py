@@ -31,7 +31,6 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.case_store import CaseStoreActivities
-from activities.deadlines import compute_deadlines
 from bench._support import (
     ANNA,
     STATES,
@@ -137,7 +136,7 @@ async def run(quick: bool) -> dict[str, Any]:
                 env.client,
                 task_queue=cases_queue(prefix),
                 workflows=[ReadmissionCase],
-                activities=[compute_deadlines, CaseStoreActivities(store).append_case_events],
+                activities=[CaseStoreActivities(store).commit_case_events],
                 workflow_runner=UnsandboxedWorkflowRunner(),
                 max_concurrent_activities=50,
             )

@@ -2,16 +2,17 @@
 Temporal dev server with its real clock, against a plain `workflow.sleep` timer.
 
 No agreement limit is shorter than an hour (`hours` is the smallest unit, and the reply limit
-counts from the receipt, stamped by the workflow), so this bench's case worker computes every
-deadline with the real activity and then brings the reply deadline's due instant to `LEAD`
-seconds after the receipt. Everything after that is production code: the case's alarm and
-timer, the `ExpireLimit` command with its transfer deadline, the decider, the event-store
-append. Cases are received a quarter of a second apart, so their deadlines fall while others
-are still being opened. The lag is `recorded_at` of the `DeemedAccepted` row minus the due
-instant; it includes the design's one-second `EXPIRY_DELAY` (a limit has passed only after its
-last second). The baseline is a workflow sleeping until the same kind of instant (due + the
-expiry delay) and then running one activity, on the same server and worker process; its lag is
-measured from its own "due" the same way. The issue's target: ≤ 2 s.
+counts from the receipt, stamped by the workflow), so this bench's case worker records every
+deadline as computed except the reply deadline, whose due instant it brings to `LEAD` seconds
+after the receipt (its commit activity records the changed event and returns it, as a commit
+does whose events were first recorded otherwise). Everything after that is production code: the
+case's alarm and timer, the `ExpireLimit` command with its transfer deadline, the decider, the
+event-store append. Cases are received a quarter of a second apart, so their deadlines fall
+while others are still being opened. The lag is `recorded_at` of the `DeemedAccepted` row minus
+the due instant; it includes the design's one-second `EXPIRY_DELAY` (a limit has passed only
+after its last second). The baseline is a workflow sleeping until the same kind of instant (due
++ the expiry delay) and then running one activity, on the same server and worker process; its
+lag is measured from its own "due" the same way. The issue's target: ≤ 2 s.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
-from activities.deadlines import compute_deadlines
 from bench._support import (
     ANNA,
     OLENA,
@@ -44,12 +44,13 @@ from bench._support import (
     scratch_schema,
 )
 from bench._workflows import SleepUntil, touch
-from domain.alarms import EXPIRY_DELAY, ReminderPolicy, plan_reminders
+from domain.alarms import EXPIRY_DELAY, ReminderPolicy
 from domain.commands import ConfirmReceipt, SubmitApplication
+from domain.events import DeadlineSet, Event
 from readmit.db.eventstore import EventStore
 from readmit.temporal.cases import CaseGateway
 from workers.main import build_workers
-from workflows.contracts import COMPUTE_DEADLINES, DeadlinesInput, DeadlinesResult, cases_queue
+from workflows.contracts import COMMIT_EVENTS, CommitInput, CommitResult, cases_queue
 from workflows.readmission_case import ReadmissionCase
 
 TARGET_SECONDS = 2.0
@@ -59,20 +60,26 @@ STAGGER = 0.25
 NO_REMINDERS = ReminderPolicy(half=False, working_days_before=0, escalate_hours_before=0)
 
 
-@activity.defn(name=COMPUTE_DEADLINES)
-async def near_deadlines(request: DeadlinesInput) -> DeadlinesResult:
-    """The real computation, then the reply deadline moved to `LEAD` after its trigger."""
-    computed = await compute_deadlines(request)
-    deadlines = tuple(
-        d.model_copy(update={"due": d.triggered_at + LEAD, "rule": f"bench: {LEAD} after receipt"})
-        if d.limit == "reply"
-        else d
-        for d in computed.deadlines
+def _near(event: Event) -> Event:
+    if not isinstance(event, DeadlineSet) or event.deadline.limit != "reply":
+        return event
+    deadline = event.deadline
+    due = deadline.triggered_at + LEAD
+    return event.model_copy(
+        update={"deadline": deadline.model_copy(update={"due": due, "rule": f"bench: {LEAD}"})}
     )
-    return DeadlinesResult(
-        deadlines=deadlines,
-        reminders={d.limit: plan_reminders(d, request.policy) for d in deadlines},
-    )
+
+
+class NearDeadlines(CaseStoreActivities):
+    """Commits with the reply deadline moved to `LEAD` after its trigger."""
+
+    @activity.defn(name=COMMIT_EVENTS)
+    async def commit_case_events(self, request: CommitInput) -> CommitResult:
+        events = tuple(e.model_copy(update={"event": _near(e.event)}) for e in request.events)
+        result = await super().commit_case_events(request.model_copy(update={"events": events}))
+        if events == request.events or result.recorded:
+            return result
+        return result.model_copy(update={"recorded": tuple(e.event for e in events)})
 
 
 async def case_lags(gateway: CaseGateway, pool: asyncpg.Pool, count: int) -> list[float]:
@@ -141,14 +148,14 @@ async def run(quick: bool) -> dict[str, Any]:
     ):
         prefix = queue_prefix("dl")
         timer_queue = f"{prefix}-timer"
-        store = CaseStoreActivities(EventStore(pool))
+        store = NearDeadlines(EventStore(pool))
         vault = new_vault(pool)
         workers = [
             Worker(
                 env.client,
                 task_queue=cases_queue(prefix),
                 workflows=[ReadmissionCase],
-                activities=[near_deadlines, store.append_case_events],
+                activities=[store.commit_case_events],
                 max_concurrent_activities=50,
             ),
             Worker(env.client, task_queue=timer_queue, workflows=[SleepUntil], activities=[touch]),

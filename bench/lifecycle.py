@@ -47,8 +47,9 @@ from domain.commands import (
     ScheduleTransfer,
     SubmitApplication,
 )
+from readmit.settings import get_settings
 from readmit.temporal.cases import CaseGateway
-from workers.main import build_workers
+from workers.main import build_workers, workflow_runner
 from workflows.contracts import CaseView
 
 TARGET_RATIO = 0.25
@@ -117,7 +118,10 @@ async def run(quick: bool) -> dict[str, Any]:
         prefix = queue_prefix("lc")
         trivial_queue = f"{prefix}-trivial"
         vault = new_vault(pool)
-        workers = build_workers(env.client, pool, STATES, vault=vault, queue_prefix=prefix)
+        sandbox = get_settings().workflow_sandbox
+        workers = build_workers(
+            env.client, pool, STATES, vault=vault, queue_prefix=prefix, sandbox=sandbox
+        )
         workers.append(
             Worker(
                 env.client,
@@ -125,6 +129,7 @@ async def run(quick: bool) -> dict[str, Any]:
                 workflows=[Trivial],
                 activities=[touch],
                 max_concurrent_activities=50,
+                workflow_runner=workflow_runner(sandbox),
             )
         )
         walks = Walks(

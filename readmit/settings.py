@@ -108,6 +108,12 @@ class Settings(BaseSettings):
         default=None, description="host:port for Readmit's own Prometheus metrics (workers)"
     )
     token_ttl_minutes: int = Field(default=480, ge=1, description="lifetime of dev tokens")
+    workflow_sandbox: bool = Field(
+        default=False,
+        description="run workflow code in the Temporal sandbox: it re-checks determinism at run "
+        "time for about a fifth of a worker's CPU per case; the test suite and the replay of "
+        "every recorded history run in it anyway",
+    )
     tracing: Literal["none", "otlp", "console"] = Field(
         default="none",
         description="OpenTelemetry traces (API → workflow → activities): `otlp`, `console` or "

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import asyncpg
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.case_store import CaseStoreActivities
 from activities.deadlines import compute_deadlines
@@ -43,10 +44,12 @@ def build_workers(
     serve_cases: bool = True,
     queue_prefix: str = QUEUE_PREFIX,
     channels: Sequence[str] = ("inbox", "email", "webhook"),
+    sandbox: bool = True,
 ) -> list[Worker]:
-    """Workers for the case queue (if `serve_cases`) and for each state's queue."""
+    """Workers for the case queue (if `serve_cases`) and for each state's queue; `sandbox`:
+    workflow code in the Temporal sandbox (tests) or not (`READMIT_WORKFLOW_SANDBOX`)."""
     workers: list[Worker] = []
-    store = CaseStoreActivities(EventStore(pool))
+    store = CaseStoreActivities(EventStore(pool), channels)
     if serve_cases:
         retention = RetentionActivities(vault)
         workers.append(
@@ -54,8 +57,14 @@ def build_workers(
                 client,
                 task_queue=cases_queue(queue_prefix),
                 workflows=[ReadmissionCase, RetentionSweep],
-                activities=[compute_deadlines, store.append_case_events, retention.erase_expired],
+                activities=[
+                    store.commit_case_events,
+                    compute_deadlines,
+                    store.append_case_events,
+                    retention.erase_expired,
+                ],
                 max_concurrent_activities=50,
+                workflow_runner=workflow_runner(sandbox),
             )
         )
     notices = NotificationActivities(pool, channels)
@@ -71,6 +80,11 @@ def build_workers(
             )
         )
     return workers
+
+
+def workflow_runner(sandbox: bool) -> WorkflowRunner:
+    """The Temporal sandbox (the SDK's default) or plain execution of workflow code."""
+    return SandboxedWorkflowRunner() if sandbox else UnsandboxedWorkflowRunner()
 
 
 Loop = Callable[[asyncio.Event], Awaitable[None]]

@@ -24,6 +24,9 @@ CASES_QUEUE = f"{QUEUE_PREFIX}-cases"
 WORKFLOW_NAME = "ReadmissionCase"
 
 # Activity names (the workflow refers to activities by name, so it imports no I/O code).
+COMMIT_EVENTS = "commit_case_events"  # a local activity: events and their notices, one statement
+# The remote activities of cases started before `commit_case_events` (still served, see the
+# workflow's `COMMIT_PATCH`).
 COMPUTE_DEADLINES = "compute_deadlines"
 APPEND_EVENTS = "append_case_events"
 SEND_NOTICES = "send_notices"
@@ -122,6 +125,29 @@ class AppendInput(Frozen):
 class AppendResult(Frozen):
     version: int
     positions: tuple[int, ...]
+
+
+class CommitInput(Frozen):
+    """A command's events to append after `expected_version`, with the notices they cause
+    (written in the same statement) and the policy that plans their deadlines' reminders."""
+
+    case_id: str
+    expected_version: int
+    events: tuple[EventEnvelope, ...]
+    notices: tuple[Notice, ...] = ()
+    policy: ReminderPolicy = ReminderPolicy()
+
+
+class CommitResult(Frozen):
+    """What was recorded: `event_ids` at versions up to `version`. `recorded` holds the events
+    themselves only when they differ from those sent: a workflow task retried after a worker
+    died re-sends the same ids with a later instant, and the store's first record stands.
+    `reminders` are planned from the recorded deadlines."""
+
+    version: int
+    event_ids: tuple[UUID, ...]
+    recorded: tuple[Event, ...] = ()
+    reminders: dict[str, tuple[Alarm, ...]] = Field(default_factory=dict)
 
 
 class NoticesInput(Frozen):

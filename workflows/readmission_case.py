@@ -2,19 +2,25 @@
 
 Workflow id = case id (`<requesting>-<requested>-<year>-<six digits>`, e.g. `PL-UA-2027-000123`).
 Commands arrive as the `execute` update, whose validator runs the decider against the current
-state so an invalid command is rejected before anything reaches history. An accepted command
-has its deadlines computed by an activity, its events appended to the event store by an activity
-(idempotent by event id), and only then does the update return. Durable timers remind, escalate
-and expire limits; identity verification and notifications run as activities on the queues of
-the states whose systems they use.
+state so an invalid command is rejected before anything reaches history. An accepted command is
+decided here (its deadlines computed by the decider's calendar arithmetic), then one local
+activity, `commit_case_events`, appends its events and the notices they cause in one statement
+and plans the new deadlines' reminders; only then does the update return. The workflow goes on
+from that activity's recorded result, so a replay under newer holiday data, or a task retried
+after a worker died, never changes a deadline once recorded. Durable timers remind, escalate and
+expire limits; identity verification runs as an activity on the requested state's queue.
+
+Cases started before `commit_case_events` (`COMMIT_PATCH`) keep their way until they end or
+continue as new: deadlines and appends as remote activities, notices sent by the states' queues.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -33,7 +39,14 @@ with workflow.unsafe.imports_passed_through():
         RecordVerification,
         personal_data_in_clear,
     )
-    from domain.decider import decide, evolve, required_deadlines, validate
+    from domain.decider import (
+        DeadlineRequest,
+        compute_deadlines,
+        decide,
+        evolve,
+        required_deadlines,
+        validate,
+    )
     from domain.errors import DomainError
     from domain.events import Event
     from domain.notices import Notice, notices_for
@@ -41,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.values import Side, Status
     from workflows.contracts import (
         APPEND_EVENTS,
+        COMMIT_EVENTS,
         COMPUTE_DEADLINES,
         SEND_NOTICES,
         SYSTEM,
@@ -53,6 +67,8 @@ with workflow.unsafe.imports_passed_through():
         CaseView,
         CommandRequest,
         CommandResult,
+        CommitInput,
+        CommitResult,
         DeadlinesInput,
         DeadlinesResult,
         EventEnvelope,
@@ -66,9 +82,22 @@ with workflow.unsafe.imports_passed_through():
     )
 
 FOREVER = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# One local activity per command (`commit_case_events`) instead of remote deadline, append and
+# notice activities: histories recorded without this marker replay the older way.
+COMMIT_PATCH = "commit-case-events"
 VERIFICATION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5
 )
+
+
+def _fold(state: CaseState, events: Iterable[Event]) -> CaseState:
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def _pairs(envelopes: Iterable[EventEnvelope]) -> Iterator[tuple[UUID, Event]]:
+    return ((e.event_id, e.event) for e in envelopes)
 
 
 def _domain_failure(error: DomainError) -> ApplicationError:
@@ -216,6 +245,8 @@ class ReadmissionCase:
             except DomainError as error:
                 raise _domain_failure(error) from None
             requests = required_deadlines(command, self.state)
+            if workflow.patched(COMMIT_PATCH):
+                return await self._commit(command, requests, actor, correlation_id)
             reminders: dict[str, tuple[Alarm, ...]] = {}
             if requests:
                 terms = command.terms if isinstance(command, OpenCase) else self.state.terms
@@ -236,14 +267,47 @@ class ReadmissionCase:
                 raise _domain_failure(error) from None
             return await self._record(command, events, actor, correlation_id, reminders)
 
-    async def _record(
+    async def _commit(
         self,
         command: Command,
-        events: list[Event],
+        requests: Sequence[DeadlineRequest],
         actor: Actor,
         correlation_id: str | None,
-        reminders: dict[str, tuple[Alarm, ...]],
     ) -> CommandResult:
+        if requests:
+            terms = command.terms if isinstance(command, OpenCase) else self.state.terms
+            assert terms is not None
+            deadlines = compute_deadlines(terms, requests)
+            command = command.model_copy(update={"deadlines": deadlines})
+        try:
+            events = decide(command, self.state)
+        except DomainError as error:
+            raise _domain_failure(error) from None
+        envelopes = self._envelopes(command, events, actor, correlation_id)
+        after = _fold(self.state, events)
+        result = await workflow.execute_local_activity(
+            COMMIT_EVENTS,
+            CommitInput(
+                case_id=self.case_id,
+                expected_version=self.state.version,
+                events=envelopes,
+                notices=tuple(notices_for(self.case_id, _pairs(envelopes), after)),
+                policy=self.policy,
+            ),
+            result_type=CommitResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=FOREVER,
+        )
+        if result.recorded:  # an earlier attempt of this task recorded them first
+            envelopes = tuple(
+                e.model_copy(update={"event": recorded})
+                for e, recorded in zip(envelopes, result.recorded, strict=True)
+            )
+        return self._recorded(command, envelopes, result.reminders, outbox=False)
+
+    def _envelopes(
+        self, command: Command, events: list[Event], actor: Actor, correlation_id: str | None
+    ) -> tuple[EventEnvelope, ...]:
         info = workflow.info()
         update = workflow.current_update_info()
         metadata: dict[str, str | None] = {
@@ -256,11 +320,21 @@ class ReadmissionCase:
             "workflow_id": info.workflow_id,
             "run_id": info.run_id,
         }
-        envelopes = tuple(
+        return tuple(
             EventEnvelope(event_id=workflow.uuid4(), event=event, metadata=metadata)
             for event in events
         )
-        first_version = self.state.version + 1
+
+    async def _record(
+        self,
+        command: Command,
+        events: list[Event],
+        actor: Actor,
+        correlation_id: str | None,
+        reminders: dict[str, tuple[Alarm, ...]],
+    ) -> CommandResult:
+        """The way of cases started before `COMMIT_PATCH`: append, then notices on the side."""
+        envelopes = self._envelopes(command, events, actor, correlation_id)
         await workflow.execute_activity(
             APPEND_EVENTS,
             AppendInput(
@@ -271,14 +345,23 @@ class ReadmissionCase:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=FOREVER,
         )
-        state = self.state
-        for event in events:
-            state = evolve(state, event)
+        return self._recorded(command, envelopes, reminders, outbox=True)
+
+    def _recorded(
+        self,
+        command: Command,
+        envelopes: tuple[EventEnvelope, ...],
+        reminders: dict[str, tuple[Alarm, ...]],
+        *,
+        outbox: bool,
+    ) -> CommandResult:
+        """Apply recorded events to the state; `outbox`: their notices are still to be sent."""
+        first_version = self.state.version + 1
+        state = _fold(self.state, [e.event for e in envelopes])
         self.state = state
         self.reminders.update(reminders)
-        self.outbox.extend(
-            notices_for(self.case_id, ((e.event_id, e.event) for e in envelopes), state)
-        )
+        if outbox:
+            self.outbox.extend(notices_for(self.case_id, _pairs(envelopes), state))
         if isinstance(command, ConfirmReceipt):
             self.verification_pending = True
         self.changed = True

@@ -3,8 +3,9 @@
 1. The hash chain of its stored events recomputes.
 2. Its Temporal history (every run, across continue-as-new) replays deterministically against
    the current workflow code: a code change without `workflow.patched` is caught here.
-3. The event store and the workflow agree: the events the workflow appended (read back from the
-   inputs of its completed append activities) are the stored ones, same ids, same order.
+3. The event store and the workflow agree: the events the workflow recorded (read back from the
+   results of its `commit_case_events` local activities, or the inputs of the completed append
+   activities of older cases) are the stored ones, same ids, same order.
 
 Many cases at once form a pipeline with bounded memory: batches of case ids have their streams
 read in one query and their histories fetched concurrently (at most `fetch_concurrency` at a
@@ -15,11 +16,13 @@ batches of histories are held at once.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
@@ -29,11 +32,26 @@ from temporalio.workflow import NondeterminismError
 
 from readmit.db import canonical
 from readmit.db.eventstore import COLUMNS, EventStore, Recorded
-from workflows.contracts import APPEND_EVENTS, AppendInput
+from workflows.contracts import APPEND_EVENTS, COMMIT_EVENTS, AppendInput, CommitResult
 from workflows.readmission_case import ReadmissionCase
 
 _STREAMS = f"SELECT {COLUMNS} FROM case_events WHERE stream_id = ANY($1::text[])"
 _STREAMS += " ORDER BY stream_id, version"
+
+
+_LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+def _local_activity_result(event: Any, activity_type: str) -> Payload | None:
+    """The result payload of a completed local activity of `activity_type`, from its marker."""
+    marker = event.marker_recorded_event_attributes
+    if marker.marker_name != _LOCAL_ACTIVITY_MARKER or "result" not in marker.details:
+        return None
+    data = marker.details["data"].payloads
+    if not data or json.loads(data[0].data).get("activity_type") != activity_type:
+        return None
+    results = marker.details["result"].payloads
+    return results[0] if results else None
 
 
 @dataclass
@@ -112,12 +130,18 @@ class Verifier:
             run_id = previous
 
     async def appended_event_ids(self, histories: Sequence[WorkflowHistory]) -> list[str]:
-        """Event ids in the inputs of the append activities that completed, in order."""
+        """Event ids the workflow recorded, in order: in the results of its commits (local
+        activities, as markers) and in the inputs of the append activities that completed."""
         ids: list[str] = []
         for history in histories:
             scheduled: dict[int, Any] = {}
             for event in history.events:
-                if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+                    result = _local_activity_result(event, COMMIT_EVENTS)
+                    if result is not None:
+                        [commit] = await self.converter.decode([result], [CommitResult])
+                        ids.extend(str(i) for i in commit.event_ids)
+                elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                     attributes = event.activity_task_scheduled_event_attributes
                     if attributes.activity_type.name == APPEND_EVENTS:
                         scheduled[event.event_id] = attributes.input.payloads

@@ -327,6 +327,7 @@ class Supervisor:
             vault=vault,
             queue_prefix=self.settings.queue_prefix,
             channels=self.settings.notify_channels,
+            sandbox=self.settings.workflow_sandbox,
         )
         worker_stop = asyncio.Event()
         loops = [

@@ -81,6 +81,7 @@ async def serve(settings: Settings, dsn: str, address: str, states: list[str], c
             serve_cases=cases,
             queue_prefix=settings.queue_prefix,
             channels=settings.notify_channels,
+            sandbox=settings.workflow_sandbox,
         )
         loops = [build_dispatcher(pool, settings.dispatch).run_forever]
         if cases:

@@ -22,6 +22,11 @@ Idempotency: when the stream is past `expected_version`, the batch is looked up 
 if all its ids were recorded as this very batch, the recorded events are returned (same
 positions and versions) and nothing is written; a batch that overlaps only partly, or reuses
 an id with other content or on another stream, raises `EventIdConflictError`.
+
+Outbox: `append(..., also=SqlCall(...))` runs one more SQL function in the same statement (the
+case workflow writes the notices its events cause this way, `record_notices`): both commit
+together, or neither does. A retried append that is answered from the recorded batch runs the
+call again, so it must be idempotent itself.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ __all__ = [
     "EventStoreError",
     "NewEvent",
     "Recorded",
+    "SqlCall",
 ]
 
 COLUMNS = (
@@ -126,6 +132,26 @@ def _store_error(error: asyncpg.PostgresError, stream_id: str, expected: int) ->
     return error
 
 
+@dataclass(frozen=True, slots=True)
+class SqlCall:
+    """A SQL function to call in the statement of an append: `function(args...)`."""
+
+    function: str
+    args: tuple[Any, ...]
+
+    def text(self, first_parameter: int) -> str:
+        numbers = range(first_parameter, first_parameter + len(self.args))
+        return f"{self.function}({', '.join(f'${n}' for n in numbers)})"
+
+
+def _with_call(sql: str, args: list[Any], also: SqlCall | None) -> tuple[str, list[Any]]:
+    """`sql` (a `SELECT <list> [FROM ...]`) with `also` added to its select list."""
+    if also is None:
+        return sql, args
+    head, from_, tail = sql.partition(" FROM ")
+    return f"{head}, {also.text(len(args) + 1)}{from_}{tail}", [*args, *also.args]
+
+
 class NewEvent(BaseModel):
     """An event to append; `recorded_at` None means the database's clock at append."""
 
@@ -188,26 +214,34 @@ class EventStore:
         self.announcer = PositionAnnouncer(pool)
 
     async def append(
-        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        also: SqlCall | None = None,
     ) -> list[Recorded]:
-        """Append `events` after `expected_version` (0 = new stream), atomically, idempotently."""
+        """Append `events` after `expected_version` (0 = new stream), atomically, idempotently;
+        `also` is called in the same statement (an outbox write)."""
         if not events:
             return []
         if len(events) > 1 and len({e.event_id for e in events}) != len(events):
             raise EventIdConflictError("the batch holds the same event id twice")
-        sql, args = _append_call(stream_id, expected_version, events)
+        sql, args = _with_call(*_append_call(stream_id, expected_version, events), also)
         try:
-            if len(events) == 1:
+            if len(events) == 1 and also is None:
                 row = await self.pool.fetchval(sql, *args)
             else:
                 row = await self.pool.fetchrow(sql, *args)
+                if row is not None and len(events) == 1:
+                    row = row[0]  # the one event's record; then the call's result
         except asyncpg.PostgresError as error:
             refusal = _store_error(error, stream_id, expected_version)
             if refusal is error:
                 raise
             raise refusal from None
         assert row is not None
-        position, version, recorded_at, prev, hash_ = row
+        position, version, recorded_at, prev, hash_ = tuple(row)[:5]
         if len(events) == 1:  # scalars
             recorded_ats, hashes = [recorded_at], [hash_]
         else:

@@ -86,10 +86,10 @@ async def test_one_http_command_is_one_trace(
     assert start.attributes is not None and start.attributes["temporalWorkflowID"] == case_id
     for name in ("RunWorkflow:ReadmissionCase", "HandleUpdate:execute"):
         assert ancestors(named(spans, name), spans) == [start.name, request.name], name
-    store = named(spans, "RunActivity:append_case_events")
+    store = named(spans, "RunActivity:commit_case_events")
     assert store.kind is trace.SpanKind.SERVER
     assert store.attributes is not None and store.attributes["temporalWorkflowID"] == case_id
-    assert ancestors(store, spans) == ["StartActivity:append_case_events", start.name, request.name]
+    assert ancestors(store, spans) == ["StartActivity:commit_case_events", start.name, request.name]
     assert {s.context.trace_id for s in spans} == {request.context.trace_id}
 
     # A later command is a trace of its own, from the request to the activities it ran, linked
@@ -102,9 +102,9 @@ async def test_one_http_command_is_one_trace(
         handled = named(mine, name)
         assert ancestors(handled, mine) == [update.name, reply.name], name
         assert [link.context.trace_id for link in handled.links] == [request.context.trace_id]
-    appended = named(mine, "RunActivity:append_case_events")
+    appended = named(mine, "RunActivity:commit_case_events")
     assert ancestors(appended, mine) == [
-        "StartActivity:append_case_events",
+        "StartActivity:commit_case_events",
         update.name,
         reply.name,
     ]

@@ -25,7 +25,6 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from test_case_workflow import ANNA
 
 from activities.case_store import CaseStoreActivities
-from activities.deadlines import compute_deadlines
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
 from readmit.audit.verify import Verifier
@@ -66,7 +65,7 @@ async def bulk_system(
         client,
         task_queue=cases_queue(prefix),
         workflows=[ReadmissionCase],
-        activities=[compute_deadlines, CaseStoreActivities(EventStore(pool)).append_case_events],
+        activities=[CaseStoreActivities(EventStore(pool)).commit_case_events],
         workflow_runner=UnsandboxedWorkflowRunner(),
         max_concurrent_activities=50,
     )

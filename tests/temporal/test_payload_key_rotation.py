@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from test_case_workflow import ANNA, OLENA, new_case_id
@@ -117,11 +118,26 @@ def payloads(message: Message) -> Iterator[Payload]:
                 yield from payloads(item)
 
 
+def application_payloads(event: HistoryEvent) -> Iterator[Payload]:
+    """The payloads our data converter wrote into `event`. A marker's other details are the
+    SDK's own bookkeeping, in plain JSON: a local activity's id, type, attempt and times, a
+    patch's id; its `result` (a local activity's) is ours. Search attributes are indexed by
+    the server, never encoded: the SDK's `TemporalChangeVersion` (patch ids) is all we set."""
+    if event.HasField("upsert_workflow_search_attributes_event_attributes"):
+        fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+        assert set(fields.indexed_fields) == {"TemporalChangeVersion"}, fields
+    elif event.HasField("marker_recorded_event_attributes"):
+        details = event.marker_recorded_event_attributes.details
+        yield from (details["result"].payloads if "result" in details else ())
+    else:
+        yield from payloads(event)
+
+
 def key_ids(history: WorkflowHistory) -> dict[str, int]:
     """How many payloads of the history each key encrypted ("plaintext": not encrypted)."""
     counts: dict[str, int] = {}
     for event in history.events:
-        for payload in payloads(event):
+        for payload in application_payloads(event):
             encrypted = payload.metadata.get("encoding") == ENCODING
             key = payload.metadata[KEY_ID].decode() if encrypted else "plaintext"
             counts[key] = counts.get(key, 0) + 1

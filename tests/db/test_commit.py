@@ -1,0 +1,187 @@
+"""`commit_case_events`: a command's events and the notices they cause, in one statement.
+
+Real PostgreSQL, the activity run by `ActivityEnvironment`. What the case workflow relies on:
+notices are written with their events or not at all; a workflow task retried after a worker
+died (same event ids, same run, command and update, a later instant) gets back the events as
+first recorded, with reminders planned from the recorded deadlines; anything else reusing
+those ids is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from factories import CASE_ID, T0, open_case, run
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.case_store import CaseStoreActivities
+from domain.alarms import ReminderPolicy, plan_reminders
+from domain.commands import SubmitApplication
+from domain.events import DeadlineSet, Event, from_stored
+from domain.notices import notices_for
+from domain.state import CaseState
+from readmit.db.eventstore import EventStore
+from workflows.contracts import CommitInput, CommitResult, EventEnvelope
+
+POLICY = ReminderPolicy()
+
+
+def envelopes(
+    events: Sequence[Event],
+    ids: Sequence[uuid.UUID] | None = None,
+    *,
+    command: str = "open_case",
+    causation: str | None = "update-1",
+    run_id: str = "run-1",
+) -> tuple[EventEnvelope, ...]:
+    ids = ids or [uuid.uuid4() for _ in events]
+    metadata: dict[str, str | None] = {
+        "actor": "anna.pl",
+        "command": command,
+        "causation_id": causation,
+        "workflow_id": CASE_ID,
+        "run_id": run_id,
+    }
+    return tuple(
+        EventEnvelope(event_id=i, event=e, metadata=metadata)
+        for i, e in zip(ids, events, strict=True)
+    )
+
+
+def commit_input(
+    sent: tuple[EventEnvelope, ...], expected_version: int, state: CaseState | None = None
+) -> CommitInput:
+    notices = ()
+    if state is not None:
+        notices = tuple(notices_for(CASE_ID, ((e.event_id, e.event) for e in sent), state))
+    return CommitInput(
+        case_id=CASE_ID,
+        expected_version=expected_version,
+        events=sent,
+        notices=notices,
+        policy=POLICY,
+    )
+
+
+async def commit(pool: asyncpg.Pool, request: CommitInput, **options: object) -> CommitResult:
+    activities = CaseStoreActivities(EventStore(pool), **options)  # type: ignore[arg-type]
+    result: CommitResult = await ActivityEnvironment().run(activities.commit_case_events, request)
+    return result
+
+
+async def counts(pool: asyncpg.Pool) -> tuple[int, int]:
+    return (
+        await pool.fetchval("SELECT count(*) FROM case_events"),
+        await pool.fetchval("SELECT count(*) FROM notifications"),
+    )
+
+
+async def test_events_and_their_notices_are_written_together(pool: asyncpg.Pool) -> None:
+    await pool.execute(
+        "INSERT INTO officers (user_id, state, role, display_name, email)"
+        " VALUES ('olena.ua', 'UA', 'officer', 'Olena', 'olena@dpsu.example')"
+    )
+    opened_state, opened = run([open_case()])
+    sent = envelopes(opened)
+    result = await commit(pool, commit_input(sent, 0))
+    deadline = next(e.deadline for e in opened if isinstance(e, DeadlineSet))
+    assert result.version == len(opened) and result.event_ids == tuple(e.event_id for e in sent)
+    assert result.recorded == ()  # as sent
+    assert result.reminders == {deadline.limit: plan_reminders(deadline, POLICY)}
+
+    state, submitted = run([SubmitApplication(at=T0 + timedelta(hours=1))], opened_state)
+    sent = envelopes(submitted, command="submit_application", causation="update-2")
+    request = commit_input(sent, len(opened), state)
+    assert request.notices, "submitting notifies the requested state"
+    await commit(pool, request, channels=("inbox",))
+
+    rows = await pool.fetch(
+        "SELECT notice_key, recipient, channel, status FROM notifications ORDER BY id"
+    )
+    by_state = {n.key: n for n in request.notices}
+    for row in rows:  # officers where the directory has them, the role's inbox elsewhere
+        notice = by_state[row["notice_key"]]
+        expected = "olena.ua" if (notice.state, notice.role) == ("UA", "officer") else None
+        assert row["recipient"] == (expected or f"@{notice.state}:{notice.role}")
+        assert (row["channel"], row["status"]) == ("inbox", "delivered")  # e-mail not enabled
+    assert sorted(r["notice_key"] for r in rows) == sorted(by_state)
+
+
+async def test_email_rows_follow_the_directory_and_the_enabled_channels(
+    pool: asyncpg.Pool,
+) -> None:
+    await pool.execute(
+        "INSERT INTO officers (user_id, state, role, display_name, email) VALUES"
+        " ('olena.ua', 'UA', 'officer', 'Olena', 'olena@dpsu.example'),"
+        " ('taras.ua', 'UA', 'officer', 'Taras', NULL)"
+    )
+    opened_state, opened = run([open_case()])
+    await commit(pool, commit_input(envelopes(opened), 0))
+    state, submitted = run([SubmitApplication(at=T0)], opened_state)
+    request = commit_input(envelopes(submitted, causation="u2"), len(opened), state)
+    await commit(pool, request)
+    rows = await pool.fetch(
+        "SELECT recipient, channel, status FROM notifications WHERE state = 'UA'"
+        " ORDER BY recipient, channel"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("olena.ua", "email", "pending"),
+        ("olena.ua", "inbox", "delivered"),
+        ("taras.ua", "inbox", "delivered"),
+    ]
+
+
+async def test_a_refused_append_writes_no_notice(pool: asyncpg.Pool) -> None:
+    opened_state, opened = run([open_case()])
+    await commit(pool, commit_input(envelopes(opened), 0))
+    before = await counts(pool)
+    state, submitted = run([SubmitApplication(at=T0)], opened_state)
+    stale = commit_input(envelopes(submitted, causation="u2"), len(opened) - 1, state)
+    assert stale.notices
+    with pytest.raises(ApplicationError) as refused:
+        await commit(pool, stale)
+    assert refused.value.type == "ConcurrencyError" and refused.value.non_retryable
+    assert await counts(pool) == before  # nothing half-written
+
+
+async def test_a_retried_task_gets_the_events_as_first_recorded(pool: asyncpg.Pool) -> None:
+    """The worker died after the commit, before its workflow task completed: the task runs
+    again on another worker, later, deciding the same command with the same ids."""
+    _, first = run([open_case(at=T0)])
+    sent = envelopes(first)
+    await commit(pool, commit_input(sent, 0))
+    before = await counts(pool)
+
+    _, again = run([open_case(at=T0 + timedelta(seconds=12))])
+    assert again != first  # other instants, other deadlines
+    retried = envelopes(again, [e.event_id for e in sent])
+    result = await commit(pool, commit_input(retried, 0))
+
+    assert await counts(pool) == before  # nothing written twice
+    assert list(result.recorded) == first
+    stored = await EventStore(pool).read_stream(CASE_ID)
+    assert [from_stored(r.type, r.schema_version, r.data) for r in stored] == first
+    deadline = next(e.deadline for e in first if isinstance(e, DeadlineSet))
+    assert result.reminders == {deadline.limit: plan_reminders(deadline, POLICY)}
+
+
+@pytest.mark.parametrize(
+    "other", [{"causation": "update-9"}, {"run_id": "run-2"}, {"command": "close_case"}]
+)
+async def test_the_same_ids_from_another_step_are_refused(
+    pool: asyncpg.Pool, other: dict[str, str]
+) -> None:
+    _, first = run([open_case(at=T0)])
+    sent = envelopes(first)
+    await commit(pool, commit_input(sent, 0))
+    _, again = run([open_case(at=T0 + timedelta(seconds=12))])
+    impostor = envelopes(again, [e.event_id for e in sent], **other)  # type: ignore[arg-type]
+    with pytest.raises(ApplicationError) as refused:
+        await commit(pool, commit_input(impostor, 0))
+    assert refused.value.type in {"ConcurrencyError", "EventIdConflictError"}
+    assert refused.value.non_retryable
