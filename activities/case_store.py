@@ -43,15 +43,19 @@ from workflows.contracts import (
     CommitInput,
     CommitResult,
     EventEnvelope,
+    StoredEnvelope,
 )
 
 log = structlog.get_logger(__name__)
 
 
-def _new_events(envelopes: Sequence[EventEnvelope]) -> list[NewEvent]:
+def _new_events(envelopes: Sequence[EventEnvelope | StoredEnvelope]) -> list[NewEvent]:
     events = []
     for envelope in envelopes:
-        event_type, schema_version, data = to_stored(envelope.event)
+        if isinstance(envelope, StoredEnvelope):
+            event_type, schema_version, data = envelope.type, envelope.schema_version, envelope.data
+        else:
+            event_type, schema_version, data = to_stored(envelope.event)
         try:
             events.append(
                 NewEvent(
@@ -76,6 +80,10 @@ def _refused(error: Exception) -> ApplicationError:
 
 
 _SAME_STEP = ("run_id", "command", "causation_id")
+
+
+def deadlines_of(events: Sequence[NewEvent]) -> list[NewEvent]:
+    return [e for e in events if e.type == "DeadlineSet"]
 
 
 def _same_step(stored: Sequence[Recorded], sent: Sequence[NewEvent]) -> bool:
@@ -107,14 +115,14 @@ class CaseStoreActivities:
                 await self.store.append(
                     request.case_id, request.expected_version, events, also=outbox
                 )
-            kept: Sequence[Event] = [e.event for e in request.events]
+            kept = [from_stored(e.type, e.schema_version, e.data) for e in deadlines_of(events)]
         except (ConcurrencyError, EventIdConflictError) as error:
             stored = await self.store.read_stream(request.case_id, request.expected_version + 1)
             stored = stored[: len(events)]
             if not _same_step(stored, events):
                 raise _refused(error) from error
             recorded = tuple(from_stored(r.type, r.schema_version, r.data) for r in stored)
-            kept = recorded
+            kept = list(recorded)
         bind_case(request.case_id, activity.info().workflow_id or "", request.case_id[:2])
         version = request.expected_version + len(events)
         log.info(

@@ -46,11 +46,18 @@ from bench._support import (
 from bench._workflows import SleepUntil, touch
 from domain.alarms import EXPIRY_DELAY, ReminderPolicy
 from domain.commands import ConfirmReceipt, SubmitApplication
-from domain.events import DeadlineSet, Event
+from domain.events import DeadlineSet, Event, from_stored
 from readmit.db.eventstore import EventStore
 from readmit.temporal.cases import CaseGateway
 from workers.main import build_workers
-from workflows.contracts import COMMIT_EVENTS, CommitInput, CommitResult, cases_queue
+from workflows.contracts import (
+    COMMIT_EVENTS,
+    CommitInput,
+    CommitResult,
+    EventEnvelope,
+    StoredEnvelope,
+    cases_queue,
+)
 from workflows.readmission_case import ReadmissionCase
 
 TARGET_SECONDS = 2.0
@@ -75,11 +82,16 @@ class NearDeadlines(CaseStoreActivities):
 
     @activity.defn(name=COMMIT_EVENTS)
     async def commit_case_events(self, request: CommitInput) -> CommitResult:
-        events = tuple(e.model_copy(update={"event": _near(e.event)}) for e in request.events)
-        result = await super().commit_case_events(request.model_copy(update={"events": events}))
-        if events == request.events or result.recorded:
-            return result
-        return result.model_copy(update={"recorded": tuple(e.event for e in events)})
+        events = [from_stored(e.type, e.schema_version, e.data) for e in request.events]
+        near = [_near(e) for e in events]
+        if near == events:
+            return await super().commit_case_events(request)
+        envelopes = tuple(
+            StoredEnvelope.of(EventEnvelope(event_id=s.event_id, event=e, metadata=s.metadata))
+            for s, e in zip(request.events, near, strict=True)
+        )
+        result = await super().commit_case_events(request.model_copy(update={"events": envelopes}))
+        return result if result.recorded else result.model_copy(update={"recorded": tuple(near)})
 
 
 async def case_lags(gateway: CaseGateway, pool: asyncpg.Pool, count: int) -> list[float]:

@@ -50,7 +50,7 @@ from domain.commands import (
 from readmit.settings import get_settings
 from readmit.temporal.cases import CaseGateway
 from workers.main import build_workers, workflow_runner
-from workflows.contracts import CaseView
+from workflows.contracts import CaseOutcome
 
 TARGET_RATIO = 0.25
 CONCURRENCY = 16
@@ -77,9 +77,9 @@ class Walks:
         await gateway.execute(case, plan, ANNA)
         await gateway.execute(case, CompleteTransfer(at=now), ANNA)
         await gateway.execute(case, CloseCase(at=now), ANNA)
-        view = await self.client.get_workflow_handle(case, result_type=CaseView).result()
-        if view.state.status.value != "closed":
-            raise RuntimeError(f"{case} ended {view.state.status.value}, not closed")
+        view = await self.client.get_workflow_handle(case, result_type=CaseOutcome).result()
+        if view.status != "closed":
+            raise RuntimeError(f"{case} ended {view.status}, not closed")
 
     async def trivial(self) -> None:
         await self.client.execute_workflow(

@@ -5,16 +5,17 @@ Adding a field with a default never breaks a running workflow; renaming or remov
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from domain.agreements import AgreementTerms, Frozen
 from domain.alarms import Alarm, ReminderPolicy
 from domain.commands import Command
 from domain.deadlines import Deadline
 from domain.decider import DeadlineRequest
-from domain.events import Event
+from domain.events import Event, to_stored
 from domain.notices import Notice
 from domain.state import CaseState
 from domain.values import GradedEvidence, PersonRecord, VerificationOutcome
@@ -63,9 +64,26 @@ class CommandRequest(Frozen):
 
 
 class RecordedEvent(Frozen):
+    """One event a command recorded: which, where, what and when. The event itself is in the
+    event store; the update's result (kept in Temporal's history) does not repeat it."""
+
     event_id: UUID
     version: int
-    event: Event
+    type: str
+    at: AwareDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_event(cls, data: Any) -> Any:
+        """Results of cases started before `commit-case-events` carry the whole event."""
+        if isinstance(data, dict) and "event" in data:
+            data = dict(data)
+            event = data.pop("event")
+            for name in ("type", "at"):
+                data.setdefault(
+                    name, event[name] if isinstance(event, dict) else getattr(event, name)
+                )
+        return data
 
 
 class CommandResult(Frozen):
@@ -86,6 +104,28 @@ class CaseInput(Frozen):
     policy: ReminderPolicy = ReminderPolicy()
     queue_prefix: str = Field(default=QUEUE_PREFIX, pattern=r"^[a-z0-9-]{1,40}$")
     history_limit: int = Field(default=5000, ge=50, description="continue-as-new past this")
+
+
+class CaseOutcome(Frozen):
+    """A case workflow's result: how the case ended. (The state is in the event store, and in
+    the `view` query.)"""
+
+    case_id: str
+    status: str
+    version: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_view(cls, data: Any) -> Any:
+        """Cases started before `commit-case-events` ended with their whole view."""
+        if isinstance(data, dict) and "state" in data:
+            state = data["state"]
+            return {
+                "case_id": state["case_id"],
+                "status": state["status"],
+                "version": state["version"],
+            }
+        return data
 
 
 class CaseView(Frozen):
@@ -127,13 +167,35 @@ class AppendResult(Frozen):
     positions: tuple[int, ...]
 
 
+class StoredEnvelope(Frozen):
+    """An event in the form the store keeps it (type, schema version, JSON data), with its id
+    and metadata: a commit writes it as it comes, without parsing the event again."""
+
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, str | None]
+
+    @classmethod
+    def of(cls, envelope: EventEnvelope) -> StoredEnvelope:
+        event_type, schema_version, data = to_stored(envelope.event)
+        return cls(
+            event_id=envelope.event_id,
+            type=event_type,
+            schema_version=schema_version,
+            data=data,
+            metadata=envelope.metadata,
+        )
+
+
 class CommitInput(Frozen):
     """A command's events to append after `expected_version`, with the notices they cause
     (written in the same statement) and the policy that plans their deadlines' reminders."""
 
     case_id: str
     expected_version: int
-    events: tuple[EventEnvelope, ...]
+    events: tuple[StoredEnvelope, ...]
     notices: tuple[Notice, ...] = ()
     policy: ReminderPolicy = ReminderPolicy()
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterable, Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         AppendInput,
         AppendResult,
         CaseInput,
+        CaseOutcome,
         CaseView,
         CommandRequest,
         CommandResult,
@@ -75,6 +76,7 @@ with workflow.unsafe.imports_passed_through():
         NoticesInput,
         NoticesResult,
         RecordedEvent,
+        StoredEnvelope,
         VerifyIdentityInput,
         VerifyIdentityResult,
         cases_queue,
@@ -83,7 +85,9 @@ with workflow.unsafe.imports_passed_through():
 
 FOREVER = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 # One local activity per command (`commit_case_events`) instead of remote deadline, append and
-# notice activities: histories recorded without this marker replay the older way.
+# notice activities, and the alarm's timer kept across wake-ups while the next alarm's instant
+# stays the same: histories recorded without this marker replay the older way. (One patch for
+# both: each patch id costs a marker and a search-attribute update in every case's history.)
 COMMIT_PATCH = "commit-case-events"
 VERIFICATION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5
@@ -126,11 +130,14 @@ class ReadmissionCase:
         self.lock = asyncio.Lock()
         self.changed = False
         self.background: set[asyncio.Task[None]] = set()
+        self.timer: asyncio.Task[None] | None = None
+        self.armed_at: datetime | None = None
 
     # --- run --------------------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, start: CaseInput) -> CaseView:
+    async def run(self, start: CaseInput) -> CaseOutcome:
+        steady = workflow.patched(COMMIT_PATCH)
         while True:
             self._flush_outbox()
             if self.verification_pending and not self.lock.locked():
@@ -139,7 +146,11 @@ class ReadmissionCase:
             if is_terminal(self.state):
                 break
             if self._history_is_long():
+                self._disarm()
                 await self._continue_as_new()
+            if steady:
+                await self._next_moment()
+                continue
             alarm = next_alarm(self.state, self.reminders, workflow.now())
             self.changed = False
             timeout = None if alarm is None else max(alarm.at - workflow.now(), timedelta(0))
@@ -150,8 +161,41 @@ class ReadmissionCase:
             except TimeoutError:
                 assert alarm is not None
                 await self._fire(alarm)
+        self._disarm()
         await self._settle()
-        return self.view()
+        return CaseOutcome(
+            case_id=self.case_id, status=self.state.status.value, version=self.state.version
+        )
+
+    async def _next_moment(self) -> None:
+        """Wait for a change (a command, finished background work) or the next alarm. The
+        alarm's timer is kept while its instant stays the same, and replaced only when it
+        moves: most commands leave the next alarm where it was."""
+        alarm = next_alarm(self.state, self.reminders, workflow.now())
+        if alarm is not None and alarm.at <= workflow.now():
+            self._disarm()
+            await self._fire(alarm)
+            return
+        at = None if alarm is None else alarm.at
+        if at != self.armed_at:
+            self._disarm()
+            if alarm is not None:
+                delay = alarm.at - workflow.now()
+                self.timer = asyncio.create_task(workflow.sleep(delay, summary="next case alarm"))
+                self.armed_at = at
+        self.changed = False
+        timer = self.timer
+        await workflow.wait_condition(lambda: self.changed or (timer is not None and timer.done()))
+        if timer is not None and timer.done():
+            self.timer, self.armed_at = None, None
+            due = next_alarm(self.state, self.reminders, workflow.now())
+            if due is not None and due.at <= workflow.now():
+                await self._fire(due)
+
+    def _disarm(self) -> None:
+        if self.timer is not None and not self.timer.done():
+            self.timer.cancel()
+        self.timer, self.armed_at = None, None
 
     def _history_is_long(self) -> bool:
         info = workflow.info()
@@ -290,7 +334,7 @@ class ReadmissionCase:
             CommitInput(
                 case_id=self.case_id,
                 expected_version=self.state.version,
-                events=envelopes,
+                events=tuple(StoredEnvelope.of(e) for e in envelopes),
                 notices=tuple(notices_for(self.case_id, _pairs(envelopes), after)),
                 policy=self.policy,
             ),
@@ -303,7 +347,8 @@ class ReadmissionCase:
                 e.model_copy(update={"event": recorded})
                 for e, recorded in zip(envelopes, result.recorded, strict=True)
             )
-        return self._recorded(command, envelopes, result.reminders, outbox=False)
+            after = _fold(self.state, result.recorded)
+        return self._recorded(command, envelopes, after, result.reminders, outbox=False)
 
     def _envelopes(
         self, command: Command, events: list[Event], actor: Actor, correlation_id: str | None
@@ -345,19 +390,21 @@ class ReadmissionCase:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=FOREVER,
         )
-        return self._recorded(command, envelopes, reminders, outbox=True)
+        after = _fold(self.state, events)
+        return self._recorded(command, envelopes, after, reminders, outbox=True)
 
     def _recorded(
         self,
         command: Command,
         envelopes: tuple[EventEnvelope, ...],
+        state: CaseState,
         reminders: dict[str, tuple[Alarm, ...]],
         *,
         outbox: bool,
     ) -> CommandResult:
-        """Apply recorded events to the state; `outbox`: their notices are still to be sent."""
+        """Take the state after the recorded `envelopes`; `outbox`: their notices are still to
+        be sent."""
         first_version = self.state.version + 1
-        state = _fold(self.state, [e.event for e in envelopes])
         self.state = state
         self.reminders.update(reminders)
         if outbox:
@@ -370,7 +417,9 @@ class ReadmissionCase:
             version=state.version,
             status=state.status.value,
             events=tuple(
-                RecordedEvent(event_id=e.event_id, version=first_version + i, event=e.event)
+                RecordedEvent(
+                    event_id=e.event_id, version=first_version + i, type=e.event.type, at=e.event.at
+                )
                 for i, e in enumerate(envelopes)
             ),
         )

@@ -210,9 +210,7 @@ def _response(result: Any) -> dict[str, Any]:
         case_id=result.case_id,
         status=result.status,
         version=result.version,
-        events=[
-            EventOut(type=e.event.type, version=e.version, at=e.event.at) for e in result.events
-        ],
+        events=[EventOut(type=e.type, version=e.version, at=e.at) for e in result.events],
     ).model_dump(mode="json")
 
 

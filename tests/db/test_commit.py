@@ -26,7 +26,7 @@ from domain.events import DeadlineSet, Event, from_stored
 from domain.notices import notices_for
 from domain.state import CaseState
 from readmit.db.eventstore import EventStore
-from workflows.contracts import CommitInput, CommitResult, EventEnvelope
+from workflows.contracts import CommitInput, CommitResult, EventEnvelope, StoredEnvelope
 
 POLICY = ReminderPolicy()
 
@@ -62,7 +62,7 @@ def commit_input(
     return CommitInput(
         case_id=CASE_ID,
         expected_version=expected_version,
-        events=sent,
+        events=tuple(StoredEnvelope.of(e) for e in sent),
         notices=notices,
         policy=POLICY,
     )

@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
+from activities import identity
 from activities.identity import IdentityActivities
 from activities.registry_pg import (
     COLUMNS,
@@ -238,7 +239,10 @@ def passport(number: str, **extra: Any) -> GradedEvidence:
 
 
 async def verify(
-    pool: asyncpg.Pool, req: VerifyIdentityInput, heartbeats: list[Any] | None = None
+    pool: asyncpg.Pool,
+    req: VerifyIdentityInput,
+    heartbeats: list[Any] | None = None,
+    registry: PostgresRegistry | None = None,
 ) -> VerificationOutcome:
     """Run the activity as a case does (person and evidence sealed); return the opened outcome."""
     env = ActivityEnvironment()
@@ -255,7 +259,8 @@ async def verify(
         }
     )
     activities = IdentityActivities(
-        PostgresRegistry(pool, name="UA demo registry"), PersonalDataVault(pool, master)
+        registry or PostgresRegistry(pool, name="UA demo registry"),
+        PersonalDataVault(pool, master),
     )
     outcome = (await env.run(activities.verify_identity, sealed)).outcome
     assert not outcome.reasons, "the reasons leave the activity sealed"
@@ -276,7 +281,28 @@ async def test_shevchenko_with_his_passport_is_confirmed(pool: asyncpg.Pool, giv
         r.startswith(f"name '{given} Shevchenko' ~ 'Олександр Шевченко'") for r in outcome.reasons
     )
     assert "best registry record DEMO-UA-001" in outcome.reasons[-1]
-    assert heartbeats and heartbeats[0][0]["stage"] == "registry lookup"
+    assert heartbeats == []  # a quick lookup costs no heartbeat
+
+
+class SlowRegistry(PostgresRegistry):
+    """The real registry behind a slow link."""
+
+    async def candidates(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.35)
+        return await super().candidates(*args, **kwargs)
+
+
+async def test_a_slow_lookup_heartbeats_while_it_runs(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(identity, "HEARTBEAT_EVERY", 0.1)
+    await import_registry_csv(pool, REGISTRY_CSV)
+    heartbeats: list[Any] = []
+    slow = SlowRegistry(pool, name="UA demo registry")
+    outcome = await verify(pool, request(shevchenko(), passport("FA123456")), heartbeats, slow)
+    assert outcome.status is VerificationStatus.CONFIRMED
+    assert len(heartbeats) >= 2, heartbeats
+    assert all(h[0] == {"stage": "registry lookup", "documents": 1} for h in heartbeats)
 
 
 async def test_lost_passport_is_inconclusive(pool: asyncpg.Pool) -> None:
