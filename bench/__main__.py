@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import json
 import pkgutil
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.machine import machine_info
+from readmit import aio
 
 BENCH_DIR = Path(__file__).parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: running {name}{' (quick)' if args.quick else ''} ...", flush=True)
         started = time.perf_counter()
         try:
-            result = asyncio.run(module.run(args.quick))
+            result = aio.run(module.run(args.quick))
         except Exception as error:  # one broken bench must not hide the others' numbers
             print(f"bench: {name} failed: {type(error).__name__}: {error}", file=sys.stderr)
             failed.append(name)

@@ -8,7 +8,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-LIBRARIES = ("asyncpg", "pydantic", "temporalio", "readmit")
+LIBRARIES = ("asyncpg", "pydantic", "temporalio", "uvloop", "readmit")
 
 
 def cpu_model() -> str:

@@ -34,6 +34,7 @@ from temporalio.client import Client
 from activities.registry_pg import RegistryImportError, import_registry_csv
 from api.app import create_app
 from api.auth import issue_dev_token
+from readmit import aio
 from readmit.catalogue import CatalogueError, load_catalogue
 from readmit.cli.common import EXIT_BAD_INPUT, EXIT_OK, exit_now, fail
 from readmit.cli.worker import DEFAULT_STATES
@@ -108,7 +109,7 @@ def run_command(
             fail(f"cannot start the Temporal dev server in {settings.home}: {error}")
     install_runtime()
     supervisor = Supervisor(settings, states, demo=demo, dev=dev, api_socket=api_socket)
-    exit_now(asyncio.run(supervisor.run()))
+    exit_now(aio.run(supervisor.run()))
 
 
 def run_settings(settings: Settings) -> Settings:

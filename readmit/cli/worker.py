@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 
-from readmit import metrics
+from readmit import aio, metrics
 from readmit.cli.common import exit_now, fail
 from readmit.db.migrate import migrate_dsn
 from readmit.db.pool import create_pool
@@ -59,7 +58,7 @@ def worker_command(
         dsn = resolve_database_url(settings)
     except EmbeddedPostgresError as error:
         fail(f"no PostgreSQL: {str(error).splitlines()[0]}")
-    asyncio.run(serve(settings, dsn, address, states, cases))
+    aio.run(serve(settings, dsn, address, states, cases))
     exit_now()
 
 
