@@ -18,7 +18,11 @@ CREATE FUNCTION record_notices(
     p_payloads jsonb[],
     p_channels text[]
 ) RETURNS integer
-LANGUAGE sql AS $$
+-- PL/pgSQL, not SQL: its statement's plan is prepared once per connection, not on every call.
+LANGUAGE plpgsql AS $$
+DECLARE
+    written integer;
+BEGIN
     WITH notice AS (
         SELECT * FROM unnest(p_keys, p_case_ids, p_states, p_roles, p_kinds, p_subjects,
                              p_payloads)
@@ -36,15 +40,15 @@ LANGUAGE sql AS $$
           FROM notice n
          WHERE NOT EXISTS (SELECT 1 FROM officers o
                             WHERE o.state = n.state AND o.role = n.role AND o.active)
-    ), written AS (
-        INSERT INTO notifications (key, notice_key, case_id, recipient, state, role, channel,
-                                   kind, subject, payload, status)
-        SELECT t.key || ':' || t.recipient || ':' || t.channel, t.key, t.case_id, t.recipient,
-               t.state, t.role, t.channel, t.kind, t.subject, t.payload,
-               CASE WHEN t.channel = 'inbox' THEN 'delivered' ELSE 'pending' END
-          FROM target t
-        ON CONFLICT (key) DO NOTHING
-        RETURNING 1
     )
-    SELECT count(*)::integer FROM written
+    INSERT INTO notifications (key, notice_key, case_id, recipient, state, role, channel, kind,
+                               subject, payload, status)
+    SELECT t.key || ':' || t.recipient || ':' || t.channel, t.key, t.case_id, t.recipient,
+           t.state, t.role, t.channel, t.kind, t.subject, t.payload,
+           CASE WHEN t.channel = 'inbox' THEN 'delivered' ELSE 'pending' END
+      FROM target t
+    ON CONFLICT (key) DO NOTHING;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    RETURN written;
+END
 $$;
