@@ -16,7 +16,9 @@ from workflows.readmission_case import ReadmissionCase
 
 HERE = Path(__file__).parent
 HISTORIES = sorted((HERE / "histories").glob("*.json"))
-SEALED = [p for p in HISTORIES if p.stem.startswith("sealed_")]  # recorded since sealing
+# recorded since sealing; since one local activity commits each command (`commit-case-events`)
+COMMITTED = [p for p in HISTORIES if p.stem.startswith("committed_")]
+SEALED = [p for p in HISTORIES if p.stem.startswith("sealed_")] + COMMITTED
 
 
 def replay_keyring() -> Keyring:
@@ -25,7 +27,25 @@ def replay_keyring() -> Keyring:
 
 
 def test_histories_are_recorded() -> None:
-    assert len(HISTORIES) >= 6 and len(SEALED) >= 3
+    assert len(HISTORIES) >= 9 and len(SEALED) >= 6 and len(COMMITTED) >= 3
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
+def test_committed_histories_took_the_patched_way(path: Path) -> None:
+    """Both ways are covered: older histories replay the remote activities, these the patch."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    markers = [
+        e.marker_recorded_event_attributes.marker_name
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+    ]
+    activities = {
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    }
+    assert markers.count("core_patch") == 1 and markers.count("core_local_activity") >= 5
+    assert activities <= {"verify_identity"}, activities
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
