@@ -16,7 +16,8 @@ the same event ids. The store's first record then stands: when the ids are recor
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import structlog
 from pydantic import ValidationError
@@ -33,6 +34,7 @@ from readmit.db.eventstore import (
     EventStore,
     NewEvent,
     Recorded,
+    SqlCall,
 )
 from readmit.logs import bind_case
 from workflows.contracts import (
@@ -79,23 +81,30 @@ def _refused(error: Exception) -> ApplicationError:
     return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
 
 
-_SAME_STEP = ("run_id", "command", "causation_id")
+_STEP = ("run_id", "command", "causation_id")
 
 
 def deadlines_of(events: Sequence[NewEvent]) -> list[NewEvent]:
     return [e for e in events if e.type == "DeadlineSet"]
 
 
-def _same_step(stored: Sequence[Recorded], sent: Sequence[NewEvent]) -> bool:
-    """Whether `stored` (read right after the expected version) is `sent` as first recorded by
-    an earlier attempt of the same workflow task: same ids in order, same run, command and
-    update; only instants (and what follows from them) may differ."""
-    return len(stored) == len(sent) and all(
-        s.event_id == e.event_id
-        and s.type == e.type
-        and all(s.metadata.get(k) == e.metadata.get(k) for k in _SAME_STEP)
-        for s, e in zip(stored, sent, strict=True)
-    )
+def _step(metadata: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(metadata.get(k) for k in _STEP)
+
+
+def _lost_step(later: Sequence[Recorded], sent: Sequence[NewEvent]) -> list[Recorded]:
+    """The events an earlier attempt of this workflow task recorded right after the expected
+    version: the contiguous events of its first step, if they are this run's. Empty when the
+    stream moved on otherwise (another run, or nothing there)."""
+    if not later or later[0].metadata.get("run_id") != sent[0].metadata.get("run_id"):
+        return []
+    step = _step(later[0].metadata)
+    lost = []
+    for recorded in later:
+        if _step(recorded.metadata) != step:
+            break
+        lost.append(recorded)
+    return lost
 
 
 class CaseStoreActivities:
@@ -108,34 +117,51 @@ class CaseStoreActivities:
     @activity.defn(name=COMMIT_EVENTS)
     async def commit_case_events(self, request: CommitInput) -> CommitResult:
         events = _new_events(request.events)
-        outbox = record_notices(request.notices, self.channels) if request.notices else None
+        calls = [SqlCall("case_stream_head", (request.case_id,))]
+        if request.notices:
+            calls.append(record_notices(request.notices, self.channels))
         recorded: tuple[Event, ...] = ()
+        superseded, ids = False, tuple(e.event_id for e in events)
         try:
             with metrics.APPEND_SECONDS.time():
-                await self.store.append(
-                    request.case_id, request.expected_version, events, also=outbox
+                _, (head_before, *_) = await self.store.append_with(
+                    request.case_id, request.expected_version, events, calls
                 )
+            fresh = head_before == request.expected_version
+            error: Exception | None = None
+        except (ConcurrencyError, EventIdConflictError) as refused:
+            fresh, error = False, refused
+        if fresh:
             kept = [from_stored(e.type, e.schema_version, e.data) for e in deadlines_of(events)]
-        except (ConcurrencyError, EventIdConflictError) as error:
-            stored = await self.store.read_stream(request.case_id, request.expected_version + 1)
-            stored = stored[: len(events)]
-            if not _same_step(stored, events):
-                raise _refused(error) from error
-            recorded = tuple(from_stored(r.type, r.schema_version, r.data) for r in stored)
+        else:
+            # Past the expected version, only an earlier attempt of this run's task can have
+            # written (the workflow is its stream's one writer): what it recorded stands. It was
+            # this command (same step), perhaps decided otherwise then; or another update it
+            # took first, this command still to be decided on top of it.
+            later = await self.store.read_stream(request.case_id, request.expected_version + 1)
+            lost = _lost_step(later, events)
+            if not lost:
+                refusal = error or EventIdConflictError("recorded, but not by this run")
+                raise _refused(refusal) from refusal
+            superseded = _step(lost[0].metadata) != _step(events[0].metadata)
+            recorded = tuple(from_stored(r.type, r.schema_version, r.data) for r in lost)
             kept = list(recorded)
+            ids = tuple(r.event_id for r in lost)
         bind_case(request.case_id, activity.info().workflow_id or "", request.case_id[:2])
-        version = request.expected_version + len(events)
+        version = request.expected_version + len(ids)
         log.info(
             "events committed",
             version=version,
             types=[e.type for e in events],
             notices=len(request.notices),
             first_record_kept=bool(recorded),
+            superseded=superseded,
         )
         return CommitResult(
             version=version,
-            event_ids=tuple(e.event_id for e in events),
+            event_ids=ids,
             recorded=recorded,
+            superseded=superseded,
             reminders={
                 e.deadline.limit: plan_reminders(e.deadline, request.policy)
                 for e in kept

@@ -201,14 +201,17 @@ class CommitInput(Frozen):
 
 
 class CommitResult(Frozen):
-    """What was recorded: `event_ids` at versions up to `version`. `recorded` holds the events
-    themselves only when they differ from those sent: a workflow task retried after a worker
-    died re-sends the same ids with a later instant, and the store's first record stands.
+    """What was recorded: `event_ids` up to `version`. `recorded` holds the events themselves
+    only when they differ from those sent. A workflow task retried after its worker died
+    decides again, later, with the same event ids, and the store's first record stands: the
+    same command's events as first recorded, or (`superseded`) those of another update the
+    first attempt took first, on top of which this command is still to be decided.
     `reminders` are planned from the recorded deadlines."""
 
     version: int
     event_ids: tuple[UUID, ...]
     recorded: tuple[Event, ...] = ()
+    superseded: bool = False
     reminders: dict[str, tuple[Alarm, ...]] = Field(default_factory=dict)
 
 

@@ -17,7 +17,7 @@ continue as new: deadlines and appends as remote activities, notices sent by the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable, Iterator, Sequence
+from collections.abc import Coroutine, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -40,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
         personal_data_in_clear,
     )
     from domain.decider import (
-        DeadlineRequest,
         compute_deadlines,
         decide,
         evolve,
@@ -288,9 +287,9 @@ class ReadmissionCase:
                 validate(command, self.state)
             except DomainError as error:
                 raise _domain_failure(error) from None
-            requests = required_deadlines(command, self.state)
             if workflow.patched(COMMIT_PATCH):
-                return await self._commit(command, requests, actor, correlation_id)
+                return await self._commit(command, actor, correlation_id)
+            requests = required_deadlines(command, self.state)
             reminders: dict[str, tuple[Alarm, ...]] = {}
             if requests:
                 terms = command.terms if isinstance(command, OpenCase) else self.state.terms
@@ -312,43 +311,49 @@ class ReadmissionCase:
             return await self._record(command, events, actor, correlation_id, reminders)
 
     async def _commit(
-        self,
-        command: Command,
-        requests: Sequence[DeadlineRequest],
-        actor: Actor,
-        correlation_id: str | None,
+        self, command: Command, actor: Actor, correlation_id: str | None
     ) -> CommandResult:
-        if requests:
-            terms = command.terms if isinstance(command, OpenCase) else self.state.terms
-            assert terms is not None
-            deadlines = compute_deadlines(terms, requests)
-            command = command.model_copy(update={"deadlines": deadlines})
-        try:
-            events = decide(command, self.state)
-        except DomainError as error:
-            raise _domain_failure(error) from None
-        envelopes = self._envelopes(command, events, actor, correlation_id)
-        after = _fold(self.state, events)
-        result = await workflow.execute_local_activity(
-            COMMIT_EVENTS,
-            CommitInput(
-                case_id=self.case_id,
-                expected_version=self.state.version,
-                events=tuple(StoredEnvelope.of(e) for e in envelopes),
-                notices=tuple(notices_for(self.case_id, _pairs(envelopes), after)),
-                policy=self.policy,
-            ),
-            result_type=CommitResult,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=FOREVER,
-        )
-        if result.recorded:  # an earlier attempt of this task recorded them first
+        while True:
+            requests = required_deadlines(command, self.state)
+            if requests:
+                terms = command.terms if isinstance(command, OpenCase) else self.state.terms
+                assert terms is not None
+                deadlines = compute_deadlines(terms, requests)
+                command = command.model_copy(update={"deadlines": deadlines})
+            try:
+                events = decide(command, self.state)
+            except DomainError as error:
+                raise _domain_failure(error) from None
+            envelopes = self._envelopes(command, events, actor, correlation_id)
+            after = _fold(self.state, events)
+            result = await workflow.execute_local_activity(
+                COMMIT_EVENTS,
+                CommitInput(
+                    case_id=self.case_id,
+                    expected_version=self.state.version,
+                    events=tuple(StoredEnvelope.of(e) for e in envelopes),
+                    notices=tuple(notices_for(self.case_id, _pairs(envelopes), after)),
+                    policy=self.policy,
+                ),
+                result_type=CommitResult,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=FOREVER,
+            )
+            if not result.recorded:
+                return self._recorded(command, envelopes, after, result.reminders, outbox=False)
+            # an earlier attempt of this task recorded first (see `CommitResult`)
+            metadata = envelopes[0].metadata
             envelopes = tuple(
-                e.model_copy(update={"event": recorded})
-                for e, recorded in zip(envelopes, result.recorded, strict=True)
+                EventEnvelope(event_id=i, event=e, metadata=metadata)
+                for i, e in zip(result.event_ids, result.recorded, strict=True)
             )
             after = _fold(self.state, result.recorded)
-        return self._recorded(command, envelopes, after, result.reminders, outbox=False)
+            if not result.superseded:
+                return self._recorded(command, envelopes, after, result.reminders, outbox=False)
+            self.state = after  # another update's events: decide this command on top of them
+            self.reminders.update(result.reminders)
+            self.changed = True
+            command = self._stamped(command)
 
     def _envelopes(
         self, command: Command, events: list[Event], actor: Actor, correlation_id: str | None

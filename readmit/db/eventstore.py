@@ -23,10 +23,11 @@ if all its ids were recorded as this very batch, the recorded events are returne
 positions and versions) and nothing is written; a batch that overlaps only partly, or reuses
 an id with other content or on another stream, raises `EventIdConflictError`.
 
-Outbox: `append(..., also=SqlCall(...))` runs one more SQL function in the same statement (the
-case workflow writes the notices its events cause this way, `record_notices`): both commit
-together, or neither does. A retried append that is answered from the recorded batch runs the
-call again, so it must be idempotent itself.
+Outbox: `append_with(..., calls)` runs more SQL functions in the same statement and answers
+their results too (the case workflow writes the notices its events cause this way,
+`record_notices`, and asks `case_stream_head` whether the batch was new): everything commits
+together, or nothing does. A retried append that is answered from the recorded batch runs the
+calls again, so they must be idempotent themselves.
 """
 
 from __future__ import annotations
@@ -144,12 +145,13 @@ class SqlCall:
         return f"{self.function}({', '.join(f'${n}' for n in numbers)})"
 
 
-def _with_call(sql: str, args: list[Any], also: SqlCall | None) -> tuple[str, list[Any]]:
-    """`sql` (a `SELECT <list> [FROM ...]`) with `also` added to its select list."""
-    if also is None:
-        return sql, args
+def _with_calls(sql: str, args: list[Any], calls: Sequence[SqlCall]) -> tuple[str, list[Any]]:
+    """`sql` (a `SELECT <list> [FROM ...]`) with `calls` added to its select list."""
     head, from_, tail = sql.partition(" FROM ")
-    return f"{head}, {also.text(len(args) + 1)}{from_}{tail}", [*args, *also.args]
+    for call in calls:
+        head = f"{head}, {call.text(len(args) + 1)}"
+        args = [*args, *call.args]
+    return f"{head}{from_}{tail}", args
 
 
 class NewEvent(BaseModel):
@@ -214,27 +216,35 @@ class EventStore:
         self.announcer = PositionAnnouncer(pool)
 
     async def append(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[Recorded]:
+        """Append `events` after `expected_version` (0 = new stream), atomically, idempotently."""
+        recorded, _ = await self.append_with(stream_id, expected_version, events, ())
+        return recorded
+
+    async def append_with(
         self,
         stream_id: str,
         expected_version: int,
         events: Sequence[NewEvent],
-        *,
-        also: SqlCall | None = None,
-    ) -> list[Recorded]:
-        """Append `events` after `expected_version` (0 = new stream), atomically, idempotently;
-        `also` is called in the same statement (an outbox write)."""
+        calls: Sequence[SqlCall],
+    ) -> tuple[list[Recorded], list[Any]]:
+        """`append`, with `calls` made in the same statement; also their results, in order."""
         if not events:
-            return []
+            return [], []
         if len(events) > 1 and len({e.event_id for e in events}) != len(events):
             raise EventIdConflictError("the batch holds the same event id twice")
-        sql, args = _with_call(*_append_call(stream_id, expected_version, events), also)
+        sql, args = _with_calls(*_append_call(stream_id, expected_version, events), calls)
+        results: list[Any] = []
         try:
-            if len(events) == 1 and also is None:
+            if len(events) == 1 and not calls:
                 row = await self.pool.fetchval(sql, *args)
             else:
-                row = await self.pool.fetchrow(sql, *args)
-                if row is not None and len(events) == 1:
-                    row = row[0]  # the one event's record; then the call's result
+                fetched = await self.pool.fetchrow(sql, *args)
+                assert fetched is not None
+                values = list(fetched)
+                width = 1 if len(events) == 1 else 5  # the one event's record, or 5 columns
+                row, results = (values[0] if width == 1 else values[:5]), values[width:]
         except asyncpg.PostgresError as error:
             refusal = _store_error(error, stream_id, expected_version)
             if refusal is error:
@@ -265,7 +275,7 @@ class EventStore:
             )
             prev = hashes[i]
         self.announcer.announce(position + len(events) - 1)  # committed: wake the followers
-        return recorded
+        return recorded, results
 
     async def stream_version(self, stream_id: str) -> int:
         """The stream's last version, 0 if it has no events."""

@@ -2,9 +2,10 @@
 
 Real PostgreSQL, the activity run by `ActivityEnvironment`. What the case workflow relies on:
 notices are written with their events or not at all; a workflow task retried after a worker
-died (same event ids, same run, command and update, a later instant) gets back the events as
-first recorded, with reminders planned from the recorded deadlines; anything else reusing
-those ids is refused.
+died (same run, same event ids in the same order, a later instant) gets back what its first
+attempt recorded, with reminders planned from the recorded deadlines, whether it decides the
+same command otherwise now or another update came first then; another run's events are never
+taken for its own.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ async def test_email_rows_follow_the_directory_and_the_enabled_channels(
 
 async def test_a_refused_append_writes_no_notice(pool: asyncpg.Pool) -> None:
     opened_state, opened = run([open_case()])
-    await commit(pool, commit_input(envelopes(opened), 0))
+    await commit(pool, commit_input(envelopes(opened, run_id="run-0"), 0))
     before = await counts(pool)
     state, submitted = run([SubmitApplication(at=T0)], opened_state)
     stale = commit_input(envelopes(submitted, causation="u2"), len(opened) - 1, state)
@@ -170,17 +171,44 @@ async def test_a_retried_task_gets_the_events_as_first_recorded(pool: asyncpg.Po
     assert result.reminders == {deadline.limit: plan_reminders(deadline, POLICY)}
 
 
-@pytest.mark.parametrize(
-    "other", [{"causation": "update-9"}, {"run_id": "run-2"}, {"command": "close_case"}]
-)
-async def test_the_same_ids_from_another_step_are_refused(
-    pool: asyncpg.Pool, other: dict[str, str]
+async def test_a_retried_task_that_decides_fewer_events_gets_all_first_recorded(
+    pool: asyncpg.Pool,
 ) -> None:
+    """Time moved on between the attempts, and the same command decides otherwise now."""
+    _, first = run([open_case(at=T0)])
+    assert len(first) == 2
+    sent = envelopes(first)
+    await commit(pool, commit_input(sent, 0))
+    fewer = envelopes(first[:1], [sent[0].event_id])
+    result = await commit(pool, commit_input(fewer, 0))
+    assert (result.version, result.superseded) == (2, False)
+    assert list(result.recorded) == first
+    assert result.event_ids == tuple(e.event_id for e in sent)
+
+
+async def test_another_update_recorded_by_an_earlier_attempt_supersedes_the_command(
+    pool: asyncpg.Pool,
+) -> None:
+    """The first attempt took another update first (same run, same first id): its events
+    stand, and the workflow decides this command again on top of them."""
+    _, first = run([open_case(at=T0)])
+    sent = envelopes(first)
+    await commit(pool, commit_input(sent, 0))
+    before = await counts(pool)
+    _, other = run([open_case(at=T0 + timedelta(seconds=12))])
+    later = envelopes(other, [sent[0].event_id, uuid.uuid4()], causation="update-9")
+    result = await commit(pool, commit_input(later, 0))
+    assert await counts(pool) == before
+    assert (result.version, result.superseded) == (2, True)
+    assert list(result.recorded) == first
+
+
+async def test_events_of_another_run_are_never_taken_as_ours(pool: asyncpg.Pool) -> None:
     _, first = run([open_case(at=T0)])
     sent = envelopes(first)
     await commit(pool, commit_input(sent, 0))
     _, again = run([open_case(at=T0 + timedelta(seconds=12))])
-    impostor = envelopes(again, [e.event_id for e in sent], **other)  # type: ignore[arg-type]
+    impostor = envelopes(again, [e.event_id for e in sent], run_id="run-2")
     with pytest.raises(ApplicationError) as refused:
         await commit(pool, commit_input(impostor, 0))
     assert refused.value.type in {"ConcurrencyError", "EventIdConflictError"}

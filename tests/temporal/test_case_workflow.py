@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from domain.decider import fold
 from domain.events import Event, from_stored
 from domain.values import EscalationLevel, EvidenceItem, Person, Status
 from readmit.catalogue import load_catalogue
+from readmit.db.eventstore import NewEvent
 from readmit.temporal.cases import CommandRefused
 from workflows.contracts import Actor, CaseOutcome
 from workflows.readmission_case import ReadmissionCase
@@ -220,3 +222,36 @@ async def test_open_retried_creates_one_case(case_system: CaseSystem) -> None:
         await case_system.gateway.open(again, ANNA, request_id="another-request")
     assert refused.value.type == "CaseAlreadyOpened"
     assert len(await events(case_system, case_id)) == 2
+
+
+async def test_events_a_lost_task_recorded_are_taken_up_and_the_command_decided_again(
+    case_system: CaseSystem,
+) -> None:
+    """A worker died after its task's commit, before the task completed, and the task's retry
+    took another update first: the store holds events the workflow never saw. The next commit
+    finds them (same run), the workflow folds them and decides its command again on top."""
+    case_id = await open_case(case_system)
+    handle = case_system.client.get_workflow_handle(case_id)
+    run_id = (await handle.describe()).run_id
+    at = await now(case_system)
+    lost = NewEvent(
+        event_id=uuid.uuid4(),
+        type="ApplicationSubmitted",
+        schema_version=1,
+        data={"at": at.isoformat()},
+        metadata={"command": "submit_application", "causation_id": "lost", "run_id": run_id},
+    )
+    await case_system.store.append(case_id, 2, [lost])
+    with pytest.raises(CommandRefused) as refused:  # decided again: already submitted
+        await case_system.gateway.execute(case_id, SubmitApplication(at=at), ANNA)
+    assert refused.value.type == "WrongStatus"
+    result = await case_system.gateway.execute(case_id, ConfirmReceipt(at=at), OLENA)
+    assert (result.status, result.events[0].version) == ("received", 4)
+    stored = await events(case_system, case_id)
+    assert [e.type for e in stored][:4] == [
+        "CaseOpened",
+        "DeadlineSet",
+        "ApplicationSubmitted",
+        "ReceiptConfirmed",
+    ]
+    assert fold(stored) == (await handle.query(ReadmissionCase.view)).state

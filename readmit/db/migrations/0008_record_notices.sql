@@ -52,3 +52,11 @@ BEGIN
     RETURN written;
 END
 $$;
+
+-- A stream's version as the calling statement first saw it (STABLE: the statement's snapshot),
+-- called in the same statement as an append: equal to the expected version when the append
+-- wrote the batch, past it when the batch was found recorded already (a retry).
+CREATE FUNCTION case_stream_head(p_stream_id text) RETURNS integer
+STABLE LANGUAGE sql AS $$
+    SELECT coalesce(max(version), 0) FROM case_events WHERE stream_id = p_stream_id
+$$;
