@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import json
 import pkgutil
@@ -12,8 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from bench.machine import machine_info
 from readmit import aio
+from readmit.db.pool import connect
+from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
+from readmit.settings import get_settings
 
 BENCH_DIR = Path(__file__).parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -63,6 +69,28 @@ def print_table(rows: list[tuple[str, dict[str, Any]]]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
+SETTLE_SECONDS = 5.0
+
+
+async def settle() -> None:
+    """Before each bench, let the previous one's background work end: PostgreSQL writes its
+    dirty pages now (CHECKPOINT, where the role may) instead of during the next measurement,
+    then a short pause. A bench's own baseline and value are then measured on the same quiet
+    machine, whichever bench ran before."""
+    try:
+        conn = await connect(resolve_database_url(get_settings()))
+    except (OSError, asyncpg.PostgresError, EmbeddedPostgresError):
+        conn = None  # no database yet: nothing to settle
+    if conn is not None:
+        try:
+            await conn.execute("CHECKPOINT")
+        except asyncpg.InsufficientPrivilegeError:
+            pass
+        finally:
+            await conn.close()
+    await asyncio.sleep(SETTLE_SECONDS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one round")
@@ -75,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(f"bench.{name}")
         if not hasattr(module, "run"):
             continue
+        aio.run(settle())
         print(f"bench: running {name}{' (quick)' if args.quick else ''} ...", flush=True)
         started = time.perf_counter()
         try:
