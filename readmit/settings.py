@@ -81,6 +81,13 @@ class Settings(BaseSettings):
 
     api_host: str = Field(default="127.0.0.1", description="address the API listens on")
     api_port: int = Field(default=8000, ge=1, le=65535, description="port of the API")
+    api_keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        description="how long the API keeps an idle HTTP connection open: longer than the idle "
+        "timeout of any proxy or client pool in front of it (60 s is common), so that it never "
+        "closes a connection just as a request is sent on it",
+    )
     jwt_algorithms: tuple[Literal["HS256", "RS256", "ES256"], ...] = Field(
         default=("HS256",),
         description="accepted token algorithms: HS256 (dev, shared secret) or RS256/ES256 (JWKS)",

@@ -82,6 +82,7 @@ def api_command(
             port=port or settings.api_port,
             log_config=json_log_config(settings.log_level),
             server_header=False,
+            timeout_keep_alive=settings.api_keep_alive_seconds,
         )
     except SystemExit as stop:  # uvicorn exits 3 when the app fails to start
         code = stop.code if isinstance(stop.code, int) else 1

@@ -361,6 +361,7 @@ class Supervisor:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=API_GRACE_SECONDS,
+            timeout_keep_alive=self.settings.api_keep_alive_seconds,
         )
         server = _Server(config)
         serving = asyncio.create_task(_serve(server, self.api_socket))
