@@ -106,7 +106,16 @@ async def web_server(
     async with running_app(time_env, schema_dsn, pool) as (app, _):
         port = free_port()
         server = _Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                lifespan="on",
+                # a browser left open by a failed test keeps its live-update stream: do not wait
+                # for it for ever
+                timeout_graceful_shutdown=5,
+            )
         )
         serving = asyncio.create_task(server.serve())
         for _ in range(200):
