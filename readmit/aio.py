@@ -22,8 +22,3 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     except ImportError:  # e.g. Windows
         return asyncio.run(main)
     return uvloop.run(main)
-
-
-def loop_name() -> str:
-    """Which event loop this process runs (for logs and bench results)."""
-    return type(asyncio.get_running_loop()).__module__.split(".")[0]

@@ -63,6 +63,15 @@ class CommandRequest(Frozen):
     correlation_id: str | None = None
 
 
+def _older_shape(data: Any, nested: str, *, keep: tuple[str, ...], lift: tuple[str, ...]) -> Any:
+    """A result in an older, larger shape (it holds a whole `nested` object) read as today's:
+    the fields `keep` as they are, the fields `lift` taken from inside `nested`."""
+    if not isinstance(data, dict) or nested not in data:
+        return data
+    inner = data[nested]
+    return {name: data[name] for name in keep} | {name: inner[name] for name in lift}
+
+
 class RecordedEvent(Frozen):
     """One event a command recorded: which, where, what and when. The event itself is in the
     event store; the update's result (kept in Temporal's history) does not repeat it."""
@@ -76,14 +85,7 @@ class RecordedEvent(Frozen):
     @classmethod
     def _whole_event(cls, data: Any) -> Any:
         """Results of cases started before `commit-case-events` carry the whole event."""
-        if isinstance(data, dict) and "event" in data:
-            data = dict(data)
-            event = data.pop("event")
-            for name in ("type", "at"):
-                data.setdefault(
-                    name, event[name] if isinstance(event, dict) else getattr(event, name)
-                )
-        return data
+        return _older_shape(data, "event", keep=("event_id", "version"), lift=("type", "at"))
 
 
 class CommandResult(Frozen):
@@ -118,14 +120,7 @@ class CaseOutcome(Frozen):
     @classmethod
     def _whole_view(cls, data: Any) -> Any:
         """Cases started before `commit-case-events` ended with their whole view."""
-        if isinstance(data, dict) and "state" in data:
-            state = data["state"]
-            return {
-                "case_id": state["case_id"],
-                "status": state["status"],
-                "version": state["version"],
-            }
-        return data
+        return _older_shape(data, "state", keep=(), lift=("case_id", "status", "version"))
 
 
 class CaseView(Frozen):

@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.decider import (
         compute_deadlines,
         decide,
-        evolve,
+        fold,
         required_deadlines,
         validate,
     )
@@ -91,12 +91,6 @@ COMMIT_PATCH = "commit-case-events"
 VERIFICATION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5
 )
-
-
-def _fold(state: CaseState, events: Iterable[Event]) -> CaseState:
-    for event in events:
-        state = evolve(state, event)
-    return state
 
 
 def _pairs(envelopes: Iterable[EventEnvelope]) -> Iterator[tuple[UUID, Event]]:
@@ -325,7 +319,7 @@ class ReadmissionCase:
             except DomainError as error:
                 raise _domain_failure(error) from None
             envelopes = self._envelopes(command, events, actor, correlation_id)
-            after = _fold(self.state, events)
+            after = fold(events, self.state)
             result = await workflow.execute_local_activity(
                 COMMIT_EVENTS,
                 CommitInput(
@@ -347,7 +341,7 @@ class ReadmissionCase:
                 EventEnvelope(event_id=i, event=e, metadata=metadata)
                 for i, e in zip(result.event_ids, result.recorded, strict=True)
             )
-            after = _fold(self.state, result.recorded)
+            after = fold(result.recorded, self.state)
             if not result.superseded:
                 return self._recorded(command, envelopes, after, result.reminders, outbox=False)
             self.state = after  # another update's events: decide this command on top of them
@@ -395,7 +389,7 @@ class ReadmissionCase:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=FOREVER,
         )
-        after = _fold(self.state, events)
+        after = fold(events, self.state)
         return self._recorded(command, envelopes, after, reminders, outbox=True)
 
     def _recorded(

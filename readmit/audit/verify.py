@@ -42,16 +42,24 @@ _STREAMS += " ORDER BY stream_id, version"
 _LOCAL_ACTIVITY_MARKER = "core_local_activity"
 
 
-def _local_activity_result(event: Any, activity_type: str) -> Payload | None:
-    """The result payload of a completed local activity of `activity_type`, from its marker."""
+def local_activity_marker(event: Any) -> tuple[dict[str, Any], Payload | None] | None:
+    """A local activity's marker in history: the SDK's own record of it (activity type,
+    attempt, times; plain JSON) and its result payload, if it completed. None for any other
+    event."""
     marker = event.marker_recorded_event_attributes
-    if marker.marker_name != _LOCAL_ACTIVITY_MARKER or "result" not in marker.details:
+    if marker.marker_name != _LOCAL_ACTIVITY_MARKER or "data" not in marker.details:
         return None
     data = marker.details["data"].payloads
-    if not data or json.loads(data[0].data).get("activity_type") != activity_type:
+    results = marker.details["result"].payloads if "result" in marker.details else ()
+    return (json.loads(data[0].data) if data else {}), (results[0] if results else None)
+
+
+def _local_activity_result(event: Any, activity_type: str) -> Payload | None:
+    """The result payload of a completed local activity of `activity_type`, from its marker."""
+    found = local_activity_marker(event)
+    if found is None or found[0].get("activity_type") != activity_type:
         return None
-    results = marker.details["result"].payloads
-    return results[0] if results else None
+    return found[1]
 
 
 @dataclass

@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.case_store import CaseStoreActivities
+from activities.notifications import group_inbox
 from domain.alarms import ReminderPolicy, plan_reminders
 from domain.commands import SubmitApplication
 from domain.events import DeadlineSet, Event, from_stored
@@ -108,7 +109,7 @@ async def test_events_and_their_notices_are_written_together(pool: asyncpg.Pool)
     for row in rows:  # officers where the directory has them, the role's inbox elsewhere
         notice = by_state[row["notice_key"]]
         expected = "olena.ua" if (notice.state, notice.role) == ("UA", "officer") else None
-        assert row["recipient"] == (expected or f"@{notice.state}:{notice.role}")
+        assert row["recipient"] == (expected or group_inbox(notice.state, notice.role))
         assert (row["channel"], row["status"]) == ("inbox", "delivered")  # e-mail not enabled
     assert sorted(r["notice_key"] for r in rows) == sorted(by_state)
 

@@ -14,7 +14,6 @@ and the outbox (`notifications`, by notice key).
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import secrets
 import time
@@ -43,7 +42,7 @@ from domain.decider import fold
 from domain.events import from_stored
 from domain.notices import notices_for
 from domain.values import EvidenceItem, Person
-from readmit.audit.verify import Verifier
+from readmit.audit.verify import Verifier, local_activity_marker
 from readmit.catalogue import load_catalogue
 from readmit.db.eventstore import EventStore
 from readmit.temporal.cases import CaseGateway
@@ -216,7 +215,7 @@ def retries(histories: list[WorkflowHistory]) -> int:
             elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 count += event.activity_task_started_event_attributes.attempt - 1
             elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-                data = event.marker_recorded_event_attributes.details.get("data")
-                if data is not None and data.payloads:
-                    count += json.loads(data.payloads[0].data).get("attempt", 1) - 1
+                marker = local_activity_marker(event)
+                if marker is not None:
+                    count += marker[0].get("attempt", 1) - 1
     return count
