@@ -26,7 +26,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.notifications import record_notices
 from domain.alarms import plan_reminders
-from domain.events import DeadlineSet, Event, from_stored, to_stored
+from domain.events import DeadlineSet, Event, from_stored
 from readmit import metrics
 from readmit.db.eventstore import (
     ConcurrencyError,
@@ -44,20 +44,16 @@ from workflows.contracts import (
     AppendResult,
     CommitInput,
     CommitResult,
-    EventEnvelope,
     StoredEnvelope,
 )
 
 log = structlog.get_logger(__name__)
 
 
-def _new_events(envelopes: Sequence[EventEnvelope | StoredEnvelope]) -> list[NewEvent]:
+def _new_events(envelopes: Sequence[StoredEnvelope]) -> list[NewEvent]:
     events = []
     for envelope in envelopes:
-        if isinstance(envelope, StoredEnvelope):
-            event_type, schema_version, data = envelope.type, envelope.schema_version, envelope.data
-        else:
-            event_type, schema_version, data = to_stored(envelope.event)
+        event_type, schema_version, data = envelope.type, envelope.schema_version, envelope.data
         try:
             events.append(
                 NewEvent(
@@ -82,10 +78,6 @@ def _refused(error: Exception) -> ApplicationError:
 
 
 _STEP = ("run_id", "command", "causation_id")
-
-
-def deadlines_of(events: Sequence[NewEvent]) -> list[NewEvent]:
-    return [e for e in events if e.type == "DeadlineSet"]
 
 
 def _step(metadata: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -132,7 +124,11 @@ class CaseStoreActivities:
         except (ConcurrencyError, EventIdConflictError) as refused:
             fresh, error = False, refused
         if fresh:
-            kept = [from_stored(e.type, e.schema_version, e.data) for e in deadlines_of(events)]
+            kept = [
+                from_stored(e.type, e.schema_version, e.data)
+                for e in events
+                if e.type == "DeadlineSet"
+            ]
         else:
             # Past the expected version, only an earlier attempt of this run's task can have
             # written (the workflow is its stream's one writer): what it recorded stands. It was
@@ -171,7 +167,7 @@ class CaseStoreActivities:
 
     @activity.defn(name=APPEND_EVENTS)
     async def append_case_events(self, request: AppendInput) -> AppendResult:
-        events = _new_events(request.events)
+        events = _new_events([StoredEnvelope.of(e) for e in request.events])
         try:
             with metrics.APPEND_SECONDS.time():
                 recorded = await self.store.append(

@@ -28,7 +28,13 @@ from domain.events import DeadlineSet, Event, from_stored
 from domain.notices import notices_for
 from domain.state import CaseState
 from readmit.db.eventstore import EventStore
-from workflows.contracts import CommitInput, CommitResult, EventEnvelope, StoredEnvelope
+from workflows.contracts import (
+    AppendInput,
+    CommitInput,
+    CommitResult,
+    EventEnvelope,
+    StoredEnvelope,
+)
 
 POLICY = ReminderPolicy()
 
@@ -213,4 +219,19 @@ async def test_events_of_another_run_are_never_taken_as_ours(pool: asyncpg.Pool)
     with pytest.raises(ApplicationError) as refused:
         await commit(pool, commit_input(impostor, 0))
     assert refused.value.type in {"ConcurrencyError", "EventIdConflictError"}
+    assert refused.value.non_retryable
+
+
+async def test_cases_started_before_the_commit_still_append_their_way(pool: asyncpg.Pool) -> None:
+    """`append_case_events`, the remote activity of cases running the older way."""
+    _, opened = run([open_case()])
+    request = AppendInput(case_id=CASE_ID, expected_version=0, events=envelopes(opened))
+    activities = CaseStoreActivities(EventStore(pool))
+    result = await ActivityEnvironment().run(activities.append_case_events, request)
+    assert result.version == len(opened)
+    stored = await EventStore(pool).read_stream(CASE_ID)
+    assert [from_stored(r.type, r.schema_version, r.data) for r in stored] == opened
+    with pytest.raises(ApplicationError) as refused:  # a stale version is refused, not retried
+        stale = request.model_copy(update={"events": envelopes(opened)})
+        await ActivityEnvironment().run(activities.append_case_events, stale)
     assert refused.value.non_retryable
