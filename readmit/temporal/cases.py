@@ -6,6 +6,7 @@ same way everywhere: a `CommandRefused` carrying the domain error's type, messag
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -34,6 +35,16 @@ from workflows.contracts import (
     cases_queue,
 )
 from workflows.readmission_case import ReadmissionCase
+
+NOT_READY_PAUSE = 0.5  # seconds between asks while the case's workflow task is being retried
+
+
+def _not_ready(error: RPCError) -> bool:
+    """The server refuses updates while the workflow's last task failed or timed out (its worker
+    died, say) until a retry of it completes: transient, ask again with the same update id."""
+    return error.status == RPCStatusCode.FAILED_PRECONDITION and b"WorkflowNotReadyFailure" in (
+        error.raw_grpc_status or b""
+    )
 
 
 class CommandRefused(Exception):
@@ -123,14 +134,19 @@ class CaseGateway:
             except WorkflowUpdateRPCTimeoutOrCancelledError:
                 if time.monotonic() > deadline:
                     raise
+            except RPCError as error:
+                if not _not_ready(error) or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(NOT_READY_PAUSE)
 
     async def execute(
         self, case_id: str, command: Command, actor: Actor, *, request_id: str | None = None
     ) -> CommandResult:
         """Send one command; `request_id` (an idempotency key) de-duplicates retries.
 
-        While no worker takes the update (e.g. one is being replaced), the wait is renewed with
-        the same update id until `wait_seconds` have passed: the command is applied once.
+        While no worker takes the update (e.g. one is being replaced), or the server refuses it
+        until a failed or timed-out workflow task has been retried, the call is renewed with the
+        same update id until `wait_seconds` have passed: the command is applied once.
         """
         update_id = request_id or str(uuid.uuid4())
         sealed = await self.vault.seal(case_id, command)
@@ -149,7 +165,9 @@ class CaseGateway:
             except RPCError as error:
                 if error.status == RPCStatusCode.NOT_FOUND:
                     raise CaseNotFound(case_id) from error
-                raise
+                if not _not_ready(error) or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(NOT_READY_PAUSE)
 
     async def view(self, case_id: str) -> CaseView:
         try:
