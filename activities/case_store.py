@@ -24,11 +24,8 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.notifications import record_notices
-from domain.alarms import plan_reminders
-from domain.events import DeadlineSet, Event, from_stored
-from readmit import metrics
-from readmit.db.eventstore import (
+from adapters import metrics
+from adapters.db.eventstore import (
     ConcurrencyError,
     EventIdConflictError,
     EventStore,
@@ -36,7 +33,10 @@ from readmit.db.eventstore import (
     Recorded,
     SqlCall,
 )
-from readmit.logs import bind_case
+from adapters.logs import bind_case
+from adapters.notices import record_notices
+from domain.alarms import plan_reminders
+from domain.events import DeadlineSet, Event, from_stored
 from workflows.contracts import (
     APPEND_EVENTS,
     COMMIT_EVENTS,

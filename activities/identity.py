@@ -16,10 +16,10 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from adapters.protection.vault import DataErased, PersonalDataVault
 from domain.calendars import UnknownState, zone_of
 from domain.identity.verification import RegistryRecord, assess_identity, document_numbers
 from domain.values import Person
-from readmit.protection.vault import DataErased, PersonalDataVault
 from workflows.contracts import VERIFY_IDENTITY, VerifyIdentityInput, VerifyIdentityResult
 
 log = structlog.get_logger(__name__)

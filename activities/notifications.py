@@ -4,49 +4,22 @@ Recipients come from the directory (`officers`) by state and role. Every officer
 in the in-app inbox, and by e-mail or webhook where the directory gives an address. If nobody
 holds that role in that state, the notice goes to the role's shared inbox (`@PL:supervisor`), so
 no reminder or escalation is ever dropped for want of a recipient. The dispatcher
-(`activities/dispatch.py`) sends the e-mail and webhook rows.
+(`adapters/outbox.py`) sends the e-mail and webhook rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 import asyncpg
 import structlog
 from temporalio import activity
 
-from domain.notices import Notice
-from readmit.db.eventstore import SqlCall
-from readmit.logs import bind_case
+from adapters.logs import bind_case
+from adapters.notices import RECORD_NOTICES, record_notices
 from workflows.contracts import SEND_NOTICES, NoticesInput, NoticesResult
 
 log = structlog.get_logger(__name__)
-
-_RECORD = "SELECT record_notices($1, $2, $3, $4, $5, $6, $7, $8)"
-
-
-def group_inbox(state: str, role: str) -> str:
-    """The shared inbox of a role in a state, used when the directory names nobody."""
-    return f"@{state}:{role}"
-
-
-def record_notices(notices: Sequence[Notice], channels: Collection[str]) -> SqlCall:
-    """The `record_notices` call (migration 0008) writing `notices` as outbox rows: recipients
-    from the directory, or the role's shared inbox (`group_inbox`); e-mail and webhook rows
-    only on `channels`. Run alone (`send_notices`) or in an event append's statement."""
-    return SqlCall(
-        "record_notices",
-        (
-            [n.key for n in notices],
-            [n.case_id for n in notices],
-            [n.state for n in notices],
-            [n.role for n in notices],
-            [n.kind for n in notices],
-            [n.subject for n in notices],
-            [n.model_dump(mode="json") for n in notices],
-            sorted(set(channels) - {"inbox"}),
-        ),
-    )
 
 
 class NotificationActivities:
@@ -60,7 +33,7 @@ class NotificationActivities:
     async def send_notices(self, request: NoticesInput) -> NoticesResult:
         """Cases started before notices were written with their events still send them here."""
         call = record_notices(request.notices, self.channels)
-        written = await self.pool.fetchval(_RECORD, *call.args)
+        written = await self.pool.fetchval(RECORD_NOTICES, *call.args)
         info = activity.info()
         states = sorted({n.state for n in request.notices})
         bind_case(info.workflow_id or "", info.workflow_id or "", ",".join(states))

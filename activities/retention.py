@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 
-from readmit.protection.vault import PersonalDataVault
+from adapters.protection.vault import PersonalDataVault
 from workflows.contracts import ERASE_EXPIRED, EraseExpiredInput, EraseExpiredResult
 
 log = structlog.get_logger(__name__)

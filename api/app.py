@@ -14,24 +14,24 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from adapters import metrics
+from adapters.agreements.catalogue import load_catalogue
+from adapters.db.embedded import resolve_database_url
+from adapters.db.eventstore import EventStore
+from adapters.db.migrate import migrate_dsn
+from adapters.db.pool import create_pool
+from adapters.db.projector import CaseProjector
+from adapters.keys import jwt_secret, master_keyring
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings, get_settings
+from adapters.temporal.cases import CaseGateway
+from adapters.temporal.client import connect_client
+from adapters.tracing import Tracing, process_tracing
 from api import problems, web
 from api.auth import TokenVerifier
 from api.limits import BodySizeLimit
 from api.routes import agreements, audit, cases, codec, health, identity, inbox
 from api.services import Services
-from readmit import metrics
-from readmit.catalogue import load_catalogue
-from readmit.db.eventstore import EventStore
-from readmit.db.migrate import migrate_dsn
-from readmit.db.pool import create_pool
-from readmit.db.projector import CaseProjector
-from readmit.embedded_pg import resolve_database_url
-from readmit.keys import jwt_secret, master_keyring
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import Settings, get_settings
-from readmit.temporal.cases import CaseGateway
-from readmit.temporal.client import connect_client
-from readmit.tracing import Tracing, process_tracing
 
 DESCRIPTION = """Readmission cases between states: open, submit, reply, transfer; exact
 deadlines; a hash-chained history auditors can replay and verify. Every endpoint except

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from adapters.audit.collect import log_disclosure
 from api.auth import Principal
-from readmit.audit.collect import log_disclosure
 
 
 async def record(

@@ -18,10 +18,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.db.eventstore import ConcurrencyError
+from adapters.protection.vault import DataErased
+from adapters.temporal.cases import CaseNotFound, CommandRefused
 from api.auth import AuthError
-from readmit.db.eventstore import ConcurrencyError
-from readmit.protection.vault import DataErased
-from readmit.temporal.cases import CaseNotFound, CommandRefused
 
 log = structlog.get_logger(__name__)
 

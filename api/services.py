@@ -7,13 +7,13 @@ from dataclasses import dataclass
 import asyncpg
 from temporalio.client import Client
 
+from adapters.agreements.catalogue import Catalogue
+from adapters.db.eventstore import EventStore
+from adapters.db.projector import CaseProjector
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings
+from adapters.temporal.cases import CaseGateway
 from api.auth import TokenVerifier
-from readmit.catalogue import Catalogue
-from readmit.db.eventstore import EventStore
-from readmit.db.projector import CaseProjector
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import Settings
-from readmit.temporal.cases import CaseGateway
 
 
 @dataclass

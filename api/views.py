@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from adapters.db.eventstore import Recorded
 from api.auth import Principal
 from domain.actions import expected_actions, waiting_for
 from domain.state import CaseState
@@ -18,7 +19,6 @@ from domain.values import (
     Status,
     VerificationOutcome,
 )
-from readmit.db.eventstore import Recorded
 
 
 def caller_side(caller: Principal, requesting: str, requested: str) -> Side | None:

@@ -15,11 +15,11 @@ from typing import Any
 
 import asyncpg
 
+from adapters import aio
+from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
+from adapters.db.pool import connect
+from adapters.settings import get_settings
 from bench.machine import machine_info
-from readmit import aio
-from readmit.db.pool import connect
-from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
-from readmit.settings import get_settings
 
 BENCH_DIR = Path(__file__).parent
 RESULTS_DIR = BENCH_DIR / "results"

@@ -26,18 +26,18 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.agreements.catalogue import load_catalogue
+from adapters.db.embedded import resolve_database_url
+from adapters.db.migrate import migrate_dsn
+from adapters.db.pool import connect, create_pool, quote_ident
+from adapters.logs import configure_logging
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import get_settings
+from adapters.temporal.binaries import dev_server_path
+from adapters.temporal.codec import Keyring, data_converter
 from domain.agreements import AgreementTerms
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
-from readmit.catalogue import load_catalogue
-from readmit.db.migrate import migrate_dsn
-from readmit.db.pool import connect, create_pool, quote_ident
-from readmit.embedded_pg import resolve_database_url
-from readmit.logs import configure_logging
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import get_settings
-from readmit.temporal.binaries import dev_server_path
-from readmit.temporal.codec import Keyring, data_converter
 from workers.main import run_workers
 from workflows.contracts import Actor
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from adapters.temporal.codec import Keyring
 from api.auth import issue_dev_token
 from bench._support import (
     Scratch,
@@ -41,7 +42,6 @@ from bench._support import (
     scratch_schema,
 )
 from readmit.embedded_temporal import free_port
-from readmit.temporal.codec import Keyring
 
 CLIENTS = 50
 SECRET = "bench-secret-api-load-0123456789abcdef"

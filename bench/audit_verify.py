@@ -31,6 +31,10 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.case_store import CaseStoreActivities
+from adapters.audit.verify import Verifier
+from adapters.db.eventstore import COLUMNS, EventStore
+from adapters.temporal.cases import CaseGateway
+from adapters.temporal.codec import data_converter
 from bench._support import (
     ANNA,
     STATES,
@@ -45,11 +49,7 @@ from bench._support import (
     scratch_schema,
 )
 from domain.commands import SubmitApplication
-from readmit.audit.verify import Verifier
 from readmit.cli.audit_verify import all_case_ids, verify_cases
-from readmit.db.eventstore import COLUMNS, EventStore
-from readmit.temporal.cases import CaseGateway
-from readmit.temporal.codec import data_converter
 from workers.main import build_workers
 from workflows.contracts import cases_queue
 from workflows.readmission_case import ReadmissionCase

@@ -28,6 +28,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
+from adapters.db.eventstore import EventStore
+from adapters.temporal.cases import CaseGateway
 from bench._support import (
     ANNA,
     OLENA,
@@ -47,8 +49,6 @@ from bench._workflows import SleepUntil, touch
 from domain.alarms import EXPIRY_DELAY, ReminderPolicy
 from domain.commands import ConfirmReceipt, SubmitApplication
 from domain.events import DeadlineSet, Event, from_stored
-from readmit.db.eventstore import EventStore
-from readmit.temporal.cases import CaseGateway
 from workers.main import build_workers
 from workflows.contracts import (
     COMMIT_EVENTS,

@@ -34,11 +34,11 @@ from typing import Any
 
 import asyncpg
 
-from readmit.db.eventstore import COLUMNS, EventStore, NewEvent, Recorded
-from readmit.db.migrate import migrate_dsn
-from readmit.db.pool import connect, create_pool, quote_ident
-from readmit.embedded_pg import resolve_database_url
-from readmit.settings import get_settings
+from adapters.db.embedded import resolve_database_url
+from adapters.db.eventstore import COLUMNS, EventStore, NewEvent, Recorded
+from adapters.db.migrate import migrate_dsn
+from adapters.db.pool import connect, create_pool, quote_ident
+from adapters.settings import get_settings
 
 TARGET_RATIO = 0.7
 RAW_TABLE = """

@@ -27,6 +27,8 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from adapters.settings import get_settings
+from adapters.temporal.cases import CaseGateway
 from bench._support import (
     ANNA,
     OLENA,
@@ -50,8 +52,6 @@ from domain.commands import (
     ScheduleTransfer,
     SubmitApplication,
 )
-from readmit.settings import get_settings
-from readmit.temporal.cases import CaseGateway
 from workers.main import build_workers, workflow_runner
 from workflows.contracts import CaseOutcome
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import asyncpg
 
+from adapters.db.case_queries import CaseFilter, list_cases
+from adapters.db.pool import quote_ident
 from bench._support import latency_metrics, percentile, schema_pool, scratch_schema
-from readmit.db.case_queries import CaseFilter, list_cases
-from readmit.db.pool import quote_ident
 
 TARGET_P99_MS = 50.0
 LOAD_SECONDS = 600.0  # bounds the load statements (the pool's default is a minute)

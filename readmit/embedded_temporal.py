@@ -29,7 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from readmit.temporal.binaries import dev_server_path
+from adapters.temporal.binaries import dev_server_path
 
 HOST = "127.0.0.1"
 STOP_SECONDS = 15.0
@@ -37,7 +37,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 class DevServerSettings(BaseSettings):
-    """Ports of the embedded dev server (until `readmit.settings.Settings` carries them)."""
+    """Ports of the embedded dev server (until `adapters.settings.Settings` carries them)."""
 
     model_config = SettingsConfigDict(env_prefix="READMIT_", env_file=".env", extra="ignore")
 

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from readmit.settings import Settings, get_settings
+from adapters.settings import Settings, get_settings
 
 TIMEOUT_SECONDS = 3.0
 

@@ -15,13 +15,13 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from readmit.db.migrate import migrate_dsn
-from readmit.db.pool import connect, create_pool, quote_ident
-from readmit.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import Settings
-from readmit.temporal.binaries import test_server_path
-from readmit.temporal.codec import Keyring, data_converter
+from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from adapters.db.migrate import migrate_dsn
+from adapters.db.pool import connect, create_pool, quote_ident
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings
+from adapters.temporal.binaries import test_server_path
+from adapters.temporal.codec import Keyring, data_converter
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from typing import Any
 from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
 
-from readmit.temporal.codec import ENCODING, KEY_ID, Keyring
+from adapters.temporal.codec import ENCODING, KEY_ID, Keyring
 
 
 def history_plaintext(history: WorkflowHistory, keyring: Keyring) -> str:

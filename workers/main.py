@@ -20,14 +20,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.case_store import CaseStoreActivities
 from activities.deadlines import compute_deadlines
-from activities.dispatch import Dispatcher, DispatchSettings, EmailSender, WebhookSender
 from activities.identity import IdentityActivities
 from activities.notifications import NotificationActivities
-from activities.registry_pg import PostgresRegistry
 from activities.retention import RetentionActivities
-from readmit.db.eventstore import EventStore
-from readmit.protection.vault import PersonalDataVault
-from readmit.tracing import flush_process_tracing
+from adapters.db.eventstore import EventStore
+from adapters.outbox import Dispatcher, DispatchSettings, EmailSender, WebhookSender
+from adapters.protection.vault import PersonalDataVault
+from adapters.registry import PostgresRegistry
+from adapters.tracing import flush_process_tracing
 from workflows.contracts import QUEUE_PREFIX, cases_queue, state_queue
 from workflows.readmission_case import ReadmissionCase
 from workflows.retention_sweep import RetentionSweep

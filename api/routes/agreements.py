@@ -12,13 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from adapters.agreements.catalogue import Catalogue, NotInCatalogue
 from api.deps import PrincipalDep, ServicesDep
 from api.problems import Problem
 from domain.agreements import LIMIT_NAMES, Agreement, AgreementTerms, Suspension
 from domain.calendars import UnknownState
 from domain.deadlines import Deadline, DeadlineError, deadline_for
 from domain.terms import EU, TermsError
-from readmit.catalogue import Catalogue, NotInCatalogue
 
 router = APIRouter(
     prefix="/agreements",

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from adapters.agreements.catalogue import NotInCatalogue
+from adapters.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
 from api.auth import Principal
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.disclosure import record as disclose
@@ -54,8 +56,6 @@ from domain.values import (
     VerificationOutcome,
     VerificationStatus,
 )
-from readmit.catalogue import NotInCatalogue
-from readmit.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
 from workflows.contracts import Actor
 
 router = APIRouter(

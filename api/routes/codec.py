@@ -25,12 +25,12 @@ from google.protobuf.message import DecodeError
 from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payload
 
+from adapters.keys import payload_keyring
+from adapters.settings import Settings
+from adapters.temporal.codec import EncryptionCodec, KeyringError
 from api.auth import Principal
 from api.deps import PrincipalDep, ServicesDep
 from api.problems import Problem
-from readmit.keys import payload_keyring
-from readmit.settings import Settings
-from readmit.temporal.codec import EncryptionCodec, KeyringError
 
 log = structlog.get_logger(__name__)
 

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Principal
 from api.deps import principal
 from api.problems import Problem
-from domain.identity.mrz import MrzResult, NotAnMrz
+from domain.identity.mrz import MrzResult, NotAnMrz, read_mrz
+from domain.identity.names import name_match
 from domain.identity.unzr import UnzrResult, validate_unzr
-from readmit.cli.identity import name_match, read_mrz
 
 router = APIRouter(
     prefix="/identity",

@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from activities.notifications import group_inbox
+from adapters.notices import group_inbox
 from api.auth import ALL_STATES, Principal
 from api.deps import PrincipalDep, ServicesDep
 from api.problems import Problem

@@ -17,6 +17,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from adapters.audit.bundle import BundleError, signing_key_from, write_bundle
+from adapters.audit.collect import collect_for_export, replay
+from adapters.audit.verify import Verifier
+from adapters.db.canonical import verify_chain
+from adapters.db.eventstore import Recorded
+from adapters.keys import audit_signing_seed
 from api.auth import Principal
 from api.disclosure import record as disclose
 from api.problems import Problem
@@ -28,12 +34,6 @@ from api.web.pages import Page, SignedIn, WebRoute
 from api.web.session import check_csrf
 from api.web.timeline import build_timeline, focus
 from api.web.timeline_svg import render_svg
-from readmit.audit.bundle import BundleError, signing_key_from, write_bundle
-from readmit.audit.collect import collect_for_export, replay
-from readmit.audit.verify import Verifier
-from readmit.db.canonical import verify_chain
-from readmit.db.eventstore import Recorded
-from readmit.keys import audit_signing_seed
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

@@ -21,6 +21,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
+from adapters.db.eventstore import ConcurrencyError, Recorded
+from adapters.temporal.cases import CaseNotFound, CommandRefused
 from api.deps import writer
 from api.disclosure import record as disclose
 from api.problems import Problem
@@ -40,8 +42,6 @@ from domain.decider import fold
 from domain.events import Event, from_stored
 from domain.state import CaseState
 from domain.values import Side
-from readmit.db.eventstore import ConcurrencyError, Recorded
-from readmit.temporal.cases import CaseNotFound, CommandRefused
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 ACTIONS = {name for _, name, _, _, _ in api_cases.COMMANDS}

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from adapters.db.case_queries import BadCursor, CaseFilter, list_cases
 from api.auth import Principal
 from api.problems import Problem
 from api.views import case_summary
@@ -24,7 +25,6 @@ from domain.calendars import UnknownState
 from domain.deadlines import DeadlineError, nth_working_day_after
 from domain.state import CaseState
 from domain.values import Side, Status
-from readmit.db.case_queries import BadCursor, CaseFilter, list_cases
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 100

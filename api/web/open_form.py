@@ -9,11 +9,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from adapters.agreements.catalogue import Catalogue
 from api.routes.cases import OpenCaseBody
 from api.web.forms import Field, FormErrors, local_instant, validation_messages
 from api.web.i18n import N_
 from domain.terms import party_states
-from readmit.catalogue import Catalogue
 
 EVIDENCE_ROWS = 3
 PERSON_FIELDS = (

@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.temporal.cases import CaseNotFound
 from api.auth import Principal
 from api.problems import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, Problem
 from api.routes.inbox import recipients
@@ -42,7 +43,6 @@ from api.web.session import (
     services_of,
 )
 from domain.calendars import TIME_ZONES
-from readmit.temporal.cases import CaseNotFound
 
 log = structlog.get_logger(__name__)
 

@@ -47,7 +47,7 @@ def safe_next(target: str | None) -> str:
 
 
 def dev_secret(page: Page) -> str | None:
-    """The HS256 secret of development sign-in (`readmit.keys.jwt_secret`, as the verifier holds
+    """The HS256 secret of development sign-in (`adapters.keys.jwt_secret`, as the verifier holds
     it), or None when the installation accepts only its identity provider's tokens."""
     verifier = page.services.verifier
     return verifier.secret if "HS256" in verifier.algorithms else None

@@ -287,3 +287,9 @@ def _birth(
             year -= 100
     resolved = _on(year, mm, dd)
     return resolved, basis if resolved else None, resolved is not None
+
+
+def read_mrz(lines: Sequence[str], today: date) -> MrzResult:
+    """The MRZ given as lines (or one string holding them all), checked; raises `NotAnMrz`.
+    The CLI's `readmit identity mrz` and the API's `POST /identity/mrz` both answer with it."""
+    return parse_mrz("\n".join(lines), today=today)

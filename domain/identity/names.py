@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import permutations, product
 from math import fsum
+from typing import Any
 
 import iuliia  # type: ignore[import-untyped, unused-ignore]  # no stubs
 import translitua
@@ -310,3 +311,9 @@ def _systems(word: str) -> list[tuple[str, Callable[[str], str]]]:
     if set(word) & set("ыэъё"):
         return _RUSSIAN + _BELARUSIAN + _UKRAINIAN
     return _UKRAINIAN + _RUSSIAN + _BELARUSIAN
+
+
+def name_match(name_a: str, name_b: str) -> dict[str, Any]:
+    """The score of two names with its reasons and the threshold, as the CLI's `readmit identity
+    match` and the API's `POST /identity/match` both answer."""
+    return {**match_names(name_a, name_b).model_dump(mode="json"), "threshold": MATCH_THRESHOLD}

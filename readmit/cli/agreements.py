@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
+from adapters.agreements.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
+from adapters.settings import get_settings
 from domain.agreements import LIMIT_NAMES, Agreement, AgreementTerms, Limit
 from domain.calendars import UnknownState
 from domain.deadlines import DeadlineError, deadline_for
 from domain.terms import EU, TermsError, suspension_in_effect
-from readmit.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
 from readmit.cli.common import fail, parse_instant, print_json
-from readmit.settings import get_settings
 
 AgreementFiles = Annotated[
     list[Path] | None,

@@ -13,10 +13,10 @@ import structlog
 import typer
 import uvicorn
 
+from adapters.logs import configure_logging
+from adapters.settings import get_settings
+from adapters.temporal.runtime import install_runtime
 from readmit.cli.common import EXIT_OK, exit_now
-from readmit.logs import configure_logging
-from readmit.settings import get_settings
-from readmit.temporal.runtime import install_runtime
 
 
 def register(app: typer.Typer) -> None:

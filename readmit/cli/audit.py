@@ -12,9 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.auth import Principal
-from api.views import case_detail
-from readmit.audit.bundle import (
+from adapters.audit.bundle import (
     BundleError,
     check_bundle,
     public_key_from,
@@ -22,21 +20,23 @@ from readmit.audit.bundle import (
     signing_key_from,
     write_bundle,
 )
-from readmit.audit.collect import (
+from adapters.audit.collect import (
     UnknownCase,
     collect_for_export,
     log_disclosure,
     replay,
     stored_events,
 )
+from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
+from adapters.db.eventstore import EventStore
+from adapters.db.pool import create_pool
+from adapters.keys import audit_signing_seed, master_keyring
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import get_settings
+from api.auth import Principal
+from api.views import case_detail
 from readmit.cli.audit_verify import verify_command
 from readmit.cli.common import EXIT_REFUSED, fail, parse_instant, print_json
-from readmit.db.eventstore import EventStore
-from readmit.db.pool import create_pool
-from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
-from readmit.keys import audit_signing_seed, master_keyring
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import get_settings
 
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 

@@ -17,17 +17,17 @@ from typing import Annotated, TextIO
 import asyncpg
 import typer
 
-from readmit.audit.verify import CaseVerification, Verifier
+from adapters.audit.verify import CaseVerification, Verifier
+from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
+from adapters.db.eventstore import EventStore
+from adapters.db.pool import create_pool
+from adapters.keys import payload_keyring
+from adapters.settings import get_settings
+from adapters.temporal.client import connect_client
+from adapters.temporal.codec import data_converter
+from adapters.temporal.runtime import install_runtime
 from readmit.cli.common import EXIT_REFUSED, exit_now, fail
 from readmit.cli.progress import job_progress
-from readmit.db.eventstore import EventStore
-from readmit.db.pool import create_pool
-from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
-from readmit.keys import payload_keyring
-from readmit.settings import get_settings
-from readmit.temporal.client import connect_client
-from readmit.temporal.codec import data_converter
-from readmit.temporal.runtime import install_runtime
 
 _IDS_PAGE = """SELECT stream_id FROM case_events WHERE stream_id > $1
     GROUP BY stream_id ORDER BY stream_id LIMIT $2"""

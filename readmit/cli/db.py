@@ -9,13 +9,13 @@ from typing import Annotated, TypeVar
 import asyncpg
 import typer
 
+from adapters.db.canonical import VerifyResult
+from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError, resolve_database_url
+from adapters.db.eventstore import EventStore
+from adapters.db.migrate import MigrationError, MigrationOutcome, migrate
+from adapters.db.pool import connect, create_pool, quote_ident
+from adapters.settings import get_settings
 from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, fail
-from readmit.db.canonical import VerifyResult
-from readmit.db.eventstore import EventStore
-from readmit.db.migrate import MigrationError, MigrationOutcome, migrate
-from readmit.db.pool import connect, create_pool, quote_ident
-from readmit.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError, resolve_database_url
-from readmit.settings import get_settings
 
 T = TypeVar("T")
 

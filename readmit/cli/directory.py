@@ -9,12 +9,12 @@ from typing import Annotated
 import asyncpg
 import typer
 
+from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
+from adapters.db.migrate import MigrationError, migrate_dsn
+from adapters.db.pool import connect
+from adapters.directory import DirectoryError, ImportSummary, import_directory, load_directory
+from adapters.settings import get_settings
 from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, fail
-from readmit.db.migrate import MigrationError, migrate_dsn
-from readmit.db.pool import connect
-from readmit.directory import DirectoryError, ImportSummary, import_directory, load_directory
-from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
-from readmit.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:

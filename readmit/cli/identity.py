@@ -6,28 +6,15 @@ failed, and 2 with a one-line reason (no traceback) when the input is not an MRZ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from domain.identity.mrz import MrzResult, NotAnMrz, parse_mrz
-from domain.identity.names import MATCH_THRESHOLD, match_names
+from domain.identity.mrz import NotAnMrz, read_mrz
+from domain.identity.names import name_match
 from domain.identity.unzr import validate_unzr
 from readmit.cli.common import EXIT_OK, EXIT_REFUSED, fail, print_json
-
-
-def read_mrz(lines: Sequence[str], today: date) -> MrzResult:
-    """The MRZ given as lines (or one string holding them all), checked; raises `NotAnMrz`.
-
-    Shared with the API's `POST /identity/mrz`, so both answer alike."""
-    return parse_mrz("\n".join(lines), today=today)
-
-
-def name_match(name_a: str, name_b: str) -> dict[str, Any]:
-    """The score of two names with its reasons and the threshold (also `POST /identity/match`)."""
-    return {**match_names(name_a, name_b).model_dump(mode="json"), "threshold": MATCH_THRESHOLD}
 
 
 def register(app: typer.Typer) -> None:

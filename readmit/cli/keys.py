@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
+from adapters.settings import get_settings
+from adapters.temporal.codec import Keyring, KeyringError
 from readmit.cli.common import fail
-from readmit.settings import get_settings
-from readmit.temporal.codec import Keyring, KeyringError
 
 app = typer.Typer(help="Key material: new payload keys for rotation.", no_args_is_help=True)
 

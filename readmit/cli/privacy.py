@@ -16,14 +16,14 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 import typer
 
+from adapters.db.pool import create_pool
+from adapters.keys import master_keyring
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import get_settings
+from adapters.temporal.codec import KeyringError
 from readmit.cli.common import EXIT_REFUSED, fail, parse_instant, print_json
 from readmit.cli.db import _dsn
 from readmit.cli.progress import job_progress
-from readmit.db.pool import create_pool
-from readmit.keys import master_keyring
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import get_settings
-from readmit.temporal.codec import KeyringError
 
 T = TypeVar("T")
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]

@@ -22,12 +22,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from activities.registry_pg import ImportReport, RegistryImportError, import_registry_csv
+from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
+from adapters.db.migrate import MigrationError, migrate_dsn
+from adapters.db.pool import create_pool
+from adapters.registry import ImportReport, RegistryImportError, import_registry_csv
+from adapters.settings import get_settings
 from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, fail
-from readmit.db.migrate import MigrationError, migrate_dsn
-from readmit.db.pool import create_pool
-from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
-from readmit.settings import get_settings
 
 MAX_PROBLEM_LINES = 20
 PROGRESS_FROM_ROWS = 2000  # smaller files import too fast for a bar to mean anything

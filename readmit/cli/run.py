@@ -31,27 +31,27 @@ from pydantic import ValidationError
 from rich.console import Console
 from temporalio.client import Client
 
-from activities.registry_pg import RegistryImportError, import_registry_csv
+from adapters import aio
+from adapters.agreements.catalogue import CatalogueError, load_catalogue
+from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from adapters.db.migrate import MigrationError, migrate_dsn
+from adapters.db.pool import connect, create_pool
+from adapters.db.projector import CaseProjector
+from adapters.directory import DirectoryError, import_directory, load_directory
+from adapters.keys import jwt_secret, master_keyring
+from adapters.logs import configure_logging
+from adapters.protection.vault import PersonalDataVault
+from adapters.registry import RegistryImportError, import_registry_csv
+from adapters.settings import Settings, get_settings
+from adapters.temporal.binaries import BinaryNotFound
+from adapters.temporal.client import connect_client
+from adapters.temporal.retention import ensure_retention_schedule
+from adapters.temporal.runtime import install_runtime
 from api.app import create_app
 from api.auth import issue_dev_token
-from readmit import aio
-from readmit.catalogue import CatalogueError, load_catalogue
 from readmit.cli.common import EXIT_BAD_INPUT, EXIT_OK, exit_now, fail
 from readmit.cli.worker import DEFAULT_STATES
-from readmit.db.migrate import MigrationError, migrate_dsn
-from readmit.db.pool import connect, create_pool
-from readmit.db.projector import CaseProjector
-from readmit.directory import DirectoryError, import_directory, load_directory
-from readmit.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
 from readmit.embedded_temporal import DevServer, DevServerError, DevServerSettings, PortBusy
-from readmit.keys import jwt_secret, master_keyring
-from readmit.logs import configure_logging
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import Settings, get_settings
-from readmit.temporal.binaries import BinaryNotFound
-from readmit.temporal.client import connect_client
-from readmit.temporal.retention import ensure_retention_schedule
-from readmit.temporal.runtime import install_runtime
 from workers.main import build_dispatcher, build_workers, run_workers
 from workflows.contracts import cases_queue
 

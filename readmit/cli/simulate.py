@@ -9,15 +9,15 @@ from typing import Annotated
 
 import typer
 
+from adapters.agreements.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
+from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
+from adapters.logs import configure_logging
+from adapters.settings import get_settings
+from adapters.temporal.runtime import install_runtime
 from domain.terms import TermsError
-from readmit.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
 from readmit.cli.common import EXIT_BAD_INPUT, exit_now, fail, print_json
-from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
-from readmit.logs import configure_logging
-from readmit.settings import get_settings
 from readmit.simulate.runner import simulate
 from readmit.simulate.scenario import ScenarioError, load_scenario
-from readmit.temporal.runtime import install_runtime
 
 
 def register(app: typer.Typer) -> None:

@@ -12,10 +12,10 @@ from typing import Annotated, get_args
 import typer
 from pydantic import ValidationError
 
+from adapters.keys import jwt_secret
+from adapters.settings import get_settings
 from api.auth import AuthError, Role, issue_dev_token
 from readmit.cli.common import fail
-from readmit.keys import jwt_secret
-from readmit.settings import get_settings
 
 ROLES: tuple[str, ...] = get_args(Role)
 

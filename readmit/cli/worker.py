@@ -6,19 +6,19 @@ from typing import Annotated
 
 import typer
 
-from readmit import aio, metrics
+from adapters import aio, metrics
+from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
+from adapters.db.migrate import migrate_dsn
+from adapters.db.pool import create_pool
+from adapters.db.projector import CaseProjector
+from adapters.keys import master_keyring
+from adapters.logs import configure_logging
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings, get_settings
+from adapters.temporal.client import connect_client
+from adapters.temporal.retention import ensure_retention_schedule
+from adapters.temporal.runtime import install_runtime
 from readmit.cli.common import exit_now, fail
-from readmit.db.migrate import migrate_dsn
-from readmit.db.pool import create_pool
-from readmit.db.projector import CaseProjector
-from readmit.embedded_pg import EmbeddedPostgresError, resolve_database_url
-from readmit.keys import master_keyring
-from readmit.logs import configure_logging
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import Settings, get_settings
-from readmit.temporal.client import connect_client
-from readmit.temporal.retention import ensure_retention_schedule
-from readmit.temporal.runtime import install_runtime
 from workers.main import build_dispatcher, build_workers, run_workers, stop_on_signals
 
 DEFAULT_STATES = ("UA", "MD", "PL", "RO", "DE")

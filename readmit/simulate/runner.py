@@ -17,19 +17,19 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.db.eventstore import EventStore
+from adapters.db.migrate import migrate_dsn
+from adapters.db.pool import connect, create_pool, quote_ident
+from adapters.protection.vault import PersonalDataVault
+from adapters.temporal.binaries import test_server_path
+from adapters.temporal.cases import CaseGateway, CommandRefused
+from adapters.temporal.clock import advance_to
+from adapters.temporal.codec import Keyring, data_converter
 from domain.agreements import AgreementTerms
 from domain.commands import COMMAND_SIDE, OpenCase
 from domain.events import from_stored
 from domain.values import Side
-from readmit.db.eventstore import EventStore
-from readmit.db.migrate import migrate_dsn
-from readmit.db.pool import connect, create_pool, quote_ident
-from readmit.protection.vault import PersonalDataVault
 from readmit.simulate.scenario import Scenario, build_command
-from readmit.temporal.binaries import test_server_path
-from readmit.temporal.cases import CaseGateway, CommandRefused
-from readmit.temporal.clock import advance_to
-from readmit.temporal.codec import Keyring, data_converter
 from workers.main import build_workers, run_workers
 from workflows.contracts import Actor
 

@@ -13,9 +13,9 @@ import pytest
 from api_harness import SECRET, Api
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings
 from api.app import create_app
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import Settings
 from workers.main import build_workers, run_workers
 
 STATES = ("PL", "UA", "MD", "RO", "DE")

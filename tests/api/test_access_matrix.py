@@ -35,11 +35,11 @@ from factories import application_body
 from fastapi.routing import iter_route_contexts
 from typer.testing import CliRunner
 
+from adapters.settings import Settings, get_settings
 from api.app import create_app
 from api.auth import issue_dev_token
 from domain.identity.unzr import make_unzr
 from readmit.cli import token
-from readmit.settings import Settings, get_settings
 
 pytestmark = pytest.mark.temporal
 

@@ -16,12 +16,12 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.keys import payload_keyring
+from adapters.settings import Settings
+from adapters.temporal.codec import ENCODING, EncryptionCodec, Keyring, data_converter
 from api.app import create_app
 from api.auth import issue_dev_token
 from domain.values import Person
-from readmit.keys import payload_keyring
-from readmit.settings import Settings
-from readmit.temporal.codec import ENCODING, EncryptionCodec, Keyring, data_converter
 
 pytestmark = pytest.mark.temporal
 

@@ -8,7 +8,7 @@ import pytest
 from api_harness import Api
 from factories import application_body
 
-from readmit.protection.vault import ERASED_SUMMARY, PersonalDataVault
+from adapters.protection.vault import ERASED_SUMMARY, PersonalDataVault
 
 pytestmark = pytest.mark.temporal
 

@@ -17,10 +17,10 @@ import structlog
 import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings
 from api.app import create_app
 from api.auth import Role, issue_dev_token
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import Settings
 from workers.main import build_workers, run_workers
 
 SECRET = "test-secret-for-the-cli-tests-only-0123456789"

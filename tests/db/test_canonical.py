@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readmit.db import canonical
-from readmit.db.canonical import NotCanonicalizable, canonical_event, canonical_json, chain_hash
-from readmit.db.eventstore import EventStore, NewEvent
+from adapters.db import canonical
+from adapters.db.canonical import NotCanonicalizable, canonical_event, canonical_json, chain_hash
+from adapters.db.eventstore import EventStore, NewEvent
 
 FIXED = {
     "stream_id": "UA-PL-2027-0001",

@@ -21,13 +21,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.case_store import CaseStoreActivities
-from activities.notifications import group_inbox
+from adapters.db.eventstore import EventStore
+from adapters.notices import group_inbox
 from domain.alarms import ReminderPolicy, plan_reminders
 from domain.commands import SubmitApplication
 from domain.events import DeadlineSet, Event, from_stored
 from domain.notices import notices_for
 from domain.state import CaseState
-from readmit.db.eventstore import EventStore
 from workflows.contracts import (
     AppendInput,
     CommitInput,

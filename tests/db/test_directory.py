@@ -9,8 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from readmit.cli import directory as directory_cli
-from readmit.directory import (
+from adapters.directory import (
     DirectoryError,
     Officer,
     import_directory,
@@ -18,6 +17,7 @@ from readmit.directory import (
     parse_csv,
     parse_toml,
 )
+from readmit.cli import directory as directory_cli
 
 DEMO = Path(__file__).parents[2] / "readmit" / "demo" / "officers.toml"
 

@@ -22,7 +22,7 @@ import pytest
 from aiosmtpd.smtp import SMTP as SMTPProtocol
 from aiosmtpd.smtp import Envelope, Session
 
-from activities.dispatch import (
+from adapters.outbox import (
     Dispatcher,
     DispatchSettings,
     EmailSender,

@@ -15,8 +15,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from readmit.embedded_pg import EmbeddedPostgres, candidate_bin_dirs, major_version
-from readmit.settings import Settings
+from adapters.db.embedded import EmbeddedPostgres, candidate_bin_dirs, major_version
+from adapters.settings import Settings
 
 enabled = pytest.mark.skipif(
     os.environ.get("READMIT_TEST_EMBEDDED") != "1", reason="set READMIT_TEST_EMBEDDED=1 to run"
@@ -48,7 +48,7 @@ def process_uid(server: EmbeddedPostgres) -> int:
 
 
 def test_database_url_wins_over_embedded(tmp_path: Path) -> None:
-    from readmit.embedded_pg import resolve_database_url
+    from adapters.db.embedded import resolve_database_url
 
     settings = Settings.model_construct(home=tmp_path, database_url="postgresql://x@y/z")
     assert resolve_database_url(settings) == "postgresql://x@y/z"

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 from pydantic import ValidationError
 
-from readmit.db.eventstore import (
+from adapters.db.eventstore import (
     ConcurrencyError,
     EventIdConflictError,
     EventStore,
@@ -18,7 +18,7 @@ from readmit.db.eventstore import (
     Recorded,
     _append_call,
 )
-from readmit.db.notify import PositionAnnouncer, follow, listen_positions
+from adapters.db.notify import PositionAnnouncer, follow, listen_positions
 
 
 def event(n: int = 0, **changes: object) -> NewEvent:

@@ -17,12 +17,12 @@ import pytest
 from generators import generate, random_plan
 from prometheus_client import REGISTRY
 
-from activities.dispatch import Dispatcher, Outgoing, SendError
+from adapters import metrics
+from adapters.db.eventstore import EventStore, NewEvent
+from adapters.db.projector import NAME, CaseProjector
+from adapters.outbox import Dispatcher, Outgoing, SendError
 from domain.events import ApplicationAccepted, DeemedAccepted, Event, ReceiptConfirmed, to_stored
 from domain.state import CaseState
-from readmit import metrics
-from readmit.db.eventstore import EventStore, NewEvent
-from readmit.db.projector import NAME, CaseProjector
 
 SUBMIT, RECEIPT, ACCEPT, EXPIRE = 0, 1, 4, 13
 

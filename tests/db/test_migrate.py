@@ -14,10 +14,10 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from adapters.db.eventstore import EventStore, NewEvent
+from adapters.db.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
+from adapters.db.pool import connect, quote_ident
 from readmit.cli import db as db_cli
-from readmit.db.eventstore import EventStore, NewEvent
-from readmit.db.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
-from readmit.db.pool import connect, quote_ident
 
 
 @pytest.fixture

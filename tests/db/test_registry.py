@@ -16,12 +16,14 @@ from typer.testing import CliRunner
 
 from activities import identity
 from activities.identity import IdentityActivities
-from activities.registry_pg import (
+from adapters.protection.vault import PersonalDataVault
+from adapters.registry import (
     COLUMNS,
     PostgresRegistry,
     RegistryImportError,
     import_registry_csv,
 )
+from adapters.temporal.codec import Keyring
 from domain.values import (
     EvidenceItem,
     Grade,
@@ -32,8 +34,6 @@ from domain.values import (
 )
 from readmit.cli import registry as registry_cli
 from readmit.demo import REGISTRY_CSV
-from readmit.protection.vault import PersonalDataVault
-from readmit.temporal.codec import Keyring
 from workflows.contracts import VerifyIdentityInput
 
 AT = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)

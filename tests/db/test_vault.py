@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime
 import asyncpg
 import pytest
 
+from adapters.protection.vault import DataErased, PersonalDataVault
+from adapters.temporal.codec import Keyring, KeyringError
 from domain.values import Person
-from readmit.protection.vault import DataErased, PersonalDataVault
-from readmit.temporal.codec import Keyring, KeyringError
 
 AT = datetime(2030, 1, 1, tzinfo=UTC)
 PERSON = Person(surname="Kovalenko", given_names="Oksana", birth_date=date(1991, 4, 12))

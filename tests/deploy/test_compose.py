@@ -18,8 +18,8 @@ import yaml
 from pydantic import AliasChoices, BaseModel
 from typer.testing import CliRunner
 
+from adapters.settings import Settings
 from readmit.cli.main import app
-from readmit.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.settings import Settings
 from readmit.healthcheck import healthy, role_of_pid1
-from readmit.settings import Settings
 
 
 class Health(BaseHTTPRequestHandler):

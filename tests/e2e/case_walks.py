@@ -27,6 +27,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.agreements.catalogue import load_catalogue
+from adapters.audit.verify import Verifier, local_activity_marker
+from adapters.db.eventstore import EventStore
+from adapters.temporal.cases import CaseGateway
 from domain.commands import (
     AcceptApplication,
     CloseCase,
@@ -42,10 +46,6 @@ from domain.decider import fold
 from domain.events import from_stored
 from domain.notices import notices_for
 from domain.values import EvidenceItem, Person
-from readmit.audit.verify import Verifier, local_activity_marker
-from readmit.catalogue import load_catalogue
-from readmit.db.eventstore import EventStore
-from readmit.temporal.cases import CaseGateway
 from workflows.contracts import Actor, CommandResult
 
 ANNA = Actor(user_id="anna.pl", state="PL", role="officer")

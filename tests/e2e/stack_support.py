@@ -28,10 +28,10 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.protection.vault import PersonalDataVault
+from adapters.temporal.binaries import dev_server_path
+from adapters.temporal.codec import Keyring, data_converter
 from readmit.embedded_temporal import DevServer, free_port
-from readmit.protection.vault import PersonalDataVault
-from readmit.temporal.binaries import dev_server_path
-from readmit.temporal.codec import Keyring, data_converter
 from workflows.contracts import cases_queue, state_queue
 
 KEY_ID = "e2e"

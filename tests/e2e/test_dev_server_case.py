@@ -15,6 +15,9 @@ from e2e.case_walks import ANNA, OLENA
 from e2e.stack_support import WorkerProcess, start_dev_server, vault
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.agreements.catalogue import load_catalogue
+from adapters.db.eventstore import EventStore
+from adapters.temporal.cases import CaseGateway
 from domain.commands import (
     AcceptApplication,
     CloseCase,
@@ -28,9 +31,6 @@ from domain.decider import fold
 from domain.events import from_stored
 from domain.notices import notices_for
 from domain.values import EvidenceItem, Person
-from readmit.catalogue import load_catalogue
-from readmit.db.eventstore import EventStore
-from readmit.temporal.cases import CaseGateway
 
 pytestmark = pytest.mark.temporal
 

@@ -29,8 +29,8 @@ from e2e.stack_support import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from readmit.db.eventstore import EventStore
-from readmit.temporal.cases import CaseGateway
+from adapters.db.eventstore import EventStore
+from adapters.temporal.cases import CaseGateway
 
 pytestmark = [pytest.mark.temporal, pytest.mark.db]
 

@@ -24,14 +24,14 @@ from factories import application_body
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.keys import master_keyring
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings
+from adapters.temporal.client import connect_client
+from adapters.temporal.codec import Keyring
+from adapters.tracing import Tracing
 from api.app import create_app
 from api.auth import issue_dev_token
-from readmit.keys import master_keyring
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import Settings
-from readmit.temporal.client import connect_client
-from readmit.temporal.codec import Keyring
-from readmit.tracing import Tracing
 from workers.main import build_workers, run_workers
 
 SECRET = "test-secret-for-the-fault-tests-only-0123456789"

@@ -25,12 +25,12 @@ from pydantic import SecretStr
 from structlog.testing import capture_logs
 from temporalio.testing import WorkflowEnvironment
 
-from activities.dispatch import DispatchSettings
+from adapters.db.eventstore import EventStore
+from adapters.db.pool import create_pool
+from adapters.outbox import DispatchSettings
+from adapters.temporal.cases import CaseGateway
 from api import problems
 from domain.commands import ConfirmReceipt
-from readmit.db.eventstore import EventStore
-from readmit.db.pool import create_pool
-from readmit.temporal.cases import CaseGateway
 from workers.main import build_dispatcher
 
 pytestmark = [pytest.mark.temporal, pytest.mark.db]

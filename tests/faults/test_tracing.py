@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from readmit.settings import Settings
-from readmit.tracing import _exporter, _traces_endpoint, build_tracing
+from adapters.settings import Settings
+from adapters.tracing import _exporter, _traces_endpoint, build_tracing
 
 pytestmark = pytest.mark.temporal
 

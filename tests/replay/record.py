@@ -20,6 +20,13 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.agreements.catalogue import load_catalogue
+from adapters.db.migrate import migrate_dsn
+from adapters.db.pool import connect, create_pool
+from adapters.protection.vault import PersonalDataVault
+from adapters.temporal.binaries import test_server_path
+from adapters.temporal.cases import CaseGateway
+from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import (
     AcceptApplication,
     CloseCase,
@@ -32,13 +39,6 @@ from domain.commands import (
     SubmitApplication,
 )
 from domain.values import EvidenceItem, Person
-from readmit.catalogue import load_catalogue
-from readmit.db.migrate import migrate_dsn
-from readmit.db.pool import connect, create_pool
-from readmit.protection.vault import PersonalDataVault
-from readmit.temporal.binaries import test_server_path
-from readmit.temporal.cases import CaseGateway
-from readmit.temporal.codec import Keyring, data_converter
 from workers.main import build_workers, run_workers
 from workflows.contracts import Actor
 

@@ -11,7 +11,7 @@ from history_text import history_plaintext
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from readmit.temporal.codec import Keyring, data_converter
+from adapters.temporal.codec import Keyring, data_converter
 from workflows.readmission_case import ReadmissionCase
 
 HERE = Path(__file__).parent

@@ -12,9 +12,9 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from readmit.db.eventstore import EventStore
-from readmit.temporal.cases import CaseGateway
-from readmit.temporal.clock import advance_to
+from adapters.db.eventstore import EventStore
+from adapters.temporal.cases import CaseGateway
+from adapters.temporal.clock import advance_to
 
 
 @dataclass

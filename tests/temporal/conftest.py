@@ -12,9 +12,9 @@ import pytest
 from case_system import CaseSystem
 from temporalio.testing import WorkflowEnvironment
 
-from readmit.db.eventstore import EventStore
-from readmit.protection.vault import PersonalDataVault
-from readmit.temporal.cases import CaseGateway
+from adapters.db.eventstore import EventStore
+from adapters.protection.vault import PersonalDataVault
+from adapters.temporal.cases import CaseGateway
 from workers.main import build_workers, run_workers
 
 STATES = ("PL", "UA", "MD", "RO", "DE")

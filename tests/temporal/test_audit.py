@@ -17,11 +17,11 @@ from changed_workflow import ChangedWithoutPatch
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from test_case_workflow import OLENA, now, submitted_and_received
 
+from adapters.audit.bundle import check_bundle, signing_key_from, write_bundle
+from adapters.audit.collect import collect_for_export
+from adapters.audit.verify import Verifier
+from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import AcceptApplication, ExtendReplyLimit
-from readmit.audit.bundle import check_bundle, signing_key_from, write_bundle
-from readmit.audit.collect import collect_for_export
-from readmit.audit.verify import Verifier
-from readmit.temporal.codec import Keyring, data_converter
 
 pytestmark = pytest.mark.temporal
 SEED = base64.b64encode(os.urandom(32)).decode()

@@ -25,16 +25,16 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from test_case_workflow import ANNA
 
 from activities.case_store import CaseStoreActivities
+from adapters.agreements.catalogue import load_catalogue
+from adapters.audit.verify import Verifier
+from adapters.db.eventstore import EventStore
+from adapters.protection.vault import PersonalDataVault
+from adapters.temporal.cases import CaseGateway
+from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
-from readmit.audit.verify import Verifier
-from readmit.catalogue import load_catalogue
 from readmit.cli.audit_verify import all_case_ids, verify_cases
 from readmit.cli.progress import job_progress
-from readmit.db.eventstore import EventStore
-from readmit.protection.vault import PersonalDataVault
-from readmit.temporal.cases import CaseGateway
-from readmit.temporal.codec import Keyring, data_converter
 from workers.main import build_workers, run_workers
 from workflows.contracts import cases_queue
 from workflows.readmission_case import ReadmissionCase

@@ -7,6 +7,8 @@ from case_system import CaseSystem
 from temporalio.worker import Replayer
 from test_case_workflow import ANNA, OLENA, events, now, open_case, submitted_and_received
 
+from adapters.temporal.cases import CaseGateway
+from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import (
     AcceptApplication,
     ConfirmReceipt,
@@ -15,8 +17,6 @@ from domain.commands import (
 )
 from domain.decider import fold
 from domain.values import EscalationLevel, Status
-from readmit.temporal.cases import CaseGateway
-from readmit.temporal.codec import Keyring, data_converter
 from workflows.readmission_case import ReadmissionCase
 
 pytestmark = pytest.mark.temporal

@@ -9,6 +9,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from case_system import CaseSystem
 
+from adapters.agreements.catalogue import load_catalogue
+from adapters.db.eventstore import NewEvent
+from adapters.temporal.cases import CommandRefused
 from domain.commands import (
     AcceptApplication,
     CloseCase,
@@ -24,9 +27,6 @@ from domain.deadlines import deadline_for
 from domain.decider import fold
 from domain.events import Event, from_stored
 from domain.values import EscalationLevel, EvidenceItem, Person, Status
-from readmit.catalogue import load_catalogue
-from readmit.db.eventstore import NewEvent
-from readmit.temporal.cases import CommandRefused
 from workflows.contracts import Actor, CaseOutcome
 from workflows.readmission_case import ReadmissionCase
 

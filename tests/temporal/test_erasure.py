@@ -15,7 +15,12 @@ from case_system import CaseSystem
 from history_text import history_plaintext
 from temporalio.worker import Replayer
 
-from activities.registry_pg import import_registry_csv
+from adapters.agreements.catalogue import load_catalogue
+from adapters.audit.verify import Verifier
+from adapters.db.projector import CaseProjector
+from adapters.protection.vault import ERASED_SUMMARY
+from adapters.registry import import_registry_csv
+from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import (
     AcceptApplication,
     CloseCase,
@@ -26,12 +31,7 @@ from domain.commands import (
     SubmitApplication,
 )
 from domain.values import EvidenceItem, Person, Sealed
-from readmit.audit.verify import Verifier
-from readmit.catalogue import load_catalogue
-from readmit.db.projector import CaseProjector
 from readmit.demo import REGISTRY_CSV
-from readmit.protection.vault import ERASED_SUMMARY
-from readmit.temporal.codec import Keyring, data_converter
 from workflows.contracts import Actor, RetentionInput, RetentionResult, cases_queue
 from workflows.readmission_case import ReadmissionCase
 from workflows.retention_sweep import RetentionSweep

@@ -25,6 +25,14 @@ from temporalio.testing import WorkflowEnvironment
 from test_case_workflow import ANNA, OLENA, new_case_id
 from typer.testing import CliRunner
 
+from adapters.agreements.catalogue import load_catalogue
+from adapters.audit.verify import Verifier
+from adapters.db.eventstore import EventStore
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import get_settings
+from adapters.temporal.binaries import dev_server_path
+from adapters.temporal.cases import CaseGateway
+from adapters.temporal.codec import ENCODING, KEY_ID, Keyring, KeyringError, data_converter
 from domain.commands import (
     CloseCase,
     ConfirmReceipt,
@@ -33,15 +41,7 @@ from domain.commands import (
     SubmitApplication,
 )
 from domain.values import EvidenceItem, Person
-from readmit.audit.verify import Verifier
-from readmit.catalogue import load_catalogue
 from readmit.cli import main
-from readmit.db.eventstore import EventStore
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import get_settings
-from readmit.temporal.binaries import dev_server_path
-from readmit.temporal.cases import CaseGateway
-from readmit.temporal.codec import ENCODING, KEY_ID, Keyring, KeyringError, data_converter
 from workers.main import build_workers, run_workers
 from workflows.contracts import CaseOutcome
 

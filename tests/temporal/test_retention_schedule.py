@@ -12,10 +12,10 @@ import pytest
 from temporalio.client import ScheduleDescription
 from temporalio.testing import WorkflowEnvironment
 
-from readmit.protection.vault import PersonalDataVault
-from readmit.temporal.binaries import dev_server_path
-from readmit.temporal.codec import Keyring, data_converter
-from readmit.temporal.retention import ensure_retention_schedule, schedule_id
+from adapters.protection.vault import PersonalDataVault
+from adapters.temporal.binaries import dev_server_path
+from adapters.temporal.codec import Keyring, data_converter
+from adapters.temporal.retention import ensure_retention_schedule, schedule_id
 from workers.main import build_workers, run_workers
 from workflows.contracts import RetentionResult
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from adapters.agreements.catalogue import load_catalogue
 from domain.deadlines import deadline_for
-from readmit.catalogue import load_catalogue
 
 SCENARIOS = Path(__file__).parent.parent / "fixtures" / "scenarios"
 pytestmark = pytest.mark.temporal

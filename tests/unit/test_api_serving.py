@@ -8,8 +8,8 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from adapters.settings import get_settings
 from readmit.cli import main
-from readmit.settings import get_settings
 
 
 def _exit(code: int = 0) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.agreements.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
 from domain.agreements import LIMIT_NAMES, Protocol, Unit
 from domain.terms import TermsError, merge_protocol, resolve_terms, suspension_in_effect
-from readmit.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agreements"
 SHIPPED_IDS = {"EU-UA", "EU-MD", "EU-BY", "EU-GE", "EU-RU"}
@@ -40,7 +40,7 @@ def problems_of(exc: pytest.ExceptionInfo[CatalogueError]) -> set[tuple[str, str
 def test_every_shipped_file_loads(shipped: Catalogue) -> None:
     assert set(shipped.agreements) == SHIPPED_IDS
     assert set(shipped.protocols) == SHIPPED_PROTOCOLS
-    root = files("readmit.agreements")
+    root = files("adapters.agreements")
     on_disk = {e.name for e in root.iterdir() if e.name.endswith(".toml")}
     on_disk |= {f"protocols/{e.name}" for e in (root / "protocols").iterdir()}
     assert set(shipped.origins.values()) == on_disk
@@ -183,7 +183,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def shipped_text(name: str) -> str:
-    return (files("readmit.agreements") / name).read_text(encoding="utf-8")
+    return (files("adapters.agreements") / name).read_text(encoding="utf-8")
 
 
 def test_agreements_dir_overrides_shipped_files(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from adapters.settings import get_settings
 from readmit.cli import agreements
-from readmit.settings import get_settings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agreements"
 BASE = [

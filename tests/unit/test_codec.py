@@ -8,7 +8,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from temporalio.api.common.v1 import Payload
 
-from readmit.temporal.codec import ENCODING, EncryptionCodec, Keyring, KeyringError, data_converter
+from adapters.temporal.codec import ENCODING, EncryptionCodec, Keyring, KeyringError, data_converter
 
 
 def payload(text: str) -> Payload:

@@ -8,8 +8,8 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from readmit.keys import master_keyring, payload_keyring
-from readmit.settings import Settings
+from adapters.keys import master_keyring, payload_keyring
+from adapters.settings import Settings
 
 
 def test_keys_are_made_once_private_and_reused(tmp_path: Path) -> None:

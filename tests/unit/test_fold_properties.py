@@ -7,11 +7,11 @@ from generators import BUILDERS, generate, steps
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from adapters.db.canonical import check_json
 from domain.decider import evolve, fold
 from domain.events import dump_event, parse_event
 from domain.state import initial_state
 from domain.values import Status
-from readmit.db.canonical import check_json
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

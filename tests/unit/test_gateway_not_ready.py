@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio.service import RPCError, RPCStatusCode
 
-from readmit.temporal.cases import _not_ready
+from adapters.temporal.cases import _not_ready
 
 # As the dev server answers an update while the workflow's last task failed or timed out (the
 # details of a real refusal, seen when a worker was SIGKILLed mid-case).

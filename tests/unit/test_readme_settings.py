@@ -18,8 +18,8 @@ from pydantic import AliasChoices, BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from adapters.settings import Settings
 from readmit.embedded_temporal import DevServerSettings
-from readmit.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from adapters.agreements.catalogue import load_catalogue
+from adapters.protection.sealing import CaseSealer, SealError
 from domain.commands import (
     AddEvidence,
     OpenCase,
@@ -27,8 +29,6 @@ from domain.values import (
     VerificationOutcome,
     VerificationStatus,
 )
-from readmit.catalogue import load_catalogue
-from readmit.protection.sealing import CaseSealer, SealError
 
 AT = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 CASE = "PL-UA-2027-000001"

@@ -22,11 +22,11 @@ from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 from web_support import SECRET, Web
 
+from adapters.directory import import_directory, load_directory
+from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings
+from adapters.temporal.codec import Keyring
 from api.app import create_app
-from readmit.directory import import_directory, load_directory
-from readmit.protection.vault import PersonalDataVault
-from readmit.settings import Settings
-from readmit.temporal.codec import Keyring
 from workers.main import build_workers, run_workers
 
 STATES = ("PL", "UA", "MD", "RO", "DE")

@@ -12,8 +12,8 @@ from typing import Any
 import asyncpg
 import pytest
 
+from adapters.db.eventstore import EventStore, NewEvent
 from api.web.stats import CSV_HEADER, StatsFilter, figures, to_csv
-from readmit.db.eventstore import EventStore, NewEvent
 
 pytestmark = pytest.mark.db
 

@@ -1,7 +1,7 @@
 """PostgreSQL: the case event store, its migrations and the connection pool."""
 
-from readmit.db.canonical import VerifyResult
-from readmit.db.eventstore import (
+from adapters.db.canonical import VerifyResult
+from adapters.db.eventstore import (
     ConcurrencyError,
     EventIdConflictError,
     EventStore,
@@ -9,7 +9,7 @@ from readmit.db.eventstore import (
     NewEvent,
     Recorded,
 )
-from readmit.db.pool import create_pool
+from adapters.db.pool import create_pool
 
 __all__ = [
     "ConcurrencyError",

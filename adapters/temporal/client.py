@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from temporalio.client import Client
 
-from readmit.keys import payload_keyring
-from readmit.settings import Settings
-from readmit.temporal.codec import data_converter
-from readmit.tracing import Tracing, process_tracing
+from adapters.keys import payload_keyring
+from adapters.settings import Settings
+from adapters.temporal.codec import data_converter
+from adapters.tracing import Tracing, process_tracing
 
 
 async def connect_client(

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from activities.dispatch import DispatchSettings
+from adapters.outbox import DispatchSettings
 from domain.alarms import ReminderPolicy
 
 

@@ -17,10 +17,10 @@ from datetime import datetime
 
 import asyncpg
 
+from adapters.protection.sealing import CaseSealer
+from adapters.temporal.codec import Keyring
 from domain.commands import Command, OpenCase, personal_data_in_clear
 from domain.state import CaseState
-from readmit.protection.sealing import CaseSealer
-from readmit.temporal.codec import Keyring
 
 ERASED_SUMMARY = "[personal data erased]"
 

@@ -31,8 +31,8 @@ from uuid import UUID
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from readmit.db.canonical import format_recorded_at, verify_chain
-from readmit.db.eventstore import Recorded
+from adapters.db.canonical import format_recorded_at, verify_chain
+from adapters.db.eventstore import Recorded
 
 FORMAT = "readmit-audit-bundle/1"
 

@@ -41,8 +41,8 @@ from uuid import UUID
 import asyncpg
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from readmit.db import canonical
-from readmit.db.notify import NOTIFY_CHANNEL, PositionAnnouncer
+from adapters.db import canonical
+from adapters.db.notify import NOTIFY_CHANNEL, PositionAnnouncer
 
 __all__ = [
     "COLUMNS",

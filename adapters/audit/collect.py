@@ -9,12 +9,12 @@ from typing import Any
 
 import asyncpg
 
+from adapters.audit.bundle import CaseFiles
+from adapters.db.eventstore import EventStore, Recorded
+from adapters.protection.vault import PersonalDataVault
 from domain.decider import fold
 from domain.events import Event, from_stored
 from domain.state import CaseState
-from readmit.audit.bundle import CaseFiles
-from readmit.db.eventstore import EventStore, Recorded
-from readmit.protection.vault import PersonalDataVault
 
 
 class UnknownCase(LookupError):

@@ -18,15 +18,15 @@ from typing import Any
 import asyncpg
 import structlog
 
+from adapters import metrics
+from adapters.db.eventstore import EventStore, Recorded
+from adapters.db.notify import listen_positions
+from adapters.protection.sealing import CaseSealer
+from adapters.protection.vault import ERASED_SUMMARY, PersonalDataVault
 from domain.decider import evolve, fold
 from domain.events import from_stored
 from domain.state import CaseState
 from domain.values import Person, Sealed
-from readmit import metrics
-from readmit.db.eventstore import EventStore, Recorded
-from readmit.db.notify import listen_positions
-from readmit.protection.sealing import CaseSealer
-from readmit.protection.vault import ERASED_SUMMARY, PersonalDataVault
 
 log = structlog.get_logger(__name__)
 

@@ -16,8 +16,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from readmit.settings import Settings
-from readmit.temporal.codec import Keyring
+from adapters.settings import Settings
+from adapters.temporal.codec import Keyring
 
 DEV_KEY_ID = "dev-1"
 DEV_MASTER_KEY_ID = "dev-master-1"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from readmit.settings import Settings
+from adapters.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -50,7 +50,7 @@ class Tracing:
         """Interceptors for `Client.connect`: spans for client calls, workflows and activities."""
         if self.provider is None:
             return []
-        from readmit.command_traces import CommandTracingInterceptor
+        from adapters.temporal.command_traces import CommandTracingInterceptor
 
         return [CommandTracingInterceptor(self.provider.get_tracer(INSTRUMENTATION_NAME))]
 

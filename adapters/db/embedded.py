@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from readmit.settings import Settings
+from adapters.settings import Settings
 
 SERVER_USER = "readmit-pg"
 DATABASE = "readmit"

@@ -25,7 +25,7 @@ import asyncpg
 import structlog
 
 if TYPE_CHECKING:
-    from readmit.db.eventstore import EventStore, Recorded
+    from adapters.db.eventstore import EventStore, Recorded
 
 log = structlog.get_logger(__name__)
 

@@ -22,7 +22,7 @@ from domain.agreements import Agreement, AgreementTerms, Protocol
 from domain.calendars import EU_MEMBER_STATES, UnknownState, check_state, zone_of
 from domain.terms import EU, member_state_of, merge_protocol, party_states, resolve_terms
 
-SHIPPED_PACKAGE = "readmit.agreements"
+SHIPPED_PACKAGE = "adapters.agreements"
 ProtocolKey = tuple[str, str]
 
 

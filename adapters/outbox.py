@@ -33,7 +33,7 @@ import httpx
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from readmit import metrics
+from adapters import metrics
 
 log = structlog.get_logger(__name__)
 

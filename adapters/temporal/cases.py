@@ -22,9 +22,9 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.protection.vault import PersonalDataVault
 from domain.alarms import ReminderPolicy
 from domain.commands import Command, OpenCase
-from readmit.protection.vault import PersonalDataVault
 from workflows.contracts import (
     QUEUE_PREFIX,
     Actor,

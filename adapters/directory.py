@@ -288,7 +288,7 @@ async def import_directory(
     user_ids = [o.user_id for o in officers]
     columns = [[getattr(o, name) for o in officers] for name in FIELDS]
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('readmit.directory'))")
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('adapters.directory'))")
         existing = {r["user_id"] for r in await conn.fetch(_EXISTING, user_ids)}
         changed = {r["user_id"] for r in await conn.fetch(_UPSERT, *columns)}
         deactivated: list[str] = []

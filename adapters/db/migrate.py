@@ -17,7 +17,7 @@ from typing import Literal
 
 import asyncpg
 
-from readmit.db.pool import connect, quote_ident
+from adapters.db.pool import connect, quote_ident
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

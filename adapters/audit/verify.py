@@ -30,8 +30,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from readmit.db import canonical
-from readmit.db.eventstore import COLUMNS, EventStore, Recorded
+from adapters.db import canonical
+from adapters.db.eventstore import COLUMNS, EventStore, Recorded
 from workflows.contracts import APPEND_EVENTS, COMMIT_EVENTS, AppendInput, CommitResult
 from workflows.readmission_case import ReadmissionCase
 
