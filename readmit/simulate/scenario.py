@@ -7,6 +7,7 @@ into the real command model, so a malformed scenario is reported before anything
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from domain.values import (
 )
 
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 STEP_COMMANDS = tuple(
     name for name, side in COMMAND_SIDE.items() if side is not Side.SYSTEM and name != "open_case"
 )
@@ -109,11 +111,24 @@ class Scenario(_Strict):
             )
 
 
+def transfer_day(value: Any) -> Any:
+    """A `date` as the scenario gives it: YAML parses `2027-09-20` into a date, JSON has no date
+    type and gives the same text as a string; both mean that day. Anything else is left to the
+    command's own validation (an instant with its offset is also accepted)."""
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass  # no such day (2027-09-31): reported by the command's validation
+    return value
+
+
 def build_command(step: Step, at: datetime) -> Command:
-    """The decider command for a step (field `date` of schedule_transfer is the transfer day)."""
+    """The decider command for a step (field `date` of schedule_transfer is the transfer day, at
+    the step's own time of day and offset)."""
     fields = step.fields()
     if step.command == "schedule_transfer" and "date" in fields:
-        value = fields.pop("date")
+        value = transfer_day(fields.pop("date"))
         if isinstance(value, date) and not isinstance(value, datetime):
             value = datetime.combine(value, step.at.timetz())
         fields["on"] = value
