@@ -13,7 +13,8 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from adapters.agreements.catalogue import NotInCatalogue
-from adapters.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
+from adapters.db.case_queries import BadCursor, CaseFilter, Parties, list_cases, next_case_id
+from adapters.temporal.cases import CaseNotFound
 from api.auth import Principal
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.disclosure import record as disclose
@@ -156,27 +157,32 @@ def actor(caller: Principal) -> Actor:
     return Actor(user_id=caller.user_id, state=caller.state, role=caller.role)
 
 
-async def load_state(services: Services, case_id: str) -> CaseState:
-    recorded = await services.store.read_stream(case_id)
-    if not recorded:
-        raise Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
-    return fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
+def _not_found(case_id: str) -> Problem:
+    return Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
 
 
-def visible(caller: Principal, state: CaseState, case_id: str) -> None:
-    """404 (not 403) for cases of other states: their existence is not disclosed."""
+async def authorise(services: Services, caller: Principal, case_id: str) -> Parties:
+    """The case's parties if the caller may see the case, from the read model (or the
+    workflow's view for a case not yet projected), never by folding its stream.
+
+    Administrators get 403 before anything is looked up; cases of other states 404 (not 403):
+    their existence is not disclosed.
+    """
     if caller.role == "admin":
         raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
-    terms = state.terms
-    if terms is None or not caller.sees_case(terms.requesting, terms.requested):
-        raise Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
+    try:
+        parties = await services.parties(case_id)
+    except CaseNotFound as missing:
+        raise _not_found(case_id) from missing
+    if not caller.sees_case(parties.requesting, parties.requested):
+        raise _not_found(case_id)
+    return parties
 
 
-def check_side(caller: Principal, state: CaseState, command: str) -> None:
-    terms = state.terms
-    assert terms is not None
+def check_side(caller: Principal, parties: Parties, command: str) -> None:
+    """403 unless the caller's state is the party whose side issues `command`."""
     side = COMMAND_SIDE[command]
-    party = terms.requesting if side is Side.REQUESTING else terms.requested
+    party = parties.requesting if side is Side.REQUESTING else parties.requested
     if caller.state != party:
         raise Problem(
             403,
@@ -184,6 +190,14 @@ def check_side(caller: Principal, state: CaseState, command: str) -> None:
             f"{command.replace('_', ' ')} is for the {side.value} state ({party})",
             type_="forbidden",
         )
+
+
+async def load_state(services: Services, case_id: str) -> CaseState:
+    """The case's current state folded from its stream: what a view shows (after `authorise`)."""
+    recorded = await services.store.read_stream(case_id)
+    if not recorded:
+        raise _not_found(case_id)
+    return fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
 
 
 def update_id(caller: Principal, key: str | None) -> str | None:
@@ -289,19 +303,18 @@ async def list_(
 
 @router.get("/{case_id}", summary="One case, with its deadlines and what the caller may do")
 async def get_case(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    await authorise(services, caller, case_id)
     state = await load_state(services, case_id)
-    visible(caller, state, case_id)
     await disclose(services.pool, caller, case_id, purpose="case view", endpoint="GET /cases/{id}")
     return case_detail(await services.vault.reveal(state), caller)
 
 
 @router.get("/{case_id}/events", summary="The case's event stream, with actors")
 async def events(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    await authorise(services, caller, case_id)
     recorded = await services.store.read_stream(case_id)
     if not recorded:
-        raise Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
-    state = fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
-    visible(caller, state, case_id)
+        raise _not_found(case_id)
     await disclose(
         services.pool, caller, case_id, purpose="history", endpoint="GET /cases/{id}/events"
     )
@@ -320,8 +333,7 @@ async def state_as_of(
         raise Problem(
             422, "Invalid input", "give as_of or version, not both", type_="invalid-input"
         )
-    current = await load_state(services, case_id)
-    visible(caller, current, case_id)
+    await authorise(services, caller, case_id)
     recorded = await services.store.read_stream_as_of(case_id, at=as_of, version=version)
     state = fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
     await disclose(
@@ -336,8 +348,7 @@ async def state_as_of(
 
 @router.get("/{case_id}/verify", summary="Recompute the case's hash chain")
 async def verify(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
-    state = await load_state(services, case_id)
-    visible(caller, state, case_id)
+    await authorise(services, caller, case_id)
     result = await services.store.verify(case_id)
     return {
         "case_id": case_id,
@@ -359,9 +370,7 @@ def _register_command(
         caller: WriterDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Any:
-        state = await load_state(services, case_id)
-        visible(caller, state, case_id)
-        check_side(caller, state, name)
+        check_side(caller, await authorise(services, caller, case_id), name)
         command: Command = build(datetime.now(UTC), body)
 
         async def run() -> tuple[int, Any]:

@@ -68,14 +68,22 @@ def check_case_id(case_id: str) -> None:
 
 
 async def load_case(page: Page, case_id: str) -> tuple[list[Recorded], CaseState]:
-    """The stored events and the folded state, if the caller may see the case (else 404)."""
+    """The stored events and the folded state (the page shows both), once the API's own check
+    says the caller may see the case (else 404)."""
     check_case_id(case_id)
+    await api_cases.authorise(page.services, page.principal, case_id)
     recorded = await page.services.store.read_stream(case_id)
     if not recorded:
         raise Problem(404, "Not found", f"no case {case_id}")
-    state = fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
-    api_cases.visible(page.principal, state, case_id)
-    return recorded, state
+    return recorded, fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
+
+
+async def current_state(page: Page, case_id: str) -> CaseState:
+    """The case as its workflow holds it now (an action's form needs its terms), once the API's
+    own check says the caller may see the case (else 404)."""
+    check_case_id(case_id)
+    await api_cases.authorise(page.services, page.principal, case_id)
+    return (await page.services.gateway.view(case_id)).state
 
 
 def decoded(recorded: list[Recorded]) -> list[tuple[int, Event]]:
@@ -215,7 +223,7 @@ async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
     if action not in ACTIONS:
         raise Problem(404, "Not found", f"no action {action}")
     caller = writer(page.principal)
-    _, state = await load_case(page, case_id)
+    state = await current_state(page, case_id)
     back = f"/ui/cases/{case_id}"
     names = [f.name for f in fields_for(action, state)]
     try:
