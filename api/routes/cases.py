@@ -1,62 +1,36 @@
-"""Cases: open, list, read, and every command of the decider as its own endpoint.
+"""Cases: open, list, read, and every command of the catalogue (api/commands.py) as its own
+endpoint, made from the catalogue's row.
 
 A caller sees only cases in which its state is a party (auditors: the states they audit); an
-officer or supervisor may only issue the commands of its own side. Commands run through the case
-workflow (Temporal update): a refused command answers 409 with the domain error's type.
+officer or supervisor may only issue the commands of its own side. Both are judged from the
+case's parties (the read model, or the workflow's view of a case not yet projected), not from its
+folded stream. Commands run through the case workflow (Temporal update): a refused command
+answers 409 with the domain error's type.
 """
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel
 
 from adapters.agreements.catalogue import NotInCatalogue
 from adapters.db.case_queries import BadCursor, CaseFilter, Parties, list_cases, next_case_id
 from adapters.temporal.cases import CaseNotFound
 from api.auth import Principal
+from api.command_bodies import OpenCaseBody
+from api.commands import CASE_COMMANDS, OPEN_CASE, Presentation
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.disclosure import record as disclose
 from api.idempotency import idempotent
 from api.problems import Problem
 from api.services import Services
 from api.views import case_detail, case_summary, history_view
-from domain.commands import (
-    COMMAND_SIDE,
-    AcceptApplication,
-    AddEvidence,
-    ClaimReadmissionInError,
-    CloseCase,
-    Command,
-    CompleteTransfer,
-    ConfirmReceipt,
-    ExtendReplyLimit,
-    ExtendTransferLimit,
-    OpenCase,
-    RecordVerification,
-    RefuseApplication,
-    ScheduleTransfer,
-    SubmitApplication,
-    WithdrawCase,
-)
+from domain.commands import CASE_ID_PATTERN, OpenCase
 from domain.decider import fold
 from domain.events import from_stored
 from domain.state import CaseState
-from domain.values import (
-    ApprehensionPlace,
-    Category,
-    EvidenceItem,
-    Person,
-    Procedure,
-    ShortText,
-    Side,
-    Status,
-    Text,
-    TransferMode,
-    VerificationOutcome,
-    VerificationStatus,
-)
+from domain.values import Side, Status
 from workflows.contracts import Actor
 
 router = APIRouter(
@@ -72,71 +46,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="repeat a request safely: same key, same answer"),
 ]
-CaseId = Annotated[
-    str, Path(pattern=r"^[A-Z]{2}-[A-Z]{2}-\d{4}-\d{6}$", examples=["PL-UA-2027-000123"])
-]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _unsealed(items: list[EvidenceItem]) -> list[EvidenceItem]:
-    """Evidence as officers give it: seals are made by the server, with the case's key."""
-    if any(item.sealed is not None for item in items):
-        raise ValueError("evidence is sent in the clear; the server seals it with the case key")
-    return items
-
-
-ClearEvidence = Annotated[list[EvidenceItem], AfterValidator(_unsealed)]
-
-
-class OpenCaseBody(Body):
-    agreement: str = Field(pattern=r"^[A-Za-z]{2,3}-[A-Za-z]{2,3}$", examples=["EU-UA"])
-    protocol: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-    requested: str = Field(pattern=r"^[A-Z]{2}$", description="the state asked to readmit")
-    category: Category
-    procedure: Procedure = Procedure.STANDARD
-    person: Person
-    evidence: ClearEvidence = Field(default_factory=list, max_length=100)
-    knowledge_at: AwareDatetime | None = None
-    apprehended_at: AwareDatetime | None = None
-    apprehension_place: ApprehensionPlace | None = None
-
-
-class EmptyBody(Body):
-    pass
-
-
-class EvidenceBody(Body):
-    items: ClearEvidence = Field(min_length=1, max_length=100)
-
-
-class ReasonsBody(Body):
-    reasons: list[Text] = Field(min_length=1, max_length=50)
-
-
-class AcceptBody(Body):
-    note: ShortText | None = None
-
-
-class VerificationBody(Body):
-    status: VerificationStatus
-    score: Decimal = Field(ge=0, le=1, max_digits=4, decimal_places=3)
-    reasons: list[Text] = Field(default_factory=list, max_length=50)
-    interview_needed: bool = False
-
-
-class TransferBody(Body):
-    on: AwareDatetime = Field(description="the transfer's date and time")
-    bcp: ShortText
-    mode: TransferMode
-    escorts: int = Field(default=0, ge=0, le=20)
-
-
-class TransferExtensionBody(Body):
-    days: int = Field(gt=0, le=365)
-    reasons: list[Text] = Field(min_length=1, max_length=50)
+CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN, examples=["PL-UA-2027-000123"])]
 
 
 class EventOut(BaseModel):
@@ -179,15 +89,15 @@ async def authorise(services: Services, caller: Principal, case_id: str) -> Part
     return parties
 
 
-def check_side(caller: Principal, parties: Parties, command: str) -> None:
+def check_side(caller: Principal, parties: Parties, command: Presentation) -> None:
     """403 unless the caller's state is the party whose side issues `command`."""
-    side = COMMAND_SIDE[command]
+    side = command.side
     party = parties.requesting if side is Side.REQUESTING else parties.requested
     if caller.state != party:
         raise Problem(
             403,
             "Forbidden",
-            f"{command.replace('_', ' ')} is for the {side.value} state ({party})",
+            f"{command.name.replace('_', ' ')} is for the {side.value} state ({party})",
             type_="forbidden",
         )
 
@@ -228,7 +138,9 @@ def _response(result: Any) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-@router.post("", status_code=201, response_model=CommandResponse, summary="Open a case")
+@router.post(
+    OPEN_CASE.path, status_code=201, response_model=CommandResponse, summary=OPEN_CASE.help
+)
 async def open_case(
     body: OpenCaseBody,
     request: Request,
@@ -359,134 +271,38 @@ async def verify(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -
     }
 
 
-def _register_command(
-    path: str, name: str, body_type: type[Body], build: Any, summary: str
-) -> None:
+def _register_command(command: Presentation) -> None:
+    """`POST /cases/{case_id}<path>` for one command of the catalogue (api/commands.py)."""
+
     async def endpoint(
         case_id: CaseId,
-        body: body_type,  # type: ignore[valid-type]
+        body: command.body,  # type: ignore[name-defined]
         request: Request,
         services: ServicesDep,
         caller: WriterDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Any:
-        check_side(caller, await authorise(services, caller, case_id), name)
-        command: Command = build(datetime.now(UTC), body)
+        check_side(caller, await authorise(services, caller, case_id), command)
+        issued = command.build(datetime.now(UTC), body)
 
         async def run() -> tuple[int, Any]:
             result = await services.gateway.execute(
-                case_id, command, actor(caller), request_id=update_id(caller, idempotency_key)
+                case_id, issued, actor(caller), request_id=update_id(caller, idempotency_key)
             )
             await services.projector.catch_up()
             return 200, _response(result)
 
         return await once(services, caller, idempotency_key, request, body, run)
 
-    endpoint.__name__ = name
+    endpoint.__name__ = command.name
     router.add_api_route(
-        f"/{{case_id}}{path}",
+        f"/{{case_id}}{command.path}",
         endpoint,
         methods=["POST"],
         response_model=CommandResponse,
-        summary=summary,
+        summary=command.help,
     )
 
 
-COMMANDS: list[tuple[str, str, type[Body], Any, str]] = [
-    (
-        "/evidence",
-        "add_evidence",
-        EvidenceBody,
-        lambda at, b: AddEvidence(at=at, items=tuple(b.items)),
-        "Add evidence (sealed with the case key before it reaches the case)",
-    ),
-    (
-        "/submit",
-        "submit",
-        EmptyBody,
-        lambda at, b: SubmitApplication(at=at),
-        "Submit the application",
-    ),
-    (
-        "/receipt",
-        "confirm_receipt",
-        EmptyBody,
-        lambda at, b: ConfirmReceipt(at=at),
-        "Confirm receipt",
-    ),
-    (
-        "/verification",
-        "record_verification",
-        VerificationBody,
-        lambda at, b: RecordVerification(
-            at=at,
-            outcome=VerificationOutcome(
-                status=b.status,
-                score=b.score,
-                reasons=tuple(b.reasons),
-                interview_needed=b.interview_needed,
-            ),
-        ),
-        "Record the outcome of identity verification or an interview",
-    ),
-    (
-        "/extension",
-        "extend_reply",
-        ReasonsBody,
-        lambda at, b: ExtendReplyLimit(at=at, reasons=tuple(b.reasons)),
-        "Extend the reply limit (once, with reasons)",
-    ),
-    (
-        "/accept",
-        "accept",
-        AcceptBody,
-        lambda at, b: AcceptApplication(at=at, note=b.note),
-        "Accept the application",
-    ),
-    (
-        "/refuse",
-        "refuse",
-        ReasonsBody,
-        lambda at, b: RefuseApplication(at=at, reasons=tuple(b.reasons)),
-        "Refuse the application, with reasons",
-    ),
-    (
-        "/transfer",
-        "schedule_transfer",
-        TransferBody,
-        lambda at, b: ScheduleTransfer(at=at, on=b.on, bcp=b.bcp, mode=b.mode, escorts=b.escorts),
-        "Schedule the transfer (date, border crossing point, mode, escorts)",
-    ),
-    (
-        "/transfer/complete",
-        "complete_transfer",
-        EmptyBody,
-        lambda at, b: CompleteTransfer(at=at),
-        "Record the completed transfer",
-    ),
-    (
-        "/transfer/extension",
-        "extend_transfer",
-        TransferExtensionBody,
-        lambda at, b: ExtendTransferLimit(at=at, days=b.days, reasons=tuple(b.reasons)),
-        "Extend the transfer limit for an obstacle",
-    ),
-    (
-        "/error-claim",
-        "claim_error",
-        ReasonsBody,
-        lambda at, b: ClaimReadmissionInError(at=at, reasons=tuple(b.reasons)),
-        "Claim readmission in error",
-    ),
-    (
-        "/withdraw",
-        "withdraw",
-        ReasonsBody,
-        lambda at, b: WithdrawCase(at=at, reasons=tuple(b.reasons)),
-        "Withdraw the application",
-    ),
-    ("/close", "close", EmptyBody, lambda at, b: CloseCase(at=at), "Close the case"),
-]
-
-for _path, _name, _body, _build, _summary in COMMANDS:
-    _register_command(_path, _name, _body, _build, _summary)
+for _command in CASE_COMMANDS:
+    _register_command(_command)

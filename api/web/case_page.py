@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 
 from adapters.db.eventstore import ConcurrencyError, Recorded
 from adapters.temporal.cases import CaseNotFound, CommandRefused
+from api.commands import CASE_COMMANDS, PRESENTED
 from api.deps import writer
 from api.disclosure import record as disclose
 from api.problems import Problem
@@ -37,14 +38,14 @@ from api.web.session import Flash, WebSession, check_csrf, flash_to
 from api.web.timeline import build_timeline, focus
 from api.web.timeline_svg import Words, render_svg
 from domain.calendars import zone_of
-from domain.commands import CASE_ID_PATTERN, COMMAND_SIDE
+from domain.commands import CASE_ID_PATTERN
 from domain.decider import fold
 from domain.events import Event, from_stored
 from domain.state import CaseState
 from domain.values import Side
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-ACTIONS = {name for _, name, _, _, _ in api_cases.COMMANDS}
+ACTIONS = {command.name for command in CASE_COMMANDS}
 TIMELINE_STATUS = {
     "running": N_("running"),
     "met": N_("met"),
@@ -111,7 +112,7 @@ def action_zone(state: CaseState, action: str) -> str:
     """The time zone of the state that takes `action` (its form's local times are in it)."""
     terms = state.terms
     assert terms is not None
-    side = COMMAND_SIDE.get(action, Side.REQUESTING)
+    side = PRESENTED[action].side
     party = terms.requested if side is Side.REQUESTED else terms.requesting
     return zone_of(party, terms.time_zones).key
 

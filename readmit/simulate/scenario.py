@@ -1,7 +1,8 @@
 """Scenario files for the what-if simulator: a case, the steps officers take, and a horizon.
 
-Step commands are the decider's commands in snake_case with their fields; each step is turned
-into the real command model, so a malformed scenario is reported before anything runs.
+Step commands are the decider's commands in snake_case with their fields, as the command
+catalogue (`domain.commands.CATALOGUE`) names them; each step is turned into the real command
+model, so a malformed scenario is reported before anything runs.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
 
-from domain.commands import COMMAND_SIDE, Command
+from domain.commands import BY_NAME, CATALOGUE, Command
 from domain.values import (
     ApprehensionPlace,
     Category,
@@ -31,13 +31,12 @@ from domain.values import (
     Person,
     Procedure,
     Side,
-    VerificationOutcome,
 )
 
-COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# what officers do to an open case: every command of the catalogue but opening and the clock's
 STEP_COMMANDS = tuple(
-    name for name, side in COMMAND_SIDE.items() if side is not Side.SYSTEM and name != "open_case"
+    kind.name for kind in CATALOGUE if kind.side is not Side.SYSTEM and kind.name != "open_case"
 )
 
 
@@ -132,15 +131,7 @@ def build_command(step: Step, at: datetime) -> Command:
         if isinstance(value, date) and not isinstance(value, datetime):
             value = datetime.combine(value, step.at.timetz())
         fields["on"] = value
-    if step.command == "record_verification" and "outcome" not in fields:
-        keys = ("status", "score", "reasons", "interview_needed", "registry")
-        fields = {
-            "outcome": VerificationOutcome.model_validate(
-                {k: fields.pop(k) for k in keys if k in fields}
-            ),
-            **fields,
-        }
-    return COMMAND_ADAPTER.validate_python({"command": step.command, "at": at, **fields})
+    return BY_NAME[step.command].build(at, fields)
 
 
 def load_scenario(path: Path) -> Scenario:
