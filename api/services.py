@@ -1,4 +1,5 @@
-"""What request handlers use, built once per process by the app factory (a composition root)."""
+"""What request handlers use, built once per process by the app factory (a composition root),
+and the one question about a case they all ask first: who its parties are."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import asyncpg
 from temporalio.client import Client
 
 from adapters.agreements.catalogue import Catalogue
+from adapters.db.case_queries import Parties, case_parties
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
-from adapters.temporal.cases import CaseGateway
+from adapters.temporal.cases import CaseGateway, CaseNotFound
 from api.auth import TokenVerifier
 
 
@@ -27,3 +29,15 @@ class Services:
     catalogue: Catalogue
     verifier: TokenVerifier
     vault: PersonalDataVault
+
+    async def parties(self, case_id: str) -> Parties:
+        """The case's parties, without folding its stream: the read model's row, else (a case
+        opened a moment ago and not yet projected) the case workflow's own, always current view.
+        `CaseNotFound` when neither knows the case."""
+        found = await case_parties(self.pool, case_id)
+        if found is not None:
+            return found
+        terms = (await self.gateway.view(case_id)).state.terms
+        if terms is None:
+            raise CaseNotFound(case_id)
+        return Parties(terms.requesting, terms.requested)

@@ -4,13 +4,22 @@ Every command carries the instant `at` at which it is issued (from `workflow.now
 request) and, where it starts a limit, the deadlines computed for it beforehand (`deadlines`):
 see `domain.decider.required_deadlines`. The `command` field names it in snake_case, as in
 scenario files and the API.
+
+`CATALOGUE` is the list of commands, once: each model with the side that issues it. How officers
+reach each one (HTTP path, CLI name, form) is the API's half of it, `api.commands`. This half
+lives beside the models rather than in a module of its own because `COMMAND_SIDE`, which the
+workflow's update validator reads from here, is derived from it (a separate module importing
+these models could not also be imported by this one).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Frozen
 from domain.deadlines import Deadline
@@ -150,25 +159,57 @@ Command = Annotated[
     Field(discriminator="command"),
 ]
 
+
+@dataclass(frozen=True)
+class CommandKind:
+    """One command of the catalogue: its model, the side whose officers issue it (`system`: the
+    case's own clock), and `flat`, a nested model whose fields API bodies and scenario steps
+    give at the top level (a verification's `status`, `score`... for its `outcome`)."""
+
+    model: type[CommandBase]
+    side: Side
+    flat: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The command's name in snake_case, as the model's `command` field gives it."""
+        return str(self.model.model_fields["command"].default)
+
+    def build(self, at: datetime, fields: Mapping[str, Any]) -> Command:
+        """The command issued at `at` from its own fields (with `flat` ones still flat)."""
+        given = dict(fields)
+        if self.flat is not None and self.flat not in given:
+            nested = self.model.model_fields[self.flat].annotation
+            assert isinstance(nested, type) and issubclass(nested, BaseModel)
+            inner = {k: given.pop(k) for k in nested.model_fields if k in given}
+            given[self.flat] = inner
+        return COMMAND_ADAPTER.validate_python({**given, "command": self.name, "at": at})
+
+
+# Every command once, with the side that issues it: the API, the CLI, the pages and the simulator
+# read this (api/commands.py adds how officers reach each one).
+CATALOGUE: tuple[CommandKind, ...] = (
+    CommandKind(OpenCase, Side.REQUESTING),
+    CommandKind(AddEvidence, Side.REQUESTING),
+    CommandKind(SubmitApplication, Side.REQUESTING),
+    CommandKind(ConfirmReceipt, Side.REQUESTED),
+    CommandKind(RecordVerification, Side.REQUESTED, flat="outcome"),
+    CommandKind(ExtendReplyLimit, Side.REQUESTED),
+    CommandKind(AcceptApplication, Side.REQUESTED),
+    CommandKind(RefuseApplication, Side.REQUESTED),
+    CommandKind(ExpireLimit, Side.SYSTEM),
+    CommandKind(RecordEscalation, Side.SYSTEM),
+    CommandKind(ScheduleTransfer, Side.REQUESTING),
+    CommandKind(CompleteTransfer, Side.REQUESTING),
+    CommandKind(ExtendTransferLimit, Side.REQUESTING),
+    CommandKind(ClaimReadmissionInError, Side.REQUESTED),
+    CommandKind(WithdrawCase, Side.REQUESTING),
+    CommandKind(CloseCase, Side.REQUESTING),
+)
+BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 # Which side of the case may issue each command (the API enforces it; `system` = the clock).
-COMMAND_SIDE: dict[str, Side] = {
-    "open_case": Side.REQUESTING,
-    "add_evidence": Side.REQUESTING,
-    "submit": Side.REQUESTING,
-    "confirm_receipt": Side.REQUESTED,
-    "record_verification": Side.REQUESTED,
-    "extend_reply": Side.REQUESTED,
-    "accept": Side.REQUESTED,
-    "refuse": Side.REQUESTED,
-    "expire_limit": Side.SYSTEM,
-    "record_escalation": Side.SYSTEM,
-    "schedule_transfer": Side.REQUESTING,
-    "complete_transfer": Side.REQUESTING,
-    "extend_transfer": Side.REQUESTING,
-    "claim_error": Side.REQUESTED,
-    "withdraw": Side.REQUESTING,
-    "close": Side.REQUESTING,
-}
+COMMAND_SIDE: dict[str, Side] = {kind.name: kind.side for kind in CATALOGUE}
+COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 
 
 def personal_data_in_clear(command: Command) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""Queries officers run on the `cases` read model: filtered, scoped, keyset-paginated lists.
+"""Queries officers run on the `cases` read model: filtered, scoped, keyset-paginated lists,
+and the parties of one case (what the API authorises a caller against).
 
 Order: overdue first, then by next deadline (none last), then by case id; the cursor is the
 last row's sort key, so pages stay stable while cases change.
@@ -21,6 +22,14 @@ _SORT = "((NOT overdue)::int), (coalesce(next_due, 'infinity'::timestamptz)), ca
 
 class BadCursor(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Parties:
+    """The states of a case: fixed when it is opened, so a projected row is never stale here."""
+
+    requesting: str
+    requested: str
 
 
 @dataclass(frozen=True)
@@ -120,3 +129,9 @@ async def next_case_id(pool: asyncpg.Pool, requesting: str, requested: str, year
         prefix,
     )
     return f"{prefix}-{int(number):06d}"
+
+
+async def case_parties(pool: asyncpg.Pool, case_id: str) -> Parties | None:
+    """The parties of `case_id` from the read model; None while (or if) no row is projected."""
+    row = await pool.fetchrow("SELECT requesting, requested FROM cases WHERE case_id = $1", case_id)
+    return Parties(row["requesting"], row["requested"]) if row else None

@@ -1,61 +1,36 @@
-"""Cases: open, list, read, and every command of the decider as its own endpoint.
+"""Cases: open, list, read, and every command of the catalogue (api/commands.py) as its own
+endpoint, made from the catalogue's row.
 
 A caller sees only cases in which its state is a party (auditors: the states they audit); an
-officer or supervisor may only issue the commands of its own side. Commands run through the case
-workflow (Temporal update): a refused command answers 409 with the domain error's type.
+officer or supervisor may only issue the commands of its own side. Both are judged from the
+case's parties (the read model, or the workflow's view of a case not yet projected), not from its
+folded stream. Commands run through the case workflow (Temporal update): a refused command
+answers 409 with the domain error's type.
 """
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel
 
 from adapters.agreements.catalogue import NotInCatalogue
-from adapters.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
+from adapters.db.case_queries import BadCursor, CaseFilter, Parties, list_cases, next_case_id
+from adapters.temporal.cases import CaseNotFound
 from api.auth import Principal
+from api.command_bodies import OpenCaseBody
+from api.commands import CASE_COMMANDS, OPEN_CASE, Presentation
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.disclosure import record as disclose
 from api.idempotency import idempotent
 from api.problems import Problem
 from api.services import Services
 from api.views import case_detail, case_summary, history_view
-from domain.commands import (
-    COMMAND_SIDE,
-    AcceptApplication,
-    AddEvidence,
-    ClaimReadmissionInError,
-    CloseCase,
-    Command,
-    CompleteTransfer,
-    ConfirmReceipt,
-    ExtendReplyLimit,
-    ExtendTransferLimit,
-    OpenCase,
-    RecordVerification,
-    RefuseApplication,
-    ScheduleTransfer,
-    SubmitApplication,
-    WithdrawCase,
-)
+from domain.commands import CASE_ID_PATTERN, OpenCase
 from domain.decider import fold
 from domain.events import from_stored
 from domain.state import CaseState
-from domain.values import (
-    ApprehensionPlace,
-    Category,
-    EvidenceItem,
-    Person,
-    Procedure,
-    ShortText,
-    Side,
-    Status,
-    Text,
-    TransferMode,
-    VerificationOutcome,
-    VerificationStatus,
-)
+from domain.values import Side, Status
 from workflows.contracts import Actor
 
 router = APIRouter(
@@ -71,71 +46,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="repeat a request safely: same key, same answer"),
 ]
-CaseId = Annotated[
-    str, Path(pattern=r"^[A-Z]{2}-[A-Z]{2}-\d{4}-\d{6}$", examples=["PL-UA-2027-000123"])
-]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _unsealed(items: list[EvidenceItem]) -> list[EvidenceItem]:
-    """Evidence as officers give it: seals are made by the server, with the case's key."""
-    if any(item.sealed is not None for item in items):
-        raise ValueError("evidence is sent in the clear; the server seals it with the case key")
-    return items
-
-
-ClearEvidence = Annotated[list[EvidenceItem], AfterValidator(_unsealed)]
-
-
-class OpenCaseBody(Body):
-    agreement: str = Field(pattern=r"^[A-Za-z]{2,3}-[A-Za-z]{2,3}$", examples=["EU-UA"])
-    protocol: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-    requested: str = Field(pattern=r"^[A-Z]{2}$", description="the state asked to readmit")
-    category: Category
-    procedure: Procedure = Procedure.STANDARD
-    person: Person
-    evidence: ClearEvidence = Field(default_factory=list, max_length=100)
-    knowledge_at: AwareDatetime | None = None
-    apprehended_at: AwareDatetime | None = None
-    apprehension_place: ApprehensionPlace | None = None
-
-
-class EmptyBody(Body):
-    pass
-
-
-class EvidenceBody(Body):
-    items: ClearEvidence = Field(min_length=1, max_length=100)
-
-
-class ReasonsBody(Body):
-    reasons: list[Text] = Field(min_length=1, max_length=50)
-
-
-class AcceptBody(Body):
-    note: ShortText | None = None
-
-
-class VerificationBody(Body):
-    status: VerificationStatus
-    score: Decimal = Field(ge=0, le=1, max_digits=4, decimal_places=3)
-    reasons: list[Text] = Field(default_factory=list, max_length=50)
-    interview_needed: bool = False
-
-
-class TransferBody(Body):
-    on: AwareDatetime = Field(description="the transfer's date and time")
-    bcp: ShortText
-    mode: TransferMode
-    escorts: int = Field(default=0, ge=0, le=20)
-
-
-class TransferExtensionBody(Body):
-    days: int = Field(gt=0, le=365)
-    reasons: list[Text] = Field(min_length=1, max_length=50)
+CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN, examples=["PL-UA-2027-000123"])]
 
 
 class EventOut(BaseModel):
@@ -156,34 +67,47 @@ def actor(caller: Principal) -> Actor:
     return Actor(user_id=caller.user_id, state=caller.state, role=caller.role)
 
 
-async def load_state(services: Services, case_id: str) -> CaseState:
-    recorded = await services.store.read_stream(case_id)
-    if not recorded:
-        raise Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
-    return fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
+def _not_found(case_id: str) -> Problem:
+    return Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
 
 
-def visible(caller: Principal, state: CaseState, case_id: str) -> None:
-    """404 (not 403) for cases of other states: their existence is not disclosed."""
+async def authorise(services: Services, caller: Principal, case_id: str) -> Parties:
+    """The case's parties if the caller may see the case, from the read model (or the
+    workflow's view for a case not yet projected), never by folding its stream.
+
+    Administrators get 403 before anything is looked up; cases of other states 404 (not 403):
+    their existence is not disclosed.
+    """
     if caller.role == "admin":
         raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
-    terms = state.terms
-    if terms is None or not caller.sees_case(terms.requesting, terms.requested):
-        raise Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
+    try:
+        parties = await services.parties(case_id)
+    except CaseNotFound as missing:
+        raise _not_found(case_id) from missing
+    if not caller.sees_case(parties.requesting, parties.requested):
+        raise _not_found(case_id)
+    return parties
 
 
-def check_side(caller: Principal, state: CaseState, command: str) -> None:
-    terms = state.terms
-    assert terms is not None
-    side = COMMAND_SIDE[command]
-    party = terms.requesting if side is Side.REQUESTING else terms.requested
+def check_side(caller: Principal, parties: Parties, command: Presentation) -> None:
+    """403 unless the caller's state is the party whose side issues `command`."""
+    side = command.side
+    party = parties.requesting if side is Side.REQUESTING else parties.requested
     if caller.state != party:
         raise Problem(
             403,
             "Forbidden",
-            f"{command.replace('_', ' ')} is for the {side.value} state ({party})",
+            f"{command.name.replace('_', ' ')} is for the {side.value} state ({party})",
             type_="forbidden",
         )
+
+
+async def load_state(services: Services, case_id: str) -> CaseState:
+    """The case's current state folded from its stream: what a view shows (after `authorise`)."""
+    recorded = await services.store.read_stream(case_id)
+    if not recorded:
+        raise _not_found(case_id)
+    return fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
 
 
 def update_id(caller: Principal, key: str | None) -> str | None:
@@ -214,7 +138,9 @@ def _response(result: Any) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-@router.post("", status_code=201, response_model=CommandResponse, summary="Open a case")
+@router.post(
+    OPEN_CASE.path, status_code=201, response_model=CommandResponse, summary=OPEN_CASE.help
+)
 async def open_case(
     body: OpenCaseBody,
     request: Request,
@@ -289,19 +215,18 @@ async def list_(
 
 @router.get("/{case_id}", summary="One case, with its deadlines and what the caller may do")
 async def get_case(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    await authorise(services, caller, case_id)
     state = await load_state(services, case_id)
-    visible(caller, state, case_id)
     await disclose(services.pool, caller, case_id, purpose="case view", endpoint="GET /cases/{id}")
     return case_detail(await services.vault.reveal(state), caller)
 
 
 @router.get("/{case_id}/events", summary="The case's event stream, with actors")
 async def events(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    await authorise(services, caller, case_id)
     recorded = await services.store.read_stream(case_id)
     if not recorded:
-        raise Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
-    state = fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
-    visible(caller, state, case_id)
+        raise _not_found(case_id)
     await disclose(
         services.pool, caller, case_id, purpose="history", endpoint="GET /cases/{id}/events"
     )
@@ -320,8 +245,7 @@ async def state_as_of(
         raise Problem(
             422, "Invalid input", "give as_of or version, not both", type_="invalid-input"
         )
-    current = await load_state(services, case_id)
-    visible(caller, current, case_id)
+    await authorise(services, caller, case_id)
     recorded = await services.store.read_stream_as_of(case_id, at=as_of, version=version)
     state = fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
     await disclose(
@@ -336,8 +260,7 @@ async def state_as_of(
 
 @router.get("/{case_id}/verify", summary="Recompute the case's hash chain")
 async def verify(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
-    state = await load_state(services, case_id)
-    visible(caller, state, case_id)
+    await authorise(services, caller, case_id)
     result = await services.store.verify(case_id)
     return {
         "case_id": case_id,
@@ -348,136 +271,38 @@ async def verify(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -
     }
 
 
-def _register_command(
-    path: str, name: str, body_type: type[Body], build: Any, summary: str
-) -> None:
+def _register_command(command: Presentation) -> None:
+    """`POST /cases/{case_id}<path>` for one command of the catalogue (api/commands.py)."""
+
     async def endpoint(
         case_id: CaseId,
-        body: body_type,  # type: ignore[valid-type]
+        body: command.body,  # type: ignore[name-defined]
         request: Request,
         services: ServicesDep,
         caller: WriterDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Any:
-        state = await load_state(services, case_id)
-        visible(caller, state, case_id)
-        check_side(caller, state, name)
-        command: Command = build(datetime.now(UTC), body)
+        check_side(caller, await authorise(services, caller, case_id), command)
+        issued = command.build(datetime.now(UTC), body)
 
         async def run() -> tuple[int, Any]:
             result = await services.gateway.execute(
-                case_id, command, actor(caller), request_id=update_id(caller, idempotency_key)
+                case_id, issued, actor(caller), request_id=update_id(caller, idempotency_key)
             )
             await services.projector.catch_up()
             return 200, _response(result)
 
         return await once(services, caller, idempotency_key, request, body, run)
 
-    endpoint.__name__ = name
+    endpoint.__name__ = command.name
     router.add_api_route(
-        f"/{{case_id}}{path}",
+        f"/{{case_id}}{command.path}",
         endpoint,
         methods=["POST"],
         response_model=CommandResponse,
-        summary=summary,
+        summary=command.help,
     )
 
 
-COMMANDS: list[tuple[str, str, type[Body], Any, str]] = [
-    (
-        "/evidence",
-        "add_evidence",
-        EvidenceBody,
-        lambda at, b: AddEvidence(at=at, items=tuple(b.items)),
-        "Add evidence (sealed with the case key before it reaches the case)",
-    ),
-    (
-        "/submit",
-        "submit",
-        EmptyBody,
-        lambda at, b: SubmitApplication(at=at),
-        "Submit the application",
-    ),
-    (
-        "/receipt",
-        "confirm_receipt",
-        EmptyBody,
-        lambda at, b: ConfirmReceipt(at=at),
-        "Confirm receipt",
-    ),
-    (
-        "/verification",
-        "record_verification",
-        VerificationBody,
-        lambda at, b: RecordVerification(
-            at=at,
-            outcome=VerificationOutcome(
-                status=b.status,
-                score=b.score,
-                reasons=tuple(b.reasons),
-                interview_needed=b.interview_needed,
-            ),
-        ),
-        "Record the outcome of identity verification or an interview",
-    ),
-    (
-        "/extension",
-        "extend_reply",
-        ReasonsBody,
-        lambda at, b: ExtendReplyLimit(at=at, reasons=tuple(b.reasons)),
-        "Extend the reply limit (once, with reasons)",
-    ),
-    (
-        "/accept",
-        "accept",
-        AcceptBody,
-        lambda at, b: AcceptApplication(at=at, note=b.note),
-        "Accept the application",
-    ),
-    (
-        "/refuse",
-        "refuse",
-        ReasonsBody,
-        lambda at, b: RefuseApplication(at=at, reasons=tuple(b.reasons)),
-        "Refuse the application, with reasons",
-    ),
-    (
-        "/transfer",
-        "schedule_transfer",
-        TransferBody,
-        lambda at, b: ScheduleTransfer(at=at, on=b.on, bcp=b.bcp, mode=b.mode, escorts=b.escorts),
-        "Schedule the transfer (date, border crossing point, mode, escorts)",
-    ),
-    (
-        "/transfer/complete",
-        "complete_transfer",
-        EmptyBody,
-        lambda at, b: CompleteTransfer(at=at),
-        "Record the completed transfer",
-    ),
-    (
-        "/transfer/extension",
-        "extend_transfer",
-        TransferExtensionBody,
-        lambda at, b: ExtendTransferLimit(at=at, days=b.days, reasons=tuple(b.reasons)),
-        "Extend the transfer limit for an obstacle",
-    ),
-    (
-        "/error-claim",
-        "claim_error",
-        ReasonsBody,
-        lambda at, b: ClaimReadmissionInError(at=at, reasons=tuple(b.reasons)),
-        "Claim readmission in error",
-    ),
-    (
-        "/withdraw",
-        "withdraw",
-        ReasonsBody,
-        lambda at, b: WithdrawCase(at=at, reasons=tuple(b.reasons)),
-        "Withdraw the application",
-    ),
-    ("/close", "close", EmptyBody, lambda at, b: CloseCase(at=at), "Close the case"),
-]
-
-for _path, _name, _body, _build, _summary in COMMANDS:
-    _register_command(_path, _name, _body, _build, _summary)
+for _command in CASE_COMMANDS:
+    _register_command(_command)

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 
 from adapters.db.eventstore import ConcurrencyError, Recorded
 from adapters.temporal.cases import CaseNotFound, CommandRefused
+from api.commands import CASE_COMMANDS, PRESENTED
 from api.deps import writer
 from api.disclosure import record as disclose
 from api.problems import Problem
@@ -37,14 +38,14 @@ from api.web.session import Flash, WebSession, check_csrf, flash_to
 from api.web.timeline import build_timeline, focus
 from api.web.timeline_svg import Words, render_svg
 from domain.calendars import zone_of
-from domain.commands import CASE_ID_PATTERN, COMMAND_SIDE
+from domain.commands import CASE_ID_PATTERN
 from domain.decider import fold
 from domain.events import Event, from_stored
 from domain.state import CaseState
 from domain.values import Side
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-ACTIONS = {name for _, name, _, _, _ in api_cases.COMMANDS}
+ACTIONS = {command.name for command in CASE_COMMANDS}
 TIMELINE_STATUS = {
     "running": N_("running"),
     "met": N_("met"),
@@ -68,14 +69,22 @@ def check_case_id(case_id: str) -> None:
 
 
 async def load_case(page: Page, case_id: str) -> tuple[list[Recorded], CaseState]:
-    """The stored events and the folded state, if the caller may see the case (else 404)."""
+    """The stored events and the folded state (the page shows both), once the API's own check
+    says the caller may see the case (else 404)."""
     check_case_id(case_id)
+    await api_cases.authorise(page.services, page.principal, case_id)
     recorded = await page.services.store.read_stream(case_id)
     if not recorded:
         raise Problem(404, "Not found", f"no case {case_id}")
-    state = fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
-    api_cases.visible(page.principal, state, case_id)
-    return recorded, state
+    return recorded, fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
+
+
+async def current_state(page: Page, case_id: str) -> CaseState:
+    """The case as its workflow holds it now (an action's form needs its terms), once the API's
+    own check says the caller may see the case (else 404)."""
+    check_case_id(case_id)
+    await api_cases.authorise(page.services, page.principal, case_id)
+    return (await page.services.gateway.view(case_id)).state
 
 
 def decoded(recorded: list[Recorded]) -> list[tuple[int, Event]]:
@@ -103,7 +112,7 @@ def action_zone(state: CaseState, action: str) -> str:
     """The time zone of the state that takes `action` (its form's local times are in it)."""
     terms = state.terms
     assert terms is not None
-    side = COMMAND_SIDE.get(action, Side.REQUESTING)
+    side = PRESENTED[action].side
     party = terms.requested if side is Side.REQUESTED else terms.requesting
     return zone_of(party, terms.time_zones).key
 
@@ -215,7 +224,7 @@ async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
     if action not in ACTIONS:
         raise Problem(404, "Not found", f"no action {action}")
     caller = writer(page.principal)
-    _, state = await load_case(page, case_id)
+    state = await current_state(page, case_id)
     back = f"/ui/cases/{case_id}"
     names = [f.name for f in fields_for(action, state)]
     try:

@@ -1,119 +1,39 @@
-"""The forms of case actions: which fields each command's form has, and how a posted form becomes
-the API's own request body (so the API's validation messages come back field by field)."""
+"""The forms of case actions: each command's fields come from the command catalogue
+(api/commands.py), with choices the case's terms offer; a posted form becomes the API's own
+request body, so the API's validation messages come back field by field."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
-from api.routes.cases import COMMANDS
-from api.web.i18n import N_
+from api.commands import PRESENTED, Field
 from domain.state import CaseState
-from domain.values import VerificationStatus
-
-BODIES: dict[str, type[BaseModel]] = {name: body for _, name, body, _, _ in COMMANDS}
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    kind: str = "text"  # text | textarea | number | select | datetime | checkbox
-    required: bool = False
-    # (value, label): a label "@table:code" is a domain word (see labels.py), else shown as is
-    options: tuple[tuple[str, str], ...] = ()
-    hint: str = ""
-    attrs: Mapping[str, str] = field(default_factory=dict)
-
-
-REASONS = Field(
-    "reasons",
-    N_("Reasons"),
-    "textarea",
-    required=True,
-    hint=N_("One reason per line."),
-)
+from domain.values import TransferMode
 
 
 def fields_for(action: str, state: CaseState) -> list[Field]:
-    """The inputs of `action`'s form (transfer options come from the case's terms)."""
+    """The inputs of `action`'s form; choices from the case's terms (border crossing points,
+    modes of transfer) filled in, a free text for a border crossing point none is listed for."""
+    return [_with_terms(f, state) for f in PRESENTED[action].fields]
+
+
+def _with_terms(found: Field, state: CaseState) -> Field:
     terms = state.terms
-    match action:
-        case "extend_reply" | "refuse" | "claim_error" | "withdraw":
-            return [REASONS]
-        case "accept":
-            return [Field("note", N_("Note (optional)"), attrs={"maxlength": "200"})]
-        case "record_verification":
-            return [
-                Field(
-                    "status",
-                    N_("Outcome"),
-                    "select",
-                    required=True,
-                    options=tuple(
-                        (s.value, f"@verification:{s.value}") for s in VerificationStatus
-                    ),
-                ),
-                Field(
-                    "score",
-                    N_("Score (0 to 1)"),
-                    "number",
-                    required=True,
-                    attrs={"min": "0", "max": "1", "step": "0.001"},
-                ),
-                Field("reasons", N_("Reasons"), "textarea", hint=N_("One reason per line.")),
-                Field("interview_needed", N_("A consular interview is needed"), "checkbox"),
-            ]
-        case "schedule_transfer":
-            bcps = terms.transfer.bcps if terms else ()
-            modes = terms.transfer.modes if terms else ("air", "land", "sea")
-            bcp = (
-                Field(
-                    "bcp",
-                    N_("Border crossing point"),
-                    "select",
-                    required=True,
-                    options=tuple((b, b) for b in bcps),
-                )
-                if bcps
-                else Field("bcp", N_("Border crossing point"), required=True)
-            )
-            return [
-                Field(
-                    "on",
-                    N_("Date and time of the transfer"),
-                    "datetime",
-                    required=True,
-                    hint=N_("Local time of the requesting state (%(zone)s)."),
-                ),
-                bcp,
-                Field(
-                    "mode",
-                    N_("Mode"),
-                    "select",
-                    required=True,
-                    options=tuple((m, f"@mode:{m}") for m in modes),
-                ),
-                Field("escorts", N_("Escorts"), "number", attrs={"min": "0", "max": "20"}),
-            ]
-        case "extend_transfer":
-            return [
-                Field(
-                    "days",
-                    N_("Days"),
-                    "number",
-                    required=True,
-                    attrs={"min": "1", "max": "365"},
-                ),
-                REASONS,
-            ]
-        case _:
-            return []
+    if found.from_terms == "bcps":
+        bcps = terms.transfer.bcps if terms else ()
+        if not bcps:
+            return replace(found, kind="text", from_terms=None)
+        return replace(found, options=tuple((b, b) for b in bcps))
+    if found.from_terms == "modes":
+        modes = terms.transfer.modes if terms else tuple(m.value for m in TransferMode)
+        return replace(found, options=tuple((m, f"@mode:{m}") for m in modes))
+    return found
 
 
 class FormErrors(Exception):
@@ -139,25 +59,28 @@ def raw_values(form: Mapping[str, Any], names: list[str]) -> dict[str, str]:
 
 
 def action_body(action: str, form: Mapping[str, Any], zone: str) -> BaseModel:
-    """The API body of `action` from a posted form; `FormErrors` with the API's messages."""
+    """The API body of `action` from a posted form (local times in `zone`), read by the kind of
+    each of its fields; `FormErrors` with the API's messages."""
+    command = PRESENTED[action]
     data: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-    for name in ("note", "status", "score", "bcp", "mode", "escorts", "days"):
-        value = str(form.get(name, "")).strip()
-        if value:
-            data[name] = value
-    if "reasons" in form:
-        data["reasons"] = lines(str(form.get("reasons", "")))
-    if form.get("interview_needed"):
-        data["interview_needed"] = True
-    if when := str(form.get("on", "")).strip():
-        try:
-            data["on"] = local_instant(when, zone)
-        except ValueError:
-            errors["on"] = ["enter a date and a time"]
-    body_type = BODIES[action]
+    for found in command.fields:
+        value = str(form.get(found.name, "")).strip()
+        if found.kind == "textarea":
+            if found.name in form:
+                data[found.name] = lines(value)
+        elif found.kind == "checkbox":
+            if form.get(found.name):
+                data[found.name] = True
+        elif found.kind == "datetime" and value:
+            try:
+                data[found.name] = local_instant(value, zone)
+            except ValueError:
+                errors[found.name] = ["enter a date and a time"]
+        elif value:
+            data[found.name] = value
     try:
-        body = body_type.model_validate(data)
+        body = command.body.model_validate(data)
     except ValidationError as error:
         for name, messages in validation_messages(error).items():
             errors.setdefault(name, []).extend(messages)

@@ -3,6 +3,7 @@ translation here and translated when a page is rendered in the reader's language
 
 from __future__ import annotations
 
+from api.commands import PRESENTED
 from api.web.i18n import N_
 
 STATUS = {
@@ -20,20 +21,10 @@ STATUS = {
     "closed": N_("Closed"),
 }
 
-ACTION = {
-    "submit": N_("Submit the application"),
-    "confirm_receipt": N_("Confirm receipt"),
-    "record_verification": N_("Record verification"),
-    "extend_reply": N_("Extend the reply limit"),
-    "accept": N_("Accept"),
-    "refuse": N_("Refuse"),
-    "reply": N_("Reply (accept or refuse)"),
-    "schedule_transfer": N_("Schedule the transfer"),
-    "complete_transfer": N_("Record the completed transfer"),
-    "extend_transfer": N_("Extend the transfer limit"),
-    "claim_error": N_("Claim readmission in error"),
-    "withdraw": N_("Withdraw"),
-    "close": N_("Close the case"),
+# A command's title comes from the command catalogue; "reply" is what a case awaits (accept or
+# refuse) on the dashboard.
+ACTION = {command.name: command.title for command in PRESENTED.values()} | {
+    "reply": N_("Reply (accept or refuse)")
 }
 
 LIMIT = {

@@ -10,8 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from adapters.agreements.catalogue import Catalogue
-from api.routes.cases import OpenCaseBody
-from api.web.forms import Field, FormErrors, local_instant, validation_messages
+from api.command_bodies import OpenCaseBody
+from api.commands import Field
+from api.web.forms import FormErrors, local_instant, validation_messages
 from api.web.i18n import N_
 from domain.terms import party_states
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from api.commands import OPEN_CASE
 from domain.values import Category, PlaceKind, Procedure
 from readmit.cli import case_commands
 from readmit.cli.case_render import (
@@ -35,8 +36,11 @@ Opt = typer.Option
 def register(app: typer.Typer) -> None:
     """Add the `case` group to the `readmit` app."""
     group = typer.Typer(no_args_is_help=True, callback=group_options)
+    assert OPEN_CASE.cli is not None
+    group.command(OPEN_CASE.cli, help=f"{OPEN_CASE.help} and print its id.")(
+        with_session(open_case)
+    )
     commands: dict[str, Callable[..., None]] = {
-        "open": open_case,
         "list": list_cases,
         "show": show,
         "events": events,
@@ -72,7 +76,6 @@ def open_case(
         Path | None, Opt(help="a JSON body of POST /cases; options given here override it")
     ] = None,
 ) -> None:
-    """Open a case (as the requesting state) and print its id."""
     body = _file_body(from_file) if from_file else {}
     person = dict(body.get("person") or {})
     options = {"agreement": agreement, "requested": requested, "protocol": protocol}
@@ -208,7 +211,7 @@ def show(session: Session, case_id: CaseId) -> None:
 
 
 def _print_case(case: dict[str, Any]) -> None:
-    actions = [case_commands.CLI_NAME.get(a, a) for a in case.get("next_actions") or []]
+    actions = [case_commands.cli_name(a) for a in case.get("next_actions") or []]
     out = console()
     for line in case_lines(case, actions):
         out.print(line)

@@ -1,70 +1,63 @@
-"""`readmit case submit|receipt|...|close`: one command per command of the case decider.
+"""`readmit case submit|receipt|...|close`: one command per command of the catalogue.
 
-Each posts to its endpoint (with `--idempotency-key` when given) and prints the resulting status
-and the events appended, or the API's answer as JSON. The case remains the judge: a command it
-refuses exits 1 with the domain error's type.
+Names, help and API paths come from the command catalogue (api/commands.py); the functions here
+only turn each command's options into its request body. Each posts to its endpoint (with
+`--idempotency-key` when given) and prints the resulting status and the events appended, or the
+API's answer as JSON. The case remains the judge: a command it refuses exits 1 with the domain
+error's type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from api.commands import CASE_COMMANDS, PRESENTED
 from domain.values import TransferMode, VerificationStatus
 from readmit.cli.case_render import result_lines
 from readmit.cli.case_session import Session, connected, instant, reasons_required, with_session
 from readmit.cli.common import fail, print_json
 
-# CLI name -> (API path, the API's name of the command, as in a case's `next_actions`)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "submit": ("/submit", "submit"),
-    "receipt": ("/receipt", "confirm_receipt"),
-    "verification": ("/verification", "record_verification"),
-    "extend": ("/extension", "extend_reply"),
-    "accept": ("/accept", "accept"),
-    "refuse": ("/refuse", "refuse"),
-    "transfer": ("/transfer", "schedule_transfer"),
-    "transfer-complete": ("/transfer/complete", "complete_transfer"),
-    "transfer-extend": ("/transfer/extension", "extend_transfer"),
-    "error-claim": ("/error-claim", "claim_error"),
-    "withdraw": ("/withdraw", "withdraw"),
-    "close": ("/close", "close"),
-}
-CLI_NAME = {action: name for name, (_, action) in COMMANDS.items()}
-
 CaseId = Annotated[str, typer.Argument(metavar="CASE_ID", help="e.g. PL-UA-2027-000123")]
 Reasons = Annotated[
     list[str] | None, typer.Option("--reason", help="a reason (repeatable; at least one)")
 ]
+Options = TypeVar("Options", bound=Callable[..., None])
+BY_COMMAND: dict[str, Callable[..., None]] = {}  # catalogue name -> the function of its options
+
+
+def options_of(name: str) -> Callable[[Options], Options]:
+    """Mark a function as the options of the catalogue's command `name`."""
+
+    def mark(function: Options) -> Options:
+        BY_COMMAND[PRESENTED[name].name] = function
+        return function
+
+    return mark
 
 
 def register(group: typer.Typer) -> None:
-    """Add the decider's commands to the `case` group."""
-    commands: dict[str, Callable[..., None]] = {
-        "submit": submit,
-        "receipt": receipt,
-        "verification": verification,
-        "extend": extend,
-        "accept": accept,
-        "refuse": refuse,
-        "transfer": transfer,
-        "transfer-complete": transfer_complete,
-        "transfer-extend": transfer_extend,
-        "error-claim": error_claim,
-        "withdraw": withdraw,
-        "close": close,
-    }
-    for name, command in commands.items():
-        group.command(name, rich_help_panel="Commands of a case")(with_session(command))
+    for command in CASE_COMMANDS:
+        if command.cli is not None:
+            group.command(
+                command.cli,
+                help=f"{command.help} ({command.side.value} side).",
+                rich_help_panel="Commands of a case",
+            )(with_session(BY_COMMAND[command.name]))
+
+
+def cli_name(action: str) -> str:
+    """How the CLI names a command of the API (`confirm_receipt` -> `receipt`)."""
+    found = PRESENTED.get(action)
+    return found.cli if found is not None and found.cli else action
 
 
 def issue(session: Session, name: str, case_id: str, body: dict[str, Any] | None = None) -> None:
-    path = COMMANDS[name][0]
     with connected(session) as api:
-        result = api.command(case_id.upper(), path, body, session.idempotency_key)
+        result = api.command(case_id.upper(), PRESENTED[name].path, body, session.idempotency_key)
     if session.as_json:
         print_json(result.model_dump(mode="json"))
         return
@@ -72,16 +65,17 @@ def issue(session: Session, name: str, case_id: str, body: dict[str, Any] | None
         typer.echo(line)
 
 
+@options_of("submit")
 def submit(session: Session, case_id: CaseId) -> None:
-    """Submit the application to the requested state (requesting side)."""
     issue(session, "submit", case_id)
 
 
+@options_of("confirm_receipt")
 def receipt(session: Session, case_id: CaseId) -> None:
-    """Confirm receipt of the application: the reply limit starts (requested side)."""
-    issue(session, "receipt", case_id)
+    issue(session, "confirm_receipt", case_id)
 
 
+@options_of("record_verification")
 def verification(
     session: Session,
     case_id: CaseId,
@@ -90,7 +84,6 @@ def verification(
     reason: Annotated[list[str] | None, typer.Option("--reason", help="repeatable")] = None,
     interview_needed: Annotated[bool, typer.Option(help="an interview is needed")] = False,
 ) -> None:
-    """Record the outcome of identity verification or an interview (requested side)."""
     try:
         value = Decimal(score)
     except InvalidOperation:
@@ -104,28 +97,29 @@ def verification(
         "reasons": [r for r in reason or [] if r.strip()],
         "interview_needed": interview_needed,
     }
-    issue(session, "verification", case_id, body)
+    issue(session, "record_verification", case_id, body)
 
 
+@options_of("extend_reply")
 def extend(session: Session, case_id: CaseId, reason: Reasons = None) -> None:
-    """Extend the reply limit, once, with reasons (requested side)."""
-    issue(session, "extend", case_id, {"reasons": reasons_required("--reason", reason)})
+    issue(session, "extend_reply", case_id, {"reasons": reasons_required("--reason", reason)})
 
 
+@options_of("accept")
 def accept(
     session: Session,
     case_id: CaseId,
     note: Annotated[str | None, typer.Option(help="a short note (up to 200 characters)")] = None,
 ) -> None:
-    """Accept the application (requested side)."""
     issue(session, "accept", case_id, {"note": note} if note else {})
 
 
+@options_of("refuse")
 def refuse(session: Session, case_id: CaseId, reason: Reasons = None) -> None:
-    """Refuse the application, with at least one reason (requested side)."""
     issue(session, "refuse", case_id, {"reasons": reasons_required("--reason", reason)})
 
 
+@options_of("schedule_transfer")
 def transfer(
     session: Session,
     case_id: CaseId,
@@ -134,39 +128,38 @@ def transfer(
     mode: Annotated[TransferMode, typer.Option(help="how the person is transferred")],
     escorts: Annotated[int, typer.Option(min=0, max=20, help="number of escorts")] = 0,
 ) -> None:
-    """Schedule (or reschedule) the transfer (requesting side)."""
     when = instant("--on", on)
     assert when is not None
     body = {"on": when.isoformat(), "bcp": bcp, "mode": mode.value, "escorts": escorts}
-    issue(session, "transfer", case_id, body)
+    issue(session, "schedule_transfer", case_id, body)
 
 
+@options_of("complete_transfer")
 def transfer_complete(session: Session, case_id: CaseId) -> None:
-    """Record the completed transfer (requesting side)."""
-    issue(session, "transfer-complete", case_id)
+    issue(session, "complete_transfer", case_id)
 
 
+@options_of("extend_transfer")
 def transfer_extend(
     session: Session,
     case_id: CaseId,
     days: Annotated[int, typer.Option(min=1, max=365, help="days the obstacle lasts")],
     reason: Reasons = None,
 ) -> None:
-    """Extend the transfer limit for an obstacle (requesting side)."""
     reasons = reasons_required("--reason", reason)
-    issue(session, "transfer-extend", case_id, {"days": days, "reasons": reasons})
+    issue(session, "extend_transfer", case_id, {"days": days, "reasons": reasons})
 
 
+@options_of("claim_error")
 def error_claim(session: Session, case_id: CaseId, reason: Reasons = None) -> None:
-    """Claim the person was readmitted in error (requested side)."""
-    issue(session, "error-claim", case_id, {"reasons": reasons_required("--reason", reason)})
+    issue(session, "claim_error", case_id, {"reasons": reasons_required("--reason", reason)})
 
 
+@options_of("withdraw")
 def withdraw(session: Session, case_id: CaseId, reason: Reasons = None) -> None:
-    """Withdraw the application, with reasons (requesting side)."""
     issue(session, "withdraw", case_id, {"reasons": reasons_required("--reason", reason)})
 
 
+@options_of("close")
 def close(session: Session, case_id: CaseId) -> None:
-    """Close the case (requesting side)."""
     issue(session, "close", case_id)

@@ -26,7 +26,7 @@ from adapters.temporal.cases import CaseGateway, CommandRefused
 from adapters.temporal.clock import advance_to
 from adapters.temporal.codec import Keyring, data_converter
 from domain.agreements import AgreementTerms
-from domain.commands import COMMAND_SIDE, OpenCase
+from domain.commands import BY_NAME, OpenCase
 from domain.events import from_stored
 from domain.values import Side
 from readmit.simulate.scenario import Scenario, build_command
@@ -37,7 +37,7 @@ Progress = Callable[[str], None]
 
 
 def _actor(scenario: Scenario, command: str) -> Actor:
-    side = COMMAND_SIDE[command]
+    side = BY_NAME[command].side
     state = scenario.case.requesting if side is Side.REQUESTING else scenario.case.requested
     return Actor(user_id=f"simulator.{state.lower()}", state=state, role="officer")
 

@@ -1,12 +1,14 @@
 """Scenario files for the what-if simulator: a case, the steps officers take, and a horizon.
 
-Step commands are the decider's commands in snake_case with their fields; each step is turned
-into the real command model, so a malformed scenario is reported before anything runs.
+Step commands are the decider's commands in snake_case with their fields, as the command
+catalogue (`domain.commands.CATALOGUE`) names them; each step is turned into the real command
+model, so a malformed scenario is reported before anything runs.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,12 +19,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
 
-from domain.commands import COMMAND_SIDE, Command
+from domain.commands import BY_NAME, CATALOGUE, Command
 from domain.values import (
     ApprehensionPlace,
     Category,
@@ -30,12 +31,12 @@ from domain.values import (
     Person,
     Procedure,
     Side,
-    VerificationOutcome,
 )
 
-COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# what officers do to an open case: every command of the catalogue but opening and the clock's
 STEP_COMMANDS = tuple(
-    name for name, side in COMMAND_SIDE.items() if side is not Side.SYSTEM and name != "open_case"
+    kind.name for kind in CATALOGUE if kind.side is not Side.SYSTEM and kind.name != "open_case"
 )
 
 
@@ -109,23 +110,28 @@ class Scenario(_Strict):
             )
 
 
+def transfer_day(value: Any) -> Any:
+    """A `date` as the scenario gives it: YAML parses `2027-09-20` into a date, JSON has no date
+    type and gives the same text as a string; both mean that day. Anything else is left to the
+    command's own validation (an instant with its offset is also accepted)."""
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass  # no such day (2027-09-31): reported by the command's validation
+    return value
+
+
 def build_command(step: Step, at: datetime) -> Command:
-    """The decider command for a step (field `date` of schedule_transfer is the transfer day)."""
+    """The decider command for a step (field `date` of schedule_transfer is the transfer day, at
+    the step's own time of day and offset)."""
     fields = step.fields()
     if step.command == "schedule_transfer" and "date" in fields:
-        value = fields.pop("date")
+        value = transfer_day(fields.pop("date"))
         if isinstance(value, date) and not isinstance(value, datetime):
             value = datetime.combine(value, step.at.timetz())
         fields["on"] = value
-    if step.command == "record_verification" and "outcome" not in fields:
-        keys = ("status", "score", "reasons", "interview_needed", "registry")
-        fields = {
-            "outcome": VerificationOutcome.model_validate(
-                {k: fields.pop(k) for k in keys if k in fields}
-            ),
-            **fields,
-        }
-    return COMMAND_ADAPTER.validate_python({"command": step.command, "at": at, **fields})
+    return BY_NAME[step.command].build(at, fields)
 
 
 def load_scenario(path: Path) -> Scenario:

@@ -1,4 +1,5 @@
-"""What an API test holds: an HTTP client on the app, the pool, the clock, tokens by role.
+"""What an API test holds: an HTTP client on the app, its services, the pool, the clock, tokens by
+role.
 
 Kept out of conftest.py so that tests import it by a name no other test folder uses.
 """
@@ -12,6 +13,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import issue_dev_token
+from api.services import Services
 
 SECRET = "test-secret-for-the-api-tests-only-0123456789"
 
@@ -21,6 +23,7 @@ class Api:
     http: httpx.AsyncClient
     pool: asyncpg.Pool
     env: WorkflowEnvironment
+    services: Services
 
     def token(self, user: str, role: str, state: str | None, states: tuple[str, ...] = ()) -> str:
         return issue_dev_token(SECRET, user=user, role=role, state=state, states=states)  # type: ignore[arg-type]

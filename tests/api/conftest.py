@@ -44,6 +44,6 @@ async def api(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://readmit.test") as http:
             with time_env.auto_time_skipping_disabled():
-                yield Api(http=http, pool=pool, env=time_env)
+                yield Api(http=http, pool=pool, env=time_env, services=app.state.services)
     stop.set()
     await runner

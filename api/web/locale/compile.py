@@ -49,7 +49,22 @@ def extract() -> Catalog:
         if "/locale/" in f"/{filename}":
             continue
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for message in command_words():
+        template.add(message, None, [("../commands.py", 0)])
     return template
+
+
+def command_words() -> list[str]:
+    """The pages' words that the command catalogue holds (api/commands.py, outside api/web):
+    each command's title and its form's labels and hints."""
+    from api.commands import PRESENTED  # the project, not needed by --check
+
+    words = []
+    for command in PRESENTED.values():
+        words.append(command.title)
+        for found in command.fields:
+            words += [found.label, *([found.hint] if found.hint else [])]
+    return words
 
 
 def update(template: Catalog) -> None:

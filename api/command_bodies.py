@@ -1,0 +1,87 @@
+"""The request bodies of the case commands: what the API accepts, field by field.
+
+Stricter than the commands they become (at least one reason; evidence in the clear, since the
+server seals it with the case's key), and flat where a command nests (a verification's outcome):
+`api.commands` pairs each body with its command, which is built by `CommandKind.build`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.values import (
+    ApprehensionPlace,
+    Category,
+    EvidenceItem,
+    Person,
+    Procedure,
+    ShortText,
+    Text,
+    TransferMode,
+    VerificationStatus,
+)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _unsealed(items: list[EvidenceItem]) -> list[EvidenceItem]:
+    """Evidence as officers give it: seals are made by the server, with the case's key."""
+    if any(item.sealed is not None for item in items):
+        raise ValueError("evidence is sent in the clear; the server seals it with the case key")
+    return items
+
+
+ClearEvidence = Annotated[list[EvidenceItem], AfterValidator(_unsealed)]
+
+
+class OpenCaseBody(Body):
+    agreement: str = Field(pattern=r"^[A-Za-z]{2,3}-[A-Za-z]{2,3}$", examples=["EU-UA"])
+    protocol: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    requested: str = Field(pattern=r"^[A-Z]{2}$", description="the state asked to readmit")
+    category: Category
+    procedure: Procedure = Procedure.STANDARD
+    person: Person
+    evidence: ClearEvidence = Field(default_factory=list, max_length=100)
+    knowledge_at: AwareDatetime | None = None
+    apprehended_at: AwareDatetime | None = None
+    apprehension_place: ApprehensionPlace | None = None
+
+
+class EmptyBody(Body):
+    pass
+
+
+class EvidenceBody(Body):
+    items: ClearEvidence = Field(min_length=1, max_length=100)
+
+
+class ReasonsBody(Body):
+    reasons: list[Text] = Field(min_length=1, max_length=50)
+
+
+class AcceptBody(Body):
+    note: ShortText | None = None
+
+
+class VerificationBody(Body):
+    status: VerificationStatus
+    score: Decimal = Field(ge=0, le=1, max_digits=4, decimal_places=3)
+    reasons: list[Text] = Field(default_factory=list, max_length=50)
+    interview_needed: bool = False
+
+
+class TransferBody(Body):
+    on: AwareDatetime = Field(description="the transfer's date and time")
+    bcp: ShortText
+    mode: TransferMode
+    escorts: int = Field(default=0, ge=0, le=20)
+
+
+class TransferExtensionBody(Body):
+    days: int = Field(gt=0, le=365)
+    reasons: list[Text] = Field(min_length=1, max_length=50)

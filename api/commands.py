@@ -1,0 +1,225 @@
+"""How each command an officer issues is presented: its HTTP path and request body, its
+`readmit case` name, its title and one-line help, and the fields of its form on the pages.
+
+The catalogue has two halves. The domain's half (`domain.commands.CATALOGUE`) says what a
+command is: its model and the side that issues it. This half, the one table the API routes, the
+CLI and the pages read, says how officers reach it. It is kept out of `domain/` because what it
+holds belongs to the API: request bodies are the API's own schemas (stricter than the commands
+they become), and its titles, labels and hints are the pages' English words, translated when a
+page is rendered (api/web/locale/compile.py extracts them from here). The clock's commands have
+no row; tests check that every other command of the domain has one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from api.command_bodies import (
+    AcceptBody,
+    EmptyBody,
+    EvidenceBody,
+    OpenCaseBody,
+    ReasonsBody,
+    TransferBody,
+    TransferExtensionBody,
+    VerificationBody,
+)
+from domain.commands import BY_NAME, Command, CommandKind
+from domain.values import Side, VerificationStatus
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form, named as the API body's field (`person.surname` when nested)."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text | textarea | number | select | datetime | date | checkbox
+    required: bool = False
+    # (value, label): a label "@table:code" is a domain word (see labels.py), else shown as is
+    options: tuple[tuple[str, str], ...] = ()
+    hint: str = ""
+    attrs: Mapping[str, str] = field(default_factory=dict)
+    # options taken from the case's agreement terms (`bcps`, `modes`) when its form is shown
+    from_terms: Literal["bcps", "modes"] | None = None
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """One command as officers reach it: `POST /cases/{case_id}<path>` (`POST /cases` for
+    `open_case`), `readmit case <cli>` (None: no CLI command), and its form's `fields`."""
+
+    name: str
+    path: str
+    cli: str | None
+    title: str
+    help: str
+    body: type[BaseModel]
+    fields: tuple[Field, ...] = ()
+
+    @property
+    def kind(self) -> CommandKind:
+        return BY_NAME[self.name]
+
+    @property
+    def side(self) -> Side:
+        return self.kind.side
+
+    def build(self, at: datetime, body: BaseModel) -> Command:
+        """The command a valid request body asks for, issued at `at`."""
+        return self.kind.build(at, body.model_dump())
+
+
+REASONS = Field("reasons", "Reasons", "textarea", required=True, hint="One reason per line.")
+
+# Opening is presented apart: its route, CLI command and form also choose the agreement and
+# number the case (api/routes/cases.py, readmit/cli/case.py, api/web/open_form.py).
+OPEN_CASE = Presentation(
+    "open_case", "", "open", "Open a case", "Open a case as the requesting state", OpenCaseBody
+)
+
+# The commands on an open case, in the order a case usually meets them.
+CASE_COMMANDS: tuple[Presentation, ...] = (
+    Presentation(
+        "add_evidence",
+        "/evidence",
+        None,
+        "Add evidence",
+        "Add evidence (sealed with the case key before it reaches the case)",
+        EvidenceBody,
+    ),
+    Presentation(
+        "submit",
+        "/submit",
+        "submit",
+        "Submit the application",
+        "Submit the application",
+        EmptyBody,
+    ),
+    Presentation(
+        "confirm_receipt",
+        "/receipt",
+        "receipt",
+        "Confirm receipt",
+        "Confirm receipt of the application: the reply limit starts",
+        EmptyBody,
+    ),
+    Presentation(
+        "record_verification",
+        "/verification",
+        "verification",
+        "Record verification",
+        "Record the outcome of identity verification or an interview",
+        VerificationBody,
+        (
+            Field(
+                "status",
+                "Outcome",
+                "select",
+                required=True,
+                options=tuple((s.value, f"@verification:{s.value}") for s in VerificationStatus),
+            ),
+            Field(
+                "score",
+                "Score (0 to 1)",
+                "number",
+                required=True,
+                attrs={"min": "0", "max": "1", "step": "0.001"},
+            ),
+            Field("reasons", "Reasons", "textarea", hint="One reason per line."),
+            Field("interview_needed", "A consular interview is needed", "checkbox"),
+        ),
+    ),
+    Presentation(
+        "extend_reply",
+        "/extension",
+        "extend",
+        "Extend the reply limit",
+        "Extend the reply limit (once, with reasons)",
+        ReasonsBody,
+        (REASONS,),
+    ),
+    Presentation(
+        "accept",
+        "/accept",
+        "accept",
+        "Accept",
+        "Accept the application",
+        AcceptBody,
+        (Field("note", "Note (optional)", attrs={"maxlength": "200"}),),
+    ),
+    Presentation(
+        "refuse",
+        "/refuse",
+        "refuse",
+        "Refuse",
+        "Refuse the application, with reasons",
+        ReasonsBody,
+        (REASONS,),
+    ),
+    Presentation(
+        "schedule_transfer",
+        "/transfer",
+        "transfer",
+        "Schedule the transfer",
+        "Schedule (or reschedule) the transfer: date, border crossing point, mode, escorts",
+        TransferBody,
+        (
+            Field(
+                "on",
+                "Date and time of the transfer",
+                "datetime",
+                required=True,
+                hint="Local time of the requesting state (%(zone)s).",
+            ),
+            Field("bcp", "Border crossing point", "select", required=True, from_terms="bcps"),
+            Field("mode", "Mode", "select", required=True, from_terms="modes"),
+            Field("escorts", "Escorts", "number", attrs={"min": "0", "max": "20"}),
+        ),
+    ),
+    Presentation(
+        "complete_transfer",
+        "/transfer/complete",
+        "transfer-complete",
+        "Record the completed transfer",
+        "Record the completed transfer",
+        EmptyBody,
+    ),
+    Presentation(
+        "extend_transfer",
+        "/transfer/extension",
+        "transfer-extend",
+        "Extend the transfer limit",
+        "Extend the transfer limit for an obstacle",
+        TransferExtensionBody,
+        (
+            Field("days", "Days", "number", required=True, attrs={"min": "1", "max": "365"}),
+            REASONS,
+        ),
+    ),
+    Presentation(
+        "claim_error",
+        "/error-claim",
+        "error-claim",
+        "Claim readmission in error",
+        "Claim the person was readmitted in error",
+        ReasonsBody,
+        (REASONS,),
+    ),
+    Presentation(
+        "withdraw",
+        "/withdraw",
+        "withdraw",
+        "Withdraw",
+        "Withdraw the application, with reasons",
+        ReasonsBody,
+        (REASONS,),
+    ),
+    Presentation("close", "/close", "close", "Close the case", "Close the case", EmptyBody),
+)
+PRESENTED: dict[str, Presentation] = {p.name: p for p in (OPEN_CASE, *CASE_COMMANDS)}

@@ -1,0 +1,119 @@
+"""One command catalogue: the domain's half (domain.commands.CATALOGUE) covers every command of
+the decider, the presentation table (api.commands) every command officers issue, and the API's
+routes, the CLI's commands, the pages' forms and the simulator's steps are made from them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, get_args
+
+import typer
+from fastapi.routing import APIRoute
+
+from api.commands import CASE_COMMANDS, OPEN_CASE, PRESENTED
+from api.routes.cases import router
+from api.web.case_page import ACTIONS
+from api.web.forms import action_body, fields_for
+from domain.actions import expected_actions
+from domain.commands import (
+    BY_NAME,
+    CATALOGUE,
+    COMMAND_SIDE,
+    Command,
+    RecordVerification,
+)
+from domain.state import CaseState
+from domain.values import Side, Status
+from readmit.cli import case
+from readmit.simulate.scenario import STEP_COMMANDS
+
+AT = datetime(2027, 2, 1, 9, tzinfo=UTC)
+OFFICERS = {kind.name for kind in CATALOGUE if kind.side is not Side.SYSTEM}
+
+
+def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
+    members = get_args(get_args(Command)[0])
+    assert sorted(k.model.__name__ for k in CATALOGUE) == sorted(m.__name__ for m in members)
+    assert len(BY_NAME) == len(CATALOGUE) == len(members)
+    for kind in CATALOGUE:
+        assert kind.model.model_fields["command"].default == kind.name
+    assert {"expire_limit", "record_escalation"} == set(BY_NAME) - OFFICERS  # the clock's
+
+
+def test_command_side_is_the_catalogues() -> None:
+    assert {kind.name: kind.side for kind in CATALOGUE} == COMMAND_SIDE
+
+
+def test_what_a_case_expects_next_is_asked_of_the_catalogues_side() -> None:
+    for status in Status:
+        for side, name in expected_actions(CaseState(status=status)):
+            assert BY_NAME[name].side is side, (status, name)
+
+
+def test_the_presentation_table_presents_every_command_officers_issue() -> None:
+    assert set(PRESENTED) == OFFICERS
+    assert len(PRESENTED) == len(CASE_COMMANDS) + 1
+    assert len({c.path for c in PRESENTED.values()}) == len(PRESENTED)
+    cli = [c.cli for c in PRESENTED.values() if c.cli]
+    assert len(set(cli)) == len(cli)
+
+
+def test_every_command_route_is_the_catalogues() -> None:
+    posts = {
+        route.path: route
+        for route in router.routes
+        if isinstance(route, APIRoute) and "POST" in (route.methods or ())
+    }
+    wanted = {f"/cases/{{case_id}}{c.path}": c for c in CASE_COMMANDS}
+    wanted["/cases" + OPEN_CASE.path] = OPEN_CASE
+    assert set(posts) == set(wanted)
+    for path, command in wanted.items():
+        assert (posts[path].name, posts[path].summary) == (command.name, command.help), path
+
+
+def test_every_offered_action_has_a_form_that_builds_its_command() -> None:
+    offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
+    assert offered <= ACTIONS == {c.name for c in CASE_COMMANDS}
+    samples = {"text": "x", "textarea": "a reason", "number": "1", "datetime": "2027-02-01T09:00"}
+    for name in sorted(offered):
+        form = {}
+        for f in fields_for(name, CaseState()):
+            form[f.name] = f.options[0][0] if f.options else samples.get(f.kind, "1")
+        body = action_body(name, form, "Europe/Warsaw")
+        command = PRESENTED[name].build(AT, body)
+        assert isinstance(command, BY_NAME[name].model), name
+        assert command.at == AT
+
+
+def test_a_verification_is_given_flat_and_built_nested() -> None:
+    built = BY_NAME["record_verification"].build(AT, {"status": "confirmed", "score": "0.9"})
+    assert isinstance(built, RecordVerification)
+    assert (built.outcome.status.value, str(built.outcome.score)) == ("confirmed", "0.9")
+
+
+def cli_commands() -> dict[str, Any]:
+    """The click commands of `readmit case` (typer's own click, whichever it brings)."""
+    app = typer.Typer()
+    case.register(app)
+    group: Any = typer.main.get_command(app)
+    return dict(group.commands["case"].commands)
+
+
+def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field() -> None:
+    commands = cli_commands()
+    reads = {"list", "show", "events", "state", "verify"}
+    assert set(commands) - reads == {c.cli for c in PRESENTED.values() if c.cli}
+    for presented in CASE_COMMANDS:
+        if presented.cli is None:
+            continue
+        command = commands[presented.cli]
+        assert command.help is not None and command.help.startswith(presented.help)
+        assert f"({presented.side.value} side)" in command.help
+        options = {o for p in command.params for o in p.opts}
+        for f in presented.fields:
+            wanted = "--reason" if f.name == "reasons" else f"--{f.name.replace('_', '-')}"
+            assert wanted in options, (presented.cli, wanted)
+
+
+def test_scenario_steps_are_the_officers_commands_on_an_open_case() -> None:
+    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"}
