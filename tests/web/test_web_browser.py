@@ -1,6 +1,7 @@
 """The pages in a real browser (Playwright driving Debian's Chromium): one case from opening to
 the completed transfer by two officers of different states, then an auditor replaying it.
-Every step is asserted on what the page shows; screenshots go to test-artifacts/."""
+Every step is asserted on what the page shows; screenshots go to test-artifacts/, and the three
+the README shows (dashboard, case page, auditor's replay) to docs/images/, so they stay current."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from web_support import Web
 pytestmark = pytest.mark.temporal
 
 CHROMIUM = Path("/usr/bin/chromium")
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -104,6 +106,14 @@ def field(scope: Page | Any, label: str) -> Any:
     return scope.get_by_label(re.compile(rf"^{re.escape(label)}( \(required\))?$"))
 
 
+async def picture_for_docs(page: Page, name: str) -> None:
+    """The top 1280x800 of the page, scrolled to the top, as docs/images/<name>.png."""
+    await page.evaluate("window.scrollTo(0, 0)")
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+    clip = {"x": 0, "y": 0, "width": 1280, "height": 800}
+    await page.screenshot(path=DOCS_IMAGES / f"{name}.png", clip=clip)  # type: ignore[arg-type]
+
+
 async def act(page: Page, action: str, status: str) -> None:
     """Press an action's button; the page comes back showing the case's new status."""
     await page.get_by_role("button", name=action, exact=True).click()
@@ -151,6 +161,7 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
     await act(olena, "Accept", "Accepted")
     await expect(row).to_contain_text("Accepted", timeout=20_000)  # no reload: live update
     await anna.screenshot(path=artifacts / "web-dashboard.png", full_page=True)
+    await picture_for_docs(anna, "dashboard")
 
     # --- the first officer schedules (the API's message first) and completes the transfer -----
     await anna.get_by_role("link", name=case_id).click()
@@ -173,6 +184,7 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
     await act(anna, "Record the completed transfer", "Transferred")
     await expect(anna.locator("#timeline .tl-mark")).not_to_have_count(0)
     await anna.screenshot(path=artifacts / "web-case.png", full_page=True)
+    await picture_for_docs(anna, "case")
 
     # --- an auditor replays the case to an earlier moment, verifies and exports it ------------
     audit_context, auditor = await signed_in(browser, web, "audit.pl", "Audit Office PL")
@@ -190,6 +202,7 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
     await expect(auditor.locator("#as-of-label")).to_contain_text("Application submitted")
     await expect(auditor.locator("#disclosures")).to_contain_text("olena.ua")
     await auditor.screenshot(path=artifacts / "web-audit.png", full_page=True)
+    await picture_for_docs(auditor, "audit-replay")
     async with auditor.expect_download() as download_info:
         await auditor.get_by_role("button", name="Export the audit bundle").click()
     download = await download_info.value

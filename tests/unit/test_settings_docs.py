@@ -1,7 +1,7 @@
-"""The README's configuration table names every setting, with its variable and default.
+"""The configuration page's table names every setting, with its variable and default.
 
-The table sits between two markers in README.md and is generated from the settings models:
-`python tests/unit/test_readme_settings.py --write` rewrites it after a setting changes.
+The table sits between two markers in docs/configuration.md and is generated from the settings
+models: `python tests/unit/test_settings_docs.py --write` rewrites it after a setting changes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pydantic_core import PydanticUndefined
 from adapters.settings import Settings
 from readmit.embedded_temporal import DevServerSettings
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 PREFIX = "READMIT_"
 # Meanings of fields whose model gives no description.
@@ -98,17 +98,17 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def readme_block(text: str) -> str:
+def documented_block(text: str) -> str:
     match = _BLOCK.search(text)
-    assert match, f"README.md lacks the {BEGIN} … {END} block"
+    assert match, f"docs/configuration.md lacks the {BEGIN} … {END} block"
     return match.group(1).strip("\n")
 
 
 _BLOCK = re.compile(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), re.S)
 
 
-def test_every_setting_is_in_the_readme_with_its_default() -> None:
-    block = readme_block(README.read_text(encoding="utf-8"))
+def test_every_setting_is_documented_with_its_default() -> None:
+    block = documented_block(PAGE.read_text(encoding="utf-8"))
     documented = {}
     for line in block.splitlines()[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
@@ -117,13 +117,13 @@ def test_every_setting_is_in_the_readme_with_its_default() -> None:
         variable: f"`{default}`" if not default.startswith("(") else default
         for variable, default, _ in rows()
     }
-    hint = "run `python tests/unit/test_readme_settings.py --write`"
+    hint = "run `python tests/unit/test_settings_docs.py --write`"
     missing = sorted(set(expected) - set(documented))
-    assert not missing, f"settings missing from README.md: {missing}; {hint}"
+    assert not missing, f"settings missing from docs/configuration.md: {missing}; {hint}"
     stale = sorted(set(documented) - set(expected))
-    assert not stale, f"README.md documents settings that do not exist: {stale}; {hint}"
+    assert not stale, f"docs/configuration.md documents settings that do not exist: {stale}; {hint}"
     wrong = {v: (documented[v], d) for v, d in expected.items() if documented[v] != d}
-    assert not wrong, f"README.md shows other defaults (README, code): {wrong}; {hint}"
+    assert not wrong, f"docs/configuration.md shows other defaults (page, code): {wrong}; {hint}"
 
 
 def test_every_setting_says_what_it_is_for() -> None:
@@ -133,8 +133,8 @@ def test_every_setting_says_what_it_is_for() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        text = README.read_text(encoding="utf-8")
+        text = PAGE.read_text(encoding="utf-8")
         block = f"{BEGIN}\n{table()}\n{END}"
-        README.write_text(_BLOCK.sub(lambda _: block, text), encoding="utf-8")
+        PAGE.write_text(_BLOCK.sub(lambda _: block, text), encoding="utf-8")
     else:
         print(table())
