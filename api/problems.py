@@ -8,6 +8,7 @@ answers 500 without internals and is logged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -29,7 +30,7 @@ MEDIA_TYPE = "application/problem+json"
 BASE = "https://readmit.example/problems/"
 RETRY_AFTER_SECONDS = 5
 # Errors meaning a backing service is unreachable: 503 with Retry-After (pages alike), never 500.
-UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08: the connection failed
@@ -65,7 +66,7 @@ def problem_response(
     detail: str | None = None,
     *,
     type_: str = "about:blank",
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {

@@ -37,7 +37,8 @@ def role_of_pid1(cmdline: Path = Path("/proc/1/cmdline")) -> str:
 def answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
-            return 200 <= response.status < 300
+            status: int = response.status
+            return 200 <= status < 300
     except (urllib.error.URLError, OSError):
         return False
 

@@ -61,7 +61,8 @@ async def _handled(request: Request, error: Exception) -> Response:
         handler = request.app.exception_handlers.get(kind)
         if handler is not None:
             response = handler(request, error)
-            return await response if inspect.isawaitable(response) else response
+            answer: Response = await response if inspect.isawaitable(response) else response
+            return answer
     raise error
 
 

@@ -4,6 +4,7 @@ an auditor: the end-to-end path of the API with real PostgreSQL, Temporal and wo
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from api_harness import Api
@@ -33,10 +34,13 @@ async def test_case_from_opening_to_closing(api: Api) -> None:
     )
     assert again.json() == opened.json()  # a retried request opens nothing new
 
-    async def post(path: str, who: dict[str, str], body: dict | None = None) -> dict:
+    async def post(
+        path: str, who: dict[str, str], body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         answer = await api.http.post(f"/cases/{case_id}{path}", json=body or {}, headers=who)
         assert answer.status_code == 200, answer.text
-        return answer.json()
+        reply: dict[str, Any] = answer.json()
+        return reply
 
     await post("/submit", anna)
     refused = await api.http.post(f"/cases/{case_id}/accept", json={}, headers=anna)

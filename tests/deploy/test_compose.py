@@ -247,7 +247,7 @@ def test_environment_parses_into_settings(name: str, monkeypatch: pytest.MonkeyP
             value = dotenv.get(variable)
         if value is not None:
             monkeypatch.setenv(variable, interpolate(value, dotenv))
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.database_url and settings.database_url.endswith("@postgres:5432/readmit")
     if name != "migrate":
         assert settings.temporal_address == "temporal:7233" and settings.payload_keys

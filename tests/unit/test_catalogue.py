@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,7 +137,7 @@ def test_a_protocol_changes_only_the_keys_it_gives() -> None:
 
 
 def test_merge_replaces_an_extension_whole_and_keeps_provenance() -> None:
-    agreement = {
+    agreement: dict[str, Any] = {
         "id": "EU-UA",
         "limits": {
             "reply": {

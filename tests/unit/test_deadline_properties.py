@@ -35,7 +35,7 @@ PROPERTY = settings(max_examples=60, deadline=None)
 
 
 @st.composite
-def limits(draw: st.DrawFn, units: tuple[Unit, ...] = tuple(Unit), **extra: Any) -> Limit:
+def limits(draw: st.DrawFn, /, units: tuple[Unit, ...] = tuple(Unit), **extra: Any) -> Limit:
     unit = draw(st.sampled_from(units))
     amount = draw(st.integers(1, MAX_AMOUNT[unit]))
     data = {"amount": amount, "unit": unit, "from": "receipt", "calendar": draw(calendars)}

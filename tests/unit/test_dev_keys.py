@@ -13,7 +13,7 @@ from adapters.settings import Settings
 
 
 def test_keys_are_made_once_private_and_reused(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path, _env_file=None)
     first = master_keyring(settings)
     assert stat.S_IMODE((tmp_path / "keys.json").stat().st_mode) == 0o600
     again = master_keyring(settings)
@@ -26,7 +26,7 @@ def test_an_older_file_gets_one_master_key_whoever_asks_first(tmp_path: Path) ->
     threads) must all add, and then read, the same master key."""
     old = {"payload_keys": {"dev-1": "A" * 43}, "jwt_secret": "s", "audit_signing_key": "k"}
     (tmp_path / "keys.json").write_text(json.dumps(old))
-    settings = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(home=tmp_path, _env_file=None)
     with ThreadPoolExecutor(8) as pool:
         keyrings = list(pool.map(lambda _: master_keyring(settings), range(16)))
     blob = keyrings[0].encrypt(b"data key")

@@ -89,6 +89,6 @@ def test_every_message_is_translated_and_the_compiled_catalogues_are_current() -
     for lang in LANGUAGES:
         if lang == "en":
             continue
-        catalogue = translations(lang)
-        assert catalogue.gettext("Statistics") != "Statistics", lang
-        assert catalogue.gettext("Due within two working days") != "Due within two working days"
+        compiled = translations(lang)
+        assert compiled.gettext("Statistics") != "Statistics", lang
+        assert compiled.gettext("Due within two working days") != "Due within two working days"

@@ -13,12 +13,14 @@ from api.web.timeline import build_timeline, focus
 from api.web.timeline_svg import Words, render_svg, scale_for, ticks
 from domain.commands import (
     AcceptApplication,
+    Command,
     ConfirmReceipt,
     ExpireLimit,
     ExtendReplyLimit,
     RecordEscalation,
     SubmitApplication,
 )
+from domain.events import Event
 from domain.values import EscalationLevel
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -35,7 +37,7 @@ WORDS = Words(
 )
 
 
-def history(*extra: object) -> list[tuple[int, object]]:
+def history(*extra: Command) -> list[tuple[int, Event]]:
     """Opened, submitted on T0+1d, received on T0+2d, then `extra` commands."""
     commands = [
         open_case(),
@@ -43,12 +45,24 @@ def history(*extra: object) -> list[tuple[int, object]]:
         ConfirmReceipt(at=T0 + timedelta(days=2)),
         *extra,
     ]
-    _, events = run(commands)  # type: ignore[arg-type]
+    _, events = run(commands)
     return list(enumerate(events, start=1))
 
 
 def parsed(svg: str) -> ET.Element:
     return ET.fromstring(svg)  # well-formed XML, or this raises
+
+
+def title_of(element: ET.Element) -> str:
+    title = element.find(f"{SVG}title")
+    assert title is not None and title.text is not None
+    return title.text
+
+
+def attr(element: ET.Element, name: str) -> str:
+    value = element.get(name)
+    assert value is not None, name
+    return value
 
 
 def groups(root: ET.Element, cls: str) -> list[ET.Element]:
@@ -72,14 +86,13 @@ def test_deadlines_are_bars_from_trigger_to_due_and_events_are_marks() -> None:
     assert reply.status(T0 + timedelta(days=3)) == "running"
 
     root = parsed(render_svg(timeline, WORDS))
-    assert root.get("role") == "img" and root.find(f"{SVG}title").text == "Timeline"
+    assert root.get("role") == "img" and title_of(root) == "Timeline"
     assert len(groups(root, "tl-mark")) == 3
     bars = {g.get("data-limit"): g for g in groups(root, "tl-bar")}
     assert set(bars) == {"submission", "reply"}
-    assert "tl-met" in bars["submission"].get("class") and "tl-running" in bars["reply"].get(
-        "class"
-    )
-    tip = bars["reply"].find(f"{SVG}title").text
+    assert "tl-met" in attr(bars["submission"], "class")
+    assert "tl-running" in attr(bars["reply"], "class")
+    tip = title_of(bars["reply"])
     assert tip.startswith("limit:reply: status:running — due ")
     assert len(groups(root, "tl-now")) == 1
 
@@ -120,7 +133,7 @@ def test_reminders_escalations_and_a_missed_limit() -> None:
     root = parsed(render_svg(timeline, WORDS))
     assert len(groups(root, "tl-reminder")) == 1 and len(groups(root, "tl-escalation")) == 2
     bars = [g for g in groups(root, "tl-bar") if g.get("data-limit") == "reply"]
-    assert "tl-late" in bars[-1].get("class")
+    assert "tl-late" in attr(bars[-1], "class")
 
 
 def test_a_window_keeps_the_events_readable_and_marks_what_runs_on() -> None:
@@ -131,7 +144,7 @@ def test_a_window_keeps_the_events_readable_and_marks_what_runs_on() -> None:
     assert window[1] - window[0] < timedelta(days=60)
     root = parsed(render_svg(timeline, WORDS, window=window))
     assert len(root.findall(f".//{SVG}polygon[@class='tl-continues']")) >= 1  # the transfer
-    xs = [float(c.get("cx")) for c in root.iter(f"{SVG}circle")]
+    xs = [float(attr(c, "cx")) for c in root.iter(f"{SVG}circle")]
     assert max(xs) - min(xs) > 200  # four days spread (a whole year would give them 9 px)
     short = build_timeline(history(), now=T0 + timedelta(days=3))
     short.bars = [b for b in short.bars if b.limit == "reply"]
@@ -155,5 +168,5 @@ def test_text_is_escaped_in_the_charts() -> None:
     )
     root = parsed(svg)
     texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert "EU-UA · <UA>" in texts and root.find(f"{SVG}title").text == "<b>title</b>"
+    assert "EU-UA · <UA>" in texts and title_of(root) == "<b>title</b>"
     assert "&lt;UA&gt;" in svg and "<UA>" not in svg
