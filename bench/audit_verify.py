@@ -28,31 +28,24 @@ from typing import Any
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from activities.case_store import CaseStoreActivities
 from adapters.audit.verify import Verifier
 from adapters.db.eventstore import COLUMNS, EventStore
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import data_converter
 from bench._support import (
     ANNA,
-    STATES,
     case_id,
     dev_server,
     new_keyring,
-    new_vault,
     opening,
     queue_prefix,
-    running,
+    running_workers,
     schema_pool,
     scratch_schema,
 )
 from domain.commands import SubmitApplication
 from readmit.cli.audit_verify import all_case_ids, verify_cases
-from workers.main import build_workers
-from workflows.contracts import cases_queue
-from workflows.readmission_case import ReadmissionCase
 
 ONE_BY_ONE = 50
 BATCH = 100
@@ -127,23 +120,12 @@ async def run(quick: bool) -> dict[str, Any]:
         dev_server(keyring) as env,
     ):
         prefix, store = queue_prefix("av"), EventStore(pool)
-        vault = new_vault(pool)
-        workers = build_workers(
-            env.client, pool, STATES, vault=vault, serve_cases=False, queue_prefix=prefix
-        )
-        workers.append(
-            Worker(
-                env.client,
-                task_queue=cases_queue(prefix),
-                workflows=[ReadmissionCase],
-                activities=[CaseStoreActivities(store).commit_case_events],
-                workflow_runner=UnsandboxedWorkflowRunner(),
-                max_concurrent_activities=50,
-            )
-        )
-        async with running(workers):
+        # unsandboxed: the same histories at a third of the CPU (the verifier replays sandboxed)
+        async with running_workers(env.client, pool, prefix, sandbox=False) as root:
             setup = time.perf_counter()
-            await create_cases(CaseGateway(env.client, vault=vault, queue_prefix=prefix), cases)
+            await create_cases(
+                CaseGateway(env.client, vault=root.vault, queue_prefix=prefix), cases
+            )
             print(f"  created {cases} cases in {time.perf_counter() - setup:.0f} s", flush=True)
         events = int(await pool.fetchval("SELECT count(*) FROM case_events"))
         verifier = Verifier(

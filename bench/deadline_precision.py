@@ -33,15 +33,13 @@ from adapters.temporal.cases import CaseGateway
 from bench._support import (
     ANNA,
     OLENA,
-    STATES,
     case_id,
     dev_server,
     new_keyring,
-    new_vault,
     opening,
     percentile,
     queue_prefix,
-    running,
+    running_workers,
     schema_pool,
     scratch_schema,
 )
@@ -49,7 +47,6 @@ from bench._workflows import SleepUntil, touch
 from domain.alarms import EXPIRY_DELAY, ReminderPolicy
 from domain.commands import ConfirmReceipt, SubmitApplication
 from domain.events import DeadlineSet, Event, from_stored
-from workers.main import build_workers
 from workflows.contracts import (
     COMMIT_EVENTS,
     CommitInput,
@@ -161,8 +158,7 @@ async def run(quick: bool) -> dict[str, Any]:
         prefix = queue_prefix("dl")
         timer_queue = f"{prefix}-timer"
         store = NearDeadlines(EventStore(pool))
-        vault = new_vault(pool)
-        workers = [
+        extra = [
             Worker(
                 env.client,
                 task_queue=cases_queue(prefix),
@@ -171,12 +167,13 @@ async def run(quick: bool) -> dict[str, Any]:
                 max_concurrent_activities=50,
             ),
             Worker(env.client, task_queue=timer_queue, workflows=[SleepUntil], activities=[touch]),
-            *build_workers(
-                env.client, pool, STATES, vault=vault, serve_cases=False, queue_prefix=prefix
-            ),
         ]
-        gateway = CaseGateway(env.client, vault=vault, queue_prefix=prefix, policy=NO_REMINDERS)
-        async with running(workers):
+        async with running_workers(
+            env.client, pool, prefix, serve_cases=False, extra=extra
+        ) as root:
+            gateway = CaseGateway(
+                env.client, vault=root.vault, queue_prefix=prefix, policy=NO_REMINDERS
+            )
             baseline = await timer_lags(env.client, timer_queue, count)
             lags = await case_lags(gateway, pool, count)
     values = {"p50": percentile(lags, 0.5), "max": max(lags)}

@@ -34,7 +34,6 @@ from typing import Any
 
 import asyncpg
 
-from adapters.db.embedded import resolve_database_url
 from adapters.db.eventstore import COLUMNS, EventStore, NewEvent, Recorded
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
@@ -291,7 +290,7 @@ async def measure(name: str, unit: str, pair: tuple[Rate, Rate], rounds: int) ->
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    dsn = resolve_database_url(get_settings())
+    dsn = get_settings().dsn()
     schema = f"bench_{secrets.token_hex(4)}"
     await migrate_dsn(dsn, schema=schema, create_schema=True)
     pool = await create_pool(dsn, schema=schema, min_size=17, max_size=17)

@@ -26,7 +26,6 @@ import httpx
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from adapters.db.embedded import resolve_database_url
 from adapters.db.eventstore import EventStore, NewEvent
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
@@ -222,7 +221,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    dsn = resolve_database_url(get_settings())
+    dsn = get_settings().dsn()
     schema = f"bench_web_{secrets.token_hex(4)}"
     await migrate_dsn(dsn, schema=schema, create_schema=True)
     pool = await create_pool(dsn, schema=schema, min_size=1, max_size=8)

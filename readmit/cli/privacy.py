@@ -21,8 +21,7 @@ from adapters.keys import master_keyring
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import get_settings
 from adapters.temporal.codec import KeyringError
-from readmit.cli.common import EXIT_REFUSED, fail, parse_instant, print_json
-from readmit.cli.db import _dsn
+from readmit.cli.common import EXIT_REFUSED, database_url, fail, parse_instant, print_json
 from readmit.cli.progress import job_progress
 
 T = TypeVar("T")
@@ -50,7 +49,7 @@ def _with_vault(work: Callable[[PersonalDataVault], Awaitable[T]]) -> T:
         master = master_keyring(settings)
     except KeyringError as error:
         fail(str(error))
-    dsn = _dsn(None)
+    dsn = database_url()
 
     async def run() -> T:
         pool = await create_pool(dsn, min_size=1, max_size=4)
