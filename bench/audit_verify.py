@@ -30,7 +30,8 @@ import asyncpg
 from temporalio.client import Client
 
 from adapters.audit.verify import Verifier
-from adapters.db.eventstore import COLUMNS, EventStore
+from adapters.db.event_queries import count_events, read_streams, stream_ids
+from adapters.db.eventstore import EventStore
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import data_converter
 from bench._support import (
@@ -45,13 +46,11 @@ from bench._support import (
     scratch_schema,
 )
 from domain.commands import SubmitApplication
-from readmit.cli.audit_verify import all_case_ids, verify_cases
+from readmit.cli.audit_verify import verify_cases
 
 ONE_BY_ONE = 50
 BATCH = 100
 FETCHES = 16
-STREAMS = f"SELECT {COLUMNS} FROM case_events WHERE stream_id = ANY($1::text[])"
-STREAMS += " ORDER BY stream_id, version"
 
 
 async def create_cases(gateway: CaseGateway, count: int, concurrency: int = 32) -> None:
@@ -69,7 +68,7 @@ async def create_cases(gateway: CaseGateway, count: int, concurrency: int = 32) 
 async def bulk_round(verifier: Verifier, pool: asyncpg.Pool, total: int) -> float:
     started = time.perf_counter()
     out, err = io.StringIO(), io.StringIO()
-    code = await verify_cases(verifier, all_case_ids(pool), total, out=out, err=err)
+    code = await verify_cases(verifier, stream_ids(pool), total, out=out, err=err)
     seconds = time.perf_counter() - started
     if code != 0:
         raise RuntimeError(f"bulk verify failed: {out.getvalue()[-500:]}")
@@ -85,13 +84,13 @@ async def read_round(client: Client, pool: asyncpg.Pool, total: int) -> float:
             await client.get_workflow_handle(case).fetch_history()
 
     async def read(batch: list[str]) -> int:
-        await pool.fetch(STREAMS, batch)
+        await read_streams(pool, batch)
         await asyncio.gather(*(fetch(case) for case in batch))
         return len(batch)
 
     started = time.perf_counter()
     done, batch = 0, []
-    async for case in all_case_ids(pool):
+    async for case in stream_ids(pool):
         batch.append(case)
         if len(batch) == BATCH:
             done, batch = done + await read(batch), []
@@ -127,7 +126,7 @@ async def run(quick: bool) -> dict[str, Any]:
                 CaseGateway(env.client, vault=root.vault, queue_prefix=prefix), cases
             )
             print(f"  created {cases} cases in {time.perf_counter() - setup:.0f} s", flush=True)
-        events = int(await pool.fetchval("SELECT count(*) FROM case_events"))
+        events = await count_events(pool)
         verifier = Verifier(
             store,
             env.client,

@@ -28,6 +28,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
+from adapters.db.event_queries import count_events
 from adapters.db.eventstore import EventStore
 from adapters.temporal.cases import CaseGateway
 from bench._support import (
@@ -104,9 +105,7 @@ async def case_lags(gateway: CaseGateway, pool: asyncpg.Pool, count: int) -> lis
 
     cases = await asyncio.gather(*(receive(i) for i in range(count)))
     wait_until = asyncio.get_running_loop().time() + LEAD.total_seconds() + 60
-    while await pool.fetchval(
-        "SELECT count(*) FROM case_events WHERE type = 'DeemedAccepted'"
-    ) < len(cases):
+    while await count_events(pool, "DeemedAccepted") < len(cases):
         if asyncio.get_running_loop().time() > wait_until:
             raise RuntimeError("not every case was deemed accepted within a minute of its deadline")
         await asyncio.sleep(0.2)

@@ -27,6 +27,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from adapters.db.event_queries import count_events
 from adapters.settings import get_settings
 from adapters.temporal.cases import CaseGateway
 from bench._support import (
@@ -142,7 +143,7 @@ async def run(quick: bool) -> dict[str, Any]:
                     completed = await window(one, seconds, CONCURRENCY, ramp)
                     rates[kind].append(completed / seconds)
                     counts[kind] += completed
-        events = await pool.fetchval("SELECT count(*) FROM case_events")
+        events = await count_events(pool)
     value, baseline = statistics.median(rates["case"]), statistics.median(rates["trivial"])
     ratios = [case / trivial for case, trivial in zip(rates["case"], rates["trivial"], strict=True)]
     ratio = statistics.median(ratios)

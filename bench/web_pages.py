@@ -26,6 +26,7 @@ import httpx
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from adapters.db.event_queries import analyze
 from adapters.db.eventstore import EventStore, NewEvent
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
@@ -178,7 +179,8 @@ async def fill(pool: asyncpg.Pool, count: int, now: datetime) -> int:
         " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
         await store.last_position(),
     )  # the projector must not fold these bare events into the hand-made rows
-    await pool.execute("ANALYZE cases; ANALYZE case_events")
+    await pool.execute("ANALYZE cases")
+    await analyze(pool)
     return len(deemed)
 
 

@@ -14,10 +14,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, TextIO
 
-import asyncpg
 import typer
 
 from adapters.audit.verify import CaseVerification, Verifier
+from adapters.db.event_queries import stream_ids
 from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
 from adapters.keys import payload_keyring
@@ -33,18 +33,6 @@ from readmit.cli.common import (
     temporal_address,
 )
 from readmit.cli.progress import job_progress
-
-_IDS_PAGE = """SELECT stream_id FROM case_events WHERE stream_id > $1
-    GROUP BY stream_id ORDER BY stream_id LIMIT $2"""
-
-
-async def all_case_ids(pool: asyncpg.Pool, page: int = 1000) -> AsyncIterator[str]:
-    """Every stream id in the store, in order, read a page at a time (keyset pagination)."""
-    after = ""
-    while rows := await pool.fetch(_IDS_PAGE, after, page):
-        for row in rows:
-            yield row["stream_id"]
-        after = rows[-1]["stream_id"]
 
 
 def _line(report: CaseVerification) -> str:
@@ -138,7 +126,7 @@ def verify_command(
                 )
             total = await store.count_streams()
             return await verify_cases(
-                verifier, all_case_ids(pool), total, verbose=verbose, json_out=json_out
+                verifier, stream_ids(pool), total, verbose=verbose, json_out=json_out
             )
         finally:
             await pool.close()

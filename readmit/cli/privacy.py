@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 import typer
 
+from adapters.db.case_queries import closed_at
 from adapters.db.pool import create_pool
 from adapters.keys import master_keyring
 from adapters.protection.vault import PersonalDataVault
@@ -97,10 +98,7 @@ def erase_command(
         fail("--reason must say why the data is erased")
 
     async def work(vault: PersonalDataVault) -> tuple[list[str], list[str]]:
-        rows = await vault.pool.fetch(
-            "SELECT case_id, closed_at FROM cases WHERE case_id = ANY($1)", case_ids
-        )
-        known = {r["case_id"]: r["closed_at"] for r in rows}
+        known = await closed_at(vault.pool, case_ids)
         unknown = [c for c in case_ids if c not in known]
         if unknown:
             fail(f"no such case: {', '.join(unknown)}")

@@ -25,6 +25,7 @@ from test_case_workflow import ANNA
 
 from adapters.agreements.catalogue import load_catalogue
 from adapters.audit.verify import Verifier
+from adapters.db.event_queries import stream_ids
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
@@ -32,7 +33,7 @@ from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
-from readmit.cli.audit_verify import all_case_ids, verify_cases
+from readmit.cli.audit_verify import verify_cases
 from readmit.cli.progress import job_progress
 from workers.root import worker_root
 
@@ -126,7 +127,7 @@ async def test_bulk_verify_of_many_cases_reports_the_one_altered(
     verifier = Verifier(bulk_system.store, bulk_system.client, data_converter(keyring))
     out, err = io.StringIO(), io.StringIO()
     code = await verify_cases(
-        verifier, all_case_ids(bulk_system.pool, page=300), total, out=out, err=err, terminal=False
+        verifier, stream_ids(bulk_system.pool, page=300), total, out=out, err=err, terminal=False
     )
     printed = out.getvalue().splitlines()
     assert code == 1, printed
