@@ -140,6 +140,8 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OTEL_SERVICE_NAME", "READMIT_TRACING_SERVICE_NAME"),
         description="`service.name` of the spans this process exports",
     )
+    temporal_port: int = Field(default=7233, ge=1, le=65535, description="dev server gRPC port")
+    temporal_ui_port: int = Field(default=8233, ge=1, le=65535, description="dev server UI port")
 
     def dsn(self, given: str | None = None) -> str:
         """`given` (a `--database-url` option), else DATABASE_URL, else the DSN of the embedded

@@ -133,7 +133,9 @@ def case_rows(count: int, now: datetime, rng: random.Random) -> list[tuple[Any, 
                 opened + timedelta(hours=2) if status != "draft" else None,
                 received,
                 replied,
-                replied + timedelta(days=30) if status in ("transferred", "closed") else None,
+                replied + timedelta(days=30)
+                if replied and status in ("transferred", "closed")
+                else None,
                 now - timedelta(days=1) if status == "closed" else None,
                 now - timedelta(hours=rng.uniform(0, 500)),
                 rng.randrange(2, 20),
@@ -244,7 +246,7 @@ async def run(quick: bool) -> dict[str, Any]:
         app.include_router(baseline_router())
         officer = issue_dev_token(SECRET, user="anna.pl", role="officer", state="PL")
         auditor = issue_dev_token(SECRET, user="audit", role="auditor", state=None, states=("*",))
-        metrics = []
+        metrics: list[dict[str, Any]] = []
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.resources import as_file, files
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -47,7 +47,7 @@ from adapters.temporal.runtime import exit_now, install_runtime
 from api.app import create_app
 from api.auth import issue_dev_token
 from readmit.cli.common import EXIT_BAD_INPUT, EXIT_OK, fail
-from readmit.embedded_temporal import DevServer, DevServerError, DevServerSettings, PortBusy
+from readmit.embedded_temporal import DevServer, DevServerError, PortBusy
 from workers.command import DEFAULT_STATES, checked_states
 from workers.root import worker_root
 from workflows.contracts import cases_queue
@@ -77,7 +77,11 @@ def run_command(
     ] = False,
 ) -> None:
     """Start PostgreSQL, Temporal, workers and the API on this machine, until Ctrl-C."""
-    settings = run_settings(get_settings())
+    try:
+        settings = run_settings(get_settings())
+    except ValidationError as error:
+        first = error.errors()[0]
+        fail(f"READMIT_{str(first['loc'][0]).upper()}: {first['msg']}")
     states = checked_states(state or DEFAULT_STATES)
     configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "WARNING")
     try:
@@ -89,16 +93,13 @@ def run_command(
         try:
             dev = DevServer.for_home(
                 settings.home,
-                DevServerSettings(),
+                settings,
                 headless=headless,
                 namespace=settings.temporal_namespace,
             )
             dev.launch()  # first, while this process has no other thread
         except (PortBusy, BinaryNotFound) as error:
             fail(str(error))
-        except ValidationError as error:
-            first = error.errors()[0]
-            fail(f"READMIT_{str(first['loc'][0]).upper()}: {first['msg']}")
         except OSError as error:
             fail(f"cannot start the Temporal dev server in {settings.home}: {error}")
     install_runtime()
@@ -209,7 +210,8 @@ class Supervisor:
         task: asyncio.Future[T] = asyncio.ensure_future(work)
         stopped = asyncio.ensure_future(self.stop.wait())
         with self.console.status(f"starting {name}…"):
-            done, _ = await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            racing: set[asyncio.Future[Any]] = {task, stopped}
+            done, _ = await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         if task not in done:
             task.cancel()
