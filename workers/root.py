@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -42,16 +42,13 @@ Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 @dataclass
 class WorkerRoot:
-    """A built worker process: its pool, vault and client (for callers that drive cases too,
-    like the simulator and the tests), its workers and its background loops."""
+    """A built worker process: its pool and vault (for callers that drive cases too, like the
+    simulator and the benches), its workers and its background loops."""
 
-    settings: Settings
     pool: asyncpg.Pool
     vault: PersonalDataVault
-    client: Client
-    queue_prefix: str
-    workers: list[Worker] = field(default_factory=list)
-    loops: list[Loop] = field(default_factory=list)
+    workers: list[Worker]
+    loops: list[Loop]
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run the workers and loops until `stop` is set, then shut the workers down gracefully
@@ -108,8 +105,7 @@ async def worker_root(
             owned.push_async_callback(pool.close)
         client = client or await connect_client(settings)
         vault = PersonalDataVault(pool, master or master_keyring(settings))
-        root = WorkerRoot(settings, pool, vault, client, prefix)
-        root.workers = build_workers(
+        workers = build_workers(
             client,
             pool,
             states,
@@ -119,12 +115,13 @@ async def worker_root(
             channels=settings.notify_channels,
             sandbox=settings.workflow_sandbox if sandbox is None else sandbox,
         )
+        loops: list[Loop] = []
         if background:
             if serve_cases:
                 await ensure_retention_schedule(client, settings.retention_schedule, prefix)
-                root.loops.append(CaseProjector(pool, vault=vault).follow)
-            root.loops.append(build_dispatcher(pool, settings.dispatch).run_forever)
-        yield root
+                loops.append(CaseProjector(pool, vault=vault).follow)
+            loops.append(build_dispatcher(pool, settings.dispatch).run_forever)
+        yield WorkerRoot(pool, vault, workers, loops)
 
 
 def build_dispatcher(pool: asyncpg.Pool, settings: DispatchSettings) -> Dispatcher:
