@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
+from typing import TypeVar
 
 import asyncpg
 import structlog
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from adapters.db import case_queries
 from domain.events import ApplicationAccepted, ApplicationRefused, DeemedAccepted, Event
 from domain.state import CaseState
+
+Labels = TypeVar("Labels", bound=tuple[str, ...])
 
 log = structlog.get_logger(__name__)
 
@@ -75,11 +80,6 @@ _REPLY_OUTCOMES: dict[type, str] = {
     DeemedAccepted: "deemed_accepted",
 }
 
-_BY_STATUS = "SELECT status, agreement_id, count(*) FROM cases GROUP BY status, agreement_id"
-_OPEN = "SELECT l, count(*) FROM cases, unnest(open_limits) AS l GROUP BY l"
-_OVERDUE = "SELECT l, count(*) FROM cases, unnest(overdue_limits) AS l GROUP BY l"
-_OVERDUE_CASES = "SELECT count(*) FROM cases WHERE overdue"
-
 
 def observe_reply(state_before: CaseState, event: Event) -> None:
     """Observe receipt → reply for a reply event (called by the projector for every event)."""
@@ -95,21 +95,17 @@ def record_notification(channel: str, outcome: str) -> None:
 
 
 async def refresh_read_model(pool: asyncpg.Pool) -> None:
-    """Set the read-model gauges from the `cases` table (four small aggregate queries)."""
-    async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
-        by_status = await conn.fetch(_BY_STATUS)
-        running = await conn.fetch(_OPEN)
-        overdue = await conn.fetch(_OVERDUE)
-        overdue_cases = await conn.fetchval(_OVERDUE_CASES)
+    """Set the read-model gauges from the `cases` read model (one snapshot of its counts)."""
+    counts = await case_queries.gauges(pool)
     # No await from here on: a scrape sees either the old values or all the new ones.
-    _replace(CASES, {(r[0], r[1]): r[2] for r in by_status})
-    _replace(OPEN_DEADLINES, {(r[0],): r[1] for r in running})
-    _replace(OVERDUE_DEADLINES, {(r[0],): r[1] for r in overdue})
-    OVERDUE_CASES.set(overdue_cases)
+    _replace(CASES, counts.by_status)
+    _replace(OPEN_DEADLINES, {(limit,): n for limit, n in counts.open_limits.items()})
+    _replace(OVERDUE_DEADLINES, {(limit,): n for limit, n in counts.overdue_limits.items()})
+    OVERDUE_CASES.set(counts.overdue_cases)
     READ_MODEL_REFRESHED.set_to_current_time()
 
 
-def _replace(gauge: Gauge, values: dict[tuple[str, ...], int]) -> None:
+def _replace(gauge: Gauge, values: Mapping[Labels, int]) -> None:
     """Set `gauge` to exactly `values`: label sets that vanished (e.g. a status now at 0) go."""
     gauge.clear()
     for labels, value in values.items():

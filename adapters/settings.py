@@ -1,7 +1,9 @@
 """Configuration, read from the environment (and `.env`) in one place.
 
 Only the composition roots (CLI commands, the worker entrypoint, the API app factory) call
-`get_settings()`; everything else receives what it needs as arguments.
+`get_settings()`; everything else receives what it needs as arguments. The two addresses every
+process needs are looked up here too: `Settings.dsn()` (PostgreSQL, the embedded server when
+DATABASE_URL is unset) and `Settings.temporal_target()` (the Temporal frontend).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from adapters.outbox import DispatchSettings
 from domain.alarms import ReminderPolicy
 
@@ -137,6 +140,35 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OTEL_SERVICE_NAME", "READMIT_TRACING_SERVICE_NAME"),
         description="`service.name` of the spans this process exports",
     )
+    temporal_port: int = Field(default=7233, ge=1, le=65535, description="dev server gRPC port")
+    temporal_ui_port: int = Field(default=8233, ge=1, le=65535, description="dev server UI port")
+
+    def dsn(self, given: str | None = None) -> str:
+        """`given` (a `--database-url` option), else DATABASE_URL, else the DSN of the embedded
+        server under `home`, started if it is not running. A server that cannot be started
+        raises `ConfigurationError` with one line saying so."""
+        if given:
+            return given
+        if self.database_url:
+            return self.database_url
+        try:
+            return EmbeddedPostgres(self.home).start()
+        except EmbeddedPostgresError as error:
+            raise ConfigurationError(
+                f"no PostgreSQL: DATABASE_URL is unset and the embedded server did not start: "
+                f"{_first_line(error)}"
+            ) from None
+
+    def temporal_target(self, given: str | None = None) -> str:
+        """`given` (a `--temporal-address` option), else READMIT_TEMPORAL_ADDRESS; no address
+        raises `ConfigurationError` (only `readmit run` starts a dev server of its own)."""
+        target = given or self.temporal_address
+        if not target:
+            raise ConfigurationError(
+                "no Temporal server: set READMIT_TEMPORAL_ADDRESS, pass --temporal-address "
+                "or use `readmit run`"
+            )
+        return target
 
     def reminder_policy(self) -> ReminderPolicy:
         return ReminderPolicy(
@@ -144,6 +176,15 @@ class Settings(BaseSettings):
             working_days_before=self.reminder_working_days_before,
             escalate_hours_before=self.escalate_hours_before,
         )
+
+
+class ConfigurationError(Exception):
+    """A setting the process needs is missing or unusable; the message is one line for the user."""
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 @lru_cache(maxsize=1)

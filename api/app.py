@@ -17,7 +17,6 @@ from temporalio.client import Client
 
 from adapters import metrics
 from adapters.agreements.catalogue import load_catalogue
-from adapters.db.embedded import resolve_database_url
 from adapters.db.eventstore import EventStore
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import create_pool
@@ -64,7 +63,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        dsn = database_url or resolve_database_url(config)
+        dsn = config.dsn(database_url)
         await migrate_dsn(dsn)
         pool = await create_pool(dsn, min_size=2, max_size=20)
         temporal = client or await connect_client(config, tracing=traces)

@@ -16,9 +16,8 @@ from typing import Any
 import asyncpg
 
 from adapters import aio
-from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
 from adapters.db.pool import connect
-from adapters.settings import get_settings
+from adapters.settings import ConfigurationError, get_settings
 from bench.machine import machine_info
 
 BENCH_DIR = Path(__file__).parent
@@ -78,8 +77,8 @@ async def settle() -> None:
     then a short pause. A bench's own baseline and value are then measured on the same quiet
     machine, whichever bench ran before."""
     try:
-        conn = await connect(resolve_database_url(get_settings()))
-    except (OSError, asyncpg.PostgresError, EmbeddedPostgresError):
+        conn = await connect(get_settings().dsn())
+    except (OSError, asyncpg.PostgresError, ConfigurationError):
         conn = None  # no database yet: nothing to settle
     if conn is not None:
         try:

@@ -7,7 +7,6 @@ bench fails, so a run leaves no process and no schema behind.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ctypes
 import functools
@@ -23,22 +22,21 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from adapters.agreements.catalogue import load_catalogue
-from adapters.db.embedded import resolve_database_url
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
 from adapters.logs import configure_logging
-from adapters.protection.vault import PersonalDataVault
 from adapters.settings import get_settings
 from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.codec import Keyring, data_converter
 from domain.agreements import AgreementTerms
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
-from workers.main import run_workers
+from workers.root import WorkerRoot, worker_root
 from workflows.contracts import Actor
 
 ANNA = Actor(user_id="bench.anna", state="PL", role="officer")
@@ -64,7 +62,7 @@ class Scratch:
 async def scratch_schema(prefix: str, dsn: str | None = None) -> AsyncIterator[Scratch]:
     """A new schema `<prefix>_<random>` with every migration applied, dropped afterwards; on
     `dsn`, else on the settings' database (DATABASE_URL, or the embedded server)."""
-    dsn = dsn or resolve_database_url(get_settings())
+    dsn = dsn or get_settings().dsn()
     schema = f"{prefix}_{secrets.token_hex(4)}"
     await migrate_dsn(dsn, schema=schema, create_schema=True)
     try:
@@ -104,23 +102,35 @@ def new_keyring() -> Keyring:
     return Keyring.from_encoded({"bench": Keyring.new_key()}, "bench")
 
 
-def new_vault(pool: asyncpg.Pool) -> PersonalDataVault:
-    """Case data keys under a throwaway master key (the bench's cases die with its schema)."""
-    return PersonalDataVault(pool, Keyring({"bench": os.urandom(32)}, "bench", what="master"))
-
-
 @contextlib.asynccontextmanager
-async def running(workers: Sequence[Worker]) -> AsyncIterator[None]:
-    """Run `workers` in this process until the block ends, then shut them down gracefully.
-    Only warnings are logged meanwhile: the summary table, not the workers' lines, on screen."""
+async def running_workers(
+    client: Client,
+    pool: asyncpg.Pool,
+    prefix: str,
+    *,
+    serve_cases: bool = True,
+    sandbox: bool | None = None,
+    extra: Sequence[Worker] = (),
+) -> AsyncIterator[WorkerRoot]:
+    """The workers of `workers.root` for `STATES` (plus the bench's `extra` ones) on `pool`,
+    running in this process until the block ends, then shut down gracefully. Case data keys
+    are wrapped by a throwaway master key (the bench's cases die with its schema). Only
+    warnings are logged meanwhile: the summary table, not the workers' lines, on screen."""
     configure_logging("WARNING")
-    stop = asyncio.Event()
-    runner = asyncio.create_task(run_workers(workers, stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await runner
+    async with worker_root(
+        get_settings(),
+        STATES,
+        serve_cases=serve_cases,
+        background=False,
+        client=client,
+        pool=pool,
+        master=Keyring({"bench": os.urandom(32)}, "bench", what="master"),
+        queue_prefix=prefix,
+        sandbox=sandbox,
+    ) as root:
+        root.workers.extend(extra)
+        async with root.running():
+            yield root
 
 
 def queue_prefix(tag: str) -> str:

@@ -50,7 +50,7 @@ REQUEST_TIMEOUT = 15.0  # seconds; a request still unanswered then counts as an 
 LOGS_KEPT = Path(__file__).parent / "results" / "api_load-logs"
 # (kind, weight): what one client does next
 MIX = [("baseline", 10), ("list", 20), ("dashboard", 15), ("detail", 20), ("command", 35)]
-STEPS = [
+STEPS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("/submit", "anna", {}),
     ("/receipt", "olena", {}),
     ("/accept", "olena", {}),
@@ -65,7 +65,7 @@ OPEN = {
     "person": {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-17"},
     "evidence": [{"kind": "passport", "number": "FA123456"}],
 }
-DASHBOARDS = [
+DASHBOARDS: list[tuple[str, dict[str, str | list[str]]]] = [
     ("olena", {"side": "requested", "status": "received"}),
     ("anna", {"overdue": "true"}),
     ("anna", {"side": "requesting", "status": ["accepted", "transfer_scheduled"]}),
@@ -162,7 +162,7 @@ class Client:
 async def load(base_url: str, tokens: dict[str, str], seconds: float) -> Tally:
     """`CLIENTS` sessions for `WARM_UP` + `seconds`; only requests started after the warm-up
     are measured."""
-    tally, known = Tally(), []
+    tally, known = Tally(), list[str]()
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT) as http:
         started = time.perf_counter()

@@ -28,37 +28,29 @@ from typing import Any
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from activities.case_store import CaseStoreActivities
 from adapters.audit.verify import Verifier
-from adapters.db.eventstore import COLUMNS, EventStore
+from adapters.db.event_queries import count_events, read_streams, stream_ids
+from adapters.db.eventstore import EventStore
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import data_converter
 from bench._support import (
     ANNA,
-    STATES,
     case_id,
     dev_server,
     new_keyring,
-    new_vault,
     opening,
     queue_prefix,
-    running,
+    running_workers,
     schema_pool,
     scratch_schema,
 )
 from domain.commands import SubmitApplication
-from readmit.cli.audit_verify import all_case_ids, verify_cases
-from workers.main import build_workers
-from workflows.contracts import cases_queue
-from workflows.readmission_case import ReadmissionCase
+from readmit.cli.audit_verify import verify_cases
 
 ONE_BY_ONE = 50
 BATCH = 100
 FETCHES = 16
-STREAMS = f"SELECT {COLUMNS} FROM case_events WHERE stream_id = ANY($1::text[])"
-STREAMS += " ORDER BY stream_id, version"
 
 
 async def create_cases(gateway: CaseGateway, count: int, concurrency: int = 32) -> None:
@@ -76,7 +68,7 @@ async def create_cases(gateway: CaseGateway, count: int, concurrency: int = 32) 
 async def bulk_round(verifier: Verifier, pool: asyncpg.Pool, total: int) -> float:
     started = time.perf_counter()
     out, err = io.StringIO(), io.StringIO()
-    code = await verify_cases(verifier, all_case_ids(pool), total, out=out, err=err)
+    code = await verify_cases(verifier, stream_ids(pool), total, out=out, err=err)
     seconds = time.perf_counter() - started
     if code != 0:
         raise RuntimeError(f"bulk verify failed: {out.getvalue()[-500:]}")
@@ -92,13 +84,13 @@ async def read_round(client: Client, pool: asyncpg.Pool, total: int) -> float:
             await client.get_workflow_handle(case).fetch_history()
 
     async def read(batch: list[str]) -> int:
-        await pool.fetch(STREAMS, batch)
+        await read_streams(pool, batch)
         await asyncio.gather(*(fetch(case) for case in batch))
         return len(batch)
 
     started = time.perf_counter()
     done, batch = 0, []
-    async for case in all_case_ids(pool):
+    async for case in stream_ids(pool):
         batch.append(case)
         if len(batch) == BATCH:
             done, batch = done + await read(batch), []
@@ -127,25 +119,14 @@ async def run(quick: bool) -> dict[str, Any]:
         dev_server(keyring) as env,
     ):
         prefix, store = queue_prefix("av"), EventStore(pool)
-        vault = new_vault(pool)
-        workers = build_workers(
-            env.client, pool, STATES, vault=vault, serve_cases=False, queue_prefix=prefix
-        )
-        workers.append(
-            Worker(
-                env.client,
-                task_queue=cases_queue(prefix),
-                workflows=[ReadmissionCase],
-                activities=[CaseStoreActivities(store).commit_case_events],
-                workflow_runner=UnsandboxedWorkflowRunner(),
-                max_concurrent_activities=50,
-            )
-        )
-        async with running(workers):
+        # unsandboxed: the same histories at a third of the CPU (the verifier replays sandboxed)
+        async with running_workers(env.client, pool, prefix, sandbox=False) as root:
             setup = time.perf_counter()
-            await create_cases(CaseGateway(env.client, vault=vault, queue_prefix=prefix), cases)
+            await create_cases(
+                CaseGateway(env.client, vault=root.vault, queue_prefix=prefix), cases
+            )
             print(f"  created {cases} cases in {time.perf_counter() - setup:.0f} s", flush=True)
-        events = int(await pool.fetchval("SELECT count(*) FROM case_events"))
+        events = await count_events(pool)
         verifier = Verifier(
             store,
             env.client,

@@ -28,20 +28,19 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
+from adapters.db.event_queries import count_events
 from adapters.db.eventstore import EventStore
 from adapters.temporal.cases import CaseGateway
 from bench._support import (
     ANNA,
     OLENA,
-    STATES,
     case_id,
     dev_server,
     new_keyring,
-    new_vault,
     opening,
     percentile,
     queue_prefix,
-    running,
+    running_workers,
     schema_pool,
     scratch_schema,
 )
@@ -49,7 +48,6 @@ from bench._workflows import SleepUntil, touch
 from domain.alarms import EXPIRY_DELAY, ReminderPolicy
 from domain.commands import ConfirmReceipt, SubmitApplication
 from domain.events import DeadlineSet, Event, from_stored
-from workers.main import build_workers
 from workflows.contracts import (
     COMMIT_EVENTS,
     CommitInput,
@@ -107,9 +105,7 @@ async def case_lags(gateway: CaseGateway, pool: asyncpg.Pool, count: int) -> lis
 
     cases = await asyncio.gather(*(receive(i) for i in range(count)))
     wait_until = asyncio.get_running_loop().time() + LEAD.total_seconds() + 60
-    while await pool.fetchval(
-        "SELECT count(*) FROM case_events WHERE type = 'DeemedAccepted'"
-    ) < len(cases):
+    while await count_events(pool, "DeemedAccepted") < len(cases):
         if asyncio.get_running_loop().time() > wait_until:
             raise RuntimeError("not every case was deemed accepted within a minute of its deadline")
         await asyncio.sleep(0.2)
@@ -161,8 +157,7 @@ async def run(quick: bool) -> dict[str, Any]:
         prefix = queue_prefix("dl")
         timer_queue = f"{prefix}-timer"
         store = NearDeadlines(EventStore(pool))
-        vault = new_vault(pool)
-        workers = [
+        extra = [
             Worker(
                 env.client,
                 task_queue=cases_queue(prefix),
@@ -171,12 +166,13 @@ async def run(quick: bool) -> dict[str, Any]:
                 max_concurrent_activities=50,
             ),
             Worker(env.client, task_queue=timer_queue, workflows=[SleepUntil], activities=[touch]),
-            *build_workers(
-                env.client, pool, STATES, vault=vault, serve_cases=False, queue_prefix=prefix
-            ),
         ]
-        gateway = CaseGateway(env.client, vault=vault, queue_prefix=prefix, policy=NO_REMINDERS)
-        async with running(workers):
+        async with running_workers(
+            env.client, pool, prefix, serve_cases=False, extra=extra
+        ) as root:
+            gateway = CaseGateway(
+                env.client, vault=root.vault, queue_prefix=prefix, policy=NO_REMINDERS
+            )
             baseline = await timer_lags(env.client, timer_queue, count)
             lags = await case_lags(gateway, pool, count)
     values = {"p50": percentile(lags, 0.5), "max": max(lags)}

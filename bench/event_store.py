@@ -34,7 +34,7 @@ from typing import Any
 
 import asyncpg
 
-from adapters.db.embedded import resolve_database_url
+from adapters.db.event_queries import analyze, streams_of_length
 from adapters.db.eventstore import COLUMNS, EventStore, NewEvent, Recorded
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
@@ -73,6 +73,7 @@ END $$"""
 RAW_LOCKED = "SELECT raw_insert_locked($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 RAW_STREAM = f"SELECT {COLUMNS} FROM raw_events WHERE stream_id = $1 ORDER BY version"
 RAW_PAGE = f"SELECT {COLUMNS} FROM raw_events WHERE global_position >= $1 ORDER BY 1 LIMIT $2"
+RAW_FULL_STREAMS = "SELECT stream_id FROM raw_events GROUP BY 1 HAVING max(version) = 100 LIMIT 50"
 
 Rate = Callable[[], Awaitable[tuple[int, float]]]  # one round: (events, seconds)
 
@@ -197,12 +198,8 @@ class Workloads:
     def stream_reads(self, reads: int) -> tuple[Rate, Rate]:
         reads //= self.scale
 
-        async def streams(table: str) -> list[str]:
-            sql = f"SELECT stream_id FROM {table} GROUP BY 1 HAVING max(version) = 100 LIMIT 50"
-            return [r["stream_id"] for r in await self.pool.fetch(sql)]
-
         async def store_round() -> tuple[int, float]:
-            ids = await streams("case_events")
+            ids = await streams_of_length(self.pool, 100, 50)
 
             async def read() -> None:
                 for i in range(reads):
@@ -211,7 +208,7 @@ class Workloads:
             return await timed(read(), reads)
 
         async def raw_round() -> tuple[int, float]:
-            ids = await streams("raw_events")
+            ids = [r["stream_id"] for r in await self.pool.fetch(RAW_FULL_STREAMS)]
 
             async def read() -> None:
                 for i in range(reads):
@@ -291,7 +288,7 @@ async def measure(name: str, unit: str, pair: tuple[Rate, Rate], rounds: int) ->
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    dsn = resolve_database_url(get_settings())
+    dsn = get_settings().dsn()
     schema = f"bench_{secrets.token_hex(4)}"
     await migrate_dsn(dsn, schema=schema, create_schema=True)
     pool = await create_pool(dsn, schema=schema, min_size=17, max_size=17)
@@ -317,7 +314,8 @@ async def run(quick: bool) -> dict[str, Any]:
             ),
             await measure("append 100 events/batch", "events/s", work.batched(40, 100), rounds),
         ]
-        await pool.execute("ANALYZE case_events; ANALYZE raw_events")  # as autovacuum would
+        await analyze(pool)  # as autovacuum would, and the same for the raw table
+        await pool.execute("ANALYZE raw_events")
         metrics += [
             await measure("read a 100-event stream", "streams/s", work.stream_reads(400), rounds),
             await measure("replay all, fold", "events/s", work.replay(), min(rounds, 3)),

@@ -1,6 +1,6 @@
 """Full case lifecycle throughput on the Temporal dev server, against a trivial workflow.
 
-One in-memory dev server (real clock), real workers from `workers.main.build_workers` in this
+One in-memory dev server (real clock), real workers from `workers.root` in this
 process, PostgreSQL in a scratch schema. A case is walked the standard way through the gateway
 the API uses: open → submit → receipt → accept → transfer scheduled → transferred → closed, then
 its workflow's result is awaited (notices and identity verification included). The baseline is
@@ -27,19 +27,18 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from adapters.db.event_queries import count_events
 from adapters.settings import get_settings
 from adapters.temporal.cases import CaseGateway
 from bench._support import (
     ANNA,
     OLENA,
-    STATES,
     case_id,
     dev_server,
     new_keyring,
-    new_vault,
     opening,
     queue_prefix,
-    running,
+    running_workers,
     schema_pool,
     scratch_schema,
 )
@@ -52,7 +51,7 @@ from domain.commands import (
     ScheduleTransfer,
     SubmitApplication,
 )
-from workers.main import build_workers, workflow_runner
+from workers.main import workflow_runner
 from workflows.contracts import CaseOutcome
 
 TARGET_RATIO = 0.25
@@ -120,25 +119,17 @@ async def run(quick: bool) -> dict[str, Any]:
     ):
         prefix = queue_prefix("lc")
         trivial_queue = f"{prefix}-trivial"
-        vault = new_vault(pool)
-        sandbox = get_settings().workflow_sandbox
-        workers = build_workers(
-            env.client, pool, STATES, vault=vault, queue_prefix=prefix, sandbox=sandbox
+        trivial = Worker(
+            env.client,
+            task_queue=trivial_queue,
+            workflows=[Trivial],
+            activities=[touch],
+            max_concurrent_activities=50,
+            workflow_runner=workflow_runner(get_settings().workflow_sandbox),
         )
-        workers.append(
-            Worker(
-                env.client,
-                task_queue=trivial_queue,
-                workflows=[Trivial],
-                activities=[touch],
-                max_concurrent_activities=50,
-                workflow_runner=workflow_runner(sandbox),
-            )
-        )
-        walks = Walks(
-            env.client, CaseGateway(env.client, vault=vault, queue_prefix=prefix), trivial_queue
-        )
-        async with running(workers):
+        async with running_workers(env.client, pool, prefix, extra=[trivial]) as root:
+            gateway = CaseGateway(env.client, vault=root.vault, queue_prefix=prefix)
+            walks = Walks(env.client, gateway, trivial_queue)
             # untimed: the sandbox imports the workflow modules, connections are made
             await asyncio.gather(*(walks.case() for _ in range(4)))
             await asyncio.gather(*(walks.trivial() for _ in range(4)))
@@ -152,7 +143,7 @@ async def run(quick: bool) -> dict[str, Any]:
                     completed = await window(one, seconds, CONCURRENCY, ramp)
                     rates[kind].append(completed / seconds)
                     counts[kind] += completed
-        events = await pool.fetchval("SELECT count(*) FROM case_events")
+        events = await count_events(pool)
     value, baseline = statistics.median(rates["case"]), statistics.median(rates["trivial"])
     ratios = [case / trivial for case, trivial in zip(rates["case"], rates["trivial"], strict=True)]
     ratio = statistics.median(ratios)

@@ -3,7 +3,7 @@
 A scratch schema gets the rows from one `generate_series` (seven state pairs, every status,
 deadlines from ten days overdue to three months ahead, about 5 % overdue), its indexes rebuilt,
 then VACUUM ANALYZE as autovacuum would. The measured calls are the API's own: `list_cases` from
-readmit/db/case_queries.py with the filters of the overdue list of an officer (one state), of
+adapters/db/case_queries.py with the filters of the overdue list of an officer (one state), of
 the dashboard's "overdue, our side" view, and of an auditor of every state; each runs many
 times and p50/p99 are reported. The baseline is a primary-key lookup on the same table in the
 same run. The issue's target: p99 < 50 ms.
@@ -17,7 +17,13 @@ from typing import Any
 
 import asyncpg
 
-from adapters.db.case_queries import CaseFilter, list_cases
+from adapters.db.case_queries import (
+    CaseFilter,
+    case_row,
+    count_overdue,
+    list_cases,
+    some_case_ids,
+)
 from adapters.db.pool import quote_ident
 from bench._support import latency_metrics, percentile, schema_pool, scratch_schema
 
@@ -93,7 +99,6 @@ QUERIES = [
     ("overdue, our side (PL)", CaseFilter(states=("PL",), side="requesting", overdue=True)),
     ("overdue list, auditor (all)", CaseFilter(states=("*",), overdue=True)),
 ]
-BY_KEY = "SELECT * FROM cases WHERE case_id = $1"
 
 
 async def fill(pool: asyncpg.Pool, rows: int) -> dict[str, Any]:
@@ -117,7 +122,7 @@ async def fill(pool: asyncpg.Pool, rows: int) -> dict[str, Any]:
             await conn.execute(index["indexdef"], timeout=LOAD_SECONDS)
         await conn.execute("VACUUM ANALYZE cases", timeout=LOAD_SECONDS)
     filled = time.perf_counter() - started
-    overdue = await pool.fetchval("SELECT count(*) FROM cases WHERE overdue")
+    overdue = await count_overdue(pool)
     print(f"  filled {rows:,} cases ({overdue:,} overdue) and indexed them in {filled:.1f} s")
     return {"rows": rows, "overdue": overdue, "fill_seconds": round(filled, 1)}
 
@@ -152,11 +157,11 @@ async def measure(rows: int, runs: int, dsn: str | None = None) -> dict[str, Any
     """Fill `rows` cases into a scratch schema on `dsn` and time `runs` calls of each query."""
     async with scratch_schema("bench_rm", dsn) as scratch, schema_pool(scratch, size=4) as pool:
         filled = await fill(pool, rows)
-        ids = [r["case_id"] for r in await pool.fetch("SELECT case_id FROM cases LIMIT 5000")]
+        ids = await some_case_ids(pool, 5000)
         random.Random(3).shuffle(ids)
 
         async def by_key(i: int) -> None:
-            assert await pool.fetchrow(BY_KEY, ids[i % len(ids)]) is not None
+            assert await case_row(pool, ids[i % len(ids)]) is not None
 
         baseline = await timings(pool, by_key, runs)
         metrics: list[dict[str, Any]] = []

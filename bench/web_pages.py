@@ -26,7 +26,7 @@ import httpx
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from adapters.db.embedded import resolve_database_url
+from adapters.db.event_queries import analyze
 from adapters.db.eventstore import EventStore, NewEvent
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
@@ -133,7 +133,9 @@ def case_rows(count: int, now: datetime, rng: random.Random) -> list[tuple[Any, 
                 opened + timedelta(hours=2) if status != "draft" else None,
                 received,
                 replied,
-                replied + timedelta(days=30) if status in ("transferred", "closed") else None,
+                replied + timedelta(days=30)
+                if replied and status in ("transferred", "closed")
+                else None,
                 now - timedelta(days=1) if status == "closed" else None,
                 now - timedelta(hours=rng.uniform(0, 500)),
                 rng.randrange(2, 20),
@@ -179,7 +181,8 @@ async def fill(pool: asyncpg.Pool, count: int, now: datetime) -> int:
         " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
         await store.last_position(),
     )  # the projector must not fold these bare events into the hand-made rows
-    await pool.execute("ANALYZE cases; ANALYZE case_events")
+    await pool.execute("ANALYZE cases")
+    await analyze(pool)
     return len(deemed)
 
 
@@ -222,7 +225,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    dsn = resolve_database_url(get_settings())
+    dsn = get_settings().dsn()
     schema = f"bench_web_{secrets.token_hex(4)}"
     await migrate_dsn(dsn, schema=schema, create_schema=True)
     pool = await create_pool(dsn, schema=schema, min_size=1, max_size=8)
@@ -243,7 +246,7 @@ async def run(quick: bool) -> dict[str, Any]:
         app.include_router(baseline_router())
         officer = issue_dev_token(SECRET, user="anna.pl", role="officer", state="PL")
         auditor = issue_dev_token(SECRET, user="audit", role="auditor", state=None, states=("*",))
-        metrics = []
+        metrics: list[dict[str, Any]] = []
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:

@@ -24,26 +24,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from adapters.settings import Settings
 from adapters.temporal.binaries import dev_server_path
+
+if TYPE_CHECKING:
+    from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
 HOST = "127.0.0.1"
 STOP_SECONDS = 15.0
 _PR_SET_PDEATHSIG = 1
-
-
-class DevServerSettings(BaseSettings):
-    """Ports of the embedded dev server (until `adapters.settings.Settings` carries them)."""
-
-    model_config = SettingsConfigDict(env_prefix="READMIT_", env_file=".env", extra="ignore")
-
-    temporal_port: int = Field(default=7233, ge=1, le=65535, description="dev server gRPC port")
-    temporal_ui_port: int = Field(default=8233, ge=1, le=65535, description="dev server UI port")
 
 
 class DevServerError(RuntimeError):
@@ -99,9 +93,10 @@ class DevServer:
 
     @classmethod
     def for_home(
-        cls, home: Path, settings: DevServerSettings, *, headless: bool, namespace: str
+        cls, home: Path, settings: Settings, *, headless: bool, namespace: str
     ) -> DevServer:
-        """The server recorded under `home` if alive, else a new one on chosen ports."""
+        """The server recorded under `home` if alive, else a new one on the ports of `settings`
+        (others when the defaults are taken; a port set explicitly must be free)."""
         home = home.expanduser().resolve()
         running = _recorded(home)
         if running is not None:
@@ -250,7 +245,7 @@ def _error_detail(message: dict[str, object]) -> str:
     return f": {str(detail)[-200:]}" if detail else ""
 
 
-def _describe_namespace_request(namespace: str) -> object:
+def _describe_namespace_request(namespace: str) -> DescribeNamespaceRequest:
     from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
     return DescribeNamespaceRequest(namespace=namespace)

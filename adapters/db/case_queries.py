@@ -1,8 +1,11 @@
-"""Queries officers run on the `cases` read model: filtered, scoped, keyset-paginated lists,
-and the parties of one case (what the API authorises a caller against).
+"""Reads of the `cases` read model: officers' filtered, scoped, keyset-paginated lists, the
+parties of one case (what the API authorises a caller against), the committee's figures, the
+gauges, and the few lookups other modules need.
 
-Order: overdue first, then by next deadline (none last), then by case id; the cursor is the
-last row's sort key, so pages stay stable while cases change.
+The read model is `projector.py` (every write) and this module (every read): together they own
+the `cases` table, and no other module names it in SQL (a test scans for that).
+List order: overdue first, then by next deadline (none last), then by case id; the cursor is
+the last row's sort key, so pages stay stable while cases change.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
+
+from adapters.db.event_queries import has_event_sql, opening_data_sql
 
 ALL = "*"
 _SORT = "((NOT overdue)::int), (coalesce(next_due, 'infinity'::timestamptz)), case_id"
@@ -135,3 +140,145 @@ async def case_parties(pool: asyncpg.Pool, case_id: str) -> Parties | None:
     """The parties of `case_id` from the read model; None while (or if) no row is projected."""
     row = await pool.fetchrow("SELECT requesting, requested FROM cases WHERE case_id = $1", case_id)
     return Parties(row["requesting"], row["requested"]) if row else None
+
+
+async def case_row(pool: asyncpg.Pool, case_id: str) -> asyncpg.Record | None:
+    """The read model's row of one case, None if it has none."""
+    return await pool.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
+
+
+async def some_case_ids(pool: asyncpg.Pool, limit: int) -> list[str]:
+    """Up to `limit` case ids, in no particular order."""
+    return [r["case_id"] for r in await pool.fetch("SELECT case_id FROM cases LIMIT $1", limit)]
+
+
+async def parties(pool: asyncpg.Pool, case_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+    """(requesting, requested) of each of `case_ids` the read model knows."""
+    rows = await pool.fetch(
+        "SELECT case_id, requesting, requested FROM cases WHERE case_id = ANY($1::text[])",
+        sorted(case_ids),
+    )
+    return {r["case_id"]: (r["requesting"], r["requested"]) for r in rows}
+
+
+async def closed_at(pool: asyncpg.Pool, case_ids: Collection[str]) -> dict[str, datetime | None]:
+    """When each of `case_ids` the read model knows was closed (None: still open)."""
+    rows = await pool.fetch(
+        "SELECT case_id, closed_at FROM cases WHERE case_id = ANY($1::text[])", sorted(case_ids)
+    )
+    return {r["case_id"]: r["closed_at"] for r in rows}
+
+
+async def count_overdue(pool: asyncpg.Pool) -> int:
+    """How many cases have a deadline past without its act."""
+    return int(await pool.fetchval("SELECT count(*) FROM cases WHERE overdue"))
+
+
+@dataclass(frozen=True)
+class Gauges:
+    """The read model's counts the metrics exporter publishes, read in one snapshot."""
+
+    by_status: dict[tuple[str, str], int]  # (status, agreement id) → cases
+    open_limits: dict[str, int]  # limit → running deadlines
+    overdue_limits: dict[str, int]  # limit → overdue deadlines
+    overdue_cases: int
+
+
+async def gauges(pool: asyncpg.Pool) -> Gauges:
+    """Four small aggregates, in one read-only repeatable-read transaction."""
+    async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+        by_status = await conn.fetch(
+            "SELECT status, agreement_id, count(*) FROM cases GROUP BY status, agreement_id"
+        )
+        running = await conn.fetch(
+            "SELECT l, count(*) FROM cases, unnest(open_limits) AS l GROUP BY l"
+        )
+        overdue = await conn.fetch(
+            "SELECT l, count(*) FROM cases, unnest(overdue_limits) AS l GROUP BY l"
+        )
+        overdue_cases = await conn.fetchval("SELECT count(*) FROM cases WHERE overdue")
+    return Gauges(
+        by_status={(r[0], r[1]): r[2] for r in by_status},
+        open_limits={r[0]: r[1] for r in running},
+        overdue_limits={r[0]: r[1] for r in overdue},
+        overdue_cases=int(overdue_cases),
+    )
+
+
+_RETENTION_DAYS = opening_data_sql("c.case_id", "{terms,retention,personal_data_days_after_close}")
+_EXPIRED = f"""
+SELECT c.case_id
+  FROM cases c
+  LEFT JOIN case_keys k ON k.case_id = c.case_id
+ WHERE c.closed_at IS NOT NULL AND k.erased_at IS NULL
+   AND c.closed_at + make_interval(days => coalesce(
+         {_RETENTION_DAYS}::int, $3)) <= $1
+ ORDER BY c.closed_at, c.case_id
+ LIMIT $2
+"""
+
+
+async def past_retention(
+    pool: asyncpg.Pool, at: datetime, limit: int, default_days: int
+) -> list[str]:
+    """Closed cases whose retention period (the opening terms', else `default_days` after the
+    closure) has ended by `at` and whose data key is not erased, oldest closure first."""
+    return [r["case_id"] for r in await pool.fetch(_EXPIRED, at, limit, default_days)]
+
+
+# The committee's figures (api/web/stats.py says what each one means): the cases in scope
+# (their states, agreement and opening period), grouped by agreement, counterpart and status.
+# A deemed acceptance is found among the events: later events hide it from a case's status.
+_DEEMED = has_event_sql("s.case_id", "DeemedAccepted")
+_FIGURES = f"""
+WITH scoped AS (
+    SELECT c.case_id, c.agreement_id, c.status, c.received_at, c.replied_at, c.transferred_at,
+           c.overdue_limits, c.deadlines,
+           CASE WHEN $2::text IS NULL THEN c.requesting || '→' || c.requested
+                WHEN c.requesting = $2::text THEN c.requested
+                ELSE c.requesting END AS counterpart
+    FROM cases c
+    WHERE ($1::text[] IS NULL OR c.requesting = ANY($1::text[]) OR c.requested = ANY($1::text[]))
+      AND ($3::text IS NULL OR c.agreement_id = $3::text)
+      AND ($4::timestamptz IS NULL OR c.opened_at >= $4::timestamptz)
+      AND ($5::timestamptz IS NULL OR c.opened_at < $5::timestamptz)
+), marked AS (
+    SELECT s.*,
+           s.replied_at IS NOT NULL AND {_DEEMED} AS deemed,
+           coalesce(s.deadlines #>> '{{reply,due}}',
+                    s.deadlines #>> '{{accelerated_reply,due}}')::timestamptz AS reply_due,
+           (s.deadlines #>> '{{transfer,due}}')::timestamptz AS transfer_due,
+           extract(epoch FROM s.replied_at - s.received_at) AS reply_seconds
+    FROM scoped s
+), figures AS (
+    SELECT m.*, (reply_seconds IS NOT NULL AND NOT deemed) AS replied FROM marked m
+)
+SELECT agreement_id, counterpart, status,
+       GROUPING(agreement_id, counterpart, status) AS level,
+       count(*) AS cases,
+       count(*) FILTER (WHERE replied) AS replies,
+       count(*) FILTER (WHERE replied AND replied_at <= reply_due) AS within_limit,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY reply_seconds)
+           FILTER (WHERE replied) AS median_reply_seconds,
+       count(*) FILTER (WHERE deemed) AS deemed,
+       count(*) FILTER (
+           WHERE 'transfer' = ANY(overdue_limits) OR transferred_at > transfer_due
+       ) AS overdue_transfers
+FROM figures
+GROUP BY GROUPING SETS ((agreement_id, counterpart, status), (agreement_id, counterpart), ())
+ORDER BY agreement_id NULLS LAST, counterpart NULLS LAST, status NULLS FIRST
+"""
+
+
+async def committee_figures(
+    pool: asyncpg.Pool,
+    states: list[str] | None,
+    own_state: str | None,
+    agreement: str | None,
+    opened_from: datetime | None,
+    opened_to: datetime | None,
+) -> list[asyncpg.Record]:
+    """Rows per (agreement, counterpart, status) (`level` 0), per (agreement, counterpart) and
+    for all cases in scope; `states` None: every state; counterparts are relative to
+    `own_state` when given, else written `requesting→requested`."""
+    return await pool.fetch(_FIGURES, states, own_state, agreement, opened_from, opened_to)

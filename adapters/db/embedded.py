@@ -30,8 +30,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from adapters.settings import Settings
-
 SERVER_USER = "readmit-pg"
 DATABASE = "readmit"
 PORT = 5432
@@ -263,10 +261,3 @@ def _is_postgres(pid: str) -> bool:
 def _clean_env() -> dict[str, str]:
     """The environment without PG* variables, which would redirect the tools elsewhere."""
     return {k: v for k, v in os.environ.items() if not k.startswith("PG")} | {"LC_ALL": "C"}
-
-
-def resolve_database_url(settings: Settings) -> str:
-    """DATABASE_URL if set, else the DSN of the embedded server (started if needed)."""
-    if settings.database_url:
-        return settings.database_url
-    return EmbeddedPostgres(settings.home).start()

@@ -12,25 +12,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 
 from adapters import metrics
 from adapters.db.eventstore import EventStore, Recorded
 from adapters.db.notify import listen_positions
 from adapters.protection.sealing import CaseSealer
-from adapters.protection.vault import ERASED_SUMMARY, PersonalDataVault
 from domain.decider import evolve, fold
 from domain.events import from_stored
 from domain.state import CaseState
 from domain.values import Person, Sealed
 
+if TYPE_CHECKING:
+    from adapters.protection.vault import PersonalDataVault
+
 log = structlog.get_logger(__name__)
 
 NAME = "cases"
+ERASED_SUMMARY = "[personal data erased]"
 _UPSERT = """
 INSERT INTO cases (
     case_id, requesting, requested, agreement_id, protocol_state, procedure, category, status,
@@ -241,6 +245,18 @@ class CaseProjector:
                 # OSError covers refused connections and pool timeouts (TimeoutError)
                 log.warning("projection paused", error_type=type(error).__name__)
                 await _until(asyncio.sleep(poll_seconds), stop)
+
+
+async def erase_person_summaries(
+    conn: asyncpg.Connection | PoolConnectionProxy, case_ids: Sequence[str]
+) -> None:
+    """Blank the list summaries of `case_ids`, whose data keys were just erased: called in the
+    erasing transaction, so no list shows a name once its key is gone."""
+    await conn.execute(
+        "UPDATE cases SET person_summary = $2 WHERE case_id = ANY($1)",
+        list(case_ids),
+        ERASED_SUMMARY,
+    )
 
 
 async def _until(waiting: Coroutine[Any, Any, object], stop: asyncio.Event) -> None:

@@ -17,24 +17,12 @@ from datetime import datetime
 
 import asyncpg
 
+from adapters.db.case_queries import past_retention
+from adapters.db.projector import erase_person_summaries
 from adapters.protection.sealing import CaseSealer
 from adapters.temporal.codec import Keyring
 from domain.commands import Command, OpenCase, personal_data_in_clear
 from domain.state import CaseState
-
-ERASED_SUMMARY = "[personal data erased]"
-
-_EXPIRED = """
-SELECT c.case_id
-  FROM cases c
-  JOIN case_events e ON e.stream_id = c.case_id AND e.version = 1
-  LEFT JOIN case_keys k ON k.case_id = c.case_id
- WHERE c.closed_at IS NOT NULL AND k.erased_at IS NULL
-   AND c.closed_at + make_interval(days => coalesce(
-         (e.data #>> '{terms,retention,personal_data_days_after_close}')::int, $3)) <= $1
- ORDER BY c.closed_at, c.case_id
- LIMIT $2
-"""
 
 _ERASE = """
 INSERT INTO case_keys (case_id, erased_at, erasure_reason)
@@ -151,17 +139,12 @@ class PersonalDataVault:
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(_ERASE, list(case_ids), at, reason)
             erased = [r["case_id"] for r in rows]
-            await conn.execute(
-                "UPDATE cases SET person_summary = $2 WHERE case_id = ANY($1)",
-                erased,
-                ERASED_SUMMARY,
-            )
+            await erase_person_summaries(conn, erased)
         return erased
 
     async def expired(self, at: datetime, limit: int = 1000, default_days: int = 1095) -> list[str]:
         """Closed cases whose agreement's retention period has ended by `at`, keys not erased."""
-        rows = await self.pool.fetch(_EXPIRED, at, limit, default_days)
-        return [r["case_id"] for r in rows]
+        return await past_retention(self.pool, at, limit, default_days)
 
     async def to_rewrap(self) -> int:
         """How many data keys are wrapped by another master key than the active one."""

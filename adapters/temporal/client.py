@@ -13,13 +13,11 @@ from adapters.tracing import Tracing, process_tracing
 async def connect_client(
     settings: Settings, address: str | None = None, *, tracing: Tracing | None = None
 ) -> Client:
-    """A client for `address` (default: settings) whose payloads are encrypted, traced when
-    tracing is on (workers built on the client inherit its tracing interceptor)."""
-    target = address or settings.temporal_address
-    if target is None:
-        raise RuntimeError("no Temporal address: set READMIT_TEMPORAL_ADDRESS or use `readmit run`")
+    """A client for `address` (default: `settings.temporal_target()`) whose payloads are
+    encrypted, traced when tracing is on (workers built on the client inherit its tracing
+    interceptor)."""
     return await Client.connect(
-        target,
+        settings.temporal_target(address),
         namespace=settings.temporal_namespace,
         data_converter=data_converter(payload_keyring(settings)),
         interceptors=(tracing or process_tracing(settings)).interceptors(),

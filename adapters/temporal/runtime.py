@@ -5,6 +5,9 @@ the CLI's JSON output. Prometheus metrics of the SDK are exported from here too 
 from __future__ import annotations
 
 import logging
+import os
+import sys
+from typing import NoReturn
 
 from temporalio.runtime import (
     LogForwardingConfig,
@@ -32,3 +35,15 @@ def install_runtime(level: str = "WARN", prometheus_address: str | None = None) 
     )
     Runtime.set_default(runtime, error_if_already_set=False)
     return runtime
+
+
+def exit_now(code: int = 0) -> NoReturn:
+    """Flush and leave at once, skipping interpreter finalisation.
+
+    The SDK's native runtime keeps threads that may call into Python while the interpreter
+    finalises, which aborts the process (SIGABRT) after the work is done; commands that ran a
+    Temporal client or worker end through here instead.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from adapters.db.case_queries import parties
 from api.auth import ALL_STATES, Principal
 from api.deps import ServicesDep, principal
 from api.disclosure import entries
@@ -68,16 +69,10 @@ async def disclosures(
         limit=limit if everywhere else SCAN_LIMIT,
     )
     if not everywhere:
-        parties = {
-            r["case_id"]: (r["requesting"], r["requested"])
-            for r in await services.pool.fetch(
-                "SELECT case_id, requesting, requested FROM cases WHERE case_id = ANY($1::text[])",
-                sorted({row["case_id"] for row in rows}),
-            )
-        }
+        sides = await parties(services.pool, {row["case_id"] for row in rows})
         rows = [
             row
             for row in rows
-            if row["case_id"] in parties and caller.sees_case(*parties[row["case_id"]])
+            if row["case_id"] in sides and caller.sees_case(*sides[row["case_id"]])
         ][:limit]
     return DisclosureList(items=[Disclosure(**dict(row)) for row in rows])

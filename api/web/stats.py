@@ -1,7 +1,8 @@
 """The figures a Joint Readmission Committee asks for, per agreement and counterpart state: cases
 by status, median reply time, share of replies within the limit, deemed acceptances and overdue
-transfers; from the `cases` read model (and `case_events` for deemed acceptances, which later
-events hide from a case's status). One query, grouped three ways: per status, per group, all.
+transfers; from the read model's one query (`case_queries.committee_figures`, which finds
+deemed acceptances among the events: later events hide them from a case's status), grouped
+three ways: per status, per group, all.
 
 Definitions:
 - a reply is an acceptance or refusal actually sent (deemed acceptances are not replies); its
@@ -20,52 +21,11 @@ from datetime import datetime
 
 import asyncpg
 
+from adapters.db.case_queries import committee_figures
 from api.auth import ALL_STATES
 from domain.values import Status
 
 STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
-
-_FIGURES = """
-WITH scoped AS (
-    SELECT c.case_id, c.agreement_id, c.status, c.received_at, c.replied_at, c.transferred_at,
-           c.overdue_limits, c.deadlines,
-           CASE WHEN $2::text IS NULL THEN c.requesting || '→' || c.requested
-                WHEN c.requesting = $2::text THEN c.requested
-                ELSE c.requesting END AS counterpart
-    FROM cases c
-    WHERE ($1::text[] IS NULL OR c.requesting = ANY($1::text[]) OR c.requested = ANY($1::text[]))
-      AND ($3::text IS NULL OR c.agreement_id = $3::text)
-      AND ($4::timestamptz IS NULL OR c.opened_at >= $4::timestamptz)
-      AND ($5::timestamptz IS NULL OR c.opened_at < $5::timestamptz)
-), marked AS (
-    SELECT s.*,
-           s.replied_at IS NOT NULL AND EXISTS (
-               SELECT 1 FROM case_events e
-               WHERE e.stream_id = s.case_id AND e.type = 'DeemedAccepted'
-           ) AS deemed,
-           coalesce(s.deadlines #>> '{reply,due}',
-                    s.deadlines #>> '{accelerated_reply,due}')::timestamptz AS reply_due,
-           (s.deadlines #>> '{transfer,due}')::timestamptz AS transfer_due,
-           extract(epoch FROM s.replied_at - s.received_at) AS reply_seconds
-    FROM scoped s
-), figures AS (
-    SELECT m.*, (reply_seconds IS NOT NULL AND NOT deemed) AS replied FROM marked m
-)
-SELECT agreement_id, counterpart, status,
-       GROUPING(agreement_id, counterpart, status) AS level,
-       count(*) AS cases,
-       count(*) FILTER (WHERE replied) AS replies,
-       count(*) FILTER (WHERE replied AND replied_at <= reply_due) AS within_limit,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY reply_seconds)
-           FILTER (WHERE replied) AS median_reply_seconds,
-       count(*) FILTER (WHERE deemed) AS deemed,
-       count(*) FILTER (
-           WHERE 'transfer' = ANY(overdue_limits) OR transferred_at > transfer_due
-       ) AS overdue_transfers
-FROM figures
-GROUP BY GROUPING SETS ((agreement_id, counterpart, status), (agreement_id, counterpart), ())
-ORDER BY agreement_id NULLS LAST, counterpart NULLS LAST, status NULLS FIRST
-"""
 
 
 @dataclass(frozen=True)
@@ -116,7 +76,9 @@ class Group:
 async def figures(pool: asyncpg.Pool, f: StatsFilter) -> list[Group]:
     """Groups in agreement and counterpart order, the total (all cases in scope) last."""
     states = None if ALL_STATES in f.states else sorted(f.states)
-    rows = await pool.fetch(_FIGURES, states, f.own_state, f.agreement, f.opened_from, f.opened_to)
+    rows = await committee_figures(
+        pool, states, f.own_state, f.agreement, f.opened_from, f.opened_to
+    )
     groups: dict[tuple[str | None, str | None], Group] = {}
     for row in rows:
         key = (row["agreement_id"], row["counterpart"])

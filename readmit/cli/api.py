@@ -15,8 +15,8 @@ import uvicorn
 
 from adapters.logs import configure_logging
 from adapters.settings import get_settings
-from adapters.temporal.runtime import install_runtime
-from readmit.cli.common import EXIT_OK, exit_now
+from adapters.temporal.runtime import exit_now, install_runtime
+from readmit.cli.common import EXIT_OK
 
 
 def register(app: typer.Typer) -> None:

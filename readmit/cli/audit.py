@@ -27,7 +27,6 @@ from adapters.audit.collect import (
     replay,
     stored_events,
 )
-from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
 from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
 from adapters.keys import audit_signing_seed, master_keyring
@@ -36,7 +35,7 @@ from adapters.settings import get_settings
 from api.auth import Principal
 from api.views import case_detail
 from readmit.cli.audit_verify import verify_command
-from readmit.cli.common import EXIT_REFUSED, fail, parse_instant, print_json
+from readmit.cli.common import EXIT_REFUSED, database_url, fail, parse_instant, print_json
 
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 
@@ -53,13 +52,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="audit")
 
 
-def _dsn() -> str:
-    try:
-        return resolve_database_url(get_settings())
-    except EmbeddedPostgresError as error:
-        fail(f"no PostgreSQL: {str(error).splitlines()[0]}")
-
-
 def replay_command(
     case_id: Annotated[str, typer.Argument(help="the case id")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="instant (ISO 8601)")] = None,
@@ -69,9 +61,10 @@ def replay_command(
     """The case as it stood at an instant or version: state, timeline, deadlines as set, and
     what the officers of each side could see and do then."""
     instant = parse_instant(as_of, "--as-of") if as_of else None
+    dsn = database_url()
 
     async def run() -> dict[str, Any]:
-        pool = await create_pool(_dsn(), min_size=1, max_size=2)
+        pool = await create_pool(dsn, min_size=1, max_size=2)
         try:
             recorded = await stored_events(EventStore(pool), case_id)
             state, kept = replay(recorded, as_of=instant, version=version)
@@ -155,9 +148,10 @@ def export_command(
         key = signing_key_from(audit_signing_seed(settings))
     except (BundleError, KeyError) as error:
         fail(str(error))
+    dsn = database_url()
 
     async def run() -> None:
-        pool = await create_pool(_dsn(), min_size=1, max_size=2)
+        pool = await create_pool(dsn, min_size=1, max_size=2)
         try:
             vault = PersonalDataVault(pool, master_keyring(settings))
             cases = await collect_for_export(pool, vault, case_ids, who)

@@ -14,32 +14,25 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, TextIO
 
-import asyncpg
 import typer
 
 from adapters.audit.verify import CaseVerification, Verifier
-from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
+from adapters.db.event_queries import stream_ids
 from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
 from adapters.keys import payload_keyring
 from adapters.settings import get_settings
 from adapters.temporal.client import connect_client
 from adapters.temporal.codec import data_converter
-from adapters.temporal.runtime import install_runtime
-from readmit.cli.common import EXIT_REFUSED, exit_now, fail
+from adapters.temporal.runtime import exit_now, install_runtime
+from readmit.cli.common import (
+    EXIT_REFUSED,
+    TemporalAddress,
+    database_url,
+    fail,
+    temporal_address,
+)
 from readmit.cli.progress import job_progress
-
-_IDS_PAGE = """SELECT stream_id FROM case_events WHERE stream_id > $1
-    GROUP BY stream_id ORDER BY stream_id LIMIT $2"""
-
-
-async def all_case_ids(pool: asyncpg.Pool, page: int = 1000) -> AsyncIterator[str]:
-    """Every stream id in the store, in order, read a page at a time (keyset pagination)."""
-    after = ""
-    while rows := await pool.fetch(_IDS_PAGE, after, page):
-        for row in rows:
-            yield row["stream_id"]
-        after = rows[-1]["stream_id"]
 
 
 def _line(report: CaseVerification) -> str:
@@ -107,7 +100,7 @@ def verify_command(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="with --all, a line for every case")
     ] = False,
-    temporal_address: Annotated[str | None, typer.Option("--temporal-address")] = None,
+    given_address: TemporalAddress = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Recompute hash chains, replay Temporal histories against the current code, and check that
@@ -116,13 +109,8 @@ def verify_command(
     if not case_ids and not all_cases:
         fail("name cases to verify, or pass --all")
     settings = get_settings()
-    address = temporal_address or settings.temporal_address
-    if address is None:
-        fail("no Temporal server: set READMIT_TEMPORAL_ADDRESS or pass --temporal-address")
-    try:
-        dsn = resolve_database_url(settings)
-    except EmbeddedPostgresError as error:
-        fail(f"no PostgreSQL: {str(error).splitlines()[0]}")
+    address = temporal_address(given_address)
+    dsn = database_url()
     install_runtime("ERROR")
 
     async def run() -> int:
@@ -138,7 +126,7 @@ def verify_command(
                 )
             total = await store.count_streams()
             return await verify_cases(
-                verifier, all_case_ids(pool), total, verbose=verbose, json_out=json_out
+                verifier, stream_ids(pool), total, verbose=verbose, json_out=json_out
             )
         finally:
             await pool.close()

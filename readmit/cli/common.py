@@ -1,18 +1,36 @@
-"""Shared CLI conventions: exit codes and one-line errors."""
+"""Shared CLI conventions: exit codes, one-line errors, and the `--database-url` and
+`--temporal-address` options with the one lookup behind them (`Settings.dsn`,
+`Settings.temporal_target`)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+
+from adapters.settings import ConfigurationError, get_settings
 
 EXIT_OK = 0
 EXIT_REFUSED = 1  # the input was understood but a rule or a check said no
 EXIT_BAD_INPUT = 2  # the input could not be used at all
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="PostgreSQL DSN (default: DATABASE_URL, else embedded)"),
+]
+Schema = Annotated[
+    str | None, typer.Option("--schema", help="schema to use (default: the search_path's)")
+]
+TemporalAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--temporal-address",
+        help="host:port of the Temporal frontend (default: READMIT_TEMPORAL_ADDRESS)",
+    ),
+]
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -26,16 +44,22 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def exit_now(code: int = EXIT_OK) -> NoReturn:
-    """Flush and leave at once, skipping interpreter finalisation.
+def database_url(given: str | None = None) -> str:
+    """The DSN to use (`given`, else DATABASE_URL, else the embedded server, started if need
+    be), or a one-line failure with exit 2."""
+    try:
+        return get_settings().dsn(given)
+    except ConfigurationError as error:
+        fail(str(error))
 
-    The Temporal SDK's native runtime keeps threads that may call into Python while the
-    interpreter finalises, which aborts the process (SIGABRT) after the work is done; commands
-    that ran a Temporal client or worker end through here instead.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+
+def temporal_address(given: str | None = None) -> str:
+    """The Temporal frontend to use (`given`, else READMIT_TEMPORAL_ADDRESS), or a one-line
+    failure with exit 2."""
+    try:
+        return get_settings().temporal_target(given)
+    except ConfigurationError as error:
+        fail(str(error))
 
 
 def parse_instant(text: str, option: str) -> datetime:

@@ -10,22 +10,14 @@ import asyncpg
 import typer
 
 from adapters.db.canonical import VerifyResult
-from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError, resolve_database_url
+from adapters.db.embedded import EmbeddedPostgres
 from adapters.db.eventstore import EventStore
 from adapters.db.migrate import MigrationError, MigrationOutcome, migrate
 from adapters.db.pool import connect, create_pool, quote_ident
 from adapters.settings import get_settings
-from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, fail
+from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, DatabaseUrl, Schema, database_url, fail
 
 T = TypeVar("T")
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", help="PostgreSQL DSN (default: DATABASE_URL, else embedded)"),
-]
-Schema = Annotated[
-    str | None, typer.Option("--schema", help="schema to use (default: the search_path's)")
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -40,9 +32,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
 
-def migrate_command(database_url: DatabaseUrl = None, schema: Schema = None) -> None:
+def migrate_command(given: DatabaseUrl = None, schema: Schema = None) -> None:
     """Apply pending migrations (idempotent; safe to run from several processes at once)."""
-    dsn = _dsn(database_url)
+    dsn = database_url(given)
 
     def report(outcome: MigrationOutcome) -> None:
         milliseconds = round(outcome.seconds * 1000)
@@ -64,11 +56,11 @@ def migrate_command(database_url: DatabaseUrl = None, schema: Schema = None) -> 
 
 def verify_command(
     stream: Annotated[str | None, typer.Argument(help="a case id; all if omitted")] = None,
-    database_url: DatabaseUrl = None,
+    given: DatabaseUrl = None,
     schema: Schema = None,
 ) -> None:
     """Recompute hash chains from the stored events; exit 1 if any stream is broken."""
-    dsn = _dsn(database_url)
+    dsn = database_url(given)
 
     async def run() -> list[VerifyResult]:
         await (await _connect(dsn, schema)).close()  # fail early, with exit 2, if unreachable
@@ -93,7 +85,7 @@ def verify_command(
 
 def url_command() -> None:
     """Print the DSN in use (starting the embedded server when DATABASE_URL is unset)."""
-    typer.echo(_dsn(None))
+    typer.echo(database_url())
 
 
 def stop_command() -> None:
@@ -104,15 +96,6 @@ def stop_command() -> None:
         return
     server.stop()
     typer.echo(f"stopped ({server.data_dir})")
-
-
-def _dsn(database_url: str | None) -> str:
-    if database_url:
-        return database_url
-    try:
-        return resolve_database_url(get_settings())
-    except EmbeddedPostgresError as error:
-        fail(f"cannot start the embedded PostgreSQL: {str(error).splitlines()[0]}")
 
 
 async def _connect(dsn: str, schema: str | None) -> asyncpg.Connection:

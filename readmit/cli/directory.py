@@ -9,12 +9,10 @@ from typing import Annotated
 import asyncpg
 import typer
 
-from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
 from adapters.db.migrate import MigrationError, migrate_dsn
 from adapters.db.pool import connect
 from adapters.directory import DirectoryError, ImportSummary, import_directory, load_directory
-from adapters.settings import get_settings
-from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, fail
+from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, DatabaseUrl, Schema, database_url, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -28,15 +26,8 @@ def register(app: typer.Typer) -> None:
 
 def import_command(
     file: Annotated[Path, typer.Argument(help="a .toml file of `officer` tables, or a .csv file")],
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            "--database-url", help="PostgreSQL DSN (default: DATABASE_URL, else embedded)"
-        ),
-    ] = None,
-    schema: Annotated[
-        str | None, typer.Option("--schema", help="schema to use (default: the search_path's)")
-    ] = None,
+    given: DatabaseUrl = None,
+    schema: Schema = None,
     deactivate_missing: Annotated[
         bool, typer.Option("--deactivate-missing", help="deactivate officers not in the file")
     ] = False,
@@ -48,7 +39,7 @@ def import_command(
         for problem in error.problems:
             typer.echo(f"readmit: {problem}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    dsn = database_url or _default_dsn()
+    dsn = database_url(given)
 
     async def run() -> ImportSummary:
         await migrate_dsn(dsn, schema=schema, create_schema=schema is not None)
@@ -73,13 +64,6 @@ def import_command(
     )
     if summary.deactivated:
         typer.echo("deactivated: " + ", ".join(summary.deactivated))
-
-
-def _default_dsn() -> str:
-    try:
-        return resolve_database_url(get_settings())
-    except EmbeddedPostgresError as error:
-        fail(f"cannot start the embedded PostgreSQL: {_first_line(error)}")
 
 
 def _first_line(error: BaseException) -> str:

@@ -16,13 +16,13 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 import typer
 
+from adapters.db.case_queries import closed_at
 from adapters.db.pool import create_pool
 from adapters.keys import master_keyring
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import get_settings
 from adapters.temporal.codec import KeyringError
-from readmit.cli.common import EXIT_REFUSED, fail, parse_instant, print_json
-from readmit.cli.db import _dsn
+from readmit.cli.common import EXIT_REFUSED, database_url, fail, parse_instant, print_json
 from readmit.cli.progress import job_progress
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ def _with_vault(work: Callable[[PersonalDataVault], Awaitable[T]]) -> T:
         master = master_keyring(settings)
     except KeyringError as error:
         fail(str(error))
-    dsn = _dsn(None)
+    dsn = database_url()
 
     async def run() -> T:
         pool = await create_pool(dsn, min_size=1, max_size=4)
@@ -98,10 +98,7 @@ def erase_command(
         fail("--reason must say why the data is erased")
 
     async def work(vault: PersonalDataVault) -> tuple[list[str], list[str]]:
-        rows = await vault.pool.fetch(
-            "SELECT case_id, closed_at FROM cases WHERE case_id = ANY($1)", case_ids
-        )
-        known = {r["case_id"]: r["closed_at"] for r in rows}
+        known = await closed_at(vault.pool, case_ids)
         unknown = [c for c in case_ids if c not in known]
         if unknown:
             fail(f"no such case: {', '.join(unknown)}")

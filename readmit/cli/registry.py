@@ -22,23 +22,20 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
 from adapters.db.migrate import MigrationError, migrate_dsn
 from adapters.db.pool import create_pool
 from adapters.registry import ImportReport, RegistryImportError, import_registry_csv
-from adapters.settings import get_settings
-from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, fail
+from readmit.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    DatabaseUrl,
+    Schema,
+    database_url,
+    fail,
+)
 
 MAX_PROBLEM_LINES = 20
 PROGRESS_FROM_ROWS = 2000  # smaller files import too fast for a bar to mean anything
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", help="PostgreSQL DSN (default: DATABASE_URL, else embedded)"),
-]
-Schema = Annotated[
-    str | None, typer.Option("--schema", help="schema to use (default: the search_path's)")
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -57,11 +54,11 @@ def import_command(
     state: Annotated[
         str | None, typer.Option("--state", help="state code for rows whose state is empty")
     ] = None,
-    database_url: DatabaseUrl = None,
+    given: DatabaseUrl = None,
     schema: Schema = None,
 ) -> None:
     """Validate a registry CSV and upsert its persons and documents (idempotent)."""
-    dsn = database_url or _resolved_dsn()
+    dsn = database_url(given)
     try:
         report = asyncio.run(_import(dsn, schema, file, state))
     except RegistryImportError as error:
@@ -132,13 +129,6 @@ def _summary(file: Path, r: ImportReport) -> str:
         f"  documents: {r.documents} ({r.documents_new} new, {r.documents_updated} updated, "
         f"{r.documents_unchanged} unchanged)"
     )
-
-
-def _resolved_dsn() -> str:
-    try:
-        return resolve_database_url(get_settings())
-    except EmbeddedPostgresError as error:
-        fail(f"cannot start the embedded PostgreSQL: {_first_line(error)}")
 
 
 def _first_line(error: BaseException) -> str:

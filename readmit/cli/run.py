@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.resources import as_file, files
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -36,23 +36,20 @@ from adapters.agreements.catalogue import CatalogueError, load_catalogue
 from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from adapters.db.migrate import MigrationError, migrate_dsn
 from adapters.db.pool import connect, create_pool
-from adapters.db.projector import CaseProjector
 from adapters.directory import DirectoryError, import_directory, load_directory
-from adapters.keys import jwt_secret, master_keyring
+from adapters.keys import jwt_secret
 from adapters.logs import configure_logging
-from adapters.protection.vault import PersonalDataVault
 from adapters.registry import RegistryImportError, import_registry_csv
 from adapters.settings import Settings, get_settings
 from adapters.temporal.binaries import BinaryNotFound
 from adapters.temporal.client import connect_client
-from adapters.temporal.retention import ensure_retention_schedule
-from adapters.temporal.runtime import install_runtime
+from adapters.temporal.runtime import exit_now, install_runtime
 from api.app import create_app
 from api.auth import issue_dev_token
-from readmit.cli.common import EXIT_BAD_INPUT, EXIT_OK, exit_now, fail
-from readmit.cli.worker import DEFAULT_STATES
-from readmit.embedded_temporal import DevServer, DevServerError, DevServerSettings, PortBusy
-from workers.main import build_dispatcher, build_workers, run_workers
+from readmit.cli.common import EXIT_BAD_INPUT, EXIT_OK, fail
+from readmit.embedded_temporal import DevServer, DevServerError, PortBusy
+from workers.command import DEFAULT_STATES, checked_states
+from workers.root import worker_root
 from workflows.contracts import cases_queue
 
 EXIT_INTERRUPTED = 130
@@ -80,11 +77,12 @@ def run_command(
     ] = False,
 ) -> None:
     """Start PostgreSQL, Temporal, workers and the API on this machine, until Ctrl-C."""
-    settings = run_settings(get_settings())
-    states = [s.upper() for s in (state or DEFAULT_STATES)]
-    bad = [s for s in states if len(s) != 2 or not s.isalpha()]
-    if bad:
-        fail(f"--state takes ISO 3166 alpha-2 codes, not {', '.join(bad)}")
+    try:
+        settings = run_settings(get_settings())
+    except ValidationError as error:
+        first = error.errors()[0]
+        fail(f"READMIT_{str(first['loc'][0]).upper()}: {first['msg']}")
+    states = checked_states(state or DEFAULT_STATES)
     configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "WARNING")
     try:
         api_socket = bind(settings.api_host, settings.api_port)
@@ -95,16 +93,13 @@ def run_command(
         try:
             dev = DevServer.for_home(
                 settings.home,
-                DevServerSettings(),
+                settings,
                 headless=headless,
                 namespace=settings.temporal_namespace,
             )
             dev.launch()  # first, while this process has no other thread
         except (PortBusy, BinaryNotFound) as error:
             fail(str(error))
-        except ValidationError as error:
-            first = error.errors()[0]
-            fail(f"READMIT_{str(first['loc'][0]).upper()}: {first['msg']}")
         except OSError as error:
             fail(f"cannot start the Temporal dev server in {settings.home}: {error}")
     install_runtime()
@@ -215,7 +210,8 @@ class Supervisor:
         task: asyncio.Future[T] = asyncio.ensure_future(work)
         stopped = asyncio.ensure_future(self.stop.wait())
         with self.console.status(f"starting {name}…"):
-            done, _ = await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            racing: set[asyncio.Future[Any]] = {task, stopped}
+            done, _ = await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         if task not in done:
             task.cancel()
@@ -315,27 +311,11 @@ class Supervisor:
         self.done(f"demo data: {len(officers)} officers, {report.persons} persons in registries")
 
     async def _workers(self, parts: contextlib.AsyncExitStack, client: Client) -> None:
-        pool = await create_pool(self.dsn, min_size=2, max_size=20)
-        parts.push_async_callback(self._stopping_part, "the workers' pool", pool.close)
-        vault = PersonalDataVault(pool, master_keyring(self.settings))
-        await ensure_retention_schedule(
-            client, self.settings.retention_schedule, self.settings.queue_prefix
-        )
-        workers = build_workers(
-            client,
-            pool,
-            self.states,
-            vault=vault,
-            queue_prefix=self.settings.queue_prefix,
-            channels=self.settings.notify_channels,
-            sandbox=self.settings.workflow_sandbox,
+        root = await parts.enter_async_context(
+            worker_root(self.settings, self.states, dsn=self.dsn, client=client)
         )
         worker_stop = asyncio.Event()
-        loops = [
-            build_dispatcher(pool, self.settings.dispatch).run_forever,
-            CaseProjector(pool, vault=vault).follow,
-        ]
-        runner = asyncio.create_task(run_workers(workers, worker_stop, loops))
+        runner = asyncio.create_task(root.run(worker_stop))
 
         async def stop_workers() -> None:
             self.say("  stopping workers (in-flight tasks finish)")

@@ -10,13 +10,12 @@ from typing import Annotated
 import typer
 
 from adapters.agreements.catalogue import Catalogue, CatalogueError, NotInCatalogue, load_catalogue
-from adapters.db.embedded import EmbeddedPostgresError, resolve_database_url
 from adapters.logs import configure_logging
 from adapters.settings import get_settings
 from adapters.temporal.binaries import BinaryNotFound, test_server_path
-from adapters.temporal.runtime import install_runtime
+from adapters.temporal.runtime import exit_now, install_runtime
 from domain.terms import TermsError
-from readmit.cli.common import EXIT_BAD_INPUT, exit_now, fail, print_json
+from readmit.cli.common import EXIT_BAD_INPUT, database_url, fail, print_json
 from readmit.simulate.runner import simulate
 from readmit.simulate.scenario import ScenarioError, load_scenario
 
@@ -51,17 +50,14 @@ def simulate_command(
         fail(error.one_line())
     except (ScenarioError, NotInCatalogue, TermsError) as error:
         fail(str(error))
-    try:
-        dsn = resolve_database_url(settings)
-    except EmbeddedPostgresError as error:
-        fail(f"no PostgreSQL: {str(error).splitlines()[0]}")
+    dsn = database_url()
 
     def progress(message: str) -> None:
         if not quiet:
             typer.echo(f"· {message}", err=True)
 
     try:
-        report = asyncio.run(simulate(scenario, terms, dsn, progress))
+        report = asyncio.run(simulate(scenario, terms, settings, dsn, progress))
     except ScenarioError as error:  # found once the server's clock is known
         typer.echo(f"readmit: {error}", err=True)
         exit_now(EXIT_BAD_INPUT)

@@ -8,7 +8,6 @@ side's officer, and finally sleeps to `until`, so every timer in between fires i
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 from collections.abc import Callable
@@ -18,9 +17,8 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.db.eventstore import EventStore
-from adapters.db.migrate import migrate_dsn
-from adapters.db.pool import connect, create_pool, quote_ident
-from adapters.protection.vault import PersonalDataVault
+from adapters.db.pool import connect, quote_ident
+from adapters.settings import Settings
 from adapters.temporal.binaries import test_server_path
 from adapters.temporal.cases import CaseGateway, CommandRefused
 from adapters.temporal.clock import advance_to
@@ -30,7 +28,7 @@ from domain.commands import BY_NAME, OpenCase
 from domain.events import from_stored
 from domain.values import Side
 from readmit.simulate.scenario import Scenario, build_command
-from workers.main import build_workers, run_workers
+from workers.root import worker_root
 from workflows.contracts import Actor
 
 Progress = Callable[[str], None]
@@ -48,7 +46,11 @@ def _case_id(scenario: Scenario, at: datetime) -> str:
 
 
 async def simulate(
-    scenario: Scenario, terms: AgreementTerms, dsn: str, progress: Progress | None = None
+    scenario: Scenario,
+    terms: AgreementTerms,
+    settings: Settings,
+    dsn: str,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Run `scenario` under `terms` and return the timeline (docs/simulator.md)."""
     say = progress or (lambda _message: None)
@@ -64,28 +66,25 @@ async def simulate(
         start = await env.get_current_time()
         scenario.check_future(start)
         say(f"preparing a throwaway schema {schema}")
-        await migrate_dsn(dsn, schema=schema, create_schema=True)
-        pool = await create_pool(dsn, schema=schema, min_size=1, max_size=10)
-        stop = asyncio.Event()
-        # A throwaway master key: the simulated case's data dies with its schema.
-        vault = PersonalDataVault(pool, Keyring({"sim": os.urandom(32)}, "sim", what="master"))
         try:
-            workers = build_workers(
-                env.client,
-                pool,
-                sorted({case.requesting, case.requested}),
-                vault=vault,
-                queue_prefix=prefix,
-            )
-            runner = asyncio.create_task(run_workers(workers, stop))
-            with env.auto_time_skipping_disabled():
-                gateway = CaseGateway(env.client, vault=vault, queue_prefix=prefix)
-                report = await _drive(env, scenario, terms, gateway, EventStore(pool), say)
-            stop.set()
-            await runner
+            async with (
+                worker_root(
+                    settings,
+                    sorted({case.requesting, case.requested}),
+                    background=False,
+                    client=env.client,
+                    dsn=dsn,
+                    schema=schema,
+                    # A throwaway master key: the simulated case's data dies with its schema.
+                    master=Keyring({"sim": os.urandom(32)}, "sim", what="master"),
+                    queue_prefix=prefix,
+                ) as root,
+                root.running(),
+            ):
+                with env.auto_time_skipping_disabled():
+                    gateway = CaseGateway(env.client, vault=root.vault, queue_prefix=prefix)
+                    report = await _drive(env, scenario, terms, gateway, EventStore(root.pool), say)
         finally:
-            stop.set()
-            await pool.close()
             await _drop(dsn, schema)
     finally:
         await env.shutdown()

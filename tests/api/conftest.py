@@ -3,7 +3,6 @@ server and real workers, reached through the ASGI app with its lifespan running.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator
 
@@ -13,10 +12,9 @@ import pytest
 from api_harness import SECRET, Api
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from api.app import create_app
-from workers.main import build_workers, run_workers
+from workers.root import worker_root
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
 
@@ -26,7 +24,6 @@ async def api(
     time_env: WorkflowEnvironment,
     schema_dsn: str,
     pool: asyncpg.Pool,
-    vault: PersonalDataVault,
     master_keys: dict[str, str],
 ) -> AsyncIterator[Api]:
     prefix = f"a{secrets.token_hex(4)}"
@@ -34,16 +31,11 @@ async def api(
         jwt_secret=SECRET, queue_prefix=prefix, database_url=None, master_keys=master_keys
     )
     app = create_app(settings, database_url=schema_dsn, client=time_env.client)
-    stop = asyncio.Event()
-    runner = asyncio.create_task(
-        run_workers(
-            build_workers(time_env.client, pool, STATES, vault=vault, queue_prefix=prefix), stop
-        )
+    workers = worker_root(
+        settings, STATES, background=False, client=time_env.client, pool=pool, sandbox=True
     )
-    async with app.router.lifespan_context(app):
+    async with workers as root, root.running(), app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://readmit.test") as http:
             with time_env.auto_time_skipping_disabled():
                 yield Api(http=http, pool=pool, env=time_env, services=app.state.services)
-    stop.set()
-    await runner

@@ -8,7 +8,8 @@ import pytest
 from api_harness import Api
 from factories import application_body
 
-from adapters.protection.vault import ERASED_SUMMARY, PersonalDataVault
+from adapters.db.projector import ERASED_SUMMARY
+from adapters.protection.vault import PersonalDataVault
 
 pytestmark = pytest.mark.temporal
 

@@ -17,11 +17,10 @@ import structlog
 import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from api.app import create_app
 from api.auth import Role, issue_dev_token
-from workers.main import build_workers, run_workers
+from workers.root import worker_root
 
 SECRET = "test-secret-for-the-cli-tests-only-0123456789"
 STATES = ("PL", "UA", "MD", "RO", "DE")
@@ -41,7 +40,6 @@ async def served_api(
     time_env: WorkflowEnvironment,
     schema_dsn: str,
     pool: asyncpg.Pool,
-    vault: PersonalDataVault,
     master_keys: dict[str, str],
 ) -> AsyncIterator[ServedApi]:
     # Server-side log lines go to the real stderr, not into the CLI output a test captures.
@@ -52,18 +50,15 @@ async def served_api(
         jwt_secret=SECRET, queue_prefix=prefix, database_url=None, master_keys=master_keys
     )
     app = create_app(settings, database_url=schema_dsn, client=time_env.client)
-    stop = asyncio.Event()
-    workers = asyncio.create_task(
-        run_workers(
-            build_workers(time_env.client, pool, STATES, vault=vault, queue_prefix=prefix), stop
-        )
+    workers = worker_root(
+        settings, STATES, background=False, client=time_env.client, pool=pool, sandbox=True
     )
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False)
     server = uvicorn.Server(config)
-    async with app.router.lifespan_context(app):
+    async with workers as root, root.running(), app.router.lifespan_context(app):
         serving = asyncio.create_task(server.serve(sockets=[listener]))
         async with asyncio.timeout(10):
             while not server.started:
@@ -75,6 +70,4 @@ async def served_api(
         server.should_exit = True
         await serving
     listener.close()
-    stop.set()
-    await workers
     structlog.configure(**previous)

@@ -15,8 +15,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from adapters.db.embedded import EmbeddedPostgres, candidate_bin_dirs, major_version
-from adapters.settings import Settings
+from adapters.db.embedded import (
+    EmbeddedPostgres,
+    EmbeddedPostgresError,
+    candidate_bin_dirs,
+    major_version,
+)
+from adapters.settings import ConfigurationError, Settings
 
 enabled = pytest.mark.skipif(
     os.environ.get("READMIT_TEST_EMBEDDED") != "1", reason="set READMIT_TEST_EMBEDDED=1 to run"
@@ -48,11 +53,33 @@ def process_uid(server: EmbeddedPostgres) -> int:
 
 
 def test_database_url_wins_over_embedded(tmp_path: Path) -> None:
-    from adapters.db.embedded import resolve_database_url
-
     settings = Settings.model_construct(home=tmp_path, database_url="postgresql://x@y/z")
-    assert resolve_database_url(settings) == "postgresql://x@y/z"
+    assert settings.dsn() == "postgresql://x@y/z"
+    assert settings.dsn("postgresql://given@y/z") == "postgresql://given@y/z"
     assert not (tmp_path / "postgres").exists()
+
+
+def test_an_embedded_server_that_cannot_start_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: EmbeddedPostgres) -> str:
+        raise EmbeddedPostgresError("initdb failed (1): no space left\nthe server log's tail")
+
+    monkeypatch.setattr(EmbeddedPostgres, "start", refuse)
+    settings = Settings.model_construct(home=tmp_path, database_url=None)
+    with pytest.raises(ConfigurationError) as raised:
+        settings.dsn()
+    assert str(raised.value) == (
+        "no PostgreSQL: DATABASE_URL is unset and the embedded server did not start: "
+        "initdb failed (1): no space left"
+    )
+
+
+def test_no_temporal_address_is_one_line_naming_the_setting() -> None:
+    settings = Settings.model_construct(temporal_address=None)
+    assert settings.temporal_target("h:7233") == "h:7233"
+    with pytest.raises(ConfigurationError, match="READMIT_TEMPORAL_ADDRESS"):
+        settings.temporal_target()
 
 
 @enabled

@@ -44,7 +44,7 @@ STATES = ("PL", "UA")
 # memoised) first, ≈ 1.3 s of CPU; then the command `readmit worker` runs, once told to go.
 _WARM = """
 import sys
-from readmit.cli.worker import worker_command
+from workers.command import worker_command
 from temporalio.worker._worker import load_default_build_id
 load_default_build_id()
 sys.stdin.readline()
@@ -73,7 +73,8 @@ async def start_dev_server() -> WorkflowEnvironment:
 
 
 class WorkerProcess:
-    """`readmit worker --state PL --state UA` in its own process, as an operator runs it."""
+    """`readmit worker --state PL --state UA` (`python -m workers`) in its own process, as an
+    operator runs it."""
 
     def __init__(
         self,

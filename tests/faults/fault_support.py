@@ -1,5 +1,5 @@
 """What the fault tests of this folder share: the API with real workers, built the way the
-composition roots build them (settings → `connect_client` → `build_workers` / `create_app`), on a
+composition roots build them (settings → `connect_client` → `worker_root` / `create_app`), on a
 test's own time-skipping server and PostgreSQL schema; officers' tokens; an application body.
 
 Kept out of conftest.py (another fault test lives in this folder) and named apart from the other
@@ -8,7 +8,6 @@ test folders' helpers, so any test here imports it by a name no one else uses.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import os
@@ -24,7 +23,6 @@ from factories import application_body
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.keys import master_keyring
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.client import connect_client
@@ -32,7 +30,7 @@ from adapters.temporal.codec import Keyring
 from adapters.tracing import Tracing
 from api.app import create_app
 from api.auth import issue_dev_token
-from workers.main import build_workers, run_workers
+from workers.root import worker_root
 
 SECRET = "test-secret-for-the-fault-tests-only-0123456789"
 STATES = ("PL", "UA")
@@ -102,19 +100,14 @@ async def running_api(
     traces = tracing or Tracing()
     client = await connect_client(settings, tracing=traces)
     app = create_app(settings, database_url=schema_dsn, tracing=traces)
-    stop = asyncio.Event()
-    vault = PersonalDataVault(pool, master_keyring(settings))
-    workers = build_workers(client, pool, STATES, vault=vault, queue_prefix=settings.queue_prefix)
-    runner = asyncio.create_task(run_workers(workers, stop))
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://readmit.test", timeout=60
-            ) as http:
-                yield RunningApi(
-                    http=http, pool=pool, client=client, settings=settings, vault=vault
-                )
-    finally:
-        stop.set()
-        await runner
+    workers = worker_root(
+        settings, STATES, background=False, client=client, pool=pool, sandbox=True
+    )
+    async with workers as root, root.running(), app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://readmit.test", timeout=60
+        ) as http:
+            yield RunningApi(
+                http=http, pool=pool, client=client, settings=settings, vault=root.vault
+            )

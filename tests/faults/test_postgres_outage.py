@@ -31,7 +31,7 @@ from adapters.outbox import DispatchSettings
 from adapters.temporal.cases import CaseGateway
 from api import problems
 from domain.commands import ConfirmReceipt
-from workers.main import build_dispatcher
+from workers.root import build_dispatcher
 
 pytestmark = [pytest.mark.temporal, pytest.mark.db]
 

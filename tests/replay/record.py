@@ -11,6 +11,7 @@ looks like.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -23,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.agreements.catalogue import load_catalogue
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool
-from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings
 from adapters.temporal.binaries import test_server_path
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import Keyring, data_converter
@@ -39,7 +40,7 @@ from domain.commands import (
     SubmitApplication,
 )
 from domain.values import EvidenceItem, Person
-from workers.main import build_workers, run_workers
+from workers.root import worker_root
 from workflows.contracts import Actor
 
 HERE = Path(__file__).parent
@@ -61,12 +62,22 @@ async def record(dsn: str, prefix: str) -> None:
         test_server_existing_path=str(test_server_path()),
         data_converter=data_converter(replay_keyring()),
     )
-    stop = asyncio.Event()
-    # Replaying needs only the payload keyring: the case keys' master key may be thrown away.
-    vault = PersonalDataVault(pool, Keyring({"rec": os.urandom(32)}, "rec", what="master"))
-    workers = build_workers(env.client, pool, ["PL", "UA"], vault=vault, queue_prefix="rec")
-    runner = asyncio.create_task(run_workers(workers, stop))
-    gateway = CaseGateway(env.client, vault=vault, queue_prefix="rec")
+    workers = contextlib.AsyncExitStack()
+    root = await workers.enter_async_context(
+        worker_root(
+            Settings(),
+            ["PL", "UA"],
+            background=False,
+            client=env.client,
+            pool=pool,
+            # Replaying needs only the payload keyring: the case keys' master key may be lost.
+            master=Keyring({"rec": os.urandom(32)}, "rec", what="master"),
+            queue_prefix="rec",
+            sandbox=True,
+        )
+    )
+    await workers.enter_async_context(root.running())
+    gateway = CaseGateway(env.client, vault=root.vault, queue_prefix="rec")
     terms = load_catalogue().terms("EU-UA", "PL", "UA")
 
     async def opened(name: str) -> str:
@@ -127,8 +138,7 @@ async def record(dsn: str, prefix: str) -> None:
         await gateway.execute(case_id, CloseCase(at=at), ANNA)
         await save("extended_then_refused", case_id)
 
-    stop.set()
-    await runner
+    await workers.aclose()
     await env.shutdown()
     await pool.close()
     conn = await connect(dsn)

@@ -3,7 +3,6 @@ queue plus the queues of the states used) on the session's time-skipping server.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator
 
@@ -14,8 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings
 from adapters.temporal.cases import CaseGateway
-from workers.main import build_workers, run_workers
+from workers.root import worker_root
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
 
@@ -26,9 +26,6 @@ async def case_system(
 ) -> AsyncIterator[CaseSystem]:
     prefix = f"t{secrets.token_hex(4)}"
     client = time_env.client
-    workers = build_workers(client, pool, STATES, vault=vault, queue_prefix=prefix)
-    stop = asyncio.Event()
-    runner = asyncio.create_task(run_workers(workers, stop))
     system = CaseSystem(
         env=time_env,
         client=client,
@@ -37,7 +34,18 @@ async def case_system(
         pool=pool,
         prefix=prefix,
     )
-    with time_env.auto_time_skipping_disabled():
-        yield system
-    stop.set()
-    await runner
+    async with (
+        worker_root(
+            Settings(),
+            STATES,
+            background=False,
+            client=client,
+            pool=pool,
+            master=vault.master,
+            queue_prefix=prefix,
+            sandbox=True,
+        ) as root,
+        root.running(),
+    ):
+        with time_env.auto_time_skipping_disabled():
+            yield system

@@ -21,23 +21,21 @@ import asyncpg
 import pytest
 from case_system import CaseSystem
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from test_case_workflow import ANNA
 
-from activities.case_store import CaseStoreActivities
 from adapters.agreements.catalogue import load_catalogue
 from adapters.audit.verify import Verifier
+from adapters.db.event_queries import stream_ids
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
-from readmit.cli.audit_verify import all_case_ids, verify_cases
+from readmit.cli.audit_verify import verify_cases
 from readmit.cli.progress import job_progress
-from workers.main import build_workers, run_workers
-from workflows.contracts import cases_queue
-from workflows.readmission_case import ReadmissionCase
+from workers.root import worker_root
 
 pytestmark = pytest.mark.temporal
 CASES = int(os.environ.get("READMIT_TEST_BULK_CASES", "1000"))  # sound ones
@@ -61,24 +59,22 @@ async def bulk_system(
     (The verifier still replays them in the sandbox, as production workers run.)"""
     prefix = f"b{secrets.token_hex(4)}"
     client = time_env.client
-    cases = Worker(
-        client,
-        task_queue=cases_queue(prefix),
-        workflows=[ReadmissionCase],
-        activities=[CaseStoreActivities(EventStore(pool)).commit_case_events],
-        workflow_runner=UnsandboxedWorkflowRunner(),
-        max_concurrent_activities=50,
-    )
-    states = build_workers(
-        client, pool, ("PL", "UA"), vault=vault, serve_cases=False, queue_prefix=prefix
-    )
-    stop = asyncio.Event()
-    runner = asyncio.create_task(run_workers([cases, *states], stop))
     gateway = CaseGateway(client, vault=vault, queue_prefix=prefix)
-    with time_env.auto_time_skipping_disabled():
-        yield CaseSystem(time_env, client, gateway, EventStore(pool), pool, prefix)
-    stop.set()
-    await runner
+    async with (
+        worker_root(
+            Settings(),
+            ("PL", "UA"),
+            background=False,
+            client=client,
+            pool=pool,
+            master=vault.master,
+            queue_prefix=prefix,
+            sandbox=False,
+        ) as root,
+        root.running(),
+    ):
+        with time_env.auto_time_skipping_disabled():
+            yield CaseSystem(time_env, client, gateway, EventStore(pool), pool, prefix)
 
 
 async def open_case(system: CaseSystem, number: int) -> None:
@@ -131,7 +127,7 @@ async def test_bulk_verify_of_many_cases_reports_the_one_altered(
     verifier = Verifier(bulk_system.store, bulk_system.client, data_converter(keyring))
     out, err = io.StringIO(), io.StringIO()
     code = await verify_cases(
-        verifier, all_case_ids(bulk_system.pool, page=300), total, out=out, err=err, terminal=False
+        verifier, stream_ids(bulk_system.pool, page=300), total, out=out, err=err, terminal=False
     )
     printed = out.getvalue().splitlines()
     assert code == 1, printed

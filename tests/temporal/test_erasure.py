@@ -17,8 +17,7 @@ from temporalio.worker import Replayer
 
 from adapters.agreements.catalogue import load_catalogue
 from adapters.audit.verify import Verifier
-from adapters.db.projector import CaseProjector
-from adapters.protection.vault import ERASED_SUMMARY
+from adapters.db.projector import ERASED_SUMMARY, CaseProjector
 from adapters.registry import import_registry_csv
 from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import (

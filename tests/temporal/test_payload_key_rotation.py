@@ -29,7 +29,7 @@ from adapters.agreements.catalogue import load_catalogue
 from adapters.audit.verify import Verifier
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
-from adapters.settings import get_settings
+from adapters.settings import Settings, get_settings
 from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import ENCODING, KEY_ID, Keyring, KeyringError, data_converter
@@ -42,7 +42,7 @@ from domain.commands import (
 )
 from domain.values import EvidenceItem, Person
 from readmit.cli import main
-from workers.main import build_workers, run_workers
+from workers.root import worker_root
 from workflows.contracts import CaseOutcome
 
 pytestmark = pytest.mark.temporal
@@ -78,14 +78,20 @@ async def workers_of(
     client: Client, pool: asyncpg.Pool, prefix: str, vault: PersonalDataVault
 ) -> AsyncIterator[None]:
     """The case and state workers of a deployment, stopped (gracefully) when the block ends."""
-    stop = asyncio.Event()
-    workers = build_workers(client, pool, ("PL", "UA"), vault=vault, queue_prefix=prefix)
-    runner = asyncio.create_task(run_workers(workers, stop))
-    try:
+    async with (
+        worker_root(
+            Settings(),
+            ("PL", "UA"),
+            background=False,
+            client=client,
+            pool=pool,
+            master=vault.master,
+            queue_prefix=prefix,
+            sandbox=True,
+        ) as root,
+        root.running(),
+    ):
         yield
-    finally:
-        stop.set()
-        await runner
 
 
 async def drained(client: Client, case_id: str) -> None:

@@ -13,10 +13,11 @@ from temporalio.client import ScheduleDescription
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.protection.vault import PersonalDataVault
+from adapters.settings import Settings
 from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.codec import Keyring, data_converter
 from adapters.temporal.retention import ensure_retention_schedule, schedule_id
-from workers.main import build_workers, run_workers
+from workers.root import worker_root
 from workflows.contracts import RetentionResult
 
 pytestmark = pytest.mark.temporal
@@ -52,21 +53,27 @@ async def test_the_schedule_starts_the_sweep_on_the_case_workers(
     assert at_hour_minute(await handle.describe()) == (3, 30)
     assert [s.id async for s in await client.list_schedules()].count(schedule_id(prefix)) <= 1
 
-    stop = asyncio.Event()
-    workers = build_workers(client, pool, [], vault=vault, queue_prefix=prefix)
-    runner = asyncio.create_task(run_workers(workers, stop))
+    workers = worker_root(
+        Settings(),
+        [],
+        background=False,
+        client=client,
+        pool=pool,
+        master=vault.master,
+        queue_prefix=prefix,
+        sandbox=True,
+    )
     try:
-        await handle.trigger()
-        for _ in range(100):
-            actions = (await handle.describe()).info.recent_actions
-            if actions:
-                break
-            await asyncio.sleep(0.1)
-        started = actions[0].action
-        sweep = client.get_workflow_handle(started.workflow_id)
-        result = await asyncio.wait_for(sweep.result(), timeout=30)
-        assert RetentionResult.model_validate(result) == RetentionResult(erased=0, batches=1)
+        async with workers as root, root.running():
+            await handle.trigger()
+            for _ in range(100):
+                actions = (await handle.describe()).info.recent_actions
+                if actions:
+                    break
+                await asyncio.sleep(0.1)
+            started = actions[0].action
+            sweep = client.get_workflow_handle(started.workflow_id)
+            result = await asyncio.wait_for(sweep.result(), timeout=30)
+            assert RetentionResult.model_validate(result) == RetentionResult(erased=0, batches=1)
     finally:
-        stop.set()
-        await runner
         await handle.delete()

@@ -19,7 +19,6 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from adapters.settings import Settings
-from readmit.embedded_temporal import DevServerSettings
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
@@ -74,7 +73,7 @@ def _variable(name: str, field: FieldInfo, prefix: str) -> str:
 def rows() -> Iterator[tuple[str, str, str]]:
     """(variables, default, meaning) of every setting, nested models flattened with `__`."""
     seen: set[str] = set()
-    for model in (Settings, DevServerSettings):
+    for model in (Settings,):
         for name, field in model.model_fields.items():
             if name in seen:
                 continue

@@ -23,11 +23,10 @@ from temporalio.testing import WorkflowEnvironment
 from web_support import SECRET, Web
 
 from adapters.directory import import_directory, load_directory
-from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.codec import Keyring
 from api.app import create_app
-from workers.main import build_workers, run_workers
+from workers.root import worker_root
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -42,12 +41,11 @@ async def import_demo_officers(pool: asyncpg.Pool) -> None:
 @contextlib.asynccontextmanager
 async def running_app(
     env: WorkflowEnvironment, dsn: str, pool: asyncpg.Pool
-) -> AsyncIterator[tuple[FastAPI, asyncio.Event]]:
+) -> AsyncIterator[FastAPI]:
     """The app (lifespan not started) and its workers, on a random queue prefix."""
     await import_demo_officers(pool)
     prefix = f"w{secrets.token_hex(4)}"
     master_keys = {"master-1": Keyring.new_key()}
-    vault = PersonalDataVault(pool, Keyring.from_encoded(master_keys, "master-1", what="master"))
     settings = Settings(
         jwt_secret=SECRET,
         queue_prefix=prefix,
@@ -56,15 +54,13 @@ async def running_app(
         audit_signing_key=base64.b64encode(os.urandom(32)).decode(),
     )
     app = create_app(settings, database_url=dsn, client=env.client)
-    stop = asyncio.Event()
-    runner = asyncio.create_task(
-        run_workers(build_workers(env.client, pool, STATES, vault=vault, queue_prefix=prefix), stop)
-    )
-    try:
-        yield app, stop
-    finally:
-        stop.set()
-        await runner
+    async with (
+        worker_root(
+            settings, STATES, background=False, client=env.client, pool=pool, sandbox=True
+        ) as root,
+        root.running(),
+    ):
+        yield app
 
 
 @pytest.fixture
@@ -74,7 +70,7 @@ async def web_http(
     """The app in-process: an httpx client over ASGI (no redirects followed)."""
     base = "http://readmit.test"
     async with (
-        running_app(time_env, schema_dsn, pool) as (app, _),
+        running_app(time_env, schema_dsn, pool) as app,
         app.router.lifespan_context(app),
     ):
         transport = httpx.ASGITransport(app=app)
@@ -103,7 +99,7 @@ async def web_server(
 ) -> AsyncIterator[Web]:
     """The app served over HTTP on 127.0.0.1 by uvicorn (in this loop, beside the workers:
     they share the session's Temporal client and PostgreSQL pool)."""
-    async with running_app(time_env, schema_dsn, pool) as (app, _):
+    async with running_app(time_env, schema_dsn, pool) as app:
         port = free_port()
         server = _Server(
             uvicorn.Config(

@@ -1,0 +1,84 @@
+"""The event store's queries beyond appending and reading one stream: listing streams, reading
+many at once, counting, and the SQL fragments other queries compose.
+
+The event store is `eventstore.py` (appends, stream and log reads, hash chains) and this module,
+with its own machinery in `canonical.py` (the hash chain) and `notify.py` (append
+announcements): together they own the `case_events` table, and no other module names it in SQL
+(tests/unit/test_sql_ownership.py scans for that). A read-model query that needs a fact only
+the events hold (a deemed acceptance, the terms a case was opened under) takes it from a
+fragment here rather than writing its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+import asyncpg
+
+from adapters.db.eventstore import COLUMNS, Recorded
+
+_IDS_PAGE = """SELECT stream_id FROM case_events WHERE stream_id > $1
+    GROUP BY stream_id ORDER BY stream_id LIMIT $2"""
+_STREAMS = f"""SELECT {COLUMNS} FROM case_events WHERE stream_id = ANY($1::text[])
+    ORDER BY stream_id, version"""
+_FULL_STREAMS = """SELECT stream_id FROM case_events
+    GROUP BY stream_id HAVING max(version) = $1 LIMIT $2"""
+
+
+async def stream_ids(pool: asyncpg.Pool, page: int = 1000) -> AsyncIterator[str]:
+    """Every stream id in the store, in order, read a page at a time (keyset pagination)."""
+    after = ""
+    while rows := await pool.fetch(_IDS_PAGE, after, page):
+        for row in rows:
+            yield row["stream_id"]
+        after = rows[-1]["stream_id"]
+
+
+async def read_streams(pool: asyncpg.Pool, stream_ids: Sequence[str]) -> dict[str, list[Recorded]]:
+    """The events of many streams, read in one query, by stream in version order (streams
+    without events are absent)."""
+    streams: dict[str, list[Recorded]] = {}
+    for row in await pool.fetch(_STREAMS, list(stream_ids)):
+        event = Recorded.from_row(row)
+        streams.setdefault(event.stream_id, []).append(event)
+    return streams
+
+
+async def streams_of_length(pool: asyncpg.Pool, length: int, limit: int) -> list[str]:
+    """Up to `limit` ids of streams whose last version is `length`."""
+    return [r["stream_id"] for r in await pool.fetch(_FULL_STREAMS, length, limit)]
+
+
+async def count_events(pool: asyncpg.Pool, event_type: str | None = None) -> int:
+    """How many events are stored, or how many of `event_type`."""
+    count = await pool.fetchval(
+        "SELECT count(*) FROM case_events WHERE $1::text IS NULL OR type = $1", event_type
+    )
+    return int(count)
+
+
+async def analyze(pool: asyncpg.Pool) -> None:
+    """Refresh the planner's statistics of the events table (as autovacuum would, later)."""
+    await pool.execute("ANALYZE case_events")
+
+
+def has_event_sql(stream_id: str, event_type: str) -> str:
+    """SQL true when stream `stream_id` (an SQL expression, e.g. a column) holds an event of
+    `event_type` (a literal type name: `[A-Za-z]+`)."""
+    if not event_type.isalpha():
+        raise ValueError(f"not an event type: {event_type!r}")
+    return (
+        f"EXISTS (SELECT 1 FROM case_events e"
+        f" WHERE e.stream_id = {stream_id} AND e.type = '{event_type}')"
+    )
+
+
+def opening_data_sql(stream_id: str, path: str) -> str:
+    """SQL giving the text at JSON `path` (a `#>>` path literal such as `{terms,retention}`)
+    of the opening event (version 1) of stream `stream_id` (an SQL expression)."""
+    if "'" in path:
+        raise ValueError(f"not a JSON path literal: {path!r}")
+    return (
+        f"(SELECT e.data #>> '{path}' FROM case_events e"
+        f" WHERE e.stream_id = {stream_id} AND e.version = 1)"
+    )

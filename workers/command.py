@@ -1,0 +1,72 @@
+"""The worker process's command: `python -m workers` and `readmit worker` are this function.
+
+It reads the settings (the options override them), looks up PostgreSQL and Temporal once, and
+runs `workers.root` until SIGTERM/SIGINT, when in-flight tasks finish before it stops.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from adapters import aio, metrics
+from adapters.logs import configure_logging
+from adapters.settings import ConfigurationError, Settings, get_settings
+from adapters.temporal.runtime import exit_now, install_runtime
+from workers.root import stop_on_signals, worker_root
+
+DEFAULT_STATES = ("UA", "MD", "PL", "RO", "DE")
+EXIT_BAD_INPUT = 2
+
+
+def worker_command(
+    state: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state", help="serve this state's queue (repeatable; default: the demo set)"
+        ),
+    ] = None,
+    cases: Annotated[
+        bool, typer.Option("--cases/--no-cases", help="also serve the shared case queue")
+    ] = True,
+    temporal_address: Annotated[
+        str | None,
+        typer.Option(
+            "--temporal-address",
+            help="host:port of the Temporal frontend (default: READMIT_TEMPORAL_ADDRESS)",
+        ),
+    ] = None,
+) -> None:
+    """Run workers for the case queue and some states' own queues until SIGTERM/SIGINT, then
+    finish in-flight tasks and stop."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    states = checked_states(state or DEFAULT_STATES)
+    try:
+        dsn = settings.dsn()
+        address = settings.temporal_target(temporal_address)
+    except ConfigurationError as error:
+        typer.echo(f"readmit: {error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    install_runtime(prometheus_address=settings.sdk_metrics_address)
+    metrics.start_exporter(settings.metrics_address)
+    settings = settings.model_copy(update={"temporal_address": address})
+    aio.run(serve(settings, dsn, states, cases))
+    exit_now()
+
+
+def checked_states(states: list[str] | tuple[str, ...]) -> list[str]:
+    """`states` upper-cased; anything but ISO 3166 alpha-2 codes is a usage error."""
+    upper = [s.upper() for s in states]
+    bad = [s for s in upper if len(s) != 2 or not s.isalpha()]
+    if bad:
+        raise typer.BadParameter(
+            f"ISO 3166 alpha-2 codes only, not {', '.join(bad)}", param_hint="--state"
+        )
+    return upper
+
+
+async def serve(settings: Settings, dsn: str, states: list[str], cases: bool) -> None:
+    async with worker_root(settings, states, serve_cases=cases, dsn=dsn) as root:
+        await root.run(stop_on_signals())
