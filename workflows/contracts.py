@@ -23,7 +23,6 @@ from domain.stored import NewEvent
 from domain.values import GradedEvidence, PersonRecord, VerificationOutcome
 
 QUEUE_PREFIX = "readmit"
-CASES_QUEUE = f"{QUEUE_PREFIX}-cases"
 WORKFLOW_NAME = "ReadmissionCase"
 
 # Activity names (the workflow refers to activities by name, so it imports no I/O code).

@@ -1,15 +1,16 @@
 """`ReadmissionCase`: one workflow per case, from opening to closing, on both sides.
 
 Workflow id = case id (`<requesting>-<requested>-<year>-<six digits>`, e.g. `PL-UA-2027-000123`).
-Commands arrive as the `execute` update, whose validator runs the decider against the current
-state so an invalid command is rejected before anything reaches history. An accepted command is
-decided by one call of the domain (`execute`: its events, deadlines included, the state after
-them and the notices they cause), then one local activity, `commit_case_events`, appends the
-events and the notices in one statement and plans the new deadlines' reminders; only then does
-the update return. The workflow goes on from that activity's recorded result, so a task retried
-after a worker died takes up what its first attempt recorded instead of deciding twice. One
-durable timer, kept while the next alarm's instant stays the same, reminds, escalates and
-expires limits; identity verification runs as an activity on the requested state's queue.
+Commands arrive as the `execute` update, whose validator runs the decider's checks (`validate`)
+against the current state so an invalid command is rejected before anything reaches history.
+An accepted command is decided by one call of the domain (`execute`: its events, deadlines
+included, the state after them and the notices they cause), then one local activity,
+`commit_case_events`, appends the events and the notices in one statement and plans the new
+deadlines' reminders; only then does the update return. The workflow goes on from that
+activity's recorded result, so a task retried after a worker died takes up what its first
+attempt recorded instead of deciding twice. One durable timer, kept while the next alarm's
+instant stays the same, reminds, escalates and expires limits; identity verification runs as
+an activity on the requested state's queue.
 """
 
 from __future__ import annotations
