@@ -8,12 +8,14 @@ test-only key in `keyring.json`, committed here, so CI can decrypt them.
 Releases. The histories a tagged release records live in `tests/replay/v<version>/`, and
 `test_replay.py` replays every folder here against the current code: a workflow change that
 would break a case started under a kept release fails CI (change workflow code only behind
-`workflow.patched`). To release v<version>:
+`workflow.patched`; a history of the new path may be recorded meanwhile into a folder of its
+own, e.g. `record.py unreleased`, replayed too). To release v<version>:
 
 1. on the commit to be tagged, `python tests/replay/record.py v<version>` (existing files are
-   never overwritten: to record a folder again, delete it first);
-2. commit the folder with the release, and add new walks to `WALKS` in `test_replay.py` when
-   the workflow gained a path;
+   never overwritten: to record a folder again, delete it first), and delete the folders of
+   histories recorded since the last release: the new release's folder covers them;
+2. commit the folder with the release (a path the workflow gained since gets a walk of its own
+   in `record` below and in `WALKS` of `test_replay.py`);
 3. delete the folders of releases whose cases can no longer be running, together with the
    `workflow.patched` branches only they needed (`deprecate_patch` first while such cases may
    still run).

@@ -1,8 +1,9 @@
 """Recorded histories replay against the current workflow code: a change that would break a
 running case fails here (change workflow code only behind `workflow.patched`).
 
-Every folder beside this file holds the histories one release recorded (`v0.2.0/`, ...; how to
-record them: `record.py`), and every history in every kept folder is replayed.
+Each `v<version>/` folder beside this file holds the histories that release recorded (how to
+record them: `record.py`); any other folder holds histories recorded since the last release
+(say, of a path a patch added). Every history in every folder is replayed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _release(folder: Path) -> tuple[int, ...]:
 
 
 RELEASES = sorted((p for p in HERE.glob("v*") if p.is_dir()), key=_release)
-HISTORIES = sorted(HERE.glob("v*/*.json"))
+HISTORIES = sorted(HERE.glob("*/*.json"))
 # The walks `record.py` records: accepted and transferred, deemed accepted by silence (reminders
 # and escalations on the way), extended then refused, continued as new, the retention sweep.
 WALKS = {
