@@ -123,7 +123,7 @@ def execute(command: Command, state: CaseState, new_id: Callable[[], UUID]) -> D
     events = decide(command, state)
     ids = tuple(new_id() for _ in events)
     after = fold(events, state)
-    assert after.case_id is not None  # every command but the opening needs an opened case
+    assert after.case_id is not None  # opened, by this command or before (others are refused)
     notices = notices_for(after.case_id, zip(ids, events, strict=True), after)
     return Decision(event_ids=ids, events=tuple(events), state=after, notices=tuple(notices))
 
