@@ -2,8 +2,8 @@
 
 `commit_case_events` (a local activity of the case workflow) appends a command's events and
 writes the notices they cause in the same statement (`record_notices`, a transactional outbox),
-then plans the reminders of the deadlines it recorded. `append_case_events` is the remote
-activity of cases started before it.
+then plans the reminders of the deadlines it recorded. The events arrive as the store takes
+them (`domain.stored.NewEvent`) and are written as they come.
 
 Event ids come from the workflow (`workflow.uuid4()`), so a retried append after a lost
 acknowledgement is recognised by the store and writes nothing twice. A local activity's result
@@ -20,16 +20,15 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import structlog
-from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters import metrics
+from adapters.db.canonical import NotCanonicalizable
 from adapters.db.eventstore import (
     ConcurrencyError,
     EventIdConflictError,
     EventStore,
-    NewEvent,
     Recorded,
     SqlCall,
 )
@@ -37,40 +36,10 @@ from adapters.logs import bind_case
 from adapters.notices import record_notices
 from domain.alarms import plan_reminders
 from domain.events import DeadlineSet, Event, from_stored
-from workflows.contracts import (
-    APPEND_EVENTS,
-    COMMIT_EVENTS,
-    AppendInput,
-    AppendResult,
-    CommitInput,
-    CommitResult,
-    StoredEnvelope,
-)
+from domain.stored import NewEvent
+from workflows.contracts import COMMIT_EVENTS, CommitInput, CommitResult
 
 log = structlog.get_logger(__name__)
-
-
-def _new_events(envelopes: Sequence[StoredEnvelope]) -> list[NewEvent]:
-    events = []
-    for envelope in envelopes:
-        event_type, schema_version, data = envelope.type, envelope.schema_version, envelope.data
-        try:
-            events.append(
-                NewEvent(
-                    event_id=envelope.event_id,
-                    type=event_type,
-                    schema_version=schema_version,
-                    data=data,
-                    metadata={k: v for k, v in envelope.metadata.items() if v is not None},
-                )
-            )
-        except ValidationError as error:  # a bug upstream: retrying cannot help
-            raise ApplicationError(
-                f"{event_type} cannot be stored: {error.errors()[0]['msg']}",
-                type="UnstorableEvent",
-                non_retryable=True,
-            ) from error
-    return events
 
 
 def _refused(error: Exception) -> ApplicationError:
@@ -108,7 +77,7 @@ class CaseStoreActivities:
 
     @activity.defn(name=COMMIT_EVENTS)
     async def commit_case_events(self, request: CommitInput) -> CommitResult:
-        events = _new_events(request.events)
+        events = request.events
         calls = [SqlCall("case_stream_head", (request.case_id,))]
         if request.notices:
             calls.append(record_notices(request.notices, self.channels))
@@ -123,12 +92,14 @@ class CaseStoreActivities:
             error: Exception | None = None
         except (ConcurrencyError, EventIdConflictError) as refused:
             fresh, error = False, refused
+        except NotCanonicalizable as unstorable:  # a bug upstream: retrying cannot help
+            raise ApplicationError(
+                f"an event cannot be stored: {unstorable}",
+                type="UnstorableEvent",
+                non_retryable=True,
+            ) from unstorable
         if fresh:
-            kept = [
-                from_stored(e.type, e.schema_version, e.data)
-                for e in events
-                if e.type == "DeadlineSet"
-            ]
+            kept = [e.event() for e in events if e.type == "DeadlineSet"]
         else:
             # Past the expected version, only an earlier attempt of this run's task can have
             # written (the workflow is its stream's one writer): what it recorded stands. It was
@@ -163,25 +134,4 @@ class CaseStoreActivities:
                 for e in kept
                 if isinstance(e, DeadlineSet)
             },
-        )
-
-    @activity.defn(name=APPEND_EVENTS)
-    async def append_case_events(self, request: AppendInput) -> AppendResult:
-        events = _new_events([StoredEnvelope.of(e) for e in request.events])
-        try:
-            with metrics.APPEND_SECONDS.time():
-                recorded = await self.store.append(
-                    request.case_id, request.expected_version, events
-                )
-        except (ConcurrencyError, EventIdConflictError) as error:
-            raise _refused(error) from error
-        bind_case(request.case_id, activity.info().workflow_id or "", request.case_id[:2])
-        log.info(
-            "events appended",
-            version=recorded[-1].version if recorded else request.expected_version,
-            types=[r.type for r in recorded],
-        )
-        return AppendResult(
-            version=recorded[-1].version if recorded else request.expected_version,
-            positions=tuple(r.global_position for r in recorded),
         )

@@ -15,8 +15,6 @@ from collections.abc import Collection, Sequence
 from adapters.db.eventstore import SqlCall
 from domain.notices import Notice
 
-RECORD_NOTICES = "SELECT record_notices($1, $2, $3, $4, $5, $6, $7, $8)"
-
 
 def group_inbox(state: str, role: str) -> str:
     """The shared inbox of a role in a state, used when the directory names nobody."""
@@ -26,7 +24,7 @@ def group_inbox(state: str, role: str) -> str:
 def record_notices(notices: Sequence[Notice], channels: Collection[str]) -> SqlCall:
     """The `record_notices` call (migration 0008) writing `notices` as outbox rows: recipients
     from the directory, or the role's shared inbox (`group_inbox`); e-mail and webhook rows
-    only on `channels`. Run alone (`send_notices`) or in an event append's statement."""
+    only on `channels`. Run in the statement of the event append that causes them."""
     return SqlCall(
         "record_notices",
         (

@@ -47,13 +47,12 @@ from bench._support import (
 from bench._workflows import SleepUntil, touch
 from domain.alarms import EXPIRY_DELAY, ReminderPolicy
 from domain.commands import ConfirmReceipt, SubmitApplication
-from domain.events import DeadlineSet, Event, from_stored
+from domain.events import DeadlineSet, Event
+from domain.stored import NewEvent
 from workflows.contracts import (
     COMMIT_EVENTS,
     CommitInput,
     CommitResult,
-    EventEnvelope,
-    StoredEnvelope,
     cases_queue,
 )
 from workflows.readmission_case import ReadmissionCase
@@ -80,15 +79,15 @@ class NearDeadlines(CaseStoreActivities):
 
     @activity.defn(name=COMMIT_EVENTS)
     async def commit_case_events(self, request: CommitInput) -> CommitResult:
-        events = [from_stored(e.type, e.schema_version, e.data) for e in request.events]
+        events = [e.event() for e in request.events]
         near = [_near(e) for e in events]
         if near == events:
             return await super().commit_case_events(request)
-        envelopes = tuple(
-            StoredEnvelope.of(EventEnvelope(event_id=s.event_id, event=e, metadata=s.metadata))
+        moved = tuple(
+            NewEvent.of(s.event_id, e, s.metadata)
             for s, e in zip(request.events, near, strict=True)
         )
-        result = await super().commit_case_events(request.model_copy(update={"events": envelopes}))
+        result = await super().commit_case_events(request.model_copy(update={"events": moved}))
         return result if result.recorded else result.model_copy(update={"recorded": tuple(near)})
 
 

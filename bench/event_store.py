@@ -35,10 +35,11 @@ from typing import Any
 import asyncpg
 
 from adapters.db.event_queries import analyze, streams_of_length
-from adapters.db.eventstore import COLUMNS, EventStore, NewEvent, Recorded
+from adapters.db.eventstore import COLUMNS, EventStore, Recorded
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
 from adapters.settings import get_settings
+from domain.stored import NewEvent
 
 TARGET_RATIO = 0.7
 RAW_TABLE = """

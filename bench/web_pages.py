@@ -27,13 +27,14 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from adapters.db.event_queries import analyze
-from adapters.db.eventstore import EventStore, NewEvent
+from adapters.db.eventstore import EventStore
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
 from adapters.settings import Settings, get_settings
 from api.app import create_app
 from api.auth import issue_dev_token
 from api.web.pages import SignedIn, WebRoute, environment
+from domain.stored import NewEvent
 
 CASES = 10_000
 TARGET_MS = 300.0

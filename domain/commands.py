@@ -1,9 +1,8 @@
 """Commands: what officers (and the clock) ask of a case, in the imperative.
 
 Every command carries the instant `at` at which it is issued (from `workflow.now()` or the
-request) and, where it starts a limit, the deadlines computed for it beforehand (`deadlines`):
-see `domain.decider.required_deadlines`. The `command` field names it in snake_case, as in
-scenario files and the API.
+request); the deadlines it starts are computed when it is decided (`domain.deadline_starts`).
+The `command` field names it in snake_case, as in scenario files and the API.
 
 `CATALOGUE` is the list of commands, once: each model with the side that issues it. How officers
 reach each one (HTTP path, CLI name, form) is the API's half of it, `api.commands`. This half
@@ -22,7 +21,6 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Frozen
-from domain.deadlines import Deadline
 from domain.values import (
     ApprehensionPlace,
     Category,
@@ -43,7 +41,6 @@ CASE_ID_PATTERN = r"^[A-Z]{2}-[A-Z]{2}-\d{4}-\d{6}$"
 
 class CommandBase(Frozen):
     at: AwareDatetime
-    deadlines: tuple[Deadline, ...] = ()
 
 
 class OpenCase(CommandBase):

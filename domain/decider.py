@@ -1,21 +1,24 @@
 """The case decider: `decide(command, state) -> events`, `evolve(state, event) -> state`.
 
 `decide` enforces the agreement's rules and refuses with a `DomainError` naming the rule broken;
-`evolve` only applies events and never validates. State at any point is
-`fold(events[:k])`: the workflow, the projections and the auditor's replay share this code.
+the deadlines a command starts are computed as part of it (`domain.deadline_starts`). `evolve`
+only applies events and never validates. State at any point is `fold(events[:k])`: the
+workflow, the projections and the auditor's replay share this code.
 
-Deadlines are computed outside the decision (by an activity in the workflow, since holiday
-calendars change) and arrive on the command: `required_deadlines` says which ones a command needs,
-`with_deadlines` computes them in-process (CLI, tests, simulations).
+`execute` is what the case workflow calls, once per command: the decision, the state after it
+and the notices it causes, in one `Decision`. `validate` is its checking half, for the update
+validator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import assert_never
+from uuid import UUID
 
-from domain.agreements import AgreementTerms, Frozen, OnExpiry
+from domain.agreements import AgreementTerms, OnExpiry
 from domain.commands import (
     AcceptApplication,
     AddEvidence,
@@ -35,7 +38,8 @@ from domain.commands import (
     SubmitApplication,
     WithdrawCase,
 )
-from domain.deadlines import Deadline, deadline_for
+from domain.deadline_starts import started_deadlines
+from domain.deadlines import Deadline
 from domain.errors import (
     DeadlineNotComputed,
     ErrorClaimWindowClosed,
@@ -65,6 +69,7 @@ from domain.events import (
     TransferScheduled,
     VerificationRecorded,
 )
+from domain.notices import Notice, notices_for
 from domain.rules import (
     check_accelerated,
     check_can_submit,
@@ -75,8 +80,6 @@ from domain.rules import (
     open_deadline,
     reply_limit_name,
     require_reasons,
-    submission_limit_name,
-    trigger_instant,
 )
 from domain.state import CaseState, Escalation, initial_state
 from domain.values import Category, EscalationLevel, Procedure, Status, TransferPlan
@@ -99,116 +102,44 @@ CLOSABLE = (
 TRANSFERABLE = (Status.ACCEPTED, Status.DEEMED_ACCEPTED, Status.TRANSFER_SCHEDULED)
 
 
-class DeadlineRequest(Frozen):
-    """A deadline a command needs computed: `limit` counted from `trigger_at`."""
-
-    limit: str
-    trigger_at: datetime
-    extended: bool = False
-    extra_days: int = 0
-
-
-# --- deadlines a command starts -------------------------------------------------------------
-
-
-def _terms_for(command: Command, state: CaseState) -> AgreementTerms | None:
-    return command.terms if isinstance(command, OpenCase) else state.terms
-
-
-def required_deadlines(command: Command, state: CaseState) -> tuple[DeadlineRequest, ...]:
-    """The deadlines `command` starts or moves, given `state` (empty for most commands)."""
-    terms = _terms_for(command, state)
-    if terms is None:
-        return ()
-
-    def request(
-        name: str, trigger: datetime | None, extended: bool = False, extra: int = 0
-    ) -> tuple[DeadlineRequest, ...]:
-        if name not in terms.limits or trigger is None:
-            return ()
-        return (
-            DeadlineRequest(limit=name, trigger_at=trigger, extended=extended, extra_days=extra),
-        )
-
-    match command:
-        case OpenCase():
-            name = submission_limit_name(command.procedure)
-            return request(name, trigger_instant(terms.limits.get(name), command))
-        case ConfirmReceipt():
-            return request(reply_limit_name(state.procedure, terms), command.at)
-        case ExtendReplyLimit():
-            current = state.deadlines.get(reply_limit_name(state.procedure, terms))
-            if current is None:
-                return ()
-            return request(current.limit, current.triggered_at, extended=True)
-        case AcceptApplication():
-            return request("transfer", command.at)
-        case ExpireLimit():
-            deadline = state.deadlines.get(command.limit)
-            if deadline is not None and deadline.on_expiry is OnExpiry.DEEMED_ACCEPTED:
-                return request("transfer", command.at)
-            return ()
-        case CompleteTransfer():
-            return request("readmission_in_error", command.at)
-        case ExtendTransferLimit():
-            current = state.deadlines.get("transfer")
-            if current is None:
-                return ()
-            limit = terms.limits["transfer"]
-            if limit.extension is not None and limit.extension.up_to is not None:
-                return request("transfer", current.triggered_at, extended=True)
-            extra = state.transfer_extension_days + command.days
-            return request("transfer", current.triggered_at, extra=extra)
-        case _:
-            return ()
-
-
-def compute_deadlines(
-    terms: AgreementTerms, requests: Iterable[DeadlineRequest]
-) -> tuple[Deadline, ...]:
-    """Compute requested deadlines with today's calendars (in the workflow: an activity)."""
-    return tuple(
-        deadline_for(terms, r.limit, r.trigger_at, extended=r.extended, extra_days=r.extra_days)
-        for r in requests
-    )
-
-
-def with_deadlines(command: Command, state: CaseState) -> Command:
-    """`command` with the deadlines it needs computed in-process, once it passes validation."""
-    validate(command, state)
-    terms = _terms_for(command, state)
-    requests = required_deadlines(command, state)
-    if terms is None or not requests:
-        return command
-    return command.model_copy(update={"deadlines": compute_deadlines(terms, requests)})
-
-
-def _attached(command: Command, state: CaseState) -> tuple[DeadlineSet, ...]:
-    wanted = required_deadlines(command, state)
-    by_limit = {d.limit: d for d in command.deadlines}
-    events = []
-    for req in wanted:
-        deadline = by_limit.get(req.limit)
-        if deadline is None or deadline.extended != req.extended:
-            raise DeadlineNotComputed(
-                f"the '{req.limit}' deadline was not computed for this command"
-            )
-        events.append(DeadlineSet(at=command.at, deadline=deadline))
-    return tuple(events)
-
-
 # --- decide ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What one command does to a case: its events with the ids the caller gave them, the state
+    after them, and the notices they call for."""
+
+    event_ids: tuple[UUID, ...]
+    events: tuple[Event, ...]
+    state: CaseState
+    notices: tuple[Notice, ...]
+
+
+def execute(command: Command, state: CaseState, new_id: Callable[[], UUID]) -> Decision:
+    """Decide `command` in `state` (a `DomainError` if it breaks a rule), then everything that
+    follows from its events: the state after them and their notices. `new_id` names each event
+    (`workflow.uuid4` in the case workflow), so this stays free of randomness."""
+    events = decide(command, state)
+    ids = tuple(new_id() for _ in events)
+    after = fold(events, state)
+    assert after.case_id is not None  # opened, by this command or before (others are refused)
+    notices = notices_for(after.case_id, zip(ids, events, strict=True), after)
+    return Decision(event_ids=ids, events=tuple(events), state=after, notices=tuple(notices))
+
+
 def validate(command: Command, state: CaseState) -> None:
-    """Raise the `DomainError` that `decide` would raise, without needing computed deadlines."""
+    """Raise the `DomainError` that `decide` would raise: its rules, without its deadlines (the
+    update validator's check, before anything reaches history)."""
     _decide(command, state)
 
 
 def decide(command: Command, state: CaseState) -> list[Event]:
-    """The events `command` produces in `state`, or a `DomainError` naming the rule broken."""
+    """The events `command` produces in `state`, or a `DomainError` naming the rule broken;
+    the deadlines it starts or moves are computed here and recorded as `DeadlineSet` events."""
     events = _decide(command, state)
-    return [*events, *_attached(command, state)]
+    started = started_deadlines(command, state)
+    return [*events, *(DeadlineSet(at=command.at, deadline=d) for d in started)]
 
 
 def _decide(command: Command, state: CaseState) -> list[Event]:

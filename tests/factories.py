@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.agreements import AgreementTerms, Limit
 from domain.commands import Command, OpenCase
-from domain.decider import decide, fold, with_deadlines
+from domain.decider import decide, fold
 from domain.events import Event
 from domain.state import CaseState
 from domain.values import EvidenceItem, Person
@@ -112,11 +112,11 @@ def open_case(**overrides: Any) -> OpenCase:
 def run(
     commands: Sequence[Command], state: CaseState | None = None
 ) -> tuple[CaseState, list[Event]]:
-    """Decide and fold each command in turn (deadlines computed in-process)."""
+    """Decide and fold each command in turn."""
     current = state or fold([])
     history: list[Event] = []
     for command in commands:
-        events = decide(with_deadlines(command, current), current)
+        events = decide(command, current)
         history.extend(events)
         current = fold(events, current)
     return current, history

@@ -31,7 +31,7 @@ from domain.commands import (
     SubmitApplication,
     WithdrawCase,
 )
-from domain.decider import decide, fold, with_deadlines
+from domain.decider import decide, fold
 from domain.errors import DomainError
 from domain.events import Event
 from domain.state import CaseState, initial_state
@@ -103,14 +103,14 @@ def generate(plan: list[tuple[int, int]], **opening: object) -> tuple[CaseState,
     events: list[Event] = []
     now = T0
     for command in [open_case(**opening)]:
-        new = decide(with_deadlines(command, state), state)
+        new = decide(command, state)
         events += new
         state = fold(new, state)
     for index, hours in plan:
         now += timedelta(hours=hours)
         try:
             command = BUILDERS[index](now, state)
-            new = decide(with_deadlines(command, state), state)
+            new = decide(command, state)
         except DomainError:
             continue
         events += new

@@ -17,9 +17,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.case_store import CaseStoreActivities
-from activities.deadlines import compute_deadlines
 from activities.identity import IdentityActivities
-from activities.notifications import NotificationActivities
 from activities.retention import RetentionActivities
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
@@ -53,15 +51,12 @@ def build_workers(
                 workflows=[ReadmissionCase, RetentionSweep],
                 activities=[
                     store.commit_case_events,
-                    compute_deadlines,
-                    store.append_case_events,
                     retention.erase_expired,
                 ],
                 max_concurrent_activities=50,
                 workflow_runner=workflow_runner(sandbox),
             )
         )
-    notices = NotificationActivities(pool, channels)
     identity = IdentityActivities(PostgresRegistry(pool), vault)
     for state in states:
         queue = state_queue(state, queue_prefix)
@@ -69,7 +64,7 @@ def build_workers(
             Worker(
                 client,
                 task_queue=queue,
-                activities=[notices.send_notices, identity.verify_identity],
+                activities=[identity.verify_identity],
                 activity_executor=ThreadPoolExecutor(max_workers=4),
             )
         )

@@ -1,48 +1,45 @@
 """What crosses the Temporal boundary: one model in, one model out, for every call.
 
 Adding a field with a default never breaks a running workflow; renaming or removing one does.
+
+A command's events travel to the store as `domain.stored.NewEvent` (in `CommitInput`), the one
+form an event has on its way in; the command's update answers with `RecordedEvent`s, short
+references (id, version, type, instant) kept in Temporal's history instead of the events.
 """
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field
 
-from domain.agreements import AgreementTerms, Frozen
+from domain.agreements import Frozen
 from domain.alarms import Alarm, ReminderPolicy
 from domain.commands import Command
-from domain.deadlines import Deadline
-from domain.decider import DeadlineRequest
-from domain.events import Event, to_stored
+from domain.events import Event
 from domain.notices import Notice
 from domain.state import CaseState
+from domain.stored import NewEvent
 from domain.values import GradedEvidence, PersonRecord, VerificationOutcome
 
 QUEUE_PREFIX = "readmit"
-CASES_QUEUE = f"{QUEUE_PREFIX}-cases"
 WORKFLOW_NAME = "ReadmissionCase"
 
 # Activity names (the workflow refers to activities by name, so it imports no I/O code).
 COMMIT_EVENTS = "commit_case_events"  # a local activity: events and their notices, one statement
-# The remote activities of cases started before `commit_case_events` (still served, see the
-# workflow's `COMMIT_PATCH`).
-COMPUTE_DEADLINES = "compute_deadlines"
-APPEND_EVENTS = "append_case_events"
-SEND_NOTICES = "send_notices"
 VERIFY_IDENTITY = "verify_identity"
 ERASE_EXPIRED = "erase_expired_personal_data"
 RETENTION_WORKFLOW = "RetentionSweep"
 
 
 def cases_queue(prefix: str = QUEUE_PREFIX) -> str:
-    """The shared queue of case workflows, deadline computation and event-store appends."""
+    """The shared queue of case workflows (their commits are local activities) and the
+    retention sweep."""
     return f"{prefix}-cases"
 
 
 def state_queue(state: str, prefix: str = QUEUE_PREFIX) -> str:
-    """The task queue of one state's own systems (registry, its officers' notifications)."""
+    """The task queue of one state's own systems (its registry, searched to verify identities)."""
     return f"{prefix}-state-{state}"
 
 
@@ -63,15 +60,6 @@ class CommandRequest(Frozen):
     correlation_id: str | None = None
 
 
-def _older_shape(data: Any, nested: str, *, keep: tuple[str, ...], lift: tuple[str, ...]) -> Any:
-    """A result in an older, larger shape (it holds a whole `nested` object) read as today's:
-    the fields `keep` as they are, the fields `lift` taken from inside `nested`."""
-    if not isinstance(data, dict) or nested not in data:
-        return data
-    inner = data[nested]
-    return {name: data[name] for name in keep} | {name: inner[name] for name in lift}
-
-
 class RecordedEvent(Frozen):
     """One event a command recorded: which, where, what and when. The event itself is in the
     event store; the update's result (kept in Temporal's history) does not repeat it."""
@@ -80,12 +68,6 @@ class RecordedEvent(Frozen):
     version: int
     type: str
     at: AwareDatetime
-
-    @model_validator(mode="before")
-    @classmethod
-    def _whole_event(cls, data: Any) -> Any:
-        """Results of cases started before `commit-case-events` carry the whole event."""
-        return _older_shape(data, "event", keep=("event_id", "version"), lift=("type", "at"))
 
 
 class CommandResult(Frozen):
@@ -101,7 +83,6 @@ class CaseInput(Frozen):
     case_id: str
     state: CaseState | None = None
     reminders: dict[str, tuple[Alarm, ...]] = Field(default_factory=dict)
-    outbox: tuple[Notice, ...] = ()
     verification_pending: bool = False
     policy: ReminderPolicy = ReminderPolicy()
     queue_prefix: str = Field(default=QUEUE_PREFIX, pattern=r"^[a-z0-9-]{1,40}$")
@@ -116,12 +97,6 @@ class CaseOutcome(Frozen):
     status: str
     version: int
 
-    @model_validator(mode="before")
-    @classmethod
-    def _whole_view(cls, data: Any) -> Any:
-        """Cases started before `commit-case-events` ended with their whole view."""
-        return _older_shape(data, "state", keep=(), lift=("case_id", "status", "version"))
-
 
 class CaseView(Frozen):
     """What a query returns: the folded state plus the clock's plans."""
@@ -134,63 +109,13 @@ class CaseView(Frozen):
 # --- activities -----------------------------------------------------------------------------
 
 
-class DeadlinesInput(Frozen):
-    terms: AgreementTerms
-    requests: tuple[DeadlineRequest, ...]
-    policy: ReminderPolicy = ReminderPolicy()
-
-
-class DeadlinesResult(Frozen):
-    deadlines: tuple[Deadline, ...]
-    reminders: dict[str, tuple[Alarm, ...]]
-
-
-class EventEnvelope(Frozen):
-    event_id: UUID
-    event: Event
-    metadata: dict[str, str | None]
-
-
-class AppendInput(Frozen):
-    case_id: str
-    expected_version: int
-    events: tuple[EventEnvelope, ...]
-
-
-class AppendResult(Frozen):
-    version: int
-    positions: tuple[int, ...]
-
-
-class StoredEnvelope(Frozen):
-    """An event in the form the store keeps it (type, schema version, JSON data), with its id
-    and metadata: a commit writes it as it comes, without parsing the event again."""
-
-    event_id: UUID
-    type: str
-    schema_version: int
-    data: dict[str, Any]
-    metadata: dict[str, str | None]
-
-    @classmethod
-    def of(cls, envelope: EventEnvelope) -> StoredEnvelope:
-        event_type, schema_version, data = to_stored(envelope.event)
-        return cls(
-            event_id=envelope.event_id,
-            type=event_type,
-            schema_version=schema_version,
-            data=data,
-            metadata=envelope.metadata,
-        )
-
-
 class CommitInput(Frozen):
     """A command's events to append after `expected_version`, with the notices they cause
     (written in the same statement) and the policy that plans their deadlines' reminders."""
 
     case_id: str
     expected_version: int
-    events: tuple[StoredEnvelope, ...]
+    events: tuple[NewEvent, ...]
     notices: tuple[Notice, ...] = ()
     policy: ReminderPolicy = ReminderPolicy()
 
@@ -208,14 +133,6 @@ class CommitResult(Frozen):
     recorded: tuple[Event, ...] = ()
     superseded: bool = False
     reminders: dict[str, tuple[Alarm, ...]] = Field(default_factory=dict)
-
-
-class NoticesInput(Frozen):
-    notices: tuple[Notice, ...]
-
-
-class NoticesResult(Frozen):
-    written: int
 
 
 class VerifyIdentityInput(Frozen):

@@ -4,8 +4,8 @@
 2. Its Temporal history (every run, across continue-as-new) replays deterministically against
    the current workflow code: a code change without `workflow.patched` is caught here.
 3. The event store and the workflow agree: the events the workflow recorded (read back from the
-   results of its `commit_case_events` local activities, or the inputs of the completed append
-   activities of older cases) are the stored ones, same ids, same order.
+   results of its `commit_case_events` local activities) are the stored ones, same ids, same
+   order.
 
 Many cases at once form a pipeline with bounded memory: batches of case ids have their streams
 read in one query and their histories fetched concurrently (at most `fetch_concurrency` at a
@@ -32,7 +32,7 @@ from temporalio.workflow import NondeterminismError
 
 from adapters.db import canonical
 from adapters.db.eventstore import COLUMNS, EventStore, Recorded
-from workflows.contracts import APPEND_EVENTS, COMMIT_EVENTS, AppendInput, CommitResult
+from workflows.contracts import COMMIT_EVENTS, CommitResult
 from workflows.readmission_case import ReadmissionCase
 
 _STREAMS = f"SELECT {COLUMNS} FROM case_events WHERE stream_id = ANY($1::text[])"
@@ -139,27 +139,16 @@ class Verifier:
 
     async def appended_event_ids(self, histories: Sequence[WorkflowHistory]) -> list[str]:
         """Event ids the workflow recorded, in order: in the results of its commits (local
-        activities, as markers) and in the inputs of the append activities that completed."""
+        activities, as markers)."""
         ids: list[str] = []
         for history in histories:
-            scheduled: dict[int, Any] = {}
             for event in history.events:
-                if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-                    result = _local_activity_result(event, COMMIT_EVENTS)
-                    if result is not None:
-                        [commit] = await self.converter.decode([result], [CommitResult])
-                        ids.extend(str(i) for i in commit.event_ids)
-                elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                    attributes = event.activity_task_scheduled_event_attributes
-                    if attributes.activity_type.name == APPEND_EVENTS:
-                        scheduled[event.event_id] = attributes.input.payloads
-                elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-                    payloads = scheduled.pop(
-                        event.activity_task_completed_event_attributes.scheduled_event_id, None
-                    )
-                    if payloads is not None:
-                        [request] = await self.converter.decode(list(payloads), [AppendInput])
-                        ids.extend(str(e.event_id) for e in request.events)
+                if event.event_type != EventType.EVENT_TYPE_MARKER_RECORDED:
+                    continue
+                result = _local_activity_result(event, COMMIT_EVENTS)
+                if result is not None:
+                    [commit] = await self.converter.decode([result], [CommitResult])
+                    ids.extend(str(i) for i in commit.event_ids)
         return ids
 
     async def verify(self, case_id: str) -> CaseVerification:

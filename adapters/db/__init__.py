@@ -6,7 +6,6 @@ from adapters.db.eventstore import (
     EventIdConflictError,
     EventStore,
     EventStoreError,
-    NewEvent,
     Recorded,
 )
 from adapters.db.pool import create_pool
@@ -16,7 +15,6 @@ __all__ = [
     "EventIdConflictError",
     "EventStore",
     "EventStoreError",
-    "NewEvent",
     "Recorded",
     "VerifyResult",
     "create_pool",

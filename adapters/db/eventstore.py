@@ -15,13 +15,18 @@ transaction of the whole database; we keep the lock.
 
 Notification. The append transaction does not NOTIFY (that would take PostgreSQL's
 database-wide notify lock across its commit and wake every listener of the database); the
-store hands the committed position to a `PositionAnnouncer` (readmit/db/notify.py) that
+store hands the committed position to a `PositionAnnouncer` (adapters/db/notify.py) that
 announces it after commit, coalesced, while listeners also poll.
 
 Idempotency: when the stream is past `expected_version`, the batch is looked up by event id;
 if all its ids were recorded as this very batch, the recorded events are returned (same
 positions and versions) and nothing is written; a batch that overlaps only partly, or reuses
 an id with other content or on another stream, raises `EventIdConflictError`.
+
+Shapes: an event arrives as `domain.stored.NewEvent` (the one form it has on its way in, built
+by the case workflow and passed on by its commit activity as it is) and comes back as
+`Recorded`, a stored row with every column. `append` refuses `data` or `metadata` outside the
+JSON subset the hash chain covers (`canonical.NotCanonicalizable`) before writing anything.
 
 Outbox: `append_with(..., calls)` runs more SQL functions in the same statement and answers
 their results too (the case workflow writes the notices its events cause this way,
@@ -39,10 +44,10 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from adapters.db import canonical
 from adapters.db.notify import NOTIFY_CHANNEL, PositionAnnouncer
+from domain.stored import NewEvent
 
 __all__ = [
     "COLUMNS",
@@ -51,7 +56,6 @@ __all__ = [
     "EventIdConflictError",
     "EventStore",
     "EventStoreError",
-    "NewEvent",
     "Recorded",
     "SqlCall",
 ]
@@ -154,25 +158,6 @@ def _with_calls(sql: str, args: list[Any], calls: Sequence[SqlCall]) -> tuple[st
     return f"{head}{from_}{tail}", args
 
 
-class NewEvent(BaseModel):
-    """An event to append; `recorded_at` None means the database's clock at append."""
-
-    model_config = ConfigDict(frozen=True)
-
-    event_id: UUID
-    type: str = Field(min_length=1)
-    schema_version: int = Field(ge=1)
-    data: dict[str, Any]
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    recorded_at: AwareDatetime | None = None
-
-    @field_validator("data", "metadata")
-    @classmethod
-    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        canonical.check_json(value)
-        return value
-
-
 @dataclass(frozen=True, slots=True)
 class Recorded:
     """One stored row of `case_events`, every column."""
@@ -195,7 +180,7 @@ class Recorded:
         return cls(*row)
 
     def canonical(self) -> bytes:
-        """The canonical JSON this event's hash covers (see readmit/db/canonical.py)."""
+        """The canonical JSON this event's hash covers (see adapters/db/canonical.py)."""
         return canonical.canonical_event(
             stream_id=self.stream_id,
             version=self.version,

@@ -29,6 +29,7 @@ from workflows.contracts import (
     QUEUE_PREFIX,
     Actor,
     CaseInput,
+    CaseOutcome,
     CaseView,
     CommandRequest,
     CommandResult,
@@ -103,7 +104,7 @@ class CaseGateway:
             case_id=case_id, policy=self.policy, queue_prefix=self.queue_prefix, **extra
         )
 
-    def _start(self, case_id: str) -> WithStartWorkflowOperation[CaseInput, CaseView]:
+    def _start(self, case_id: str) -> WithStartWorkflowOperation[ReadmissionCase, CaseOutcome]:
         """A fresh start operation (one may be used for a single call only)."""
         return WithStartWorkflowOperation(
             ReadmissionCase.run,

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from adapters.db import canonical
 from adapters.db.canonical import NotCanonicalizable, canonical_event, canonical_json, chain_hash
-from adapters.db.eventstore import EventStore, NewEvent
+from adapters.db.eventstore import EventStore
+from domain.stored import NewEvent
 
 FIXED = {
     "stream_id": "UA-PL-2027-0001",

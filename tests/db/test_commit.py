@@ -26,15 +26,10 @@ from adapters.notices import group_inbox
 from domain.alarms import ReminderPolicy, plan_reminders
 from domain.commands import SubmitApplication
 from domain.events import DeadlineSet, Event, from_stored
-from domain.notices import notices_for
+from domain.notices import Notice, notices_for
 from domain.state import CaseState
-from workflows.contracts import (
-    AppendInput,
-    CommitInput,
-    CommitResult,
-    EventEnvelope,
-    StoredEnvelope,
-)
+from domain.stored import NewEvent
+from workflows.contracts import CommitInput, CommitResult
 
 POLICY = ReminderPolicy()
 
@@ -46,7 +41,7 @@ def envelopes(
     command: str = "open_case",
     causation: str | None = "update-1",
     run_id: str = "run-1",
-) -> tuple[EventEnvelope, ...]:
+) -> tuple[NewEvent, ...]:
     ids = ids or [uuid.uuid4() for _ in events]
     metadata: dict[str, str | None] = {
         "actor": "anna.pl",
@@ -55,22 +50,19 @@ def envelopes(
         "workflow_id": CASE_ID,
         "run_id": run_id,
     }
-    return tuple(
-        EventEnvelope(event_id=i, event=e, metadata=metadata)
-        for i, e in zip(ids, events, strict=True)
-    )
+    return tuple(NewEvent.of(i, e, metadata) for i, e in zip(ids, events, strict=True))
 
 
 def commit_input(
-    sent: tuple[EventEnvelope, ...], expected_version: int, state: CaseState | None = None
+    sent: tuple[NewEvent, ...], expected_version: int, state: CaseState | None = None
 ) -> CommitInput:
-    notices = ()
+    notices: tuple[Notice, ...] = ()
     if state is not None:
-        notices = tuple(notices_for(CASE_ID, ((e.event_id, e.event) for e in sent), state))
+        notices = tuple(notices_for(CASE_ID, ((e.event_id, e.event()) for e in sent), state))
     return CommitInput(
         case_id=CASE_ID,
         expected_version=expected_version,
-        events=tuple(StoredEnvelope.of(e) for e in sent),
+        events=sent,
         notices=notices,
         policy=POLICY,
     )
@@ -222,16 +214,13 @@ async def test_events_of_another_run_are_never_taken_as_ours(pool: asyncpg.Pool)
     assert refused.value.non_retryable
 
 
-async def test_cases_started_before_the_commit_still_append_their_way(pool: asyncpg.Pool) -> None:
-    """`append_case_events`, the remote activity of cases running the older way."""
+async def test_an_event_the_store_cannot_keep_is_refused_for_good(pool: asyncpg.Pool) -> None:
+    """A value outside the JSON subset the hash chain covers is a bug upstream: the commit
+    fails without retrying and writes nothing."""
     _, opened = run([open_case()])
-    request = AppendInput(case_id=CASE_ID, expected_version=0, events=envelopes(opened))
-    activities = CaseStoreActivities(EventStore(pool))
-    result = await ActivityEnvironment().run(activities.append_case_events, request)
-    assert result.version == len(opened)
-    stored = await EventStore(pool).read_stream(CASE_ID)
-    assert [from_stored(r.type, r.schema_version, r.data) for r in stored] == opened
-    with pytest.raises(ApplicationError) as refused:  # a stale version is refused, not retried
-        stale = request.model_copy(update={"events": envelopes(opened)})
-        await ActivityEnvironment().run(activities.append_case_events, stale)
-    assert refused.value.non_retryable
+    sent = envelopes(opened)
+    broken = sent[0].model_copy(update={"data": {**sent[0].data, "amount": 1.5}})
+    with pytest.raises(ApplicationError) as refused:
+        await commit(pool, commit_input((broken, *sent[1:]), 0))
+    assert refused.value.type == "UnstorableEvent" and refused.value.non_retryable
+    assert await counts(pool) == (0, 0)

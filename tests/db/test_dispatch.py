@@ -174,7 +174,7 @@ async def add_officer(
 async def add_row(
     pool: asyncpg.Pool, recipient: str, channel: str, *, status: str = "pending", n: int = 0
 ) -> str:
-    """An outbox row as the notification activity writes it; returns its key."""
+    """An outbox row as `record_notices` writes it; returns its key."""
     notice = Notice(
         key=f"{CASE_ID}:reply:reminder_half:{n}",
         case_id=CASE_ID,
@@ -438,13 +438,12 @@ async def test_run_forever_sends_new_rows_until_stopped(
     assert (await row(pool, key))["status"] == "sent"
 
 
-async def test_rows_written_by_the_notification_activity_are_dispatched(
+async def test_rows_written_by_record_notices_are_dispatched(
     pool: asyncpg.Pool, http_peer: HttpPeer, smtp_peer: tuple[MailHandler, int]
 ) -> None:
-    from temporalio.testing import ActivityEnvironment
-
-    from activities.notifications import NotificationActivities
-    from workflows.contracts import NoticesInput
+    """`record_notices`, the call the case workflow's commit makes with its events, writes rows
+    the dispatcher sends."""
+    from adapters.notices import record_notices
 
     handler, port = smtp_peer
     await pool.execute(
@@ -461,9 +460,8 @@ async def test_rows_written_by_the_notification_activity_are_dispatched(
         subject=f"{CASE_ID}: escalation: the reply limit ends soon",
         event_id=uuid.uuid4(),
     )
-    await ActivityEnvironment().run(
-        NotificationActivities(pool).send_notices, NoticesInput(notices=(notice,))
-    )
+    call = record_notices((notice,), ("inbox", "email", "webhook"))
+    await pool.fetchval(f"SELECT {call.text(1)}", *call.args)
 
     async with dispatcher(pool, settings(port)) as d:
         report = await d.run_once()

@@ -10,15 +10,16 @@ import asyncpg
 import pytest
 from pydantic import ValidationError
 
+from adapters.db.canonical import NotCanonicalizable
 from adapters.db.eventstore import (
     ConcurrencyError,
     EventIdConflictError,
     EventStore,
-    NewEvent,
     Recorded,
     _append_call,
 )
 from adapters.db.notify import PositionAnnouncer, follow, listen_positions
+from domain.stored import NewEvent
 
 
 def event(n: int = 0, **changes: object) -> NewEvent:
@@ -343,9 +344,12 @@ async def test_announcements_are_coalesced(pool: asyncpg.Pool) -> None:
     [{"amount": 1.5}, {"text": "a\x00b"}, {"big": 2**53}, {"when": datetime.now(UTC)}, {1: "x"}],
     ids=["float", "nul", "unsafe int", "datetime", "int key"],
 )
-def test_values_jsonb_would_change_are_refused(data: dict[object, object]) -> None:
-    with pytest.raises(ValidationError):
-        event(data=data)
+async def test_values_jsonb_would_change_are_refused(
+    pool: asyncpg.Pool, data: dict[object, object]
+) -> None:
+    with pytest.raises((ValidationError, NotCanonicalizable)):
+        await EventStore(pool).append("CASE-1", 0, [event(data=data)])
+    assert await row_count(pool) == 0
 
 
 def test_naive_recorded_at_is_refused() -> None:

@@ -18,11 +18,12 @@ from generators import generate, random_plan
 from prometheus_client import REGISTRY
 
 from adapters import metrics
-from adapters.db.eventstore import EventStore, NewEvent
+from adapters.db.eventstore import EventStore
 from adapters.db.projector import NAME, CaseProjector
 from adapters.outbox import Dispatcher, Outgoing, SendError
 from domain.events import ApplicationAccepted, DeemedAccepted, Event, ReceiptConfirmed, to_stored
 from domain.state import CaseState
+from domain.stored import NewEvent
 
 SUBMIT, RECEIPT, ACCEPT, EXPIRE = 0, 1, 4, 13
 

@@ -14,9 +14,10 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from adapters.db.eventstore import EventStore, NewEvent
+from adapters.db.eventstore import EventStore
 from adapters.db.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
 from adapters.db.pool import connect, quote_ident
+from domain.stored import NewEvent
 from readmit.cli import db as db_cli
 
 

@@ -11,12 +11,13 @@ import asyncpg
 import pytest
 from generators import generate, random_plan
 
-from adapters.db.eventstore import EventStore, NewEvent
+from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector, case_row
 from domain.decider import fold
 from domain.events import Event, to_stored
 from domain.state import CaseState
+from domain.stored import NewEvent
 
 CASES = 2000
 

@@ -1,11 +1,24 @@
-"""Record workflow histories for the replay tests: `python tests/replay/record.py`.
+"""Record the workflow histories the replay tests replay: `python tests/replay/record.py v0.2.0`.
 
-Runs a few representative cases on the time-skipping server (with real activities and
-PostgreSQL, in a throwaway schema) and writes each history as JSON to `tests/replay/histories/`.
-The payloads are encrypted with the test-only key in `keyring.json`, committed beside this file,
-so CI can decrypt them. Re-record only to add new shapes (`record.py <prefix>` writes new files
-beside the old; existing files are never overwritten): older histories are what a running case
-looks like.
+Runs representative cases on the time-skipping server (with real activities and PostgreSQL, in
+a throwaway schema; `DATABASE_URL` names the server) and writes each history as JSON into the
+folder named on the command line, beside this file. The payloads are encrypted with the
+test-only key in `keyring.json`, committed here, so CI can decrypt them.
+
+Releases. The histories a tagged release records live in `tests/replay/v<version>/`, and
+`test_replay.py` replays every folder here against the current code: a workflow change that
+would break a case started under a kept release fails CI (change workflow code only behind
+`workflow.patched`; a history of the new path may be recorded meanwhile into a folder of its
+own, e.g. `record.py unreleased`, replayed too). To release v<version>:
+
+1. on the commit to be tagged, `python tests/replay/record.py v<version>` (existing files are
+   never overwritten: to record a folder again, delete it first), and delete the folders of
+   histories recorded since the last release: the new release's folder covers them;
+2. commit the folder with the release (a path the workflow gained since gets a walk of its own
+   in `record` below and in `WALKS` of `test_replay.py`);
+3. delete the folders of releases whose cases can no longer be running, together with the
+   `workflow.patched` branches only they needed (`deprecate_patch` first while such cases may
+   still run).
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import (
     AcceptApplication,
+    AddEvidence,
     CloseCase,
     CompleteTransfer,
     ConfirmReceipt,
@@ -41,7 +55,8 @@ from domain.commands import (
 )
 from domain.values import EvidenceItem, Person
 from workers.root import worker_root
-from workflows.contracts import Actor
+from workflows.contracts import Actor, RetentionInput, cases_queue
+from workflows.retention_sweep import RetentionSweep
 
 HERE = Path(__file__).parent
 ANNA = Actor(user_id="anna.pl", state="PL", role="officer")
@@ -53,8 +68,8 @@ def replay_keyring() -> Keyring:
     return Keyring.from_encoded(data["keys"], data["active"])
 
 
-async def record(dsn: str, prefix: str) -> None:
-    """Record the representative cases as `histories/<prefix><name>.json` (new files only)."""
+async def record(dsn: str, folder: Path) -> None:
+    """Record the representative walks as `<folder>/<walk>.json` (new files only)."""
     schema = f"rec_{secrets.token_hex(4)}"
     await migrate_dsn(dsn, schema=schema, create_schema=True)
     pool = await create_pool(dsn, schema=schema)
@@ -80,7 +95,7 @@ async def record(dsn: str, prefix: str) -> None:
     gateway = CaseGateway(env.client, vault=root.vault, queue_prefix="rec")
     terms = load_catalogue().terms("EU-UA", "PL", "UA")
 
-    async def opened(name: str) -> str:
+    async def opened(name: str, gateway: CaseGateway = gateway) -> str:
         at = await env.get_current_time()
         case_id = f"PL-UA-2027-{secrets.randbelow(10**6):06d}"
         person = Person(surname="Testova", given_names="Iryna", birth_date=date(1985, 3, 2))
@@ -101,15 +116,15 @@ async def record(dsn: str, prefix: str) -> None:
         await env.sleep(60)
         return case_id
 
-    async def save(name: str, case_id: str) -> None:
-        target = HERE / "histories" / f"{prefix}{name}.json"
+    async def save(name: str, workflow_id: str, run_id: str | None = None) -> None:
+        target = folder / f"{name}.json"
         if target.exists():
-            print(f"kept {target.name}: an older history is never overwritten")
+            print(f"kept {target}: a recorded history is never overwritten")
             return
-        handle = env.client.get_workflow_handle(case_id)
+        handle = env.client.get_workflow_handle(workflow_id, run_id=run_id)
         history = await handle.fetch_history()
         target.write_text(history.to_json())
-        print(f"recorded {target.name}: {len(history.events)} events")
+        print(f"recorded {target}: {len(history.events)} events")
 
     with env.auto_time_skipping_disabled():
         case_id = await opened("happy_path")
@@ -138,6 +153,26 @@ async def record(dsn: str, prefix: str) -> None:
         await gateway.execute(case_id, CloseCase(at=at), ANNA)
         await save("extended_then_refused", case_id)
 
+        # a long case continues as new, its state carried into the next run
+        short = CaseGateway(env.client, vault=root.vault, queue_prefix="rec", history_limit=50)
+        case_id = await opened("continued_as_new", short)
+        handle = env.client.get_workflow_handle(case_id)
+        first_run = (await handle.describe()).run_id
+        for n in range(8):
+            at = await env.get_current_time()
+            item = EvidenceItem(kind="birth_certificate", number=f"BC{n:06d}")
+            await short.execute(case_id, AddEvidence(at=at, items=(item,)), OLENA)
+        assert (await handle.describe()).run_id != first_run, "the case did not continue as new"
+        await short.execute(case_id, AcceptApplication(at=await env.get_current_time()), OLENA)
+        await save("continued_as_new.run1", case_id, first_run)
+        await save("continued_as_new.run2", case_id)
+
+        sweep = f"retention-{secrets.token_hex(4)}"
+        await env.client.execute_workflow(
+            RetentionSweep.run, RetentionInput(), id=sweep, task_queue=cases_queue("rec")
+        )
+        await save("retention_sweep", sweep)
+
     await workers.aclose()
     await env.shutdown()
     await pool.close()
@@ -148,7 +183,9 @@ async def record(dsn: str, prefix: str) -> None:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent.parent))
-    # e.g. `record.py sealed_`: the same cases as recorded by the current code, beside the old
-    prefix = sys.argv[1] if len(sys.argv) > 1 else ""
+    if len(sys.argv) != 2:
+        sys.exit("usage: record.py <folder, e.g. v0.2.0>")
+    target = HERE / sys.argv[1]
+    target.mkdir(exist_ok=True)
     dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
-    asyncio.run(record(dsn, prefix))
+    asyncio.run(record(dsn, target))

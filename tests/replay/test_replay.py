@@ -1,5 +1,10 @@
 """Recorded histories replay against the current workflow code: a change that would break a
-running case fails here (change workflow code only behind `workflow.patched`)."""
+running case fails here (change workflow code only behind `workflow.patched`).
+
+Each `v<version>/` folder beside this file holds the histories that release recorded (how to
+record them: `record.py`); any other folder holds histories recorded since the last release
+(say, of a path a patch added). Every history in every folder is replayed.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +18,28 @@ from temporalio.worker import Replayer
 
 from adapters.temporal.codec import Keyring, data_converter
 from workflows.readmission_case import ReadmissionCase
+from workflows.retention_sweep import RetentionSweep
 
 HERE = Path(__file__).parent
-HISTORIES = sorted((HERE / "histories").glob("*.json"))
-# recorded since sealing; since one local activity commits each command (`commit-case-events`)
-COMMITTED = [p for p in HISTORIES if p.stem.startswith("committed_")]
-SEALED = [p for p in HISTORIES if p.stem.startswith("sealed_")] + COMMITTED
+
+
+def _release(folder: Path) -> tuple[int, ...]:
+    """`v0.2.0` -> (0, 2, 0), so that v0.10.0 sorts after v0.9.0."""
+    return tuple(int(n) for n in folder.name.removeprefix("v").split("."))
+
+
+RELEASES = sorted((p for p in HERE.glob("v*") if p.is_dir()), key=_release)
+HISTORIES = sorted(HERE.glob("*/*.json"))
+# The walks `record.py` records: accepted and transferred, deemed accepted by silence (reminders
+# and escalations on the way), extended then refused, continued as new, the retention sweep.
+WALKS = {
+    "happy_path",
+    "deemed_accepted",
+    "extended_then_refused",
+    "continued_as_new.run1",
+    "continued_as_new.run2",
+    "retention_sweep",
+}
 
 
 def replay_keyring() -> Keyring:
@@ -26,42 +47,28 @@ def replay_keyring() -> Keyring:
     return Keyring.from_encoded(data["keys"], data["active"])
 
 
-def test_histories_are_recorded() -> None:
-    assert len(HISTORIES) >= 9 and len(SEALED) >= 6 and len(COMMITTED) >= 3
+def history(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"{path.parent.name}/{path.stem}", path.read_text())
 
 
-@pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
-def test_committed_histories_took_the_patched_way(path: Path) -> None:
-    """Both ways are covered: older histories replay the remote activities, these the patch."""
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
-    markers = [
-        e.marker_recorded_event_attributes.marker_name
-        for e in history.events
-        if e.HasField("marker_recorded_event_attributes")
-    ]
-    activities = {
-        e.activity_task_scheduled_event_attributes.activity_type.name
-        for e in history.events
-        if e.HasField("activity_task_scheduled_event_attributes")
-    }
-    assert markers.count("core_patch") == 1 and markers.count("core_local_activity") >= 5
-    assert activities <= {"verify_identity"}, activities
+def test_the_newest_release_recorded_every_walk() -> None:
+    assert RELEASES, "no release folder of recorded histories"
+    assert {p.stem for p in RELEASES[-1].glob("*.json")} == WALKS
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}/{p.stem}" for p in HISTORIES])
 async def test_recorded_history_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
     replayer = Replayer(
-        workflows=[ReadmissionCase], data_converter=data_converter(replay_keyring())
+        workflows=[ReadmissionCase, RetentionSweep],
+        data_converter=data_converter(replay_keyring()),
     )
-    await replayer.replay_workflow(history)
+    await replayer.replay_workflow(history(path))
 
 
-@pytest.mark.parametrize("path", SEALED, ids=[p.stem for p in SEALED])
-def test_current_histories_hold_personal_data_only_sealed(path: Path) -> None:
-    text = history_plaintext(
-        WorkflowHistory.from_json(path.stem, path.read_text()), replay_keyring()
-    )
-    assert '"sealed":"v1.' in text
-    for personal in ("Testova", "Iryna", "1985-03-02", "TT000001"):
+@pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}/{p.stem}" for p in HISTORIES])
+def test_histories_hold_personal_data_only_sealed(path: Path) -> None:
+    text = history_plaintext(history(path), replay_keyring())
+    if path.stem != "retention_sweep":  # a sweep holds no case
+        assert '"sealed":"v1.' in text
+    for personal in ("Testova", "Iryna", "1985-03-02", "TT000001", "BC000001"):
         assert personal not in text

@@ -9,13 +9,13 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import CaseInput, CaseView
+    from workflows.contracts import CaseInput, CaseOutcome
     from workflows.readmission_case import ReadmissionCase
 
 
 @workflow.defn(name="ReadmissionCase")
 class ChangedWithoutPatch(ReadmissionCase):
     @workflow.run
-    async def run(self, start: CaseInput) -> CaseView:
+    async def run(self, start: CaseInput) -> CaseOutcome:
         await workflow.sleep(timedelta(seconds=1))
         return await super().run(start)

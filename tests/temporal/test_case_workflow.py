@@ -10,7 +10,6 @@ import pytest
 from case_system import CaseSystem
 
 from adapters.agreements.catalogue import load_catalogue
-from adapters.db.eventstore import NewEvent
 from adapters.temporal.cases import CommandRefused
 from domain.commands import (
     AcceptApplication,
@@ -26,6 +25,7 @@ from domain.commands import (
 from domain.deadlines import deadline_for
 from domain.decider import fold
 from domain.events import Event, from_stored
+from domain.stored import NewEvent
 from domain.values import EscalationLevel, EvidenceItem, Person, Status
 from workflows.contracts import Actor, CaseOutcome
 from workflows.readmission_case import ReadmissionCase
@@ -41,7 +41,8 @@ def new_case_id() -> str:
 
 
 async def now(system: CaseSystem) -> datetime:
-    return await system.env.get_current_time()
+    instant: datetime = await system.env.get_current_time()
+    return instant
 
 
 async def open_case(system: CaseSystem) -> str:
@@ -115,7 +116,8 @@ async def test_silence_until_reply_deadline_is_deemed_acceptance(case_system: Ca
     case_id = await submitted_and_received(case_system)
     view = await case_system.gateway.view(case_id)
     reply = view.state.deadlines["reply"]
-    expected = deadline_for(view.state.terms, "reply", reply.triggered_at)  # type: ignore[arg-type]
+    assert view.state.terms is not None
+    expected = deadline_for(view.state.terms, "reply", reply.triggered_at)
     assert reply.due == expected.due  # what `readmit deadlines` computes
     planned = {a.level: a.at for a in view.reminders["reply"]}
     assert set(planned) == {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -28,14 +28,13 @@ from domain.commands import (
     SubmitApplication,
     WithdrawCase,
 )
-from domain.decider import decide, required_deadlines, validate, with_deadlines
+from domain.decider import decide, validate
 from domain.errors import (
     AcceleratedNotAllowed,
     AgreementNotInForce,
     AgreementSuspended,
     CaseAlreadyOpened,
     CaseClosedError,
-    DeadlineNotComputed,
     DomainError,
     ErrorClaimWindowClosed,
     ExtensionNotAllowed,
@@ -101,12 +100,12 @@ def refused() -> CaseState:
 
 
 def types(command: Command, state: CaseState) -> list[str]:
-    return [e.type for e in decide(with_deadlines(command, state), state)]
+    return [e.type for e in decide(command, state)]
 
 
 def refuses(command: Command, state: CaseState, error: type[DomainError]) -> DomainError:
     with pytest.raises(error) as info:
-        decide(with_deadlines(command, state), state)
+        decide(command, state)
     # the validator (used by the workflow before anything is recorded) agrees with decide
     with pytest.raises(error):
         validate(command, state)
@@ -543,26 +542,3 @@ def test_close_only_after_an_outcome() -> None:
 
 def test_commands_before_opening_refused() -> None:
     refuses(SubmitApplication(at=T0), CaseState(), WrongStatus)
-
-
-# --- deadlines travel on the command ----------------------------------------------------------
-
-
-def test_required_deadlines_and_missing_ones() -> None:
-    state = submitted()
-    command = ConfirmReceipt(at=RECEIPT_AT)
-    (request,) = required_deadlines(command, state)
-    assert (request.limit, request.trigger_at) == ("reply", RECEIPT_AT)
-    validate(command, state)  # validation needs no computed deadline
-    with pytest.raises(DeadlineNotComputed):
-        decide(command, state)
-
-
-def test_recorded_deadline_is_used_not_recomputed() -> None:
-    state = submitted()
-    computed = with_deadlines(ConfirmReceipt(at=RECEIPT_AT), state)
-    recorded = computed.deadlines[0].model_copy(
-        update={"due": datetime.fromisoformat("2027-02-01T23:59:59+02:00")}
-    )
-    events = decide(computed.model_copy(update={"deadlines": (recorded,)}), state)
-    assert events[-1].deadline.due == recorded.due  # type: ignore[union-attr]

@@ -12,8 +12,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from adapters.db.eventstore import EventStore, NewEvent
+from adapters.db.eventstore import EventStore
 from api.web.stats import CSV_HEADER, StatsFilter, figures, to_csv
+from domain.stored import NewEvent
 
 pytestmark = pytest.mark.db
 

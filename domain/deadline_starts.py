@@ -1,0 +1,74 @@
+"""The deadlines a command starts or moves, computed with the agreement's calendars.
+
+Part of the decision (`domain.decider.decide` records each as a `DeadlineSet` event): receipt
+starts the reply limit, acceptance (or deemed acceptance) the transfer limit, a completed
+transfer the window for claiming readmission in error, an extension moves a running limit.
+The calendars come with the code (`domain.calendars`, the `holidays` package), so a replayed
+workflow computes the deadlines it recorded; upgrading them is a change of workflow code like any
+other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.agreements import OnExpiry
+from domain.commands import (
+    AcceptApplication,
+    Command,
+    CompleteTransfer,
+    ConfirmReceipt,
+    ExpireLimit,
+    ExtendReplyLimit,
+    ExtendTransferLimit,
+    OpenCase,
+)
+from domain.deadlines import Deadline, deadline_for
+from domain.rules import reply_limit_name, submission_limit_name, trigger_instant
+from domain.state import CaseState
+
+
+def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...]:
+    """The deadlines `command` starts or moves in `state` (empty for most commands)."""
+    terms = command.terms if isinstance(command, OpenCase) else state.terms
+    if terms is None:
+        return ()
+
+    def start(
+        name: str, trigger: datetime | None, *, extended: bool = False, extra_days: int = 0
+    ) -> tuple[Deadline, ...]:
+        if name not in terms.limits or trigger is None:
+            return ()
+        return (deadline_for(terms, name, trigger, extended=extended, extra_days=extra_days),)
+
+    match command:
+        case OpenCase():
+            name = submission_limit_name(command.procedure)
+            return start(name, trigger_instant(terms.limits.get(name), command))
+        case ConfirmReceipt():
+            return start(reply_limit_name(state.procedure, terms), command.at)
+        case ExtendReplyLimit():
+            current = state.deadlines.get(reply_limit_name(state.procedure, terms))
+            if current is None:
+                return ()
+            return start(current.limit, current.triggered_at, extended=True)
+        case AcceptApplication():
+            return start("transfer", command.at)
+        case ExpireLimit():
+            deadline = state.deadlines.get(command.limit)
+            if deadline is not None and deadline.on_expiry is OnExpiry.DEEMED_ACCEPTED:
+                return start("transfer", command.at)
+            return ()
+        case CompleteTransfer():
+            return start("readmission_in_error", command.at)
+        case ExtendTransferLimit():
+            current = state.deadlines.get("transfer")
+            if current is None:
+                return ()
+            limit = terms.limits["transfer"]
+            if limit.extension is not None and limit.extension.up_to is not None:
+                return start("transfer", current.triggered_at, extended=True)
+            extra = state.transfer_extension_days + command.days
+            return start("transfer", current.triggered_at, extra_days=extra)
+        case _:
+            return ()
