@@ -102,8 +102,8 @@ def generate(plan: list[tuple[int, int]], **opening: object) -> tuple[CaseState,
     state = initial_state()
     events: list[Event] = []
     now = T0
-    for command in [open_case(**opening)]:
-        new = decide(command, state)
+    for opening_command in [open_case(**opening)]:
+        new = decide(opening_command, state)
         events += new
         state = fold(new, state)
     for index, hours in plan:

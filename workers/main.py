@@ -1,8 +1,8 @@
 """The registration list: which workflows and activities each task queue's worker has.
 
-A process serves the shared case queue (the `ReadmissionCase` workflow, deadline computation and
-event-store appends) and, for each `--state`, that state's own queue (its registry lookups and
-its officers' notifications), so every state can run workers on its own infrastructure.
+A process serves the shared case queue (the `ReadmissionCase` workflow, whose commits run as
+local activities, and the retention sweep) and, for each `--state`, that state's own queue (its
+registry, for identity verification), so every state can run workers on its own infrastructure.
 `workers.root` builds the process around this list (pool, vault, client, background loops).
 """
 

@@ -31,13 +31,10 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from adapters.db import canonical
-from adapters.db.eventstore import COLUMNS, EventStore, Recorded
+from adapters.db.event_queries import read_streams
+from adapters.db.eventstore import EventStore, Recorded
 from workflows.contracts import COMMIT_EVENTS, CommitResult
 from workflows.readmission_case import ReadmissionCase
-
-_STREAMS = f"SELECT {COLUMNS} FROM case_events WHERE stream_id = ANY($1::text[])"
-_STREAMS += " ORDER BY stream_id, version"
-
 
 _LOCAL_ACTIVITY_MARKER = "core_local_activity"
 
@@ -218,7 +215,7 @@ class Verifier:
         fetching = asyncio.Semaphore(self.fetch_concurrency)
         try:
             async for batch in _batches(case_ids, self.batch_size):
-                streams = await self._streams(batch)
+                streams = await read_streams(self.store.pool, batch)
                 prepared = await asyncio.gather(
                     *(
                         self._prepare(case_id, streams.get(case_id, []), fetching)
@@ -233,14 +230,6 @@ class Verifier:
             await queue.put(None)
             raise
         await queue.put(None)
-
-    async def _streams(self, case_ids: list[str]) -> dict[str, list[Recorded]]:
-        """The stored events of many streams, read in one query."""
-        streams: dict[str, list[Recorded]] = {}
-        for row in await self.store.pool.fetch(_STREAMS, case_ids):
-            event = Recorded.from_row(row)
-            streams.setdefault(event.stream_id, []).append(event)
-        return streams
 
     async def _prepare(
         self, case_id: str, stored: list[Recorded], fetching: asyncio.Semaphore

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -123,7 +123,7 @@ async def follow(
     *,
     batch_size: int = 1000,
     poll_seconds: float = 1.0,
-) -> AsyncIterator[list[Recorded]]:
+) -> AsyncGenerator[list[Recorded]]:
     """Batches of all events from `from_position` on, forever: read, then wait for a notify.
 
     Listening starts before the first read, so nothing announced in between is missed; the

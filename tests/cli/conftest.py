@@ -9,30 +9,19 @@ import secrets
 import socket
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import asyncpg
 import pytest
 import structlog
 import uvicorn
+from served_api import SECRET, ServedApi
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.settings import Settings
 from api.app import create_app
-from api.auth import Role, issue_dev_token
 from workers.root import worker_root
 
-SECRET = "test-secret-for-the-cli-tests-only-0123456789"
 STATES = ("PL", "UA", "MD", "RO", "DE")
-
-
-@dataclass
-class ServedApi:
-    url: str
-    env: WorkflowEnvironment
-
-    def token(self, user: str, role: Role, state: str | None, states: tuple[str, ...] = ()) -> str:
-        return issue_dev_token(SECRET, user=user, role=role, state=state, states=states)
 
 
 @pytest.fixture

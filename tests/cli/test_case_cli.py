@@ -10,16 +10,13 @@ import asyncio
 import json
 import socket
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 import typer
+from served_api import ServedApi
 from typer.testing import CliRunner, Result
 
 from readmit.cli import case
-
-if TYPE_CHECKING:  # only a type: a runtime `from conftest import` may find another conftest
-    from conftest import ServedApi
 
 pytestmark = pytest.mark.temporal
 

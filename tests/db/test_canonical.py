@@ -136,7 +136,10 @@ async def test_documented_audit_recipe_recomputes_stored_hashes(
     pool: asyncpg.Pool, database_url: str, db_schema: str
 ) -> None:
     store = EventStore(pool)
-    tricky = {"text": 'Ковальчук "Анна"\n\t\x7f\\', "n": [-(2**53) + 1, 0, True, None, {}]}
+    tricky: dict[str, Any] = {
+        "text": 'Ковальчук "Анна"\n\t\x7f\\',
+        "n": [-(2**53) + 1, 0, True, None, {}],
+    }
     events = [
         NewEvent(event_id=uuid.uuid4(), type="CaseOpened", schema_version=1, data=tricky),
         NewEvent(

@@ -80,13 +80,15 @@ async def test_demo_registry_imports_and_reimport_changes_nothing(pool: asyncpg.
 
 async def test_demo_registry_has_what_the_demo_needs(pool: asyncpg.Pool) -> None:
     await import_registry_csv(pool, REGISTRY_CSV)
-    by_state = dict(await pool.fetch("SELECT state, count(*) FROM registry_persons GROUP BY state"))
+    rows = await pool.fetch("SELECT state, count(*) FROM registry_persons GROUP BY state")
+    by_state: dict[str, int] = {r["state"]: r["count"] for r in rows}
     assert by_state["UA"] >= 30 and by_state["MD"] >= 15
     assert all(by_state[s] >= 5 for s in ("PL", "RO", "DE"))
     row = await pool.fetchrow(
         "SELECT p.* FROM registry_persons p JOIN registry_documents d USING (state, person_id)"
         " WHERE d.state = 'UA' AND d.number = 'FA123456'"
     )
+    assert row is not None
     assert (row["surname"], row["given_names"], row["birth_date"]) == (
         "Шевченко", "Олександр", date(1990, 5, 17),
     )  # fmt: skip

@@ -35,6 +35,7 @@ async def test_concurrent_opens_of_one_case_agree_on_one_key(pool: asyncpg.Pool)
     assert all(s.open_person(sealed) == PERSON for s in sealers)
     assert await pool.fetchval("SELECT count(*) FROM case_keys") == 1
     row = await pool.fetchrow("SELECT master_key_id, wrapped FROM case_keys")
+    assert row is not None
     assert row["master_key_id"] == "m1" and len(row["wrapped"]) == 12 + 32 + 16
 
 
@@ -51,6 +52,7 @@ async def test_an_erased_key_is_gone_for_good(pool: asyncpg.Pool) -> None:
     status = await vault.status(case_id)
     assert status.erased_at == AT and status.erasure_reason == "retention period ended"
     row = await pool.fetchrow("SELECT master_key_id, wrapped FROM case_keys")
+    assert row is not None
     assert row["wrapped"] is None and row["master_key_id"] is None
     # not even a direct UPDATE gives an erased row key material again
     with pytest.raises(asyncpg.IntegrityConstraintViolationError, match="erased"):

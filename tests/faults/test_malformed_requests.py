@@ -76,7 +76,7 @@ def refusal(answer: httpx.Response) -> str | None:
 
 
 async def send(api: RunningApi, request: Malformed) -> httpx.Response:
-    return await api.http.request(
+    response: httpx.Response = await api.http.request(
         request.method,
         request.path,
         headers=[
@@ -86,6 +86,7 @@ async def send(api: RunningApi, request: Malformed) -> httpx.Response:
         content=request.content,
         params=tuple(request.params) if request.params else None,
     )
+    return response
 
 
 async def test_a_thousand_malformed_requests_get_4xx_and_change_nothing(

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from case_system import CaseSystem
@@ -97,7 +98,7 @@ async def test_cli_replay_shows_the_case_as_it_was_and_logs_the_disclosure(
     case_id = await submitted_and_received(case_system)
     env = {**os.environ, "DATABASE_URL": schema_dsn, "READMIT_MASTER_KEYS": json.dumps(master_keys)}
 
-    def replay(*args: str) -> dict:
+    def replay(*args: str) -> dict[str, Any]:
         done = subprocess.run(
             [sys.executable, "-m", "readmit.cli.main", "audit", "replay", case_id, *args, "--json"],
             env=env,
@@ -106,7 +107,8 @@ async def test_cli_replay_shows_the_case_as_it_was_and_logs_the_disclosure(
             timeout=60,
         )
         assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
+        replayed: dict[str, Any] = json.loads(done.stdout)
+        return replayed
 
     first = replay("--version", "1")
     assert first["version"] == 1 and first["state"]["status"] == "draft"

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from temporalio.client import ScheduleDescription
+from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleDescription
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.protection.vault import PersonalDataVault
@@ -72,6 +72,7 @@ async def test_the_schedule_starts_the_sweep_on_the_case_workers(
                     break
                 await asyncio.sleep(0.1)
             started = actions[0].action
+            assert isinstance(started, ScheduleActionExecutionStartWorkflow)
             sweep = client.get_workflow_handle(started.workflow_id)
             result = await asyncio.wait_for(sweep.result(), timeout=30)
             assert RetentionResult.model_validate(result) == RetentionResult(erased=0, batches=1)

@@ -23,8 +23,6 @@ EXCEPTIONS = {
     "case_events": {
         # the hash chain's definition: its docstring shows the psql query that recomputes it
         "adapters/db/canonical.py": "part of the event store: the hash chain it appends",
-        # its stream reads move to event_queries.read_streams once the verifier's rework lands
-        "adapters/audit/verify.py": "to move: its many-stream read is event_queries.read_streams",
     },
     "cases": {
         # a million synthetic rows from one INSERT … SELECT generate_series, indexes dropped
