@@ -23,8 +23,6 @@ def test_idle_connections_stay_open_past_a_proxys_idle_timeout(
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options))
     monkeypatch.setattr("readmit.cli.api.install_runtime", lambda: None)
     monkeypatch.setattr("readmit.cli.api.exit_now", _exit)  # not os._exit inside pytest
-    # not onto CliRunner's stdout, closed after the call: later tests' logs would fail there
-    monkeypatch.setattr("readmit.cli.api.configure_logging", lambda level: None)
     monkeypatch.setenv("READMIT_API_KEEP_ALIVE_SECONDS", "90")
     get_settings.cache_clear()
     try:
