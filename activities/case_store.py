@@ -124,14 +124,12 @@ class CaseStoreActivities:
             first_record_kept=bool(recorded),
             superseded=superseded,
         )
+        deadlines = tuple(e.deadline for e in kept if isinstance(e, DeadlineSet))
         return CommitResult(
             version=version,
             event_ids=ids,
             recorded=recorded,
             superseded=superseded,
-            reminders={
-                e.deadline.limit: plan_reminders(e.deadline, request.policy)
-                for e in kept
-                if isinstance(e, DeadlineSet)
-            },
+            deadlines=deadlines,
+            reminders={d.limit: plan_reminders(d, request.policy) for d in deadlines},
         )

@@ -6,54 +6,57 @@ The decider remains the judge: a listed command can still be refused (e.g. a pas
 
 from __future__ import annotations
 
+from domain.commands import BY_NAME
 from domain.state import CaseState
 from domain.values import Side, Status
 
-_BY_STATUS: dict[Status, tuple[tuple[Side, str], ...]] = {
-    Status.DRAFT: ((Side.REQUESTING, "submit"), (Side.REQUESTING, "withdraw")),
-    Status.SUBMITTED: ((Side.REQUESTED, "confirm_receipt"), (Side.REQUESTING, "withdraw")),
+# The commands each status allows, in the order a case waits for them (the first is its due
+# move); who issues each is the catalogue's word (`domain.commands.BY_NAME`).
+_BY_STATUS: dict[Status, tuple[str, ...]] = {
+    Status.DRAFT: ("submit", "withdraw"),
+    Status.SUBMITTED: ("confirm_receipt", "withdraw"),
     Status.RECEIVED: (
-        (Side.REQUESTED, "record_verification"),
-        (Side.REQUESTED, "extend_reply"),
-        (Side.REQUESTED, "accept"),
-        (Side.REQUESTED, "refuse"),
-        (Side.REQUESTING, "withdraw"),
+        "record_verification",
+        "extend_reply",
+        "accept",
+        "refuse",
+        "withdraw",
     ),
     Status.ACCEPTED: (
-        (Side.REQUESTING, "schedule_transfer"),
-        (Side.REQUESTING, "extend_transfer"),
-        (Side.REQUESTING, "withdraw"),
+        "schedule_transfer",
+        "extend_transfer",
+        "withdraw",
     ),
     Status.DEEMED_ACCEPTED: (
-        (Side.REQUESTING, "schedule_transfer"),
-        (Side.REQUESTING, "extend_transfer"),
-        (Side.REQUESTING, "withdraw"),
+        "schedule_transfer",
+        "extend_transfer",
+        "withdraw",
     ),
     Status.TRANSFER_SCHEDULED: (
-        (Side.REQUESTING, "complete_transfer"),
-        (Side.REQUESTING, "schedule_transfer"),
-        (Side.REQUESTING, "extend_transfer"),
-        (Side.REQUESTING, "withdraw"),
+        "complete_transfer",
+        "schedule_transfer",
+        "extend_transfer",
+        "withdraw",
     ),
     # closing is what the case waits for; a claim of readmission in error is the exception
-    Status.TRANSFERRED: ((Side.REQUESTING, "close"), (Side.REQUESTED, "claim_error")),
-    Status.REFUSED: ((Side.REQUESTING, "close"),),
-    Status.WITHDRAWN: ((Side.REQUESTING, "close"),),
-    Status.LAPSED: ((Side.REQUESTING, "close"),),
-    Status.RETURNED_IN_ERROR: ((Side.REQUESTING, "close"),),
+    Status.TRANSFERRED: ("close", "claim_error"),
+    Status.REFUSED: ("close",),
+    Status.WITHDRAWN: ("close",),
+    Status.LAPSED: ("close",),
+    Status.RETURNED_IN_ERROR: ("close",),
     Status.CLOSED: (),
 }
 
 
 def expected_actions(state: CaseState) -> tuple[tuple[Side, str], ...]:
     """(side, command) pairs the case's status allows, minus those its history rules out."""
-    actions = _BY_STATUS[state.status]
+    names = _BY_STATUS[state.status]
     skip = set()
     if state.reply_extended:
         skip.add("extend_reply")
     if state.status is Status.TRANSFERRED and "readmission_in_error" not in state.open_limits:
         skip.add("claim_error")
-    return tuple(a for a in actions if a[1] not in skip)
+    return tuple((BY_NAME[name].side, name) for name in names if name not in skip)
 
 
 def waiting_for(state: CaseState) -> Side | None:

@@ -4,11 +4,10 @@ Every command carries the instant `at` at which it is issued (from `workflow.now
 request); the deadlines it starts are computed when it is decided (`domain.deadline_starts`).
 The `command` field names it in snake_case, as in scenario files and the API.
 
-`CATALOGUE` is the list of commands, once: each model with the side that issues it. How officers
-reach each one (HTTP path, CLI name, form) is the API's half of it, `api.commands`. This half
-lives beside the models rather than in a module of its own because `COMMAND_SIDE`, which the
-workflow's update validator reads from here, is derived from it (a separate module importing
-these models could not also be imported by this one).
+`CATALOGUE` is the list of commands, once: each model with the side that issues it (`BY_NAME`
+finds one by its name). How officers reach each one (HTTP path, CLI name, form) is the API's half
+of it, `api.commands`; the case's own side of it (the workflow refusing the clock's commands from
+officers, `domain.actions` listing what a case waits for) reads this half.
 """
 
 from __future__ import annotations
@@ -204,8 +203,6 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(CloseCase, Side.REQUESTING),
 )
 BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
-# Which side of the case may issue each command (the API enforces it; `system` = the clock).
-COMMAND_SIDE: dict[str, Side] = {kind.name: kind.side for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 
 

@@ -3,9 +3,10 @@
 Part of the decision (`domain.decider.decide` records each as a `DeadlineSet` event): receipt
 starts the reply limit, acceptance (or deemed acceptance) the transfer limit, a completed
 transfer the window for claiming readmission in error, an extension moves a running limit.
-The calendars come with the code (`domain.calendars`, the `holidays` package), so a replayed
-workflow computes the deadlines it recorded; upgrading them is a change of workflow code like any
-other.
+The calendars come with the code (`domain.calendars`, the `holidays` package): a replay computes
+the deadlines again with the calendars installed then, and the workflow goes on from those its
+commit recorded (`domain.decider.with_recorded_deadlines`), so newer holiday data never moves a
+deadline a case already has.
 """
 
 from __future__ import annotations

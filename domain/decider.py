@@ -12,7 +12,7 @@ validator.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import assert_never
@@ -121,11 +121,33 @@ def execute(command: Command, state: CaseState, new_id: Callable[[], UUID]) -> D
     follows from its events: the state after them and their notices. `new_id` names each event
     (`workflow.uuid4` in the case workflow), so this stays free of randomness."""
     events = decide(command, state)
-    ids = tuple(new_id() for _ in events)
-    after = fold(events, state)
+    return _decision(tuple(new_id() for _ in events), tuple(events), state)
+
+
+def with_recorded_deadlines(
+    decision: Decision, recorded: Sequence[Deadline], before: CaseState
+) -> Decision:
+    """`decision` (taken in `before`) with each deadline as it was recorded. A replay decides
+    again with the calendars installed then: newer holiday data would move a deadline the case
+    has had since it was set, so the workflow goes on from the recorded ones (a commit's result,
+    which history keeps)."""
+    by_limit = {d.limit: d for d in recorded}
+    events = tuple(
+        e.model_copy(update={"deadline": by_limit[e.deadline.limit]})
+        if isinstance(e, DeadlineSet) and by_limit.get(e.deadline.limit, e.deadline) != e.deadline
+        else e
+        for e in decision.events
+    )
+    if events == decision.events:
+        return decision
+    return _decision(decision.event_ids, events, before)
+
+
+def _decision(ids: tuple[UUID, ...], events: tuple[Event, ...], before: CaseState) -> Decision:
+    after = fold(events, before)
     assert after.case_id is not None  # opened, by this command or before (others are refused)
     notices = notices_for(after.case_id, zip(ids, events, strict=True), after)
-    return Decision(event_ids=ids, events=tuple(events), state=after, notices=tuple(notices))
+    return Decision(event_ids=ids, events=events, state=after, notices=tuple(notices))
 
 
 def validate(command: Command, state: CaseState) -> None:

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, Field
 from domain.agreements import Frozen
 from domain.alarms import Alarm, ReminderPolicy
 from domain.commands import Command
+from domain.deadlines import Deadline
 from domain.events import Event
 from domain.notices import Notice
 from domain.state import CaseState
@@ -126,12 +127,15 @@ class CommitResult(Frozen):
     decides again, later, with the same event ids, and the store's first record stands: the
     same command's events as first recorded, or (`superseded`) those of another update the
     first attempt took first, on top of which this command is still to be decided.
-    `reminders` are planned from the recorded deadlines."""
+    `deadlines` are those the recorded events set, and `reminders` are planned from them: a
+    replay goes on from these (kept in history), not from deadlines computed again with the
+    calendars installed then."""
 
     version: int
     event_ids: tuple[UUID, ...]
     recorded: tuple[Event, ...] = ()
     superseded: bool = False
+    deadlines: tuple[Deadline, ...] = ()
     reminders: dict[str, tuple[Alarm, ...]] = Field(default_factory=dict)
 
 

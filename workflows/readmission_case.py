@@ -26,9 +26,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain import decider
     from domain.alarms import Alarm, ReminderPolicy, next_alarm
     from domain.commands import (
-        COMMAND_SIDE,
+        BY_NAME,
         CloseCase,
         Command,
         ConfirmReceipt,
@@ -38,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         RecordVerification,
         personal_data_in_clear,
     )
-    from domain.decider import execute, fold, validate
     from domain.errors import DomainError
     from domain.events import Event
     from domain.state import CaseState, initial_state, is_terminal
@@ -198,7 +198,7 @@ class ReadmissionCase:
     @execute.validator
     def check_execute(self, request: CommandRequest) -> None:
         command = request.command
-        if COMMAND_SIDE[command.command] is Side.SYSTEM:
+        if BY_NAME[command.command].side is Side.SYSTEM:
             raise ApplicationError(
                 f"{command.command} is issued by the case's clock only",
                 type="InvalidCommand",
@@ -218,7 +218,7 @@ class ReadmissionCase:
                 non_retryable=True,
             )
         try:
-            validate(self._stamped(command), self.state)
+            decider.validate(self._stamped(command), self.state)
         except DomainError as error:
             raise _domain_failure(error) from None
 
@@ -234,7 +234,7 @@ class ReadmissionCase:
             metadata = self._metadata(command, actor, correlation_id)
             while True:
                 try:
-                    decision = execute(command, self.state, workflow.uuid4)
+                    decision = decider.execute(command, self.state, workflow.uuid4)
                 except DomainError as error:
                     raise _domain_failure(error) from None
                 events = zip(decision.event_ids, decision.events, strict=True)
@@ -252,11 +252,11 @@ class ReadmissionCase:
                     retry_policy=FOREVER,
                 )
                 if not result.recorded:
-                    return self._take(
-                        command, decision.event_ids, decision.events, decision.state, result
-                    )
+                    # as recorded: a replay may have decided other deadlines (newer calendars)
+                    taken = decider.with_recorded_deadlines(decision, result.deadlines, self.state)
+                    return self._take(command, taken.event_ids, taken.events, taken.state, result)
                 # an earlier attempt of this task recorded first (see `CommitResult`)
-                after = fold(result.recorded, self.state)
+                after = decider.fold(result.recorded, self.state)
                 if not result.superseded:
                     return self._take(command, result.event_ids, result.recorded, after, result)
                 self.state = after  # another update's events: decide this command on top of them

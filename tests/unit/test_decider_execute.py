@@ -30,7 +30,7 @@ from domain.commands import (
     SubmitApplication,
     WithdrawCase,
 )
-from domain.decider import Decision, execute, fold, validate
+from domain.decider import Decision, execute, fold, validate, with_recorded_deadlines
 from domain.errors import DomainError, ReasonsRequired, ReplyDeadlinePassed, WrongStatus
 from domain.events import DeadlineSet
 from domain.state import CaseState
@@ -175,3 +175,17 @@ def test_the_state_given_is_left_as_it_was() -> None:
     before = state.model_copy(deep=True)
     when(ConfirmReceipt(at=RECEIPT_AT), state)
     assert state == before
+
+
+def test_a_decision_takes_the_deadlines_as_recorded() -> None:
+    before = submitted()
+    decision = when(ConfirmReceipt(at=RECEIPT_AT), before)
+    assert with_recorded_deadlines(decision, (), before) is decision
+    computed = decision.state.deadlines["reply"]
+    assert with_recorded_deadlines(decision, (computed,), before) is decision
+    recorded = computed.model_copy(update={"due": computed.due + timedelta(days=1)})
+    taken = with_recorded_deadlines(decision, (recorded,), before)
+    assert taken.event_ids == decision.event_ids
+    assert [e.deadline for e in taken.events if isinstance(e, DeadlineSet)] == [recorded]
+    assert taken.state == fold(taken.events, before)
+    assert taken.state.deadlines["reply"] == recorded
