@@ -2,8 +2,8 @@
 
 Only the composition roots (CLI commands, the worker entrypoint, the API app factory) call
 `get_settings()`; everything else receives what it needs as arguments. The two addresses every
-process needs are looked up here too: `Settings.dsn()` (PostgreSQL, the embedded server when
-DATABASE_URL is unset) and `Settings.temporal_target()` (the Temporal frontend).
+process needs are looked up here too: `Settings.postgres()` / `Settings.dsn()` (PostgreSQL, the
+embedded server when DATABASE_URL is unset) and `Settings.temporal_target()` (Temporal).
 """
 
 from __future__ import annotations
@@ -143,16 +143,20 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, ge=1, le=65535, description="dev server gRPC port")
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535, description="dev server UI port")
 
+    def postgres(self, given: str | None = None) -> str | EmbeddedPostgres:
+        """Where PostgreSQL is: `given` (a `--database-url` option), else DATABASE_URL, else the
+        embedded server under `home`, not started yet. `dsn()` starts that server; `readmit
+        run` starts it itself, to stop it again on the way out."""
+        return given or self.database_url or EmbeddedPostgres(self.home)
+
     def dsn(self, given: str | None = None) -> str:
-        """`given` (a `--database-url` option), else DATABASE_URL, else the DSN of the embedded
-        server under `home`, started if it is not running. A server that cannot be started
-        raises `ConfigurationError` with one line saying so."""
-        if given:
-            return given
-        if self.database_url:
-            return self.database_url
+        """The DSN of `postgres(given)`, starting the embedded server if it is not running. A
+        server that cannot be started raises `ConfigurationError` with one line saying so."""
+        source = self.postgres(given)
+        if isinstance(source, str):
+            return source
         try:
-            return EmbeddedPostgres(self.home).start()
+            return source.start()
         except EmbeddedPostgresError as error:
             raise ConfigurationError(
                 f"no PostgreSQL: DATABASE_URL is unset and the embedded server did not start: "

@@ -24,8 +24,8 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
+from activities.case_store import CaseStoreActivities
 from adapters.agreements.catalogue import load_catalogue
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
@@ -36,6 +36,7 @@ from adapters.temporal.codec import Keyring, data_converter
 from domain.agreements import AgreementTerms
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
+from workers.main import CaseStore, ExtraWorker
 from workers.root import WorkerRoot, worker_root
 from workflows.contracts import Actor
 
@@ -110,27 +111,32 @@ async def running_workers(
     *,
     serve_cases: bool = True,
     sandbox: bool | None = None,
-    extra: Sequence[Worker] = (),
+    case_store: CaseStore = CaseStoreActivities,
+    extra_workers: Sequence[ExtraWorker] = (),
 ) -> AsyncIterator[WorkerRoot]:
-    """The workers of `workers.root` for `STATES` (plus the bench's `extra` ones) on `pool`,
-    running in this process until the block ends, then shut down gracefully. Case data keys
-    are wrapped by a throwaway master key (the bench's cases die with its schema). Only
-    warnings are logged meanwhile: the summary table, not the workers' lines, on screen."""
+    """The workers of `workers.root` for `STATES` on `pool` (commits by `case_store`, plus the
+    bench's `extra_workers`), running in this process until the block ends, then shut down
+    gracefully. Case data keys are wrapped by a throwaway master key (the bench's cases die
+    with its schema). Only warnings are logged meanwhile: the summary table, not the workers'
+    lines, on screen."""
     configure_logging("WARNING")
-    async with worker_root(
-        get_settings(),
-        STATES,
-        serve_cases=serve_cases,
-        background=False,
-        client=client,
-        pool=pool,
-        master=Keyring({"bench": os.urandom(32)}, "bench", what="master"),
-        queue_prefix=prefix,
-        sandbox=sandbox,
-    ) as root:
-        root.workers.extend(extra)
-        async with root.running():
-            yield root
+    async with (
+        worker_root(
+            get_settings(),
+            STATES,
+            serve_cases=serve_cases,
+            background=False,
+            client=client,
+            pool=pool,
+            master=Keyring({"bench": os.urandom(32)}, "bench", what="master"),
+            queue_prefix=prefix,
+            sandbox=sandbox,
+            case_store=case_store,
+            extra_workers=extra_workers,
+        ) as root,
+        root.running(),
+    ):
+        yield root
 
 
 def queue_prefix(tag: str) -> str:

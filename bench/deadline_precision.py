@@ -25,7 +25,6 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
 from adapters.db.event_queries import count_events
@@ -49,13 +48,12 @@ from domain.alarms import EXPIRY_DELAY, ReminderPolicy
 from domain.commands import ConfirmReceipt, SubmitApplication
 from domain.events import DeadlineSet, Event
 from domain.stored import NewEvent
+from workers.main import ExtraWorker
 from workflows.contracts import (
     COMMIT_EVENTS,
     CommitInput,
     CommitResult,
-    cases_queue,
 )
-from workflows.readmission_case import ReadmissionCase
 
 TARGET_SECONDS = 2.0
 LEAD = timedelta(seconds=4)
@@ -155,19 +153,12 @@ async def run(quick: bool) -> dict[str, Any]:
     ):
         prefix = queue_prefix("dl")
         timer_queue = f"{prefix}-timer"
-        store = NearDeadlines(EventStore(pool))
-        extra = [
-            Worker(
-                env.client,
-                task_queue=cases_queue(prefix),
-                workflows=[ReadmissionCase],
-                activities=[store.commit_case_events],
-                max_concurrent_activities=50,
-            ),
-            Worker(env.client, task_queue=timer_queue, workflows=[SleepUntil], activities=[touch]),
-        ]
         async with running_workers(
-            env.client, pool, prefix, serve_cases=False, extra=extra
+            env.client,
+            pool,
+            prefix,
+            case_store=NearDeadlines,
+            extra_workers=[ExtraWorker(timer_queue, workflows=[SleepUntil], activities=[touch])],
         ) as root:
             gateway = CaseGateway(
                 env.client, vault=root.vault, queue_prefix=prefix, policy=NO_REMINDERS

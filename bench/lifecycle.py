@@ -25,10 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from adapters.db.event_queries import count_events
-from adapters.settings import get_settings
 from adapters.temporal.cases import CaseGateway
 from bench._support import (
     ANNA,
@@ -51,7 +49,7 @@ from domain.commands import (
     ScheduleTransfer,
     SubmitApplication,
 )
-from workers.main import workflow_runner
+from workers.main import ExtraWorker
 from workflows.contracts import CaseOutcome
 
 TARGET_RATIO = 0.25
@@ -119,15 +117,8 @@ async def run(quick: bool) -> dict[str, Any]:
     ):
         prefix = queue_prefix("lc")
         trivial_queue = f"{prefix}-trivial"
-        trivial = Worker(
-            env.client,
-            task_queue=trivial_queue,
-            workflows=[Trivial],
-            activities=[touch],
-            max_concurrent_activities=50,
-            workflow_runner=workflow_runner(get_settings().workflow_sandbox),
-        )
-        async with running_workers(env.client, pool, prefix, extra=[trivial]) as root:
+        trivial = ExtraWorker(trivial_queue, workflows=[Trivial], activities=[touch])
+        async with running_workers(env.client, pool, prefix, extra_workers=[trivial]) as root:
             gateway = CaseGateway(env.client, vault=root.vault, queue_prefix=prefix)
             walks = Walks(env.client, gateway, trivial_queue)
             # untimed: the sandbox imports the workflow modules, connections are made

@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from adapters.db.embedded import EmbeddedPostgresError
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
 from adapters.protection.vault import PersonalDataVault
@@ -27,11 +27,10 @@ from adapters.temporal.codec import Keyring, data_converter
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A DSN for a database in which tests may create and drop schemas."""
-    settings = Settings()
-    if settings.database_url:
-        yield settings.database_url
+    server = Settings().postgres()
+    if isinstance(server, str):
+        yield server
         return
-    server = EmbeddedPostgres(settings.home)
     try:
         dsn = server.start()
     except EmbeddedPostgresError as error:

@@ -1,7 +1,9 @@
 """The worker process's command: `python -m workers` and `readmit worker` are this function.
 
 It reads the settings (the options override them), looks up PostgreSQL and Temporal once, and
-runs `workers.root` until SIGTERM/SIGINT, when in-flight tasks finish before it stops.
+runs `workers.root` until SIGTERM/SIGINT, when in-flight tasks finish before it stops. Should a
+worker or a background loop fail first, the rest shut down the same way and the process exits 1
+with one line saying what failed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from adapters.temporal.runtime import exit_now, install_runtime
 from workers.root import stop_on_signals, worker_root
 
 DEFAULT_STATES = ("UA", "MD", "PL", "RO", "DE")
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -52,7 +55,11 @@ def worker_command(
     install_runtime(prometheus_address=settings.sdk_metrics_address)
     metrics.start_exporter(settings.metrics_address)
     settings = settings.model_copy(update={"temporal_address": address})
-    aio.run(serve(settings, dsn, states, cases))
+    try:
+        aio.run(serve(settings, dsn, states, cases))
+    except Exception as error:  # the operator gets one line, not a traceback
+        typer.echo(f"readmit: the worker stopped: {_first_line(error)}", err=True)
+        exit_now(EXIT_FAILED)
     exit_now()
 
 
@@ -70,3 +77,9 @@ def checked_states(states: list[str] | tuple[str, ...]) -> list[str]:
 async def serve(settings: Settings, dsn: str, states: list[str], cases: bool) -> None:
     async with worker_root(settings, states, serve_cases=cases, dsn=dsn) as root:
         await root.run(stop_on_signals())
+
+
+def _first_line(error: BaseException) -> str:
+    """`Type: first line of the message`: no traceback, nor any detail lines under it."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__

@@ -8,8 +8,10 @@ registry, for identity verification), so every state can run workers on its own 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from temporalio.client import Client
@@ -26,6 +28,20 @@ from workflows.contracts import QUEUE_PREFIX, cases_queue, state_queue
 from workflows.readmission_case import ReadmissionCase
 from workflows.retention_sweep import RetentionSweep
 
+CaseStore = Callable[[EventStore, Collection[str]], CaseStoreActivities]
+"""What builds the case queue's commit activities from the store and the notice channels:
+`CaseStoreActivities` itself, or a bench's subclass that changes what it records."""
+
+
+@dataclass(frozen=True)
+class ExtraWorker:
+    """A worker on a queue of its own beside the production ones (a bench's baseline
+    workflow), built like them: same client, workflow runner and activity concurrency."""
+
+    task_queue: str
+    workflows: Sequence[type] = ()
+    activities: Sequence[Callable[..., Any]] = ()
+
 
 def build_workers(
     client: Client,
@@ -37,12 +53,15 @@ def build_workers(
     queue_prefix: str = QUEUE_PREFIX,
     channels: Sequence[str] = ("inbox", "email", "webhook"),
     sandbox: bool = True,
+    case_store: CaseStore = CaseStoreActivities,
+    extra: Sequence[ExtraWorker] = (),
 ) -> list[Worker]:
-    """Workers for the case queue (if `serve_cases`) and for each state's queue; `sandbox`:
-    workflow code in the Temporal sandbox (tests) or not (`READMIT_WORKFLOW_SANDBOX`)."""
+    """Workers for the case queue (if `serve_cases`), for each state's queue and for each of
+    `extra`; `sandbox`: workflow code in the Temporal sandbox (tests) or not
+    (`READMIT_WORKFLOW_SANDBOX`)."""
     workers: list[Worker] = []
-    store = CaseStoreActivities(EventStore(pool), channels)
     if serve_cases:
+        store = case_store(EventStore(pool), channels)
         retention = RetentionActivities(vault)
         workers.append(
             Worker(
@@ -68,6 +87,17 @@ def build_workers(
                 activity_executor=ThreadPoolExecutor(max_workers=4),
             )
         )
+    workers += [
+        Worker(
+            client,
+            task_queue=spec.task_queue,
+            workflows=list(spec.workflows),
+            activities=list(spec.activities),
+            max_concurrent_activities=50,
+            workflow_runner=workflow_runner(sandbox),
+        )
+        for spec in extra
+    ]
     return workers
 
 

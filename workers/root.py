@@ -5,7 +5,9 @@ keyring, a queue prefix, the states, the sandbox) it builds the PostgreSQL pool 
 applied first), the personal-data vault, the Temporal client, the workers with their activities
 (`workers.main.build_workers`) and the background work beside them: the retention schedule, the
 outbox dispatcher and the `cases` projector. `readmit worker` / `python -m workers`,
-`readmit run`, the simulator, the benches and the tests all assemble their workers here.
+`readmit run`, the simulator, the benches and the tests all assemble their workers here, benches
+included: a bench changes the commit activities (`case_store`) or adds a queue of its own
+(`extra_workers`) through the root's arguments, never by building a worker itself.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.case_store import CaseStoreActivities
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
@@ -33,7 +36,7 @@ from adapters.temporal.client import connect_client
 from adapters.temporal.codec import Keyring
 from adapters.temporal.retention import ensure_retention_schedule
 from adapters.tracing import flush_process_tracing
-from workers.main import build_workers
+from workers.main import CaseStore, ExtraWorker, build_workers
 
 log = structlog.get_logger(__name__)
 
@@ -51,19 +54,40 @@ class WorkerRoot:
     loops: list[Loop]
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run the workers and loops until `stop` is set, then shut the workers down gracefully
-        (in-flight tasks finish) and export the spans still buffered."""
-        tasks = [asyncio.create_task(w.run()) for w in self.workers]
-        tasks += [asyncio.create_task(loop(stop)) for loop in self.loops]
-        await stop.wait()
+        """Run the workers and loops until `stop` is set, or until one of them ends first (a
+        worker's fatal error: the server unreachable, a bad registration; a loop that raised).
+        Either way the workers then shut down gracefully (in-flight tasks finish), the loops
+        are told to stop and the spans still buffered are exported. A part that ended first is
+        logged and its error raised again, so the process does not stay up serving nothing."""
+        halt = asyncio.Event()  # the loops' stop: set by `stop`, or by a part ending first
+        parts = {asyncio.create_task(w.run()): f"worker {w.task_queue}" for w in self.workers}
+        parts |= {asyncio.create_task(loop(halt)): _loop_name(loop) for loop in self.loops}
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            done, _ = await asyncio.wait({stopping, *parts}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        ended = None if stopping in done else next(t for t in parts if t in done)
+        error: BaseException | None = None
+        if ended is not None:
+            error = None if ended.cancelled() else ended.exception()
+            log.error(
+                "worker part stopped, shutting down",
+                part=parts[ended],
+                error_type=type(error).__name__ if error else None,
+            )
         log.info("worker shutting down")
+        halt.set()
         await asyncio.gather(*(w.shutdown() for w in self.workers))
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*parts, return_exceptions=True)
         flush_process_tracing()
+        if ended is not None:
+            raise error or PartStopped(f"the {parts[ended]} stopped on its own")
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[WorkerRoot]:
-        """Run in the background while the block runs (tests, benches, the simulator)."""
+        """Run in the background while the block runs (tests, benches, the simulator); a part
+        that failed meanwhile fails the block's exit with its error."""
         stop = asyncio.Event()
         runner = asyncio.create_task(self.run(stop))
         try:
@@ -71,6 +95,17 @@ class WorkerRoot:
         finally:
             stop.set()
             await runner
+
+
+class PartStopped(RuntimeError):
+    """A worker or background loop returned without being told to stop."""
+
+
+def _loop_name(loop: Loop) -> str:
+    return getattr(loop, "__qualname__", repr(loop))
+
+
+POOL_SIZE = (2, 20)  # a worker process's connections: commits, identity checks, loops
 
 
 @contextlib.asynccontextmanager
@@ -83,25 +118,33 @@ async def worker_root(
     client: Client | None = None,
     dsn: str | None = None,
     schema: str | None = None,
+    migrate: bool = True,
     pool: asyncpg.Pool | None = None,
+    pool_size: tuple[int, int] = POOL_SIZE,
     master: Keyring | None = None,
     queue_prefix: str | None = None,
     sandbox: bool | None = None,
+    case_store: CaseStore = CaseStoreActivities,
+    extra_workers: Sequence[ExtraWorker] = (),
 ) -> AsyncIterator[WorkerRoot]:
     """Build the process serving the case queue (if `serve_cases`) and each of `states`' queues.
 
     Each override replaces what `settings` would give: `client` (else `connect_client`),
-    `pool` (kept open; else a pool on `dsn`/`schema` or `settings.dsn()`, migrated first and
-    closed at the end), `master` (the keyring wrapping case data keys), `queue_prefix` and
-    `sandbox`. `background=False` leaves out the retention schedule, the outbox dispatcher and
-    the projector: tests and the simulator drive those themselves.
+    `pool` (kept open; else a pool of `pool_size` (min, max) connections on `dsn`/`schema` or
+    `settings.dsn()`, migrated first unless `migrate=False` says the caller did, and closed at
+    the end), `master` (the keyring wrapping case data keys), `queue_prefix` and `sandbox`.
+    `case_store` builds the commit activities and `extra_workers` adds workers on queues of
+    their own (benches). `background=False` leaves out the retention schedule, the outbox
+    dispatcher and the projector: tests and the simulator drive those themselves.
     """
     prefix = queue_prefix or settings.queue_prefix
     async with contextlib.AsyncExitStack() as owned:
         if pool is None:
             target = dsn or settings.dsn()
-            await migrate_dsn(target, schema=schema, create_schema=schema is not None)
-            pool = await create_pool(target, schema=schema, min_size=2, max_size=20)
+            if migrate:
+                await migrate_dsn(target, schema=schema, create_schema=schema is not None)
+            low, high = pool_size
+            pool = await create_pool(target, schema=schema, min_size=low, max_size=high)
             owned.push_async_callback(pool.close)
         client = client or await connect_client(settings)
         vault = PersonalDataVault(pool, master or master_keyring(settings))
@@ -114,6 +157,8 @@ async def worker_root(
             queue_prefix=prefix,
             channels=settings.notify_channels,
             sandbox=settings.workflow_sandbox if sandbox is None else sandbox,
+            case_store=case_store,
+            extra=extra_workers,
         )
         loops: list[Loop] = []
         if background:

@@ -158,6 +158,7 @@ class Supervisor:
     console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     pg: EmbeddedPostgres | None = None
+    workers: asyncio.Task[None] | None = None
     dsn: str = ""
     temporal_address: str = ""
     web_pages: bool = False
@@ -180,9 +181,13 @@ class Supervisor:
                 self.code = EXIT_BAD_INPUT
             else:
                 self._print_ready(time.monotonic() - started)
-                watch = asyncio.create_task(self._watch_dev_server())
+                watches = [
+                    asyncio.create_task(self._watch_dev_server()),
+                    asyncio.create_task(self._watch_workers()),
+                ]
                 await self.stop.wait()
-                watch.cancel()
+                for watch in watches:
+                    watch.cancel()
             self._stopping = True
             self.say("stopping (Ctrl-C again to stop at once)…")
         self.say("✓ stopped; data kept in " + _shown(self.settings.home))
@@ -226,10 +231,11 @@ class Supervisor:
         self._last = f"[green]✓[/green] {line}"
 
     async def _postgres(self, parts: contextlib.AsyncExitStack) -> str:
-        if self.settings.database_url:
-            self.done(f"PostgreSQL at {redact(self.settings.database_url)}")
-            return self.settings.database_url
-        pg = self.pg = EmbeddedPostgres(self.settings.home)
+        source = self.settings.postgres()
+        if isinstance(source, str):
+            self.done(f"PostgreSQL at {redact(source)}")
+            return source
+        pg = self.pg = source
         starting = asyncio.ensure_future(asyncio.to_thread(pg.start))
 
         async def stop_postgres() -> None:
@@ -312,20 +318,22 @@ class Supervisor:
 
     async def _workers(self, parts: contextlib.AsyncExitStack, client: Client) -> None:
         root = await parts.enter_async_context(
-            worker_root(self.settings, self.states, dsn=self.dsn, client=client)
+            worker_root(self.settings, self.states, dsn=self.dsn, client=client, migrate=False)
         )
         worker_stop = asyncio.Event()
-        runner = asyncio.create_task(root.run(worker_stop))
+        runner = self.workers = asyncio.create_task(root.run(worker_stop))
 
         async def stop_workers() -> None:
             self.say("  stopping workers (in-flight tasks finish)")
             worker_stop.set()
-            await runner
+            with contextlib.suppress(Exception):  # a failure was reported when it happened
+                await runner
 
         parts.push_async_callback(self._stopping_part, "the workers", stop_workers)
-        await asyncio.sleep(0)  # let the workers validate and start polling
-        if runner.done():
-            raise StartupError(f"workers: {_first(runner.exception() or 'stopped')}")
+        while not all(w.is_running for w in root.workers):  # validated and polling
+            if runner.done():
+                raise StartupError(f"workers: {_workers_failure(runner)}")
+            await asyncio.sleep(0.02)
         channels = ", ".join(self.settings.notify_channels)
         self.done(
             f"workers for {', '.join(self.states)} on {cases_queue(self.settings.queue_prefix)} "
@@ -385,6 +393,18 @@ class Supervisor:
             f"[red]✗[/red] the Temporal dev server exited ({process.returncode}); "
             f"its log: {_shown(self.dev.log_file) if self.dev else ''}"
         )
+        self.code = 1
+        self.stop.set()
+
+    async def _watch_workers(self) -> None:
+        """Stop everything, exit 1, should the workers stop on their own (a worker's fatal
+        error, a background loop that raised): a `run` serving nothing must not look alive."""
+        if self.workers is None:
+            return
+        await asyncio.wait({self.workers})
+        if self._stopping:
+            return
+        self.console.print(f"[red]✗[/red] the workers stopped: {_workers_failure(self.workers)}")
         self.code = 1
         self.stop.set()
 
@@ -485,6 +505,13 @@ def _shown(path: Path) -> str:
     with contextlib.suppress(ValueError):
         return "./" + str(resolved.relative_to(Path.cwd()))
     return str(resolved)
+
+
+def _workers_failure(runner: asyncio.Task[None]) -> str:
+    """Why the workers' task ended (it only ends on its own when a part of it failed)."""
+    if runner.cancelled():
+        return "cancelled"
+    return _first(runner.exception() or "stopped")
 
 
 def _first(error: BaseException | str) -> str:

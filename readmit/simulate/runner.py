@@ -78,6 +78,9 @@ async def simulate(
                     # A throwaway master key: the simulated case's data dies with its schema.
                     master=Keyring({"sim": os.urandom(32)}, "sim", what="master"),
                     queue_prefix=prefix,
+                    # An operator's what-if: determinism checked, and one case's connections.
+                    sandbox=True,
+                    pool_size=(1, 10),
                 ) as root,
                 root.running(),
             ):

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from api_harness import SECRET, Api
 from temporalio.testing import WorkflowEnvironment
+from workers_support import running_workers
 
 from adapters.settings import Settings
 from api.app import create_app
-from workers.root import worker_root
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
 
@@ -31,10 +31,8 @@ async def api(
         jwt_secret=SECRET, queue_prefix=prefix, database_url=None, master_keys=master_keys
     )
     app = create_app(settings, database_url=schema_dsn, client=time_env.client)
-    workers = worker_root(
-        settings, STATES, background=False, client=time_env.client, pool=pool, sandbox=True
-    )
-    async with workers as root, root.running(), app.router.lifespan_context(app):
+    workers = running_workers(time_env.client, pool, STATES, settings=settings)
+    async with workers, app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://readmit.test") as http:
             with time_env.auto_time_skipping_disabled():

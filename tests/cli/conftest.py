@@ -16,10 +16,10 @@ import structlog
 import uvicorn
 from served_api import SECRET, ServedApi
 from temporalio.testing import WorkflowEnvironment
+from workers_support import running_workers
 
 from adapters.settings import Settings
 from api.app import create_app
-from workers.root import worker_root
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
 
@@ -39,15 +39,13 @@ async def served_api(
         jwt_secret=SECRET, queue_prefix=prefix, database_url=None, master_keys=master_keys
     )
     app = create_app(settings, database_url=schema_dsn, client=time_env.client)
-    workers = worker_root(
-        settings, STATES, background=False, client=time_env.client, pool=pool, sandbox=True
-    )
+    workers = running_workers(time_env.client, pool, STATES, settings=settings)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False)
     server = uvicorn.Server(config)
-    async with workers as root, root.running(), app.router.lifespan_context(app):
+    async with workers, app.router.lifespan_context(app):
         serving = asyncio.create_task(server.serve(sockets=[listener]))
         async with asyncio.timeout(10):
             while not server.started:

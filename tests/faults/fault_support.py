@@ -22,6 +22,7 @@ import httpx
 from factories import application_body
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from workers_support import running_workers
 
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
@@ -30,7 +31,6 @@ from adapters.temporal.codec import Keyring
 from adapters.tracing import Tracing
 from api.app import create_app
 from api.auth import issue_dev_token
-from workers.root import worker_root
 
 SECRET = "test-secret-for-the-fault-tests-only-0123456789"
 STATES = ("PL", "UA")
@@ -100,10 +100,8 @@ async def running_api(
     traces = tracing or Tracing()
     client = await connect_client(settings, tracing=traces)
     app = create_app(settings, database_url=schema_dsn, tracing=traces)
-    workers = worker_root(
-        settings, STATES, background=False, client=client, pool=pool, sandbox=True
-    )
-    async with workers as root, root.running(), app.router.lifespan_context(app):
+    workers = running_workers(client, pool, STATES, settings=settings)
+    async with workers as root, app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://readmit.test", timeout=60

@@ -10,12 +10,11 @@ import asyncpg
 import pytest
 from case_system import CaseSystem
 from temporalio.testing import WorkflowEnvironment
+from workers_support import running_workers
 
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
-from adapters.settings import Settings
 from adapters.temporal.cases import CaseGateway
-from workers.root import worker_root
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
 
@@ -34,18 +33,6 @@ async def case_system(
         pool=pool,
         prefix=prefix,
     )
-    async with (
-        worker_root(
-            Settings(),
-            STATES,
-            background=False,
-            client=client,
-            pool=pool,
-            master=vault.master,
-            queue_prefix=prefix,
-            sandbox=True,
-        ) as root,
-        root.running(),
-    ):
+    async with running_workers(client, pool, STATES, master=vault.master, queue_prefix=prefix):
         with time_env.auto_time_skipping_disabled():
             yield system

@@ -22,20 +22,19 @@ import pytest
 from case_system import CaseSystem
 from temporalio.testing import WorkflowEnvironment
 from test_case_workflow import ANNA
+from workers_support import running_workers
 
 from adapters.agreements.catalogue import load_catalogue
 from adapters.audit.verify import Verifier
 from adapters.db.event_queries import stream_ids
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
-from adapters.settings import Settings
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
 from readmit.cli.audit_verify import verify_cases
 from readmit.cli.progress import job_progress
-from workers.root import worker_root
 
 pytestmark = pytest.mark.temporal
 CASES = int(os.environ.get("READMIT_TEST_BULK_CASES", "1000"))  # sound ones
@@ -60,18 +59,8 @@ async def bulk_system(
     prefix = f"b{secrets.token_hex(4)}"
     client = time_env.client
     gateway = CaseGateway(client, vault=vault, queue_prefix=prefix)
-    async with (
-        worker_root(
-            Settings(),
-            ("PL", "UA"),
-            background=False,
-            client=client,
-            pool=pool,
-            master=vault.master,
-            queue_prefix=prefix,
-            sandbox=False,
-        ) as root,
-        root.running(),
+    async with running_workers(
+        client, pool, ("PL", "UA"), master=vault.master, queue_prefix=prefix, sandbox=False
     ):
         with time_env.auto_time_skipping_disabled():
             yield CaseSystem(time_env, client, gateway, EventStore(pool), pool, prefix)

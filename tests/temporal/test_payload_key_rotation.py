@@ -24,12 +24,13 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from test_case_workflow import ANNA, OLENA, new_case_id
 from typer.testing import CliRunner
+from workers_support import running_workers
 
 from adapters.agreements.catalogue import load_catalogue
 from adapters.audit.verify import Verifier
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
-from adapters.settings import Settings, get_settings
+from adapters.settings import get_settings
 from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import ENCODING, KEY_ID, Keyring, KeyringError, data_converter
@@ -42,7 +43,6 @@ from domain.commands import (
 )
 from domain.values import EvidenceItem, Person
 from readmit.cli import main
-from workers.root import worker_root
 from workflows.contracts import CaseOutcome
 
 pytestmark = pytest.mark.temporal
@@ -78,18 +78,8 @@ async def workers_of(
     client: Client, pool: asyncpg.Pool, prefix: str, vault: PersonalDataVault
 ) -> AsyncIterator[None]:
     """The case and state workers of a deployment, stopped (gracefully) when the block ends."""
-    async with (
-        worker_root(
-            Settings(),
-            ("PL", "UA"),
-            background=False,
-            client=client,
-            pool=pool,
-            master=vault.master,
-            queue_prefix=prefix,
-            sandbox=True,
-        ) as root,
-        root.running(),
+    async with running_workers(
+        client, pool, ("PL", "UA"), master=vault.master, queue_prefix=prefix
     ):
         yield
 

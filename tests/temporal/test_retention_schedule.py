@@ -11,13 +11,12 @@ import asyncpg
 import pytest
 from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleDescription
 from temporalio.testing import WorkflowEnvironment
+from workers_support import running_workers
 
 from adapters.protection.vault import PersonalDataVault
-from adapters.settings import Settings
 from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.codec import Keyring, data_converter
 from adapters.temporal.retention import ensure_retention_schedule, schedule_id
-from workers.root import worker_root
 from workflows.contracts import RetentionResult
 
 pytestmark = pytest.mark.temporal
@@ -53,18 +52,8 @@ async def test_the_schedule_starts_the_sweep_on_the_case_workers(
     assert at_hour_minute(await handle.describe()) == (3, 30)
     assert [s.id async for s in await client.list_schedules()].count(schedule_id(prefix)) <= 1
 
-    workers = worker_root(
-        Settings(),
-        [],
-        background=False,
-        client=client,
-        pool=pool,
-        master=vault.master,
-        queue_prefix=prefix,
-        sandbox=True,
-    )
     try:
-        async with workers as root, root.running():
+        async with running_workers(client, pool, [], master=vault.master, queue_prefix=prefix):
             await handle.trigger()
             for _ in range(100):
                 actions = (await handle.describe()).info.recent_actions

@@ -21,12 +21,12 @@ import uvicorn
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 from web_support import SECRET, Web
+from workers_support import running_workers
 
 from adapters.directory import import_directory, load_directory
 from adapters.settings import Settings
 from adapters.temporal.codec import Keyring
 from api.app import create_app
-from workers.root import worker_root
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -54,12 +54,7 @@ async def running_app(
         audit_signing_key=base64.b64encode(os.urandom(32)).decode(),
     )
     app = create_app(settings, database_url=dsn, client=env.client)
-    async with (
-        worker_root(
-            settings, STATES, background=False, client=env.client, pool=pool, sandbox=True
-        ) as root,
-        root.running(),
-    ):
+    async with running_workers(env.client, pool, STATES, settings=settings):
         yield app
 
 
