@@ -7,8 +7,9 @@ What is counted where:
 - the time from confirmed receipt to the requested state's reply is observed by the projector
   when it applies a reply event (`observe_reply`); a projection *rebuild* observes every past
   reply again, so read the histogram as a rate, not as a running total;
-- notification outcomes are counted by the dispatcher, event-store appends timed by the append
-  activity, and the projector's lag (events appended but not yet projected) set as it follows.
+- notification outcomes are counted by the dispatcher, event-store appends timed by the commit
+  activity (`commit_case_events`), and the projector's lag (events appended but not yet
+  projected) set as it follows.
 
 Counters and histograms live in the process that does the work: workers expose theirs with
 `start_exporter`, the API serves its own on `/metrics`.

@@ -19,9 +19,9 @@ import asyncpg
 
 from adapters.db.case_queries import (
     CaseFilter,
-    case_row,
     count_overdue,
     list_cases,
+    read_case_row,
     some_case_ids,
 )
 from adapters.db.pool import quote_ident
@@ -161,7 +161,7 @@ async def measure(rows: int, runs: int, dsn: str | None = None) -> dict[str, Any
         random.Random(3).shuffle(ids)
 
         async def by_key(i: int) -> None:
-            assert await case_row(pool, ids[i % len(ids)]) is not None
+            assert await read_case_row(pool, ids[i % len(ids)]) is not None
 
         baseline = await timings(pool, by_key, runs)
         metrics: list[dict[str, Any]] = []

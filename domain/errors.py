@@ -86,8 +86,9 @@ class LimitNotExpired(DomainError):
 
 
 class DeadlineNotComputed(DomainError):
-    """A command that starts a limit arrived without the deadline computed for it (a bug in the
-    caller, never a user error)."""
+    """An acceptance, a refusal or an extension of the reply limit found no reply deadline in
+    the case: the receipt's decision computes one only from a reply limit of the case's terms
+    (`reply`, or `accelerated_reply` for the accelerated procedure), and these terms have none.
+    A gap in the agreement's terms, not in the command: the case refuses it (409)."""
 
-    rule = "deadlines are computed before the decision and recorded with it"
-    http_status = 500
+    rule = "a reply is given within the reply limit that the receipt started"

@@ -13,7 +13,6 @@ from adapters.audit.bundle import CaseFiles
 from adapters.db.eventstore import EventStore, Recorded
 from adapters.protection.vault import PersonalDataVault
 from domain.decider import fold
-from domain.events import Event, from_stored
 from domain.state import CaseState
 
 
@@ -28,10 +27,6 @@ async def stored_events(store: EventStore, case_id: str) -> list[Recorded]:
     return recorded
 
 
-def decoded(recorded: Sequence[Recorded]) -> list[Event]:
-    return [from_stored(r.type, r.schema_version, r.data) for r in recorded]
-
-
 def replay(
     recorded: Sequence[Recorded], *, as_of: datetime | None = None, version: int | None = None
 ) -> tuple[CaseState, list[Recorded]]:
@@ -41,7 +36,7 @@ def replay(
         for r in recorded
         if (as_of is None or r.recorded_at <= as_of) and (version is None or r.version <= version)
     ]
-    return fold(decoded(kept)), kept
+    return fold(r.event() for r in kept), kept
 
 
 async def disclosures(pool: asyncpg.Pool, case_id: str) -> list[dict[str, Any]]:
@@ -124,7 +119,7 @@ async def collect_for_export(
                 events=recorded,
                 terms=dict(opened.data.get("terms", {})),
                 disclosures=await disclosures(pool, case_id),
-                personal=await personal_data(vault, fold(decoded(recorded))),
+                personal=await personal_data(vault, fold(r.event() for r in recorded)),
             )
         )
     return cases

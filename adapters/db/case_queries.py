@@ -136,29 +136,30 @@ async def next_case_id(pool: asyncpg.Pool, requesting: str, requested: str, year
     return f"{prefix}-{int(number):06d}"
 
 
-async def case_parties(pool: asyncpg.Pool, case_id: str) -> Parties | None:
-    """The parties of `case_id` from the read model; None while (or if) no row is projected."""
-    row = await pool.fetchrow("SELECT requesting, requested FROM cases WHERE case_id = $1", case_id)
-    return Parties(row["requesting"], row["requested"]) if row else None
-
-
-async def case_row(pool: asyncpg.Pool, case_id: str) -> asyncpg.Record | None:
-    """The read model's row of one case, None if it has none."""
-    return await pool.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
-
-
-async def some_case_ids(pool: asyncpg.Pool, limit: int) -> list[str]:
-    """Up to `limit` case ids, in no particular order."""
-    return [r["case_id"] for r in await pool.fetch("SELECT case_id FROM cases LIMIT $1", limit)]
-
-
-async def parties(pool: asyncpg.Pool, case_ids: Collection[str]) -> dict[str, tuple[str, str]]:
-    """(requesting, requested) of each of `case_ids` the read model knows."""
+async def parties(pool: asyncpg.Pool, case_ids: Collection[str]) -> dict[str, Parties]:
+    """The parties of each of `case_ids` the read model knows (a case not yet projected is
+    absent)."""
     rows = await pool.fetch(
         "SELECT case_id, requesting, requested FROM cases WHERE case_id = ANY($1::text[])",
         sorted(case_ids),
     )
-    return {r["case_id"]: (r["requesting"], r["requested"]) for r in rows}
+    return {r["case_id"]: Parties(r["requesting"], r["requested"]) for r in rows}
+
+
+async def case_parties(pool: asyncpg.Pool, case_id: str) -> Parties | None:
+    """The parties of `case_id` from the read model; None while (or if) no row is projected."""
+    return (await parties(pool, (case_id,))).get(case_id)
+
+
+async def read_case_row(pool: asyncpg.Pool, case_id: str) -> asyncpg.Record | None:
+    """The read model's row of one case, None if it has none. Only bench/read_model.py reads
+    a whole row (its baseline: a lookup by primary key); the API reads lists and parties."""
+    return await pool.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
+
+
+async def some_case_ids(pool: asyncpg.Pool, limit: int) -> list[str]:
+    """Up to `limit` case ids, in no particular order: the ids bench/read_model.py looks up."""
+    return [r["case_id"] for r in await pool.fetch("SELECT case_id FROM cases LIMIT $1", limit)]
 
 
 async def closed_at(pool: asyncpg.Pool, case_ids: Collection[str]) -> dict[str, datetime | None]:

@@ -1,5 +1,6 @@
 """The event store's queries beyond appending and reading one stream: listing streams, reading
-many at once, counting, and the SQL fragments other queries compose.
+many at once, the SQL fragments other queries compose, and the few reads only the benches use
+(each says so).
 
 The event store is `eventstore.py` (appends, stream and log reads, hash chains) and this module,
 with its own machinery in `canonical.py` (the hash chain) and `notify.py` (append
@@ -45,12 +46,14 @@ async def read_streams(pool: asyncpg.Pool, stream_ids: Sequence[str]) -> dict[st
 
 
 async def streams_of_length(pool: asyncpg.Pool, length: int, limit: int) -> list[str]:
-    """Up to `limit` ids of streams whose last version is `length`."""
+    """Up to `limit` ids of streams whose last version is `length`. For bench/event_store.py
+    (it reads back streams it filled to a known length); nothing in Readmit itself asks."""
     return [r["stream_id"] for r in await pool.fetch(_FULL_STREAMS, length, limit)]
 
 
 async def count_events(pool: asyncpg.Pool, event_type: str | None = None) -> int:
-    """How many events are stored, or how many of `event_type`."""
+    """How many events are stored, or how many of `event_type`. For the benches (lifecycle,
+    deadline_precision, audit_verify: progress and sizes); Readmit itself never counts them."""
     count = await pool.fetchval(
         "SELECT count(*) FROM case_events WHERE $1::text IS NULL OR type = $1", event_type
     )
@@ -58,7 +61,8 @@ async def count_events(pool: asyncpg.Pool, event_type: str | None = None) -> int
 
 
 async def analyze(pool: asyncpg.Pool) -> None:
-    """Refresh the planner's statistics of the events table (as autovacuum would, later)."""
+    """Refresh the planner's statistics of the events table (as autovacuum would, later). For
+    the benches (event_store, web_pages), which time queries right after a bulk fill."""
     await pool.execute("ANALYZE case_events")
 
 

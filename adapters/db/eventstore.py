@@ -25,8 +25,9 @@ an id with other content or on another stream, raises `EventIdConflictError`.
 
 Shapes: an event arrives as `domain.stored.NewEvent` (the one form it has on its way in, built
 by the case workflow and passed on by its commit activity as it is) and comes back as
-`Recorded`, a stored row with every column. `append` refuses `data` or `metadata` outside the
-JSON subset the hash chain covers (`canonical.NotCanonicalizable`) before writing anything.
+`Recorded`, a stored row with every column (`Recorded.event()` decodes it into the domain
+event). `append` refuses `data` or `metadata` outside the JSON subset the hash chain covers
+(`canonical.NotCanonicalizable`) before writing anything.
 
 Outbox: `append_with(..., calls)` runs more SQL functions in the same statement and answers
 their results too (the case workflow writes the notices its events cause this way,
@@ -47,6 +48,7 @@ import asyncpg
 
 from adapters.db import canonical
 from adapters.db.notify import NOTIFY_CHANNEL, PositionAnnouncer
+from domain.events import Event, from_stored
 from domain.stored import NewEvent
 
 __all__ = [
@@ -178,6 +180,10 @@ class Recorded:
     def from_row(cls, row: asyncpg.Record) -> Recorded:
         """Build from a row selected as `COLUMNS`, in that order."""
         return cls(*row)
+
+    def event(self) -> Event:
+        """The domain event this row stores (upcast if it was stored under an older schema)."""
+        return from_stored(self.type, self.schema_version, self.data)
 
     def canonical(self) -> bytes:
         """The canonical JSON this event's hash covers (see adapters/db/canonical.py)."""

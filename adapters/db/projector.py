@@ -24,7 +24,6 @@ from adapters.db.eventstore import EventStore, Recorded
 from adapters.db.notify import listen_positions
 from adapters.protection.sealing import CaseSealer
 from domain.decider import evolve, fold
-from domain.events import from_stored
 from domain.state import CaseState
 from domain.values import Person, Sealed
 
@@ -188,7 +187,7 @@ class CaseProjector:
             state = touched[record.stream_id][0] if record.stream_id in touched else None
             if state is None:
                 state = await self._state_before(record)
-            event = from_stored(record.type, record.schema_version, record.data)
+            event = record.event()
             metrics.observe_reply(state, event)
             state = evolve(state, event)
             touched[record.stream_id] = (state, record.global_position)
@@ -204,11 +203,7 @@ class CaseProjector:
         if cached is not None and cached.version == record.version - 1:
             return cached
         earlier = await self.store.read_stream(record.stream_id)
-        return fold(
-            from_stored(r.type, r.schema_version, r.data)
-            for r in earlier
-            if r.version < record.version
-        )
+        return fold(r.event() for r in earlier if r.version < record.version)
 
     async def catch_up(self) -> int:
         total = 0

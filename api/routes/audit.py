@@ -73,6 +73,7 @@ async def disclosures(
         rows = [
             row
             for row in rows
-            if row["case_id"] in sides and caller.sees_case(*sides[row["case_id"]])
+            if (found := sides.get(row["case_id"]))
+            and caller.sees_case(found.requesting, found.requested)
         ][:limit]
     return DisclosureList(items=[Disclosure(**dict(row)) for row in rows])

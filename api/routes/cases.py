@@ -3,9 +3,9 @@ endpoint, made from the catalogue's row.
 
 A caller sees only cases in which its state is a party (auditors: the states they audit); an
 officer or supervisor may only issue the commands of its own side. Both are judged from the
-case's parties (the read model, or the workflow's view of a case not yet projected), not from its
-folded stream. Commands run through the case workflow (Temporal update): a refused command
-answers 409 with the domain error's type.
+case's parties, not from its folded stream (api/case_access.py, which the pages share).
+Commands run through the case workflow (Temporal update): a refused command answers 409 with the
+domain error's type.
 """
 
 from datetime import UTC, datetime
@@ -15,9 +15,9 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel
 
 from adapters.agreements.catalogue import NotInCatalogue
-from adapters.db.case_queries import BadCursor, CaseFilter, Parties, list_cases, next_case_id
-from adapters.temporal.cases import CaseNotFound
+from adapters.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
 from api.auth import Principal
+from api.case_access import authorise, check_side, load_case, not_found
 from api.command_bodies import OpenCaseBody
 from api.commands import CASE_COMMANDS, OPEN_CASE, Presentation
 from api.deps import PrincipalDep, ServicesDep, WriterDep
@@ -28,9 +28,7 @@ from api.services import Services
 from api.views import case_detail, case_summary, history_view
 from domain.commands import CASE_ID_PATTERN, OpenCase
 from domain.decider import fold
-from domain.events import from_stored
-from domain.state import CaseState
-from domain.values import Side, Status
+from domain.values import Status
 from workflows.contracts import Actor
 
 router = APIRouter(
@@ -65,49 +63,6 @@ class CommandResponse(BaseModel):
 def actor(caller: Principal) -> Actor:
     assert caller.state is not None
     return Actor(user_id=caller.user_id, state=caller.state, role=caller.role)
-
-
-def _not_found(case_id: str) -> Problem:
-    return Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
-
-
-async def authorise(services: Services, caller: Principal, case_id: str) -> Parties:
-    """The case's parties if the caller may see the case, from the read model (or the
-    workflow's view for a case not yet projected), never by folding its stream.
-
-    Administrators get 403 before anything is looked up; cases of other states 404 (not 403):
-    their existence is not disclosed.
-    """
-    if caller.role == "admin":
-        raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
-    try:
-        parties = await services.parties(case_id)
-    except CaseNotFound as missing:
-        raise _not_found(case_id) from missing
-    if not caller.sees_case(parties.requesting, parties.requested):
-        raise _not_found(case_id)
-    return parties
-
-
-def check_side(caller: Principal, parties: Parties, command: Presentation) -> None:
-    """403 unless the caller's state is the party whose side issues `command`."""
-    side = command.side
-    party = parties.requesting if side is Side.REQUESTING else parties.requested
-    if caller.state != party:
-        raise Problem(
-            403,
-            "Forbidden",
-            f"{command.name.replace('_', ' ')} is for the {side.value} state ({party})",
-            type_="forbidden",
-        )
-
-
-async def load_state(services: Services, case_id: str) -> CaseState:
-    """The case's current state folded from its stream: what a view shows (after `authorise`)."""
-    recorded = await services.store.read_stream(case_id)
-    if not recorded:
-        raise _not_found(case_id)
-    return fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
 
 
 def update_id(caller: Principal, key: str | None) -> str | None:
@@ -215,8 +170,7 @@ async def list_(
 
 @router.get("/{case_id}", summary="One case, with its deadlines and what the caller may do")
 async def get_case(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
-    await authorise(services, caller, case_id)
-    state = await load_state(services, case_id)
+    _, state = await load_case(services, caller, case_id)
     await disclose(services.pool, caller, case_id, purpose="case view", endpoint="GET /cases/{id}")
     return case_detail(await services.vault.reveal(state), caller)
 
@@ -226,7 +180,7 @@ async def events(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -
     await authorise(services, caller, case_id)
     recorded = await services.store.read_stream(case_id)
     if not recorded:
-        raise _not_found(case_id)
+        raise not_found(case_id)
     await disclose(
         services.pool, caller, case_id, purpose="history", endpoint="GET /cases/{id}/events"
     )
@@ -247,7 +201,7 @@ async def state_as_of(
         )
     await authorise(services, caller, case_id)
     recorded = await services.store.read_stream_as_of(case_id, at=as_of, version=version)
-    state = fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
+    state = fold(r.event() for r in recorded)
     await disclose(
         services.pool, caller, case_id, purpose="replay", endpoint="GET /cases/{id}/state"
     )

@@ -1,8 +1,8 @@
 """The Temporal remote codec: the web UI (and `temporal --codec-endpoint`) decode payloads here.
 
-Temporal keeps only ciphertext (see readmit/temporal/codec.py); to show a history in plaintext the
-UI POSTs `{"payloads": [{"metadata": {k: base64}, "data": base64}]}` to `<endpoint>/decode` (and
-`/encode` for input it sends), with an `X-Namespace` header, from the browser. So: CORS for the
+Temporal keeps only ciphertext (see adapters/temporal/codec.py); to show a history in plaintext
+the UI POSTs `{"payloads": [{"metadata": {k: base64}, "data": base64}]}` to `<endpoint>/decode`
+(and `/encode` for input it sends), with an `X-Namespace` header, from the browser. So: CORS for the
 UI's origins, preflights answered without a token, and CORS headers on every answer, errors
 included, so the UI can show a 401 or 403 instead of a network error.
 

@@ -24,12 +24,13 @@ from adapters.db.canonical import verify_chain
 from adapters.db.eventstore import Recorded
 from adapters.keys import audit_signing_seed
 from api.auth import Principal
+from api.case_access import load_case
 from api.disclosure import record as disclose
 from api.problems import Problem
 from api.routes import audit as api_audit
 from api.views import case_detail
 from api.web import labels
-from api.web.case_page import decoded, load_case, timeline_words
+from api.web.case_page import decoded, timeline_words
 from api.web.pages import Page, SignedIn, WebRoute
 from api.web.session import check_csrf
 from api.web.timeline import build_timeline, focus
@@ -113,7 +114,7 @@ async def replayed(page: Page, recorded: list[Recorded]) -> dict[str, Any]:
 @router.get("/ui/audit/cases/{case_id}", response_class=HTMLResponse)
 async def audit_case(case_id: str, page: SignedIn) -> HTMLResponse:
     caller = auditor(page.principal)
-    recorded, state = await load_case(page, case_id)
+    recorded, state = await load_case(page.services, caller, case_id)
     await disclose(
         page.services.pool, caller, case_id, purpose="audit", endpoint="GET /ui/audit/cases/{id}"
     )
@@ -140,8 +141,8 @@ async def audit_case(case_id: str, page: SignedIn) -> HTMLResponse:
 @router.get("/ui/audit/cases/{case_id}/replay", response_class=HTMLResponse)
 async def audit_replay(case_id: str, page: SignedIn) -> HTMLResponse:
     """The replay alone, for the slider (no personal data in it, so no disclosure)."""
-    auditor(page.principal)
-    recorded, _ = await load_case(page, case_id)
+    caller = auditor(page.principal)
+    recorded, _ = await load_case(page.services, caller, case_id)
     return page.render("audit_replay.html", case_id=case_id, replay=await replayed(page, recorded))
 
 
@@ -151,7 +152,7 @@ async def audit_export(case_id: str, page: SignedIn) -> Response:
     caller = auditor(page.principal)
     assert page.session is not None
     check_csrf(page.session.csrf, await page.request.form())
-    await load_case(page, case_id)
+    await load_case(page.services, caller, case_id)
     try:
         key = signing_key_from(audit_signing_seed(page.services.settings))
     except (BundleError, KeyError) as error:

@@ -1,15 +1,16 @@
 """The case page (parties, person, evidence with grades, verification, deadlines, timeline and
 the caller's actions as forms) and the "open a case" form.
 
-Reads go through the API's own helpers (`visible`, `case_detail`, `next_actions`) and every page
-view with personal data writes the disclosure log; forms call the API's endpoint functions, so
-pages and API can never disagree about who may do what.
+Reads go through the API's own helpers (`load_case`, which runs `authorise`, and `case_detail`
+with its `next_actions`) and every page view with personal data writes the disclosure log; forms
+call the API's endpoint functions, so pages and API can never disagree about who may do what.
+An action's form takes the case's terms from the stream it folds, never from the workflow: a
+closed case's workflow may need a worker to answer, or be gone after its retention.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from starlette.datastructures import FormData
 
 from adapters.db.eventstore import ConcurrencyError, Recorded
 from adapters.temporal.cases import CaseNotFound, CommandRefused
+from api.case_access import load_case
 from api.commands import CASE_COMMANDS, PRESENTED
 from api.deps import writer
 from api.disclosure import record as disclose
@@ -38,9 +40,7 @@ from api.web.session import Flash, WebSession, check_csrf, flash_to
 from api.web.timeline import build_timeline, focus
 from api.web.timeline_svg import Words, render_svg
 from domain.calendars import zone_of
-from domain.commands import CASE_ID_PATTERN
-from domain.decider import fold
-from domain.events import Event, from_stored
+from domain.events import Event
 from domain.state import CaseState
 from domain.values import Side
 
@@ -63,32 +63,8 @@ def api_endpoint(name: str) -> Callable[..., Awaitable[Any]]:
     raise LookupError(f"the API has no command endpoint {name!r}")
 
 
-def check_case_id(case_id: str) -> None:
-    if not re.fullmatch(CASE_ID_PATTERN, case_id):
-        raise Problem(404, "Not found", f"no case {case_id}")
-
-
-async def load_case(page: Page, case_id: str) -> tuple[list[Recorded], CaseState]:
-    """The stored events and the folded state (the page shows both), once the API's own check
-    says the caller may see the case (else 404)."""
-    check_case_id(case_id)
-    await api_cases.authorise(page.services, page.principal, case_id)
-    recorded = await page.services.store.read_stream(case_id)
-    if not recorded:
-        raise Problem(404, "Not found", f"no case {case_id}")
-    return recorded, fold(from_stored(r.type, r.schema_version, r.data) for r in recorded)
-
-
-async def current_state(page: Page, case_id: str) -> CaseState:
-    """The case as its workflow holds it now (an action's form needs its terms), once the API's
-    own check says the caller may see the case (else 404)."""
-    check_case_id(case_id)
-    await api_cases.authorise(page.services, page.principal, case_id)
-    return (await page.services.gateway.view(case_id)).state
-
-
 def decoded(recorded: list[Recorded]) -> list[tuple[int, Event]]:
-    return [(r.version, from_stored(r.type, r.schema_version, r.data)) for r in recorded]
+    return [(r.version, r.event()) for r in recorded]
 
 
 def timeline_words(page: Page, zone: str) -> Words:
@@ -178,8 +154,8 @@ async def open_case(page: SignedIn) -> Response:
 
 @router.get("/ui/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
-    recorded, state = await load_case(page, case_id)
     caller = page.principal
+    recorded, state = await load_case(page.services, caller, case_id)
     await disclose(
         page.services.pool, caller, case_id, purpose="case view", endpoint="GET /ui/cases/{id}"
     )
@@ -224,7 +200,7 @@ async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
     if action not in ACTIONS:
         raise Problem(404, "Not found", f"no action {action}")
     caller = writer(page.principal)
-    state = await current_state(page, case_id)
+    _, state = await load_case(page.services, caller, case_id)
     back = f"/ui/cases/{case_id}"
     names = [f.name for f in fields_for(action, state)]
     try:

@@ -25,7 +25,7 @@ from adapters.db.eventstore import EventStore
 from adapters.notices import group_inbox
 from domain.alarms import ReminderPolicy, plan_reminders
 from domain.commands import SubmitApplication
-from domain.events import DeadlineSet, Event, from_stored
+from domain.events import DeadlineSet, Event
 from domain.notices import Notice, notices_for
 from domain.state import CaseState
 from domain.stored import NewEvent
@@ -165,7 +165,7 @@ async def test_a_retried_task_gets_the_events_as_first_recorded(pool: asyncpg.Po
     assert await counts(pool) == before  # nothing written twice
     assert list(result.recorded) == first
     stored = await EventStore(pool).read_stream(CASE_ID)
-    assert [from_stored(r.type, r.schema_version, r.data) for r in stored] == first
+    assert [r.event() for r in stored] == first
     deadline = next(e.deadline for e in first if isinstance(e, DeadlineSet))
     assert result.reminders == {deadline.limit: plan_reminders(deadline, POLICY)}
 

@@ -7,8 +7,8 @@ idempotency key, and a command that fails because Temporal is unreachable is sen
 same key, as the API's callers do after a 503.
 
 `audit_case` then compares three records of the case: the event store (hash chain), the
-workflow's own history (its append and notice activities' inputs, and a deterministic replay),
-and the outbox (`notifications`, by notice key).
+workflow's own history (the results of its commits, each a local activity, and a deterministic
+replay), and the outbox (`notifications`, by notice key).
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ a case begun after the rotation needs B alone."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -84,18 +83,6 @@ async def workers_of(
         yield
 
 
-async def drained(client: Client, case_id: str) -> None:
-    """Wait until the case has no activity in flight (the notice of its submission), as a
-    rollout lets the old workers finish theirs: a worker stopped mid-activity cancels it, and
-    the server retries it only after the activity's timeout."""
-    handle = client.get_workflow_handle(case_id)
-    for _ in range(600):  # 30 s
-        if not (await handle.describe()).raw_description.pending_activities:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{case_id} still has activities in flight")
-
-
 def payloads(message: Message) -> Iterator[Payload]:
     """Every `Payload` nested anywhere in a protobuf message (a history event, say)."""
     for descriptor, value in message.ListFields():
@@ -115,10 +102,11 @@ def payloads(message: Message) -> Iterator[Payload]:
 
 
 def application_payloads(event: HistoryEvent) -> Iterator[Payload]:
-    """The payloads our data converter wrote into `event`. A marker's other details are the
-    SDK's own bookkeeping, in plain JSON: a local activity's id, type, attempt and times, a
-    patch's id; its `result` (a local activity's) is ours. Search attributes are indexed by
-    the server, never encoded: the SDK's `TemporalChangeVersion` (patch ids) is all we set."""
+    """The payloads our data converter wrote into `event`. A marker (here: a local activity's,
+    the commit of a command's events) keeps the SDK's own bookkeeping in plain JSON (the
+    activity's id, type, attempt and times); its `result` is ours. Search attributes are indexed
+    by the server, never encoded; the only one the SDK would set is `TemporalChangeVersion`
+    (patch ids), and only for a workflow that calls `workflow.patched`: ours call none."""
     if event.HasField("upsert_workflow_search_attributes_event_attributes"):
         fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
         assert set(fields.indexed_fields) == {"TemporalChangeVersion"}, fields
@@ -163,8 +151,9 @@ async def test_payload_key_rotated_mid_case_and_what_retiring_the_old_key_needs(
         gateway = CaseGateway(before, vault=vault, queue_prefix=prefix)
         at = datetime.now(UTC)  # the workflow stamps its own instants
         await gateway.open(opening(case_id, at), ANNA)
+        # nothing is left in flight: each command's commit (its events and the notices they
+        # cause) is a local activity that has finished when the command's update answers
         await gateway.execute(case_id, SubmitApplication(at=at), ANNA)
-        await drained(before, case_id)
     # after the deployment: {A, B}, B encrypts; the old worker is gone, the case goes on
     during = client_with(env, DURING)
     async with workers_of(during, pool, prefix, vault):

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from web_support import SECRET, Web
 
+from adapters.temporal.cases import CaseGateway
 from api.auth import issue_dev_token
 
 pytestmark = pytest.mark.temporal
@@ -266,6 +267,30 @@ async def test_who_sees_which_page(web_http: Web) -> None:
         "SELECT purpose FROM disclosure_log WHERE case_id = $1 AND user_id = 'audit.pl'", case_id
     )
     assert {"audit", "export"} <= {r["purpose"] for r in purposes}
+
+
+async def test_an_action_takes_the_terms_from_the_stream_not_the_workflow(
+    web_http: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed case's workflow needs a worker to replay it before it answers a query, and
+    after the namespace's retention it is gone: the action's form never asks it."""
+    http = web_http.http
+    assert http is not None
+    await sign_in(http, "anna.pl")
+    case_id = await open_case(http, await web_http.env.get_current_time())
+
+    async def gone(*_: object) -> None:
+        raise AssertionError("the workflow was queried")
+
+    monkeypatch.setattr(CaseGateway, "view", gone)
+    page = await http.get(f"/ui/cases/{case_id}")
+    submitted = await http.post(
+        f"/ui/cases/{case_id}/actions/submit",
+        data={"csrf": csrf_of(page.text), "idem": idem_of(page.text, "-submit")},
+    )
+    assert submitted.status_code == 303, submitted.text
+    after = await http.get(submitted.headers["location"])
+    assert "Submitted" in after.text and "done" in after.text
 
 
 async def test_a_failing_page_answers_in_html(

@@ -1,0 +1,73 @@
+"""Who may see a case, who may issue which of its commands, and reading a case once allowed:
+the checks the API's case routes and the pages share, so both always answer alike.
+
+Both checks are judged from the case's parties (the read model, or the workflow's view of a case
+not yet projected), never by folding its stream; only `load_case`, once the caller may see the
+case, reads and folds the stream.
+"""
+
+from __future__ import annotations
+
+import re
+
+from adapters.db.case_queries import Parties
+from adapters.db.eventstore import Recorded
+from adapters.temporal.cases import CaseNotFound
+from api.auth import Principal
+from api.commands import Presentation
+from api.problems import Problem
+from api.services import Services
+from domain.commands import CASE_ID_PATTERN
+from domain.decider import fold
+from domain.state import CaseState
+from domain.values import Side
+
+
+def not_found(case_id: str) -> Problem:
+    """404 for a case that does not exist or that the caller may not know exists."""
+    return Problem(404, "Not found", f"no case {case_id}", type_="case-not-found")
+
+
+async def authorise(services: Services, caller: Principal, case_id: str) -> Parties:
+    """The case's parties if the caller may see the case.
+
+    Administrators get 403 before anything is looked up; cases of other states 404 (not 403):
+    their existence is not disclosed.
+    """
+    if caller.role == "admin":
+        raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
+    try:
+        parties = await services.parties(case_id)
+    except CaseNotFound as missing:
+        raise not_found(case_id) from missing
+    if not caller.sees_case(parties.requesting, parties.requested):
+        raise not_found(case_id)
+    return parties
+
+
+def check_side(caller: Principal, parties: Parties, command: Presentation) -> None:
+    """403 unless the caller's state is the party whose side issues `command`."""
+    side = command.side
+    party = parties.requesting if side is Side.REQUESTING else parties.requested
+    if caller.state != party:
+        raise Problem(
+            403,
+            "Forbidden",
+            f"{command.name.replace('_', ' ')} is for the {side.value} state ({party})",
+            type_="forbidden",
+        )
+
+
+async def load_case(
+    services: Services, caller: Principal, case_id: str
+) -> tuple[list[Recorded], CaseState]:
+    """The case's stored events and its current state folded from them (a view shows one or
+    both), once `authorise` lets the caller see it; 404 for an id that is not a case id (the
+    pages take it from their path unchecked) or a case without events."""
+    if not re.fullmatch(CASE_ID_PATTERN, case_id):
+        raise not_found(case_id)
+    await authorise(services, caller, case_id)
+    recorded = await services.store.read_stream(case_id)
+    if not recorded:
+        raise not_found(case_id)
+    return recorded, fold(r.event() for r in recorded)
