@@ -35,7 +35,7 @@ from adapters.db.eventstore import (
 from adapters.logs import bind_case
 from adapters.notices import record_notices
 from domain.alarms import plan_reminders
-from domain.events import DeadlineSet, Event, from_stored
+from domain.events import DeadlineSet, Event
 from domain.stored import NewEvent
 from workflows.contracts import COMMIT_EVENTS, CommitInput, CommitResult
 
@@ -111,7 +111,7 @@ class CaseStoreActivities:
                 refusal = error or EventIdConflictError("recorded, but not by this run")
                 raise _refused(refusal) from refusal
             superseded = _step(lost[0].metadata) != _step(events[0].metadata)
-            recorded = tuple(from_stored(r.type, r.schema_version, r.data) for r in lost)
+            recorded = tuple(r.event() for r in lost)
             kept = list(recorded)
             ids = tuple(r.event_id for r in lost)
         bind_case(request.case_id, activity.info().workflow_id or "", request.case_id[:2])

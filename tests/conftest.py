@@ -7,12 +7,14 @@ it. Tests needing PostgreSQL are skipped, loudly, only when neither can be had.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
+import structlog
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.db.embedded import EmbeddedPostgresError
@@ -22,6 +24,20 @@ from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.binaries import test_server_path
 from adapters.temporal.codec import Keyring, data_converter
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """A CLI command run in-process configures logging for the whole process (its level, where
+    lines go): each test gets back the configuration it started with, so a later test's
+    `capture_logs` sees every line whichever commands ran before it."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,6 @@ from adapters.temporal.clock import advance_to
 from adapters.temporal.codec import Keyring, data_converter
 from domain.agreements import AgreementTerms
 from domain.commands import BY_NAME, OpenCase
-from domain.events import from_stored
 from domain.values import Side
 from readmit.simulate.scenario import Scenario, build_command
 from workers.root import worker_root
@@ -146,7 +145,7 @@ async def _drive(
     recorded = await store.read_stream(case_id)
     events = []
     for row in recorded:
-        event = from_stored(row.type, row.schema_version, row.data)
+        event = row.event()
         item = event.model_dump(mode="json", exclude={"terms", "person", "evidence"})
         item["at"] = event.at.isoformat()
         events.append(item)

@@ -43,7 +43,6 @@ from domain.commands import (
     SubmitApplication,
 )
 from domain.decider import fold
-from domain.events import from_stored
 from domain.notices import notices_for
 from domain.values import EvidenceItem, Person
 from workflows.contracts import Actor, CommandResult
@@ -182,7 +181,7 @@ async def audit_case(walk: Walk, store: EventStore, client: Client) -> Audit:
     assert report.ok, report.as_dict()
     recorded = await store.read_stream(case_id)
     assert [r.version for r in recorded] == list(range(1, len(recorded) + 1))
-    events = [from_stored(r.type, r.schema_version, r.data) for r in recorded]
+    events = [r.event() for r in recorded]
     types = [e.type for e in events]
     assert types[0] == "CaseOpened" and types[-1] == "CaseClosed", types
     assert types.count("VerificationRecorded") == 1, types

@@ -28,7 +28,6 @@ from domain.commands import (
     SubmitApplication,
 )
 from domain.decider import fold
-from domain.events import from_stored
 from domain.notices import notices_for
 from domain.values import EvidenceItem, Person
 
@@ -112,7 +111,7 @@ async def test_full_case_survives_killed_workers(
     recorded = await store.read_stream(case_id)
     assert [r.version for r in recorded] == list(range(1, len(recorded) + 1))
     assert len({r.event_id for r in recorded}) == len(recorded)
-    events = [from_stored(r.type, r.schema_version, r.data) for r in recorded]
+    events = [r.event() for r in recorded]
     types = [e.type for e in events if e.type != "VerificationRecorded"]
     assert types == [
         "CaseOpened",

@@ -24,7 +24,7 @@ from domain.commands import (
 )
 from domain.deadlines import deadline_for
 from domain.decider import fold
-from domain.events import Event, from_stored
+from domain.events import Event
 from domain.stored import NewEvent
 from domain.values import EscalationLevel, EvidenceItem, Person, Status
 from workflows.contracts import Actor, CaseOutcome
@@ -64,10 +64,7 @@ async def open_case(system: CaseSystem) -> str:
 
 
 async def events(system: CaseSystem, case_id: str) -> list[Event]:
-    return [
-        from_stored(r.type, r.schema_version, r.data)
-        for r in await system.store.read_stream(case_id)
-    ]
+    return [r.event() for r in await system.store.read_stream(case_id)]
 
 
 async def submitted_and_received(system: CaseSystem) -> str:
