@@ -17,6 +17,7 @@ _BY_STATUS: dict[Status, tuple[str, ...]] = {
     Status.SUBMITTED: ("confirm_receipt", "withdraw"),
     Status.RECEIVED: (
         "record_verification",
+        "confirm_receipt",
         "extend_reply",
         "accept",
         "refuse",
@@ -52,6 +53,8 @@ def expected_actions(state: CaseState) -> tuple[tuple[Side, str], ...]:
     """(side, command) pairs the case's status allows, minus those its history rules out."""
     names = _BY_STATUS[state.status]
     skip = set()
+    if state.acknowledged_at is not None:
+        skip.add("confirm_receipt")
     if state.reply_extended:
         skip.add("extend_reply")
     if state.status is Status.TRANSFERRED and "readmission_in_error" not in state.open_limits:

@@ -21,6 +21,8 @@ from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Frozen
 from domain.values import (
+    CURRENT_RULESET,
+    LEGACY_RULESET,
     ApprehensionPlace,
     Category,
     EscalationLevel,
@@ -53,6 +55,8 @@ class OpenCase(CommandBase):
     knowledge_at: AwareDatetime | None = None
     apprehended_at: AwareDatetime | None = None
     apprehension_place: ApprehensionPlace | None = None
+    # set by the case workflow (never taken from a caller): the procedures the case runs under
+    ruleset: int = Field(default=CURRENT_RULESET, ge=LEGACY_RULESET, le=CURRENT_RULESET)
 
 
 class AddEvidence(CommandBase):
@@ -65,6 +69,9 @@ class SubmitApplication(CommandBase):
 
 
 class ConfirmReceipt(CommandBase):
+    """The requested state's officer acknowledges the application (delivery already counted as
+    its receipt; under ruleset 1 this confirmation was the receipt)."""
+
     command: Literal["confirm_receipt"] = "confirm_receipt"
 
 

@@ -1,8 +1,9 @@
 """The deadlines a command starts or moves, computed with the agreement's calendars.
 
 Part of the decision (`domain.decider.decide` records each as a `DeadlineSet` event): receipt
-starts the reply limit, acceptance (or deemed acceptance) the transfer limit, a completed
-transfer the window for claiming readmission in error, an extension moves a running limit.
+(the delivery of the application on submission; under ruleset 1, the requested state's
+confirmation) starts the reply limit, acceptance (or deemed acceptance) the transfer limit, a
+completed transfer the window for claiming readmission in error, an extension moves a running limit.
 The calendars come with the code (`domain.calendars`, the `holidays` package): a replay computes
 the deadlines again with the calendars installed then, and the workflow goes on from those its
 commit recorded (`domain.decider.with_recorded_deadlines`), so newer holiday data never moves a
@@ -23,6 +24,7 @@ from domain.commands import (
     ExtendReplyLimit,
     ExtendTransferLimit,
     OpenCase,
+    SubmitApplication,
 )
 from domain.deadlines import Deadline, deadline_for
 from domain.rules import reply_limit_name, submission_limit_name, trigger_instant
@@ -46,7 +48,10 @@ def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...
         case OpenCase():
             name = submission_limit_name(command.procedure)
             return start(name, trigger_instant(terms.limits.get(name), command))
-        case ConfirmReceipt():
+        case SubmitApplication() if state.delivery_is_receipt:
+            # delivered on submission: the receipt (ruleset 2; see `domain.decider`)
+            return start(reply_limit_name(state.procedure, terms), command.at)
+        case ConfirmReceipt() if not state.delivery_is_receipt and state.received_at is None:
             return start(reply_limit_name(state.procedure, terms), command.at)
         case ExtendReplyLimit():
             current = state.deadlines.get(reply_limit_name(state.procedure, terms))

@@ -50,6 +50,7 @@ from domain.errors import (
 )
 from domain.events import (
     ApplicationAccepted,
+    ApplicationDelivered,
     ApplicationRefused,
     ApplicationSubmitted,
     CaseClosed,
@@ -62,6 +63,7 @@ from domain.events import (
     EvidenceAdded,
     LimitLapsed,
     ReadmissionInErrorClaimed,
+    ReceiptAcknowledged,
     ReceiptConfirmed,
     ReplyLimitExtended,
     TransferCompleted,
@@ -100,6 +102,8 @@ CLOSABLE = (
     Status.TRANSFERRED,
 )
 TRANSFERABLE = (Status.ACCEPTED, Status.DEEMED_ACCEPTED, Status.TRANSFER_SCHEDULED)
+# where the requested state may still acknowledge a delivered application
+ACKNOWLEDGEABLE = (Status.RECEIVED, *TRANSFERABLE)
 
 
 # --- decide ---------------------------------------------------------------------------------
@@ -190,6 +194,7 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
                     knowledge_at=command.knowledge_at,
                     apprehended_at=command.apprehended_at,
                     apprehension_place=command.apprehension_place,
+                    ruleset=command.ruleset,
                 )
             ]
         case AddEvidence():
@@ -199,10 +204,21 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
         case SubmitApplication():
             check_status(command, state, (Status.DRAFT,))
             check_can_submit(state, at)
-            return [ApplicationSubmitted(at=at)]
+            if not state.delivery_is_receipt:
+                return [ApplicationSubmitted(at=at)]
+            # one installation holds both sides: submitting delivers to the requested state's
+            # side and inbox at once, and that instant is the receipt the reply limit runs from
+            requested = _opened(state)[0].requested
+            return [ApplicationSubmitted(at=at), ApplicationDelivered(at=at, to=requested)]
         case ConfirmReceipt():
-            check_status(command, state, (Status.SUBMITTED,))
-            return [ReceiptConfirmed(at=at)]
+            if state.status is Status.SUBMITTED and state.received_at is None:
+                return [ReceiptConfirmed(at=at)]  # ruleset 1: not delivered, so this is receipt
+            check_status(command, state, ACKNOWLEDGEABLE)
+            if state.acknowledged_at is not None:
+                raise InvalidCommand(
+                    f"receipt was already acknowledged at {state.acknowledged_at.isoformat()}"
+                )
+            return [ReceiptAcknowledged(at=at)]
         case RecordVerification():
             check_status(command, state, (Status.RECEIVED,))
             return [VerificationRecorded(at=at, outcome=command.outcome)]
@@ -354,6 +370,7 @@ def evolve(state: CaseState, event: Event) -> CaseState:
                 "apprehended_at": event.apprehended_at,
                 "apprehension_place": event.apprehension_place,
                 "opened_at": event.at,
+                "ruleset": event.ruleset,
             }
         case EvidenceAdded():
             changes["evidence"] = state.evidence + event.items
@@ -370,8 +387,16 @@ def evolve(state: CaseState, event: Event) -> CaseState:
                 "open_limits": (*_close_limits(state, name), name),
                 "overdue": tuple(n for n in state.overdue if n != name),
             }
-        case ReceiptConfirmed():
+        case ApplicationDelivered():
             changes |= {"status": Status.RECEIVED, "received_at": event.at}
+        case ReceiptConfirmed():
+            changes |= {
+                "status": Status.RECEIVED,
+                "received_at": event.at,
+                "acknowledged_at": event.at,
+            }
+        case ReceiptAcknowledged():
+            changes["acknowledged_at"] = event.at
         case VerificationRecorded():
             changes["verification"] = event.outcome
         case ReplyLimitExtended():

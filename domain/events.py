@@ -15,6 +15,8 @@ from pydantic import AwareDatetime, Field, TypeAdapter
 from domain.agreements import AgreementTerms, Frozen
 from domain.deadlines import Deadline
 from domain.values import (
+    CURRENT_RULESET,
+    LEGACY_RULESET,
     ApprehensionPlace,
     Category,
     EscalationLevel,
@@ -44,6 +46,8 @@ class CaseOpened(EventBase):
     knowledge_at: AwareDatetime | None = None
     apprehended_at: AwareDatetime | None = None
     apprehension_place: ApprehensionPlace | None = None
+    # absent from events of cases opened before rulesets existed: those run under the first one
+    ruleset: int = Field(default=LEGACY_RULESET, ge=LEGACY_RULESET, le=CURRENT_RULESET)
 
 
 class EvidenceAdded(EventBase):
@@ -55,13 +59,29 @@ class ApplicationSubmitted(EventBase):
     type: Literal["ApplicationSubmitted"] = "ApplicationSubmitted"
 
 
+class ApplicationDelivered(EventBase):
+    """The application reached the requested state (its side of the case, its inbox): the
+    instant of receipt from which the reply limit runs."""
+
+    type: Literal["ApplicationDelivered"] = "ApplicationDelivered"
+    to: str
+
+
 class DeadlineSet(EventBase):
     type: Literal["DeadlineSet"] = "DeadlineSet"
     deadline: Deadline
 
 
 class ReceiptConfirmed(EventBase):
+    """Ruleset 1 only: the requested state's confirmation, which was then the receipt."""
+
     type: Literal["ReceiptConfirmed"] = "ReceiptConfirmed"
+
+
+class ReceiptAcknowledged(EventBase):
+    """An officer of the requested state acknowledged the delivered application; no limit moves."""
+
+    type: Literal["ReceiptAcknowledged"] = "ReceiptAcknowledged"
 
 
 class VerificationRecorded(EventBase):
@@ -136,8 +156,10 @@ Event = Annotated[
     CaseOpened
     | EvidenceAdded
     | ApplicationSubmitted
+    | ApplicationDelivered
     | DeadlineSet
     | ReceiptConfirmed
+    | ReceiptAcknowledged
     | VerificationRecorded
     | ReplyLimitExtended
     | ApplicationAccepted

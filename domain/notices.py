@@ -24,6 +24,7 @@ from domain.events import (
     DeemedAccepted,
     Event,
     ReadmissionInErrorClaimed,
+    ReceiptAcknowledged,
     ReceiptConfirmed,
     TransferCompleted,
     TransferScheduled,
@@ -57,6 +58,8 @@ def _event_notice(event: Event) -> tuple[Side, str, str] | None:
             return Side.REQUESTED, "officer", "New readmission application"
         case ReceiptConfirmed():
             return Side.REQUESTING, "officer", "Receipt of the application confirmed"
+        case ReceiptAcknowledged():
+            return Side.REQUESTING, "officer", "Receipt of the application acknowledged"
         case ApplicationAccepted():
             return Side.REQUESTING, "officer", "Application accepted"
         case ApplicationRefused():

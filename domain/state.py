@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, Field
 from domain.agreements import AgreementTerms, Frozen
 from domain.deadlines import Deadline
 from domain.values import (
+    LEGACY_RULESET,
     ApprehensionPlace,
     Category,
     EscalationLevel,
@@ -41,6 +42,7 @@ class CaseState(Frozen):
 
     version: int = 0
     case_id: str | None = None
+    ruleset: int = LEGACY_RULESET
     status: Status = Status.DRAFT
     terms: AgreementTerms | None = None
     category: Category | None = None
@@ -53,6 +55,7 @@ class CaseState(Frozen):
     opened_at: AwareDatetime | None = None
     submitted_at: AwareDatetime | None = None
     received_at: AwareDatetime | None = None
+    acknowledged_at: AwareDatetime | None = None
     replied_at: AwareDatetime | None = None
     refusal_reasons: tuple[str, ...] = ()
     verification: VerificationOutcome | None = None
@@ -72,6 +75,12 @@ class CaseState(Frozen):
     @property
     def opened(self) -> bool:
         return self.case_id is not None
+
+    @property
+    def delivery_is_receipt(self) -> bool:
+        """Whether delivery of the application starts the reply limit (ruleset 2 on); before,
+        an officer's confirmation did."""
+        return self.ruleset >= 2
 
     @property
     def has_proof(self) -> bool:

@@ -29,6 +29,13 @@ ShortText = Annotated[
 Reasons = Annotated[tuple[Text, ...], Field(max_length=50)]
 
 
+# The procedures a case runs under, recorded when it opens (`CaseOpened.ruleset`) so that a case
+# keeps them for its whole life, replays included: 1 is v0.2's (the reply limit ran from an
+# officer's confirmation of receipt); 2 (v0.3) starts it at delivery, on submission.
+LEGACY_RULESET = 1
+CURRENT_RULESET = 2
+
+
 class Side(StrEnum):
     REQUESTING = "requesting"
     REQUESTED = "requested"

@@ -32,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         BY_NAME,
         CloseCase,
         Command,
-        ConfirmReceipt,
         ExpireLimit,
         OpenCase,
         RecordEscalation,
@@ -43,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import Event
     from domain.state import CaseState, initial_state, is_terminal
     from domain.stored import NewEvent
-    from domain.values import Side, Status
+    from domain.values import CURRENT_RULESET, LEGACY_RULESET, Side, Status
     from workflows.contracts import (
         COMMIT_EVENTS,
         SYSTEM,
@@ -63,6 +62,9 @@ with workflow.unsafe.imports_passed_through():
         state_queue,
     )
 
+# `case-ruleset-<n>` marks a history whose case was opened under ruleset n (`domain.values`);
+# a history without one (v0.2) replays under the first
+RULESET_PATCH = "case-ruleset"
 FOREVER = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 VERIFICATION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5
@@ -226,11 +228,27 @@ class ReadmissionCase:
     def _stamped(command: Command) -> Command:
         return command.model_copy(update={"at": workflow.now()})
 
+    @staticmethod
+    def _ruleset(command: Command) -> Command:
+        """An opening runs under today's procedures; a case opened by v0.2 code replays under
+        the first ruleset it was opened with (the recorded history has no marker)."""
+        if not isinstance(command, OpenCase):
+            return command
+        ruleset = next(
+            (
+                n
+                for n in range(CURRENT_RULESET, LEGACY_RULESET, -1)
+                if workflow.patched(f"{RULESET_PATCH}-{n}")
+            ),
+            LEGACY_RULESET,
+        )
+        return command.model_copy(update={"ruleset": ruleset})
+
     async def _apply(
         self, command: Command, actor: Actor, correlation_id: str | None = None
     ) -> CommandResult:
         async with self.lock:
-            command = self._stamped(command)
+            command = self._ruleset(self._stamped(command))
             metadata = self._metadata(command, actor, correlation_id)
             while True:
                 try:
@@ -254,11 +272,11 @@ class ReadmissionCase:
                 if not result.recorded:
                     # as recorded: a replay may have decided other deadlines (newer calendars)
                     taken = decider.with_recorded_deadlines(decision, result.deadlines, self.state)
-                    return self._take(command, taken.event_ids, taken.events, taken.state, result)
+                    return self._take(taken.event_ids, taken.events, taken.state, result)
                 # an earlier attempt of this task recorded first (see `CommitResult`)
                 after = decider.fold(result.recorded, self.state)
                 if not result.superseded:
-                    return self._take(command, result.event_ids, result.recorded, after, result)
+                    return self._take(result.event_ids, result.recorded, after, result)
                 self.state = after  # another update's events: decide this command on top of them
                 self.reminders.update(result.reminders)
                 self.changed = True
@@ -283,7 +301,6 @@ class ReadmissionCase:
 
     def _take(
         self,
-        command: Command,
         event_ids: Sequence[UUID],
         events: Sequence[Event],
         state: CaseState,
@@ -291,10 +308,10 @@ class ReadmissionCase:
     ) -> CommandResult:
         """Go on from the recorded `events` (`state` is the state after them)."""
         first_version = self.state.version + 1
+        if self.state.status is not Status.RECEIVED and state.status is Status.RECEIVED:
+            self.verification_pending = True  # received: the requested state verifies
         self.state = state
         self.reminders.update(result.reminders)
-        if isinstance(command, ConfirmReceipt):
-            self.verification_pending = True
         self.changed = True
         return CommandResult(
             case_id=self.case_id,

@@ -57,8 +57,9 @@ from domain.values import (
     VerificationStatus,
 )
 
-SUBMIT_AT = at("2027-01-04T11:00:00+01:00")
-RECEIPT_AT = at("2027-01-05T12:00:00+02:00")  # Kyiv: day 0 is 5 Jan, reply due 19 Jan
+# submitting delivers: the receipt's instant (Kyiv: day 0 is 5 Jan, reply due 19 Jan)
+SUBMIT_AT = at("2027-01-05T12:00:00+02:00")
+RECEIPT_AT = SUBMIT_AT
 REPLY_DUE = at("2027-01-19T23:59:59+02:00")
 ACCEPT_AT = at("2027-01-10T09:00:00+02:00")  # transfer due 10 Apr 2027 (Kyiv, 3 months)
 TRANSFER_DUE = at("2027-04-10T23:59:59+03:00")
@@ -73,6 +74,7 @@ def submitted() -> CaseState:
 
 
 def received() -> CaseState:
+    """Submitted, delivered, and acknowledged by an officer of the requested state."""
     return run([ConfirmReceipt(at=RECEIPT_AT)], submitted())[0]
 
 
@@ -137,8 +139,9 @@ def test_happy_path_to_closed() -> None:
         "CaseOpened",
         "DeadlineSet",
         "ApplicationSubmitted",
-        "ReceiptConfirmed",
+        "ApplicationDelivered",
         "DeadlineSet",
+        "ReceiptAcknowledged",
         "VerificationRecorded",
         "ApplicationAccepted",
         "DeadlineSet",
@@ -215,9 +218,14 @@ def test_accelerated_in_border_region_counts_working_days_of_requesting_state() 
     assert deadline.due == at("2027-05-05T23:59:59+02:00")
     late = SubmitApplication(at=at("2027-05-06T08:00:00+02:00"))
     refuses(late, state, SubmissionWindowClosed)
-    assert types(SubmitApplication(at=at("2027-05-05T23:00:00+02:00")), state) == [
-        "ApplicationSubmitted"
+    submitted, events = run([SubmitApplication(at=at("2027-05-05T23:00:00+02:00"))], state)
+    assert [e.type for e in events] == [
+        "ApplicationSubmitted",
+        "ApplicationDelivered",
+        "DeadlineSet",
     ]
+    reply = submitted.deadlines["accelerated_reply"]  # from delivery, in UA working days
+    assert reply.triggered_at == at("2027-05-05T23:00:00+02:00") and reply.calendar == "UA"
 
 
 def test_accelerated_airport_allowed() -> None:
@@ -253,10 +261,13 @@ def test_add_evidence_refused_after_reply() -> None:
     refuses(AddEvidence(at=ACCEPT_AT, items=(passport(),)), accepted(), WrongStatus)
 
 
-def test_submit_closes_submission_limit() -> None:
-    state = submitted()
-    assert state.status is Status.SUBMITTED and state.submitted_at == SUBMIT_AT
-    assert state.open_limits == ()
+def test_submit_delivers_closes_the_submission_limit_and_starts_the_reply_limit() -> None:
+    state, events = run([SubmitApplication(at=SUBMIT_AT)], opened())
+    assert [e.type for e in events] == ["ApplicationSubmitted", "ApplicationDelivered", "DeadlineSet"]
+    assert state.status is Status.RECEIVED and state.submitted_at == SUBMIT_AT
+    assert state.received_at == SUBMIT_AT and state.acknowledged_at is None
+    assert state.open_limits == ("reply",)
+    assert state.deadlines["reply"].triggered_at == SUBMIT_AT
 
 
 def test_submit_after_window_refused() -> None:
@@ -307,12 +318,27 @@ def test_lapsed_submission_window() -> None:
 # --- receipt, verification, reply -----------------------------------------------------------
 
 
-def test_receipt_starts_reply_limit_in_requested_state() -> None:
-    state = received()
+def test_delivery_starts_reply_limit_in_requested_state() -> None:
+    state = submitted()
     reply = state.deadlines["reply"]
     assert state.status is Status.RECEIVED
     assert reply.due == REPLY_DUE and reply.time_zone == "Europe/Kyiv"
     assert state.next_deadline == reply
+
+
+def test_acknowledging_receipt_is_recorded_once_and_moves_no_deadline() -> None:
+    before = submitted()
+    later = RECEIPT_AT + timedelta(days=5)
+    state, events = run([ConfirmReceipt(at=later)], before)
+    assert [e.type for e in events] == ["ReceiptAcknowledged"]
+    assert state.acknowledged_at == later and state.received_at == RECEIPT_AT
+    assert state.deadlines == before.deadlines and state.open_limits == before.open_limits
+    error = refuses(ConfirmReceipt(at=later), state, InvalidCommand)
+    assert "already acknowledged" in error.message
+    # possible until the reply, once; never once the case's outcome is final
+    accepted_unacknowledged = run([AcceptApplication(at=ACCEPT_AT)], before)[0]
+    assert types(ConfirmReceipt(at=ACCEPT_AT), accepted_unacknowledged) == ["ReceiptAcknowledged"]
+    refuses(ConfirmReceipt(at=ACCEPT_AT), refused(), WrongStatus)
 
 
 def test_receipt_refused_before_submission() -> None:
@@ -325,7 +351,7 @@ def test_verification_recorded_and_refused_before_receipt() -> None:
     )
     state, _ = run([RecordVerification(at=RECEIPT_AT, outcome=outcome)], received())
     assert state.verification == outcome and state.interview_needed
-    refuses(RecordVerification(at=SUBMIT_AT, outcome=outcome), submitted(), WrongStatus)
+    refuses(RecordVerification(at=SUBMIT_AT, outcome=outcome), opened(), WrongStatus)
 
 
 def test_extend_reply_once_moves_deadline() -> None:

@@ -73,18 +73,18 @@ Party = tuple[str, str, str]  # (state told, role, kind)
         pytest.param(
             opened,
             SubmitApplication(at=SUBMIT_AT),
-            ["ApplicationSubmitted"],
-            Status.SUBMITTED,
+            ["ApplicationSubmitted", "ApplicationDelivered", "DeadlineSet"],
+            Status.RECEIVED,
             [("UA", "officer", "ApplicationSubmitted")],
-            id="submit: the requested state hears",
+            id="submit: delivered, the requested state hears, the reply limit runs",
         ),
         pytest.param(
             submitted,
             ConfirmReceipt(at=RECEIPT_AT),
-            ["ReceiptConfirmed", "DeadlineSet"],
+            ["ReceiptAcknowledged"],
             Status.RECEIVED,
-            [("PL", "officer", "ReceiptConfirmed")],
-            id="receipt starts the reply limit",
+            [("PL", "officer", "ReceiptAcknowledged")],
+            id="acknowledging receipt moves nothing",
         ),
         pytest.param(
             received,
@@ -136,7 +136,7 @@ def test_given_when_then(
 
 
 def test_deadlines_are_computed_in_the_decision() -> None:
-    receipt = when(ConfirmReceipt(at=RECEIPT_AT), submitted())
+    receipt = when(SubmitApplication(at=SUBMIT_AT), opened())
     acceptance = when(AcceptApplication(at=ACCEPT_AT), receipt.state)
     events = [*receipt.events, *acceptance.events]
     due = [e.deadline.due for e in events if isinstance(e, DeadlineSet)]
@@ -147,7 +147,7 @@ def test_deadlines_are_computed_in_the_decision() -> None:
 def test_notice_keys_follow_the_event_ids() -> None:
     decision = when(ConfirmReceipt(at=RECEIPT_AT), submitted())
     [notice] = decision.notices
-    assert notice.key == f"{CASE_ID}:ReceiptConfirmed:{decision.event_ids[0]}"
+    assert notice.key == f"{CASE_ID}:ReceiptAcknowledged:{decision.event_ids[0]}"
 
 
 @pytest.mark.parametrize(
@@ -178,8 +178,8 @@ def test_the_state_given_is_left_as_it_was() -> None:
 
 
 def test_a_decision_takes_the_deadlines_as_recorded() -> None:
-    before = submitted()
-    decision = when(ConfirmReceipt(at=RECEIPT_AT), before)
+    before = opened()
+    decision = when(SubmitApplication(at=SUBMIT_AT), before)
     assert with_recorded_deadlines(decision, (), before) is decision
     computed = decision.state.deadlines["reply"]
     assert with_recorded_deadlines(decision, (computed,), before) is decision
