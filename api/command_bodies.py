@@ -12,8 +12,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain.transit_request import FlightDetails, TransitRequest
 from domain.values import (
     ApprehensionPlace,
+    CaseKind,
     Category,
     EvidenceItem,
     Person,
@@ -50,6 +52,13 @@ class OpenCaseBody(Body):
     knowledge_at: AwareDatetime | None = None
     apprehended_at: AwareDatetime | None = None
     apprehension_place: ApprehensionPlace | None = None
+    kind: CaseKind = Field(
+        default=CaseKind.READMISSION,
+        description="transit: ask the requested state to let the person pass (docs/transit.md)",
+    )
+    transit: TransitRequest | None = Field(
+        default=None, description="a transit case's request: destination, assurance, plan"
+    )
 
 
 class EmptyBody(Body):
@@ -85,3 +94,16 @@ class TransferBody(Body):
 class TransferExtensionBody(Body):
     days: int = Field(gt=0, le=365)
     reasons: list[Text] = Field(min_length=1, max_length=50)
+
+
+class TransitScheduleBody(Body):
+    on: AwareDatetime = Field(description="the transit's date and time")
+    entry_point: ShortText
+    exit_point: ShortText
+    escorts: int = Field(default=0, ge=0, le=20)
+    flight: FlightDetails | None = None
+
+
+class TransitFailureBody(Body):
+    reasons: list[Text] = Field(min_length=1, max_length=50)
+    entry_refused: bool = False

@@ -47,11 +47,45 @@ _BY_STATUS: dict[Status, tuple[str, ...]] = {
     Status.RETURNED_IN_ERROR: ("close",),
     Status.CLOSED: (),
 }
+# A transit case (domain.transit): the same table for its own statuses and commands.
+_TRANSIT_BY_STATUS: dict[Status, tuple[str, ...]] = {
+    Status.DRAFT: ("submit", "withdraw"),
+    Status.RECEIVED: ("consent_transit", "refuse_transit", "confirm_receipt", "withdraw"),
+    Status.CONSENTED: (
+        "schedule_transit",
+        "complete_transit",
+        "report_transit_failure",
+        "confirm_receipt",
+        "withdraw",
+    ),
+    Status.DEEMED_CONSENTED: (
+        "schedule_transit",
+        "complete_transit",
+        "report_transit_failure",
+        "confirm_receipt",
+        "withdraw",
+    ),
+    Status.TRANSIT_SCHEDULED: (
+        "complete_transit",
+        "schedule_transit",
+        "report_transit_failure",
+        "confirm_receipt",
+        "withdraw",
+    ),
+    # closing is what the case waits for; a destination refusing entry is the exception
+    Status.TRANSITED: ("close", "report_transit_failure"),
+    Status.TRANSIT_FAILED: ("take_back",),
+    Status.TAKEN_BACK: ("close",),
+    Status.REFUSED: ("close",),
+    Status.WITHDRAWN: ("close",),
+    Status.CLOSED: (),
+}
 
 
 def expected_actions(state: CaseState) -> tuple[tuple[Side, str], ...]:
     """(side, command) pairs the case's status allows, minus those its history rules out."""
-    names = _BY_STATUS[state.status]
+    table = _TRANSIT_BY_STATUS if state.is_transit else _BY_STATUS
+    names = table.get(state.status, ())
     skip = set()
     if state.acknowledged_at is not None:
         skip.add("confirm_receipt")

@@ -55,6 +55,9 @@ class OnExpiry(StrEnum):
     DEEMED_ACCEPTED = "deemed_accepted"
     ESCALATE = "escalate"
     LAPSED = "lapsed"
+    # a transit reply limit whose terms say silence is consent (`[transit] silence_is_consent`):
+    # set on the computed deadline by `domain.transit`, never written in a limit of a file
+    DEEMED_CONSENTED = "deemed_consented"
 
 
 class Sourced(Frozen):
@@ -165,6 +168,33 @@ class TransferRules(Sourced):
     modes: tuple[str, ...] = ("air", "land", "sea")
 
 
+class TransitRules(Sourced):
+    """How a transit request is timed (`[transit]` of an agreement or protocol file): lead times
+    before the planned transit, and what the requested state's silence means. The reply limit
+    itself is `limits.transit_reply`; `domain.transit` applies both (docs/transit.md)."""
+
+    request_lead_working_days: int | None = Field(
+        default=None, gt=0, description="request at least N working days before the transit"
+    )
+    request_lead_hours: int | None = Field(
+        default=None, gt=0, description="request at least N hours before the transit"
+    )
+    reply_lead_hours: int | None = Field(
+        default=None, gt=0, description="reply at least N hours before the transit"
+    )
+    weekend_reply_lead_hours: int | None = Field(
+        default=None,
+        gt=0,
+        description="reply at least N hours before a transit on a weekend or public holiday",
+    )
+    silence_is_consent: bool = False
+    calendar: str = Field(
+        default="requested",
+        pattern=r"^(requested|requesting|both|[A-Z]{2})$",
+        description="whose working days and time zone count the lead times",
+    )
+
+
 class Retention(Sourced):
     personal_data_days_after_close: int = Field(default=1095, gt=0)
 
@@ -184,9 +214,24 @@ class Agreement(Frozen):
     limits: dict[LimitName, Limit]
     evidence: EvidenceGrades = EvidenceGrades()
     transfer: TransferRules = TransferRules()
+    transit: TransitRules = TransitRules()
     retention: Retention = Retention()
     source: str = ""
     verified: bool = False
+
+    @model_validator(mode="after")
+    def _silence_in_one_place(self) -> Agreement:
+        """What silence means for a transit is `[transit] silence_is_consent`; no other limit
+        consents by silence."""
+        for name, limit in self.limits.items():
+            if name == "transit_reply" and limit.on_expiry is not OnExpiry.ESCALATE:
+                raise ValueError(
+                    "limits.transit_reply.on_expiry: keep 'escalate'; whether silence is consent "
+                    "to a transit is said by '[transit] silence_is_consent'"
+                )
+            if name != "transit_reply" and limit.on_expiry is OnExpiry.DEEMED_CONSENTED:
+                raise ValueError(f"limits.{name}.on_expiry: only a transit is deemed consented")
+        return self
 
     @field_validator("parties")
     @classmethod
@@ -210,6 +255,7 @@ class Protocol(Frozen):
     border_region: BorderRegion | None = None
     evidence: EvidenceGrades | None = None
     transfer: TransferRules | None = None
+    transit: TransitRules | None = None
     time_zones: dict[str, str] = Field(default_factory=dict)
     source: str = ""
     verified: bool = False
@@ -242,6 +288,8 @@ class AgreementTerms(Frozen):
     limits: dict[str, Limit]
     evidence: EvidenceGrades
     transfer: TransferRules
+    # absent from the terms recorded by cases opened before transit existed
+    transit: TransitRules = TransitRules()
     retention: Retention
 
     @property

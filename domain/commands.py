@@ -20,10 +20,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Frozen
+from domain.transit_request import FlightDetails, TransitRequest
 from domain.values import (
     CURRENT_RULESET,
     LEGACY_RULESET,
     ApprehensionPlace,
+    CaseKind,
     Category,
     EscalationLevel,
     EvidenceItem,
@@ -55,6 +57,9 @@ class OpenCase(CommandBase):
     knowledge_at: AwareDatetime | None = None
     apprehended_at: AwareDatetime | None = None
     apprehension_place: ApprehensionPlace | None = None
+    # a transit case (docs/transit.md) gives its request instead of knowledge or apprehension
+    kind: CaseKind = CaseKind.READMISSION
+    transit: TransitRequest | None = None
     # set by the case workflow (never taken from a caller): the procedures the case runs under
     ruleset: int = Field(default=CURRENT_RULESET, ge=LEGACY_RULESET, le=CURRENT_RULESET)
 
@@ -142,6 +147,48 @@ class CloseCase(CommandBase):
     command: Literal["close"] = "close"
 
 
+# --- transit cases (domain.transit) -------------------------------------------------------
+
+
+class ConsentTransit(CommandBase):
+    command: Literal["consent_transit"] = "consent_transit"
+    note: ShortText | None = None
+
+
+class RefuseTransit(CommandBase):
+    command: Literal["refuse_transit"] = "refuse_transit"
+    reasons: Reasons
+
+
+class ScheduleTransit(CommandBase):
+    command: Literal["schedule_transit"] = "schedule_transit"
+    on: AwareDatetime
+    entry_point: ShortText
+    exit_point: ShortText
+    escorts: int = Field(default=0, ge=0, le=20)
+    flight: FlightDetails | None = None
+
+
+class CompleteTransit(CommandBase):
+    """The requested state records that the person left its territory for the destination."""
+
+    command: Literal["complete_transit"] = "complete_transit"
+
+
+class ReportTransitFailure(CommandBase):
+    """The transit could not go on, or the destination refused entry: the person is back in
+    (or still in) the requested state, and the requesting state must take them back."""
+
+    command: Literal["report_transit_failure"] = "report_transit_failure"
+    reasons: Reasons
+    entry_refused: bool = False
+
+
+class TakeBack(CommandBase):
+    command: Literal["take_back"] = "take_back"
+    note: ShortText | None = None
+
+
 Command = Annotated[
     OpenCase
     | AddEvidence
@@ -158,7 +205,13 @@ Command = Annotated[
     | ExtendTransferLimit
     | ClaimReadmissionInError
     | WithdrawCase
-    | CloseCase,
+    | CloseCase
+    | ConsentTransit
+    | RefuseTransit
+    | ScheduleTransit
+    | CompleteTransit
+    | ReportTransitFailure
+    | TakeBack,
     Field(discriminator="command"),
 ]
 
@@ -208,6 +261,12 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(ClaimReadmissionInError, Side.REQUESTED),
     CommandKind(WithdrawCase, Side.REQUESTING),
     CommandKind(CloseCase, Side.REQUESTING),
+    CommandKind(ConsentTransit, Side.REQUESTED),
+    CommandKind(RefuseTransit, Side.REQUESTED),
+    CommandKind(ScheduleTransit, Side.REQUESTING),
+    CommandKind(CompleteTransit, Side.REQUESTED),
+    CommandKind(ReportTransitFailure, Side.REQUESTED),
+    CommandKind(TakeBack, Side.REQUESTING),
 )
 BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

@@ -29,6 +29,7 @@ from domain.commands import (
 from domain.deadlines import Deadline, deadline_for
 from domain.rules import reply_limit_name, submission_limit_name, trigger_instant
 from domain.state import CaseState
+from domain.transit import reply_deadline
 
 
 def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...]:
@@ -45,6 +46,11 @@ def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...
         return (deadline_for(terms, name, trigger, extended=extended, extra_days=extra_days),)
 
     match command:
+        case OpenCase() if command.transit is not None:
+            return ()  # a transit case has no submission window; its lead times are checked
+        case SubmitApplication() if state.transit is not None:
+            # delivered on submission: the receipt (`domain.transit`)
+            return (reply_deadline(terms, state.transit, command.at),)
         case OpenCase():
             name = submission_limit_name(command.procedure)
             return start(name, trigger_instant(terms.limits.get(name), command))

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import assert_never
 from uuid import UUID
 
+from domain import transit
 from domain.agreements import AgreementTerms, OnExpiry
 from domain.commands import (
     AcceptApplication,
@@ -26,7 +27,9 @@ from domain.commands import (
     CloseCase,
     Command,
     CompleteTransfer,
+    CompleteTransit,
     ConfirmReceipt,
+    ConsentTransit,
     ExpireLimit,
     ExtendReplyLimit,
     ExtendTransferLimit,
@@ -34,8 +37,12 @@ from domain.commands import (
     RecordEscalation,
     RecordVerification,
     RefuseApplication,
+    RefuseTransit,
+    ReportTransitFailure,
     ScheduleTransfer,
+    ScheduleTransit,
     SubmitApplication,
+    TakeBack,
     WithdrawCase,
 )
 from domain.deadline_starts import started_deadlines
@@ -47,6 +54,7 @@ from domain.errors import (
     InvalidCommand,
     LimitNotExpired,
     ReplyDeadlinePassed,
+    TransitRequestInvalid,
 )
 from domain.events import (
     ApplicationAccepted,
@@ -62,6 +70,7 @@ from domain.events import (
     Event,
     EvidenceAdded,
     LimitLapsed,
+    PersonTakenBack,
     ReadmissionInErrorClaimed,
     ReceiptAcknowledged,
     ReceiptConfirmed,
@@ -69,6 +78,12 @@ from domain.events import (
     TransferCompleted,
     TransferLimitExtended,
     TransferScheduled,
+    TransitCompleted,
+    TransitConsented,
+    TransitDeemedConsented,
+    TransitFailed,
+    TransitRefused,
+    TransitScheduled,
     VerificationRecorded,
 )
 from domain.notices import Notice, notices_for
@@ -84,7 +99,8 @@ from domain.rules import (
     require_reasons,
 )
 from domain.state import CaseState, Escalation, initial_state
-from domain.values import Category, EscalationLevel, Procedure, Status, TransferPlan
+from domain.transit_request import TransitRequest
+from domain.values import CaseKind, Category, EscalationLevel, Procedure, Status, TransferPlan
 
 ACTIVE = (
     Status.DRAFT,
@@ -171,36 +187,33 @@ def decide(command: Command, state: CaseState) -> list[Event]:
 def _decide(command: Command, state: CaseState) -> list[Event]:
     at = command.at
     if not isinstance(command, OpenCase):
-        check_status(command, state, ACTIVE + CLOSABLE + (Status.CLOSED,))
+        check_status(command, state, tuple(Status))
         if state.updated_at is not None and at < state.updated_at:
             raise InvalidCommand(
                 f"{command.command} at {at.isoformat()} lies before the case's last event "
                 f"({state.updated_at.isoformat()})"
             )
+    transit.check_kind(command, command.kind if isinstance(command, OpenCase) else state.kind)
     match command:
+        case OpenCase() if command.kind is CaseKind.TRANSIT:
+            return [_opened_event(command, transit.check_opening(command, state))]
         case OpenCase():
+            if command.transit is not None:
+                raise TransitRequestInvalid("a readmission case carries no transit request")
             check_open_preconditions(command, state)
             if command.procedure is Procedure.ACCELERATED:
                 check_accelerated(command)
-            return [
-                CaseOpened(
-                    at=at,
-                    case_id=command.case_id,
-                    terms=command.terms,
-                    category=command.category,
-                    procedure=command.procedure,
-                    person=command.person,
-                    evidence=grade_all(command.terms, command.category, command.evidence),
-                    knowledge_at=command.knowledge_at,
-                    apprehended_at=command.apprehended_at,
-                    apprehension_place=command.apprehension_place,
-                    ruleset=command.ruleset,
-                )
-            ]
+            return [_opened_event(command)]
         case AddEvidence():
             check_status(command, state, (Status.DRAFT, Status.SUBMITTED, Status.RECEIVED))
             terms, category = _opened(state)
             return [EvidenceAdded(at=at, items=grade_all(terms, category, command.items))]
+        case SubmitApplication() if state.is_transit:
+            check_status(command, state, (Status.DRAFT,))
+            transit.check_submission(state, at)
+            # delivered at once, as a readmission application from ruleset 2 on
+            requested = _opened(state)[0].requested
+            return [ApplicationSubmitted(at=at), ApplicationDelivered(at=at, to=requested)]
         case SubmitApplication():
             check_status(command, state, (Status.DRAFT,))
             check_can_submit(state, at)
@@ -213,7 +226,9 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
         case ConfirmReceipt():
             if state.status is Status.SUBMITTED and state.received_at is None:
                 return [ReceiptConfirmed(at=at)]  # ruleset 1: not delivered, so this is receipt
-            check_status(command, state, ACKNOWLEDGEABLE)
+            check_status(
+                command, state, transit.ACKNOWLEDGEABLE if state.is_transit else ACKNOWLEDGEABLE
+            )
             if state.acknowledged_at is not None:
                 raise InvalidCommand(
                     f"receipt was already acknowledged at {state.acknowledged_at.isoformat()}"
@@ -277,14 +292,41 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
                 raise ErrorClaimWindowClosed(f"the window closed {window.due.isoformat()}")
             return [ReadmissionInErrorClaimed(at=at, reasons=command.reasons)]
         case WithdrawCase():
-            check_status(command, state, ACTIVE)
+            check_status(command, state, transit.ACTIVE if state.is_transit else ACTIVE)
             require_reasons(command.reasons, "a withdrawal")
             return [CaseWithdrawn(at=at, reasons=command.reasons)]
         case CloseCase():
-            check_status(command, state, CLOSABLE)
+            check_status(command, state, transit.CLOSABLE if state.is_transit else CLOSABLE)
             return [CaseClosed(at=at, outcome=state.status.value)]
+        case (
+            ConsentTransit()
+            | RefuseTransit()
+            | ScheduleTransit()
+            | CompleteTransit()
+            | ReportTransitFailure()
+            | TakeBack()
+        ):
+            return transit.decide_transit(command, state)
         case _:
             assert_never(command)
+
+
+def _opened_event(command: OpenCase, request: TransitRequest | None = None) -> CaseOpened:
+    return CaseOpened(
+        at=command.at,
+        case_id=command.case_id,
+        terms=command.terms,
+        category=command.category,
+        procedure=command.procedure,
+        person=command.person,
+        evidence=grade_all(command.terms, command.category, command.evidence),
+        knowledge_at=command.knowledge_at,
+        apprehended_at=command.apprehended_at,
+        apprehension_place=command.apprehension_place,
+        ruleset=command.ruleset,
+        kind=command.kind,
+        transit=request,
+    )
 
 
 def _opened(state: CaseState) -> tuple[AgreementTerms, Category]:
@@ -340,6 +382,10 @@ def _expire(command: ExpireLimit, state: CaseState) -> list[Event]:
             return [passed, DeemedAccepted(at=command.at, limit=command.limit)]
         case OnExpiry.LAPSED:
             return [passed, LimitLapsed(at=command.at, limit=command.limit)]
+        case OnExpiry.DEEMED_CONSENTED:
+            # only a transit's reply deadline carries it (`domain.transit.reply_deadline`)
+            check_status(command, state, (Status.RECEIVED,))
+            return [passed, TransitDeemedConsented(at=command.at, limit=command.limit)]
         case OnExpiry.ESCALATE:
             return [passed]
         case _:
@@ -371,6 +417,8 @@ def evolve(state: CaseState, event: Event) -> CaseState:
                 "apprehension_place": event.apprehension_place,
                 "opened_at": event.at,
                 "ruleset": event.ruleset,
+                "kind": event.kind,
+                "transit": event.transit,
             }
         case EvidenceAdded():
             changes["evidence"] = state.evidence + event.items
@@ -447,6 +495,16 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             }
         case CaseClosed():
             changes |= {"status": Status.CLOSED, "closed_at": event.at, "open_limits": ()}
+        case (
+            TransitConsented()
+            | TransitRefused()
+            | TransitDeemedConsented()
+            | TransitScheduled()
+            | TransitCompleted()
+            | TransitFailed()
+            | PersonTakenBack()
+        ):
+            changes |= transit.transit_changes(state, event)
         case _:
             assert_never(event)
     return state.model_copy(update=changes)

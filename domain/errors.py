@@ -92,3 +92,39 @@ class DeadlineNotComputed(DomainError):
     A gap in the agreement's terms, not in the command: the case refuses it (409)."""
 
     rule = "a reply is given within the reply limit that the receipt started"
+
+
+# --- transit cases (domain.transit) -------------------------------------------------------
+
+
+class WrongCaseKind(DomainError):
+    """A readmission command on a transit case, or a transit command on a readmission case."""
+
+    rule = "each kind of case takes its own commands"
+
+
+class TransitRequestInvalid(InvalidCommand):
+    rule = (
+        "a transit is requested for a third-country national or stateless person, through the "
+        "requested state to another destination state that has assured admission"
+    )
+
+
+class TransitNotProvided(DomainError):
+    rule = "a transit runs under terms that give a transit reply limit ('limits.transit_reply')"
+
+
+class TransitLeadTooShort(InvalidCommand):
+    """The planned transit is too close: the lead time of the agreement or protocol, quoted
+    from its file (the rule names it, with its source), is not met."""
+
+    rule = "a transit is requested the lead time the agreement or protocol sets before it"
+
+    def __init__(self, message: str, rule: str | None = None) -> None:
+        super().__init__(message)
+        if rule is not None:
+            self.rule = rule
+
+
+class TransitNotAllowed(DomainError):
+    rule = "a transit happens only after consent, and never before the instant consented to"

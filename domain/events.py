@@ -14,10 +14,12 @@ from pydantic import AwareDatetime, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Frozen
 from domain.deadlines import Deadline
+from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
     CURRENT_RULESET,
     LEGACY_RULESET,
     ApprehensionPlace,
+    CaseKind,
     Category,
     EscalationLevel,
     GradedEvidence,
@@ -48,6 +50,11 @@ class CaseOpened(EventBase):
     apprehension_place: ApprehensionPlace | None = None
     # absent from events of cases opened before rulesets existed: those run under the first one
     ruleset: int = Field(default=LEGACY_RULESET, ge=LEGACY_RULESET, le=CURRENT_RULESET)
+    # transit cases only (docs/transit.md): a readmission case's event is stored as before
+    kind: CaseKind = Field(
+        default=CaseKind.READMISSION, exclude_if=lambda kind: kind is CaseKind.READMISSION
+    )
+    transit: TransitRequest | None = Field(default=None, exclude_if=lambda request: request is None)
 
 
 class EvidenceAdded(EventBase):
@@ -152,6 +159,46 @@ class CaseClosed(EventBase):
     outcome: str
 
 
+# --- transit cases (domain.transit) -------------------------------------------------------
+
+
+class TransitConsented(EventBase):
+    type: Literal["TransitConsented"] = "TransitConsented"
+    note: ShortText | None = None
+
+
+class TransitRefused(EventBase):
+    type: Literal["TransitRefused"] = "TransitRefused"
+    reasons: Reasons
+
+
+class TransitDeemedConsented(EventBase):
+    """The transit reply limit passed in silence, and the terms say silence is consent."""
+
+    type: Literal["TransitDeemedConsented"] = "TransitDeemedConsented"
+    limit: str
+
+
+class TransitScheduled(EventBase):
+    type: Literal["TransitScheduled"] = "TransitScheduled"
+    plan: TransitPlan
+
+
+class TransitCompleted(EventBase):
+    type: Literal["TransitCompleted"] = "TransitCompleted"
+
+
+class TransitFailed(EventBase):
+    type: Literal["TransitFailed"] = "TransitFailed"
+    reasons: Reasons
+    entry_refused: bool = False
+
+
+class PersonTakenBack(EventBase):
+    type: Literal["PersonTakenBack"] = "PersonTakenBack"
+    note: ShortText | None = None
+
+
 Event = Annotated[
     CaseOpened
     | EvidenceAdded
@@ -172,7 +219,14 @@ Event = Annotated[
     | TransferLimitExtended
     | ReadmissionInErrorClaimed
     | CaseWithdrawn
-    | CaseClosed,
+    | CaseClosed
+    | TransitConsented
+    | TransitRefused
+    | TransitDeemedConsented
+    | TransitScheduled
+    | TransitCompleted
+    | TransitFailed
+    | PersonTakenBack,
     Field(discriminator="type"),
 ]
 

@@ -23,11 +23,18 @@ from domain.events import (
     DeadlineEscalated,
     DeemedAccepted,
     Event,
+    PersonTakenBack,
     ReadmissionInErrorClaimed,
     ReceiptAcknowledged,
     ReceiptConfirmed,
     TransferCompleted,
     TransferScheduled,
+    TransitCompleted,
+    TransitConsented,
+    TransitDeemedConsented,
+    TransitFailed,
+    TransitRefused,
+    TransitScheduled,
 )
 from domain.state import CaseState
 from domain.values import EscalationLevel, Side
@@ -74,6 +81,20 @@ def _event_notice(event: Event) -> tuple[Side, str, str] | None:
             return Side.REQUESTING, "supervisor", "Readmission in error claimed"
         case CaseWithdrawn():
             return Side.REQUESTED, "officer", "Application withdrawn"
+        case TransitConsented():
+            return Side.REQUESTING, "officer", "Transit consented"
+        case TransitRefused():
+            return Side.REQUESTING, "officer", "Transit refused"
+        case TransitDeemedConsented():
+            return Side.REQUESTING, "officer", "Transit deemed consented (no reply in time)"
+        case TransitScheduled():
+            return Side.REQUESTED, "officer", "Transit scheduled"
+        case TransitCompleted():
+            return Side.REQUESTING, "officer", "Transit completed"
+        case TransitFailed():
+            return Side.REQUESTING, "supervisor", "Transit failed: take the person back"
+        case PersonTakenBack():
+            return Side.REQUESTED, "officer", "Person taken back after the failed transit"
         case _:
             return None
 
@@ -105,6 +126,8 @@ def notices_for(
         if found is None:
             continue
         side, role, subject = found
+        if isinstance(event, ApplicationSubmitted) and state.is_transit:
+            subject = "New transit request"
         if isinstance(event, CaseWithdrawn) and state.submitted_at is None:
             continue  # the requested state never saw this case
         notices.append(

@@ -6,9 +6,11 @@ from pydantic import AwareDatetime, Field
 
 from domain.agreements import AgreementTerms, Frozen
 from domain.deadlines import Deadline
+from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
     LEGACY_RULESET,
     ApprehensionPlace,
+    CaseKind,
     Category,
     EscalationLevel,
     Grade,
@@ -22,7 +24,7 @@ from domain.values import (
 )
 
 FINAL_OUTCOMES: frozenset[Status] = frozenset(
-    {Status.REFUSED, Status.WITHDRAWN, Status.LAPSED, Status.RETURNED_IN_ERROR}
+    {Status.REFUSED, Status.WITHDRAWN, Status.LAPSED, Status.RETURNED_IN_ERROR, Status.TAKEN_BACK}
 )
 
 
@@ -71,10 +73,22 @@ class CaseState(Frozen):
     withdrawal_reasons: tuple[str, ...] = ()
     closed_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+    # transit cases (domain.transit)
+    kind: CaseKind = CaseKind.READMISSION
+    transit: TransitRequest | None = None
+    transit_plan: TransitPlan | None = None
+    transited_at: AwareDatetime | None = None
+    transit_failure_reasons: tuple[str, ...] = ()
+    entry_refused: bool = False
+    taken_back_at: AwareDatetime | None = None
 
     @property
     def opened(self) -> bool:
         return self.case_id is not None
+
+    @property
+    def is_transit(self) -> bool:
+        return self.kind is CaseKind.TRANSIT
 
     @property
     def delivery_is_receipt(self) -> bool:

@@ -20,7 +20,7 @@ EU = "EU"
 # Replaced as a whole: its two kinds (`up_to`, `by`) exclude each other.
 _REPLACED_WHOLE = frozenset({"extension"})
 # The sections of an agreement a protocol may overlay.
-OVERLAY_SECTIONS = ("limits", "border_region", "evidence", "transfer", "time_zones")
+OVERLAY_SECTIONS = ("limits", "border_region", "evidence", "transfer", "transit", "time_zones")
 
 
 class TermsError(ValueError):
@@ -163,6 +163,7 @@ def resolve_terms(
         limits=merged.limits,
         evidence=merged.evidence,
         transfer=merged.transfer,
+        transit=merged.transit,
         retention=merged.retention,
     )
 

@@ -47,6 +47,15 @@ class Category(StrEnum):
     THIRD_COUNTRY_NATIONAL = "third_country_national"
 
 
+class CaseKind(StrEnum):
+    """What a case asks of the requested state: to take a person back (readmission), or to let
+    a third-country national pass through its territory to another state (transit,
+    docs/transit.md)."""
+
+    READMISSION = "readmission"
+    TRANSIT = "transit"
+
+
 class Procedure(StrEnum):
     STANDARD = "standard"
     ACCELERATED = "accelerated"
@@ -65,6 +74,15 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
     LAPSED = "lapsed"
     CLOSED = "closed"
+    # transit cases (domain.transit): the requested state consents to the transit (or its
+    # silence does, where the terms say so), the transit is scheduled and done, or it fails
+    # and the requesting state takes the person back
+    CONSENTED = "consented"
+    DEEMED_CONSENTED = "deemed_consented"
+    TRANSIT_SCHEDULED = "transit_scheduled"
+    TRANSITED = "transited"
+    TRANSIT_FAILED = "transit_failed"
+    TAKEN_BACK = "taken_back"
 
 
 class Grade(StrEnum):

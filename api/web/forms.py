@@ -80,13 +80,25 @@ def action_body(action: str, form: Mapping[str, Any], zone: str) -> BaseModel:
         elif value:
             data[found.name] = value
     try:
-        body = command.body.model_validate(data)
+        body = command.body.model_validate(_nested(data))
     except ValidationError as error:
         for name, messages in validation_messages(error).items():
             errors.setdefault(name, []).extend(messages)
     if errors:
         raise FormErrors(errors)
     return body
+
+
+def _nested(data: dict[str, Any]) -> dict[str, Any]:
+    """Dotted field names ('flight.number') as the nested objects the API body takes."""
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        *parents, leaf = name.split(".")
+        target = out
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+    return out
 
 
 def validation_messages(error: ValidationError) -> dict[str, list[str]]:

@@ -163,3 +163,71 @@ def withdraw(session: Session, case_id: CaseId, reason: Reasons = None) -> None:
 @options_of("close")
 def close(session: Session, case_id: CaseId) -> None:
     issue(session, "close", case_id)
+
+
+# --- transit cases (docs/transit.md) --------------------------------------------------------
+
+
+@options_of("consent_transit")
+def transit_consent(
+    session: Session,
+    case_id: CaseId,
+    note: Annotated[str | None, typer.Option(help="a short note (up to 200 characters)")] = None,
+) -> None:
+    issue(session, "consent_transit", case_id, {"note": note} if note else {})
+
+
+@options_of("refuse_transit")
+def transit_refuse(session: Session, case_id: CaseId, reason: Reasons = None) -> None:
+    issue(session, "refuse_transit", case_id, {"reasons": reasons_required("--reason", reason)})
+
+
+@options_of("schedule_transit")
+def transit_schedule(
+    session: Session,
+    case_id: CaseId,
+    on: Annotated[str, typer.Option(help="date and time with offset, e.g. 2027-02-01T09:00+02:00")],
+    entry_point: Annotated[str, typer.Option(help="where the person enters the requested state")],
+    exit_point: Annotated[str, typer.Option(help="where the person leaves it")],
+    escorts: Annotated[int, typer.Option(min=0, max=20, help="number of escorts")] = 0,
+    flight_number: Annotated[str | None, typer.Option(help="flight number, e.g. 'OS 655'")] = None,
+) -> None:
+    when = instant("--on", on)
+    assert when is not None
+    body: dict[str, Any] = {
+        "on": when.isoformat(),
+        "entry_point": entry_point,
+        "exit_point": exit_point,
+        "escorts": escorts,
+    }
+    if flight_number:
+        body["flight"] = {"number": flight_number}
+    issue(session, "schedule_transit", case_id, body)
+
+
+@options_of("complete_transit")
+def transit_complete(session: Session, case_id: CaseId) -> None:
+    issue(session, "complete_transit", case_id)
+
+
+@options_of("report_transit_failure")
+def transit_failure(
+    session: Session,
+    case_id: CaseId,
+    reason: Reasons = None,
+    entry_refused: Annotated[
+        bool, typer.Option(help="the destination refused the person entry")
+    ] = False,
+) -> None:
+    reasons = reasons_required("--reason", reason)
+    body = {"reasons": reasons, "entry_refused": entry_refused}
+    issue(session, "report_transit_failure", case_id, body)
+
+
+@options_of("take_back")
+def take_back(
+    session: Session,
+    case_id: CaseId,
+    note: Annotated[str | None, typer.Option(help="a short note (up to 200 characters)")] = None,
+) -> None:
+    issue(session, "take_back", case_id, {"note": note} if note else {})

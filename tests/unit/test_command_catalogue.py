@@ -106,7 +106,11 @@ def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field(
         assert f"({presented.side.value} side)" in command.help
         options = {o for p in command.params for o in p.opts}
         for f in presented.fields:
-            wanted = "--reason" if f.name == "reasons" else f"--{f.name.replace('_', '-')}"
+            wanted = (
+                "--reason"
+                if f.name == "reasons"
+                else f"--{f.name.replace('_', '-').replace('.', '-')}"
+            )
             assert wanted in options, (presented.cli, wanted)
 
 

@@ -263,7 +263,11 @@ def test_add_evidence_refused_after_reply() -> None:
 
 def test_submit_delivers_closes_the_submission_limit_and_starts_the_reply_limit() -> None:
     state, events = run([SubmitApplication(at=SUBMIT_AT)], opened())
-    assert [e.type for e in events] == ["ApplicationSubmitted", "ApplicationDelivered", "DeadlineSet"]
+    assert [e.type for e in events] == [
+        "ApplicationSubmitted",
+        "ApplicationDelivered",
+        "DeadlineSet",
+    ]
     assert state.status is Status.RECEIVED and state.submitted_at == SUBMIT_AT
     assert state.received_at == SUBMIT_AT and state.acknowledged_at is None
     assert state.open_limits == ("reply",)
