@@ -308,7 +308,11 @@ class ReadmissionCase:
     ) -> CommandResult:
         """Go on from the recorded `events` (`state` is the state after them)."""
         first_version = self.state.version + 1
-        if self.state.status is not Status.RECEIVED and state.status is Status.RECEIVED:
+        if (
+            self.state.status is not Status.RECEIVED
+            and state.status is Status.RECEIVED
+            and not state.is_transit  # a transit is consented to, not a person verified
+        ):
             self.verification_pending = True  # received: the requested state verifies
         self.state = state
         self.reminders.update(result.reminders)
