@@ -138,12 +138,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CommandRefused)
     async def _refused(_: Request, error: CommandRefused) -> JSONResponse:
         status = error.http_status if error.http_status in (409, 422) else 409
+        extra: dict[str, Any] = {"domain_error": error.type}
+        if error.rule:
+            extra["rule"] = error.rule  # the rule that refused it, quoted from the terms
         return problem_response(
-            status,
-            "Command refused",
-            error.message,
-            type_="command-refused",
-            domain_error=error.type,
+            status, "Command refused", error.message, type_="command-refused", **extra
         )
 
     @app.exception_handler(DataErased)

@@ -12,6 +12,7 @@ from api.auth import Principal
 from domain.actions import expected_actions, waiting_for
 from domain.state import CaseState
 from domain.values import (
+    CaseKind,
     GradedEvidence,
     PersonRecord,
     Sealed,
@@ -51,6 +52,7 @@ def case_summary(row: asyncpg.Record, caller: Principal) -> dict[str, Any]:
         "requested": row["requested"],
         "side": side.value if side else None,
         "counterpart": counterpart,
+        "kind": row["kind"],
         "procedure": row["procedure"],
         "category": row["category"],
         "person": row["person_summary"],
@@ -65,13 +67,13 @@ def case_summary(row: asyncpg.Record, caller: Principal) -> dict[str, Any]:
         "opened_at": row["opened_at"].isoformat(),
         "updated_at": row["updated_at"].isoformat(),
         "version": row["version"],
-        "waiting_for": _waiting_for(row["status"], list(row["open_limits"])),
+        "waiting_for": _waiting_for(row["status"], list(row["open_limits"]), row["kind"]),
     }
 
 
-def _waiting_for(status: str, open_limits: list[str]) -> str | None:
+def _waiting_for(status: str, open_limits: list[str], kind: str) -> str | None:
     """The side a listed case waits for, from its status (as `domain.actions` decides)."""
-    state = CaseState(status=Status(status), open_limits=tuple(open_limits))
+    state = CaseState(status=Status(status), open_limits=tuple(open_limits), kind=CaseKind(kind))
     side = waiting_for(state)
     return side.value if side else None
 
@@ -122,6 +124,8 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         },
         "requesting": terms.requesting,
         "requested": terms.requested,
+        "kind": state.kind.value,
+        "transit": _transit(state),
         "procedure": state.procedure.value if state.procedure else None,
         "category": state.category.value if state.category else None,
         "person": _person(state.person),
@@ -152,6 +156,21 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         "updated_at": _iso(state.updated_at),
         "waiting_for": waiting.value if waiting else None,
         "next_actions": next_actions(state, caller),
+    }
+
+
+def _transit(state: CaseState) -> dict[str, Any] | None:
+    """A transit case's request, its schedule and how it ended (docs/transit.md)."""
+    if state.transit is None:
+        return None
+    return {
+        "request": state.transit.model_dump(mode="json"),
+        "plan": state.transit_plan.model_dump(mode="json") if state.transit_plan else None,
+        "lead": state.terms.transit.model_dump(mode="json") if state.terms else None,
+        "transited_at": _iso(state.transited_at),
+        "failure_reasons": list(state.transit_failure_reasons),
+        "entry_refused": state.entry_refused,
+        "taken_back_at": _iso(state.taken_back_at),
     }
 
 

@@ -47,6 +47,7 @@ class CaseFilter:
     overdue: bool | None = None
     due_before: datetime | None = None
     prefix: str | None = None
+    kind: str | None = None  # readmission | transit (docs/transit.md)
 
 
 def encode_cursor(row: asyncpg.Record) -> str:
@@ -91,6 +92,8 @@ def _where(f: CaseFilter, args: list[Any]) -> list[str]:
         clauses.append(f"status = ANY({arg(list(f.status))})")
     if f.agreement:
         clauses.append(f"agreement_id = {arg(f.agreement)}")
+    if f.kind:
+        clauses.append(f"kind = {arg(f.kind)}")
     if f.overdue is not None:
         clauses.append(f"overdue = {arg(f.overdue)}")
     if f.due_before is not None:
@@ -229,8 +232,12 @@ async def past_retention(
 
 # The committee's figures (api/web/stats.py says what each one means): the cases in scope
 # (their states, agreement and opening period), grouped by agreement, counterpart and status.
-# A deemed acceptance is found among the events: later events hide it from a case's status.
-_DEEMED = has_event_sql("s.case_id", "DeemedAccepted")
+# A deemed acceptance (or a transit's deemed consent) is found among the events: later events
+# hide it from a case's status. Each kind of case is counted apart ($6).
+_DEEMED = (
+    f"({has_event_sql('s.case_id', 'DeemedAccepted')}"
+    f" OR {has_event_sql('s.case_id', 'TransitDeemedConsented')})"
+)
 _FIGURES = f"""
 WITH scoped AS (
     SELECT c.case_id, c.agreement_id, c.status, c.received_at, c.replied_at, c.transferred_at,
@@ -243,11 +250,13 @@ WITH scoped AS (
       AND ($3::text IS NULL OR c.agreement_id = $3::text)
       AND ($4::timestamptz IS NULL OR c.opened_at >= $4::timestamptz)
       AND ($5::timestamptz IS NULL OR c.opened_at < $5::timestamptz)
+      AND c.kind = $6::text
 ), marked AS (
     SELECT s.*,
            s.replied_at IS NOT NULL AND {_DEEMED} AS deemed,
            coalesce(s.deadlines #>> '{{reply,due}}',
-                    s.deadlines #>> '{{accelerated_reply,due}}')::timestamptz AS reply_due,
+                    s.deadlines #>> '{{accelerated_reply,due}}',
+                    s.deadlines #>> '{{transit_reply,due}}')::timestamptz AS reply_due,
            (s.deadlines #>> '{{transfer,due}}')::timestamptz AS transfer_due,
            extract(epoch FROM s.replied_at - s.received_at) AS reply_seconds
     FROM scoped s
@@ -278,8 +287,9 @@ async def committee_figures(
     agreement: str | None,
     opened_from: datetime | None,
     opened_to: datetime | None,
+    kind: str = "readmission",
 ) -> list[asyncpg.Record]:
     """Rows per (agreement, counterpart, status) (`level` 0), per (agreement, counterpart) and
-    for all cases in scope; `states` None: every state; counterparts are relative to
+    for all cases of `kind` in scope; `states` None: every state; counterparts are relative to
     `own_state` when given, else written `requesting→requested`."""
-    return await pool.fetch(_FIGURES, states, own_state, agreement, opened_from, opened_to)
+    return await pool.fetch(_FIGURES, states, own_state, agreement, opened_from, opened_to, kind)

@@ -39,9 +39,9 @@ INSERT INTO cases (
     case_id, requesting, requested, agreement_id, protocol_state, procedure, category, status,
     person_summary, deadlines, open_limits, next_limit, next_due, overdue, overdue_limits,
     unverified_parameters, verification_status, opened_at, submitted_at, received_at,
-    replied_at, transferred_at, closed_at, updated_at, version, last_position
+    replied_at, transferred_at, closed_at, updated_at, version, last_position, kind
 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-          $19, $20, $21, $22, $23, $24, $25, $26)
+          $19, $20, $21, $22, $23, $24, $25, $26, $27)
 ON CONFLICT (case_id) DO UPDATE SET
     status = EXCLUDED.status, person_summary = EXCLUDED.person_summary,
     deadlines = EXCLUDED.deadlines, open_limits = EXCLUDED.open_limits,
@@ -117,6 +117,7 @@ def case_row(state: CaseState, position: int, sealer: CaseSealer | None = None) 
         state.updated_at,
         state.version,
         position,
+        state.kind.value,
     )
 
 

@@ -51,9 +51,12 @@ def _not_ready(error: RPCError) -> bool:
 class CommandRefused(Exception):
     """The case refused a command: `type` is the domain error's class name."""
 
-    def __init__(self, type_: str, message: str, http_status: int = 409) -> None:
+    def __init__(
+        self, type_: str, message: str, http_status: int = 409, rule: str | None = None
+    ) -> None:
         super().__init__(message)
         self.type, self.message, self.http_status = type_, message, http_status
+        self.rule = rule
 
 
 class CaseNotFound(Exception):
@@ -68,7 +71,10 @@ def _refusal(error: WorkflowUpdateFailedError) -> CommandRefused:
         return CommandRefused("UpdateFailed", str(error), 500)
     details = cause.details[0] if cause.details else {}
     status = int(details.get("http_status", 409)) if isinstance(details, dict) else 409
-    return CommandRefused(cause.type or "ApplicationError", cause.message, status)
+    rule = details.get("rule") if isinstance(details, dict) else None
+    return CommandRefused(
+        cause.type or "ApplicationError", cause.message, status, str(rule) if rule else None
+    )
 
 
 class CaseGateway:

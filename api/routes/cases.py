@@ -28,7 +28,7 @@ from api.services import Services
 from api.views import case_detail, case_summary, history_view
 from domain.commands import CASE_ID_PATTERN, OpenCase
 from domain.decider import fold
-from domain.values import Status
+from domain.values import CaseKind, Status
 from workflows.contracts import Actor
 
 router = APIRouter(
@@ -125,6 +125,8 @@ async def open_case(
             knowledge_at=body.knowledge_at,
             apprehended_at=body.apprehended_at,
             apprehension_place=body.apprehension_place,
+            kind=body.kind,
+            transit=body.transit,
         )
         result = await services.gateway.open(
             command, actor(caller), request_id=update_id(caller, idempotency_key)
@@ -146,6 +148,7 @@ async def list_(
     overdue: bool | None = None,
     due_before: AwareDatetime | None = None,
     q: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Z0-9-]+$")] = None,
+    kind: CaseKind | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> dict[str, Any]:
@@ -160,6 +163,7 @@ async def list_(
         overdue=overdue,
         due_before=due_before,
         prefix=q,
+        kind=kind.value if kind else None,
     )
     try:
         rows, following = await list_cases(services.pool, filters, limit=limit, cursor=cursor)

@@ -31,6 +31,13 @@ STATUS_COLOURS = {
     "withdrawn": "#9e9e9e",
     "lapsed": "#5d4037",
     "closed": "#263238",
+    # transit cases
+    "consented": "#2e7d32",
+    "deemed_consented": "#66a23a",
+    "transit_scheduled": "#6a3d9a",
+    "transited": "#00695c",
+    "transit_failed": "#c62828",
+    "taken_back": "#8a5a00",
 }
 PLAIN_COLOUR = "#1f5fa8"
 

@@ -186,6 +186,17 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/cases/{case_id}/error-claim"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
     ("POST", "/cases/{case_id}/withdraw"): (REQUESTING_DRAFT_ALLOWS, REASONS, None),
     ("POST", "/cases/{case_id}/close"): (REQUESTING_DRAFT_REFUSES, {}, None),
+    # transit commands on a readmission case: 409 (each kind takes its own commands)
+    ("POST", "/cases/{case_id}/transit/consent"): (REQUESTED_DRAFT_REFUSES, {}, None),
+    ("POST", "/cases/{case_id}/transit/refuse"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
+    ("POST", "/cases/{case_id}/transit/schedule"): (
+        REQUESTING_DRAFT_REFUSES,
+        {"on": TRANSFER["on"], "entry_point": "Medyka", "exit_point": "Medyka"},
+        None,
+    ),
+    ("POST", "/cases/{case_id}/transit/complete"): (REQUESTED_DRAFT_REFUSES, {}, None),
+    ("POST", "/cases/{case_id}/transit/failure"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
+    ("POST", "/cases/{case_id}/transit/take-back"): (REQUESTING_DRAFT_REFUSES, {}, None),
     ("GET", "/agreements"): (ANY_CALLER, None, None),
     ("GET", "/agreements/{agreement_id}"): (ANY_CALLER, None, {"protocol": "PL"}),
     ("GET", "/agreements/{agreement_id}/deadlines"): (ANY_CALLER, None, DEADLINE_QUERY),
