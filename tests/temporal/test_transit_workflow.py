@@ -72,7 +72,7 @@ async def events(system: CaseSystem, case_id: str) -> list[Event]:
 
 async def run_past_the_reply_limit(system: CaseSystem, case_id: str) -> datetime:
     state = (await system.gateway.view(case_id)).state
-    due = state.deadlines["transit_reply"].due
+    due: datetime = state.deadlines["transit_reply"].due
     await system.sleep((due - await now(system)).total_seconds() + 5)
     return due
 
