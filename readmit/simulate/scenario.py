@@ -24,8 +24,10 @@ from pydantic import (
 )
 
 from domain.commands import BY_NAME, CATALOGUE, Command
+from domain.transit_request import TransitRequest
 from domain.values import (
     ApprehensionPlace,
+    CaseKind,
     Category,
     EvidenceItem,
     Person,
@@ -58,6 +60,9 @@ class ScenarioCase(_Strict):
     apprehension_place: ApprehensionPlace | None = None
     person: Person
     evidence: tuple[EvidenceItem, ...] = ()
+    # `kind: transit` with its `transit` request (docs/transit.md)
+    kind: CaseKind = CaseKind.READMISSION
+    transit: TransitRequest | None = None
 
 
 class Step(BaseModel):
@@ -150,6 +155,11 @@ def load_scenario(path: Path) -> Scenario:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
         raise ScenarioError(f"{path}: " + "; ".join(_problems(error))) from error
+    if scenario.agreement_file is not None and not scenario.agreement_file.is_absolute():
+        beside = path.parent / scenario.agreement_file
+        if beside.exists() and not scenario.agreement_file.exists():
+            # a file named relative to the scenario's own folder
+            scenario = scenario.model_copy(update={"agreement_file": beside})
     problems: list[str] = []
     for index, step in enumerate(scenario.steps):
         try:
