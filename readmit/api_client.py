@@ -42,11 +42,13 @@ class ApiError(Exception):
         type_: str | None = None,
         domain_error: str | None = None,
         errors: list[FieldError] | None = None,
+        rule: str | None = None,
     ) -> None:
         super().__init__(f"{status} {title}" + (f": {detail}" if detail else ""))
         self.status, self.title, self.detail = status, title, detail
         self.type, self.domain_error = type_, domain_error
         self.errors = errors or []
+        self.rule = rule  # the rule a refused command broke, as the case quotes it
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> ApiError:
@@ -63,6 +65,7 @@ class ApiError(Exception):
             type_=body.get("type"),
             domain_error=body.get("domain_error"),
             errors=[FieldError.model_validate(e) for e in body.get("errors") or []],
+            rule=body.get("rule") if isinstance(body.get("rule"), str) else None,
         )
 
 

@@ -17,7 +17,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from api.commands import OPEN_CASE
-from domain.values import Category, PlaceKind, Procedure
+from domain.values import CaseKind, Category, PlaceKind, Procedure
 from readmit.cli import case_commands
 from readmit.cli.case_render import (
     case_lines,
@@ -72,11 +72,35 @@ def open_case(
     place: Annotated[
         str | None, Opt(help="land_border:KM | international_airport:NAME | sea_port:NAME")
     ] = None,
+    kind: Annotated[CaseKind | None, Opt(help="default: readmission")] = None,
+    destination: Annotated[str | None, Opt(help="transit: the destination state, e.g. GE")] = None,
+    assurance: Annotated[
+        str | None, Opt(help="transit: the destination's assurance, REFERENCE:YYYY-MM-DD")
+    ] = None,
+    planned_at: Annotated[str | None, Opt(help="transit: its planned instant, with offset")] = None,
+    entry_point: Annotated[str | None, Opt(help="transit: where the person enters")] = None,
+    exit_point: Annotated[str | None, Opt(help="transit: where the person leaves")] = None,
+    escorts: Annotated[int | None, Opt(min=0, max=20, help="transit: number of escorts")] = None,
+    flight: Annotated[str | None, Opt(help="transit: flight number, e.g. 'OS 655'")] = None,
     from_file: Annotated[
         Path | None, Opt(help="a JSON body of POST /cases; options given here override it")
     ] = None,
 ) -> None:
     body = _file_body(from_file) if from_file else {}
+    if kind:
+        body["kind"] = kind.value
+    planned = instant("--planned-at", planned_at)
+    transit = {
+        "destination": destination.upper() if destination else None,
+        "assurance": _assurance(assurance) if assurance else None,
+        "planned_at": planned.isoformat() if planned else None,
+        "entry_point": entry_point,
+        "exit_point": exit_point,
+        "escorts": escorts,
+        "flight": {"number": flight} if flight else None,
+    }
+    if any(v is not None for v in transit.values()):
+        body["transit"] = {**(body.get("transit") or {}), **_given(transit)}
     person = dict(body.get("person") or {})
     options = {"agreement": agreement, "requested": requested, "protocol": protocol}
     body.update({k: v.upper() for k, v in options.items() if v})
@@ -99,6 +123,10 @@ def open_case(
     if place:
         body["apprehension_place"] = _place(place)
     missing = [f"--{k}" for k in ("agreement", "requested", "category") if not body.get(k)]
+    if body.get("kind") == CaseKind.TRANSIT:
+        request = body.get("transit") or {}
+        needed = ("destination", "assurance", "planned_at", "entry_point", "exit_point")
+        missing += [f"--{k.replace('_', '-')}" for k in needed if not request.get(k)]
     missing += [
         f"--{k.replace('_', '-')}"
         for k in ("surname", "given_names", "birth_date")
@@ -124,6 +152,21 @@ def _file_body(path: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         fail(f"{path} must hold a JSON object (the body of POST /cases)")
     return loaded
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _assurance(text: str) -> dict[str, str]:
+    reference, _, day = text.rpartition(":")
+    try:
+        given_on = date.fromisoformat(day.strip())
+    except ValueError:
+        fail(f"--assurance {text!r} is not REFERENCE:YYYY-MM-DD")
+    if not reference.strip():
+        fail(f"--assurance {text!r} names no reference")
+    return {"reference": reference.strip(), "given_on": given_on.isoformat()}
 
 
 def _evidence(text: str) -> dict[str, str]:
@@ -157,6 +200,7 @@ def list_cases(
     overdue: Annotated[bool | None, Opt("--overdue/--no-overdue", show_default=False)] = None,
     due_before: Annotated[str | None, Opt(help="next deadline before this instant")] = None,
     prefix: Annotated[str | None, Opt(help="case id prefix, e.g. PL-UA-2027")] = None,
+    kind: Annotated[CaseKind | None, Opt(help="readmission | transit")] = None,
     limit: Annotated[int, Opt(min=1, max=200, help="cases per page")] = 50,
     all_pages: Annotated[bool, Opt("--all", help="follow every page")] = False,
 ) -> None:
@@ -172,6 +216,7 @@ def list_cases(
         "overdue": None if overdue is None else str(overdue).lower(),
         "due_before": due.isoformat() if due else None,
         "q": prefix.upper() if prefix else None,
+        "kind": kind.value if kind else None,
         "limit": limit,
     }
     items: list[dict[str, Any]] = []

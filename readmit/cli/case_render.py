@@ -149,6 +149,7 @@ def case_lines(case: dict[str, Any], actions: list[str]) -> list[str]:
     if case.get("transfer"):
         t = case["transfer"]
         lines.append(f"transfer:  {t['on']} at {t['bcp']} by {t['mode']}, {t['escorts']} escorts")
+    lines += transit_lines(case.get("transit"))
     if case.get("refusal_reasons"):
         lines.append(f"refused:   {'; '.join(case['refusal_reasons'])}")
     if case.get("overdue"):
@@ -157,6 +158,32 @@ def case_lines(case: dict[str, Any], actions: list[str]) -> list[str]:
     party = case.get(waiting) if waiting else None
     lines.append(f"waits for: {f'{party} ({waiting})' if waiting else '-'}")
     lines.append(f"you may:   {', '.join(actions) or '-'}")
+    return lines
+
+
+def transit_lines(transit: dict[str, Any] | None) -> list[str]:
+    """A transit case's request, schedule and outcome (docs/transit.md)."""
+    if not transit:
+        return []
+    r = transit["request"]
+    assurance = r["assurance"]
+    flight = f", flight {r['flight']['number']}" if r.get("flight") else ""
+    lines = [
+        f"transit:   to {r['destination']} ({assurance['reference']} of "
+        f"{assurance['given_on']}), planned {_when(r['planned_at'])}",
+        f"  via {r['entry_point']} -> {r['exit_point']}, {r['escorts']} escorts{flight}",
+    ]
+    if plan := transit.get("plan"):
+        lines.append(
+            f"  scheduled {_when(plan['on'])} via {plan['entry_point']} -> {plan['exit_point']}"
+        )
+    if transit.get("transited_at"):
+        lines.append(f"  done {_when(transit['transited_at'])}")
+    if transit.get("failure_reasons"):
+        refused = " (entry refused)" if transit.get("entry_refused") else ""
+        lines.append(f"  FAILED{refused}: {'; '.join(transit['failure_reasons'])}")
+    if transit.get("taken_back_at"):
+        lines.append(f"  taken back {_when(transit['taken_back_at'])}")
     return lines
 
 

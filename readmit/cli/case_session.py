@@ -123,6 +123,8 @@ def refused(error: ApiError, url: str) -> NoReturn:
         fail(f"the API at {url} answered {error.status} {reason}")
     if error.domain_error:
         reason += f" [{error.domain_error}]"
+    if error.rule:
+        typer.echo(f"readmit:   rule: {error.rule}", err=True)
     if error.status == 422:
         for item in error.errors:
             typer.echo(f"readmit:   {item.field}: {item.message}", err=True)
