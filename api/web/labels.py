@@ -19,6 +19,12 @@ STATUS = {
     "withdrawn": N_("Withdrawn"),
     "lapsed": N_("Lapsed"),
     "closed": N_("Closed"),
+    "consented": N_("Consented"),
+    "deemed_consented": N_("Deemed consented"),
+    "transit_scheduled": N_("Transit scheduled"),
+    "transited": N_("Transit completed"),
+    "transit_failed": N_("Transit failed"),
+    "taken_back": N_("Taken back"),
 }
 
 # A command's title comes from the command catalogue; "reply" is what a case awaits (accept or
@@ -63,7 +69,16 @@ EVENT = {
     "ReadmissionInErrorClaimed": N_("Readmission in error claimed"),
     "CaseWithdrawn": N_("Case withdrawn"),
     "CaseClosed": N_("Case closed"),
+    "TransitConsented": N_("Transit consented"),
+    "TransitRefused": N_("Transit refused"),
+    "TransitDeemedConsented": N_("Transit deemed consented"),
+    "TransitScheduled": N_("Transit scheduled"),
+    "TransitCompleted": N_("Transit completed"),
+    "TransitFailed": N_("Transit failed"),
+    "PersonTakenBack": N_("Person taken back"),
 }
+
+KIND = {"readmission": N_("Readmission"), "transit": N_("Transit")}
 
 GRADE = {"proof": N_("Proof"), "prima_facie": N_("Prima facie")}
 
@@ -115,6 +130,7 @@ TABLES = {
     "our_side": OUR_SIDE,
     "role": ROLE,
     "place": PLACE,
+    "kind": KIND,
 }
 
 

@@ -3,7 +3,7 @@ form turned into the API's `OpenCaseBody` (nested names such as `person.surname`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,17 @@ PERSON_FIELDS = (
     "personal_number",
 )
 INSTANTS = ("knowledge_at", "apprehended_at")
+# a transit case's request (docs/transit.md): `transit.<name>` in the form
+TRANSIT_FIELDS = (
+    "destination",
+    "assurance.reference",
+    "assurance.given_on",
+    "planned_at",
+    "entry_point",
+    "exit_point",
+    "escorts",
+    "flight.number",
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,14 @@ def open_sections(c: Choices) -> list[tuple[str, list[Field]]]:
         (
             N_("Agreement"),
             [
+                Field(
+                    "kind",
+                    N_("Kind of case"),
+                    "select",
+                    required=True,
+                    options=(("readmission", "@kind:readmission"), ("transit", "@kind:transit")),
+                    hint=N_("A transit asks the requested state to let the person pass through."),
+                ),
                 Field(
                     "agreement",
                     N_("Agreement"),
@@ -146,6 +165,7 @@ def open_sections(c: Choices) -> list[tuple[str, list[Field]]]:
             ],
         ),
         (N_("Evidence"), evidence),
+        (N_("Transit (transit cases only)"), transit_fields()),
         (
             N_("Dates and place"),
             [
@@ -182,8 +202,32 @@ def open_sections(c: Choices) -> list[tuple[str, list[Field]]]:
     ]
 
 
+def transit_fields() -> list[Field]:
+    return [
+        Field(
+            "transit.destination",
+            N_("Destination state"),
+            hint=N_("ISO code, e.g. GE"),
+            attrs={"maxlength": "2", "size": "3"},
+        ),
+        Field("transit.assurance.reference", N_("Destination's assurance of admission")),
+        Field("transit.assurance.given_on", N_("Date of the assurance"), "date"),
+        Field(
+            "transit.planned_at",
+            N_("Planned transit"),
+            "datetime",
+            hint=N_("Your local time (%(zone)s)."),
+        ),
+        Field("transit.entry_point", N_("Entry point")),
+        Field("transit.exit_point", N_("Exit point")),
+        Field("transit.escorts", N_("Escorts"), "number", attrs={"min": "0", "max": "20"}),
+        Field("transit.flight.number", N_("Flight (optional)")),
+    ]
+
+
 def form_names() -> list[str]:
-    names = ["agreement", "protocol", "requested", "category", "procedure"]
+    names = ["kind", "agreement", "protocol", "requested", "category", "procedure"]
+    names += [f"transit.{name}" for name in TRANSIT_FIELDS]
     names += [f"person.{name}" for name in PERSON_FIELDS]
     for row in range(EVIDENCE_ROWS):
         names += [f"evidence.{row}.kind", f"evidence.{row}.number"]
@@ -200,7 +244,7 @@ def open_body(form: Mapping[str, Any], zone: str) -> OpenCaseBody:
     errors: dict[str, list[str]] = {}
     data: dict[str, Any] = {
         key: value(key)
-        for key in ("agreement", "protocol", "requested", "category", "procedure")
+        for key in ("kind", "agreement", "protocol", "requested", "category", "procedure")
         if value(key)
     }
     data["agreement"] = data.get("agreement", "").upper() or None
@@ -226,6 +270,8 @@ def open_body(form: Mapping[str, Any], zone: str) -> OpenCaseBody:
     }
     if place:
         data["apprehension_place"] = place
+    if data.get("kind") == "transit":
+        data["transit"] = _transit_request(value, zone, errors)
     try:
         body = OpenCaseBody.model_validate(data)
     except ValidationError as error:
@@ -234,6 +280,28 @@ def open_body(form: Mapping[str, Any], zone: str) -> OpenCaseBody:
     if errors:
         raise FormErrors(errors)
     return body
+
+
+def _transit_request(
+    value: Callable[[str], str], zone: str, errors: dict[str, list[str]]
+) -> dict[str, Any]:
+    """The `transit` request of the body from the form's `transit.*` fields (nested)."""
+    request: dict[str, Any] = {}
+    for name in TRANSIT_FIELDS:
+        text = value(f"transit.{name}")
+        if not text:
+            continue
+        if name == "planned_at":
+            try:
+                request[name] = local_instant(text, zone)
+            except ValueError:
+                errors[f"transit.{name}"] = ["enter a date and a time"]
+            continue
+        if name == "destination":
+            text = text.upper()
+        parent, _, leaf = name.rpartition(".")
+        (request.setdefault(parent, {}) if parent else request)[leaf] = text
+    return request
 
 
 def _form_row(name: str, rows: list[int]) -> str:

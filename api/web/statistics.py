@@ -15,6 +15,7 @@ from api.web import labels
 from api.web.charts import PLAIN_COLOUR, STATUS_COLOURS, Chart, Row, Segment, render_bars
 from api.web.pages import Page, SignedIn, WebRoute
 from api.web.stats import STATUSES, Group, StatsFilter, figures, to_csv
+from domain.values import CaseKind
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 DEEMED_COLOUR = "#66a23a"
@@ -42,12 +43,16 @@ def stats_filter(page: Page) -> tuple[StatsFilter, dict[str, str]]:
     first, last = _day(params.get("from"), "from"), _day(params.get("to"), "to")
     start = datetime.combine(first, time(), zone) if first else None
     end = datetime.combine(last + timedelta(days=1), time(), zone) if last else None
+    kind = params.get("kind") or CaseKind.READMISSION.value
+    if kind not in {k.value for k in CaseKind}:
+        raise Problem(422, "Invalid input", f"kind: readmission or transit, not {kind}")
     shown = {
+        "kind": kind,
         "agreement": agreement or "",
         "from": params.get("from", ""),
         "to": params.get("to", ""),
     }
-    return StatsFilter(caller.states, agreement, start, end), shown
+    return StatsFilter(caller.states, agreement, start, end, kind), shown
 
 
 def group_label(page: Page, group: Group) -> str:
@@ -56,9 +61,10 @@ def group_label(page: Page, group: Group) -> str:
     return f"{group.agreement} · {group.counterpart}"
 
 
-def charts(page: Page, groups: list[Group]) -> list[tuple[str, str]]:
+def charts(page: Page, groups: list[Group], kind: str = "readmission") -> list[tuple[str, str]]:
     """(title, SVG) of each chart."""
     _, fmt = page._, page.fmt
+    deemed = _("Deemed consents") if kind == CaseKind.TRANSIT else _("Deemed acceptances")
     rows = [g for g in groups if not g.is_total] or groups
     status_rows = [
         Row(
@@ -96,7 +102,7 @@ def charts(page: Page, groups: list[Group]) -> list[tuple[str, str]]:
         Row(
             group_label(page, g),
             [
-                Segment(g.deemed, DEEMED_COLOUR, f"{_('Deemed acceptances')}: {g.deemed}"),
+                Segment(g.deemed, DEEMED_COLOUR, f"{deemed}: {g.deemed}"),
                 Segment(
                     g.overdue_transfers,
                     OVERDUE_COLOUR,
@@ -127,7 +133,7 @@ def charts(page: Page, groups: list[Group]) -> list[tuple[str, str]]:
             _("Deemed acceptances and overdue transfers"),
             late_rows,
             legend=[
-                (_("Deemed acceptances"), DEEMED_COLOUR),
+                (deemed, DEEMED_COLOUR),
                 (_("Overdue transfers"), OVERDUE_COLOUR),
             ],
             empty=empty,
@@ -145,7 +151,7 @@ async def statistics(page: SignedIn) -> HTMLResponse:
     return page.render(
         "stats.html",
         groups=groups,
-        charts=charts(page, groups),
+        charts=charts(page, groups, selection.kind),
         statuses=[s for s in STATUSES if any(g.by_status.get(s) for g in groups)],
         shown=shown,
         agreements=agreements,
@@ -159,7 +165,7 @@ async def statistics_csv(page: SignedIn) -> Response:
     groups = await figures(page.services.pool, selection)
     stamp = datetime.now(ZoneInfo(page.zone)).strftime("%Y%m%d")
     return Response(
-        to_csv(groups),
+        to_csv(groups, selection.kind),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="readmit-statistics-{stamp}.csv"'},
     )

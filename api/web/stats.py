@@ -9,6 +9,9 @@ Definitions:
   time runs from the confirmed receipt to the reply;
 - "within the limit" compares the reply with the reply deadline in force (after any extension);
 - an overdue transfer is one whose limit has passed without it, or that happened after it.
+
+Readmission and transit cases are counted apart (`StatsFilter.kind`, docs/transit.md): for a
+transit, a reply is a consent or refusal, and a deemed consent counts with the deemed replies.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class StatsFilter:
     agreement: str | None = None
     opened_from: datetime | None = None
     opened_to: datetime | None = None
+    kind: str = "readmission"  # the kind of case counted: readmission | transit
 
     @property
     def own_state(self) -> str | None:
@@ -77,7 +81,7 @@ async def figures(pool: asyncpg.Pool, f: StatsFilter) -> list[Group]:
     """Groups in agreement and counterpart order, the total (all cases in scope) last."""
     states = None if ALL_STATES in f.states else sorted(f.states)
     rows = await committee_figures(
-        pool, states, f.own_state, f.agreement, f.opened_from, f.opened_to
+        pool, states, f.own_state, f.agreement, f.opened_from, f.opened_to, f.kind
     )
     groups: dict[tuple[str | None, str | None], Group] = {}
     for row in rows:
@@ -111,10 +115,11 @@ CSV_HEADER = (
     "share_within_limit",
     "deemed_acceptances",
     "overdue_transfers",
+    "kind",
 )
 
 
-def to_csv(groups: Sequence[Group]) -> str:
+def to_csv(groups: Sequence[Group], kind: str = "readmission") -> str:
     """The same figures as the page, one row per group and a final 'all' row (RFC 4180)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -134,6 +139,7 @@ def to_csv(groups: Sequence[Group]) -> str:
                 "" if share is None else f"{share:.4f}",
                 g.deemed,
                 g.overdue_transfers,
+                kind,
             ]
         )
     return out.getvalue()
