@@ -24,7 +24,7 @@ from domain.actions import expected_actions
 from domain.calendars import UnknownState
 from domain.deadlines import DeadlineError, nth_working_day_after
 from domain.state import CaseState
-from domain.values import Side, Status
+from domain.values import CaseKind, Side, Status
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 100
@@ -67,17 +67,23 @@ def urgency(row: dict[str, Any], deadlines: dict[str, Any], now: datetime) -> tu
 
 
 def awaited(
-    status: str, open_limits: list[str], requesting: str, requested: str
+    status: str,
+    open_limits: list[str],
+    requesting: str,
+    requested: str,
+    kind: str = CaseKind.READMISSION.value,
 ) -> tuple[str | None, str | None]:
     """(state, action) the case waits for: the first action its status allows; a received case
-    waits for a reply, a transferred one for closing (an error claim is a right, not a wait)."""
-    actions = expected_actions(CaseState(status=Status(status), open_limits=tuple(open_limits)))
+    waits for a reply, a transferred one for closing (an error claim is a right, not a wait); a
+    transit case (docs/transit.md) by its own table."""
+    state = CaseState(status=Status(status), open_limits=tuple(open_limits), kind=CaseKind(kind))
+    actions = expected_actions(state)
     if status == Status.TRANSFERRED:
         actions = tuple(a for a in actions if a[1] != "claim_error")
     if not actions:
         return None, None
     side, action = actions[0]
-    if status == Status.RECEIVED and side is Side.REQUESTED:
+    if status == Status.RECEIVED and side is Side.REQUESTED and not state.is_transit:
         action = "reply"
     return (requesting if side is Side.REQUESTING else requested), action
 
@@ -88,7 +94,11 @@ def dashboard_rows(records: list[Any], caller: Principal, now: datetime) -> list
         summary = case_summary(record, caller)
         level, zone = urgency(summary, record["deadlines"], now)
         state, action = awaited(
-            record["status"], list(record["open_limits"]), record["requesting"], record["requested"]
+            record["status"],
+            list(record["open_limits"]),
+            record["requesting"],
+            record["requested"],
+            record["kind"],
         )
         rows.append(
             DashboardRow(

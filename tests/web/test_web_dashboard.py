@@ -64,3 +64,19 @@ def test_the_action_a_case_waits_for(
     status: str, open_limits: list[str], expected: tuple[str | None, str | None]
 ) -> None:
     assert awaited(status, open_limits, "PL", "UA") == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "open_limits", "expected"),
+    [
+        ("received", ["transit_reply"], ("MD", "consent_transit")),
+        ("consented", [], ("AT", "schedule_transit")),
+        ("transit_scheduled", [], ("MD", "complete_transit")),
+        ("transit_failed", [], ("AT", "take_back")),
+        ("taken_back", [], ("AT", "close")),
+    ],
+)
+def test_the_action_a_transit_case_waits_for(
+    status: str, open_limits: list[str], expected: tuple[str | None, str | None]
+) -> None:
+    assert awaited(status, open_limits, "AT", "MD", "transit") == expected
