@@ -98,7 +98,7 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
         "/submit",
         "submit",
         "Submit the application",
-        "Submit the application",
+        "Submit the application: it is delivered to the requested state, and its reply limit runs",
         EmptyBody,
     ),
     Presentation(
@@ -106,7 +106,8 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
         "/receipt",
         "receipt",
         "Confirm receipt",
-        "Confirm receipt of the application: the reply limit starts",
+        "Acknowledge receipt of the application (recorded once; the reply limit already runs "
+        "from its delivery on submission)",
         EmptyBody,
     ),
     Presentation(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.agreements import OnExpiry
+from domain.agreements import OnExpiry, Trigger
 from domain.commands import (
     AcceptApplication,
     Command,
@@ -78,3 +78,12 @@ def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...
             return start("transfer", current.triggered_at, extra_days=extra)
         case _:
             return ()
+
+
+def counted_from(deadline: Deadline, ruleset: int) -> str:
+    """What the instant `deadline.triggered_at` is, in a word the API and the pages show: a
+    limit counted from receipt runs from the delivery of the application (ruleset 2 on), or,
+    for cases opened under ruleset 1, from the requested state's confirmation."""
+    if deadline.trigger is Trigger.RECEIPT:
+        return "delivery" if ruleset >= 2 else "confirmation_of_receipt"
+    return deadline.trigger.value

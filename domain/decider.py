@@ -41,6 +41,7 @@ from domain.commands import (
 from domain.deadline_starts import started_deadlines
 from domain.deadlines import Deadline
 from domain.errors import (
+    AlreadyRecorded,
     DeadlineNotComputed,
     ErrorClaimWindowClosed,
     ExtensionNotAllowed,
@@ -215,7 +216,7 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
                 return [ReceiptConfirmed(at=at)]  # ruleset 1: not delivered, so this is receipt
             check_status(command, state, ACKNOWLEDGEABLE)
             if state.acknowledged_at is not None:
-                raise InvalidCommand(
+                raise AlreadyRecorded(
                     f"receipt was already acknowledged at {state.acknowledged_at.isoformat()}"
                 )
             return [ReceiptAcknowledged(at=at)]

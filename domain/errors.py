@@ -37,6 +37,10 @@ class WrongStatus(DomainError):
     rule = "the case lifecycle"
 
 
+class AlreadyRecorded(DomainError):
+    rule = "a once-only act is recorded once"
+
+
 class CaseAlreadyOpened(DomainError):
     rule = "a case is opened once"
 

@@ -37,6 +37,17 @@ LIMIT = {
     "transit_reply": N_("Transit reply"),
 }
 
+# What the instant a limit counts from is (`domain.deadline_starts.counted_from`).
+COUNTED_FROM = {
+    "knowledge": N_("the authority gained knowledge"),
+    "apprehension": N_("apprehension"),
+    "delivery": N_("delivery of the application (its receipt)"),
+    "confirmation_of_receipt": N_("confirmation of receipt"),
+    "acceptance": N_("acceptance"),
+    "transfer": N_("the transfer"),
+    "notice": N_("the transfer notice"),
+}
+
 LEVEL = {
     "reminder_half": N_("Reminder: half the period has passed"),
     "reminder_last_day": N_("Reminder: last working day"),
@@ -49,7 +60,9 @@ EVENT = {
     "EvidenceAdded": N_("Evidence added"),
     "ApplicationSubmitted": N_("Application submitted"),
     "DeadlineSet": N_("Deadline set"),
+    "ApplicationDelivered": N_("Application delivered (received)"),
     "ReceiptConfirmed": N_("Receipt confirmed"),
+    "ReceiptAcknowledged": N_("Receipt acknowledged"),
     "VerificationRecorded": N_("Verification recorded"),
     "ReplyLimitExtended": N_("Reply limit extended"),
     "ApplicationAccepted": N_("Application accepted"),
@@ -104,6 +117,7 @@ TABLES = {
     "status": STATUS,
     "action": ACTION,
     "limit": LIMIT,
+    "counted_from": COUNTED_FROM,
     "level": LEVEL,
     "event": EVENT,
     "grade": GRADE,

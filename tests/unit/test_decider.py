@@ -33,6 +33,7 @@ from domain.errors import (
     AcceleratedNotAllowed,
     AgreementNotInForce,
     AgreementSuspended,
+    AlreadyRecorded,
     CaseAlreadyOpened,
     CaseClosedError,
     DomainError,
@@ -263,7 +264,11 @@ def test_add_evidence_refused_after_reply() -> None:
 
 def test_submit_delivers_closes_the_submission_limit_and_starts_the_reply_limit() -> None:
     state, events = run([SubmitApplication(at=SUBMIT_AT)], opened())
-    assert [e.type for e in events] == ["ApplicationSubmitted", "ApplicationDelivered", "DeadlineSet"]
+    assert [e.type for e in events] == [
+        "ApplicationSubmitted",
+        "ApplicationDelivered",
+        "DeadlineSet",
+    ]
     assert state.status is Status.RECEIVED and state.submitted_at == SUBMIT_AT
     assert state.received_at == SUBMIT_AT and state.acknowledged_at is None
     assert state.open_limits == ("reply",)
@@ -333,8 +338,8 @@ def test_acknowledging_receipt_is_recorded_once_and_moves_no_deadline() -> None:
     assert [e.type for e in events] == ["ReceiptAcknowledged"]
     assert state.acknowledged_at == later and state.received_at == RECEIPT_AT
     assert state.deadlines == before.deadlines and state.open_limits == before.open_limits
-    error = refuses(ConfirmReceipt(at=later), state, InvalidCommand)
-    assert "already acknowledged" in error.message
+    error = refuses(ConfirmReceipt(at=later), state, AlreadyRecorded)
+    assert "already acknowledged" in error.message and error.http_status == 409
     # possible until the reply, once; never once the case's outcome is final
     accepted_unacknowledged = run([AcceptApplication(at=ACCEPT_AT)], before)[0]
     assert types(ConfirmReceipt(at=ACCEPT_AT), accepted_unacknowledged) == ["ReceiptAcknowledged"]
