@@ -20,9 +20,9 @@ from typing import Literal
 from pydantic import BaseModel
 
 from api.command_bodies import (
-    AcceptBody,
     EmptyBody,
     EvidenceBody,
+    NoteBody,
     OpenCaseBody,
     ReasonsBody,
     TransferBody,
@@ -151,7 +151,7 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
         "accept",
         "Accept",
         "Accept the application",
-        AcceptBody,
+        NoteBody,
         (Field("note", "Note (optional)", attrs={"maxlength": "200"}),),
     ),
     Presentation(
@@ -182,6 +182,24 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
             Field("mode", "Mode", "select", required=True, from_terms="modes"),
             Field("escorts", "Escorts", "number", attrs={"min": "0", "max": "20"}),
         ),
+    ),
+    Presentation(
+        "confirm_transfer",
+        "/transfer/confirmation",
+        "transfer-confirm",
+        "Confirm the transfer",
+        "Confirm the notified transfer (date, crossing point, mode)",
+        NoteBody,
+        (Field("note", "Note (optional)", attrs={"maxlength": "200"}),),
+    ),
+    Presentation(
+        "object_to_transfer",
+        "/transfer/objection",
+        "transfer-object",
+        "Object to the transfer",
+        "Object to the notified transfer, with reasons: the requesting state schedules it anew",
+        ReasonsBody,
+        (REASONS,),
     ),
     Presentation(
         "complete_transfer",

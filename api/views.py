@@ -120,6 +120,9 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
             "protocol": terms.protocol_state,
             "title": terms.title,
             "unverified_parameters": list(state.unverified_parameters),
+            "unverified_values": [
+                {"key": key, "source": source} for key, source in terms.unverified_values
+            ],
         },
         "requesting": terms.requesting,
         "requested": terms.requested,

@@ -2,17 +2,17 @@
 Temporal dev server with its real clock, against a plain `workflow.sleep` timer.
 
 No agreement limit is shorter than an hour (`hours` is the smallest unit, and the reply limit
-counts from the receipt, stamped by the workflow), so this bench's case worker records every
-deadline as computed except the reply deadline, whose due instant it brings to `LEAD` seconds
-after the receipt (its commit activity records the changed event and returns it, as a commit
-does whose events were first recorded otherwise). Everything after that is production code: the
-case's alarm and timer, the `ExpireLimit` command with its transfer deadline, the decider, the
-event-store append. Cases are submitted (so delivered) a quarter of a second apart, so their deadlines fall
-while others are still being opened. The lag is `recorded_at` of the `DeemedAccepted` row minus
-the due instant; it includes the design's one-second `EXPIRY_DELAY` (a limit has passed only
-after its last second). The baseline is a workflow sleeping until the same kind of instant (due
-+ the expiry delay) and then running one activity, on the same server and worker process; its
-lag is measured from its own "due" the same way. The issue's target: ≤ 2 s.
+counts from the delivery, stamped by the workflow), so this bench's case worker records every
+deadline as computed except the reply deadline, whose due instant it brings to `LEAD` seconds after
+the delivery (its commit activity records the changed event and returns it, as a commit does whose
+events were first recorded otherwise). Everything after that is production code: the case's alarm
+and timer, the `ExpireLimit` command with its transfer deadline, the decider, the event-store
+append. Cases are submitted (so delivered) a quarter of a second apart, so their deadlines fall
+while others are still being opened. The lag is `recorded_at` of the `DeemedAccepted` row minus the
+due instant; it includes the design's one-second `EXPIRY_DELAY` (a limit has passed only after its
+last second). The baseline is a workflow sleeping until the same kind of instant (due + the expiry
+delay) and then running one activity, on the same server and worker process; its lag is measured
+from its own "due" the same way. The issue's target: ≤ 2 s.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from domain.commands import (
     ExtendReplyLimit,
     ExtendTransferLimit,
     OpenCase,
+    ScheduleTransfer,
     SubmitApplication,
 )
 from domain.deadlines import Deadline, deadline_for
@@ -65,6 +66,9 @@ def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...
             if deadline is not None and deadline.on_expiry is OnExpiry.DEEMED_ACCEPTED:
                 return start("transfer", command.at)
             return ()
+        case ScheduleTransfer() if state.ruleset >= 2:
+            # the schedule is the transfer notice; the other side answers within its limit
+            return start("transfer_notice_reply", command.at)
         case CompleteTransfer():
             return start("readmission_in_error", command.at)
         case ExtendTransferLimit():

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import assert_never
 from uuid import UUID
 
-from domain.agreements import AgreementTerms, OnExpiry
+from domain.agreements import NOTICE_REPLY, AgreementTerms, OnExpiry
 from domain.commands import (
     AcceptApplication,
     AddEvidence,
@@ -27,9 +27,11 @@ from domain.commands import (
     Command,
     CompleteTransfer,
     ConfirmReceipt,
+    ConfirmTransfer,
     ExpireLimit,
     ExtendReplyLimit,
     ExtendTransferLimit,
+    ObjectToTransfer,
     OpenCase,
     RecordEscalation,
     RecordVerification,
@@ -68,7 +70,9 @@ from domain.events import (
     ReceiptConfirmed,
     ReplyLimitExtended,
     TransferCompleted,
+    TransferConfirmed,
     TransferLimitExtended,
+    TransferObjected,
     TransferScheduled,
     VerificationRecorded,
 )
@@ -76,8 +80,10 @@ from domain.notices import Notice, notices_for
 from domain.rules import (
     check_accelerated,
     check_can_submit,
+    check_notice_lead,
     check_open_preconditions,
     check_status,
+    check_transfer_confirmed,
     check_transfer_plan,
     grade_all,
     open_deadline,
@@ -94,6 +100,7 @@ ACTIVE = (
     Status.ACCEPTED,
     Status.DEEMED_ACCEPTED,
     Status.TRANSFER_SCHEDULED,
+    Status.TRANSFER_OBJECTED,
 )
 CLOSABLE = (
     Status.REFUSED,
@@ -102,7 +109,12 @@ CLOSABLE = (
     Status.RETURNED_IN_ERROR,
     Status.TRANSFERRED,
 )
-TRANSFERABLE = (Status.ACCEPTED, Status.DEEMED_ACCEPTED, Status.TRANSFER_SCHEDULED)
+TRANSFERABLE = (
+    Status.ACCEPTED,
+    Status.DEEMED_ACCEPTED,
+    Status.TRANSFER_SCHEDULED,
+    Status.TRANSFER_OBJECTED,
+)
 # where the requested state may still acknowledge a delivered application
 ACKNOWLEDGEABLE = (Status.RECEIVED, *TRANSFERABLE)
 
@@ -260,10 +272,22 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
                 on=command.on, bcp=command.bcp, mode=command.mode, escorts=command.escorts
             )
             check_transfer_plan(state, plan, at)
+            if state.ruleset >= 2:
+                check_notice_lead(state, plan, at)
             return [TransferScheduled(at=at, plan=plan)]
+        case ConfirmTransfer():
+            check_status(command, state, (Status.TRANSFER_SCHEDULED,))
+            open_deadline(state, NOTICE_REPLY)
+            return [TransferConfirmed(at=at, note=command.note)]
+        case ObjectToTransfer():
+            check_status(command, state, (Status.TRANSFER_SCHEDULED,))
+            require_reasons(command.reasons, "an objection to a notified transfer")
+            open_deadline(state, NOTICE_REPLY)
+            return [TransferObjected(at=at, reasons=command.reasons)]
         case CompleteTransfer():
             check_status(command, state, (Status.TRANSFER_SCHEDULED,))
             check_transfer_plan(state, None, at)
+            check_transfer_confirmed(state)
             return [TransferCompleted(at=at)]
         case ExtendTransferLimit():
             check_status(command, state, TRANSFERABLE)
@@ -339,6 +363,9 @@ def _expire(command: ExpireLimit, state: CaseState) -> list[Event]:
         case OnExpiry.DEEMED_ACCEPTED:
             check_status(command, state, (Status.RECEIVED,))
             return [passed, DeemedAccepted(at=command.at, limit=command.limit)]
+        case OnExpiry.DEEMED_CONFIRMED:
+            check_status(command, state, (Status.TRANSFER_SCHEDULED,))
+            return [passed, TransferConfirmed(at=command.at, deemed=True)]
         case OnExpiry.LAPSED:
             return [passed, LimitLapsed(at=command.at, limit=command.limit)]
         case OnExpiry.ESCALATE:
@@ -424,13 +451,33 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             if event.limit in ("submission", "accelerated_submission"):
                 changes["status"] = Status.LAPSED
         case TransferScheduled():
-            changes |= {"status": Status.TRANSFER_SCHEDULED, "transfer": event.plan}
+            changes |= {
+                "status": Status.TRANSFER_SCHEDULED,
+                "transfer": event.plan,
+                "transfer_confirmed_at": None,
+                "transfer_deemed_confirmed": False,
+                "transfer_objection": (),
+            }
+        case TransferConfirmed():
+            changes |= {
+                "transfer_confirmed_at": event.at,
+                "transfer_deemed_confirmed": event.deemed,
+                "open_limits": _close_limits(state, NOTICE_REPLY),
+                "overdue": tuple(n for n in state.overdue if n != NOTICE_REPLY),
+            }
+        case TransferObjected():
+            changes |= {
+                "status": Status.TRANSFER_OBJECTED,
+                "transfer_objection": event.reasons,
+                "open_limits": _close_limits(state, NOTICE_REPLY),
+                "overdue": tuple(n for n in state.overdue if n != NOTICE_REPLY),
+            }
         case TransferCompleted():
             changes |= {
                 "status": Status.TRANSFERRED,
                 "transferred_at": event.at,
-                "open_limits": _close_limits(state, "transfer"),
-                "overdue": tuple(n for n in state.overdue if n != "transfer"),
+                "open_limits": _close_limits(state, "transfer", NOTICE_REPLY),
+                "overdue": tuple(n for n in state.overdue if n not in ("transfer", NOTICE_REPLY)),
             }
         case TransferLimitExtended():
             changes["transfer_extension_days"] = state.transfer_extension_days + event.days

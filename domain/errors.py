@@ -33,6 +33,14 @@ class ReasonsRequired(InvalidCommand):
     rule = "a refusal, extension, withdrawal or error claim states its reasons"
 
 
+class NoticeTooShort(InvalidCommand):
+    rule = "a transfer is notified the protocol's working days ahead"
+
+
+class TransferNotConfirmed(DomainError):
+    rule = "a notified transfer takes place once the other side confirmed it"
+
+
 class WrongStatus(DomainError):
     rule = "the case lifecycle"
 

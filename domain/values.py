@@ -60,6 +60,7 @@ class Status(StrEnum):
     DEEMED_ACCEPTED = "deemed_accepted"
     REFUSED = "refused"
     TRANSFER_SCHEDULED = "transfer_scheduled"
+    TRANSFER_OBJECTED = "transfer_objected"
     TRANSFERRED = "transferred"
     RETURNED_IN_ERROR = "returned_in_error"
     WITHDRAWN = "withdrawn"

@@ -14,6 +14,7 @@ STATUS = {
     "deemed_accepted": N_("Deemed accepted"),
     "refused": N_("Refused"),
     "transfer_scheduled": N_("Transfer scheduled"),
+    "transfer_objected": N_("Transfer objected to"),
     "transferred": N_("Transferred"),
     "returned_in_error": N_("Returned in error"),
     "withdrawn": N_("Withdrawn"),
@@ -35,6 +36,7 @@ LIMIT = {
     "transfer": N_("Transfer"),
     "readmission_in_error": N_("Readmission in error"),
     "transit_reply": N_("Transit reply"),
+    "transfer_notice_reply": N_("Answer to the transfer notice"),
 }
 
 # What the instant a limit counts from is (`domain.deadline_starts.counted_from`).
@@ -71,6 +73,8 @@ EVENT = {
     "DeadlineEscalated": N_("Reminder or escalation"),
     "LimitLapsed": N_("Limit lapsed"),
     "TransferScheduled": N_("Transfer scheduled"),
+    "TransferConfirmed": N_("Transfer confirmed"),
+    "TransferObjected": N_("Transfer objected to"),
     "TransferCompleted": N_("Transfer completed"),
     "TransferLimitExtended": N_("Transfer limit extended"),
     "ReadmissionInErrorClaimed": N_("Readmission in error claimed"),

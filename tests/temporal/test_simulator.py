@@ -110,3 +110,21 @@ def test_steps_in_the_past_exit_2(tmp_path: Path, database_url: str) -> None:
     done = simulate(past, database_url)
     assert done.returncode == 2
     assert "lies in the past" in done.stderr
+
+
+def test_a_transfer_notice_left_unanswered_is_deemed_confirmed(database_url: str) -> None:
+    done = simulate(SCENARIOS / "transfer_notice_silence.yaml", database_url)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [s["ok"] for s in report["steps"]] == [True, True, True, True], report["steps"]
+    events = report["events"]
+    notice = next(e for e in events if e["type"] == "TransferScheduled")
+    terms = load_catalogue().terms("EU-UA", "AT", "UA")
+    expected = deadline_for(terms, "transfer_notice_reply", datetime.fromisoformat(notice["at"]))
+    confirmed = next(e for e in events if e["type"] == "TransferConfirmed")
+    assert confirmed["deemed"] is True
+    lag = (datetime.fromisoformat(confirmed["at"]) - expected.due).total_seconds()
+    assert 0 < lag < 2
+    types = [e["type"] for e in events]
+    assert types.index("TransferConfirmed") < types.index("TransferCompleted")
+    assert report["status"] == "transferred"
