@@ -178,6 +178,8 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/cases/{case_id}/accept"): (REQUESTED_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/refuse"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
     ("POST", "/cases/{case_id}/transfer"): (REQUESTING_DRAFT_REFUSES, TRANSFER, None),
+    ("POST", "/cases/{case_id}/transfer/confirmation"): (REQUESTED_DRAFT_REFUSES, {}, None),
+    ("POST", "/cases/{case_id}/transfer/objection"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
     ("POST", "/cases/{case_id}/transfer/complete"): (REQUESTING_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/transfer/extension"): (
         REQUESTING_DRAFT_REFUSES,

@@ -40,7 +40,7 @@ async def test_a_command_is_authorised_without_reading_the_stream(
     assert stranger.status_code == 404 and stranger.json()["type"].endswith("/case-not-found")
     done = await api.http.post(submit, json={}, headers=api.as_("anna.pl", "officer", "PL"))
     assert done.status_code == 200, done.text
-    assert done.json()["status"] == "submitted"
+    assert done.json()["status"] == "received"  # delivered on submission
     withdraw = f"/cases/{case_id}/withdraw"
     wrong_side = await api.http.post(withdraw, json={"reasons": ["no"]}, headers=olena)
     assert wrong_side.status_code == 403 and wrong_side.headers["content-type"] == PROBLEM

@@ -188,7 +188,7 @@ async def test_inbox_shows_the_workflows_notices_to_the_callers_state(api: Api) 
     assert submitted["case_id"] == case_id and submitted["recipient"] == "@UA:officer"
     assert submitted["unread"] and submitted["read_at"] is None
     assert all(i["state"] == "UA" for i in ua)  # nothing addressed to PL shows up
-    pl = await inbox(anna, "ReceiptConfirmed")
+    pl = await inbox(anna, "ReceiptAcknowledged")
     assert {i["recipient"] for i in pl} == {"@PL:officer"}
 
     marked = await api.http.post(f"/inbox/{submitted['id']}/read", headers=olena)
