@@ -92,7 +92,7 @@ async def test_a_case_walked_through_the_cli(served_api: ServedApi) -> None:
     assert verified.exit_code == 0 and "chain intact" in verified.stdout
     history = await anna("events", case_id)
     assert "CaseOpened" in history.stdout and "anna.pl (PL officer)" in history.stdout
-    earlier = await anna("state", case_id, "--version", "3", "--json")
+    earlier = await anna("state", case_id, "--version", "2", "--json")  # opened, submitted
     assert json.loads(earlier.stdout)["state"]["status"] == "submitted"
 
 
