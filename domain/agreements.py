@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, assert_never
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -25,11 +25,40 @@ LIMIT_NAMES: tuple[str, ...] = (
     "transfer",
     "readmission_in_error",
     "transit_reply",
+    "transfer_notice_reply",
 )
+# the other side's answer to a transfer notice: usually given by a protocol's `[transfer]`
+# section (`domain.terms.notice_reply_limit`), so an agreement file need not name it
+NOTICE_REPLY = "transfer_notice_reply"
 
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Category(StrEnum):
+    """Whom an application concerns. The agreements' provisions for third-country nationals
+    (their annexes of evidence, their submission window, their transition period) cover
+    stateless persons as well, unless a file says otherwise."""
+
+    OWN_NATIONAL = "own_national"
+    THIRD_COUNTRY_NATIONAL = "third_country_national"
+    STATELESS = "stateless"
+
+    @property
+    def under_tcn_provisions(self) -> bool:
+        """Whether the provisions for third-country nationals apply (TCN and stateless)."""
+        return self is not Category.OWN_NATIONAL
+
+
+def _some_category(categories: tuple[Category, ...]) -> tuple[Category, ...]:
+    if not categories:
+        raise ValueError("name at least one category, or leave 'applies_to' out for every one")
+    return categories
+
+
+# The categories a limit binds: none given = every category.
+AppliesTo = Annotated[tuple[Category, ...], AfterValidator(_some_category)]
 
 
 class Unit(StrEnum):
@@ -53,6 +82,7 @@ class Trigger(StrEnum):
 
 class OnExpiry(StrEnum):
     DEEMED_ACCEPTED = "deemed_accepted"
+    DEEMED_CONFIRMED = "deemed_confirmed"  # silence on a transfer notice confirms the transfer
     ESCALATE = "escalate"
     LAPSED = "lapsed"
     # a transit reply limit whose terms say silence is consent (`[transit] silence_is_consent`):
@@ -94,8 +124,16 @@ class Limit(Sourced):
     roll_forward: bool = False
     extension: Extension | None = None
     on_expiry: OnExpiry = OnExpiry.ESCALATE
+    applies_to: AppliesTo | None = Field(
+        default=None, description="the categories of person the limit binds; none = every one"
+    )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def binds(self, category: Category | None) -> bool:
+        """Whether the limit runs for a case of `category` (a limit that does not is never
+        started for it: nothing reminds, lapses or refuses)."""
+        return self.applies_to is None or category in self.applies_to
 
     @model_validator(mode="after")
     def _extension_lengthens(self) -> Limit:
@@ -120,6 +158,7 @@ class LimitOverride(Frozen):
     roll_forward: bool | None = None
     extension: Extension | None = None
     on_expiry: OnExpiry | None = None
+    applies_to: AppliesTo | None = None
     source: str | None = None
     verified: bool | None = None
 
@@ -153,16 +192,41 @@ class Suspension(Frozen):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-class EvidenceGrades(Frozen):
+class EvidenceGrades(Sourced):
+    """The annexes' kinds of evidence per grade. Stateless persons are proved with the
+    third-country nationals' annexes unless `proof_stateless` / `prima_facie_stateless` say
+    otherwise."""
+
     proof_of_nationality: tuple[str, ...] = ()
     prima_facie_nationality: tuple[str, ...] = ()
     proof_tcn: tuple[str, ...] = ()
     prima_facie_tcn: tuple[str, ...] = ()
+    proof_stateless: tuple[str, ...] | None = None
+    prima_facie_stateless: tuple[str, ...] | None = None
+
+    def proof_for(self, category: Category) -> tuple[str, ...]:
+        """The kinds that are conclusive for a person of `category`."""
+        match category:
+            case Category.OWN_NATIONAL:
+                return self.proof_of_nationality
+            case Category.THIRD_COUNTRY_NATIONAL:
+                return self.proof_tcn
+            case Category.STATELESS:
+                return self.proof_tcn if self.proof_stateless is None else self.proof_stateless
+            case _:
+                assert_never(category)
 
 
 class TransferRules(Sourced):
-    notice_working_days: int | None = Field(default=None, ge=0)
-    notice_reply_working_days: int | None = Field(default=None, ge=0)
+    """How a transfer is arranged: the notice's lead time, the other side's answer to it, the
+    crossing points and modes (one `source` and `verified` for the whole section)."""
+
+    notice_working_days: int | None = Field(
+        default=None, ge=0, description="a transfer is notified at least N working days ahead"
+    )
+    notice_reply_working_days: int | None = Field(
+        default=None, gt=0, description="the other side answers a notice within N working days"
+    )
     silence_is_consent: bool = False
     bcps: tuple[str, ...] = ()
     modes: tuple[str, ...] = ("air", "land", "sea")
@@ -199,13 +263,34 @@ class Retention(Sourced):
     personal_data_days_after_close: int = Field(default=1095, gt=0)
 
 
+def unverified_values(terms: Agreement | AgreementTerms) -> tuple[tuple[str, str], ...]:
+    """(key path, source) of every value of an agreement or of a case's terms that research has
+    not confirmed: its limits, and the sections that matter besides (border region, evidence
+    lists, transfer notice and crossing points, retention)."""
+    found = [
+        (f"limits.{name}", limit.source)
+        for name, limit in sorted(terms.limits.items())
+        if not limit.verified
+    ]
+    sections: list[tuple[str, Sourced]] = [
+        ("border_region", terms.border_region),
+        ("evidence", terms.evidence),
+        ("transfer", terms.transfer),
+        ("retention", terms.retention),
+    ]
+    found += [(key, part.source) for key, part in sections if not part.verified]
+    return tuple(found)
+
+
 class Agreement(Frozen):
     id: str = Field(pattern=r"^[A-Z]{2,3}-[A-Z]{2,3}$")
     title: str
     parties: tuple[str, str]
     excluded_states: tuple[StateCode, ...] = ()
     in_force: date
-    tcn_obligations_from: date | None = None
+    tcn_obligations_from: date | None = Field(
+        default=None, description="first day of the obligations for TCN and stateless persons"
+    )
     suspensions: tuple[Suspension, ...] = ()
     time_zones: dict[str, str] = Field(
         default_factory=dict, description="IANA zone per state, overriding the built-in table"
@@ -296,3 +381,8 @@ class AgreementTerms(Frozen):
     def unverified_parameters(self) -> tuple[str, ...]:
         """Names of limits whose values research has not confirmed."""
         return tuple(sorted(name for name, lim in self.limits.items() if not lim.verified))
+
+    @property
+    def unverified_values(self) -> tuple[tuple[str, str], ...]:
+        """(key path, source) of every value in force that research has not confirmed."""
+        return unverified_values(self)

@@ -56,6 +56,7 @@ ACTING_SIDE: dict[str, Side] = {
     "transfer": Side.REQUESTING,
     "readmission_in_error": Side.REQUESTED,
     "transit_reply": Side.REQUESTED,
+    "transfer_notice_reply": Side.REQUESTED,
 }
 
 

@@ -4,6 +4,8 @@ Part of the decision (`domain.decider.decide` records each as a `DeadlineSet` ev
 (the delivery of the application on submission; under ruleset 1, the requested state's
 confirmation) starts the reply limit, acceptance (or deemed acceptance) the transfer limit, a
 completed transfer the window for claiming readmission in error, an extension moves a running limit.
+A limit whose `applies_to` leaves out the case's category is never started (e.g. the submission
+window, which binds third-country nationals and stateless persons, never runs for an own national).
 The calendars come with the code (`domain.calendars`, the `holidays` package): a replay computes
 the deadlines again with the calendars installed then, and the workflow goes on from those its
 commit recorded (`domain.decider.with_recorded_deadlines`), so newer holiday data never moves a
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.agreements import OnExpiry
+from domain.agreements import OnExpiry, Trigger
 from domain.commands import (
     AcceptApplication,
     Command,
@@ -24,6 +26,7 @@ from domain.commands import (
     ExtendReplyLimit,
     ExtendTransferLimit,
     OpenCase,
+    ScheduleTransfer,
     SubmitApplication,
 )
 from domain.deadlines import Deadline, deadline_for
@@ -35,13 +38,16 @@ from domain.transit import reply_deadline
 def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...]:
     """The deadlines `command` starts or moves in `state` (empty for most commands)."""
     terms = command.terms if isinstance(command, OpenCase) else state.terms
+    category = command.category if isinstance(command, OpenCase) else state.category
     if terms is None:
         return ()
 
     def start(
         name: str, trigger: datetime | None, *, extended: bool = False, extra_days: int = 0
     ) -> tuple[Deadline, ...]:
-        if name not in terms.limits or trigger is None:
+        limit = terms.limits.get(name)
+        # a limit that does not bind the case's category never runs for it (`applies_to`)
+        if limit is None or not limit.binds(category) or trigger is None:
             return ()
         return (deadline_for(terms, name, trigger, extended=extended, extra_days=extra_days),)
 
@@ -71,6 +77,9 @@ def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...
             if deadline is not None and deadline.on_expiry is OnExpiry.DEEMED_ACCEPTED:
                 return start("transfer", command.at)
             return ()
+        case ScheduleTransfer() if state.ruleset >= 2:
+            # the schedule is the transfer notice; the other side answers within its limit
+            return start("transfer_notice_reply", command.at)
         case CompleteTransfer():
             return start("readmission_in_error", command.at)
         case ExtendTransferLimit():
@@ -84,3 +93,12 @@ def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...
             return start("transfer", current.triggered_at, extra_days=extra)
         case _:
             return ()
+
+
+def counted_from(deadline: Deadline, ruleset: int) -> str:
+    """What the instant `deadline.triggered_at` is, in a word the API and the pages show: a
+    limit counted from receipt runs from the delivery of the application (ruleset 2 on), or,
+    for cases opened under ruleset 1, from the requested state's confirmation."""
+    if deadline.trigger is Trigger.RECEIPT:
+        return "delivery" if ruleset >= 2 else "confirmation_of_receipt"
+    return deadline.trigger.value

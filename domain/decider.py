@@ -19,7 +19,7 @@ from typing import assert_never
 from uuid import UUID
 
 from domain import transit
-from domain.agreements import AgreementTerms, OnExpiry
+from domain.agreements import NOTICE_REPLY, AgreementTerms, OnExpiry
 from domain.commands import (
     AcceptApplication,
     AddEvidence,
@@ -29,10 +29,12 @@ from domain.commands import (
     CompleteTransfer,
     CompleteTransit,
     ConfirmReceipt,
+    ConfirmTransfer,
     ConsentTransit,
     ExpireLimit,
     ExtendReplyLimit,
     ExtendTransferLimit,
+    ObjectToTransfer,
     OpenCase,
     RecordEscalation,
     RecordVerification,
@@ -48,6 +50,7 @@ from domain.commands import (
 from domain.deadline_starts import started_deadlines
 from domain.deadlines import Deadline
 from domain.errors import (
+    AlreadyRecorded,
     DeadlineNotComputed,
     ErrorClaimWindowClosed,
     ExtensionNotAllowed,
@@ -76,7 +79,9 @@ from domain.events import (
     ReceiptConfirmed,
     ReplyLimitExtended,
     TransferCompleted,
+    TransferConfirmed,
     TransferLimitExtended,
+    TransferObjected,
     TransferScheduled,
     TransitCompleted,
     TransitConsented,
@@ -90,8 +95,10 @@ from domain.notices import Notice, notices_for
 from domain.rules import (
     check_accelerated,
     check_can_submit,
+    check_notice_lead,
     check_open_preconditions,
     check_status,
+    check_transfer_confirmed,
     check_transfer_plan,
     grade_all,
     open_deadline,
@@ -109,6 +116,7 @@ ACTIVE = (
     Status.ACCEPTED,
     Status.DEEMED_ACCEPTED,
     Status.TRANSFER_SCHEDULED,
+    Status.TRANSFER_OBJECTED,
 )
 CLOSABLE = (
     Status.REFUSED,
@@ -117,7 +125,12 @@ CLOSABLE = (
     Status.RETURNED_IN_ERROR,
     Status.TRANSFERRED,
 )
-TRANSFERABLE = (Status.ACCEPTED, Status.DEEMED_ACCEPTED, Status.TRANSFER_SCHEDULED)
+TRANSFERABLE = (
+    Status.ACCEPTED,
+    Status.DEEMED_ACCEPTED,
+    Status.TRANSFER_SCHEDULED,
+    Status.TRANSFER_OBJECTED,
+)
 # where the requested state may still acknowledge a delivered application
 ACKNOWLEDGEABLE = (Status.RECEIVED, *TRANSFERABLE)
 
@@ -230,7 +243,7 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
                 command, state, transit.ACKNOWLEDGEABLE if state.is_transit else ACKNOWLEDGEABLE
             )
             if state.acknowledged_at is not None:
-                raise InvalidCommand(
+                raise AlreadyRecorded(
                     f"receipt was already acknowledged at {state.acknowledged_at.isoformat()}"
                 )
             return [ReceiptAcknowledged(at=at)]
@@ -241,6 +254,10 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
             check_status(command, state, (Status.RECEIVED,))
             require_reasons(command.reasons, "an extension of the reply limit")
             reply = _running_reply(state, at)
+            if reply is None:
+                raise ExtensionNotAllowed(
+                    f"no reply limit runs for {_category_words(state)}: there is none to extend"
+                )
             if state.reply_extended:
                 raise ExtensionNotAllowed("the reply limit has already been extended once")
             limit = _opened(state)[0].limits[reply.limit]
@@ -274,10 +291,22 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
                 on=command.on, bcp=command.bcp, mode=command.mode, escorts=command.escorts
             )
             check_transfer_plan(state, plan, at)
+            if state.ruleset >= 2:
+                check_notice_lead(state, plan, at)
             return [TransferScheduled(at=at, plan=plan)]
+        case ConfirmTransfer():
+            check_status(command, state, (Status.TRANSFER_SCHEDULED,))
+            open_deadline(state, NOTICE_REPLY)
+            return [TransferConfirmed(at=at, note=command.note)]
+        case ObjectToTransfer():
+            check_status(command, state, (Status.TRANSFER_SCHEDULED,))
+            require_reasons(command.reasons, "an objection to a notified transfer")
+            open_deadline(state, NOTICE_REPLY)
+            return [TransferObjected(at=at, reasons=command.reasons)]
         case CompleteTransfer():
             check_status(command, state, (Status.TRANSFER_SCHEDULED,))
             check_transfer_plan(state, None, at)
+            check_transfer_confirmed(state)
             return [TransferCompleted(at=at)]
         case ExtendTransferLimit():
             check_status(command, state, TRANSFERABLE)
@@ -334,7 +363,13 @@ def _opened(state: CaseState) -> tuple[AgreementTerms, Category]:
     return state.terms, state.category
 
 
-def _running_reply(state: CaseState, at: datetime) -> Deadline:
+def _category_words(state: CaseState) -> str:
+    return state.category.value.replace("_", " ") if state.category else "this case"
+
+
+def _running_reply(state: CaseState, at: datetime) -> Deadline | None:
+    """The running reply deadline; None if the terms' reply limit does not bind the case's
+    category (`applies_to`), so that the reply has no time limit."""
     name = reply_limit_name(state.procedure, state.terms)
     deadline = state.deadlines.get(name)
     if deadline is not None and deadline.has_passed(at):
@@ -343,6 +378,9 @@ def _running_reply(state: CaseState, at: datetime) -> Deadline:
             f"('{deadline.on_expiry.value}') applies"
         )
     if deadline is None:
+        limit = _opened(state)[0].limits.get(name)
+        if limit is not None and not limit.binds(state.category):
+            return None
         raise DeadlineNotComputed(f"no '{name}' deadline was set at receipt")
     return deadline
 
@@ -351,6 +389,10 @@ def _check_transfer_extension(state: CaseState, days: int) -> None:
     limit = _opened(state)[0].limits.get("transfer")
     if limit is None or limit.extension is None:
         raise ExtensionNotAllowed("the agreement allows no extension of the transfer limit")
+    if not limit.binds(state.category):
+        raise ExtensionNotAllowed(
+            f"no transfer limit runs for {_category_words(state)}: there is none to extend"
+        )
     ext = limit.extension
     if ext.up_to is not None and state.transfer_extension_days:
         raise ExtensionNotAllowed("the transfer limit has already been extended")
@@ -380,6 +422,9 @@ def _expire(command: ExpireLimit, state: CaseState) -> list[Event]:
         case OnExpiry.DEEMED_ACCEPTED:
             check_status(command, state, (Status.RECEIVED,))
             return [passed, DeemedAccepted(at=command.at, limit=command.limit)]
+        case OnExpiry.DEEMED_CONFIRMED:
+            check_status(command, state, (Status.TRANSFER_SCHEDULED,))
+            return [passed, TransferConfirmed(at=command.at, deemed=True)]
         case OnExpiry.LAPSED:
             return [passed, LimitLapsed(at=command.at, limit=command.limit)]
         case OnExpiry.DEEMED_CONSENTED:
@@ -471,13 +516,33 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             if event.limit in ("submission", "accelerated_submission"):
                 changes["status"] = Status.LAPSED
         case TransferScheduled():
-            changes |= {"status": Status.TRANSFER_SCHEDULED, "transfer": event.plan}
+            changes |= {
+                "status": Status.TRANSFER_SCHEDULED,
+                "transfer": event.plan,
+                "transfer_confirmed_at": None,
+                "transfer_deemed_confirmed": False,
+                "transfer_objection": (),
+            }
+        case TransferConfirmed():
+            changes |= {
+                "transfer_confirmed_at": event.at,
+                "transfer_deemed_confirmed": event.deemed,
+                "open_limits": _close_limits(state, NOTICE_REPLY),
+                "overdue": tuple(n for n in state.overdue if n != NOTICE_REPLY),
+            }
+        case TransferObjected():
+            changes |= {
+                "status": Status.TRANSFER_OBJECTED,
+                "transfer_objection": event.reasons,
+                "open_limits": _close_limits(state, NOTICE_REPLY),
+                "overdue": tuple(n for n in state.overdue if n != NOTICE_REPLY),
+            }
         case TransferCompleted():
             changes |= {
                 "status": Status.TRANSFERRED,
                 "transferred_at": event.at,
-                "open_limits": _close_limits(state, "transfer"),
-                "overdue": tuple(n for n in state.overdue if n != "transfer"),
+                "open_limits": _close_limits(state, "transfer", NOTICE_REPLY),
+                "overdue": tuple(n for n in state.overdue if n not in ("transfer", NOTICE_REPLY)),
             }
         case TransferLimitExtended():
             changes["transfer_extension_days"] = state.transfer_extension_days + event.days

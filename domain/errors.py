@@ -33,8 +33,20 @@ class ReasonsRequired(InvalidCommand):
     rule = "a refusal, extension, withdrawal or error claim states its reasons"
 
 
+class NoticeTooShort(InvalidCommand):
+    rule = "a transfer is notified the protocol's working days ahead"
+
+
+class TransferNotConfirmed(DomainError):
+    rule = "a notified transfer takes place once the other side confirmed it"
+
+
 class WrongStatus(DomainError):
     rule = "the case lifecycle"
+
+
+class AlreadyRecorded(DomainError):
+    rule = "a once-only act is recorded once"
 
 
 class CaseAlreadyOpened(DomainError):
@@ -54,7 +66,7 @@ class AgreementNotInForce(DomainError):
 
 
 class TcnObligationsNotStarted(DomainError):
-    rule = "third-country nationals only from the agreement's start date for them"
+    rule = "third-country nationals and stateless persons only from the agreement's date for them"
 
 
 class SubmissionWindowClosed(DomainError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from domain.agreements import AgreementTerms, Limit, Trigger
+from domain.agreements import NOTICE_REPLY, AgreementTerms, Limit, Trigger
 from domain.calendars import zone_of
 from domain.commands import CloseCase, Command, OpenCase
-from domain.deadlines import Deadline
+from domain.deadlines import Deadline, nth_working_day_after
 from domain.errors import (
     AcceleratedNotAllowed,
     AgreementNotInForce,
@@ -17,10 +17,12 @@ from domain.errors import (
     CaseClosedError,
     DomainError,
     InvalidCommand,
+    NoticeTooShort,
     ReasonsRequired,
     SubmissionWindowClosed,
     TcnObligationsNotStarted,
     TransferNotAllowed,
+    TransferNotConfirmed,
     WrongStatus,
 )
 from domain.state import FINAL_OUTCOMES, CaseState
@@ -157,20 +159,24 @@ def check_can_submit(state: CaseState, at: datetime) -> None:
     _check_not_suspended(terms, at)
     start = terms.tcn_obligations_from
     if (
-        state.category is Category.THIRD_COUNTRY_NATIONAL
+        state.category is not None
+        and state.category.under_tcn_provisions
         and start is not None
         and local_date(terms, at) < start
     ):
         raise TcnObligationsNotStarted(
-            f"{terms.agreement_id} covers third-country nationals only from {start.isoformat()}"
+            f"{terms.agreement_id} covers third-country nationals and stateless persons only "
+            f"from {start.isoformat()}"
         )
     if not state.evidence:
         raise InvalidCommand("an application needs at least one item of evidence")
     name = submission_limit_name(state.procedure)
     deadline = state.deadlines.get(name)
     if deadline is not None and deadline.has_passed(at):
+        source = f"; {deadline.source}" if deadline.source else ""
         raise SubmissionWindowClosed(
-            f"the {name.replace('_', ' ')} limit ended {deadline.due.isoformat()} ({deadline.rule})"
+            f"the {name.replace('_', ' ')} limit ended {deadline.due.isoformat()} "
+            f"({deadline.rule}{source})"
         )
 
 
@@ -219,20 +225,50 @@ def check_transfer_plan(state: CaseState, plan: TransferPlan | None, at: datetim
         )
 
 
+def check_notice_lead(state: CaseState, plan: TransferPlan, at: datetime) -> None:
+    """A transfer notified at `at` takes place at least the protocol's `notice_working_days`
+    later, counted in the requested state's working days (the notice day never counts)."""
+    terms = state.terms
+    assert terms is not None
+    days = terms.transfer.notice_working_days
+    if not days:
+        return
+    zone = zone_of(terms.requested, terms.time_zones)
+    notified, on = at.astimezone(zone).date(), plan.on.astimezone(zone).date()
+    earliest = nth_working_day_after((terms.requested,), notified, days)
+    if on < earliest:
+        raise NoticeTooShort(
+            f"a transfer must be notified at least {days} working days before it takes place "
+            f"({terms.transfer.source}); notified on {notified.isoformat()}, the earliest "
+            f"transfer date is {earliest.isoformat()}, not {on.isoformat()}"
+        )
+
+
+def check_transfer_confirmed(state: CaseState) -> None:
+    """Where the terms give the other side a limit to answer a transfer notice, the transfer
+    takes place once it confirmed, in words or by its silence where silence is consent."""
+    if state.ruleset < 2 or state.terms is None or NOTICE_REPLY not in state.terms.limits:
+        return
+    if state.transfer_confirmed_at is not None:
+        return
+    deadline = state.deadlines.get(NOTICE_REPLY)
+    until = f" (its answer is due {deadline.due.isoformat()})" if deadline is not None else ""
+    raise TransferNotConfirmed(
+        f"{state.terms.requested} has not confirmed the notified transfer{until}; "
+        f"{state.terms.transfer.source}"
+    )
+
+
 def bcp_key(name: str) -> str:
     """A crossing point's name for comparison: case, dashes and spacing do not matter."""
     return "".join(ch for ch in name.casefold() if ch.isalnum())
 
 
 def grade(terms: AgreementTerms, category: Category, item: EvidenceItem) -> Grade:
-    """Proof if the agreement's annex lists the kind as conclusive, else prima facie."""
-    evidence = terms.evidence
-    proof = (
-        evidence.proof_tcn
-        if category is Category.THIRD_COUNTRY_NATIONAL
-        else evidence.proof_of_nationality
-    )
-    return Grade.PROOF if item.kind in proof else Grade.PRIMA_FACIE
+    """Proof if the agreement's annex lists the kind as conclusive for the category (stateless
+    persons: the third-country nationals' annex unless the terms give their own), else prima
+    facie."""
+    return Grade.PROOF if item.kind in terms.evidence.proof_for(category) else Grade.PRIMA_FACIE
 
 
 def grade_all(

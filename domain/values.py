@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
+from domain.agreements import Category as Category  # defined beside the limits that bind one
 from domain.agreements import Frozen
 
 # No control characters but tab and newline: PostgreSQL's jsonb refuses U+0000, and such
@@ -42,11 +43,6 @@ class Side(StrEnum):
     SYSTEM = "system"
 
 
-class Category(StrEnum):
-    OWN_NATIONAL = "own_national"
-    THIRD_COUNTRY_NATIONAL = "third_country_national"
-
-
 class CaseKind(StrEnum):
     """What a case asks of the requested state: to take a person back (readmission), or to let
     a third-country national pass through its territory to another state (transit,
@@ -69,6 +65,7 @@ class Status(StrEnum):
     DEEMED_ACCEPTED = "deemed_accepted"
     REFUSED = "refused"
     TRANSFER_SCHEDULED = "transfer_scheduled"
+    TRANSFER_OBJECTED = "transfer_objected"
     TRANSFERRED = "transferred"
     RETURNED_IN_ERROR = "returned_in_error"
     WITHDRAWN = "withdrawn"
