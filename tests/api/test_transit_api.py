@@ -60,9 +60,19 @@ async def test_a_transit_case_from_request_to_taking_back(api: Api) -> None:
         return answer.json()
 
     # a transit command before its time, and a readmission command: 409
-    early = await api.http.post(f"/cases/{case_id}/transit/consent", json={}, headers=maria)
+    early = await api.http.post(
+        f"/cases/{case_id}/transit/schedule",
+        json={
+            "on": (now + timedelta(days=14)).isoformat(),
+            "entry_point": "KIV",
+            "exit_point": "KIV",
+        },
+        headers=anna,
+    )
     assert problem(early, 409)["domain_error"] == "WrongStatus"
     await post("/submit", anna)
+    back = await api.http.post(f"/cases/{case_id}/transit/take-back", json={}, headers=anna)
+    assert problem(back, 409)["domain_error"] == "WrongStatus"
     wrong = await api.http.post(f"/cases/{case_id}/accept", json={}, headers=maria)
     body = problem(wrong, 409)
     assert body["domain_error"] == "WrongCaseKind"

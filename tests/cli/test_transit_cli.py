@@ -45,8 +45,11 @@ async def test_a_transit_case_through_the_cli(served_api: ServedApi) -> None:
     opened = await anna(*open_args(now + timedelta(days=14)))
     case_id = opened.stdout.strip()
     assert (await anna("submit", case_id)).exit_code == 0
-    listed = json.loads((await maria("--json", "list", "--kind", "transit")).stdout)
+    listed = json.loads((await anna("--json", "list", "--kind", "transit")).stdout)
     assert {item["case_id"] for item in listed} == {early.stdout.strip(), case_id}
+    # the requested state sees the submitted request only, not the other draft
+    seen = json.loads((await maria("--json", "list", "--kind", "transit")).stdout)
+    assert [item["case_id"] for item in seen] == [case_id]
     shown = await maria("show", case_id)
     assert "transit:   to GE (GE-MIA-2027/118 of 2026-01-05)" in shown.stdout
     assert "flight 9U 171" in shown.stdout and "transit-consent" in shown.stdout
