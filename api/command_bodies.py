@@ -12,11 +12,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain.agreements import Category
 from domain.transit_request import FlightDetails, TransitRequest
 from domain.values import (
     ApprehensionPlace,
     CaseKind,
-    Category,
     EvidenceItem,
     Person,
     Procedure,

@@ -19,14 +19,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
-from domain.agreements import AgreementTerms, Frozen
+from domain.agreements import AgreementTerms, Category, Frozen
 from domain.transit_request import FlightDetails, TransitRequest
 from domain.values import (
     CURRENT_RULESET,
     LEGACY_RULESET,
     ApprehensionPlace,
     CaseKind,
-    Category,
     EscalationLevel,
     EvidenceItem,
     PersonRecord,

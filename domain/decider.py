@@ -19,7 +19,7 @@ from typing import assert_never
 from uuid import UUID
 
 from domain import transit
-from domain.agreements import NOTICE_REPLY, AgreementTerms, OnExpiry
+from domain.agreements import NOTICE_REPLY, AgreementTerms, Category, OnExpiry
 from domain.commands import (
     AcceptApplication,
     AddEvidence,
@@ -107,7 +107,7 @@ from domain.rules import (
 )
 from domain.state import CaseState, Escalation, initial_state
 from domain.transit_request import TransitRequest
-from domain.values import CaseKind, Category, EscalationLevel, Procedure, Status, TransferPlan
+from domain.values import CaseKind, EscalationLevel, Procedure, Status, TransferPlan
 
 ACTIVE = (
     Status.DRAFT,

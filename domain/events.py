@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
-from domain.agreements import AgreementTerms, Frozen
+from domain.agreements import AgreementTerms, Category, Frozen
 from domain.deadlines import Deadline
 from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
@@ -20,7 +20,6 @@ from domain.values import (
     LEGACY_RULESET,
     ApprehensionPlace,
     CaseKind,
-    Category,
     EscalationLevel,
     GradedEvidence,
     PersonRecord,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field
 
-from domain.agreements import AgreementTerms, Frozen
+from domain.agreements import AgreementTerms, Category, Frozen
 from domain.deadlines import Deadline
 from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
     LEGACY_RULESET,
     ApprehensionPlace,
     CaseKind,
-    Category,
     EscalationLevel,
     Grade,
     GradedEvidence,

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
-from domain.agreements import AgreementTerms, OnExpiry
+from domain.agreements import AgreementTerms, Category, OnExpiry
 from domain.calendars import is_working_day, zone_of
 from domain.commands import (
     Command,
@@ -53,7 +53,7 @@ from domain.rules import check_status, local_date, require_reasons
 from domain.state import CaseState
 from domain.terms import suspension_in_effect
 from domain.transit_request import TransitPlan, TransitRequest
-from domain.values import CaseKind, Category, Status
+from domain.values import CaseKind, Status
 
 TRANSIT_REPLY = "transit_reply"
 

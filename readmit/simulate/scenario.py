@@ -23,12 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from domain.agreements import Category
 from domain.commands import BY_NAME, CATALOGUE, Command
 from domain.transit_request import TransitRequest
 from domain.values import (
     ApprehensionPlace,
     CaseKind,
-    Category,
     EvidenceItem,
     Person,
     Procedure,
