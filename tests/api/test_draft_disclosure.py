@@ -64,10 +64,15 @@ class World:
     api: Api
     cases: dict[str, str]
     problems: list[str] = field(default_factory=list)
+    # one token per caller: a page's CSRF field derives from its session's token, which a token
+    # issued a second later (another `iat`) would not match
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def headers(self, caller: str, path: str) -> dict[str, str]:
         user, role, state, states, _ = CALLERS[caller]
-        token = self.api.token(user, role, state, states)
+        if caller not in self.tokens:
+            self.tokens[caller] = self.api.token(user, role, state, states)
+        token = self.tokens[caller]
         if path.startswith("/ui"):
             return {"Cookie": f"readmit_session={token}"}  # a page's session holds the token
         return {"Authorization": f"Bearer {token}"}
