@@ -3,7 +3,9 @@
 Part of the decision (`domain.decider.decide` records each as a `DeadlineSet` event): receipt
 (the delivery of the application on submission; under ruleset 1, the requested state's
 confirmation) starts the reply limit, acceptance (or deemed acceptance) the transfer limit, a
-completed transfer the window for claiming readmission in error, an extension moves a running limit.
+completed transfer the window for claiming readmission in error, a claim (ruleset 2) the limit for
+answering it and its acceptance the limit for returning the person, an extension moves a running
+limit.
 The calendars come with the code (`domain.calendars`, the `holidays` package): a replay computes
 the deadlines again with the calendars installed then, and the workflow goes on from those its
 commit recorded (`domain.decider.with_recorded_deadlines`), so newer holiday data never moves a
@@ -17,6 +19,8 @@ from datetime import datetime
 from domain.agreements import OnExpiry
 from domain.commands import (
     AcceptApplication,
+    AcceptErrorClaim,
+    ClaimReadmissionInError,
     Command,
     CompleteTransfer,
     ConfirmReceipt,
@@ -63,10 +67,16 @@ def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...
         case ExpireLimit():
             deadline = state.deadlines.get(command.limit)
             if deadline is not None and deadline.on_expiry is OnExpiry.DEEMED_ACCEPTED:
-                return start("transfer", command.at)
+                # a claim of readmission in error deemed accepted: the person is returned
+                follows = "error_return" if command.limit == "error_answer" else "transfer"
+                return start(follows, command.at)
             return ()
         case CompleteTransfer():
             return start("readmission_in_error", command.at)
+        case ClaimReadmissionInError() if state.error_is_a_procedure:
+            return start("error_answer", command.at)
+        case AcceptErrorClaim():
+            return start("error_return", command.at)
         case ExtendTransferLimit():
             current = state.deadlines.get("transfer")
             if current is None:
