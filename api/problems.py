@@ -144,6 +144,7 @@ def install(app: FastAPI) -> None:
             error.message,
             type_="command-refused",
             domain_error=error.type,
+            **({"rule": error.rule} if error.rule else {}),
         )
 
     @app.exception_handler(DataErased)

@@ -53,6 +53,17 @@ def command_bodies() -> dict[str, dict[str, Any]]:
         "transfer/complete": {},
         "transfer/extension": {"days": 5, **reasons},
         "error-claim": reasons,
+        "error-claim/accept": {"note": "we take the person back"},
+        "error-claim/dispute": reasons,
+        "return": {"on": on, "bcp": "Medyka-Shehyni", "mode": "land", "escorts": 1},
+        "return/complete": {},
+        "person": {
+            "person": {
+                "surname": "Shevchenko",
+                "given_names": "Oleksandr",
+                "birth_date": "1990-05-18",
+            }
+        },
         "withdraw": reasons,
         "close": {},
     }
