@@ -138,13 +138,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CommandRefused)
     async def _refused(_: Request, error: CommandRefused) -> JSONResponse:
         status = error.http_status if error.http_status in (409, 422) else 409
+        quoted: dict[str, Any] = {"rule": error.rule} if error.rule else {}
         return problem_response(
             status,
             "Command refused",
             error.message,
             type_="command-refused",
             domain_error=error.type,
-            **({"rule": error.rule} if error.rule else {}),
+            **quoted,
         )
 
     @app.exception_handler(DataErased)

@@ -34,7 +34,8 @@ pytestmark = pytest.mark.temporal
 
 
 async def state_of(system: CaseSystem, case_id: str) -> CaseState:
-    return (await system.gateway.view(case_id)).state
+    state: CaseState = (await system.gateway.view(case_id)).state
+    return state
 
 
 async def ended(system: CaseSystem, case_id: str) -> CaseOutcome:
@@ -52,7 +53,7 @@ def closed_by_the_clock(recorded: list[Recorded]) -> None:
 
 async def transferred(system: CaseSystem) -> str:
     gateway = system.gateway
-    case_id = await submitted_and_received(system)
+    case_id: str = await submitted_and_received(system)
     await gateway.execute(case_id, AcceptApplication(at=await now(system)), OLENA)
     on = await now(system) + timedelta(days=3)
     plan = ScheduleTransfer(at=on, on=on, bcp="Medyka-Shehyni", mode="land")
