@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.db.eventstore import EventStore
@@ -141,7 +142,9 @@ async def _drive(
     say(f"running the clock to {scenario.until.isoformat()}")
     await advance_to(env, scenario.until)
     view = await gateway.view(case_id)
-    await env.client.get_workflow_handle(case_id).terminate("simulation finished")
+    handle = env.client.get_workflow_handle(case_id)
+    if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
+        await handle.terminate("simulation finished")  # a closed case's run has ended already
     recorded = await store.read_stream(case_id)
     events = []
     for row in recorded:
