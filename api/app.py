@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from importlib import metadata
 
+import structlog
 from fastapi import FastAPI
 from temporalio.client import Client
 
@@ -36,6 +37,8 @@ from api.services import Services
 DESCRIPTION = """Readmission cases between states: open, submit, reply, transfer; exact
 deadlines; a hash-chained history auditors can replay and verify. Every endpoint except
 `/health`, `/ready` and the docs needs a bearer token (`readmit token` in development)."""
+
+log = structlog.get_logger(__name__)
 
 
 def verifier_from(settings: Settings) -> TokenVerifier:
@@ -69,6 +72,9 @@ def create_app(
         temporal = client or await connect_client(config, tracing=traces)
         vault = PersonalDataVault(pool, master_keyring(config))
         projector = CaseProjector(pool, vault=vault)
+        catalogue = load_catalogue(config.agreements_dir)
+        for name, keys in catalogue.unverified_in_force().items():
+            log.warning("agreement.unverified_values", agreement=name, keys=list(keys))
         app.state.services = Services(
             settings=config,
             pool=pool,
@@ -81,7 +87,7 @@ def create_app(
             ),
             store=EventStore(pool),
             projector=projector,
-            catalogue=load_catalogue(config.agreements_dir),
+            catalogue=catalogue,
             verifier=verifier_from(config),
             vault=vault,
         )

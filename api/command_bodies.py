@@ -64,7 +64,7 @@ class ReasonsBody(Body):
     reasons: list[Text] = Field(min_length=1, max_length=50)
 
 
-class AcceptBody(Body):
+class NoteBody(Body):
     note: ShortText | None = None
 
 

@@ -20,9 +20,9 @@ from typing import Literal
 from pydantic import BaseModel
 
 from api.command_bodies import (
-    AcceptBody,
     EmptyBody,
     EvidenceBody,
+    NoteBody,
     OpenCaseBody,
     PersonBody,
     ReasonsBody,
@@ -118,7 +118,7 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
         "/submit",
         "submit",
         "Submit the application",
-        "Submit the application",
+        "Submit the application: it is delivered to the requested state, and its reply limit runs",
         EmptyBody,
     ),
     Presentation(
@@ -126,7 +126,8 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
         "/receipt",
         "receipt",
         "Confirm receipt",
-        "Confirm receipt of the application: the reply limit starts",
+        "Acknowledge receipt of the application (recorded once; the reply limit already runs "
+        "from its delivery on submission)",
         EmptyBody,
     ),
     Presentation(
@@ -170,7 +171,7 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
         "accept",
         "Accept",
         "Accept the application",
-        AcceptBody,
+        NoteBody,
         (Field("note", "Note (optional)", attrs={"maxlength": "200"}),),
     ),
     Presentation(
@@ -201,6 +202,24 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
             Field("mode", "Mode", "select", required=True, from_terms="modes"),
             Field("escorts", "Escorts", "number", attrs={"min": "0", "max": "20"}),
         ),
+    ),
+    Presentation(
+        "confirm_transfer",
+        "/transfer/confirmation",
+        "transfer-confirm",
+        "Confirm the transfer",
+        "Confirm the notified transfer (date, crossing point, mode)",
+        NoteBody,
+        (Field("note", "Note (optional)", attrs={"maxlength": "200"}),),
+    ),
+    Presentation(
+        "object_to_transfer",
+        "/transfer/objection",
+        "transfer-object",
+        "Object to the transfer",
+        "Object to the notified transfer, with reasons: the requesting state schedules it anew",
+        ReasonsBody,
+        (REASONS,),
     ),
     Presentation(
         "complete_transfer",
@@ -237,7 +256,7 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
         "error-accept",
         "Accept the error claim",
         "Accept the claim of readmission in error: the person is to be taken back",
-        AcceptBody,
+        NoteBody,
         (Field("note", "Note (optional)", attrs={"maxlength": "200"}),),
     ),
     Presentation(

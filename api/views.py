@@ -10,6 +10,7 @@ import asyncpg
 from adapters.db.eventstore import Recorded
 from api.auth import Principal
 from domain.actions import expected_actions, waiting_for
+from domain.deadline_starts import counted_from
 from domain.state import CaseState
 from domain.values import (
     GradedEvidence,
@@ -119,6 +120,9 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
             "protocol": terms.protocol_state,
             "title": terms.title,
             "unverified_parameters": list(state.unverified_parameters),
+            "unverified_values": [
+                {"key": key, "source": source} for key, source in terms.unverified_values
+            ],
         },
         "requesting": terms.requesting,
         "requested": terms.requested,
@@ -135,7 +139,11 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
             state.apprehension_place.model_dump(mode="json") if state.apprehension_place else None
         ),
         "deadlines": {
-            name: {**d.model_dump(mode="json"), "running": name in state.open_limits}
+            name: {
+                **d.model_dump(mode="json"),
+                "running": name in state.open_limits,
+                "counted_from": counted_from(d, state.ruleset),
+            }
             for name, d in sorted(state.deadlines.items())
         },
         "next_deadline": following.model_dump(mode="json") if following else None,
@@ -148,6 +156,8 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         "opened_at": _iso(state.opened_at),
         "submitted_at": _iso(state.submitted_at),
         "received_at": _iso(state.received_at),
+        "acknowledged_at": _iso(state.acknowledged_at),
+        "ruleset": state.ruleset,
         "replied_at": _iso(state.replied_at),
         "transferred_at": _iso(state.transferred_at),
         "closed_at": _iso(state.closed_at),

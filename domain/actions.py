@@ -34,7 +34,14 @@ _BY_STATUS: dict[Status, tuple[str, ...]] = {
         "withdraw",
     ),
     Status.TRANSFER_SCHEDULED: (
+        "confirm_transfer",
+        "object_to_transfer",
         "complete_transfer",
+        "schedule_transfer",
+        "extend_transfer",
+        "withdraw",
+    ),
+    Status.TRANSFER_OBJECTED: (
         "schedule_transfer",
         "extend_transfer",
         "withdraw",
@@ -60,6 +67,7 @@ AMENDABLE = (
     Status.ACCEPTED,
     Status.DEEMED_ACCEPTED,
     Status.TRANSFER_SCHEDULED,
+    Status.TRANSFER_OBJECTED,
 )
 
 
@@ -69,6 +77,8 @@ def expected_actions(state: CaseState) -> tuple[tuple[Side, str], ...]:
     skip = set()
     if state.acknowledged_at is not None:
         skip.add("confirm_receipt")
+    if "transfer_notice_reply" not in state.open_limits:
+        skip |= {"confirm_transfer", "object_to_transfer"}  # no notice awaits an answer
     if state.reply_extended:
         skip.add("extend_reply")
     if state.status is Status.TRANSFERRED and "readmission_in_error" not in state.open_limits:

@@ -27,7 +27,11 @@ LIMIT_NAMES: tuple[str, ...] = (
     "error_answer",
     "error_return",
     "transit_reply",
+    "transfer_notice_reply",
 )
+# the other side's answer to a transfer notice: usually given by a protocol's `[transfer]`
+# section (`domain.terms.notice_reply_limit`), so an agreement file need not name it
+NOTICE_REPLY = "transfer_notice_reply"
 
 
 class Frozen(BaseModel):
@@ -56,6 +60,7 @@ class Trigger(StrEnum):
 
 class OnExpiry(StrEnum):
     DEEMED_ACCEPTED = "deemed_accepted"
+    DEEMED_CONFIRMED = "deemed_confirmed"  # silence on a transfer notice confirms the transfer
     ESCALATE = "escalate"
     LAPSED = "lapsed"
 
@@ -153,7 +158,7 @@ class Suspension(Frozen):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-class EvidenceGrades(Frozen):
+class EvidenceGrades(Sourced):
     proof_of_nationality: tuple[str, ...] = ()
     prima_facie_nationality: tuple[str, ...] = ()
     proof_tcn: tuple[str, ...] = ()
@@ -161,8 +166,15 @@ class EvidenceGrades(Frozen):
 
 
 class TransferRules(Sourced):
-    notice_working_days: int | None = Field(default=None, ge=0)
-    notice_reply_working_days: int | None = Field(default=None, ge=0)
+    """How a transfer is arranged: the notice's lead time, the other side's answer to it, the
+    crossing points and modes (one `source` and `verified` for the whole section)."""
+
+    notice_working_days: int | None = Field(
+        default=None, ge=0, description="a transfer is notified at least N working days ahead"
+    )
+    notice_reply_working_days: int | None = Field(
+        default=None, gt=0, description="the other side answers a notice within N working days"
+    )
     silence_is_consent: bool = False
     bcps: tuple[str, ...] = ()
     modes: tuple[str, ...] = ("air", "land", "sea")
@@ -170,6 +182,25 @@ class TransferRules(Sourced):
 
 class Retention(Sourced):
     personal_data_days_after_close: int = Field(default=1095, gt=0)
+
+
+def unverified_values(terms: Agreement | AgreementTerms) -> tuple[tuple[str, str], ...]:
+    """(key path, source) of every value of an agreement or of a case's terms that research has
+    not confirmed: its limits, and the sections that matter besides (border region, evidence
+    lists, transfer notice and crossing points, retention)."""
+    found = [
+        (f"limits.{name}", limit.source)
+        for name, limit in sorted(terms.limits.items())
+        if not limit.verified
+    ]
+    sections: list[tuple[str, Sourced]] = [
+        ("border_region", terms.border_region),
+        ("evidence", terms.evidence),
+        ("transfer", terms.transfer),
+        ("retention", terms.retention),
+    ]
+    found += [(key, part.source) for key, part in sections if not part.verified]
+    return tuple(found)
 
 
 class Agreement(Frozen):
@@ -251,3 +282,8 @@ class AgreementTerms(Frozen):
     def unverified_parameters(self) -> tuple[str, ...]:
         """Names of limits whose values research has not confirmed."""
         return tuple(sorted(name for name, lim in self.limits.items() if not lim.verified))
+
+    @property
+    def unverified_values(self) -> tuple[tuple[str, str], ...]:
+        """(key path, source) of every value in force that research has not confirmed."""
+        return unverified_values(self)

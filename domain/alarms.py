@@ -58,6 +58,7 @@ ACTING_SIDE: dict[str, Side] = {
     "error_answer": Side.REQUESTING,  # answers the claim of readmission in error
     "error_return": Side.REQUESTED,  # hands the person back
     "transit_reply": Side.REQUESTED,
+    "transfer_notice_reply": Side.REQUESTED,
 }
 
 

@@ -118,6 +118,20 @@ class ScheduleTransfer(CommandBase):
     escorts: int = Field(default=0, ge=0, le=20)
 
 
+class ConfirmTransfer(CommandBase):
+    """The requested state agrees to the notified transfer (date, crossing point, mode)."""
+
+    command: Literal["confirm_transfer"] = "confirm_transfer"
+    note: ShortText | None = None
+
+
+class ObjectToTransfer(CommandBase):
+    """The requested state cannot take the person as notified; the requesting state reschedules."""
+
+    command: Literal["object_to_transfer"] = "object_to_transfer"
+    reasons: Reasons
+
+
 class CompleteTransfer(CommandBase):
     command: Literal["complete_transfer"] = "complete_transfer"
 
@@ -195,6 +209,8 @@ Command = Annotated[
     | ExpireLimit
     | RecordEscalation
     | ScheduleTransfer
+    | ConfirmTransfer
+    | ObjectToTransfer
     | CompleteTransfer
     | ExtendTransferLimit
     | ClaimReadmissionInError
@@ -249,6 +265,8 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(ExpireLimit, Side.SYSTEM),
     CommandKind(RecordEscalation, Side.SYSTEM),
     CommandKind(ScheduleTransfer, Side.REQUESTING),
+    CommandKind(ConfirmTransfer, Side.REQUESTED),
+    CommandKind(ObjectToTransfer, Side.REQUESTED),
     CommandKind(CompleteTransfer, Side.REQUESTING),
     CommandKind(ExtendTransferLimit, Side.REQUESTING),
     CommandKind(ClaimReadmissionInError, Side.REQUESTED),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.agreements import OnExpiry
+from domain.agreements import OnExpiry, Trigger
 from domain.commands import (
     AcceptApplication,
     AcceptErrorClaim,
@@ -28,6 +28,7 @@ from domain.commands import (
     ExtendReplyLimit,
     ExtendTransferLimit,
     OpenCase,
+    ScheduleTransfer,
     SubmitApplication,
 )
 from domain.deadlines import Deadline, deadline_for
@@ -71,6 +72,9 @@ def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...
                 follows = "error_return" if command.limit == "error_answer" else "transfer"
                 return start(follows, command.at)
             return ()
+        case ScheduleTransfer() if state.ruleset >= 2:
+            # the schedule is the transfer notice; the other side answers within its limit
+            return start("transfer_notice_reply", command.at)
         case CompleteTransfer():
             return start("readmission_in_error", command.at)
         case ClaimReadmissionInError() if state.error_is_a_procedure:
@@ -88,3 +92,12 @@ def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...
             return start("transfer", current.triggered_at, extra_days=extra)
         case _:
             return ()
+
+
+def counted_from(deadline: Deadline, ruleset: int) -> str:
+    """What the instant `deadline.triggered_at` is, in a word the API and the pages show: a
+    limit counted from receipt runs from the delivery of the application (ruleset 2 on), or,
+    for cases opened under ruleset 1, from the requested state's confirmation."""
+    if deadline.trigger is Trigger.RECEIPT:
+        return "delivery" if ruleset >= 2 else "confirmation_of_receipt"
+    return deadline.trigger.value

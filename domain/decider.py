@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import assert_never
 from uuid import UUID
 
-from domain.agreements import AgreementTerms, OnExpiry
+from domain.agreements import NOTICE_REPLY, AgreementTerms, OnExpiry
 from domain.commands import (
     AcceptApplication,
     AcceptErrorClaim,
@@ -30,10 +30,12 @@ from domain.commands import (
     CompleteReturn,
     CompleteTransfer,
     ConfirmReceipt,
+    ConfirmTransfer,
     DisputeErrorClaim,
     ExpireLimit,
     ExtendReplyLimit,
     ExtendTransferLimit,
+    ObjectToTransfer,
     OpenCase,
     RecordEscalation,
     RecordVerification,
@@ -46,6 +48,7 @@ from domain.commands import (
 from domain.deadline_starts import started_deadlines
 from domain.deadlines import Deadline
 from domain.errors import (
+    AlreadyRecorded,
     DeadlineNotComputed,
     ErrorAnswerPassed,
     ErrorClaimWindowClosed,
@@ -80,7 +83,9 @@ from domain.events import (
     ReturnCompleted,
     ReturnScheduled,
     TransferCompleted,
+    TransferConfirmed,
     TransferLimitExtended,
+    TransferObjected,
     TransferScheduled,
     VerificationRecorded,
 )
@@ -88,9 +93,11 @@ from domain.notices import Notice, notices_for
 from domain.rules import (
     check_accelerated,
     check_can_submit,
+    check_notice_lead,
     check_open_preconditions,
     check_return_plan,
     check_status,
+    check_transfer_confirmed,
     check_transfer_plan,
     grade_all,
     open_deadline,
@@ -107,6 +114,7 @@ ACTIVE = (
     Status.ACCEPTED,
     Status.DEEMED_ACCEPTED,
     Status.TRANSFER_SCHEDULED,
+    Status.TRANSFER_OBJECTED,
 )
 CLOSABLE = (
     Status.REFUSED,
@@ -119,7 +127,12 @@ CLOSABLE = (
 # readmission in error between the claim and the return (ruleset 2)
 IN_ERROR_PROCEDURE = (Status.ERROR_CLAIMED, Status.ERROR_ACCEPTED, Status.RETURN_SCHEDULED)
 RETURNABLE = (Status.ERROR_ACCEPTED, Status.RETURN_SCHEDULED)
-TRANSFERABLE = (Status.ACCEPTED, Status.DEEMED_ACCEPTED, Status.TRANSFER_SCHEDULED)
+TRANSFERABLE = (
+    Status.ACCEPTED,
+    Status.DEEMED_ACCEPTED,
+    Status.TRANSFER_SCHEDULED,
+    Status.TRANSFER_OBJECTED,
+)
 # where the requested state may still acknowledge a delivered application
 ACKNOWLEDGEABLE = (Status.RECEIVED, *TRANSFERABLE)
 
@@ -233,7 +246,7 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
                 return [ReceiptConfirmed(at=at)]  # ruleset 1: not delivered, so this is receipt
             check_status(command, state, ACKNOWLEDGEABLE)
             if state.acknowledged_at is not None:
-                raise InvalidCommand(
+                raise AlreadyRecorded(
                     f"receipt was already acknowledged at {state.acknowledged_at.isoformat()}"
                 )
             return [ReceiptAcknowledged(at=at)]
@@ -277,10 +290,22 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
                 on=command.on, bcp=command.bcp, mode=command.mode, escorts=command.escorts
             )
             check_transfer_plan(state, plan, at)
+            if state.ruleset >= 2:
+                check_notice_lead(state, plan, at)
             return [TransferScheduled(at=at, plan=plan)]
+        case ConfirmTransfer():
+            check_status(command, state, (Status.TRANSFER_SCHEDULED,))
+            open_deadline(state, NOTICE_REPLY)
+            return [TransferConfirmed(at=at, note=command.note)]
+        case ObjectToTransfer():
+            check_status(command, state, (Status.TRANSFER_SCHEDULED,))
+            require_reasons(command.reasons, "an objection to a notified transfer")
+            open_deadline(state, NOTICE_REPLY)
+            return [TransferObjected(at=at, reasons=command.reasons)]
         case CompleteTransfer():
             check_status(command, state, (Status.TRANSFER_SCHEDULED,))
             check_transfer_plan(state, None, at)
+            check_transfer_confirmed(state)
             return [TransferCompleted(at=at)]
         case ExtendTransferLimit():
             check_status(command, state, TRANSFERABLE)
@@ -398,6 +423,9 @@ def _expire(command: ExpireLimit, state: CaseState) -> list[Event]:
         case OnExpiry.DEEMED_ACCEPTED:
             check_status(command, state, (Status.RECEIVED,))
             return [passed, DeemedAccepted(at=command.at, limit=command.limit)]
+        case OnExpiry.DEEMED_CONFIRMED:
+            check_status(command, state, (Status.TRANSFER_SCHEDULED,))
+            return [passed, TransferConfirmed(at=command.at, deemed=True)]
         case OnExpiry.LAPSED:
             return [passed, LimitLapsed(at=command.at, limit=command.limit)]
         case OnExpiry.ESCALATE:
@@ -483,13 +511,33 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             if event.limit in ("submission", "accelerated_submission"):
                 changes["status"] = Status.LAPSED
         case TransferScheduled():
-            changes |= {"status": Status.TRANSFER_SCHEDULED, "transfer": event.plan}
+            changes |= {
+                "status": Status.TRANSFER_SCHEDULED,
+                "transfer": event.plan,
+                "transfer_confirmed_at": None,
+                "transfer_deemed_confirmed": False,
+                "transfer_objection": (),
+            }
+        case TransferConfirmed():
+            changes |= {
+                "transfer_confirmed_at": event.at,
+                "transfer_deemed_confirmed": event.deemed,
+                "open_limits": _close_limits(state, NOTICE_REPLY),
+                "overdue": tuple(n for n in state.overdue if n != NOTICE_REPLY),
+            }
+        case TransferObjected():
+            changes |= {
+                "status": Status.TRANSFER_OBJECTED,
+                "transfer_objection": event.reasons,
+                "open_limits": _close_limits(state, NOTICE_REPLY),
+                "overdue": tuple(n for n in state.overdue if n != NOTICE_REPLY),
+            }
         case TransferCompleted():
             changes |= {
                 "status": Status.TRANSFERRED,
                 "transferred_at": event.at,
-                "open_limits": _close_limits(state, "transfer"),
-                "overdue": tuple(n for n in state.overdue if n != "transfer"),
+                "open_limits": _close_limits(state, "transfer", NOTICE_REPLY),
+                "overdue": tuple(n for n in state.overdue if n not in ("transfer", NOTICE_REPLY)),
             }
         case TransferLimitExtended():
             changes["transfer_extension_days"] = state.transfer_extension_days + event.days

@@ -33,8 +33,20 @@ class ReasonsRequired(InvalidCommand):
     rule = "a refusal, extension, withdrawal, error claim or dispute states its reasons"
 
 
+class NoticeTooShort(InvalidCommand):
+    rule = "a transfer is notified the protocol's working days ahead"
+
+
+class TransferNotConfirmed(DomainError):
+    rule = "a notified transfer takes place once the other side confirmed it"
+
+
 class WrongStatus(DomainError):
     rule = "the case lifecycle"
+
+
+class AlreadyRecorded(DomainError):
+    rule = "a once-only act is recorded once"
 
 
 class CaseAlreadyOpened(DomainError):

@@ -127,6 +127,19 @@ class TransferScheduled(EventBase):
     plan: TransferPlan
 
 
+class TransferConfirmed(EventBase):
+    """The other side confirmed the notified transfer, or (`deemed`) its silence did."""
+
+    type: Literal["TransferConfirmed"] = "TransferConfirmed"
+    deemed: bool = False
+    note: ShortText | None = None
+
+
+class TransferObjected(EventBase):
+    type: Literal["TransferObjected"] = "TransferObjected"
+    reasons: Reasons
+
+
 class TransferCompleted(EventBase):
     type: Literal["TransferCompleted"] = "TransferCompleted"
 
@@ -210,6 +223,8 @@ Event = Annotated[
     | DeadlineEscalated
     | LimitLapsed
     | TransferScheduled
+    | TransferConfirmed
+    | TransferObjected
     | TransferCompleted
     | TransferLimitExtended
     | ReadmissionInErrorClaimed

@@ -34,6 +34,8 @@ from domain.events import (
     ReturnCompleted,
     ReturnScheduled,
     TransferCompleted,
+    TransferConfirmed,
+    TransferObjected,
     TransferScheduled,
 )
 from domain.state import CaseState
@@ -75,6 +77,12 @@ def _event_notice(event: Event) -> tuple[Side, str, str] | None:
             return Side.REQUESTING, "officer", "Application deemed accepted (no reply in time)"
         case TransferScheduled():
             return Side.REQUESTED, "officer", "Transfer scheduled"
+        case TransferConfirmed(deemed=True):
+            return Side.REQUESTING, "officer", "Transfer deemed confirmed (no answer in time)"
+        case TransferConfirmed():
+            return Side.REQUESTING, "officer", "Transfer confirmed"
+        case TransferObjected():
+            return Side.REQUESTING, "officer", "Transfer objected to: schedule it anew"
         case TransferCompleted():
             return Side.REQUESTED, "officer", "Transfer completed"
         case ReadmissionInErrorClaimed():

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from domain.agreements import AgreementTerms, Limit, Trigger
+from domain.agreements import NOTICE_REPLY, AgreementTerms, Limit, Trigger
 from domain.calendars import zone_of
 from domain.commands import CloseCase, Command, OpenCase
-from domain.deadlines import Deadline
+from domain.deadlines import Deadline, nth_working_day_after
 from domain.errors import (
     AcceleratedNotAllowed,
     AgreementNotInForce,
@@ -17,11 +17,13 @@ from domain.errors import (
     CaseClosedError,
     DomainError,
     InvalidCommand,
+    NoticeTooShort,
     ReasonsRequired,
     ReturnNotAllowed,
     SubmissionWindowClosed,
     TcnObligationsNotStarted,
     TransferNotAllowed,
+    TransferNotConfirmed,
     WrongStatus,
 )
 from domain.state import FINAL_OUTCOMES, CaseState
@@ -242,6 +244,40 @@ def _check_crossing(state: CaseState, plan: TransferPlan) -> None:
             f"transfer by {plan.mode.value} is not provided for; allowed: "
             f"{', '.join(terms.transfer.modes)}"
         )
+
+
+def check_notice_lead(state: CaseState, plan: TransferPlan, at: datetime) -> None:
+    """A transfer notified at `at` takes place at least the protocol's `notice_working_days`
+    later, counted in the requested state's working days (the notice day never counts)."""
+    terms = state.terms
+    assert terms is not None
+    days = terms.transfer.notice_working_days
+    if not days:
+        return
+    zone = zone_of(terms.requested, terms.time_zones)
+    notified, on = at.astimezone(zone).date(), plan.on.astimezone(zone).date()
+    earliest = nth_working_day_after((terms.requested,), notified, days)
+    if on < earliest:
+        raise NoticeTooShort(
+            f"a transfer must be notified at least {days} working days before it takes place "
+            f"({terms.transfer.source}); notified on {notified.isoformat()}, the earliest "
+            f"transfer date is {earliest.isoformat()}, not {on.isoformat()}"
+        )
+
+
+def check_transfer_confirmed(state: CaseState) -> None:
+    """Where the terms give the other side a limit to answer a transfer notice, the transfer
+    takes place once it confirmed, in words or by its silence where silence is consent."""
+    if state.ruleset < 2 or state.terms is None or NOTICE_REPLY not in state.terms.limits:
+        return
+    if state.transfer_confirmed_at is not None:
+        return
+    deadline = state.deadlines.get(NOTICE_REPLY)
+    until = f" (its answer is due {deadline.due.isoformat()})" if deadline is not None else ""
+    raise TransferNotConfirmed(
+        f"{state.terms.requested} has not confirmed the notified transfer{until}; "
+        f"{state.terms.transfer.source}"
+    )
 
 
 def bcp_key(name: str) -> str:

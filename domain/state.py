@@ -71,6 +71,9 @@ class CaseState(Frozen):
     overdue: tuple[str, ...] = ()
     escalations: tuple[Escalation, ...] = ()
     transfer: TransferPlan | None = None
+    transfer_confirmed_at: AwareDatetime | None = None
+    transfer_deemed_confirmed: bool = False
+    transfer_objection: tuple[str, ...] = ()
     transferred_at: AwareDatetime | None = None
     transfer_extension_days: int = 0
     error_claim_reasons: tuple[str, ...] = ()

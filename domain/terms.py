@@ -13,7 +13,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from domain.agreements import Agreement, AgreementTerms, Protocol, Suspension
+from domain.agreements import (
+    Agreement,
+    AgreementTerms,
+    Limit,
+    OnExpiry,
+    Protocol,
+    Suspension,
+    TransferRules,
+    Trigger,
+    Unit,
+)
 from domain.calendars import EU_MEMBER_STATES, UnknownState, check_state
 
 EU = "EU"
@@ -160,11 +170,33 @@ def resolve_terms(
         suspensions=merged.suspensions,
         time_zones=merged.time_zones,
         border_region=merged.border_region,
-        limits=merged.limits,
+        limits={**notice_reply_limit(merged.transfer), **merged.limits},
         evidence=merged.evidence,
         transfer=merged.transfer,
         retention=merged.retention,
     )
+
+
+def notice_reply_limit(transfer: TransferRules) -> dict[str, Limit]:
+    """The limit within which the other side answers a transfer notice, as the `[transfer]`
+    section gives it (`notice_reply_working_days`, `silence_is_consent`), so that it runs, reminds
+    and expires like any limit; a file's own `[limits.transfer_notice_reply]` takes precedence."""
+    if transfer.notice_reply_working_days is None:
+        return {}
+    consent = "silence confirms the transfer" if transfer.silence_is_consent else "escalated"
+    return {
+        "transfer_notice_reply": Limit(
+            amount=transfer.notice_reply_working_days,
+            unit=Unit.WORKING_DAYS,
+            from_=Trigger.NOTICE,
+            calendar="requested",
+            on_expiry=(
+                OnExpiry.DEEMED_CONFIRMED if transfer.silence_is_consent else OnExpiry.ESCALATE
+            ),
+            source=f"[transfer] notice_reply_working_days ({consent}): {transfer.source}",
+            verified=transfer.verified,
+        )
+    }
 
 
 def suspension_in_effect(terms: AgreementTerms, on: date) -> Suspension | None:

@@ -60,6 +60,7 @@ class Status(StrEnum):
     DEEMED_ACCEPTED = "deemed_accepted"
     REFUSED = "refused"
     TRANSFER_SCHEDULED = "transfer_scheduled"
+    TRANSFER_OBJECTED = "transfer_objected"
     TRANSFERRED = "transferred"
     # readmission in error (ruleset 2): claimed by the requested state, answered by the
     # requesting state, then the person is returned to it (docs/readmission-in-error.md)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from domain.agreements import Agreement, AgreementTerms, Protocol
+from domain.agreements import Agreement, AgreementTerms, Protocol, unverified_values
 from domain.calendars import EU_MEMBER_STATES, UnknownState, check_state, zone_of
 from domain.terms import EU, member_state_of, merge_protocol, party_states, resolve_terms
 
@@ -84,6 +84,20 @@ class Catalogue:
 
     def list_agreements(self) -> tuple[Agreement, ...]:
         return tuple(self.agreements[key] for key in sorted(self.agreements))
+
+    def unverified_in_force(self) -> dict[str, tuple[str, ...]]:
+        """Key paths of the values research has not confirmed, for each agreement (`EU-UA`) and
+        each agreement as a protocol changes it (`EU-UA/AT`); those without any are left out."""
+        found: dict[str, tuple[str, ...]] = {}
+        for agreement in self.list_agreements():
+            found[agreement.id] = tuple(key for key, _ in unverified_values(agreement))
+            for protocol in self.protocols_of(agreement.id):
+                other = next(p for p in agreement.parties if p != EU)
+                terms = self.terms(agreement.id, protocol.state, other, protocol.state)
+                found[f"{agreement.id}/{protocol.state}"] = tuple(
+                    key for key, _ in unverified_values(terms)
+                )
+        return {name: keys for name, keys in found.items() if keys}
 
     def terms(
         self, agreement_id: str, requesting: str, requested: str, protocol_state: str | None = None

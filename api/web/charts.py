@@ -26,6 +26,7 @@ STATUS_COLOURS = {
     "deemed_accepted": "#66a23a",
     "refused": "#b00020",
     "transfer_scheduled": "#6a3d9a",
+    "transfer_objected": "#9c4f96",
     "transferred": "#00695c",
     "error_claimed": "#b35900",
     "error_accepted": "#a0522d",

@@ -14,6 +14,7 @@ STATUS = {
     "deemed_accepted": N_("Deemed accepted"),
     "refused": N_("Refused"),
     "transfer_scheduled": N_("Transfer scheduled"),
+    "transfer_objected": N_("Transfer objected to"),
     "transferred": N_("Transferred"),
     "error_claimed": N_("Readmission in error claimed"),
     "error_accepted": N_("Error claim accepted"),
@@ -41,6 +42,18 @@ LIMIT = {
     "error_answer": N_("Answer to the error claim"),
     "error_return": N_("Return of the person"),
     "transit_reply": N_("Transit reply"),
+    "transfer_notice_reply": N_("Answer to the transfer notice"),
+}
+
+# What the instant a limit counts from is (`domain.deadline_starts.counted_from`).
+COUNTED_FROM = {
+    "knowledge": N_("the authority gained knowledge"),
+    "apprehension": N_("apprehension"),
+    "delivery": N_("delivery of the application (its receipt)"),
+    "confirmation_of_receipt": N_("confirmation of receipt"),
+    "acceptance": N_("acceptance"),
+    "transfer": N_("the transfer"),
+    "notice": N_("the transfer notice"),
 }
 
 LEVEL = {
@@ -55,7 +68,9 @@ EVENT = {
     "EvidenceAdded": N_("Evidence added"),
     "ApplicationSubmitted": N_("Application submitted"),
     "DeadlineSet": N_("Deadline set"),
+    "ApplicationDelivered": N_("Application delivered (received)"),
     "ReceiptConfirmed": N_("Receipt confirmed"),
+    "ReceiptAcknowledged": N_("Receipt acknowledged"),
     "VerificationRecorded": N_("Verification recorded"),
     "ReplyLimitExtended": N_("Reply limit extended"),
     "ApplicationAccepted": N_("Application accepted"),
@@ -64,6 +79,8 @@ EVENT = {
     "DeadlineEscalated": N_("Reminder or escalation"),
     "LimitLapsed": N_("Limit lapsed"),
     "TransferScheduled": N_("Transfer scheduled"),
+    "TransferConfirmed": N_("Transfer confirmed"),
+    "TransferObjected": N_("Transfer objected to"),
     "TransferCompleted": N_("Transfer completed"),
     "TransferLimitExtended": N_("Transfer limit extended"),
     "ReadmissionInErrorClaimed": N_("Readmission in error claimed"),
@@ -117,6 +134,7 @@ TABLES = {
     "status": STATUS,
     "action": ACTION,
     "limit": LIMIT,
+    "counted_from": COUNTED_FROM,
     "level": LEVEL,
     "event": EVENT,
     "grade": GRADE,

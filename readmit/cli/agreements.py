@@ -193,8 +193,8 @@ def _parameter_lines(
     for name, section in {**sections, "retention": shown.retention}.items():
         values = section.model_dump(mode="json", exclude={"source", "verified"})
         lines += [f"{name}: {_plain(values)}", f"  {_flag(section.source, section.verified)}"]
-    lines.append("evidence:")
-    for grade, items in shown.evidence.model_dump().items():
+    lines += ["evidence:", f"  {_flag(shown.evidence.source, shown.evidence.verified)}"]
+    for grade, items in shown.evidence.model_dump(exclude={"source", "verified"}).items():
         lines.append(f"  {grade}: {', '.join(items) or '-'}")
     return lines
 

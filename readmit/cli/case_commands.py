@@ -134,6 +134,21 @@ def transfer(
     issue(session, "schedule_transfer", case_id, body)
 
 
+@options_of("confirm_transfer")
+def transfer_confirm(
+    session: Session,
+    case_id: CaseId,
+    note: Annotated[str | None, typer.Option(help="a short note (up to 200 characters)")] = None,
+) -> None:
+    issue(session, "confirm_transfer", case_id, {"note": note} if note else {})
+
+
+@options_of("object_to_transfer")
+def transfer_object(session: Session, case_id: CaseId, reason: Reasons = None) -> None:
+    reasons = reasons_required("--reason", reason)
+    issue(session, "object_to_transfer", case_id, {"reasons": reasons})
+
+
 @options_of("complete_transfer")
 def transfer_complete(session: Session, case_id: CaseId) -> None:
     issue(session, "complete_transfer", case_id)

@@ -42,10 +42,23 @@ async def test_case_from_opening_to_closing(api: Api) -> None:
         reply: dict[str, Any] = answer.json()
         return reply
 
-    await post("/submit", anna)
+    submitted = await post("/submit", anna)
+    assert submitted["status"] == "received"  # delivered on submission: that is the receipt
+    delivered = (await api.http.get(f"/cases/{case_id}", headers=olena)).json()
+    reply = delivered["deadlines"]["reply"]
+    assert reply["counted_from"] == "delivery" and reply["running"]
+    instants = {reply["triggered_at"], delivered["received_at"], delivered["submitted_at"]}
+    assert len({datetime.fromisoformat(i) for i in instants}) == 1
+    assert delivered["acknowledged_at"] is None and "confirm_receipt" in delivered["next_actions"]
     refused = await api.http.post(f"/cases/{case_id}/accept", json={}, headers=anna)
     assert refused.status_code == 403  # the requesting side cannot accept
     await post("/receipt", olena)
+    acknowledged = (await api.http.get(f"/cases/{case_id}", headers=anna)).json()
+    assert acknowledged["acknowledged_at"] is not None  # both sides see it
+    assert acknowledged["deadlines"]["reply"] == reply  # and it moved nothing
+    twice = await api.http.post(f"/cases/{case_id}/receipt", json={}, headers=olena)
+    assert twice.status_code == 409, twice.text
+    assert twice.headers["content-type"].startswith("application/problem+json")
     listed = (await api.http.get("/cases", headers=olena)).json()["items"]
     assert [c["case_id"] for c in listed] == [case_id]
     assert listed[0]["next_limit"] == "reply" and listed[0]["person"] == "SHEVCHENKO O., 1990"

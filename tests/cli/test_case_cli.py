@@ -67,11 +67,13 @@ async def test_a_case_walked_through_the_cli(served_api: ServedApi) -> None:
 
     submitted = await anna("submit", case_id)
     assert submitted.exit_code == 0, submitted.output
-    assert submitted.stdout.startswith(f"{case_id}: submitted") and "Submitted" in submitted.stdout
+    assert submitted.stdout.startswith(f"{case_id}: received")  # delivered on submission
+    assert "ApplicationSubmitted" in submitted.stdout and "ApplicationDelivered" in submitted.stdout
 
     forbidden = await anna("accept", case_id)
     assert forbidden.exit_code == 1 and "Forbidden" in forbidden.stderr
-    assert (await olena("receipt", case_id)).exit_code == 0
+    acknowledged = await olena("receipt", case_id)
+    assert acknowledged.exit_code == 0 and "ReceiptAcknowledged" in acknowledged.stdout
     every = await olena("--json", "list", "--all", "--limit", "1", "--status", "received")
     assert [item["case_id"] for item in json.loads(every.stdout)] == [case_id]
     shown = await olena("show", case_id)

@@ -138,7 +138,7 @@ def test_run_starts_everything_and_keeps_data_across_restarts(home: Home, runs: 
     runs.append(second)
     second.wait_ready(home.url)
     listed = httpx.get(f"{home.url}/cases", headers=anna, timeout=30).json()["items"]
-    assert [(c["case_id"], c["status"]) for c in listed] == [(case_id, "submitted")]
+    assert [(c["case_id"], c["status"]) for c in listed] == [(case_id, "received")]  # delivered
     olena = home.bearer("olena.ua", "officer", "UA")
     receipt = httpx.post(f"{home.url}/cases/{case_id}/receipt", json={}, headers=olena, timeout=30)
     assert receipt.status_code == 200, receipt.text  # the workflow lived on in the dev server

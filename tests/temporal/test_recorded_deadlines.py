@@ -1,54 +1,94 @@
 """A running case keeps the deadlines it recorded when its workflow is replayed under newer
-calendars: a worker whose holiday data moved a due day (an upgraded `holidays` package) replays
-the case's history and goes on from the recorded deadlines, not from ones it computes again."""
+calendars: a worker whose holiday data has a holiday more inside a running limit (an upgraded
+`holidays` package) replays the case's history without error and goes on from the recorded
+deadline and its timer, not from one it computes again."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
 
+import holidays
 import observed_workflow
 import pytest
 from case_system import CaseSystem
 from observed_workflow import ObservedCase
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
-from test_case_workflow import events, submitted_and_received
+from test_case_workflow import ANNA, events, new_case_id, now
 
-from domain import deadline_starts
-from domain.deadlines import Deadline
+from adapters.agreements.catalogue import load_catalogue
+from domain import calendars
+from domain.agreements import Unit
+from domain.alarms import next_alarm
+from domain.commands import OpenCase, SubmitApplication
+from domain.deadlines import deadline_for
 from domain.events import DeadlineSet
+from domain.values import EvidenceItem, Person
 
 pytestmark = pytest.mark.temporal
 
 
-async def test_a_replay_under_newer_calendars_keeps_the_recorded_deadlines(
+async def submitted_under_working_days(system: CaseSystem) -> str:
+    """A case whose reply limit counts 5 Ukrainian working days, submitted (so delivered)."""
+    terms = load_catalogue().terms("EU-UA", "PL", "UA")
+    reply = terms.limits["reply"].model_copy(
+        update={"amount": 5, "unit": Unit.WORKING_DAYS, "extension": None}
+    )
+    terms = terms.model_copy(update={"limits": {**terms.limits, "reply": reply}})
+    case_id: str = new_case_id()
+    at = await now(system)
+    opening = OpenCase(
+        at=at,
+        case_id=case_id,
+        terms=terms,
+        category="own_national",
+        person=Person(surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)),
+        evidence=(EvidenceItem(kind="passport", number="FA123456"),),
+        knowledge_at=at - timedelta(days=1),
+    )
+    await system.gateway.open(opening, ANNA, request_id=f"open-{case_id}")
+    await system.gateway.execute(case_id, SubmitApplication(at=at), ANNA)
+    return case_id
+
+
+async def test_a_replay_under_a_calendar_with_a_new_holiday_keeps_the_recorded_deadline(
     case_system: CaseSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    case_id = await submitted_and_received(case_system)
-    recorded = {
-        e.deadline.limit: e.deadline
+    case_id = await submitted_under_working_days(case_system)
+    [reply] = [
+        e.deadline
         for e in await events(case_system, case_id)
-        if isinstance(e, DeadlineSet)
-    }
-    assert "reply" in recorded
+        if isinstance(e, DeadlineSet) and e.deadline.limit == "reply"
+    ]
     history = await case_system.client.get_workflow_handle(case_id).fetch_history()
 
-    computed = deadline_starts.deadline_for  # type: ignore[attr-defined]
+    # the first Ukrainian working day after the receipt day becomes a holiday
+    ukraine = holidays.country_holidays("UA")
+    day = reply.triggered_at.astimezone(calendars.zone_of("UA")).date() + timedelta(days=1)
+    while not ukraine.is_working_day(day):
+        day += timedelta(days=1)
+    newer = holidays.country_holidays("UA")
+    newer.update({day: "a public holiday declared since"})
+    original = calendars._calendar
+    monkeypatch.setattr(
+        calendars, "_calendar", lambda state: newer if state == "UA" else original(state)
+    )
+    terms = load_catalogue().terms("EU-UA", "PL", "UA")
+    limit = terms.limits["reply"].model_copy(
+        update={"amount": 5, "unit": Unit.WORKING_DAYS, "extension": None}
+    )
+    terms = terms.model_copy(update={"limits": {**terms.limits, "reply": limit}})
+    recomputed = deadline_for(terms, "reply", reply.triggered_at)
+    assert recomputed.due > reply.due  # the new holiday lies inside the running limit
 
-    def a_day_later(*args: Any, **kwargs: Any) -> Deadline:  # a holiday added since
-        deadline: Deadline = computed(*args, **kwargs)
-        return deadline.model_copy(
-            update={"due": deadline.due + timedelta(days=1), "holidays_version": "newer"}
-        )
-
-    monkeypatch.setattr(deadline_starts, "deadline_for", a_day_later)
     observed_workflow.STATES.clear()
     replayer = Replayer(
         workflows=[ObservedCase],
         data_converter=case_system.client.data_converter,
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
-    await replayer.replay_workflow(history)
+    await replayer.replay_workflow(history)  # raises on any nondeterminism
     replayed = observed_workflow.STATES[-1]
-    assert replayed.deadlines["reply"] == recorded["reply"]
-    assert replayed.deadlines == recorded
+    assert replayed.deadlines["reply"] == reply  # the recorded due instant, not the recomputed
+    expiry = next_alarm(replayed, {}, reply.due)
+    assert expiry is not None and expiry.limit == "reply" and expiry.at > reply.due
+    assert expiry.at - reply.due < timedelta(seconds=2)  # the timer runs to the recorded instant

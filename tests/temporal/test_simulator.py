@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -49,17 +50,16 @@ async def test_refusal_in_time(database_url: str) -> None:
     assert all(datetime.fromisoformat(e["at"]).utcoffset() is not None for e in report["events"])
 
 
-def test_silence_is_deemed_acceptance_at_the_computed_deadline(database_url: str) -> None:
-    done = simulate(SCENARIOS / "silence.yaml", database_url)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+def deemed_accepted_from_delivery(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's events, once checked: deemed accepted within 2 s after the reply limit
+    counted from the delivery of the application (on submission)."""
     assert report["status"] == "deemed_accepted"
-    late = report["steps"][-1]
-    assert late["ok"] is False and late["error"]["type"] == "WrongStatus"
-    events = report["events"]
-    receipt = next(e for e in events if e["type"] == "ReceiptConfirmed")
+    events: list[dict[str, Any]] = report["events"]
+    delivered = next(e for e in events if e["type"] == "ApplicationDelivered")
+    submitted = next(e for e in events if e["type"] == "ApplicationSubmitted")
+    assert delivered["at"] == submitted["at"]
     terms = load_catalogue().terms("EU-UA", "PL", "UA")
-    expected = deadline_for(terms, "reply", datetime.fromisoformat(receipt["at"]))
+    expected = deadline_for(terms, "reply", datetime.fromisoformat(delivered["at"]))
     deemed = next(e for e in events if e["type"] == "DeemedAccepted")
     lag = (datetime.fromisoformat(deemed["at"]) - expected.due).total_seconds()
     assert 0 < lag < 2
@@ -67,6 +67,26 @@ def test_silence_is_deemed_acceptance_at_the_computed_deadline(database_url: str
         e["level"] for e in events if e["type"] == "DeadlineEscalated" and e["limit"] == "reply"
     ]
     assert levels == ["reminder_half", "reminder_last_day", "escalation_near", "escalation_passed"]
+    return events
+
+
+def test_submitting_alone_ends_in_deemed_acceptance_from_delivery(database_url: str) -> None:
+    done = simulate(SCENARIOS / "submit_only.yaml", database_url)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [s["command"] for s in report["steps"]] == ["submit"]
+    events = deemed_accepted_from_delivery(report)
+    assert not any(e["type"] in ("ReceiptAcknowledged", "ReceiptConfirmed") for e in events)
+
+
+def test_silence_is_deemed_acceptance_at_the_computed_deadline(database_url: str) -> None:
+    done = simulate(SCENARIOS / "silence.yaml", database_url)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    late = report["steps"][-1]
+    assert late["ok"] is False and late["error"]["type"] == "WrongStatus"
+    events = deemed_accepted_from_delivery(report)  # a late acknowledgement moved nothing
+    assert any(e["type"] == "ReceiptAcknowledged" for e in events)
     transfer = [
         e["level"] for e in events if e["type"] == "DeadlineEscalated" and e["limit"] == "transfer"
     ]
@@ -135,3 +155,21 @@ def test_a_scenario_with_an_unknown_command_or_key_exits_2_naming_it(
     extra.write_text(text.replace("note: ", "accepted: true, note: "))
     done = simulate(extra, database_url)
     assert done.returncode == 2 and "steps.5.accept_error_claim.accepted" in done.stderr
+
+
+def test_a_transfer_notice_left_unanswered_is_deemed_confirmed(database_url: str) -> None:
+    done = simulate(SCENARIOS / "transfer_notice_silence.yaml", database_url)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [s["ok"] for s in report["steps"]] == [True, True, True, True], report["steps"]
+    events = report["events"]
+    notice = next(e for e in events if e["type"] == "TransferScheduled")
+    terms = load_catalogue().terms("EU-UA", "AT", "UA")
+    expected = deadline_for(terms, "transfer_notice_reply", datetime.fromisoformat(notice["at"]))
+    confirmed = next(e for e in events if e["type"] == "TransferConfirmed")
+    assert confirmed["deemed"] is True
+    lag = (datetime.fromisoformat(confirmed["at"]) - expected.due).total_seconds()
+    assert 0 < lag < 2
+    types = [e["type"] for e in events]
+    assert types.index("TransferConfirmed") < types.index("TransferCompleted")
+    assert report["status"] == "transferred"

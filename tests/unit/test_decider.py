@@ -33,6 +33,7 @@ from domain.errors import (
     AcceleratedNotAllowed,
     AgreementNotInForce,
     AgreementSuspended,
+    AlreadyRecorded,
     CaseAlreadyOpened,
     CaseClosedError,
     DomainError,
@@ -337,8 +338,8 @@ def test_acknowledging_receipt_is_recorded_once_and_moves_no_deadline() -> None:
     assert [e.type for e in events] == ["ReceiptAcknowledged"]
     assert state.acknowledged_at == later and state.received_at == RECEIPT_AT
     assert state.deadlines == before.deadlines and state.open_limits == before.open_limits
-    error = refuses(ConfirmReceipt(at=later), state, InvalidCommand)
-    assert "already acknowledged" in error.message
+    error = refuses(ConfirmReceipt(at=later), state, AlreadyRecorded)
+    assert "already acknowledged" in error.message and error.http_status == 409
     # possible until the reply, once; never once the case's outcome is final
     accepted_unacknowledged = run([AcceptApplication(at=ACCEPT_AT)], before)[0]
     assert types(ConfirmReceipt(at=ACCEPT_AT), accepted_unacknowledged) == ["ReceiptAcknowledged"]

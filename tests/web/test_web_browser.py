@@ -147,17 +147,20 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
     await expect(anna.locator("#person")).to_contain_text("Shevchenko")
     await expect(anna.get_by_role("cell", name="Proof")).to_be_visible()
     await check_accessible(anna)
-    await act(anna, "Submit the application", "Submitted")
+    await act(anna, "Submit the application", "Received")  # delivered on submission
 
     # --- the requested state's officer sees it live, confirms receipt and accepts --------------
     await anna.goto("/ui/")
     row = anna.locator(f'tr[data-case="{case_id}"]')
-    await expect(row).to_contain_text("Submitted")
+    await expect(row).to_contain_text("Received")
     olena_context, olena = await signed_in(browser, web, "olena.ua", "Olena Kovalenko")
     await expect(olena.locator(f'tr[data-case="{case_id}"]')).to_contain_text("your move")
     await olena.get_by_role("link", name=case_id).click()
-    await act(olena, "Confirm receipt", "Received")
+    # the reply limit already runs, from the delivery; acknowledging it moves nothing
     await expect(olena.locator("#timeline .tl-bar[data-limit='reply']")).to_have_count(1)
+    await expect(olena.get_by_text("delivery of the application (its receipt)")).to_be_visible()
+    await act(olena, "Confirm receipt", "Received")
+    await expect(olena.get_by_text("not yet (this moves no deadline)")).to_have_count(0)
     await act(olena, "Accept", "Accepted")
     await expect(row).to_contain_text("Accepted", timeout=20_000)  # no reload: live update
     await anna.screenshot(path=artifacts / "web-dashboard.png", full_page=True)

@@ -140,6 +140,11 @@ async def test_a_case_through_the_forms_with_the_api_rules(web_http: Web) -> Non
     assert submitted.status_code == 303
     after = await http.get(submitted.headers["location"])
     assert "Submitted" in after.text and "done" in after.text
+    # delivered on submission: the reply limit says it runs from the delivery
+    assert "Runs from" in after.text and "delivery of the application (its receipt)" in after.text
+    assert "not yet (this moves no deadline)" in after.text
+    unverified = after.text.split('id="unverified-values"', 1)[1].split("</span>", 1)[0]
+    assert ">limits.reply</abbr>" in unverified and ">transfer</abbr>" in unverified
 
     # the requested side: a refusal without reasons comes back with the API's message
     await sign_in(http, "olena.ua")
@@ -152,6 +157,7 @@ async def test_a_case_through_the_forms_with_the_api_rules(web_http: Web) -> Non
     assert confirmed.status_code == 303
     page = await http.get(f"/ui/cases/{case_id}")
     html = page.text
+    assert "not yet (this moves no deadline)" not in html  # acknowledged, shown with its time
     empty = await http.post(
         f"/ui/cases/{case_id}/actions/refuse",
         data={"csrf": csrf_of(html), "idem": idem_of(html, "-refuse"), "reasons": "  \n "},
@@ -291,6 +297,11 @@ async def test_an_action_takes_the_terms_from_the_stream_not_the_workflow(
     assert submitted.status_code == 303, submitted.text
     after = await http.get(submitted.headers["location"])
     assert "Submitted" in after.text and "done" in after.text
+    # delivered on submission: the reply limit says it runs from the delivery
+    assert "Runs from" in after.text and "delivery of the application (its receipt)" in after.text
+    assert "not yet (this moves no deadline)" in after.text
+    unverified = after.text.split('id="unverified-values"', 1)[1].split("</span>", 1)[0]
+    assert ">limits.reply</abbr>" in unverified and ">transfer</abbr>" in unverified
 
 
 async def test_a_failing_page_answers_in_html(

@@ -38,7 +38,7 @@ WORDS = Words(
 
 
 def history(*extra: Command) -> list[tuple[int, Event]]:
-    """Opened, submitted on T0+1d, received on T0+2d, then `extra` commands."""
+    """Opened, submitted (so delivered) on T0+1d, acknowledged on T0+2d, then `extra` commands."""
     commands = [
         open_case(),
         SubmitApplication(at=T0 + timedelta(days=1)),
@@ -74,11 +74,12 @@ def test_deadlines_are_bars_from_trigger_to_due_and_events_are_marks() -> None:
     timeline = build_timeline(events, now=T0 + timedelta(days=3))
     assert [b.limit for b in timeline.bars] == ["submission", "reply"]
     reply = timeline.bars[1]
-    assert reply.start == T0 + timedelta(days=2) and reply.due > reply.start
+    assert reply.start == T0 + timedelta(days=1) and reply.due > reply.start  # from delivery
     assert [m.type for m in timeline.marks] == [
         "CaseOpened",
         "ApplicationSubmitted",
-        "ReceiptConfirmed",
+        "ApplicationDelivered",
+        "ReceiptAcknowledged",
     ]
     submission = timeline.bars[0]
     assert submission.closed_at == T0 + timedelta(days=1)
@@ -87,7 +88,7 @@ def test_deadlines_are_bars_from_trigger_to_due_and_events_are_marks() -> None:
 
     root = parsed(render_svg(timeline, WORDS))
     assert root.get("role") == "img" and title_of(root) == "Timeline"
-    assert len(groups(root, "tl-mark")) == 3
+    assert len(groups(root, "tl-mark")) == 4
     bars = {g.get("data-limit"): g for g in groups(root, "tl-bar")}
     assert set(bars) == {"submission", "reply"}
     assert "tl-met" in attr(bars["submission"], "class")
