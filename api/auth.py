@@ -49,11 +49,14 @@ class Principal:
     def sees_state(self, state: str) -> bool:
         return ALL_STATES in self.states or state in self.states
 
-    def sees_case(self, requesting: str, requested: str) -> bool:
-        """Only the parties of a case (and auditors scoped to one of them) see it."""
+    def sees_case(self, requesting: str, requested: str, *, disclosed: bool) -> bool:
+        """Only the parties of a case (and auditors scoped to one of them) see it: the
+        requesting state from its opening, the requested state once the case is `disclosed` to
+        it (submitted; a draft withdrawn before submission never is). Its supervisors and
+        auditors see no more than its officers."""
         if self.role == "admin":
             return False
-        return self.sees_state(requesting) or self.sees_state(requested)
+        return self.sees_state(requesting) or (disclosed and self.sees_state(requested))
 
 
 def principal_from_claims(claims: Claims) -> Principal:

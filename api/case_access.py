@@ -32,7 +32,8 @@ async def authorise(services: Services, caller: Principal, case_id: str) -> Part
     """The case's parties if the caller may see the case.
 
     Administrators get 403 before anything is looked up; cases of other states 404 (not 403):
-    their existence is not disclosed.
+    their existence is not disclosed, and neither is that of a case not yet submitted to the
+    caller's state (a draft, or one withdrawn before submission, of the requesting state).
     """
     if caller.role == "admin":
         raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
@@ -40,7 +41,7 @@ async def authorise(services: Services, caller: Principal, case_id: str) -> Part
         parties = await services.parties(case_id)
     except CaseNotFound as missing:
         raise not_found(case_id) from missing
-    if not caller.sees_case(parties.requesting, parties.requested):
+    if not caller.sees_case(parties.requesting, parties.requested, disclosed=parties.disclosed):
         raise not_found(case_id)
     return parties
 

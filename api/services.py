@@ -37,7 +37,9 @@ class Services:
         found = await case_parties(self.pool, case_id)
         if found is not None:
             return found
-        terms = (await self.gateway.view(case_id)).state.terms
-        if terms is None:
+        state = (await self.gateway.view(case_id)).state
+        if state.terms is None:
             raise CaseNotFound(case_id)
-        return Parties(terms.requesting, terms.requested)
+        # disclosed as the read model's row says (case_queries.disclosed_sql): once submitted
+        submitted = state.submitted_at is not None
+        return Parties(state.terms.requesting, state.terms.requested, disclosed=submitted)

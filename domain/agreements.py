@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, assert_never
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -36,6 +36,31 @@ NOTICE_REPLY = "transfer_notice_reply"
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Category(StrEnum):
+    """Whom an application concerns. The agreements' provisions for third-country nationals
+    (their annexes of evidence, their submission window, their transition period) cover
+    stateless persons as well, unless a file says otherwise."""
+
+    OWN_NATIONAL = "own_national"
+    THIRD_COUNTRY_NATIONAL = "third_country_national"
+    STATELESS = "stateless"
+
+    @property
+    def under_tcn_provisions(self) -> bool:
+        """Whether the provisions for third-country nationals apply (TCN and stateless)."""
+        return self is not Category.OWN_NATIONAL
+
+
+def _some_category(categories: tuple[Category, ...]) -> tuple[Category, ...]:
+    if not categories:
+        raise ValueError("name at least one category, or leave 'applies_to' out for every one")
+    return categories
+
+
+# The categories a limit binds: none given = every category.
+AppliesTo = Annotated[tuple[Category, ...], AfterValidator(_some_category)]
 
 
 class Unit(StrEnum):
@@ -99,8 +124,16 @@ class Limit(Sourced):
     roll_forward: bool = False
     extension: Extension | None = None
     on_expiry: OnExpiry = OnExpiry.ESCALATE
+    applies_to: AppliesTo | None = Field(
+        default=None, description="the categories of person the limit binds; none = every one"
+    )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def binds(self, category: Category | None) -> bool:
+        """Whether the limit runs for a case of `category` (a limit that does not is never
+        started for it: nothing reminds, lapses or refuses)."""
+        return self.applies_to is None or category in self.applies_to
 
     @model_validator(mode="after")
     def _extension_lengthens(self) -> Limit:
@@ -125,6 +158,7 @@ class LimitOverride(Frozen):
     roll_forward: bool | None = None
     extension: Extension | None = None
     on_expiry: OnExpiry | None = None
+    applies_to: AppliesTo | None = None
     source: str | None = None
     verified: bool | None = None
 
@@ -159,10 +193,28 @@ class Suspension(Frozen):
 
 
 class EvidenceGrades(Sourced):
+    """The annexes' kinds of evidence per grade. Stateless persons are proved with the
+    third-country nationals' annexes unless `proof_stateless` / `prima_facie_stateless` say
+    otherwise."""
+
     proof_of_nationality: tuple[str, ...] = ()
     prima_facie_nationality: tuple[str, ...] = ()
     proof_tcn: tuple[str, ...] = ()
     prima_facie_tcn: tuple[str, ...] = ()
+    proof_stateless: tuple[str, ...] | None = None
+    prima_facie_stateless: tuple[str, ...] | None = None
+
+    def proof_for(self, category: Category) -> tuple[str, ...]:
+        """The kinds that are conclusive for a person of `category`."""
+        match category:
+            case Category.OWN_NATIONAL:
+                return self.proof_of_nationality
+            case Category.THIRD_COUNTRY_NATIONAL:
+                return self.proof_tcn
+            case Category.STATELESS:
+                return self.proof_tcn if self.proof_stateless is None else self.proof_stateless
+            case _:
+                assert_never(category)
 
 
 class TransferRules(Sourced):
@@ -209,7 +261,9 @@ class Agreement(Frozen):
     parties: tuple[str, str]
     excluded_states: tuple[StateCode, ...] = ()
     in_force: date
-    tcn_obligations_from: date | None = None
+    tcn_obligations_from: date | None = Field(
+        default=None, description="first day of the obligations for TCN and stateless persons"
+    )
     suspensions: tuple[Suspension, ...] = ()
     time_zones: dict[str, str] = Field(
         default_factory=dict, description="IANA zone per state, overriding the built-in table"

@@ -5,7 +5,9 @@ Part of the decision (`domain.decider.decide` records each as a `DeadlineSet` ev
 confirmation) starts the reply limit, acceptance (or deemed acceptance) the transfer limit, a
 completed transfer the window for claiming readmission in error, a claim (ruleset 2) the limit for
 answering it and its acceptance the limit for returning the person, an extension moves a running
-limit.
+limit. A limit whose `applies_to` leaves out the case's category is never started (e.g. the
+submission window, which binds third-country nationals and stateless persons, never runs for an
+own national).
 The calendars come with the code (`domain.calendars`, the `holidays` package): a replay computes
 the deadlines again with the calendars installed then, and the workflow goes on from those its
 commit recorded (`domain.decider.with_recorded_deadlines`), so newer holiday data never moves a
@@ -39,13 +41,16 @@ from domain.state import CaseState
 def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...]:
     """The deadlines `command` starts or moves in `state` (empty for most commands)."""
     terms = command.terms if isinstance(command, OpenCase) else state.terms
+    category = command.category if isinstance(command, OpenCase) else state.category
     if terms is None:
         return ()
 
     def start(
         name: str, trigger: datetime | None, *, extended: bool = False, extra_days: int = 0
     ) -> tuple[Deadline, ...]:
-        if name not in terms.limits or trigger is None:
+        limit = terms.limits.get(name)
+        # a limit that does not bind the case's category never runs for it (`applies_to`)
+        if limit is None or not limit.binds(category) or trigger is None:
             return ()
         return (deadline_for(terms, name, trigger, extended=extended, extra_days=extra_days),)
 

@@ -257,6 +257,10 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
             check_status(command, state, (Status.RECEIVED,))
             require_reasons(command.reasons, "an extension of the reply limit")
             reply = _running_reply(state, at)
+            if reply is None:
+                raise ExtensionNotAllowed(
+                    f"no reply limit runs for {_category_words(state)}: there is none to extend"
+                )
             if state.reply_extended:
                 raise ExtensionNotAllowed("the reply limit has already been extended once")
             limit = _opened(state)[0].limits[reply.limit]
@@ -359,7 +363,13 @@ def _opened(state: CaseState) -> tuple[AgreementTerms, Category]:
     return state.terms, state.category
 
 
-def _running_reply(state: CaseState, at: datetime) -> Deadline:
+def _category_words(state: CaseState) -> str:
+    return state.category.value.replace("_", " ") if state.category else "this case"
+
+
+def _running_reply(state: CaseState, at: datetime) -> Deadline | None:
+    """The running reply deadline; None if the terms' reply limit does not bind the case's
+    category (`applies_to`), so that the reply has no time limit."""
     name = reply_limit_name(state.procedure, state.terms)
     deadline = state.deadlines.get(name)
     if deadline is not None and deadline.has_passed(at):
@@ -368,6 +378,9 @@ def _running_reply(state: CaseState, at: datetime) -> Deadline:
             f"('{deadline.on_expiry.value}') applies"
         )
     if deadline is None:
+        limit = _opened(state)[0].limits.get(name)
+        if limit is not None and not limit.binds(state.category):
+            return None
         raise DeadlineNotComputed(f"no '{name}' deadline was set at receipt")
     return deadline
 
@@ -391,6 +404,10 @@ def _check_transfer_extension(state: CaseState, days: int) -> None:
     limit = _opened(state)[0].limits.get("transfer")
     if limit is None or limit.extension is None:
         raise ExtensionNotAllowed("the agreement allows no extension of the transfer limit")
+    if not limit.binds(state.category):
+        raise ExtensionNotAllowed(
+            f"no transfer limit runs for {_category_words(state)}: there is none to extend"
+        )
     ext = limit.extension
     if ext.up_to is not None and state.transfer_extension_days:
         raise ExtensionNotAllowed("the transfer limit has already been extended")

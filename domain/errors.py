@@ -66,7 +66,7 @@ class AgreementNotInForce(DomainError):
 
 
 class TcnObligationsNotStarted(DomainError):
-    rule = "third-country nationals only from the agreement's start date for them"
+    rule = "third-country nationals and stateless persons only from the agreement's date for them"
 
 
 class SubmissionWindowClosed(DomainError):

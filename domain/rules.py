@@ -160,20 +160,24 @@ def check_can_submit(state: CaseState, at: datetime) -> None:
     _check_not_suspended(terms, at)
     start = terms.tcn_obligations_from
     if (
-        state.category is Category.THIRD_COUNTRY_NATIONAL
+        state.category is not None
+        and state.category.under_tcn_provisions
         and start is not None
         and local_date(terms, at) < start
     ):
         raise TcnObligationsNotStarted(
-            f"{terms.agreement_id} covers third-country nationals only from {start.isoformat()}"
+            f"{terms.agreement_id} covers third-country nationals and stateless persons only "
+            f"from {start.isoformat()}"
         )
     if not state.evidence:
         raise InvalidCommand("an application needs at least one item of evidence")
     name = submission_limit_name(state.procedure)
     deadline = state.deadlines.get(name)
     if deadline is not None and deadline.has_passed(at):
+        source = f"; {deadline.source}" if deadline.source else ""
         raise SubmissionWindowClosed(
-            f"the {name.replace('_', ' ')} limit ended {deadline.due.isoformat()} ({deadline.rule})"
+            f"the {name.replace('_', ' ')} limit ended {deadline.due.isoformat()} "
+            f"({deadline.rule}{source})"
         )
 
 
@@ -286,14 +290,10 @@ def bcp_key(name: str) -> str:
 
 
 def grade(terms: AgreementTerms, category: Category, item: EvidenceItem) -> Grade:
-    """Proof if the agreement's annex lists the kind as conclusive, else prima facie."""
-    evidence = terms.evidence
-    proof = (
-        evidence.proof_tcn
-        if category is Category.THIRD_COUNTRY_NATIONAL
-        else evidence.proof_of_nationality
-    )
-    return Grade.PROOF if item.kind in proof else Grade.PRIMA_FACIE
+    """Proof if the agreement's annex lists the kind as conclusive for the category (stateless
+    persons: the third-country nationals' annex unless the terms give their own), else prima
+    facie."""
+    return Grade.PROOF if item.kind in terms.evidence.proof_for(category) else Grade.PRIMA_FACIE
 
 
 def grade_all(

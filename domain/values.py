@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
+from domain.agreements import Category as Category  # defined beside the limits that bind one
 from domain.agreements import Frozen
 
 # No control characters but tab and newline: PostgreSQL's jsonb refuses U+0000, and such
@@ -40,11 +41,6 @@ class Side(StrEnum):
     REQUESTING = "requesting"
     REQUESTED = "requested"
     SYSTEM = "system"
-
-
-class Category(StrEnum):
-    OWN_NATIONAL = "own_national"
-    THIRD_COUNTRY_NATIONAL = "third_country_national"
 
 
 class Procedure(StrEnum):

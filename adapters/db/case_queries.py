@@ -2,6 +2,11 @@
 parties of one case (what the API authorises a caller against), the committee's figures, the
 gauges, and the few lookups other modules need.
 
+Scope: a case belongs to its requesting state from its opening, and is disclosed to its
+requested state only once submitted (`disclosed_sql`); a draft, and a draft withdrawn or lapsed
+before submission, never is. Every scoped read here (lists, parties, figures, and the fragment
+other tables' queries join with, `disclosed_to_sql`) applies that one definition.
+
 The read model is `projector.py` (every write) and this module (every read): together they own
 the `cases` table, and no other module names it in SQL (a test scans for that).
 List order: overdue first, then by next deadline (none last), then by case id; the cursor is
@@ -31,10 +36,44 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True)
 class Parties:
-    """The states of a case: fixed when it is opened, so a projected row is never stale here."""
+    """The states of a case, and whether it is disclosed to the requested one (`disclosed_sql`).
+
+    The states are fixed when the case is opened; `disclosed` only ever turns true, so a row
+    projected a moment late can hide a case just submitted, never show a draft."""
 
     requesting: str
     requested: str
+    disclosed: bool
+
+
+def disclosed_sql(alias: str = "") -> str:
+    """SQL true when a row of the read model (`alias`: its table alias, if any) is disclosed to
+    the case's requested state: the one definition, the requesting state has submitted it.
+    `submitted_at` is set by the submission and never cleared, so a case once disclosed stays
+    so, and a draft withdrawn or lapsed before submission never is."""
+    return f"{alias}{'.' if alias else ''}submitted_at IS NOT NULL"
+
+
+def seen_by(states: str, alias: str = "") -> str:
+    """SQL true for a row of the read model that the holders of `states` (an SQL `text[]`
+    expression) may know: theirs as the requesting state, or as the requested state once
+    disclosed (`disclosed_sql`). `alias` qualifies the columns (`c` for `c.requesting`)."""
+    at = f"{alias}." if alias else ""
+    return (
+        f"({at}requesting = ANY({states})"
+        f" OR ({at}requested = ANY({states}) AND {disclosed_sql(alias)}))"
+    )
+
+
+def disclosed_to_sql(case_id: str, state: str) -> str:
+    """SQL true when the case `case_id` (an SQL expression, e.g. a column) is known to `state`
+    (an SQL text expression) as one of its parties: its requesting state always, its requested
+    state once disclosed. A case the read model does not hold (yet) is known to nobody, so a
+    query on another table (a notice, a log entry) shows nothing of it until it is projected."""
+    return (
+        f"EXISTS (SELECT 1 FROM cases c WHERE c.case_id = {case_id}"
+        f" AND {seen_by(f'ARRAY[{state}]::text[]', 'c')})"
+    )
 
 
 @dataclass(frozen=True)
@@ -75,9 +114,9 @@ def _where(f: CaseFilter, args: list[Any]) -> list[str]:
         if f.side == "requesting":
             clauses.append(f"requesting = ANY({states})")
         elif f.side == "requested":
-            clauses.append(f"requested = ANY({states})")
+            clauses.append(f"(requested = ANY({states}) AND {disclosed_sql()})")
         else:
-            clauses.append(f"(requesting = ANY({states}) OR requested = ANY({states}))")
+            clauses.append(seen_by(states))
         if f.counterpart:
             other = arg(f.counterpart)
             clauses.append(
@@ -140,10 +179,11 @@ async def parties(pool: asyncpg.Pool, case_ids: Collection[str]) -> dict[str, Pa
     """The parties of each of `case_ids` the read model knows (a case not yet projected is
     absent)."""
     rows = await pool.fetch(
-        "SELECT case_id, requesting, requested FROM cases WHERE case_id = ANY($1::text[])",
+        f"SELECT case_id, requesting, requested, {disclosed_sql()} AS disclosed"
+        " FROM cases WHERE case_id = ANY($1::text[])",
         sorted(case_ids),
     )
-    return {r["case_id"]: Parties(r["requesting"], r["requested"]) for r in rows}
+    return {r["case_id"]: Parties(r["requesting"], r["requested"], r["disclosed"]) for r in rows}
 
 
 async def case_parties(pool: asyncpg.Pool, case_id: str) -> Parties | None:
@@ -231,6 +271,7 @@ async def past_retention(
 # (their states, agreement and opening period), grouped by agreement, counterpart and status.
 # A deemed acceptance is found among the events: later events hide it from a case's status.
 _DEEMED = has_event_sql("s.case_id", "DeemedAccepted")
+_SCOPED = seen_by("$1::text[]", "c")
 _FIGURES = f"""
 WITH scoped AS (
     SELECT c.case_id, c.agreement_id, c.status, c.received_at, c.replied_at, c.transferred_at,
@@ -239,7 +280,7 @@ WITH scoped AS (
                 WHEN c.requesting = $2::text THEN c.requested
                 ELSE c.requesting END AS counterpart
     FROM cases c
-    WHERE ($1::text[] IS NULL OR c.requesting = ANY($1::text[]) OR c.requested = ANY($1::text[]))
+    WHERE ($1::text[] IS NULL OR {_SCOPED})
       AND ($3::text IS NULL OR c.agreement_id = $3::text)
       AND ($4::timestamptz IS NULL OR c.opened_at >= $4::timestamptz)
       AND ($5::timestamptz IS NULL OR c.opened_at < $5::timestamptz)

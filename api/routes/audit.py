@@ -1,7 +1,8 @@
 """The disclosure log for auditors: who saw which case's personal data, when and why.
 
-Auditors only, and only for cases they may audit (`Principal.sees_case`): a case's parties come
-from the `cases` read model, and a case not (yet) in it is not shown.
+Auditors only, and only for cases they may audit (`Principal.sees_case`: an auditor of the
+requested state sees nothing of a case not submitted to it): a case's parties come from the
+`cases` read model, and a case not (yet) in it is not shown.
 """
 
 from __future__ import annotations
@@ -74,6 +75,6 @@ async def disclosures(
             row
             for row in rows
             if (found := sides.get(row["case_id"]))
-            and caller.sees_case(found.requesting, found.requested)
+            and caller.sees_case(found.requesting, found.requested, disclosed=found.disclosed)
         ][:limit]
     return DisclosureList(items=[Disclosure(**dict(row)) for row in rows])

@@ -6,17 +6,22 @@ the UI POSTs `{"payloads": [{"metadata": {k: base64}, "data": base64}]}` to `<en
 UI's origins, preflights answered without a token, and CORS headers on every answer, errors
 included, so the UI can show a 401 or 403 instead of a network error.
 
-Only auditors and admins may call it: it reveals the personal data of any case in the namespace.
-Every call is logged with the caller, the namespace and the number of payloads (never their data).
+Only auditors and admins may call it. An auditor gets decoded only the payloads of cases it may
+see (`Principal.sees_case`, the API's own rule): a payload that names a case id of another state,
+or of a case not yet submitted to the auditor's state, comes back as it was sent, still
+encrypted. Admins operate the namespace and get every payload decoded. Every call is logged
+with the caller, the namespace and the number of payloads (never their data).
 """
 
 from __future__ import annotations
 
 import base64
 import inspect
+import re
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
+import asyncpg
 import structlog
 from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -25,6 +30,7 @@ from google.protobuf.message import DecodeError
 from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payload
 
+from adapters.db.case_queries import parties
 from adapters.keys import payload_keyring
 from adapters.settings import Settings
 from adapters.temporal.codec import EncryptionCodec, KeyringError
@@ -156,13 +162,38 @@ def _render(payloads: Sequence[Payload]) -> PayloadsJson:
     )
 
 
+# A case id anywhere in a decoded payload (its JSON): the case the payload belongs to.
+_CASE_ID = re.compile(rb"\b[A-Z]{2}-[A-Z]{2}-[0-9]{4}-[0-9]{6}\b")
+
+
+async def _withheld(pool: asyncpg.Pool, caller: Principal, decoded: Sequence[Payload]) -> set[int]:
+    """The positions of the decoded payloads an auditor may not read: those naming a case it
+    may not see, or one the read model does not know (yet)."""
+    if caller.role != "auditor":
+        return set()
+    named = [{m.decode() for m in _CASE_ID.findall(p.data)} for p in decoded]
+    known = await parties(pool, set().union(*named)) if any(named) else {}
+
+    def sees(case_id: str) -> bool:
+        found = known.get(case_id)
+        return found is not None and caller.sees_case(
+            found.requesting, found.requested, disclosed=found.disclosed
+        )
+
+    return {i for i, ids in enumerate(named) if not all(sees(c) for c in ids)}
+
+
 @router.post(
     "/decode",
     summary="Decrypt payloads for the Temporal web UI or CLI (auditors, admins)",
     response_model=PayloadsJson,
 )
 async def decode(
-    body: PayloadsJson, caller: CodecCallerDep, codec: CodecDep, namespace: NamespaceHeader = None
+    body: PayloadsJson,
+    caller: CodecCallerDep,
+    codec: CodecDep,
+    services: ServicesDep,
+    namespace: NamespaceHeader = None,
 ) -> PayloadsJson:
     payloads = _parse(body)
     try:
@@ -174,14 +205,16 @@ async def decode(
             "a payload was encrypted with an unknown key or altered",
             type_="undecodable-payload",
         ) from error
+    withheld = await _withheld(services.pool, caller, decoded)
     log.info(
         "payloads decoded",
         user_id=caller.user_id,
         role=caller.role,
         namespace=namespace,
         payloads=len(decoded),
+        withheld=len(withheld),
     )
-    return _render(decoded)
+    return _render([payloads[i] if i in withheld else p for i, p in enumerate(decoded)])
 
 
 @router.post(

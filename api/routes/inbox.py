@@ -1,5 +1,8 @@
 """The caller's in-app inbox: the `inbox` rows of the notification outbox addressed to the caller
-or to the shared inbox of its role in its state(s) (`@PL:officer`), newest first."""
+or to the shared inbox of its role in its state(s) (`@PL:officer`), newest first.
+
+Only notices about cases known to the state they are addressed to (`disclosed_to_sql`): the
+requested state hears nothing of a case before it is submitted, whatever notice may exist."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
+from adapters.db.case_queries import disclosed_to_sql
 from adapters.notices import group_inbox
 from api.auth import ALL_STATES, Principal
 from api.deps import PrincipalDep, ServicesDep
@@ -19,16 +23,21 @@ router = APIRouter(prefix="/inbox", tags=["inbox"])
 MAX_ID = 2**63 - 1
 
 _COLUMNS = "id, case_id, recipient, state, role, kind, subject, payload, created_at, read_at"
+_KNOWN = disclosed_to_sql("notifications.case_id", "notifications.state")
 _LIST = f"""
 SELECT {_COLUMNS} FROM notifications
-WHERE channel = 'inbox' AND recipient = ANY($1::text[])
+WHERE channel = 'inbox' AND recipient = ANY($1::text[]) AND {_KNOWN}
   AND ($2::bigint IS NULL OR id < $2) AND (NOT $3 OR read_at IS NULL)
 ORDER BY id DESC LIMIT $4
 """
 _MARK_READ = f"""
 UPDATE notifications SET read_at = coalesce(read_at, now())
-WHERE id = $1 AND channel = 'inbox' AND recipient = ANY($2::text[])
+WHERE id = $1 AND channel = 'inbox' AND recipient = ANY($2::text[]) AND {_KNOWN}
 RETURNING {_COLUMNS}
+"""
+_UNREAD = f"""
+SELECT count(*) FROM notifications
+WHERE channel = 'inbox' AND recipient = ANY($1::text[]) AND read_at IS NULL AND {_KNOWN}
 """
 
 
@@ -55,6 +64,11 @@ def recipients(caller: Principal) -> list[str]:
     """The caller's own id and its role's shared inbox in each of its states."""
     states = sorted(s for s in caller.states if s != ALL_STATES)
     return [caller.user_id, *(group_inbox(state, caller.role) for state in states)]
+
+
+async def unread_count(pool: asyncpg.Pool, caller: Principal) -> int:
+    """How many of the caller's inbox notifications are unread (the pages' header shows it)."""
+    return int(await pool.fetchval(_UNREAD, recipients(caller)) or 0)
 
 
 def _item(row: asyncpg.Record) -> InboxItem:

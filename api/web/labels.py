@@ -106,6 +106,7 @@ VERIFICATION = {
 CATEGORY = {
     "own_national": N_("Own national"),
     "third_country_national": N_("Third-country national"),
+    "stateless": N_("Stateless person"),
 }
 
 PROCEDURE = {"standard": N_("Standard"), "accelerated": N_("Accelerated")}

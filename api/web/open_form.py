@@ -15,6 +15,7 @@ from api.commands import Field
 from api.web.forms import FormErrors, local_instant, validation_messages
 from api.web.i18n import N_
 from domain.terms import party_states
+from domain.values import Category
 
 EVIDENCE_ROWS = 3
 PERSON_FIELDS = (
@@ -58,6 +59,8 @@ def choices(catalogue: Catalogue, state: str) -> Choices:
             grades.prima_facie_nationality,
             grades.proof_tcn,
             grades.prima_facie_tcn,
+            grades.proof_stateless or (),
+            grades.prima_facie_stateless or (),
         ):
             kinds |= set(group)
     return Choices(agreements, sorted(requested), sorted(protocols), sorted(kinds))
@@ -106,10 +109,7 @@ def open_sections(c: Choices) -> list[tuple[str, list[Field]]]:
                     N_("Category"),
                     "select",
                     required=True,
-                    options=(
-                        ("own_national", "@category:own_national"),
-                        ("third_country_national", "@category:third_country_national"),
-                    ),
+                    options=tuple((c.value, f"@category:{c.value}") for c in Category),
                 ),
                 Field(
                     "procedure",

@@ -25,7 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from adapters.temporal.cases import CaseNotFound
 from api.auth import Principal
 from api.problems import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, Problem
-from api.routes.inbox import recipients
+from api.routes.inbox import unread_count
 from api.services import Services
 from api.web import labels
 from api.web.i18n import LANGUAGES, Formatter, negotiate, translations
@@ -146,24 +146,17 @@ def language_of(request: Request) -> str:
     return negotiate(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
 
 
-_UNREAD = (
-    "SELECT count(*) FROM notifications WHERE channel = 'inbox'"
-    " AND recipient = ANY($1::text[]) AND read_at IS NULL"
-)
-
-
 async def signed_in_page(request: Request) -> Page:
     """A page for a signed-in caller (otherwise: to the sign-in page)."""
     session = current_session(request)
     services = services_of(request)
-    unread = await services.pool.fetchval(_UNREAD, recipients(session.principal))
     return Page(
         request=request,
         services=services,
         session=session,
         lang=language_of(request),
         flash=decode_flash(request, session),
-        unread=int(unread or 0),
+        unread=await unread_count(services.pool, session.principal),
     )
 
 

@@ -182,7 +182,8 @@ def _parameter_lines(
             if agreement.excluded_states
             else ""
         ),
-        f"in force: {shown.in_force}; TCN obligations from: {shown.tcn_obligations_from or '-'}",
+        f"in force: {shown.in_force}; TCN and stateless obligations from: "
+        f"{shown.tcn_obligations_from or '-'}",
         f"suspensions: {'; '.join(suspensions) or 'none'}",
         f"time zones: {_plain(dict(shown.time_zones)) or 'built-in'}",
         "limits:",
@@ -195,6 +196,10 @@ def _parameter_lines(
         lines += [f"{name}: {_plain(values)}", f"  {_flag(section.source, section.verified)}"]
     lines += ["evidence:", f"  {_flag(shown.evidence.source, shown.evidence.verified)}"]
     for grade, items in shown.evidence.model_dump(exclude={"source", "verified"}).items():
+        if items is None:  # stateless persons: the third-country nationals' annex
+            stateless = grade.removesuffix("_stateless") + "_tcn"
+            lines.append(f"  {grade}: as {stateless}")
+            continue
         lines.append(f"  {grade}: {', '.join(items) or '-'}")
     return lines
 
@@ -210,9 +215,10 @@ def _describe(lim: Limit) -> str:
             f" (at most {ext.max_days} days)" if ext.max_days else ""
         )
     roll = ", roll forward" if lim.roll_forward else ""
+    binds = ", ".join(c.value for c in lim.applies_to) if lim.applies_to else "every category"
     return (
         f"{lim.amount} {lim.unit.value} from {lim.from_.value}, calendar {lim.calendar}{roll}, "
-        f"{extension}, on expiry {lim.on_expiry.value}"
+        f"{extension}, on expiry {lim.on_expiry.value}, binds {binds}"
     )
 
 

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 
 import asyncpg
 import httpx
+from fastapi.routing import iter_route_contexts
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.settings import Settings
+from api.app import create_app
 from api.auth import issue_dev_token
 from api.services import Services
 
@@ -32,3 +35,16 @@ class Api:
         self, user: str, role: str, state: str | None, states: tuple[str, ...] = ()
     ) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user, role, state, states)}"}
+
+
+def app_endpoints() -> set[tuple[str, str]]:
+    """(method, path) of every route of the app, included routers resolved."""
+    app = create_app(Settings(jwt_secret=SECRET))
+    found = set()
+    for route in iter_route_contexts(app.routes):
+        for method in route.methods or ():
+            if method != "HEAD" and route.path is not None:
+                found.add((method, route.path))
+    documented = app.openapi()["paths"]
+    found |= {(m.upper(), p) for p, ops in documented.items() for m in ops}
+    return found

@@ -76,11 +76,12 @@ async def test_case_from_opening_to_closing(api: Api) -> None:
     history = (await api.http.get(f"/cases/{case_id}/events", headers=auditor)).json()
     types = [e["type"] for e in history["events"]]
     assert types[0] == "CaseOpened" and types[-1] == "CaseClosed"
-    assert history["events"][2]["actor"] == {"user_id": "anna.pl", "state": "PL", "role": "officer"}
+    assert history["events"][1]["type"] == "ApplicationSubmitted"  # an own national: no window
+    assert history["events"][1]["actor"] == {"user_id": "anna.pl", "state": "PL", "role": "officer"}
     verified = (await api.http.get(f"/cases/{case_id}/verify", headers=auditor)).json()
     assert verified["ok"] and verified["checked"] == len(types)
     earlier = (
-        await api.http.get(f"/cases/{case_id}/state", params={"version": 3}, headers=auditor)
+        await api.http.get(f"/cases/{case_id}/state", params={"version": 2}, headers=auditor)
     ).json()
     assert earlier["state"]["status"] == "submitted"
     write = await api.http.post(f"/cases/{case_id}/close", json={}, headers=auditor)

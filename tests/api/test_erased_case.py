@@ -58,7 +58,7 @@ async def test_personal_data_reads_as_erased_once_the_key_is_gone(
         "description": None,
         "erased": True,
     }
-    assert view["status"] == "submitted"  # everything else about the case is still there
+    assert view["status"] == "received"  # everything else about the case is still there
     listed = (await api.http.get("/cases", headers=anna)).json()["items"]
     assert listed[0]["person"] == ERASED_SUMMARY
     as_of = (await api.http.get(f"/cases/{case_id}/state?version=1", headers=auditor)).json()
@@ -77,6 +77,7 @@ async def test_personal_data_sent_to_an_erased_case_is_gone_not_an_error(
     knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     opened = await api.http.post("/cases", json={**OPEN, "knowledge_at": knowledge}, headers=anna)
     case_id = opened.json()["case_id"]
+    assert (await api.http.post(f"/cases/{case_id}/submit", json={}, headers=anna)).is_success
     await vault.erase([case_id], datetime.now(UTC), "test: erasure")
     olena = api.as_("olena.ua", "officer", "UA")
     added = await api.http.post(  # reasons are sealed with the case key, which is gone

@@ -188,7 +188,7 @@ async def test_inbox_shows_the_workflows_notices_to_the_callers_state(api: Api) 
     assert submitted["case_id"] == case_id and submitted["recipient"] == "@UA:officer"
     assert submitted["unread"] and submitted["read_at"] is None
     assert all(i["state"] == "UA" for i in ua)  # nothing addressed to PL shows up
-    pl = await inbox(anna, "ReceiptConfirmed")
+    pl = await inbox(anna, "ReceiptAcknowledged")
     assert {i["recipient"] for i in pl} == {"@PL:officer"}
 
     marked = await api.http.post(f"/inbox/{submitted['id']}/read", headers=olena)
@@ -203,14 +203,19 @@ async def test_inbox_shows_the_workflows_notices_to_the_callers_state(api: Api) 
 
 
 async def test_inbox_pages_with_a_cursor(api: Api) -> None:
-    await api.pool.executemany(
-        "INSERT INTO notifications (key, notice_key, case_id, recipient, state, role, channel,"
-        " kind, subject, payload, status) VALUES ($1, $1, 'PL-UA-2027-000001', $2, 'PL',"
-        " 'officer', $3, 'Test', 'subject', '{}', 'delivered')",
-        [(f"k{n}", "anna.pl", "inbox") for n in range(5)]
-        + [("other", "bob.pl", "inbox"), ("mail", "anna.pl", "email")],
-    )
     anna = api.as_("anna.pl", "officer", "PL")
+    knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    opened = await api.http.post("/cases", json={**OPEN, "knowledge_at": knowledge}, headers=anna)
+    await api.pool.executemany(  # notices about a case of PL (the inbox shows no others to PL)
+        "INSERT INTO notifications (key, notice_key, case_id, recipient, state, role, channel,"
+        " kind, subject, payload, status) VALUES ($1, $1, $4, $2, 'PL',"
+        " 'officer', $3, 'Test', 'subject', '{}', 'delivered')",
+        [
+            (key, recipient, channel, opened.json()["case_id"])
+            for key, recipient, channel in [(f"k{n}", "anna.pl", "inbox") for n in range(5)]
+            + [("other", "bob.pl", "inbox"), ("mail", "anna.pl", "email")]
+        ],
+    )
     first = (await api.http.get("/inbox", params={"limit": 3}, headers=anna)).json()
     assert len(first["items"]) == 3 and first["next_cursor"]
     second = (
@@ -230,6 +235,7 @@ async def test_audit_log_shows_disclosures_of_the_auditors_states_only(api: Api)
     knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     opened = await api.http.post("/cases", json={**OPEN, "knowledge_at": knowledge}, headers=anna)
     case_id = opened.json()["case_id"]
+    assert (await api.http.post(f"/cases/{case_id}/submit", json={}, headers=anna)).is_success
     olena = api.as_("olena.ua", "officer", "UA")
     assert (await api.http.get(f"/cases/{case_id}", headers=olena)).status_code == 200
     assert (await api.http.get(f"/cases/{case_id}/events", headers=anna)).status_code == 200

@@ -21,7 +21,13 @@ from adapters import metrics
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import NAME, CaseProjector
 from adapters.outbox import Dispatcher, Outgoing, SendError
-from domain.events import ApplicationAccepted, DeemedAccepted, Event, ReceiptConfirmed, to_stored
+from domain.events import (
+    ApplicationAccepted,
+    ApplicationDelivered,
+    DeemedAccepted,
+    Event,
+    to_stored,
+)
 from domain.state import CaseState
 from domain.stored import NewEvent
 
@@ -95,9 +101,10 @@ async def test_reply_time_is_observed_from_receipt(pool: asyncpg.Pool) -> None:
     }
     cases = await store_cases(pool, plans)
     accepted_events = cases["PL-UA-2027-000001"][1]
-    received = next(e.at for e in accepted_events if isinstance(e, ReceiptConfirmed))
+    # from delivery (on submission), not from the acknowledgement a day later
+    received = next(e.at for e in accepted_events if isinstance(e, ApplicationDelivered))
     replied = next(e.at for e in accepted_events if isinstance(e, ApplicationAccepted))
-    assert replied - received == timedelta(hours=72)
+    assert replied - received == timedelta(hours=24 + 72)
     assert any(isinstance(e, DeemedAccepted) for e in cases["PL-UA-2027-000002"][1])
 
     await CaseProjector(pool).catch_up()
@@ -106,7 +113,7 @@ async def test_reply_time_is_observed_from_receipt(pool: asyncpg.Pool) -> None:
         accepted_before + 1
     )
     assert sample("readmit_reply_seconds_sum", requested="UA", outcome="accepted") == (
-        sum_before + 72 * 3600
+        sum_before + (24 + 72) * 3600
     )
     assert sample("readmit_reply_seconds_count", requested="UA", outcome="deemed_accepted") == (
         deemed_before + 1

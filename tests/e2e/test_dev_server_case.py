@@ -114,8 +114,7 @@ async def test_full_case_survives_killed_workers(
     events = [r.event() for r in recorded]
     types = [e.type for e in events if e.type != "VerificationRecorded"]
     assert types == [
-        "CaseOpened",
-        "DeadlineSet",
+        "CaseOpened",  # an own national: no submission window, so no deadline yet
         "ApplicationSubmitted",
         "ApplicationDelivered",
         "DeadlineSet",

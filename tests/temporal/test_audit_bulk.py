@@ -73,7 +73,7 @@ async def open_case(system: CaseSystem, number: int) -> None:
         at=at,
         case_id=case_id,
         terms=load_catalogue().terms("EU-UA", "PL", "UA"),
-        category="own_national",
+        category="third_country_national",  # opened with its submission window: 2 events
         person=Person(surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)),
         evidence=(EvidenceItem(kind="passport", number=f"FA{number:06d}"),),
         knowledge_at=at - timedelta(days=1),

@@ -44,7 +44,7 @@ async def test_refusal_in_time(database_url: str) -> None:
     assert report["status"] == "closed"  # refused, then closed by itself
     assert [s["ok"] for s in report["steps"]] == [True, True, True]
     types = [e["type"] for e in report["events"]]
-    assert types[:3] == ["CaseOpened", "DeadlineSet", "ApplicationSubmitted"]
+    assert types[:2] == ["CaseOpened", "ApplicationSubmitted"]  # an own national: no window
     assert "ApplicationRefused" in types and "DeemedAccepted" not in types
     assert types[-1] == "CaseClosed" and report["events"][-1]["outcome"] == "refused"
     assert all(datetime.fromisoformat(e["at"]).utcoffset() is not None for e in report["events"])
@@ -173,3 +173,38 @@ def test_a_transfer_notice_left_unanswered_is_deemed_confirmed(database_url: str
     types = [e["type"] for e in events]
     assert types.index("TransferConfirmed") < types.index("TransferCompleted")
     assert report["status"] == "transferred"
+
+
+@pytest.mark.parametrize(
+    ("category", "status"), [("stateless", "lapsed"), ("own_national", "received")]
+)
+def test_the_submission_window_binds_a_stateless_person_not_an_own_national(
+    tmp_path: Path, database_url: str, category: str, status: str
+) -> None:
+    """Knowledge of the stay dates from 10 Jan 2026: the 1-year window of EU-UA ends on
+    10 Jan 2027, between opening (4 Jan) and submitting (12 Jan)."""
+    text = (
+        (SCENARIOS / "window.yaml")
+        .read_text()
+        .replace("category: stateless", f"category: {category}")
+    )
+    scenario = tmp_path / f"{category}.yaml"
+    scenario.write_text(text)
+    done = simulate(scenario, database_url)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == status
+    windows = [
+        e["deadline"]
+        for e in report["events"]
+        if e["type"] == "DeadlineSet" and e["deadline"]["limit"] == "submission"
+    ]
+    submit = report["steps"][-1]
+    if category == "own_national":
+        assert windows == [] and submit["ok"], submit
+        return
+    assert [w["due"] for w in windows] == ["2027-01-10T23:59:59+01:00"]
+    assert "third-country national or stateless person" in windows[0]["source"]
+    lapsed = [e for e in report["events"] if e["type"] == "LimitLapsed"]
+    assert [e["limit"] for e in lapsed] == ["submission"]
+    assert submit["ok"] is False and submit["error"]["type"] == "WrongStatus"

@@ -40,6 +40,8 @@ async def add_case(pool: asyncpg.Pool, case_id: str, **values: Any) -> None:
         "last_position": 0,
         **values,
     }
+    if row["status"] != "draft" and "submitted_at" not in values:
+        row["submitted_at"] = row["opened_at"] + DAY
     names = ", ".join(row)
     marks = ", ".join(f"${i}" for i in range(1, len(row) + 1))
     await pool.execute(f"INSERT INTO cases ({names}) VALUES ({marks})", *row.values())
@@ -166,3 +168,21 @@ async def test_the_csv_has_the_page_figures(read_model: asyncpg.Pool) -> None:
     assert ua["median_reply_days"] == "6.00" and ua["share_within_limit"] == "0.7500"
     assert ua["deemed_acceptances"] == "1" and ua["overdue_transfers"] == "2"
     assert rows[-1]["agreement"] == "all" and rows[-1]["cases"] == "7"
+
+
+async def test_drafts_count_for_the_requesting_state_only(read_model: asyncpg.Pool) -> None:
+    """A draft, and a draft withdrawn before submission, are figures of the requesting state
+    (and of an auditor of every state); its requested state counts neither."""
+    await add_case(read_model, "UA-PL-2027-000002")
+    await add_case(read_model, "UA-PL-2027-000003", status="withdrawn", submitted_at=None)
+
+    async def counted(*states: str) -> dict[str, int]:
+        total = (await figures(read_model, StatsFilter(states=set(states))))[-1]
+        return {status: n for status, n in total.by_status.items() if n}
+
+    assert "draft" not in await counted("PL") and "withdrawn" not in await counted("PL")
+    assert (await counted("PL"))["submitted"] == 1  # UA-PL-2027-000001, submitted to PL
+    ua = await counted("UA")  # its own three, and the PL-UA cases submitted to it
+    assert (ua["submitted"], ua["draft"], ua["withdrawn"]) == (1, 1, 1)
+    everywhere = await counted("*")
+    assert everywhere["draft"] == 1 and everywhere["withdrawn"] == 1
