@@ -176,7 +176,9 @@ def test_a_transfer_notice_left_unanswered_is_deemed_confirmed(database_url: str
 
 
 @pytest.mark.parametrize(
-    ("category", "status"), [("stateless", "lapsed"), ("own_national", "received")]
+    # a lapsed case closes by itself: nothing more can happen to it
+    ("category", "status"),
+    [("stateless", "closed"), ("own_national", "received")],
 )
 def test_the_submission_window_binds_a_stateless_person_not_an_own_national(
     tmp_path: Path, database_url: str, category: str, status: str
@@ -207,4 +209,6 @@ def test_the_submission_window_binds_a_stateless_person_not_an_own_national(
     assert "third-country national or stateless person" in windows[0]["source"]
     lapsed = [e for e in report["events"] if e["type"] == "LimitLapsed"]
     assert [e["limit"] for e in lapsed] == ["submission"]
-    assert submit["ok"] is False and submit["error"]["type"] == "WrongStatus"
+    assert report["events"][-1]["type"] == "CaseClosed"
+    assert report["events"][-1]["outcome"] == "lapsed"
+    assert submit["ok"] is False and submit["error"]["type"] == "CaseClosedError"
