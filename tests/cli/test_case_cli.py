@@ -161,3 +161,6 @@ async def test_readmission_in_error_and_a_correction_through_the_cli(served_api:
     await served_api.env.sleep(2 * 86400)
     done = await olena("return-complete", case_id)
     assert done.exit_code == 0 and "returned_in_error" in done.stdout
+    shown = (await anna("show", case_id)).stdout
+    assert "error claim:" in shown and "(no citizenship on record)" in shown
+    assert "  returned: " in shown and "corrected: " in shown

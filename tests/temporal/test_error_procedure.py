@@ -4,13 +4,15 @@ time-skipping server with real PostgreSQL and real activities (ruleset 2 cases).
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from case_system import CaseSystem
 from test_case_workflow import ANNA, OLENA, events, now, open_case, submitted_and_received
 
+from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import Recorded
+from adapters.db.projector import CaseProjector
 from adapters.temporal.cases import CommandRefused
 from domain.commands import (
     AcceptApplication,
@@ -73,6 +75,13 @@ async def test_a_refused_case_closes_by_itself_as_the_clock(case_system: CaseSys
     recorded = await case_system.store.read_stream(case_id)
     closed_by_the_clock(recorded)
     assert recorded[-1].data["outcome"] == "refused"
+    # its retention period runs from that close: the sweep finds it once the period has ended
+    await CaseProjector(case_system.pool).catch_up()
+    closed_at = datetime.fromisoformat(recorded[-1].data["at"])
+    days = load_catalogue().terms("EU-UA", "PL", "UA").retention.personal_data_days_after_close
+    vault = case_system.gateway.vault
+    assert case_id not in await vault.expired(closed_at + timedelta(days=days - 1))
+    assert case_id in await vault.expired(closed_at + timedelta(days=days + 1))
     with pytest.raises(CommandRefused) as refused:  # closed: the workflow has ended
         await case_system.gateway.execute(case_id, CloseCase(at=await now(case_system)), ANNA)
     assert (refused.value.type, refused.value.http_status) == ("CaseClosedError", 409)
