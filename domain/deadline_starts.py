@@ -105,4 +105,6 @@ def counted_from(deadline: Deadline, ruleset: int) -> str:
     for cases opened under ruleset 1, from the requested state's confirmation."""
     if deadline.trigger is Trigger.RECEIPT:
         return "delivery" if ruleset >= 2 else "confirmation_of_receipt"
+    if deadline.limit == "error_return" and deadline.trigger is Trigger.ACCEPTANCE:
+        return "acceptance_of_the_claim"  # of readmission in error, not of the application
     return deadline.trigger.value

@@ -54,6 +54,8 @@ COUNTED_FROM = {
     "acceptance": N_("acceptance"),
     "transfer": N_("the transfer"),
     "notice": N_("the transfer notice"),
+    "claim": N_("the claim of readmission in error"),
+    "acceptance_of_the_claim": N_("acceptance of the claim of readmission in error"),
 }
 
 LEVEL = {

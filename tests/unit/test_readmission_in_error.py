@@ -31,6 +31,7 @@ from domain.commands import (
     SubmitApplication,
     WithdrawCase,
 )
+from domain.deadline_starts import counted_from
 from domain.decider import execute
 from domain.errors import (
     CaseClosedError,
@@ -127,6 +128,8 @@ def test_acceptance_starts_the_return_limit_of_the_requested_state() -> None:
     assert state.open_limits == ("error_return",)
     assert state.deadlines["error_return"].due == RETURN_DUE
     assert state.deadlines["error_return"].calendar == "UA"
+    assert counted_from(state.deadlines["error_return"], state.ruleset) == "acceptance_of_the_claim"
+    assert counted_from(state.deadlines["error_answer"], state.ruleset) == "claim"
     assert names(state) == [(Side.REQUESTED, "schedule_return")]
 
 
