@@ -12,9 +12,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain.agreements import Category
 from domain.values import (
     ApprehensionPlace,
-    Category,
     EvidenceItem,
     Person,
     Procedure,

@@ -19,12 +19,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
-from domain.agreements import AgreementTerms, Frozen
+from domain.agreements import AgreementTerms, Category, Frozen
 from domain.values import (
     CURRENT_RULESET,
     LEGACY_RULESET,
     ApprehensionPlace,
-    Category,
     EscalationLevel,
     EvidenceItem,
     PersonRecord,

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import assert_never
 from uuid import UUID
 
-from domain.agreements import NOTICE_REPLY, AgreementTerms, OnExpiry
+from domain.agreements import NOTICE_REPLY, AgreementTerms, Category, OnExpiry
 from domain.commands import (
     AcceptApplication,
     AcceptErrorClaim,
@@ -105,7 +105,7 @@ from domain.rules import (
     require_reasons,
 )
 from domain.state import CaseState, Escalation, initial_state
-from domain.values import Category, EscalationLevel, Procedure, Status, TransferPlan
+from domain.values import EscalationLevel, Procedure, Status, TransferPlan
 
 ACTIVE = (
     Status.DRAFT,

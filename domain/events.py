@@ -12,13 +12,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
-from domain.agreements import AgreementTerms, Frozen
+from domain.agreements import AgreementTerms, Category, Frozen
 from domain.deadlines import Deadline
 from domain.values import (
     CURRENT_RULESET,
     LEGACY_RULESET,
     ApprehensionPlace,
-    Category,
     EscalationLevel,
     GradedEvidence,
     PersonRecord,

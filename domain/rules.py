@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from domain.agreements import NOTICE_REPLY, AgreementTerms, Limit, Trigger
+from domain.agreements import NOTICE_REPLY, AgreementTerms, Category, Limit, Trigger
 from domain.calendars import zone_of
 from domain.commands import CloseCase, Command, OpenCase
 from domain.deadlines import Deadline, nth_working_day_after
@@ -30,7 +30,6 @@ from domain.state import FINAL_OUTCOMES, CaseState
 from domain.terms import suspension_in_effect
 from domain.values import (
     ApprehensionPlace,
-    Category,
     EvidenceItem,
     Grade,
     GradedEvidence,

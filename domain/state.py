@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field
 
-from domain.agreements import AgreementTerms, Frozen
+from domain.agreements import AgreementTerms, Category, Frozen
 from domain.deadlines import Deadline
 from domain.values import (
     LEGACY_RULESET,
     ApprehensionPlace,
-    Category,
     EscalationLevel,
     Grade,
     GradedEvidence,

@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from domain.agreements import Category as Category  # defined beside the limits that bind one
 from domain.agreements import Frozen
 
 # No control characters but tab and newline: PostgreSQL's jsonb refuses U+0000, and such

@@ -14,8 +14,8 @@ from api.command_bodies import OpenCaseBody
 from api.commands import Field
 from api.web.forms import FormErrors, local_instant, validation_messages
 from api.web.i18n import N_
+from domain.agreements import Category
 from domain.terms import party_states
-from domain.values import Category
 
 EVIDENCE_ROWS = 3
 PERSON_FIELDS = (

@@ -17,7 +17,8 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from api.commands import OPEN_CASE
-from domain.values import Category, PlaceKind, Procedure
+from domain.agreements import Category
+from domain.values import PlaceKind, Procedure
 from readmit.cli import case_commands
 from readmit.cli.case_render import (
     case_lines,

@@ -24,10 +24,10 @@ from pydantic import (
     model_validator,
 )
 
+from domain.agreements import Category
 from domain.commands import BY_NAME, CATALOGUE, Command
 from domain.values import (
     ApprehensionPlace,
-    Category,
     EvidenceItem,
     Person,
     Procedure,

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from adapters.agreements.catalogue import load_catalogue
 from adapters.protection.sealing import CaseSealer, SealError
+from domain.agreements import Category
 from domain.commands import (
     AddEvidence,
     OpenCase,
@@ -20,7 +21,6 @@ from domain.commands import (
 )
 from domain.state import CaseState
 from domain.values import (
-    Category,
     EvidenceItem,
     Grade,
     GradedEvidence,
