@@ -107,3 +107,15 @@ class TransitScheduleBody(Body):
 class TransitFailureBody(Body):
     reasons: list[Text] = Field(min_length=1, max_length=50)
     entry_refused: bool = False
+
+
+class ReturnBody(TransferBody):
+    """The return of a person readmitted in error: as a transfer, the other way."""
+
+    on: AwareDatetime = Field(description="the return's date and time")
+
+
+class PersonBody(Body):
+    """The person's data as corrected, in the clear: the server seals it with the case key."""
+
+    person: Person

@@ -24,7 +24,9 @@ from api.command_bodies import (
     EvidenceBody,
     NoteBody,
     OpenCaseBody,
+    PersonBody,
     ReasonsBody,
+    ReturnBody,
     TransferBody,
     TransferExtensionBody,
     TransitFailureBody,
@@ -78,6 +80,24 @@ class Presentation:
 
 
 REASONS = Field("reasons", "Reasons", "textarea", required=True, hint="One reason per line.")
+# the person's particulars as the "open a case" form names them (`person.surname`...), with
+# the two it leaves out, so that a correction covers the whole record
+PERSON_FIELDS = (
+    Field("person.surname", "Surname", required=True),
+    Field("person.given_names", "Given names", required=True),
+    Field("person.birth_date", "Date of birth", "date", required=True),
+    Field("person.birth_place", "Place of birth"),
+    Field("person.sex", "Sex", "select", options=(("F", "F"), ("M", "M"), ("X", "X"))),
+    Field(
+        "person.nationality",
+        "Nationality",
+        hint="ISO code, e.g. UA",
+        attrs={"maxlength": "3", "size": "4"},
+    ),
+    Field("person.personal_number", "Personal number"),
+    Field("person.other_names", "Other names", "textarea", hint="One name per line."),
+    Field("person.address", "Address"),
+)
 
 # Opening is presented apart: its route, CLI command and form also choose the agreement and
 # number the case (api/routes/cases.py, readmit/cli/case.py, api/web/open_form.py).
@@ -231,6 +251,63 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
         "Claim the person was readmitted in error",
         ReasonsBody,
         (REASONS,),
+    ),
+    Presentation(
+        "accept_error_claim",
+        "/error-claim/accept",
+        "error-accept",
+        "Accept the error claim",
+        "Accept the claim of readmission in error: the person is to be taken back",
+        NoteBody,
+        (Field("note", "Note (optional)", attrs={"maxlength": "200"}),),
+    ),
+    Presentation(
+        "dispute_error_claim",
+        "/error-claim/dispute",
+        "error-dispute",
+        "Dispute the error claim",
+        "Dispute the claim of readmission in error, with reasons",
+        ReasonsBody,
+        (REASONS,),
+    ),
+    Presentation(
+        "schedule_return",
+        "/return",
+        "return",
+        "Schedule the return",
+        "Schedule (or reschedule) the return of the person readmitted in error: date, border "
+        "crossing point, mode, escorts",
+        ReturnBody,
+        (
+            Field(
+                "on",
+                "Date and time of the return",
+                "datetime",
+                required=True,
+                hint="Local time of the requested state (%(zone)s).",
+            ),
+            Field("bcp", "Border crossing point", "select", required=True, from_terms="bcps"),
+            Field("mode", "Mode", "select", required=True, from_terms="modes"),
+            Field("escorts", "Escorts", "number", attrs={"min": "0", "max": "20"}),
+        ),
+    ),
+    Presentation(
+        "complete_return",
+        "/return/complete",
+        "return-complete",
+        "Record the completed return",
+        "Record that the person readmitted in error was handed back",
+        EmptyBody,
+    ),
+    Presentation(
+        "amend_person",
+        "/person",
+        "amend-person",
+        "Correct the person's data",
+        "Correct the person's data (sealed with the case key; the earlier version stays in the "
+        "history)",
+        PersonBody,
+        PERSON_FIELDS,
     ),
     Presentation(
         "withdraw",

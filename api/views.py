@@ -155,6 +155,8 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         "escalations": [e.model_dump(mode="json") for e in state.escalations],
         "transfer": state.transfer.model_dump(mode="json") if state.transfer else None,
         "refusal_reasons": list(state.refusal_reasons),
+        "error_claim": _error_claim(state),
+        "person_amended_at": [_iso(at) for at in state.person_amended_at],
         "opened_at": _iso(state.opened_at),
         "submitted_at": _iso(state.submitted_at),
         "received_at": _iso(state.received_at),
@@ -181,6 +183,21 @@ def _transit(state: CaseState) -> dict[str, Any] | None:
         "failure_reasons": list(state.transit_failure_reasons),
         "entry_refused": state.entry_refused,
         "taken_back_at": _iso(state.taken_back_at),
+    }
+
+
+def _error_claim(state: CaseState) -> dict[str, Any] | None:
+    """The claim of readmission in error, its answer and the person's return, if claimed."""
+    if state.error_claimed_at is None and not state.error_claim_reasons:
+        return None
+    plan = state.return_plan
+    return {
+        "reasons": list(state.error_claim_reasons),
+        "claimed_at": _iso(state.error_claimed_at),
+        "answered_at": _iso(state.error_answered_at),
+        "dispute_reasons": list(state.error_dispute_reasons),
+        "return": plan.model_dump(mode="json") if plan else None,
+        "returned_at": _iso(state.returned_at),
     }
 
 

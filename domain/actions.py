@@ -7,7 +7,7 @@ The decider remains the judge: a listed command can still be refused (e.g. a pas
 from __future__ import annotations
 
 from domain.commands import BY_NAME
-from domain.state import CaseState
+from domain.state import FINAL_OUTCOMES, CaseState
 from domain.values import Side, Status
 
 # The commands each status allows, in the order a case waits for them (the first is its due
@@ -48,6 +48,10 @@ _BY_STATUS: dict[Status, tuple[str, ...]] = {
     ),
     # closing is what the case waits for; a claim of readmission in error is the exception
     Status.TRANSFERRED: ("close", "claim_error"),
+    Status.ERROR_CLAIMED: ("accept_error_claim", "dispute_error_claim"),
+    Status.ERROR_ACCEPTED: ("schedule_return",),
+    Status.RETURN_SCHEDULED: ("complete_return", "schedule_return"),
+    Status.ERROR_DISPUTED: ("close",),
     Status.REFUSED: ("close",),
     Status.WITHDRAWN: ("close",),
     Status.LAPSED: ("close",),
@@ -87,12 +91,25 @@ _TRANSIT_BY_STATUS: dict[Status, tuple[str, ...]] = {
     Status.WITHDRAWN: ("close",),
     Status.CLOSED: (),
 }
+# Where the requesting state may correct the person's data: from the draft until the transfer
+# (a correction, never the move a case waits for, so listed after the others).
+AMENDABLE = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.RECEIVED,
+    Status.ACCEPTED,
+    Status.DEEMED_ACCEPTED,
+    Status.TRANSFER_SCHEDULED,
+    Status.TRANSFER_OBJECTED,
+)
 
 
 def expected_actions(state: CaseState) -> tuple[tuple[Side, str], ...]:
     """(side, command) pairs the case's status allows, minus those its history rules out."""
     table = _TRANSIT_BY_STATUS if state.is_transit else _BY_STATUS
     names = table.get(state.status, ())
+    if not state.is_transit and state.status in AMENDABLE:
+        names += ("amend_person",)
     skip = set()
     if state.acknowledged_at is not None:
         skip.add("confirm_receipt")
@@ -103,6 +120,14 @@ def expected_actions(state: CaseState) -> tuple[tuple[Side, str], ...]:
     if state.status is Status.TRANSFERRED and "readmission_in_error" not in state.open_limits:
         skip.add("claim_error")
     return tuple((BY_NAME[name].side, name) for name in names if name not in skip)
+
+
+def closes_by_itself(state: CaseState) -> bool:
+    """Whether nothing more can happen to the case but its closing: its outcome is final (or it
+    was transferred) and every limit it still had has ended (met, lapsed or passed). The case
+    workflow then closes it (ruleset 2 on), which starts its retention period."""
+    final = state.status in FINAL_OUTCOMES or state.status is Status.TRANSFERRED
+    return final and all(name in state.overdue for name in state.open_limits)
 
 
 def waiting_for(state: CaseState) -> Side | None:

@@ -24,6 +24,8 @@ LIMIT_NAMES: tuple[str, ...] = (
     "accelerated_reply",
     "transfer",
     "readmission_in_error",
+    "error_answer",
+    "error_return",
     "transit_reply",
     "transfer_notice_reply",
 )
@@ -78,6 +80,7 @@ class Trigger(StrEnum):
     ACCEPTANCE = "acceptance"
     TRANSFER = "transfer"
     NOTICE = "notice"
+    CLAIM = "claim"  # a claim of readmission in error
 
 
 class OnExpiry(StrEnum):

@@ -55,6 +55,8 @@ ACTING_SIDE: dict[str, Side] = {
     "accelerated_reply": Side.REQUESTED,
     "transfer": Side.REQUESTING,
     "readmission_in_error": Side.REQUESTED,
+    "error_answer": Side.REQUESTING,  # answers the claim of readmission in error
+    "error_return": Side.REQUESTED,  # hands the person back
     "transit_reply": Side.REQUESTED,
     "transfer_notice_reply": Side.REQUESTED,
 }

@@ -147,8 +147,49 @@ class ExtendTransferLimit(CommandBase):
 
 
 class ClaimReadmissionInError(CommandBase):
+    """The requested state claims, within the window after the transfer, that the person was
+    readmitted in error (ruleset 1: the claim alone returned the case in error)."""
+
     command: Literal["claim_error"] = "claim_error"
     reasons: Reasons
+
+
+class AcceptErrorClaim(CommandBase):
+    """The requesting state accepts the claim of readmission in error: it takes the person back."""
+
+    command: Literal["accept_error_claim"] = "accept_error_claim"
+    note: ShortText | None = None
+
+
+class DisputeErrorClaim(CommandBase):
+    """The requesting state disputes the claim of readmission in error, with its reasons."""
+
+    command: Literal["dispute_error_claim"] = "dispute_error_claim"
+    reasons: Reasons
+
+
+class ScheduleReturn(CommandBase):
+    """The requested state plans handing the person back to the requesting state."""
+
+    command: Literal["schedule_return"] = "schedule_return"
+    on: AwareDatetime
+    bcp: ShortText
+    mode: TransferMode
+    escorts: int = Field(default=0, ge=0, le=20)
+
+
+class CompleteReturn(CommandBase):
+    """The requested state records that the person was handed back."""
+
+    command: Literal["complete_return"] = "complete_return"
+
+
+class AmendPerson(CommandBase):
+    """The requesting state corrects the person's data (sealed like the opening's); the earlier
+    version stays in the history."""
+
+    command: Literal["amend_person"] = "amend_person"
+    person: PersonRecord
 
 
 class WithdrawCase(CommandBase):
@@ -219,6 +260,11 @@ Command = Annotated[
     | CompleteTransfer
     | ExtendTransferLimit
     | ClaimReadmissionInError
+    | AcceptErrorClaim
+    | DisputeErrorClaim
+    | ScheduleReturn
+    | CompleteReturn
+    | AmendPerson
     | WithdrawCase
     | CloseCase
     | ConsentTransit
@@ -276,6 +322,11 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(CompleteTransfer, Side.REQUESTING),
     CommandKind(ExtendTransferLimit, Side.REQUESTING),
     CommandKind(ClaimReadmissionInError, Side.REQUESTED),
+    CommandKind(AcceptErrorClaim, Side.REQUESTING),
+    CommandKind(DisputeErrorClaim, Side.REQUESTING),
+    CommandKind(ScheduleReturn, Side.REQUESTED),
+    CommandKind(CompleteReturn, Side.REQUESTED),
+    CommandKind(AmendPerson, Side.REQUESTING),
     CommandKind(WithdrawCase, Side.REQUESTING),
     CommandKind(CloseCase, Side.REQUESTING),
     CommandKind(ConsentTransit, Side.REQUESTED),
@@ -301,6 +352,8 @@ def personal_data_in_clear(command: Command) -> tuple[str, ...]:
             return (*fields, *(["evidence"] if any(e.personal for e in command.evidence) else []))
         case AddEvidence():
             return ("items",) if any(e.personal for e in command.items) else ()
+        case AmendPerson():
+            return ("person",) if not isinstance(command.person, Sealed) else ()
         case RecordVerification():
             return ("outcome.reasons",) if command.outcome.reasons else ()
         case _:

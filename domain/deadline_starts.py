@@ -3,9 +3,11 @@
 Part of the decision (`domain.decider.decide` records each as a `DeadlineSet` event): receipt
 (the delivery of the application on submission; under ruleset 1, the requested state's
 confirmation) starts the reply limit, acceptance (or deemed acceptance) the transfer limit, a
-completed transfer the window for claiming readmission in error, an extension moves a running limit.
-A limit whose `applies_to` leaves out the case's category is never started (e.g. the submission
-window, which binds third-country nationals and stateless persons, never runs for an own national).
+completed transfer the window for claiming readmission in error, a claim (ruleset 2) the limit for
+answering it and its acceptance the limit for returning the person, an extension moves a running
+limit. A limit whose `applies_to` leaves out the case's category is never started (e.g. the
+submission window, which binds third-country nationals and stateless persons, never runs for an
+own national).
 The calendars come with the code (`domain.calendars`, the `holidays` package): a replay computes
 the deadlines again with the calendars installed then, and the workflow goes on from those its
 commit recorded (`domain.decider.with_recorded_deadlines`), so newer holiday data never moves a
@@ -19,6 +21,8 @@ from datetime import datetime
 from domain.agreements import OnExpiry, Trigger
 from domain.commands import (
     AcceptApplication,
+    AcceptErrorClaim,
+    ClaimReadmissionInError,
     Command,
     CompleteTransfer,
     ConfirmReceipt,
@@ -75,13 +79,19 @@ def started_deadlines(command: Command, state: CaseState) -> tuple[Deadline, ...
         case ExpireLimit():
             deadline = state.deadlines.get(command.limit)
             if deadline is not None and deadline.on_expiry is OnExpiry.DEEMED_ACCEPTED:
-                return start("transfer", command.at)
+                # a claim of readmission in error deemed accepted: the person is returned
+                follows = "error_return" if command.limit == "error_answer" else "transfer"
+                return start(follows, command.at)
             return ()
         case ScheduleTransfer() if state.ruleset >= 2:
             # the schedule is the transfer notice; the other side answers within its limit
             return start("transfer_notice_reply", command.at)
         case CompleteTransfer():
             return start("readmission_in_error", command.at)
+        case ClaimReadmissionInError() if state.error_is_a_procedure:
+            return start("error_answer", command.at)
+        case AcceptErrorClaim():
+            return start("error_return", command.at)
         case ExtendTransferLimit():
             current = state.deadlines.get("transfer")
             if current is None:
@@ -101,4 +111,6 @@ def counted_from(deadline: Deadline, ruleset: int) -> str:
     for cases opened under ruleset 1, from the requested state's confirmation."""
     if deadline.trigger is Trigger.RECEIPT:
         return "delivery" if ruleset >= 2 else "confirmation_of_receipt"
+    if deadline.limit == "error_return" and deadline.trigger is Trigger.ACCEPTANCE:
+        return "acceptance_of_the_claim"  # of readmission in error, not of the application
     return deadline.trigger.value

@@ -22,15 +22,19 @@ from domain import transit
 from domain.agreements import NOTICE_REPLY, AgreementTerms, Category, OnExpiry
 from domain.commands import (
     AcceptApplication,
+    AcceptErrorClaim,
     AddEvidence,
+    AmendPerson,
     ClaimReadmissionInError,
     CloseCase,
     Command,
+    CompleteReturn,
     CompleteTransfer,
     CompleteTransit,
     ConfirmReceipt,
     ConfirmTransfer,
     ConsentTransit,
+    DisputeErrorClaim,
     ExpireLimit,
     ExtendReplyLimit,
     ExtendTransferLimit,
@@ -41,6 +45,7 @@ from domain.commands import (
     RefuseApplication,
     RefuseTransit,
     ReportTransitFailure,
+    ScheduleReturn,
     ScheduleTransfer,
     ScheduleTransit,
     SubmitApplication,
@@ -52,6 +57,7 @@ from domain.deadlines import Deadline
 from domain.errors import (
     AlreadyRecorded,
     DeadlineNotComputed,
+    ErrorAnswerPassed,
     ErrorClaimWindowClosed,
     ExtensionNotAllowed,
     InvalidCommand,
@@ -70,14 +76,21 @@ from domain.events import (
     DeadlineEscalated,
     DeadlineSet,
     DeemedAccepted,
+    ErrorClaimAccepted,
+    ErrorClaimDeemedAccepted,
+    ErrorClaimDisputed,
+    ErrorClaimed,
     Event,
     EvidenceAdded,
     LimitLapsed,
+    PersonAmended,
     PersonTakenBack,
     ReadmissionInErrorClaimed,
     ReceiptAcknowledged,
     ReceiptConfirmed,
     ReplyLimitExtended,
+    ReturnCompleted,
+    ReturnScheduled,
     TransferCompleted,
     TransferConfirmed,
     TransferLimitExtended,
@@ -97,6 +110,7 @@ from domain.rules import (
     check_can_submit,
     check_notice_lead,
     check_open_preconditions,
+    check_return_plan,
     check_status,
     check_transfer_confirmed,
     check_transfer_plan,
@@ -123,8 +137,12 @@ CLOSABLE = (
     Status.WITHDRAWN,
     Status.LAPSED,
     Status.RETURNED_IN_ERROR,
+    Status.ERROR_DISPUTED,
     Status.TRANSFERRED,
 )
+# readmission in error between the claim and the return (ruleset 2)
+IN_ERROR_PROCEDURE = (Status.ERROR_CLAIMED, Status.ERROR_ACCEPTED, Status.RETURN_SCHEDULED)
+RETURNABLE = (Status.ERROR_ACCEPTED, Status.RETURN_SCHEDULED)
 TRANSFERABLE = (
     Status.ACCEPTED,
     Status.DEEMED_ACCEPTED,
@@ -319,7 +337,31 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
             window = open_deadline(state, "readmission_in_error", ErrorClaimWindowClosed)
             if window.has_passed(at):
                 raise ErrorClaimWindowClosed(f"the window closed {window.due.isoformat()}")
-            return [ReadmissionInErrorClaimed(at=at, reasons=command.reasons)]
+            if not state.error_is_a_procedure:
+                return [ReadmissionInErrorClaimed(at=at, reasons=command.reasons)]  # ruleset 1
+            return [ErrorClaimed(at=at, reasons=command.reasons)]
+        case AcceptErrorClaim():
+            check_status(command, state, (Status.ERROR_CLAIMED,))
+            _check_error_answer(state, at)
+            return [ErrorClaimAccepted(at=at, note=command.note)]
+        case DisputeErrorClaim():
+            check_status(command, state, (Status.ERROR_CLAIMED,))
+            require_reasons(command.reasons, "a dispute of an error claim")
+            _check_error_answer(state, at)
+            return [ErrorClaimDisputed(at=at, reasons=command.reasons)]
+        case ScheduleReturn():
+            check_status(command, state, RETURNABLE)
+            plan = TransferPlan(
+                on=command.on, bcp=command.bcp, mode=command.mode, escorts=command.escorts
+            )
+            check_return_plan(state, plan, at)
+            return [ReturnScheduled(at=at, plan=plan)]
+        case CompleteReturn():
+            check_status(command, state, (Status.RETURN_SCHEDULED,))
+            return [ReturnCompleted(at=at)]
+        case AmendPerson():
+            check_status(command, state, ACTIVE)
+            return [PersonAmended(at=at, person=command.person)]
         case WithdrawCase():
             check_status(command, state, transit.ACTIVE if state.is_transit else ACTIVE)
             require_reasons(command.reasons, "a withdrawal")
@@ -385,6 +427,21 @@ def _running_reply(state: CaseState, at: datetime) -> Deadline | None:
     return deadline
 
 
+def _check_error_answer(state: CaseState, at: datetime) -> None:
+    """An answer to an error claim after its limit, whose consequence is deemed acceptance, comes
+    too late (that consequence applies); with another consequence (an escalation) it is still
+    awaited."""
+    deadline = state.deadlines.get("error_answer")
+    if (
+        deadline is not None
+        and deadline.has_passed(at)
+        and deadline.on_expiry is OnExpiry.DEEMED_ACCEPTED
+    ):
+        raise ErrorAnswerPassed(
+            f"the error_answer limit ended {deadline.due.isoformat()}; the claim is deemed accepted"
+        )
+
+
 def _check_transfer_extension(state: CaseState, days: int) -> None:
     limit = _opened(state)[0].limits.get("transfer")
     if limit is None or limit.extension is None:
@@ -419,6 +476,9 @@ def _expire(command: ExpireLimit, state: CaseState) -> list[Event]:
         due=deadline.due,
     )
     match deadline.on_expiry:
+        case OnExpiry.DEEMED_ACCEPTED if command.limit == "error_answer":
+            check_status(command, state, (Status.ERROR_CLAIMED,))
+            return [passed, ErrorClaimDeemedAccepted(at=command.at, limit=command.limit)]
         case OnExpiry.DEEMED_ACCEPTED:
             check_status(command, state, (Status.RECEIVED,))
             return [passed, DeemedAccepted(at=command.at, limit=command.limit)]
@@ -552,6 +612,39 @@ def evolve(state: CaseState, event: Event) -> CaseState:
                 "error_claim_reasons": event.reasons,
                 "open_limits": _close_limits(state, "readmission_in_error"),
             }
+        case ErrorClaimed():
+            changes |= {
+                "status": Status.ERROR_CLAIMED,
+                "error_claim_reasons": event.reasons,
+                "error_claimed_at": event.at,
+                **_ended(state, "readmission_in_error"),
+            }
+        case ErrorClaimAccepted() | ErrorClaimDeemedAccepted():
+            changes |= {
+                "status": Status.ERROR_ACCEPTED,
+                "error_answered_at": event.at,
+                **_ended(state, "error_answer"),
+            }
+        case ErrorClaimDisputed():
+            changes |= {
+                "status": Status.ERROR_DISPUTED,
+                "error_answered_at": event.at,
+                "error_dispute_reasons": event.reasons,
+                **_ended(state, "error_answer"),
+            }
+        case ReturnScheduled():
+            changes |= {"status": Status.RETURN_SCHEDULED, "return_plan": event.plan}
+        case ReturnCompleted():
+            changes |= {
+                "status": Status.RETURNED_IN_ERROR,
+                "returned_at": event.at,
+                **_ended(state, "error_return"),
+            }
+        case PersonAmended():
+            changes |= {
+                "person": event.person,
+                "person_amended_at": (*state.person_amended_at, event.at),
+            }
         case CaseWithdrawn():
             changes |= {
                 "status": Status.WITHDRAWN,
@@ -573,6 +666,14 @@ def evolve(state: CaseState, event: Event) -> CaseState:
         case _:
             assert_never(event)
     return state.model_copy(update=changes)
+
+
+def _ended(state: CaseState, name: str) -> dict[str, object]:
+    """Limit `name` stops running (met, or answered): neither open nor overdue any more."""
+    return {
+        "open_limits": _close_limits(state, name),
+        "overdue": tuple(n for n in state.overdue if n != name),
+    }
 
 
 def _replied(state: CaseState, at: datetime, status: Status) -> dict[str, object]:

@@ -30,7 +30,7 @@ class InvalidCommand(DomainError):
 
 
 class ReasonsRequired(InvalidCommand):
-    rule = "a refusal, extension, withdrawal or error claim states its reasons"
+    rule = "a refusal, extension, withdrawal, error claim or dispute states its reasons"
 
 
 class NoticeTooShort(InvalidCommand):
@@ -91,6 +91,14 @@ class TransferNotAllowed(DomainError):
 
 class ErrorClaimWindowClosed(DomainError):
     rule = "readmission in error only within its window after transfer"
+
+
+class ErrorAnswerPassed(DomainError):
+    rule = "no answer to an error claim after its limit: its consequence already applies"
+
+
+class ReturnNotAllowed(DomainError):
+    rule = "the person is returned after the error claim is accepted, within the return limit"
 
 
 class LimitNotExpired(DomainError):

@@ -161,6 +161,48 @@ class ReadmissionInErrorClaimed(EventBase):
     reasons: Reasons
 
 
+class ErrorClaimed(EventBase):
+    """Ruleset 2: the requested state claims readmission in error; the requesting state answers."""
+
+    type: Literal["ErrorClaimed"] = "ErrorClaimed"
+    reasons: Reasons
+
+
+class ErrorClaimAccepted(EventBase):
+    type: Literal["ErrorClaimAccepted"] = "ErrorClaimAccepted"
+    note: ShortText | None = None
+
+
+class ErrorClaimDeemedAccepted(EventBase):
+    """No answer to the claim within its limit, whose consequence is deemed acceptance."""
+
+    type: Literal["ErrorClaimDeemedAccepted"] = "ErrorClaimDeemedAccepted"
+    limit: str
+
+
+class ErrorClaimDisputed(EventBase):
+    type: Literal["ErrorClaimDisputed"] = "ErrorClaimDisputed"
+    reasons: Reasons
+
+
+class ReturnScheduled(EventBase):
+    """The requested state's plan to hand the person back to the requesting state."""
+
+    type: Literal["ReturnScheduled"] = "ReturnScheduled"
+    plan: TransferPlan
+
+
+class ReturnCompleted(EventBase):
+    type: Literal["ReturnCompleted"] = "ReturnCompleted"
+
+
+class PersonAmended(EventBase):
+    """The person's data as corrected (sealed); the earlier versions stay in the history."""
+
+    type: Literal["PersonAmended"] = "PersonAmended"
+    person: PersonRecord
+
+
 class CaseWithdrawn(EventBase):
     type: Literal["CaseWithdrawn"] = "CaseWithdrawn"
     reasons: Reasons
@@ -232,6 +274,13 @@ Event = Annotated[
     | TransferCompleted
     | TransferLimitExtended
     | ReadmissionInErrorClaimed
+    | ErrorClaimed
+    | ErrorClaimAccepted
+    | ErrorClaimDeemedAccepted
+    | ErrorClaimDisputed
+    | ReturnScheduled
+    | ReturnCompleted
+    | PersonAmended
     | CaseWithdrawn
     | CaseClosed
     | TransitConsented

@@ -22,11 +22,18 @@ from domain.events import (
     CaseWithdrawn,
     DeadlineEscalated,
     DeemedAccepted,
+    ErrorClaimAccepted,
+    ErrorClaimDeemedAccepted,
+    ErrorClaimDisputed,
+    ErrorClaimed,
     Event,
+    PersonAmended,
     PersonTakenBack,
     ReadmissionInErrorClaimed,
     ReceiptAcknowledged,
     ReceiptConfirmed,
+    ReturnCompleted,
+    ReturnScheduled,
     TransferCompleted,
     TransferConfirmed,
     TransferObjected,
@@ -87,6 +94,20 @@ def _event_notice(event: Event) -> tuple[Side, str, str] | None:
             return Side.REQUESTED, "officer", "Transfer completed"
         case ReadmissionInErrorClaimed():
             return Side.REQUESTING, "supervisor", "Readmission in error claimed"
+        case ErrorClaimed():
+            return Side.REQUESTING, "officer", "Readmission in error claimed: answer the claim"
+        case ErrorClaimAccepted():
+            return Side.REQUESTED, "officer", "Claim of readmission in error accepted"
+        case ErrorClaimDeemedAccepted():
+            return Side.REQUESTED, "officer", "Claim of readmission in error deemed accepted"
+        case ErrorClaimDisputed():
+            return Side.REQUESTED, "supervisor", "Claim of readmission in error disputed"
+        case ReturnScheduled():
+            return Side.REQUESTING, "officer", "Return of the person scheduled"
+        case ReturnCompleted():
+            return Side.REQUESTING, "officer", "Person returned"
+        case PersonAmended():
+            return Side.REQUESTED, "officer", "The person's data was corrected"
         case CaseWithdrawn():
             return Side.REQUESTED, "officer", "Application withdrawn"
         case TransitConsented():
@@ -136,7 +157,7 @@ def notices_for(
         side, role, subject = found
         if isinstance(event, ApplicationSubmitted) and state.is_transit:
             subject = "New transit request"
-        if isinstance(event, CaseWithdrawn) and state.submitted_at is None:
+        if isinstance(event, CaseWithdrawn | PersonAmended) and state.submitted_at is None:
             continue  # the requested state never saw this case
         notices.append(
             Notice(
@@ -149,6 +170,20 @@ def notices_for(
                 event_id=event_id,
             )
         )
+        if isinstance(event, ErrorClaimDisputed):
+            # a dispute goes to both sides' supervisors: theirs to settle (consultations, the
+            # Joint Readmission Committee), outside the case
+            notices.append(
+                Notice(
+                    key=f"{case_id}:{event.type}:{event_id}:requesting",
+                    case_id=case_id,
+                    state=_party(state, Side.REQUESTING),
+                    role="supervisor",
+                    kind=event.type,
+                    subject=f"{case_id}: {subject}",
+                    event_id=event_id,
+                )
+            )
     return notices
 
 

@@ -19,6 +19,7 @@ from domain.errors import (
     InvalidCommand,
     NoticeTooShort,
     ReasonsRequired,
+    ReturnNotAllowed,
     SubmissionWindowClosed,
     TcnObligationsNotStarted,
     TransferNotAllowed,
@@ -203,8 +204,6 @@ def check_transfer_plan(state: CaseState, plan: TransferPlan | None, at: datetim
         )
     if plan is None:
         return
-    terms = state.terms
-    assert terms is not None
     if plan.on < at:
         raise InvalidCommand(f"the transfer date {plan.on.isoformat()} lies in the past")
     if deadline is not None and deadline.has_passed(plan.on):
@@ -212,6 +211,32 @@ def check_transfer_plan(state: CaseState, plan: TransferPlan | None, at: datetim
             f"the transfer date {plan.on.isoformat()} is after the transfer limit "
             f"({deadline.due.isoformat()})"
         )
+    _check_crossing(state, plan)
+
+
+def check_return_plan(state: CaseState, plan: TransferPlan, at: datetime) -> None:
+    """A return is planned at a BCP and by a mode the terms allow, on a date within the return
+    limit while it runs; once the limit has passed (escalated, overdue) the person must still be
+    taken back, so a later date is accepted then."""
+    if plan.on < at:
+        raise InvalidCommand(f"the return date {plan.on.isoformat()} lies in the past")
+    deadline = state.deadlines.get("error_return")
+    if (
+        deadline is not None
+        and "error_return" in state.open_limits
+        and deadline.has_passed(plan.on)
+        and not deadline.has_passed(at)
+    ):
+        raise ReturnNotAllowed(
+            f"the return date {plan.on.isoformat()} is after the return limit "
+            f"({deadline.due.isoformat()}); it may be later only once the limit has passed"
+        )
+    _check_crossing(state, plan)
+
+
+def _check_crossing(state: CaseState, plan: TransferPlan) -> None:
+    terms = state.terms
+    assert terms is not None
     bcps = terms.transfer.bcps
     if bcps and bcp_key(plan.bcp) not in {bcp_key(b) for b in bcps}:
         raise InvalidCommand(

@@ -23,7 +23,14 @@ from domain.values import (
 )
 
 FINAL_OUTCOMES: frozenset[Status] = frozenset(
-    {Status.REFUSED, Status.WITHDRAWN, Status.LAPSED, Status.RETURNED_IN_ERROR, Status.TAKEN_BACK}
+    {
+        Status.REFUSED,
+        Status.WITHDRAWN,
+        Status.LAPSED,
+        Status.RETURNED_IN_ERROR,
+        Status.ERROR_DISPUTED,
+        Status.TAKEN_BACK,
+    }
 )
 
 
@@ -72,6 +79,13 @@ class CaseState(Frozen):
     transferred_at: AwareDatetime | None = None
     transfer_extension_days: int = 0
     error_claim_reasons: tuple[str, ...] = ()
+    error_claimed_at: AwareDatetime | None = None
+    error_answered_at: AwareDatetime | None = None
+    error_dispute_reasons: tuple[str, ...] = ()
+    return_plan: TransferPlan | None = None
+    returned_at: AwareDatetime | None = None
+    # when the person's data was corrected (`PersonAmended`), in order
+    person_amended_at: tuple[AwareDatetime, ...] = ()
     withdrawal_reasons: tuple[str, ...] = ()
     closed_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
@@ -96,6 +110,12 @@ class CaseState(Frozen):
     def delivery_is_receipt(self) -> bool:
         """Whether delivery of the application starts the reply limit (ruleset 2 on); before,
         an officer's confirmation did."""
+        return self.ruleset >= 2
+
+    @property
+    def error_is_a_procedure(self) -> bool:
+        """Whether a claim of readmission in error opens a procedure (answer, return) (ruleset
+        2 on); before, the claim alone returned the case in error."""
         return self.ruleset >= 2
 
     @property

@@ -66,6 +66,12 @@ class Status(StrEnum):
     TRANSFER_SCHEDULED = "transfer_scheduled"
     TRANSFER_OBJECTED = "transfer_objected"
     TRANSFERRED = "transferred"
+    # readmission in error (ruleset 2): claimed by the requested state, answered by the
+    # requesting state, then the person is returned to it (docs/readmission-in-error.md)
+    ERROR_CLAIMED = "error_claimed"
+    ERROR_ACCEPTED = "error_accepted"
+    ERROR_DISPUTED = "error_disputed"
+    RETURN_SCHEDULED = "return_scheduled"
     RETURNED_IN_ERROR = "returned_in_error"
     WITHDRAWN = "withdrawn"
     LAPSED = "lapsed"

@@ -67,6 +67,10 @@ def terms(**overrides: Any) -> AgreementTerms:
                 3, "months", "acceptance", on_expiry="escalate", extension={"by": "obstacle"}
             ),
             "readmission_in_error": limit(3, "months", "transfer", on_expiry="lapsed"),
+            "error_answer": limit(
+                14, "calendar_days", "claim", calendar="requesting", on_expiry="deemed_accepted"
+            ),
+            "error_return": limit(3, "months", "acceptance", on_expiry="escalate"),
         },
         "evidence": {
             "proof_of_nationality": ["passport", "identity_card"],

@@ -10,23 +10,28 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from factories import T0, open_case, passport
+from factories import T0, open_case, passport, person
 from hypothesis import strategies as st
 
 from domain.commands import (
     AcceptApplication,
+    AcceptErrorClaim,
     AddEvidence,
+    AmendPerson,
     ClaimReadmissionInError,
     CloseCase,
     Command,
+    CompleteReturn,
     CompleteTransfer,
     ConfirmReceipt,
+    DisputeErrorClaim,
     ExpireLimit,
     ExtendReplyLimit,
     ExtendTransferLimit,
     RecordEscalation,
     RecordVerification,
     RefuseApplication,
+    ScheduleReturn,
     ScheduleTransfer,
     SubmitApplication,
     WithdrawCase,
@@ -59,6 +64,12 @@ BUILDERS: list[Builder] = [
     lambda t, s: AddEvidence(at=t, items=(passport(),)),
     lambda t, s: ExpireLimit(at=t, limit=_next_limit(s)),
     lambda t, s: RecordEscalation(at=t, limit=_next_limit(s), level=EscalationLevel.REMINDER_HALF),
+    # readmission in error as a procedure (indices 15-18) and correcting the person (19)
+    lambda t, s: AcceptErrorClaim(at=t),
+    lambda t, s: DisputeErrorClaim(at=t, reasons=("ours after all",)),
+    lambda t, s: ScheduleReturn(at=t, on=t + timedelta(days=2), bcp="Medyka-Shehyni", mode="land"),
+    lambda t, s: CompleteReturn(at=t),
+    lambda t, s: AmendPerson(at=t, person=person().model_copy(update={"birth_place": "Lviv"})),
 ]
 
 
@@ -69,6 +80,10 @@ NATURAL_NEXT = {
     Status.ACCEPTED: 6,
     Status.DEEMED_ACCEPTED: 6,
     Status.TRANSFER_SCHEDULED: 7,
+    Status.TRANSFERRED: 9,  # a claim of readmission in error: deep histories
+    Status.ERROR_CLAIMED: 15,
+    Status.ERROR_ACCEPTED: 17,
+    Status.RETURN_SCHEDULED: 18,
 }
 
 
@@ -78,6 +93,8 @@ def _natural(t: datetime, s: CaseState) -> Command:
 
 
 def _natural_refusal(t: datetime, s: CaseState) -> Command:
+    if s.status is Status.ERROR_CLAIMED:
+        return BUILDERS[16](t, s)  # the claim disputed
     return BUILDERS[5](t, s) if s.status is Status.RECEIVED else _natural(t, s)
 
 

@@ -27,6 +27,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import decider
+    from domain.actions import closes_by_itself
     from domain.alarms import Alarm, ReminderPolicy, next_alarm
     from domain.commands import (
         BY_NAME,
@@ -39,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         personal_data_in_clear,
     )
     from domain.errors import DomainError
-    from domain.events import Event
+    from domain.events import Event, PersonAmended
     from domain.state import CaseState, initial_state, is_terminal
     from domain.stored import NewEvent
     from domain.values import CURRENT_RULESET, LEGACY_RULESET, Side, Status
@@ -109,6 +110,12 @@ class ReadmissionCase:
                 self._spawn(self._verify_identity())
             if is_terminal(self.state):
                 break
+            if (
+                self.state.ruleset >= 2
+                and closes_by_itself(self.state)
+                and await self._close_by_itself()
+            ):
+                continue
             if self._history_is_long():
                 self._disarm()
                 await self._continue_as_new()
@@ -185,11 +192,22 @@ class ReadmissionCase:
             # the case moved on while the timer ran (e.g. a reply raced the expiry)
             workflow.logger.info("alarm for %s not applied: %s", alarm.limit, error.message)
         if (
-            self.state.status is Status.TRANSFERRED
+            self.state.ruleset < 2  # from ruleset 2 on, `run` closes every case that is done
+            and self.state.status is Status.TRANSFERRED
             and "readmission_in_error" not in self.state.open_limits
             and alarm.limit == "readmission_in_error"
         ):
             await self._apply(CloseCase(at=workflow.now()), SYSTEM)
+
+    async def _close_by_itself(self) -> bool:
+        """Close a case nothing more can happen to (`closes_by_itself`), as the case's clock:
+        its retention period starts. False if the case refused (it then waits for a change)."""
+        try:
+            await self._apply(CloseCase(at=workflow.now()), SYSTEM)
+        except ApplicationError as error:
+            workflow.logger.info("case not closed by itself: %s", error.message)
+            return False
+        return True
 
     # --- the command path ------------------------------------------------------------------
 
@@ -314,6 +332,8 @@ class ReadmissionCase:
             and not state.is_transit  # a transit is consented to, not a person verified
         ):
             self.verification_pending = True  # received: the requested state verifies
+        elif state.status is Status.RECEIVED and any(isinstance(e, PersonAmended) for e in events):
+            self.verification_pending = True  # the corrected person is verified again
         self.state = state
         self.reminders.update(result.reminders)
         self.changed = True

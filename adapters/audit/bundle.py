@@ -8,7 +8,8 @@ Layout::
     cases/<id>/events.jsonl       the stored events, one JSON object a line, with their hashes
     cases/<id>/terms.json         the agreement and protocol parameters the case ran under
     cases/<id>/disclosures.jsonl  who saw or exported the case's personal data, and why
-    cases/<id>/personal.json      the sealed personal data opened with the case key, or the
+    cases/<id>/personal.json      the sealed personal data opened with the case key (with every
+                                  version of the person, as opened and as corrected), or the
                                   record of its erasure (events.jsonl holds only the seals)
 
 `check_bundle` verifies the signature, every file's digest (and that no file was added), every

@@ -11,9 +11,11 @@ import asyncpg
 
 from adapters.audit.bundle import CaseFiles
 from adapters.db.eventstore import EventStore, Recorded
-from adapters.protection.vault import PersonalDataVault
+from adapters.protection.vault import DataErased, PersonalDataVault
 from domain.decider import fold
+from domain.events import CaseOpened, PersonAmended
 from domain.state import CaseState
+from domain.values import Person
 
 
 class UnknownCase(LookupError):
@@ -91,6 +93,38 @@ async def personal_data(vault: PersonalDataVault, state: CaseState) -> dict[str,
     }
 
 
+async def person_versions(
+    vault: PersonalDataVault, recorded: Sequence[Recorded]
+) -> list[dict[str, Any]]:
+    """Every version of the person the history holds (as opened, then as each correction left
+    it): the event that set it, its version and instant, and the data opened with the case key
+    (None once the key is erased). A replay up to a version shows the one that applied then."""
+    if not recorded:
+        return []
+    try:
+        sealer = await vault.sealer(recorded[0].stream_id)
+    except DataErased:
+        sealer = None
+    versions = []
+    for row in recorded:
+        if row.type not in ("CaseOpened", "PersonAmended"):
+            continue
+        event = row.event()
+        assert isinstance(event, CaseOpened | PersonAmended)
+        person = event.person
+        if sealer is not None:
+            person = sealer.open_person(person)
+        versions.append(
+            {
+                "version": row.version,
+                "event": row.type,
+                "at": event.at.isoformat(),
+                "person": person.model_dump(mode="json") if isinstance(person, Person) else None,
+            }
+        )
+    return versions
+
+
 async def collect_for_export(
     pool: asyncpg.Pool,
     vault: PersonalDataVault,
@@ -119,7 +153,10 @@ async def collect_for_export(
                 events=recorded,
                 terms=dict(opened.data.get("terms", {})),
                 disclosures=await disclosures(pool, case_id),
-                personal=await personal_data(vault, fold(r.event() for r in recorded)),
+                personal={
+                    **await personal_data(vault, fold(r.event() for r in recorded)),
+                    "person_versions": await person_versions(vault, recorded),
+                },
             )
         )
     return cases

@@ -1,10 +1,11 @@
 """Sealing a case's personal data with the case's own data key (AES-256-GCM).
 
-What is sealed: the person (names, birth data, personal number, address), each evidence item's
-number, MRZ and description, and the reasons of an identity verification (they quote document
-numbers and birth dates). Each seal is bound to its case and purpose by the associated data, so a
-seal copied into another case, or from a person into an evidence item, does not open. The text
-of a seal is `v1.<base64url(nonce + ciphertext)>`: what the event store hashes and Temporal keeps.
+What is sealed: the person (names, birth data, personal number, address; as opened and as
+amended), each evidence item's number, MRZ and description, and the reasons of an identity
+verification (they quote document numbers and birth dates). Each seal is bound to its case and
+purpose by the associated data, so a seal copied into another case, or from a person into an
+evidence item, does not open. The text of a seal is `v1.<base64url(nonce + ciphertext)>`: what
+the event store hashes and Temporal keeps.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from domain.commands import AddEvidence, Command, OpenCase, RecordVerification
+from domain.commands import AddEvidence, AmendPerson, Command, OpenCase, RecordVerification
 from domain.state import CaseState
 from domain.values import (
     EvidenceItem,
@@ -130,6 +131,8 @@ class CaseSealer:
                 )
             case RecordVerification():
                 return command.model_copy(update={"outcome": self.seal_outcome(command.outcome)})
+            case AmendPerson():
+                return command.model_copy(update={"person": self.seal_person(command.person)})
             case _:
                 return command
 

@@ -14,6 +14,7 @@ from typing import Any
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -25,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from adapters.protection.vault import PersonalDataVault
 from domain.alarms import ReminderPolicy
 from domain.commands import Command, OpenCase
+from domain.errors import CaseClosedError
 from workflows.contracts import (
     QUEUE_PREFIX,
     Actor,
@@ -49,7 +51,8 @@ def _not_ready(error: RPCError) -> bool:
 
 
 class CommandRefused(Exception):
-    """The case refused a command: `type` is the domain error's class name."""
+    """The case refused a command: `type` is the domain error's class name, `rule` the rule
+    it names (when the case's decider gave one)."""
 
     def __init__(
         self, type_: str, message: str, http_status: int = 409, rule: str | None = None
@@ -171,10 +174,25 @@ class CaseGateway:
                     raise
             except RPCError as error:
                 if error.status == RPCStatusCode.NOT_FOUND:
+                    if await self._ended(case_id):  # closed: its workflow has completed
+                        raise CommandRefused(
+                            "CaseClosedError",
+                            f"{command.command}: the case is closed",
+                            rule=CaseClosedError.rule,
+                        ) from error
                     raise CaseNotFound(case_id) from error
                 if not _not_ready(error) or time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(NOT_READY_PAUSE)
+
+    async def _ended(self, case_id: str) -> bool:
+        """Whether the case's workflow has completed: a case's run ends only once it closed
+        (by an officer or by itself), so a command then meets a closed case."""
+        try:
+            described = await self.handle(case_id).describe()
+        except RPCError:
+            return False
+        return described.status == WorkflowExecutionStatus.COMPLETED
 
     async def view(self, case_id: str) -> CaseView:
         try:

@@ -18,7 +18,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from adapters.audit.bundle import BundleError, signing_key_from, write_bundle
-from adapters.audit.collect import collect_for_export, replay
+from adapters.audit.collect import collect_for_export, person_versions, replay
 from adapters.audit.verify import Verifier
 from adapters.db.canonical import verify_chain
 from adapters.db.eventstore import Recorded
@@ -135,6 +135,7 @@ async def audit_case(case_id: str, page: SignedIn) -> HTMLResponse:
         chain=chain,
         full=full,
         disclosures=disclosures.items,
+        person_versions=await person_versions(page.services.vault, recorded),
     )
 
 

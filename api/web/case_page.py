@@ -159,7 +159,8 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
     await disclose(
         page.services.pool, caller, case_id, purpose="case view", endpoint="GET /ui/cases/{id}"
     )
-    detail = case_detail(await page.services.vault.reveal(state), caller)
+    opened = await page.services.vault.reveal(state)
+    detail = case_detail(opened, caller)
     terms = state.terms
     assert terms is not None
     zone = page.zone if caller.state in (terms.requesting, terms.requested) else "UTC"
@@ -170,7 +171,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
         built, timeline_words(page, zone), ident="timeline", window=None if whole else window
     )
     actions = [
-        {"name": name, "fields": fields_for(name, state), "zone": action_zone(state, name)}
+        {"name": name, "fields": fields_for(name, opened), "zone": action_zone(state, name)}
         for name in detail["next_actions"]
     ]
     return page.render(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,13 +14,30 @@ from pydantic import BaseModel, ValidationError
 
 from api.commands import PRESENTED, Field
 from domain.state import CaseState
-from domain.values import TransferMode
+from domain.values import Person, TransferMode
 
 
 def fields_for(action: str, state: CaseState) -> list[Field]:
     """The inputs of `action`'s form; choices from the case's terms (border crossing points,
-    modes of transfer) filled in, a free text for a border crossing point none is listed for."""
-    return [_with_terms(f, state) for f in PRESENTED[action].fields]
+    modes of transfer) filled in, a free text for a border crossing point none is listed for;
+    the person's fields (a correction) filled with the person's data if `state` holds it
+    opened."""
+    return [_with_person(_with_terms(f, state), state) for f in PRESENTED[action].fields]
+
+
+def _with_person(found: Field, state: CaseState) -> Field:
+    if not found.name.startswith("person.") or not isinstance(state.person, Person):
+        return found
+    value = getattr(state.person, found.name.removeprefix("person."), None)
+    if value is None or value == ():
+        return found
+    if isinstance(value, tuple):
+        text = "\n".join(value)
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return replace(found, attrs={**found.attrs, "value": text})
 
 
 def _with_terms(found: Field, state: CaseState) -> Field:
@@ -80,7 +97,7 @@ def action_body(action: str, form: Mapping[str, Any], zone: str) -> BaseModel:
         elif value:
             data[found.name] = value
     try:
-        body = command.body.model_validate(_nested(data))
+        body = command.body.model_validate(nested(data))
     except ValidationError as error:
         for name, messages in validation_messages(error).items():
             errors.setdefault(name, []).extend(messages)
@@ -89,15 +106,15 @@ def action_body(action: str, form: Mapping[str, Any], zone: str) -> BaseModel:
     return body
 
 
-def _nested(data: dict[str, Any]) -> dict[str, Any]:
-    """Dotted field names ('flight.number') as the nested objects the API body takes."""
+def nested(data: dict[str, Any]) -> dict[str, Any]:
+    """Form values under dotted names (`person.surname`) as the nested body they name."""
     out: dict[str, Any] = {}
     for name, value in data.items():
-        *parents, leaf = name.split(".")
+        *parents, last = name.split(".")
         target = out
         for part in parents:
             target = target.setdefault(part, {})
-        target[leaf] = value
+        target[last] = value
     return out
 
 

@@ -16,6 +16,10 @@ STATUS = {
     "transfer_scheduled": N_("Transfer scheduled"),
     "transfer_objected": N_("Transfer objected to"),
     "transferred": N_("Transferred"),
+    "error_claimed": N_("Readmission in error claimed"),
+    "error_accepted": N_("Error claim accepted"),
+    "error_disputed": N_("Error claim disputed"),
+    "return_scheduled": N_("Return scheduled"),
     "returned_in_error": N_("Returned in error"),
     "withdrawn": N_("Withdrawn"),
     "lapsed": N_("Lapsed"),
@@ -41,6 +45,8 @@ LIMIT = {
     "accelerated_reply": N_("Accelerated reply"),
     "transfer": N_("Transfer"),
     "readmission_in_error": N_("Readmission in error"),
+    "error_answer": N_("Answer to the error claim"),
+    "error_return": N_("Return of the person"),
     "transit_reply": N_("Transit reply"),
     "transfer_notice_reply": N_("Answer to the transfer notice"),
 }
@@ -54,6 +60,8 @@ COUNTED_FROM = {
     "acceptance": N_("acceptance"),
     "transfer": N_("the transfer"),
     "notice": N_("the transfer notice"),
+    "claim": N_("the claim of readmission in error"),
+    "acceptance_of_the_claim": N_("acceptance of the claim of readmission in error"),
 }
 
 LEVEL = {
@@ -84,6 +92,13 @@ EVENT = {
     "TransferCompleted": N_("Transfer completed"),
     "TransferLimitExtended": N_("Transfer limit extended"),
     "ReadmissionInErrorClaimed": N_("Readmission in error claimed"),
+    "ErrorClaimed": N_("Readmission in error claimed"),
+    "ErrorClaimAccepted": N_("Error claim accepted"),
+    "ErrorClaimDeemedAccepted": N_("Error claim deemed accepted"),
+    "ErrorClaimDisputed": N_("Error claim disputed"),
+    "ReturnScheduled": N_("Return scheduled"),
+    "ReturnCompleted": N_("Person returned"),
+    "PersonAmended": N_("Person's data corrected"),
     "CaseWithdrawn": N_("Case withdrawn"),
     "CaseClosed": N_("Case closed"),
     "TransitConsented": N_("Transit consented"),

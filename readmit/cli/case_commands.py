@@ -170,6 +170,99 @@ def error_claim(session: Session, case_id: CaseId, reason: Reasons = None) -> No
     issue(session, "claim_error", case_id, {"reasons": reasons_required("--reason", reason)})
 
 
+@options_of("accept_error_claim")
+def error_accept(
+    session: Session,
+    case_id: CaseId,
+    note: Annotated[str | None, typer.Option(help="a short note (up to 200 characters)")] = None,
+) -> None:
+    issue(session, "accept_error_claim", case_id, {"note": note} if note else {})
+
+
+@options_of("dispute_error_claim")
+def error_dispute(session: Session, case_id: CaseId, reason: Reasons = None) -> None:
+    reasons = reasons_required("--reason", reason)
+    issue(session, "dispute_error_claim", case_id, {"reasons": reasons})
+
+
+@options_of("schedule_return")
+def return_(
+    session: Session,
+    case_id: CaseId,
+    on: Annotated[str, typer.Option(help="date and time with offset, e.g. 2027-06-01T09:00+03:00")],
+    bcp: Annotated[str, typer.Option(help="border crossing point")],
+    mode: Annotated[TransferMode, typer.Option(help="how the person is handed back")],
+    escorts: Annotated[int, typer.Option(min=0, max=20, help="number of escorts")] = 0,
+) -> None:
+    when = instant("--on", on)
+    assert when is not None
+    body = {"on": when.isoformat(), "bcp": bcp, "mode": mode.value, "escorts": escorts}
+    issue(session, "schedule_return", case_id, body)
+
+
+@options_of("complete_return")
+def return_complete(session: Session, case_id: CaseId) -> None:
+    issue(session, "complete_return", case_id)
+
+
+Corrected = Annotated[str | None, typer.Option(help="the corrected value ('' clears it)")]
+
+
+@options_of("amend_person")
+def amend_person(
+    session: Session,
+    case_id: CaseId,
+    surname: Corrected = None,
+    given_names: Corrected = None,
+    birth_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    birth_place: Corrected = None,
+    sex: Annotated[str | None, typer.Option(help="F, M or X ('' clears it)")] = None,
+    nationality: Annotated[str | None, typer.Option(help="ISO code, e.g. UA")] = None,
+    personal_number: Corrected = None,
+    other_name: Annotated[
+        list[str] | None,
+        typer.Option("--other-names", help="another name (repeatable; replaces the list)"),
+    ] = None,
+    address: Corrected = None,
+) -> None:
+    """The fields given replace the person's current ones (read from the case first); the rest
+    stay as they are."""
+    given: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("surname", surname),
+            ("given_names", given_names),
+            ("birth_date", birth_date),
+            ("birth_place", birth_place),
+            ("sex", sex),
+            ("nationality", nationality),
+            ("personal_number", personal_number),
+            ("address", address),
+        )
+        if value is not None
+    }
+    if other_name is not None:
+        given["other_names"] = [n for n in other_name if n.strip()]
+    if not given:
+        fail("give at least one field to correct, e.g. --birth-date 1990-05-18")
+    with connected(session) as api:
+        current = api.case(case_id.upper()).get("person") or {}
+        if current.get("erased"):
+            fail(f"the personal data of {case_id.upper()} was erased")
+        merged = {k: v for k, v in {**current, **given}.items() if v not in (None, "", [])}
+        result = api.command(
+            case_id.upper(),
+            PRESENTED["amend_person"].path,
+            {"person": merged},
+            session.idempotency_key,
+        )
+    if session.as_json:
+        print_json(result.model_dump(mode="json"))
+        return
+    for line in result_lines(result):
+        typer.echo(line)
+
+
 @options_of("withdraw")
 def withdraw(session: Session, case_id: CaseId, reason: Reasons = None) -> None:
     issue(session, "withdraw", case_id, {"reasons": reasons_required("--reason", reason)})

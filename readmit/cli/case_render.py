@@ -152,6 +152,9 @@ def case_lines(case: dict[str, Any], actions: list[str]) -> list[str]:
     lines += transit_lines(case.get("transit"))
     if case.get("refusal_reasons"):
         lines.append(f"refused:   {'; '.join(case['refusal_reasons'])}")
+    lines += _error_claim(case.get("error_claim"))
+    if case.get("person_amended_at"):
+        lines.append(f"corrected: {', '.join(_when(at) for at in case['person_amended_at'])}")
     if case.get("overdue"):
         lines.append(f"OVERDUE:   {', '.join(case['overdue'])}")
     waiting = case.get("waiting_for")
@@ -226,4 +229,21 @@ def result_lines(result: CommandResult) -> list[str]:
     lines += [
         f"  v{e.version} {e.type}  {e.at.isoformat(timespec='seconds')}" for e in result.events
     ]
+    return lines
+
+
+def _error_claim(claim: dict[str, Any] | None) -> list[str]:
+    """The claim of readmission in error, its answer and the return, if there is a claim."""
+    if not claim:
+        return []
+    lines = [f"error claim: {_when(claim.get('claimed_at'))} ({'; '.join(claim['reasons'])})"]
+    if claim.get("dispute_reasons"):
+        lines.append(f"  disputed: {'; '.join(claim['dispute_reasons'])}")
+    elif claim.get("answered_at"):
+        lines.append(f"  accepted: {_when(claim['answered_at'])}")
+    if claim.get("return"):
+        r = claim["return"]
+        lines.append(f"  return:   {r['on']} at {r['bcp']} by {r['mode']}, {r['escorts']} escorts")
+    if claim.get("returned_at"):
+        lines.append(f"  returned: {_when(claim['returned_at'])}")
     return lines

@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -73,13 +74,14 @@ class Step(BaseModel):
     at: AwareDatetime
     command: str
 
-    @model_validator(mode="after")
-    def _known(self) -> Step:
-        if self.command not in STEP_COMMANDS:
+    @field_validator("command")
+    @classmethod
+    def _known(cls, command: str) -> str:
+        if command not in STEP_COMMANDS:
             raise ValueError(
-                f"unknown command {self.command!r}; steps may use: {', '.join(STEP_COMMANDS)}"
+                f"unknown command {command!r}; steps may use: {', '.join(STEP_COMMANDS)}"
             )
-        return self
+        return command
 
     def fields(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
@@ -127,11 +129,15 @@ def transfer_day(value: Any) -> Any:
     return value
 
 
+# steps that plan a crossing may give its `date` (the day, at the step's time) instead of `on`
+DATED_STEPS = ("schedule_transfer", "schedule_return")
+
+
 def build_command(step: Step, at: datetime) -> Command:
-    """The decider command for a step (field `date` of schedule_transfer is the transfer day, at
-    the step's own time of day and offset)."""
+    """The decider command for a step (field `date` of schedule_transfer or schedule_return is
+    the crossing's day, at the step's own time of day and offset)."""
     fields = step.fields()
-    if step.command == "schedule_transfer" and "date" in fields:
+    if step.command in DATED_STEPS and "date" in fields:
         value = transfer_day(fields.pop("date"))
         if isinstance(value, date) and not isinstance(value, datetime):
             value = datetime.combine(value, step.at.timetz())
@@ -174,6 +180,9 @@ def load_scenario(path: Path) -> Scenario:
 def _problems(error: ValidationError, prefix: str = "") -> list[str]:
     found = []
     for item in error.errors():
-        loc = ".".join(str(p) for p in (prefix, *item["loc"]) if p != "")
+        parts = list(item["loc"])
+        if prefix and parts and str(parts[0]) == prefix.rsplit(".", 1)[-1]:
+            parts = parts[1:]  # the command's name again, as the union of commands tags it
+        loc = ".".join(str(p) for p in (prefix, *parts) if p != "")
         found.append(f"{loc or '(top)'}: {item['msg']}")
     return found

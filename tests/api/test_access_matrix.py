@@ -134,6 +134,7 @@ TD3 = [
 ]
 OPEN = application_body(knowledge_at=(datetime.now(UTC) - timedelta(days=1)).isoformat())
 REASONS = {"reasons": ["the matrix test"]}
+PERSON = {"surname": "Shevchenko", "given_names": "Oleksandr", "birth_date": "1990-05-18"}
 TRANSFER = {
     "on": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
     "bcp": "Medyka–Shehyni",
@@ -187,6 +188,11 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
         None,
     ),
     ("POST", "/cases/{case_id}/error-claim"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
+    ("POST", "/cases/{case_id}/error-claim/accept"): (REQUESTING_DRAFT_REFUSES, {}, None),
+    ("POST", "/cases/{case_id}/error-claim/dispute"): (REQUESTING_DRAFT_REFUSES, REASONS, None),
+    ("POST", "/cases/{case_id}/return"): (REQUESTED_DRAFT_REFUSES, TRANSFER, None),
+    ("POST", "/cases/{case_id}/return/complete"): (REQUESTED_DRAFT_REFUSES, {}, None),
+    ("POST", "/cases/{case_id}/person"): (REQUESTING_DRAFT_ALLOWS, {"person": PERSON}, None),
     ("POST", "/cases/{case_id}/withdraw"): (REQUESTING_DRAFT_ALLOWS, REASONS, None),
     ("POST", "/cases/{case_id}/close"): (REQUESTING_DRAFT_REFUSES, {}, None),
     # transit commands on a readmission case: 409 (each kind takes its own commands)

@@ -14,6 +14,7 @@ is added without saying here how it shows cases (or that it shows none).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -54,7 +55,8 @@ CALLERS: dict[str, tuple[str, str, str | None, tuple[str, ...], frozenset[str]]]
 }
 OPEN = application_body(knowledge_at=(datetime.now(UTC) - timedelta(days=1)).isoformat())
 CASE_ID = re.compile(r"\b[A-Z]{2}-[A-Z]{2}-\d{4}-\d{6}\b")
-STATUS_WORDS = {"Draft": DRAFT, "Withdrawn": WITHDRAWN}  # any other status: the submitted case
+# any other status: the submitted case (the withdrawn draft has closed by itself, see below)
+STATUS_WORDS = {"Draft": DRAFT, "Withdrawn": WITHDRAWN, "Closed": WITHDRAWN}
 
 
 @dataclass
@@ -160,6 +162,7 @@ CASE_FILTERS: tuple[dict[str, str], ...] = (
     {"counterpart": "UA"},
     {"status": "draft"},
     {"status": "withdrawn"},
+    {"status": "closed"},
     {"q": "PL-UA"},
 )
 INBOX_FILTERS: tuple[dict[str, str], ...] = ({}, {"unread": "true"})
@@ -281,6 +284,13 @@ async def open_three(api: Api) -> dict[str, str]:
         f"/cases/{cases[WITHDRAWN]}/withdraw", json={"reasons": ["not needed"]}, headers=anna
     )
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
+    for _ in range(100):  # nothing more can happen to it: it closes by itself
+        shown = await api.http.get(f"/cases/{cases[WITHDRAWN]}", headers=anna)
+        if shown.json()["status"] == "closed":
+            break
+        await asyncio.sleep(0.05)
+    assert shown.json()["status"] == "closed"
+    await api.services.projector.catch_up()
     for case_id in cases.values():
         assert (await api.http.get(f"/cases/{case_id}", headers=anna)).status_code == 200
     return cases

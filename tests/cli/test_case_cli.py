@@ -118,3 +118,49 @@ def test_an_unreachable_api_exits_2_naming_the_url() -> None:
     assert result.exit_code == 2
     assert f"cannot reach the API at {url}" in result.stderr and "make run" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_readmission_in_error_and_a_correction_through_the_cli(served_api: ServedApi) -> None:
+    anna = Terminal(served_api, served_api.token("anna.pl", "officer", "PL"))
+    olena = Terminal(served_api, served_api.token("olena.ua", "officer", "UA"))
+    now = await served_api.env.get_current_time()
+    open_args = ["open", "--agreement", "EU-UA", "--requested", "UA", "--category", "own_national"]
+    open_args += [*PERSON, "--evidence", "passport:FA123456"]
+    opened = await anna(*open_args, "--knowledge-at", (now - timedelta(days=1)).isoformat())
+    assert opened.exit_code == 0, opened.output
+    case_id = opened.stdout.strip()
+
+    # a correction: only the options given change, the rest is read from the case
+    nothing = await anna("amend-person", case_id)
+    assert nothing.exit_code == 2 and "at least one field" in nothing.stderr
+    corrected = await anna("amend-person", case_id, "--birth-date", "1990-05-18", "--json")
+    assert corrected.exit_code == 0, corrected.output
+    assert [e["type"] for e in json.loads(corrected.stdout)["events"]] == ["PersonAmended"]
+    person = json.loads((await anna("show", case_id, "--json")).stdout)["person"]
+    assert (person["surname"], person["birth_date"]) == ("Shevchenko", "1990-05-18")
+    assert (await olena("amend-person", case_id, "--surname", "X")).exit_code == 1  # not its side
+
+    assert (await anna("submit", case_id)).exit_code == 0
+    assert (await olena("accept", case_id)).exit_code == 0
+    on = (await served_api.env.get_current_time() + timedelta(days=1)).isoformat()
+    plan = ["--on", on, "--bcp", "Medyka-Shehyni", "--mode", "land"]
+    assert (await anna("transfer", case_id, *plan)).exit_code == 0
+    await served_api.env.sleep(86400)
+    assert (await anna("transfer-complete", case_id)).exit_code == 0
+    claim = await olena("error-claim", case_id, "--reason", "no citizenship on record")
+    assert claim.exit_code == 0 and claim.stdout.startswith(f"{case_id}: error_claimed")
+    early = await olena("return-complete", case_id)
+    assert early.exit_code == 1 and "WrongStatus" in early.stderr
+    no_reason = await anna("error-dispute", case_id)
+    assert no_reason.exit_code == 2 and "--reason" in no_reason.stderr
+    accepted = await anna("error-accept", case_id, "--note", "we take the person back")
+    assert accepted.exit_code == 0 and "error_accepted" in accepted.stdout
+    on = (await served_api.env.get_current_time() + timedelta(days=2)).isoformat()
+    back = ["--on", on, "--bcp", "Medyka-Shehyni", "--mode", "land", "--escorts", "1"]
+    assert (await olena("return", case_id, *back)).exit_code == 0
+    await served_api.env.sleep(2 * 86400)
+    done = await olena("return-complete", case_id)
+    assert done.exit_code == 0 and "returned_in_error" in done.stdout
+    shown = (await anna("show", case_id)).stdout
+    assert "error claim:" in shown and "(no citizenship on record)" in shown
+    assert "  returned: " in shown and "corrected: " in shown

@@ -2,9 +2,9 @@
 lost or duplicated on the way, for tests that break the stack underneath them.
 
 `walk_case` plays the two officers: open, submit, receipt, wait for the identity verification
-the receipt starts, then accept and transfer (or refuse), then close. Every command carries an
-idempotency key, and a command that fails because Temporal is unreachable is sent again with the
-same key, as the API's callers do after a 503.
+the receipt starts, then accept, transfer and close (or refuse: the case then closes by itself).
+Every command carries an idempotency key, and a command that fails because Temporal is
+unreachable is sent again with the same key, as the API's callers do after a 503.
 
 `audit_case` then compares three records of the case: the event store (hash chain), the
 workflow's own history (the results of its commits, each a local activity, and a deterministic
@@ -159,7 +159,8 @@ async def walk_case(
         await send(transfer, ANNA, "schedule")
         await send(CompleteTransfer(at=now), ANNA, "done")
         await send(CompleteTransfer(at=now), ANNA, "done")  # a retry: same key, nothing new
-    await send(CloseCase(at=now), ANNA, "close")
+        await send(CloseCase(at=now), ANNA, "close")
+    # a refused case closes by itself (its workflow issues the close as the case's clock)
     # the run ends only once every notice is written
     await persist(lambda: gateway.handle(case_id).result(), patience)
     return walk

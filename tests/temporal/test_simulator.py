@@ -41,11 +41,12 @@ async def test_refusal_in_time(database_url: str) -> None:
     assert leftovers == 0  # the throwaway schema was dropped
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["status"] == "refused"
+    assert report["status"] == "closed"  # refused, then closed by itself
     assert [s["ok"] for s in report["steps"]] == [True, True, True]
     types = [e["type"] for e in report["events"]]
     assert types[:2] == ["CaseOpened", "ApplicationSubmitted"]  # an own national: no window
     assert "ApplicationRefused" in types and "DeemedAccepted" not in types
+    assert types[-1] == "CaseClosed" and report["events"][-1]["outcome"] == "refused"
     assert all(datetime.fromisoformat(e["at"]).utcoffset() is not None for e in report["events"])
 
 
@@ -112,6 +113,50 @@ def test_steps_in_the_past_exit_2(tmp_path: Path, database_url: str) -> None:
     assert "lies in the past" in done.stderr
 
 
+def test_readmission_in_error_claim_answer_return_closed(database_url: str) -> None:
+    """Readmission in error: claim → answer → return → closed, each limit from the agreement."""
+    done = simulate(SCENARIOS / "readmission_in_error.yaml", database_url)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert all(step["ok"] for step in report["steps"]), report["steps"]
+    assert report["status"] == "closed"
+    events = report["events"]
+    types = [e["type"] for e in events]
+    steps = ["ErrorClaimed", "ErrorClaimAccepted", "ReturnScheduled", "ReturnCompleted"]
+    assert [t for t in types if t in steps] == steps
+    assert types[-1] == "CaseClosed" and events[-1]["outcome"] == "returned_in_error"
+    limits = [e["deadline"]["limit"] for e in events if e["type"] == "DeadlineSet"]
+    assert limits[-2:] == ["error_answer", "error_return"]
+    terms = load_catalogue().terms("EU-UA", "PL", "UA", "PL")
+    claimed = next(e for e in events if e["type"] == "ErrorClaimed")
+    answer = next(
+        e["deadline"]
+        for e in events
+        if e["type"] == "DeadlineSet" and e["deadline"]["limit"] == "error_answer"
+    )
+    expected = deadline_for(terms, "error_answer", datetime.fromisoformat(claimed["at"]))
+    assert datetime.fromisoformat(answer["due"]) == expected.due
+    # the answer came before half its limit: no reminder of it; the clock closed the case
+    assert not any(
+        e["type"] == "DeadlineEscalated" and e["limit"] == "error_answer" for e in events
+    )
+
+
+def test_a_scenario_with_an_unknown_command_or_key_exits_2_naming_it(
+    tmp_path: Path, database_url: str
+) -> None:
+    text = (SCENARIOS / "readmission_in_error.yaml").read_text()
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(text.replace("command: accept_error_claim", "command: accept_claim"))
+    done = simulate(unknown, database_url)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "steps.5.command" in done.stderr and "'accept_claim'" in done.stderr
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(text.replace("note: ", "accepted: true, note: "))
+    done = simulate(extra, database_url)
+    assert done.returncode == 2 and "steps.5.accept_error_claim.accepted" in done.stderr
+
+
 def test_a_transfer_notice_left_unanswered_is_deemed_confirmed(database_url: str) -> None:
     done = simulate(SCENARIOS / "transfer_notice_silence.yaml", database_url)
     assert done.returncode == 0, done.stderr
@@ -131,7 +176,9 @@ def test_a_transfer_notice_left_unanswered_is_deemed_confirmed(database_url: str
 
 
 @pytest.mark.parametrize(
-    ("category", "status"), [("stateless", "lapsed"), ("own_national", "received")]
+    # a lapsed case closes by itself: nothing more can happen to it
+    ("category", "status"),
+    [("stateless", "closed"), ("own_national", "received")],
 )
 def test_the_submission_window_binds_a_stateless_person_not_an_own_national(
     tmp_path: Path, database_url: str, category: str, status: str
@@ -162,4 +209,6 @@ def test_the_submission_window_binds_a_stateless_person_not_an_own_national(
     assert "third-country national or stateless person" in windows[0]["source"]
     lapsed = [e for e in report["events"] if e["type"] == "LimitLapsed"]
     assert [e["limit"] for e in lapsed] == ["submission"]
-    assert submit["ok"] is False and submit["error"]["type"] == "WrongStatus"
+    assert report["events"][-1]["type"] == "CaseClosed"
+    assert report["events"][-1]["outcome"] == "lapsed"
+    assert submit["ok"] is False and submit["error"]["type"] == "CaseClosedError"

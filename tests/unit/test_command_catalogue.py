@@ -69,11 +69,19 @@ def test_every_command_route_is_the_catalogues() -> None:
 def test_every_offered_action_has_a_form_that_builds_its_command() -> None:
     offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
     assert offered <= ACTIONS == {c.name for c in CASE_COMMANDS}
-    samples = {"text": "x", "textarea": "a reason", "number": "1", "datetime": "2027-02-01T09:00"}
+    samples = {
+        "text": "x",
+        "textarea": "a reason",
+        "number": "1",
+        "datetime": "2027-02-01T09:00",
+        "date": "1990-05-17",
+        "person.nationality": "UA",  # a code, not any text
+    }
     for name in sorted(offered):
         form = {}
         for f in fields_for(name, CaseState()):
-            form[f.name] = f.options[0][0] if f.options else samples.get(f.kind, "1")
+            sample = samples.get(f.name) or samples.get(f.kind, "1")
+            form[f.name] = f.options[0][0] if f.options else sample
         body = action_body(name, form, "Europe/Warsaw")
         command = PRESENTED[name].build(AT, body)
         assert isinstance(command, BY_NAME[name].model), name
@@ -106,10 +114,11 @@ def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field(
         assert f"({presented.side.value} side)" in command.help
         options = {o for p in command.params for o in p.opts}
         for f in presented.fields:
+            # the person's fields (`person.surname`) by their own name (`--surname`), other
+            # nested ones in full (`flight.number` as `--flight-number`)
+            own = f.name.removeprefix("person.")
             wanted = (
-                "--reason"
-                if f.name == "reasons"
-                else f"--{f.name.replace('_', '-').replace('.', '-')}"
+                "--reason" if own == "reasons" else f"--{own.replace('_', '-').replace('.', '-')}"
             )
             assert wanted in options, (presented.cli, wanted)
 

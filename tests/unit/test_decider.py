@@ -548,8 +548,8 @@ def test_readmission_in_error_within_window_only() -> None:
     state = transferred()
     claim = ClaimReadmissionInError(at=at("2027-03-01T10:00:00+02:00"), reasons=("not a national",))
     after, events = run([claim], state)
-    assert [e.type for e in events] == ["ReadmissionInErrorClaimed"]
-    assert after.status is Status.RETURNED_IN_ERROR
+    assert [e.type for e in events] == ["ErrorClaimed", "DeadlineSet"]  # the procedure's first step
+    assert after.status is Status.ERROR_CLAIMED
     late = claim.model_copy(update={"at": at("2027-05-16T00:00:01+03:00")})
     refuses(late, state, ErrorClaimWindowClosed)
     refuses(claim, accepted(), WrongStatus)

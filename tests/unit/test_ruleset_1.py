@@ -4,10 +4,20 @@ start it at delivery (`test_decider`)."""
 
 from __future__ import annotations
 
-from factories import open_case, run
-from test_decider import RECEIPT_AT, REPLY_DUE, SUBMIT_AT
+from datetime import timedelta
 
-from domain.commands import ConfirmReceipt, SubmitApplication
+from factories import at, open_case, run
+from test_decider import ACCEPT_AT, RECEIPT_AT, REPLY_DUE, SUBMIT_AT
+
+from domain.actions import expected_actions
+from domain.commands import (
+    AcceptApplication,
+    ClaimReadmissionInError,
+    CompleteTransfer,
+    ConfirmReceipt,
+    ScheduleTransfer,
+    SubmitApplication,
+)
 from domain.events import CaseOpened, dump_event, parse_event
 from domain.values import CURRENT_RULESET, LEGACY_RULESET, Status
 
@@ -37,3 +47,25 @@ def test_under_ruleset_1_the_confirmation_is_the_receipt() -> None:
     assert state.received_at == state.acknowledged_at == later
     assert state.deadlines["reply"].triggered_at == later
     assert state.deadlines["reply"].due == REPLY_DUE  # same local day as the delivery's
+
+
+def test_under_ruleset_1_a_claim_of_readmission_in_error_alone_returns_the_case() -> None:
+    """v0.2's single step: no answer, no return, no limit; the case waits only for closing."""
+    state, _ = run(
+        [
+            open_case(ruleset=LEGACY_RULESET),
+            SubmitApplication(at=SUBMIT_AT),
+            ConfirmReceipt(at=RECEIPT_AT),
+            AcceptApplication(at=ACCEPT_AT),
+            ScheduleTransfer(
+                at=ACCEPT_AT, on=ACCEPT_AT + timedelta(days=5), bcp="Medyka-Shehyni", mode="land"
+            ),
+            CompleteTransfer(at=ACCEPT_AT + timedelta(days=5)),
+        ]
+    )
+    claim = ClaimReadmissionInError(at=at("2027-03-01T10:00:00+02:00"), reasons=("not ours",))
+    state, events = run([claim], state)
+    assert [e.type for e in events] == ["ReadmissionInErrorClaimed"]
+    assert state.status is Status.RETURNED_IN_ERROR and state.open_limits == ()
+    assert "error_answer" not in state.deadlines
+    assert [name for _, name in expected_actions(state)] == ["close"]
