@@ -111,8 +111,8 @@ def expected_actions(state: CaseState) -> tuple[tuple[Side, str], ...]:
     if not state.is_transit and state.status in AMENDABLE:
         names += ("amend_person",)
     skip = set()
-    if state.acknowledged_at is not None:
-        skip.add("confirm_receipt")
+    if state.acknowledged_at is not None or (state.received_at and not state.delivery_is_receipt):
+        skip.add("confirm_receipt")  # acknowledged; or, under ruleset 1, confirmed
     if "transfer_notice_reply" not in state.open_limits:
         skip |= {"confirm_transfer", "object_to_transfer"}  # no notice awaits an answer
     if state.reply_extended:

@@ -93,6 +93,14 @@ class OnExpiry(StrEnum):
     DEEMED_CONSENTED = "deemed_consented"
 
 
+# The limits whose expiry may carry each deemed consequence (`Agreement` checks the files).
+DEEMED_BY_LIMIT: dict[OnExpiry, frozenset[str]] = {
+    OnExpiry.DEEMED_ACCEPTED: frozenset({"reply", "accelerated_reply", "error_answer"}),
+    OnExpiry.DEEMED_CONFIRMED: frozenset({"transfer_notice_reply"}),
+    OnExpiry.DEEMED_CONSENTED: frozenset(),
+}
+
+
 class Sourced(Frozen):
     """Every shipped parameter says where it comes from and whether that was checked."""
 
@@ -308,17 +316,24 @@ class Agreement(Frozen):
     verified: bool = False
 
     @model_validator(mode="after")
-    def _silence_in_one_place(self) -> Agreement:
-        """What silence means for a transit is `[transit] silence_is_consent`; no other limit
-        consents by silence."""
+    def _consequences_that_fit(self) -> Agreement:
+        """Each limit's `on_expiry` is one its procedure can apply: silence accepts an
+        application (or a claim of readmission in error) only at the end of a reply limit, and
+        confirms a transfer only at the end of the answer to its notice; what silence means for
+        a transit is `[transit] silence_is_consent`. Anything else would wedge a case whose limit
+        ends (the consequence refused, the limit never passed)."""
         for name, limit in self.limits.items():
             if name == "transit_reply" and limit.on_expiry is not OnExpiry.ESCALATE:
                 raise ValueError(
                     "limits.transit_reply.on_expiry: keep 'escalate'; whether silence is consent "
                     "to a transit is said by '[transit] silence_is_consent'"
                 )
-            if name != "transit_reply" and limit.on_expiry is OnExpiry.DEEMED_CONSENTED:
-                raise ValueError(f"limits.{name}.on_expiry: only a transit is deemed consented")
+            allowed = DEEMED_BY_LIMIT.get(limit.on_expiry)
+            if allowed is not None and name not in allowed:
+                raise ValueError(
+                    f"limits.{name}.on_expiry: '{limit.on_expiry.value}' applies only to "
+                    f"{', '.join(sorted(allowed)) or 'no limit of a file'}"
+                )
         return self
 
     @field_validator("parties")

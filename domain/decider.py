@@ -167,11 +167,19 @@ class Decision:
     notices: tuple[Notice, ...]
 
 
-def execute(command: Command, state: CaseState, new_id: Callable[[], UUID]) -> Decision:
+def execute(
+    command: Command, state: CaseState, new_id: Callable[[], UUID], *, admitted: bool = False
+) -> Decision:
     """Decide `command` in `state` (a `DomainError` if it breaks a rule), then everything that
     follows from its events: the state after them and their notices. `new_id` names each event
-    (`workflow.uuid4` in the case workflow), so this stays free of randomness."""
-    events = decide(command, state)
+    (`workflow.uuid4` in the case workflow), so this stays free of randomness.
+
+    `admitted`: `validate` has already judged the rules that count working days with the
+    installed calendars (the lead times of a transfer notice or a transit request), as the case
+    workflow's update validator does before anything is recorded. They are not judged again
+    here: a replay under newer holiday data would refuse what was done, as it would move a
+    recorded deadline (see `with_recorded_deadlines`)."""
+    events = decide(command, state, admitted=admitted)
     return _decision(tuple(new_id() for _ in events), tuple(events), state)
 
 
@@ -207,15 +215,16 @@ def validate(command: Command, state: CaseState) -> None:
     _decide(command, state)
 
 
-def decide(command: Command, state: CaseState) -> list[Event]:
+def decide(command: Command, state: CaseState, *, admitted: bool = False) -> list[Event]:
     """The events `command` produces in `state`, or a `DomainError` naming the rule broken;
-    the deadlines it starts or moves are computed here and recorded as `DeadlineSet` events."""
-    events = _decide(command, state)
+    the deadlines it starts or moves are computed here and recorded as `DeadlineSet` events
+    (`admitted`: see `execute`)."""
+    events = _decide(command, state, admitted=admitted)
     started = started_deadlines(command, state)
     return [*events, *(DeadlineSet(at=command.at, deadline=d) for d in started)]
 
 
-def _decide(command: Command, state: CaseState) -> list[Event]:
+def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> list[Event]:
     at = command.at
     if not isinstance(command, OpenCase):
         check_status(command, state, tuple(Status))
@@ -241,7 +250,7 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
             return [EvidenceAdded(at=at, items=grade_all(terms, category, command.items))]
         case SubmitApplication() if state.is_transit:
             check_status(command, state, (Status.DRAFT,))
-            transit.check_submission(state, at)
+            transit.check_submission(state, at, lead_times=not admitted)
             # delivered at once, as a readmission application from ruleset 2 on
             requested = _opened(state)[0].requested
             return [ApplicationSubmitted(at=at), ApplicationDelivered(at=at, to=requested)]
@@ -257,6 +266,9 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
         case ConfirmReceipt():
             if state.status is Status.SUBMITTED and state.received_at is None:
                 return [ReceiptConfirmed(at=at)]  # ruleset 1: not delivered, so this is receipt
+            if not state.delivery_is_receipt and state.received_at is not None:
+                # ruleset 1: confirmed once (a state carried over from v0.2 may lack the time)
+                raise AlreadyRecorded(f"receipt was confirmed at {state.received_at.isoformat()}")
             check_status(
                 command, state, transit.ACKNOWLEDGEABLE if state.is_transit else ACKNOWLEDGEABLE
             )
@@ -309,7 +321,7 @@ def _decide(command: Command, state: CaseState) -> list[Event]:
                 on=command.on, bcp=command.bcp, mode=command.mode, escorts=command.escorts
             )
             check_transfer_plan(state, plan, at)
-            if state.ruleset >= 2:
+            if state.ruleset >= 2 and not admitted:
                 check_notice_lead(state, plan, at)
             return [TransferScheduled(at=at, plan=plan)]
         case ConfirmTransfer():
@@ -569,10 +581,7 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             if event.level is EscalationLevel.ESCALATION_PASSED:
                 changes["overdue"] = (*(n for n in state.overdue if n != event.limit), event.limit)
         case LimitLapsed():
-            changes |= {
-                "open_limits": _close_limits(state, event.limit),
-                "overdue": tuple(n for n in state.overdue if n != event.limit),
-            }
+            changes |= state.limits_ended(event.limit)
             if event.limit in ("submission", "accelerated_submission"):
                 changes["status"] = Status.LAPSED
         case TransferScheduled():
@@ -587,22 +596,19 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             changes |= {
                 "transfer_confirmed_at": event.at,
                 "transfer_deemed_confirmed": event.deemed,
-                "open_limits": _close_limits(state, NOTICE_REPLY),
-                "overdue": tuple(n for n in state.overdue if n != NOTICE_REPLY),
+                **state.limits_ended(NOTICE_REPLY),
             }
         case TransferObjected():
             changes |= {
                 "status": Status.TRANSFER_OBJECTED,
                 "transfer_objection": event.reasons,
-                "open_limits": _close_limits(state, NOTICE_REPLY),
-                "overdue": tuple(n for n in state.overdue if n != NOTICE_REPLY),
+                **state.limits_ended(NOTICE_REPLY),
             }
         case TransferCompleted():
             changes |= {
                 "status": Status.TRANSFERRED,
                 "transferred_at": event.at,
-                "open_limits": _close_limits(state, "transfer", NOTICE_REPLY),
-                "overdue": tuple(n for n in state.overdue if n not in ("transfer", NOTICE_REPLY)),
+                **state.limits_ended("transfer", NOTICE_REPLY),
             }
         case TransferLimitExtended():
             changes["transfer_extension_days"] = state.transfer_extension_days + event.days
@@ -617,20 +623,20 @@ def evolve(state: CaseState, event: Event) -> CaseState:
                 "status": Status.ERROR_CLAIMED,
                 "error_claim_reasons": event.reasons,
                 "error_claimed_at": event.at,
-                **_ended(state, "readmission_in_error"),
+                **state.limits_ended("readmission_in_error"),
             }
         case ErrorClaimAccepted() | ErrorClaimDeemedAccepted():
             changes |= {
                 "status": Status.ERROR_ACCEPTED,
                 "error_answered_at": event.at,
-                **_ended(state, "error_answer"),
+                **state.limits_ended("error_answer"),
             }
         case ErrorClaimDisputed():
             changes |= {
                 "status": Status.ERROR_DISPUTED,
                 "error_answered_at": event.at,
                 "error_dispute_reasons": event.reasons,
-                **_ended(state, "error_answer"),
+                **state.limits_ended("error_answer"),
             }
         case ReturnScheduled():
             changes |= {"status": Status.RETURN_SCHEDULED, "return_plan": event.plan}
@@ -638,7 +644,7 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             changes |= {
                 "status": Status.RETURNED_IN_ERROR,
                 "returned_at": event.at,
-                **_ended(state, "error_return"),
+                **state.limits_ended("error_return"),
             }
         case PersonAmended():
             changes |= {
@@ -668,20 +674,11 @@ def evolve(state: CaseState, event: Event) -> CaseState:
     return state.model_copy(update=changes)
 
 
-def _ended(state: CaseState, name: str) -> dict[str, object]:
-    """Limit `name` stops running (met, or answered): neither open nor overdue any more."""
-    return {
-        "open_limits": _close_limits(state, name),
-        "overdue": tuple(n for n in state.overdue if n != name),
-    }
-
-
 def _replied(state: CaseState, at: datetime, status: Status) -> dict[str, object]:
     return {
         "status": status,
         "replied_at": at,
-        "open_limits": _close_limits(state, "reply", "accelerated_reply"),
-        "overdue": tuple(n for n in state.overdue if n not in ("reply", "accelerated_reply")),
+        **state.limits_ended("reply", "accelerated_reply"),
     }
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from domain.agreements import NOTICE_REPLY, AgreementTerms, Category, Limit, Trigger
 from domain.calendars import zone_of
 from domain.commands import CloseCase, Command, OpenCase
-from domain.deadlines import Deadline, nth_working_day_after
+from domain.deadlines import Deadline, deadline_for, nth_working_day_after
 from domain.errors import (
     AcceleratedNotAllowed,
     AgreementNotInForce,
@@ -62,13 +62,14 @@ def local_date(terms: AgreementTerms, at: datetime) -> date:
     return at.astimezone(zone_of(terms.requested, terms.time_zones)).date()
 
 
-def _check_not_suspended(terms: AgreementTerms, at: datetime) -> None:
+def check_not_suspended(terms: AgreementTerms, at: datetime, what: str = "applications") -> None:
+    """No new `what` (applications, transit requests) under a suspended agreement."""
     suspension = suspension_in_effect(terms, local_date(terms, at))
     if suspension is not None:
         why = f" ({suspension.reason})" if suspension.reason else ""
         raise AgreementSuspended(
             f"{terms.agreement_id} has been suspended by {suspension.by} since "
-            f"{suspension.from_.isoformat()}{why}; no new applications can be made under it"
+            f"{suspension.from_.isoformat()}{why}; no new {what} can be made under it"
         )
 
 
@@ -78,7 +79,7 @@ def check_open_preconditions(command: OpenCase, state: CaseState) -> None:
     terms = command.terms
     if local_date(terms, command.at) < terms.in_force:
         raise AgreementNotInForce(f"{terms.agreement_id} applies from {terms.in_force.isoformat()}")
-    _check_not_suspended(terms, command.at)
+    check_not_suspended(terms, command.at)
     if command.knowledge_at is None and command.apprehended_at is None:
         raise InvalidCommand("give the instant the authority gained knowledge or apprehended")
     for name, instant in (
@@ -156,7 +157,7 @@ def _km(place: ApprehensionPlace) -> str:
 def check_can_submit(state: CaseState, at: datetime) -> None:
     terms = state.terms
     assert terms is not None
-    _check_not_suspended(terms, at)
+    check_not_suspended(terms, at)
     start = terms.tcn_obligations_from
     if (
         state.category is not None
@@ -251,9 +252,20 @@ def _check_crossing(state: CaseState, plan: TransferPlan) -> None:
 
 def check_notice_lead(state: CaseState, plan: TransferPlan, at: datetime) -> None:
     """A transfer notified at `at` takes place at least the protocol's `notice_working_days`
-    later, counted in the requested state's working days (the notice day never counts)."""
+    later, counted in the requested state's working days (the notice day never counts), and
+    not before the other side's answer to the notice is due, so that its silence, where it is
+    consent, confirms the transfer before it takes place."""
     terms = state.terms
     assert terms is not None
+    answer = terms.limits.get(NOTICE_REPLY)
+    if answer is not None and answer.binds(state.category):
+        due = deadline_for(terms, NOTICE_REPLY, at).due
+        if plan.on <= due:
+            raise NoticeTooShort(
+                f"the transfer date {plan.on.isoformat()} lies before {terms.requested}'s "
+                f"answer to its notice is due ({due.isoformat()}: {answer.amount} "
+                f"{answer.unit.value.replace('_', ' ')}; {answer.source})"
+            )
     days = terms.transfer.notice_working_days
     if not days:
         return
@@ -271,7 +283,10 @@ def check_notice_lead(state: CaseState, plan: TransferPlan, at: datetime) -> Non
 def check_transfer_confirmed(state: CaseState) -> None:
     """Where the terms give the other side a limit to answer a transfer notice, the transfer
     takes place once it confirmed, in words or by its silence where silence is consent."""
-    if state.ruleset < 2 or state.terms is None or NOTICE_REPLY not in state.terms.limits:
+    if state.ruleset < 2 or state.terms is None:
+        return
+    answer = state.terms.limits.get(NOTICE_REPLY)
+    if answer is None or not answer.binds(state.category):
         return
     if state.transfer_confirmed_at is not None:
         return

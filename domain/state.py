@@ -106,6 +106,14 @@ class CaseState(Frozen):
     def is_transit(self) -> bool:
         return self.kind is CaseKind.TRANSIT
 
+    def limits_ended(self, *names: str) -> dict[str, tuple[str, ...]]:
+        """`open_limits` and `overdue` once the limits `names` stop running (met, answered or
+        ended): an `evolve` step's changes."""
+        return {
+            "open_limits": tuple(n for n in self.open_limits if n not in names),
+            "overdue": tuple(n for n in self.overdue if n not in names),
+        }
+
     @property
     def delivery_is_receipt(self) -> bool:
         """Whether delivery of the application starts the reply limit (ruleset 2 on); before,

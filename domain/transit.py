@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from domain.agreements import AgreementTerms, Category, OnExpiry
 from domain.calendars import is_working_day, zone_of
 from domain.commands import (
+    CATALOGUE,
     Command,
     CompleteTransit,
     ConsentTransit,
@@ -30,7 +31,6 @@ from domain.commands import (
 from domain.deadlines import Deadline, deadline_for, nth_working_day_after
 from domain.errors import (
     AgreementNotInForce,
-    AgreementSuspended,
     CaseAlreadyOpened,
     ReplyDeadlinePassed,
     TransitLeadTooShort,
@@ -49,9 +49,8 @@ from domain.events import (
     TransitRefused,
     TransitScheduled,
 )
-from domain.rules import check_status, local_date, require_reasons
+from domain.rules import check_not_suspended, check_status, local_date, require_reasons
 from domain.state import CaseState
-from domain.terms import suspension_in_effect
 from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import CaseKind, Status
 
@@ -80,18 +79,20 @@ TRANSIT_ONLY = frozenset(
         "take_back",
     }
 )
-READMISSION_ONLY = frozenset(
+# what both kinds of case share; every other command belongs to readmission cases alone
+SHARED = frozenset(
     {
-        "record_verification",
-        "extend_reply",
-        "accept",
-        "refuse",
-        "schedule_transfer",
-        "complete_transfer",
-        "extend_transfer",
-        "claim_error",
+        "open_case",
+        "add_evidence",
+        "submit",
+        "confirm_receipt",
+        "expire_limit",
+        "record_escalation",
+        "withdraw",
+        "close",
     }
 )
+READMISSION_ONLY = frozenset(kind.name for kind in CATALOGUE) - TRANSIT_ONLY - SHARED
 
 
 def check_kind(command: Command, kind: CaseKind) -> None:
@@ -126,7 +127,7 @@ def check_opening(command: OpenCase, state: CaseState) -> TransitRequest:
         )
     if local_date(terms, command.at) < terms.in_force:
         raise AgreementNotInForce(f"{terms.agreement_id} applies from {terms.in_force.isoformat()}")
-    check_not_suspended(terms, command.at)
+    check_not_suspended(terms, command.at, "transit requests")
     if TRANSIT_REPLY not in terms.limits:
         raise TransitNotProvided(
             f"{terms.agreement_id} defines no '{TRANSIT_REPLY}' limit: no transit can run under it"
@@ -143,21 +144,14 @@ def check_opening(command: OpenCase, state: CaseState) -> TransitRequest:
     return request
 
 
-def check_not_suspended(terms: AgreementTerms, at: datetime) -> None:
-    suspension = suspension_in_effect(terms, local_date(terms, at))
-    if suspension is not None:
-        raise AgreementSuspended(
-            f"{terms.agreement_id} has been suspended by {suspension.by} since "
-            f"{suspension.from_.isoformat()}; no new requests can be made under it"
-        )
-
-
-def check_submission(state: CaseState, at: datetime) -> None:
-    """A transit request is submitted under terms still in effect, with its lead times met."""
+def check_submission(state: CaseState, at: datetime, *, lead_times: bool = True) -> None:
+    """A transit request is submitted under terms still in effect, with its lead times met
+    (`lead_times`: judged once, when the request is admitted; `domain.decider.execute`)."""
     terms = state.terms
     assert terms is not None
-    check_not_suspended(terms, at)
-    check_lead_times(terms, _request(state), at)
+    check_not_suspended(terms, at, "transit requests")
+    if lead_times:
+        check_lead_times(terms, _request(state), at)
 
 
 def lead_states(terms: AgreementTerms) -> tuple[str, ...]:
@@ -363,8 +357,7 @@ def _replied(state: CaseState, at: datetime, status: Status) -> dict[str, object
     return {
         "status": status,
         "replied_at": at,
-        "open_limits": tuple(n for n in state.open_limits if n != TRANSIT_REPLY),
-        "overdue": tuple(n for n in state.overdue if n != TRANSIT_REPLY),
+        **state.limits_ended(TRANSIT_REPLY),
     }
 
 

@@ -266,39 +266,46 @@ class ReadmissionCase:
         self, command: Command, actor: Actor, correlation_id: str | None = None
     ) -> CommandResult:
         async with self.lock:
-            command = self._ruleset(self._stamped(command))
-            metadata = self._metadata(command, actor, correlation_id)
-            while True:
-                try:
-                    decision = decider.execute(command, self.state, workflow.uuid4)
-                except DomainError as error:
-                    raise _domain_failure(error) from None
-                events = zip(decision.event_ids, decision.events, strict=True)
-                result = await workflow.execute_local_activity(
-                    COMMIT_EVENTS,
-                    CommitInput(
-                        case_id=self.case_id,
-                        expected_version=self.state.version,
-                        events=tuple(NewEvent.of(i, e, metadata) for i, e in events),
-                        notices=decision.notices,
-                        policy=self.policy,
-                    ),
-                    result_type=CommitResult,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=FOREVER,
-                )
-                if not result.recorded:
-                    # as recorded: a replay may have decided other deadlines (newer calendars)
-                    taken = decider.with_recorded_deadlines(decision, result.deadlines, self.state)
-                    return self._take(taken.event_ids, taken.events, taken.state, result)
-                # an earlier attempt of this task recorded first (see `CommitResult`)
-                after = decider.fold(result.recorded, self.state)
-                if not result.superseded:
-                    return self._take(result.event_ids, result.recorded, after, result)
-                self.state = after  # another update's events: decide this command on top of them
-                self.reminders.update(result.reminders)
-                self.changed = True
-                command = self._stamped(command)
+            return await self._commit(command, actor, correlation_id)
+
+    async def _commit(
+        self, command: Command, actor: Actor, correlation_id: str | None = None
+    ) -> CommandResult:
+        """Decide `command` and record its events (the caller holds the lock)."""
+        command = self._ruleset(self._stamped(command))
+        metadata = self._metadata(command, actor, correlation_id)
+        while True:
+            try:
+                # the validator judged the rules that count working days: not again on replay
+                decision = decider.execute(command, self.state, workflow.uuid4, admitted=True)
+            except DomainError as error:
+                raise _domain_failure(error) from None
+            events = zip(decision.event_ids, decision.events, strict=True)
+            result = await workflow.execute_local_activity(
+                COMMIT_EVENTS,
+                CommitInput(
+                    case_id=self.case_id,
+                    expected_version=self.state.version,
+                    events=tuple(NewEvent.of(i, e, metadata) for i, e in events),
+                    notices=decision.notices,
+                    policy=self.policy,
+                ),
+                result_type=CommitResult,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=FOREVER,
+            )
+            if not result.recorded:
+                # as recorded: a replay may have decided other deadlines (newer calendars)
+                taken = decider.with_recorded_deadlines(decision, result.deadlines, self.state)
+                return self._take(taken.event_ids, taken.events, taken.state, result)
+            # an earlier attempt of this task recorded first (see `CommitResult`)
+            after = decider.fold(result.recorded, self.state)
+            if not result.superseded:
+                return self._take(result.event_ids, result.recorded, after, result)
+            self.state = after  # another update's events: decide this command on top of them
+            self.reminders.update(result.reminders)
+            self.changed = True
+            command = self._stamped(command)
 
     def _metadata(
         self, command: Command, actor: Actor, correlation_id: str | None
@@ -381,10 +388,16 @@ class ReadmissionCase:
         except ActivityError as error:
             workflow.logger.warning("identity verification failed: %s", error)
             return
-        if self.state.status is Status.RECEIVED:
+        async with self.lock:
+            if self.state.status is not Status.RECEIVED:
+                return
+            if self.state.ruleset >= 2 and self.state.verification != state.verification:
+                # recorded meanwhile: this verification's own first attempt, taken up by another
+                # update when a worker died (`CommitResult.superseded`), or an officer's
+                return
             command = RecordVerification(at=workflow.now(), outcome=result.outcome)
             try:
-                await self._apply(command, SYSTEM)
+                await self._commit(command, SYSTEM)
             except ApplicationError as error:
                 workflow.logger.info("verification not recorded: %s", error.message)
 

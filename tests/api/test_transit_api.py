@@ -118,7 +118,11 @@ async def test_a_transit_case_from_request_to_taking_back(api: Api) -> None:
     not_yet = await api.http.post(f"/cases/{case_id}/close", json={}, headers=anna)
     assert problem(not_yet, 409)["domain_error"] == "WrongStatus"
     assert (await post("/transit/take-back", anna))["status"] == "taken_back"
-    assert (await post("/close", anna))["status"] == "closed"
+    # nothing more can happen: the case closes by itself, and a close by hand is refused
+    closed = (await api.http.get(f"/cases/{case_id}", headers=anna)).json()
+    assert closed["status"] == "closed"
+    again = await api.http.post(f"/cases/{case_id}/close", json={}, headers=anna)
+    assert problem(again, 409)["domain_error"] == "CaseClosedError"
     events = (await api.http.get(f"/cases/{case_id}/events", headers=anna)).json()["events"]
     assert events[0]["data"]["kind"] == "transit"
 

@@ -5,7 +5,7 @@ deadline and its timer, not from one it computes again."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import holidays
 import observed_workflow
@@ -13,16 +13,16 @@ import pytest
 from case_system import CaseSystem
 from observed_workflow import ObservedCase
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
-from test_case_workflow import ANNA, events, new_case_id, now
+from test_case_workflow import ANNA, OLENA, events, new_case_id, now
 
 from adapters.agreements.catalogue import load_catalogue
 from domain import calendars
 from domain.agreements import Unit
 from domain.alarms import next_alarm
-from domain.commands import OpenCase, SubmitApplication
-from domain.deadlines import deadline_for
+from domain.commands import AcceptApplication, OpenCase, ScheduleTransfer, SubmitApplication
+from domain.deadlines import deadline_for, nth_working_day_after
 from domain.events import DeadlineSet
-from domain.values import EvidenceItem, Person
+from domain.values import EvidenceItem, Person, Status
 
 pytestmark = pytest.mark.temporal
 
@@ -92,3 +92,57 @@ async def test_a_replay_under_a_calendar_with_a_new_holiday_keeps_the_recorded_d
     expiry = next_alarm(replayed, {}, reply.due)
     assert expiry is not None and expiry.limit == "reply" and expiry.at > reply.due
     assert expiry.at - reply.due < timedelta(seconds=2)  # the timer runs to the recorded instant
+
+
+async def test_a_transfer_admitted_under_older_calendars_replays_under_newer_ones(
+    case_system: CaseSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transfer notified on the earliest day the notice's working days allowed stays recorded
+    when a holiday declared since makes that day too early: the lead time was judged when the
+    notice was admitted, and the replay does not judge it again."""
+    terms = load_catalogue().terms("EU-UA", "PL", "UA")
+    transfer = terms.transfer.model_copy(update={"notice_working_days": 3})
+    terms = terms.model_copy(update={"transfer": transfer})
+    case_id: str = new_case_id()
+    at = await now(case_system)
+    opening = OpenCase(
+        at=at,
+        case_id=case_id,
+        terms=terms,
+        category="own_national",
+        person=Person(surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)),
+        evidence=(EvidenceItem(kind="passport", number="FA123456"),),
+        knowledge_at=at - timedelta(days=1),
+    )
+    gateway = case_system.gateway
+    await gateway.open(opening, ANNA, request_id=f"open-{case_id}")
+    await gateway.execute(case_id, SubmitApplication(at=at), ANNA)
+    await gateway.execute(case_id, AcceptApplication(at=at), OLENA)
+    kyiv = calendars.zone_of("UA")
+    notified = (await now(case_system)).astimezone(kyiv)
+    earliest = nth_working_day_after(("UA",), notified.date(), 3)
+    on = datetime.combine(earliest, time(12), tzinfo=kyiv)
+    plan = ScheduleTransfer(at=notified, on=on, bcp="Medyka–Shehyni", mode="land")
+    assert (await gateway.execute(case_id, plan, ANNA)).status == "transfer_scheduled"
+    history = await case_system.client.get_workflow_handle(case_id).fetch_history()
+
+    ukraine = holidays.country_holidays("UA")
+    day = notified.date() + timedelta(days=1)
+    while not ukraine.is_working_day(day):
+        day += timedelta(days=1)
+    newer = holidays.country_holidays("UA")
+    newer.update({day: "a public holiday declared since"})
+    original = calendars._calendar
+    monkeypatch.setattr(
+        calendars, "_calendar", lambda state: newer if state == "UA" else original(state)
+    )
+    assert nth_working_day_after(("UA",), notified.date(), 3) > earliest  # now too early
+
+    observed_workflow.STATES.clear()
+    replayer = Replayer(
+        workflows=[ObservedCase],
+        data_converter=case_system.client.data_converter,
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    await replayer.replay_workflow(history)  # raises if the notice were judged again
+    assert observed_workflow.STATES[-1].status is Status.TRANSFER_SCHEDULED

@@ -98,7 +98,8 @@ def test_a_request_inside_the_lead_time_is_refused(database_url: str) -> None:
     submit = found["steps"][0]
     assert submit["ok"] is False and submit["error"]["type"] == "TransitLeadTooShort"
     assert "2027-02-08" in submit["error"]["message"]
-    assert found["status"] == "withdrawn" and "ApplicationSubmitted" not in types(found)
+    assert found["status"] == "closed" and "ApplicationSubmitted" not in types(found)
+    assert types(found)[-2:] == ["CaseWithdrawn", "CaseClosed"]  # withdrawn, then closed itself
 
 
 def test_a_failed_transit_is_taken_back(database_url: str) -> None:

@@ -13,7 +13,6 @@ from case_system import CaseSystem
 from adapters.agreements.catalogue import load_catalogue
 from domain.agreements import AgreementTerms
 from domain.commands import (
-    CloseCase,
     CompleteTransit,
     ConsentTransit,
     OpenCase,
@@ -133,9 +132,8 @@ async def test_a_failed_transit_is_taken_back_and_closed(case_system: CaseSystem
         at=await now(case_system), reasons=("GE refused entry",), entry_refused=True
     )
     assert (await gateway.execute(case_id, failure, MARIA)).status == "transit_failed"
-    await gateway.execute(case_id, TakeBack(at=await now(case_system)), anna)
-    result = await gateway.execute(case_id, CloseCase(at=await now(case_system)), anna)
-    assert result.status == "closed"
+    result = await gateway.execute(case_id, TakeBack(at=await now(case_system)), anna)
+    assert result.status == "taken_back"  # and then, nothing more to happen, closed itself
     handle = case_system.client.get_workflow_handle_for(ReadmissionCase.run, case_id)
     stored = await events(case_system, case_id)
     assert await handle.result() == CaseOutcome(

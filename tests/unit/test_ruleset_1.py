@@ -69,3 +69,20 @@ def test_under_ruleset_1_a_claim_of_readmission_in_error_alone_returns_the_case(
     assert state.status is Status.RETURNED_IN_ERROR and state.open_limits == ()
     assert "error_answer" not in state.deadlines
     assert [name for _, name in expected_actions(state)] == ["close"]
+
+
+def test_under_ruleset_1_receipt_is_confirmed_once_even_without_its_time() -> None:
+    """A state carried over from v0.2 (continue-as-new) has no `acknowledged_at`: a second
+    confirmation is refused all the same, and not offered."""
+    from test_decider import refuses
+
+    from domain.actions import expected_actions
+    from domain.errors import AlreadyRecorded
+
+    state, _ = run([open_case(ruleset=LEGACY_RULESET), SubmitApplication(at=SUBMIT_AT)])
+    state = run([ConfirmReceipt(at=RECEIPT_AT)], state)[0]
+    carried = state.model_copy(update={"acknowledged_at": None})
+    refuses(ConfirmReceipt(at=RECEIPT_AT), carried, AlreadyRecorded)
+    assert "confirm_receipt" not in [name for _, name in expected_actions(carried)]
+    submitted = run([open_case(ruleset=LEGACY_RULESET), SubmitApplication(at=SUBMIT_AT)])[0]
+    assert expected_actions(submitted)[0][1] == "confirm_receipt"  # its due move

@@ -191,3 +191,21 @@ def test_the_shipped_at_ua_protocol_confirms_by_silence_after_3_working_days() -
     assert (answer.amount, answer.unit.value, answer.from_.value) == (3, "working_days", "notice")
     assert answer.on_expiry is OnExpiry.DEEMED_CONFIRMED and "AT-UA protocol" in answer.source
     assert NOTICE_REPLY not in load_catalogue().terms("EU-UA", "PL", "UA").limits
+
+
+def test_a_transfer_before_the_answer_to_its_notice_is_due_is_refused() -> None:
+    """Silence confirms only once the answer's limit has ended: a transfer dated before it
+    would take place unconfirmed."""
+    error = refuses(schedule("2027-02-04T10:00:00+01:00"), accepted(), NoticeTooShort)
+    assert "answer to its notice is due" in error.message and SOURCE in error.message
+
+
+def test_the_lead_time_is_judged_once_when_the_notice_is_admitted() -> None:
+    """The workflow decides an admitted command again on replay (`execute(admitted=True)`):
+    the rules that count working days with the installed calendars are not judged again."""
+    from domain.decider import decide
+
+    too_close = schedule("2027-02-03T10:00:00+01:00")
+    refuses(too_close, accepted(), NoticeTooShort)
+    events = decide(too_close, accepted(), admitted=True)
+    assert [e.type for e in events] == ["TransferScheduled", "DeadlineSet"]

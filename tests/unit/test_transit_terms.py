@@ -53,7 +53,30 @@ def test_no_readmission_limit_is_deemed_consented() -> None:
         "limits": {"reply": {"amount": 1, "unit": "calendar_days", "from": "receipt"}},
     }
     data["limits"]["reply"]["on_expiry"] = "deemed_consented"  # type: ignore[index]
-    with pytest.raises(ValidationError, match="only a transit is deemed consented"):
+    with pytest.raises(ValidationError, match="'deemed_consented' applies only to no limit"):
+        Agreement.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("limit", "consequence"),
+    [
+        ("reply", "deemed_confirmed"),
+        ("transfer", "deemed_accepted"),
+        ("error_return", "deemed_accepted"),
+        ("transfer_notice_reply", "deemed_accepted"),
+    ],
+)
+def test_a_consequence_its_procedure_cannot_apply_is_refused(limit: str, consequence: str) -> None:
+    """Such a limit would wedge a case: its expiry refused, the limit never passed."""
+    data = {
+        "id": "EU-XX",
+        "title": "x",
+        "parties": ["EU", "UA"],
+        "in_force": "2008-01-01",
+        "limits": {limit: {"amount": 1, "unit": "calendar_days", "from": "receipt"}},
+    }
+    data["limits"][limit]["on_expiry"] = consequence  # type: ignore[index]
+    with pytest.raises(ValidationError, match=f"limits.{limit}.on_expiry: '{consequence}'"):
         Agreement.model_validate(data)
 
 
