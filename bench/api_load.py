@@ -141,18 +141,21 @@ class Client:
         )
         if answer.status_code == 201:
             self.case, self.step = answer.json()["case_id"], 0
-            self.known.append(self.case)
         return answer
 
     async def _step(self) -> httpx.Response:
         """The next command of this client's case; after the last one, a new case is opened."""
         path, who, body = STEPS[self.step]
+        case = self.case
+        assert case is not None  # `one` opens a case first
         if body is None:
             on = (datetime.now(UTC) + timedelta(days=3)).isoformat()
             body = {"on": on, "bcp": "Medyka-Shehyni", "mode": "land"}
         headers = {**self.headers[who], "Idempotency-Key": str(uuid.uuid4())}
-        answer = await self.http.post(f"/cases/{self.case}{path}", json=body, headers=headers)
+        answer = await self.http.post(f"/cases/{case}{path}", json=body, headers=headers)
         if answer.status_code == 200:
+            if path == "/submit":  # the requested state sees a case once it is submitted
+                self.known.append(case)
             self.step += 1
             if self.step == len(STEPS):
                 self.case = None
