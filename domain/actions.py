@@ -7,6 +7,7 @@ The decider remains the judge: a listed command can still be refused (e.g. a pas
 from __future__ import annotations
 
 from domain.commands import BY_NAME
+from domain.decider import AMENDABLE
 from domain.state import FINAL_OUTCOMES, CaseState
 from domain.values import Side, Status
 
@@ -91,17 +92,6 @@ _TRANSIT_BY_STATUS: dict[Status, tuple[str, ...]] = {
     Status.WITHDRAWN: ("close",),
     Status.CLOSED: (),
 }
-# Where the requesting state may correct the person's data: from the draft until the transfer
-# (a correction, never the move a case waits for, so listed after the others).
-AMENDABLE = (
-    Status.DRAFT,
-    Status.SUBMITTED,
-    Status.RECEIVED,
-    Status.ACCEPTED,
-    Status.DEEMED_ACCEPTED,
-    Status.TRANSFER_SCHEDULED,
-    Status.TRANSFER_OBJECTED,
-)
 
 
 def expected_actions(state: CaseState) -> tuple[tuple[Side, str], ...]:
@@ -109,7 +99,7 @@ def expected_actions(state: CaseState) -> tuple[tuple[Side, str], ...]:
     table = _TRANSIT_BY_STATUS if state.is_transit else _BY_STATUS
     names = table.get(state.status, ())
     if not state.is_transit and state.status in AMENDABLE:
-        names += ("amend_person",)
+        names += ("amend_person",)  # a correction, never the move a case waits for: listed last
     skip = set()
     if state.acknowledged_at is not None or (state.received_at and not state.delivery_is_receipt):
         skip.add("confirm_receipt")  # acknowledged; or, under ruleset 1, confirmed

@@ -132,6 +132,8 @@ ACTIVE = (
     Status.TRANSFER_SCHEDULED,
     Status.TRANSFER_OBJECTED,
 )
+# where the requesting state may correct the person's data: from the draft until the transfer
+AMENDABLE = ACTIVE
 CLOSABLE = (
     Status.REFUSED,
     Status.WITHDRAWN,
@@ -372,7 +374,7 @@ def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> li
             check_status(command, state, (Status.RETURN_SCHEDULED,))
             return [ReturnCompleted(at=at)]
         case AmendPerson():
-            check_status(command, state, ACTIVE)
+            check_status(command, state, AMENDABLE)
             return [PersonAmended(at=at, person=command.person)]
         case WithdrawCase():
             check_status(command, state, transit.ACTIVE if state.is_transit else ACTIVE)
