@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from adapters.agreements.catalogue import Catalogue
 from api.command_bodies import OpenCaseBody
 from api.commands import Field
-from api.web.forms import FormErrors, local_instant, validation_messages
+from api.web.forms import FormErrors, local_instant, nested, validation_messages
 from api.web.i18n import N_
 from domain.agreements import Category
 from domain.terms import party_states
@@ -286,22 +286,19 @@ def _transit_request(
     value: Callable[[str], str], zone: str, errors: dict[str, list[str]]
 ) -> dict[str, Any]:
     """The `transit` request of the body from the form's `transit.*` fields (nested)."""
-    request: dict[str, Any] = {}
+    given: dict[str, Any] = {}
     for name in TRANSIT_FIELDS:
         text = value(f"transit.{name}")
         if not text:
             continue
         if name == "planned_at":
             try:
-                request[name] = local_instant(text, zone)
+                given[name] = local_instant(text, zone)
             except ValueError:
                 errors[f"transit.{name}"] = ["enter a date and a time"]
             continue
-        if name == "destination":
-            text = text.upper()
-        parent, _, leaf = name.rpartition(".")
-        (request.setdefault(parent, {}) if parent else request)[leaf] = text
-    return request
+        given[name] = text.upper() if name == "destination" else text
+    return nested(given)
 
 
 def _form_row(name: str, rows: list[int]) -> str:
