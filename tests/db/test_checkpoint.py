@@ -55,7 +55,7 @@ async def anchored(store: EventStore, checkpoint: Checkpoint) -> dict[str, list[
     """Each case's findings against `checkpoint` (kind, version), the lost cases included."""
     case_ids = [s async for s in stream_ids(store.pool)]
     case_ids += await absent_streams(store.pool, list(checkpoint.streams))
-    found = {}
+    found: dict[str, list[tuple[str, int]]] = {}
     for case_id in case_ids:
         findings = anchor_findings(checkpoint, case_id, await store.read_stream(case_id))
         if findings:
