@@ -106,7 +106,8 @@ class Settings(BaseSettings):
     jwt_audience: str | None = Field(default=None, description="required `aud` claim, if set")
     audit_signing_key: str | None = Field(
         default=None,
-        description="base64 Ed25519 seed signing audit bundles; unset = a dev key under `home`",
+        description="base64 Ed25519 seed signing audit bundles and checkpoints; unset = a dev "
+        "key under `home`",
     )
     codec_cors_origins: tuple[str, ...] = Field(
         default=("http://localhost:8080", "http://127.0.0.1:8080", "http://localhost:8233"),
@@ -147,7 +148,7 @@ class Settings(BaseSettings):
     audit_checkpoint_schedule: str = Field(
         default="0 * * * *",
         description="cron (UTC) of the Temporal Schedule taking signed audit checkpoints (every "
-        "case's head) for the sinks below; no sink = no schedule",
+        "case's head) for the checkpoint sinks; no sink = no schedule",
     )
     audit_checkpoint_dir: Path | None = Field(
         default=None,
