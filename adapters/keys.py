@@ -78,7 +78,8 @@ def jwt_secret(settings: Settings) -> str | None:
 
 
 def audit_signing_seed(settings: Settings) -> str:
-    """The Ed25519 seed (base64) signing audit bundles: from settings, else the dev one."""
+    """The Ed25519 seed (base64) signing audit bundles and checkpoints: from settings, else
+    the dev one."""
     if settings.audit_signing_key:
         return settings.audit_signing_key
     material = _dev_material(settings.home)

@@ -12,9 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.audit.urls import webhook_url_problem
 from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from adapters.outbox import DispatchSettings
 from domain.alarms import ReminderPolicy
@@ -105,7 +106,8 @@ class Settings(BaseSettings):
     jwt_audience: str | None = Field(default=None, description="required `aud` claim, if set")
     audit_signing_key: str | None = Field(
         default=None,
-        description="base64 Ed25519 seed signing audit bundles; unset = a dev key under `home`",
+        description="base64 Ed25519 seed signing audit bundles and checkpoints; unset = a dev "
+        "key under `home`",
     )
     codec_cors_origins: tuple[str, ...] = Field(
         default=("http://localhost:8080", "http://127.0.0.1:8080", "http://localhost:8233"),
@@ -142,6 +144,29 @@ class Settings(BaseSettings):
     )
     temporal_port: int = Field(default=7233, ge=1, le=65535, description="dev server gRPC port")
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535, description="dev server UI port")
+    # --- anchored history (audit checkpoints) ---
+    audit_checkpoint_schedule: str = Field(
+        default="0 * * * *",
+        description="cron (UTC) of the Temporal Schedule taking signed audit checkpoints (every "
+        "case's head) for the checkpoint sinks; no sink = no schedule",
+    )
+    audit_checkpoint_dir: Path | None = Field(
+        default=None,
+        description="existing directory each checkpoint is written to as a new file; mount "
+        "there what the database's administrators cannot rewrite",
+    )
+    audit_checkpoint_webhook_url: str | None = Field(
+        default=None,
+        description="https URL each checkpoint is POSTed to, signed with the audit signing key "
+        "(Standard Webhooks `v1a`); plain http only to a loopback address",
+    )
+
+    @field_validator("audit_checkpoint_webhook_url")
+    @classmethod
+    def _checkpoint_webhook_url(cls, url: str | None) -> str | None:
+        if url is not None and (problem := webhook_url_problem(url)):
+            raise ValueError(f"READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL is refused: {problem}")
+        return url
 
     def postgres(self, given: str | None = None) -> str | EmbeddedPostgres:
         """Where PostgreSQL is: `given` (a `--database-url` option), else DATABASE_URL, else the

@@ -12,6 +12,10 @@ Setup (untimed): an in-memory Temporal dev server, a scratch PostgreSQL schema a
   or replayed. The ratio says how much of the verifier's time is its own work.
 - **one case per call**: `Verifier.verify(case)` for each of 50 cases in turn (a new `Replayer`
   and no overlap of I/O and replay per case, as `audit verify CASE` does), against the bulk rate.
+- **against a checkpoint**: `audit verify --all --checkpoint FILE` minus its composition root: a
+  checkpoint of the cases taken once (untimed), then in each round the file read and its
+  signature and Merkle root checked, the lost cases looked up, and the bulk verify with every
+  case checked against its anchored head, against the bulk rate without a checkpoint.
 
 Alternating rounds, medians. Replay is CPU-bound: on a shared 2-core machine compare the ratios
 of one run, not rates across runs.
@@ -20,6 +24,7 @@ of one run, not rates across runs.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import statistics
 import time
@@ -27,9 +32,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.client import Client
 
-from adapters.audit.verify import Verifier
+from adapters.audit.checkpoint import read_checkpoint, take_checkpoint
+from adapters.audit.verify import Verifier, with_lost_streams
 from adapters.db.event_queries import count_events, read_streams, stream_ids
 from adapters.db.eventstore import EventStore
 from adapters.temporal.cases import CaseGateway
@@ -47,6 +54,8 @@ from bench._support import (
 )
 from domain.commands import SubmitApplication
 from readmit.cli.audit_verify import verify_cases
+
+SIGNING_KEY = Ed25519PrivateKey.generate()
 
 ONE_BY_ONE = 50
 BATCH = 100
@@ -72,6 +81,20 @@ async def bulk_round(verifier: Verifier, pool: asyncpg.Pool, total: int) -> floa
     seconds = time.perf_counter() - started
     if code != 0:
         raise RuntimeError(f"bulk verify failed: {out.getvalue()[-500:]}")
+    return total / seconds
+
+
+async def anchored_round(verifier: Verifier, pool: asyncpg.Pool, data: bytes, total: int) -> float:
+    """`bulk_round` against the checkpoint in `data`, its reading and checking included."""
+    started = time.perf_counter()
+    checkpoint = read_checkpoint(data, SIGNING_KEY.public_key())
+    anchored = dataclasses.replace(verifier, checkpoint=checkpoint)
+    ids, lost = await with_lost_streams(anchored.store, stream_ids(pool), checkpoint)
+    out, err = io.StringIO(), io.StringIO()
+    code = await verify_cases(anchored, ids, total + lost, out=out, err=err)
+    seconds = time.perf_counter() - started
+    if code != 0:
+        raise RuntimeError(f"verify against the checkpoint failed: {out.getvalue()[-500:]}")
     return total / seconds
 
 
@@ -127,6 +150,7 @@ async def run(quick: bool) -> dict[str, Any]:
             )
             print(f"  created {cases} cases in {time.perf_counter() - setup:.0f} s", flush=True)
         events = await count_events(pool)
+        checkpoint = (await take_checkpoint(pool, SIGNING_KEY)).data
         verifier = Verifier(
             store,
             env.client,
@@ -138,15 +162,18 @@ async def run(quick: bool) -> dict[str, Any]:
         bulk: list[float] = []
         reads: list[float] = []
         singles: list[float] = []
+        anchored: list[float] = []
         for _ in range(rounds):
             reads.append(await read_round(env.client, pool, cases))
             bulk.append(await bulk_round(verifier, pool, cases))
+            anchored.append(await anchored_round(verifier, pool, checkpoint, cases))
             singles.append(await one_by_one_round(verifier, min(ONE_BY_ONE, cases)))
     value, baseline = statistics.median(bulk), statistics.median(reads)
-    single = statistics.median(singles)
+    single, against = statistics.median(singles), statistics.median(anchored)
     print(
         f"  bulk verify {value:,.1f} cases/s, reading alone {baseline:,.1f} cases/s "
-        f"({value / baseline:.2f}); one case per call {single:,.1f} cases/s"
+        f"({value / baseline:.2f}); against a checkpoint {against:,.1f} cases/s; "
+        f"one case per call {single:,.1f} cases/s"
     )
     return {
         "metrics": [
@@ -157,6 +184,14 @@ async def run(quick: bool) -> dict[str, Any]:
                 "baseline": baseline,
                 "ratio": value / baseline,
                 "rounds": {"verify": bulk, "read only": reads},
+            },
+            {
+                "name": f"audit verify --all --checkpoint, {cases} cases",
+                "unit": "cases/s",
+                "value": against,
+                "baseline": value,
+                "ratio": against / value,
+                "rounds": {"with checkpoint": anchored, "bulk": bulk},
             },
             {
                 "name": "audit verify, one case per call",

@@ -1,8 +1,9 @@
 """The registration list: which workflows and activities each task queue's worker has.
 
 A process serves the shared case queue (the `ReadmissionCase` workflow, whose commits run as
-local activities, and the retention sweep) and, for each `--state`, that state's own queue (its
-registry, for identity verification), so every state can run workers on its own infrastructure.
+local activities, the retention sweep and the audit checkpoint) and, for each `--state`, that
+state's own queue (its registry, for identity verification), so every state can run workers on
+its own infrastructure.
 `workers.root` builds the process around this list (pool, vault, client, background loops).
 """
 
@@ -19,11 +20,14 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.case_store import CaseStoreActivities
+from activities.checkpoint import CheckpointActivities
 from activities.identity import IdentityActivities
 from activities.retention import RetentionActivities
+from adapters.audit.checkpoint_sinks import CheckpointPublisher
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
 from adapters.registry import PostgresRegistry
+from workflows.audit_checkpoint import AuditCheckpoint
 from workflows.contracts import QUEUE_PREFIX, cases_queue, state_queue
 from workflows.readmission_case import ReadmissionCase
 from workflows.retention_sweep import RetentionSweep
@@ -55,22 +59,26 @@ def build_workers(
     sandbox: bool = True,
     case_store: CaseStore = CaseStoreActivities,
     extra: Sequence[ExtraWorker] = (),
+    checkpoints: CheckpointPublisher | None = None,
 ) -> list[Worker]:
     """Workers for the case queue (if `serve_cases`), for each state's queue and for each of
     `extra`; `sandbox`: workflow code in the Temporal sandbox (tests) or not
-    (`READMIT_WORKFLOW_SANDBOX`)."""
+    (`READMIT_WORKFLOW_SANDBOX`). `checkpoints` signs and delivers the audit checkpoints
+    (none: the checkpoint activity refuses, naming the settings that configure it)."""
     workers: list[Worker] = []
     if serve_cases:
         store = case_store(EventStore(pool), channels)
         retention = RetentionActivities(vault)
+        anchor = CheckpointActivities(pool, checkpoints)
         workers.append(
             Worker(
                 client,
                 task_queue=cases_queue(queue_prefix),
-                workflows=[ReadmissionCase, RetentionSweep],
+                workflows=[ReadmissionCase, RetentionSweep, AuditCheckpoint],
                 activities=[
                     store.commit_case_events,
                     retention.erase_expired,
+                    anchor.take_checkpoint,
                 ],
                 max_concurrent_activities=50,
                 workflow_runner=workflow_runner(sandbox),

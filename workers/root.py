@@ -4,7 +4,8 @@ From the settings (or explicit overrides: a client, a DSN and schema or a pool, 
 keyring, a queue prefix, the states, the sandbox) it builds the PostgreSQL pool (migrations
 applied first), the personal-data vault, the Temporal client, the workers with their activities
 (`workers.main.build_workers`) and the background work beside them: the retention schedule, the
-outbox dispatcher and the `cases` projector. `readmit worker` / `python -m workers`,
+audit checkpoint schedule (when a checkpoint sink is configured), the outbox dispatcher and the
+`cases` projector. `readmit worker` / `python -m workers`,
 `readmit run`, the simulator, the benches and the tests all assemble their workers here, benches
 included: a bench changes the commit activities (`case_store`) or adds a queue of its own
 (`extra_workers`) through the root's arguments, never by building a worker itself.
@@ -25,13 +26,16 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
+from adapters.audit.bundle import signing_key_from
+from adapters.audit.checkpoint_sinks import CheckpointPublisher
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
-from adapters.keys import master_keyring
+from adapters.keys import audit_signing_seed, master_keyring
 from adapters.outbox import Dispatcher, DispatchSettings, EmailSender, WebhookSender
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
+from adapters.temporal.checkpoints import ensure_checkpoint_schedule
 from adapters.temporal.client import connect_client
 from adapters.temporal.codec import Keyring
 from adapters.temporal.retention import ensure_retention_schedule
@@ -134,8 +138,9 @@ async def worker_root(
     `settings.dsn()`, migrated first unless `migrate=False` says the caller did, and closed at
     the end), `master` (the keyring wrapping case data keys), `queue_prefix` and `sandbox`.
     `case_store` builds the commit activities and `extra_workers` adds workers on queues of
-    their own (benches). `background=False` leaves out the retention schedule, the outbox
-    dispatcher and the projector: tests and the simulator drive those themselves.
+    their own (benches). `background=False` leaves out the retention and checkpoint
+    schedules, the outbox dispatcher and the projector: tests and the simulator drive those
+    themselves. Audit checkpoints go to the sinks `settings` name (`checkpoint_publisher`).
     """
     prefix = queue_prefix or settings.queue_prefix
     async with contextlib.AsyncExitStack() as owned:
@@ -148,6 +153,7 @@ async def worker_root(
             owned.push_async_callback(pool.close)
         client = client or await connect_client(settings)
         vault = PersonalDataVault(pool, master or master_keyring(settings))
+        checkpoints = checkpoint_publisher(settings) if serve_cases else None
         workers = build_workers(
             client,
             pool,
@@ -159,14 +165,29 @@ async def worker_root(
             sandbox=settings.workflow_sandbox if sandbox is None else sandbox,
             case_store=case_store,
             extra=extra_workers,
+            checkpoints=checkpoints,
         )
         loops: list[Loop] = []
         if background:
             if serve_cases:
                 await ensure_retention_schedule(client, settings.retention_schedule, prefix)
+                if checkpoints is not None:
+                    await ensure_checkpoint_schedule(
+                        client, settings.audit_checkpoint_schedule, prefix
+                    )
+                else:
+                    log.info("audit checkpoints off: no checkpoint sink is configured")
                 loops.append(CaseProjector(pool, vault=vault).follow)
             loops.append(build_dispatcher(pool, settings.dispatch).run_forever)
         yield WorkerRoot(pool, vault, workers, loops)
+
+
+def checkpoint_publisher(settings: Settings) -> CheckpointPublisher | None:
+    """What signs the audit checkpoints and where they go, or None without a sink."""
+    directory, url = settings.audit_checkpoint_dir, settings.audit_checkpoint_webhook_url
+    if directory is None and url is None:
+        return None
+    return CheckpointPublisher(signing_key_from(audit_signing_seed(settings)), directory, url)
 
 
 def build_dispatcher(pool: asyncpg.Pool, settings: DispatchSettings) -> Dispatcher:

@@ -31,6 +31,8 @@ COMMIT_EVENTS = "commit_case_events"  # a local activity: events and their notic
 VERIFY_IDENTITY = "verify_identity"
 ERASE_EXPIRED = "erase_expired_personal_data"
 RETENTION_WORKFLOW = "RetentionSweep"
+TAKE_CHECKPOINT = "take_audit_checkpoint"
+CHECKPOINT_WORKFLOW = "AuditCheckpoint"
 
 
 def cases_queue(prefix: str = QUEUE_PREFIX) -> str:
@@ -169,3 +171,24 @@ class EraseExpiredResult(Frozen):
 class RetentionResult(Frozen):
     erased: int = 0
     batches: int = 0
+
+
+class CheckpointInput(Frozen):
+    """One run of the audit checkpoint schedule; `attempts` bounds the activity's retries (the
+    next scheduled run takes a fresh checkpoint anyway)."""
+
+    attempts: int = Field(default=10, ge=1, le=100)
+
+
+class TakeCheckpointInput(Frozen):
+    """Take, sign and deliver a checkpoint of every case's head."""
+
+
+class CheckpointResult(Frozen):
+    """A checkpoint taken and delivered: where it stands and who took it (file names, hosts)."""
+
+    global_position: int
+    cases: int
+    merkle_root: str
+    created_at: str
+    delivered: tuple[str, ...] = ()

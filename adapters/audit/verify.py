@@ -7,6 +7,10 @@
    results of its `commit_case_events` local activities) are the stored ones, same ids, same
    order.
 
+Given a signed checkpoint (`adapters/audit/checkpoint.py`), a fourth: the stream still holds
+the head the checkpoint anchored (`anchor_findings`), which no recomputed chain can fake. A
+case the checkpoint holds and the store does not is verified too (see `with_lost_streams`).
+
 Many cases at once form a pipeline with bounded memory: batches of case ids have their streams
 read in one query and their histories fetched concurrently (at most `fetch_concurrency` at a
 time) while one `Replayer` replays the histories of the previous batches; at most about three
@@ -30,8 +34,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from adapters.audit.checkpoint import AnchorFinding, Checkpoint, anchor_findings
 from adapters.db import canonical
-from adapters.db.event_queries import read_streams
+from adapters.db.event_queries import absent_streams, read_streams
 from adapters.db.eventstore import EventStore, Recorded
 from workflows.contracts import COMMIT_EVENTS, CommitResult
 from workflows.readmission_case import ReadmissionCase
@@ -70,13 +75,24 @@ class CaseVerification:
     agree_detail: str = ""
     runs: int = 0
     events: int = 0
+    anchor: list[AnchorFinding] | None = None  # None: no checkpoint to check against
+
+    @property
+    def anchor_ok(self) -> bool:
+        return not self.anchor
+
+    @property
+    def anchor_detail(self) -> str:
+        if self.anchor is None:
+            return "no checkpoint given"
+        return "; ".join(f.detail for f in self.anchor) or "holds the checkpoint's head"
 
     @property
     def ok(self) -> bool:
-        return self.chain_ok and self.replay_ok and self.agree_ok
+        return self.chain_ok and self.replay_ok and self.agree_ok and self.anchor_ok
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        report: dict[str, Any] = {
             "case_id": self.case_id,
             "ok": self.ok,
             "chain": {"ok": self.chain_ok, "detail": self.chain_detail},
@@ -84,6 +100,13 @@ class CaseVerification:
             "store_matches_workflow": {"ok": self.agree_ok, "detail": self.agree_detail},
             "events": self.events,
         }
+        if self.anchor is not None:
+            report["checkpoint"] = {
+                "ok": self.anchor_ok,
+                "detail": self.anchor_detail,
+                "findings": [f.as_dict() for f in self.anchor],
+            }
+        return report
 
 
 @dataclass
@@ -119,6 +142,7 @@ class Verifier:
     workflows: Sequence[type] = field(default_factory=lambda: [ReadmissionCase])
     batch_size: int = 100
     fetch_concurrency: int = 16
+    checkpoint: Checkpoint | None = None
 
     async def histories(self, case_id: str) -> list[WorkflowHistory]:
         """Every run of the case's workflow, oldest first (following continue-as-new back)."""
@@ -245,6 +269,8 @@ class Verifier:
         )
         if chain.checked == 0:
             report.chain_detail = "no events stored"
+        if self.checkpoint is not None:
+            report.anchor = anchor_findings(self.checkpoint, case_id, stored)
         try:
             async with fetching:
                 histories = await self.histories(case_id)
@@ -267,6 +293,22 @@ class Verifier:
             else _difference(stored_ids, appended)
         )
         return _Prepared(report, histories)
+
+
+async def with_lost_streams(
+    store: EventStore, store_ids: AsyncIterable[str], checkpoint: Checkpoint
+) -> tuple[AsyncIterator[str], int]:
+    """Every case to verify against `checkpoint`: those of `store_ids`, then those the
+    checkpoint holds and the store has lost (deleted streams); and how many were lost."""
+    lost = await absent_streams(store.pool, list(checkpoint.streams))
+
+    async def ids() -> AsyncIterator[str]:
+        async for case_id in store_ids:
+            yield case_id
+        for case_id in lost:
+            yield case_id
+
+    return ids(), len(lost)
 
 
 async def _aiter(items: Iterable[str]) -> AsyncIterator[str]:

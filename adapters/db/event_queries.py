@@ -12,7 +12,9 @@ fragment here rather than writing its own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -22,6 +24,15 @@ _IDS_PAGE = """SELECT stream_id FROM case_events WHERE stream_id > $1
     GROUP BY stream_id ORDER BY stream_id LIMIT $2"""
 _STREAMS = f"""SELECT {COLUMNS} FROM case_events WHERE stream_id = ANY($1::text[])
     ORDER BY stream_id, version"""
+_SNAPSHOT = """SELECT statement_timestamp(),
+    (SELECT coalesce(max(global_position), 0) FROM case_events),
+    (SELECT count(*) FROM (SELECT stream_id FROM case_events GROUP BY stream_id) s)"""
+# Each stream's last version from the primary key alone, then one lookup of its hash.
+_HEADS = """SELECT e.stream_id, e.version, e.hash
+    FROM (SELECT stream_id, max(version) AS version FROM case_events GROUP BY stream_id) last
+    JOIN case_events e USING (stream_id, version)"""
+_ABSENT = """SELECT id FROM unnest($1::text[]) AS id
+    WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.stream_id = id)"""
 _FULL_STREAMS = """SELECT stream_id FROM case_events
     GROUP BY stream_id HAVING max(version) = $1 LIMIT $2"""
 
@@ -86,3 +97,55 @@ def opening_data_sql(stream_id: str, path: str) -> str:
         f"(SELECT e.data #>> '{path}' FROM case_events e"
         f" WHERE e.stream_id = {stream_id} AND e.version = 1)"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHead:
+    """A stream's last version and that event's hash: what a checkpoint anchors."""
+
+    stream_id: str
+    version: int
+    hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class HeadsSnapshot:
+    """Every stream's head as one consistent snapshot saw them: exactly the events at global
+    positions 1 to `global_position` (positions are handed out gap-free in commit order), read
+    at `taken_at` (the database's clock)."""
+
+    taken_at: datetime
+    global_position: int
+    heads: list[StreamHead]
+
+
+async def stream_heads(
+    pool: asyncpg.Pool,
+    progress: Callable[[int, int], None] | None = None,
+    prefetch: int = 5000,
+) -> HeadsSnapshot:
+    """Every stream's head, read in one repeatable-read snapshot. `progress(done, total)` is
+    called once before the first head (done 0) and then every `prefetch` heads and at the end."""
+    async with (
+        pool.acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        snapshot = await conn.fetchrow(_SNAPSHOT)
+        assert snapshot is not None
+        taken_at, position, total = snapshot
+        heads: list[StreamHead] = []
+        if progress:
+            progress(0, total)
+        async for row in conn.cursor(_HEADS, prefetch=prefetch):
+            heads.append(StreamHead(row[0], row[1], bytes(row[2])))
+            if progress and len(heads) % prefetch == 0:
+                progress(len(heads), total)
+        if progress and len(heads) % prefetch:
+            progress(len(heads), total)
+    return HeadsSnapshot(taken_at, int(position), heads)
+
+
+async def absent_streams(pool: asyncpg.Pool, stream_ids: Sequence[str]) -> list[str]:
+    """Those of `stream_ids` that have no event in the store, in the order given."""
+    absent = {r["id"] for r in await pool.fetch(_ABSENT, list(stream_ids))}
+    return [s for s in stream_ids if s in absent]

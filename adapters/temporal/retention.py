@@ -12,17 +12,14 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleHandle,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
     ScheduleState,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
-from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.temporal.schedules import ensure_schedule
 from workflows.contracts import QUEUE_PREFIX, RetentionInput, cases_queue
 from workflows.retention_sweep import RetentionSweep
 
@@ -50,19 +47,4 @@ async def ensure_retention_schedule(
     client: Client, cron: str, prefix: str = QUEUE_PREFIX
 ) -> ScheduleHandle:
     """Create the schedule, or set its spec and action to `cron` and this code's workflow."""
-    wanted = retention_schedule(cron, prefix)
-    try:
-        return await client.create_schedule(schedule_id(prefix), wanted)
-    except (ScheduleAlreadyRunningError, RPCError) as error:
-        # a server restarted on its file database reports the schedule as a raw ALREADY_EXISTS
-        if isinstance(error, RPCError) and error.status != RPCStatusCode.ALREADY_EXISTS:
-            raise
-        handle = client.get_schedule_handle(schedule_id(prefix))
-
-        def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            schedule = current.description.schedule
-            schedule.spec, schedule.action = wanted.spec, wanted.action
-            return ScheduleUpdate(schedule=schedule)
-
-        await handle.update(update)
-        return handle
+    return await ensure_schedule(client, schedule_id(prefix), retention_schedule(cron, prefix))

@@ -1,5 +1,5 @@
-"""`readmit audit`: replay a case to any moment, verify histories, export signed bundles and
-check them offline."""
+"""`readmit audit`: replay a case to any moment, verify histories (against a signed checkpoint
+too), take checkpoints, export signed bundles and check them offline."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from adapters.protection.vault import PersonalDataVault
 from adapters.settings import get_settings
 from api.auth import Principal
 from api.views import case_detail
+from readmit.cli.audit_checkpoint import check_checkpoint_command, checkpoint_command
 from readmit.cli.audit_verify import verify_command
 from readmit.cli.common import EXIT_REFUSED, database_url, fail, parse_instant, print_json
 
@@ -42,10 +43,13 @@ AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
-        help="Audits: replay, verify, export and check bundles.", no_args_is_help=True
+        help="Audits: replay, verify, checkpoint, export and check bundles.",
+        no_args_is_help=True,
     )
     group.command("replay")(replay_command)
     group.command("verify")(verify_command)
+    group.command("checkpoint")(checkpoint_command)
+    group.command("check-checkpoint")(check_checkpoint_command)
     group.command("export")(export_command)
     group.command("check-bundle")(check_bundle_command)
     group.command("public-key")(public_key_command)

@@ -1,5 +1,7 @@
 """`readmit audit verify`: hash chains, deterministic replay and store/workflow agreement for
-named cases or for every case in the store, with progress, a summary and an exit code.
+named cases or for every case in the store, with progress, a summary and an exit code; with
+`--checkpoint`, also every change to the history a signed checkpoint covers (and with `--all`,
+the cases it holds that the store has lost).
 
 `verify_cases` is the command without its composition root (settings, pool, client), so tests
 and benches run exactly what the command runs.
@@ -12,11 +14,12 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, TextIO
+from pathlib import Path
+from typing import Annotated, Any, TextIO
 
 import typer
 
-from adapters.audit.verify import CaseVerification, Verifier
+from adapters.audit.verify import CaseVerification, Verifier, with_lost_streams
 from adapters.db.event_queries import stream_ids
 from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
@@ -25,6 +28,7 @@ from adapters.settings import get_settings
 from adapters.temporal.client import connect_client
 from adapters.temporal.codec import data_converter
 from adapters.temporal.runtime import exit_now, install_runtime
+from readmit.cli.audit_checkpoint import PublicKey, checked_checkpoint, expected_public_key
 from readmit.cli.common import (
     EXIT_REFUSED,
     TemporalAddress,
@@ -37,10 +41,13 @@ from readmit.cli.progress import job_progress
 
 def _line(report: CaseVerification) -> str:
     mark = "ok  " if report.ok else "FAIL"
-    return (
+    line = (
         f"{mark} {report.case_id}  chain: {report.chain_detail}; replay: {report.replay_detail};"
         f" store vs workflow: {report.agree_detail}"
     )
+    if report.anchor is not None:
+        line += f"; checkpoint: {report.anchor_detail}"
+    return line
 
 
 async def verify_cases(
@@ -74,8 +81,20 @@ async def verify_cases(
     seconds = time.monotonic() - started
     rate = counts["verified"] / seconds if seconds > 0 else 0.0
     shown.sort(key=lambda r: r.case_id)
+    anchor = verifier.checkpoint
     if json_out:
-        summary = {**counts, "seconds": round(seconds, 2), "cases_per_second": round(rate, 1)}
+        summary: dict[str, Any] = {
+            **counts,
+            "seconds": round(seconds, 2),
+            "cases_per_second": round(rate, 1),
+        }
+        if anchor is not None:
+            summary["checkpoint"] = {
+                "created_at": anchor.created_at,
+                "global_position": anchor.global_position,
+                "cases": len(anchor.streams),
+                "key_id": anchor.key_id,
+            }
         document = {
             "ok": not counts["failed"],
             "cases": [r.as_dict() for r in shown],
@@ -86,9 +105,15 @@ async def verify_cases(
     else:
         for report in shown:
             out.write(_line(report) + "\n")
+        against = (
+            ""
+            if anchor is None
+            else f", against the checkpoint of {anchor.created_at} (position "
+            f"{anchor.global_position:,}, {len(anchor.streams):,} cases)"
+        )
         out.write(
             f"{counts['verified']} verified, {counts['failed']} failed"
-            f" in {seconds:.1f} s ({rate:,.1f} cases/s)\n"
+            f" in {seconds:.1f} s ({rate:,.1f} cases/s){against}\n"
         )
     out.flush()
     return EXIT_REFUSED if counts["failed"] else 0
@@ -102,12 +127,29 @@ def verify_command(
     ] = False,
     given_address: TemporalAddress = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    checkpoint_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="a signed checkpoint (`readmit audit checkpoint`): also report every change to "
+            "the history it covers",
+        ),
+    ] = None,
+    public_key: PublicKey = None,
 ) -> None:
     """Recompute hash chains, replay Temporal histories against the current code, and check that
-    the store holds exactly what the workflow appended. Named cases get a line each; with --all
-    only failures do (unless --verbose), under a progress bar. Exit 1 on any failure."""
+    the store holds exactly what the workflow appended. With --checkpoint, also check that
+    every case still holds the head the checkpoint signed (a rewritten event, a truncated tail,
+    a deleted case fail, even with their hash chains recomputed; later events only extend it).
+    Named cases get a line each; with --all only failures do (unless --verbose), under a
+    progress bar. Exit 1 on any failure."""
     if not case_ids and not all_cases:
         fail("name cases to verify, or pass --all")
+    checkpoint = None
+    if checkpoint_file is not None:
+        checkpoint = checked_checkpoint(checkpoint_file, expected_public_key(public_key))
+    elif public_key is not None:
+        fail("--public-key checks a --checkpoint; pass one")
     settings = get_settings()
     address = temporal_address(given_address)
     dsn = database_url()
@@ -118,16 +160,20 @@ def verify_command(
         try:
             store = EventStore(pool)
             client = await connect_client(settings, address)
-            verifier = Verifier(store, client, data_converter(payload_keyring(settings)))
+            verifier = Verifier(
+                store, client, data_converter(payload_keyring(settings)), checkpoint=checkpoint
+            )
             if case_ids:
                 unique = list(dict.fromkeys(case_ids))
                 return await verify_cases(
                     verifier, _listed(unique), len(unique), verbose=True, json_out=json_out
                 )
             total = await store.count_streams()
-            return await verify_cases(
-                verifier, stream_ids(pool), total, verbose=verbose, json_out=json_out
-            )
+            ids = stream_ids(pool)
+            if checkpoint is not None:
+                ids, lost = await with_lost_streams(store, ids, checkpoint)
+                total += lost
+            return await verify_cases(verifier, ids, total, verbose=verbose, json_out=json_out)
         finally:
             await pool.close()
 

@@ -14,7 +14,9 @@ from workers_support import running_workers
 
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
+from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.cases import CaseGateway
+from adapters.temporal.codec import Keyring, data_converter
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
 
@@ -36,3 +38,15 @@ async def case_system(
     async with running_workers(client, pool, STATES, master=vault.master, queue_prefix=prefix):
         with time_env.auto_time_skipping_disabled():
             yield system
+
+
+@pytest.fixture
+async def dev_env(keyring: Keyring) -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server of the test's own (schedules need it: the time-skipping server has none)."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(dev_server_path()),
+        data_converter=data_converter(keyring),
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -14,8 +13,6 @@ from temporalio.testing import WorkflowEnvironment
 from workers_support import running_workers
 
 from adapters.protection.vault import PersonalDataVault
-from adapters.temporal.binaries import dev_server_path
-from adapters.temporal.codec import Keyring, data_converter
 from adapters.temporal.retention import ensure_retention_schedule, schedule_id
 from workflows.contracts import RetentionResult
 
@@ -26,17 +23,6 @@ def at_hour_minute(described: ScheduleDescription) -> tuple[int, int]:
     """When the schedule fires (the server keeps a cron string as a calendar spec)."""
     (calendar,) = described.schedule.spec.calendars
     return calendar.hour[0].start, calendar.minute[0].start
-
-
-@pytest.fixture
-async def dev_env(keyring: Keyring) -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(dev_server_path()),
-        data_converter=data_converter(keyring),
-        dev_server_log_level="error",
-    )
-    yield env
-    await env.shutdown()
 
 
 async def test_the_schedule_starts_the_sweep_on_the_case_workers(

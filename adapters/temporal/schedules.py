@@ -1,0 +1,34 @@
+"""Create a Temporal Schedule, or bring an existing one up to date: what every worker process
+serving the case queue does at start for each schedule it owns (retention, audit checkpoints),
+so a fresh system has them without a manual step and a changed setting reaches them."""
+
+from __future__ import annotations
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleAlreadyRunningError,
+    ScheduleHandle,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+
+async def ensure_schedule(client: Client, schedule_id: str, wanted: Schedule) -> ScheduleHandle:
+    """Create schedule `schedule_id` as `wanted`, or set its spec and action to `wanted`'s."""
+    try:
+        return await client.create_schedule(schedule_id, wanted)
+    except (ScheduleAlreadyRunningError, RPCError) as error:
+        # a server restarted on its file database reports the schedule as a raw ALREADY_EXISTS
+        if isinstance(error, RPCError) and error.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+        handle = client.get_schedule_handle(schedule_id)
+
+        def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            schedule = current.description.schedule
+            schedule.spec, schedule.action = wanted.spec, wanted.action
+            return ScheduleUpdate(schedule=schedule)
+
+        await handle.update(update)
+        return handle
