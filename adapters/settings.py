@@ -142,6 +142,17 @@ class Settings(BaseSettings):
     )
     temporal_port: int = Field(default=7233, ge=1, le=65535, description="dev server gRPC port")
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535, description="dev server UI port")
+    # --- dependencies and webhooks ---
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses what only development may do: webhooks over plain "
+        "http, or to loopback, private or link-local addresses",
+    )
+
+    @property
+    def production(self) -> bool:
+        """Whether this process runs in production (`READMIT_ENV=production`)."""
+        return self.env == "production"
 
     def postgres(self, given: str | None = None) -> str | EmbeddedPostgres:
         """Where PostgreSQL is: `given` (a `--database-url` option), else DATABASE_URL, else the
