@@ -5,6 +5,7 @@ delivery to the address that was checked, against real PostgreSQL and HTTP(S) re
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import ssl
@@ -110,7 +111,7 @@ webhook_url = "https://hooks.border.example/anna"
     rows = {r["user_id"]: r for r in await pool.fetch("SELECT * FROM officers")}
     assert rows["anna.pl"]["webhook_secret"] is None  # no URL, no secret
     piotr = rows["piotr.pl"]
-    raw = Webhook(issued["piotr.pl"])._whsecret
+    raw = base64.b64decode(issued["piotr.pl"].removeprefix("whsec_"))
     assert len(raw) == 32 and piotr["webhook_secret_key_id"] == "master-1"
     stored = json.dumps({k: repr(v) for k, v in dict(piotr).items()})
     assert raw not in bytes(piotr["webhook_secret"]) and issued["piotr.pl"] not in stored
