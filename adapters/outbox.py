@@ -7,8 +7,12 @@ Per batch, with no transaction open while talking to the network:
 3. mark each row on its own right after its send: `sent`, a retry at `now() + backoff`, or
    `failed` once `max_attempts` is reached (or at once when retrying cannot help).
 A crash between 2 and 3 leaves the row `pending`: when its lease runs out it is sent again. So
-delivery is at least once, and every message carries the row key (`Idempotency-Key` on webhooks,
-a `Message-ID` derived from it on e-mail) so that receivers can drop repeats.
+delivery is at least once, and every message carries the row key (`webhook-id` and
+`Idempotency-Key` on webhooks, a `Message-ID` derived from it on e-mail) so that receivers can
+drop repeats.
+
+Webhooks are signed in the Standard Webhooks format with the recipient's own secret, and go only
+where `adapters/webhooks.py` allows, checked at every send.
 
 Inbox rows are never touched: they are `delivered` when written. Logs carry ids, never payloads.
 """
@@ -18,11 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import hmac
 import json
-import time
+import ssl
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol, Self
@@ -31,9 +34,20 @@ import aiosmtplib
 import asyncpg
 import httpx
 import structlog
+from cryptography.exceptions import InvalidTag
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from standardwebhooks import Webhook
 
 from adapters import metrics
+from adapters.temporal.codec import Keyring, KeyringError
+from adapters.webhooks import (
+    Resolver,
+    TargetRefused,
+    WrappedSecret,
+    checked_addresses,
+    system_resolver,
+    unwrap_secret,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -52,9 +66,6 @@ class DispatchSettings(BaseModel):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     mail_from: str = "readmit@localhost"
-    webhook_secret: SecretStr = Field(
-        default=SecretStr(""), description="HMAC-SHA256 key signing webhook bodies"
-    )
     max_attempts: int = Field(default=8, ge=1)
     backoff_base_seconds: float = Field(default=30.0, ge=0)
     backoff_max_seconds: float = Field(default=3600.0, ge=0)
@@ -99,6 +110,9 @@ class Outgoing:
     attempts: int
     lease: datetime
     address: str | None
+    # the recipient's webhook secrets that sign now: the current one, then during a rotation
+    # the previous one
+    secrets: tuple[WrappedSecret, ...] = ()
 
 
 class SendError(Exception):
@@ -171,27 +185,48 @@ def _email_body(item: Outgoing) -> str:
 # --- webhooks --------------------------------------------------------------------------------
 
 
-def sign_body(secret: str, body: bytes) -> str:
-    """The `X-Readmit-Signature` value: `sha256=` and the hex HMAC-SHA256 of the body."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify_signature(secret: str, body: bytes, header: str) -> bool:
-    """For receivers: whether `header` is the signature of `body` (constant-time compare)."""
-    return hmac.compare_digest(sign_body(secret, body), header)
+def webhook_body(item: Outgoing, at: datetime) -> bytes:
+    """The JSON body: `{"type", "timestamp", "data"}` as Standard Webhooks suggests, the data
+    being the notice (ids, kind, limit, due; no personal data)."""
+    envelope = {
+        "type": f"notice.{item.kind}",
+        "timestamp": at.isoformat().replace("+00:00", "Z"),
+        "data": item.payload,
+    }
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class WebhookSender:
-    """JSON POST to the recipient's webhook URL, signed with the shared secret.
+    """JSON POST to the recipient's webhook URL, signed with the recipient's own secret.
 
-    The body is `{"key", "timestamp", "notice"}`: the timestamp sits inside the signed body (and
-    in `X-Readmit-Timestamp`), so a receiver can refuse stale replays of a captured request.
+    Headers per Standard Webhooks: `webhook-id` (the row key, the same on every retry),
+    `webhook-timestamp` (inside the signature, so a receiver refuses stale replays) and
+    `webhook-signature` (`v1,<base64 HMAC-SHA256>`, two of them during a secret's rotation).
+    The target is checked and resolved at every send, and the request goes to a checked address
+    (see `adapters/webhooks.py`); one connection per request, no proxy from the environment.
     """
 
-    def __init__(self, settings: DispatchSettings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: DispatchSettings,
+        master: Keyring,
+        *,
+        production: bool,
+        tls: ssl.SSLContext | None = None,
+        resolver: Resolver = system_resolver,
+    ) -> None:
         self.settings = settings
-        self.client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.send_timeout_seconds), follow_redirects=False
+        self.master = master
+        self.production = production
+        self.resolver = resolver
+        # No keep-alive: a pooled connection is keyed by address, and must not carry a request
+        # for another name than the one its TLS certificate was checked against.
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.send_timeout_seconds),
+            follow_redirects=False,
+            trust_env=False,
+            verify=tls or True,
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
 
     async def aclose(self) -> None:
@@ -203,30 +238,75 @@ class WebhookSender:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def signature(self, item: Outgoing, at: datetime, body: bytes) -> str:
+        """The `webhook-signature` header: one `v1,...` per secret that signs now."""
+        if not item.secrets:
+            raise SendError(
+                "the recipient has no webhook secret yet: issue one with "
+                f"`readmit directory webhook-secret {item.recipient}`"
+            )
+        signatures = []
+        for secret in item.secrets:
+            try:
+                raw = unwrap_secret(self.master, item.recipient, secret)
+            except KeyringError as error:
+                raise SendError(f"cannot unwrap the webhook secret: {error}") from None
+            except InvalidTag:
+                raise SendError("the webhook secret does not unwrap: altered or moved") from None
+            signatures.append(Webhook(raw).sign(item.key, at, body))
+        return " ".join(signatures)
+
     async def send(self, item: Outgoing) -> None:
         if not item.address:
             raise SendError("the directory has no webhook URL for the recipient", permanent=True)
-        secret = self.settings.webhook_secret.get_secret_value()
-        if not secret:
-            raise SendError("no webhook secret is configured")
-        timestamp = str(int(time.time()))
-        envelope = {"key": item.key, "timestamp": timestamp, "notice": item.payload}
-        body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            addresses = await checked_addresses(
+                item.address, production=self.production, resolver=self.resolver
+            )
+        except TargetRefused as error:
+            raise SendError(f"webhook target refused: {error}", permanent=True) from None
+        except OSError as error:
+            raise SendError(f"cannot resolve the webhook host: {_describe(error)}") from None
+        at = datetime.now(UTC).replace(microsecond=0)
+        body = webhook_body(item, at)
         headers = {
             "Content-Type": "application/json",
+            "webhook-id": item.key,
+            "webhook-timestamp": str(int(at.timestamp())),
+            "webhook-signature": self.signature(item, at, body),
             "Idempotency-Key": item.key,
-            "X-Readmit-Signature": sign_body(secret, body),
-            "X-Readmit-Timestamp": timestamp,
             "User-Agent": "readmit-dispatcher",
         }
-        try:
-            response = await self.client.post(item.address, content=body, headers=headers)
-        except httpx.InvalidURL as error:
-            raise SendError(f"invalid webhook URL: {error}", permanent=True) from error
-        except httpx.HTTPError as error:
-            raise SendError(_describe(error)) from error
+        response = await self._post(item.address, addresses, body, headers)
         if not 200 <= response.status_code < 300:
             raise SendError(f"HTTP {response.status_code}")
+
+    async def _post(
+        self, url: str, addresses: list[str], body: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        """POST to the first of the checked addresses that takes a connection; the URL's own
+        name goes in the Host header and TLS SNI (the certificate is checked against it)."""
+        target = httpx.URL(url)
+        named = target.host not in addresses  # a name, not an address literal
+        extensions = {"sni_hostname": target.host} if named and target.scheme == "https" else {}
+        failure: httpx.HTTPError | None = None
+        for address in addresses:
+            pinned = target.copy_with(host=address)
+            try:
+                return await self.client.post(
+                    pinned,
+                    content=body,
+                    headers={**headers, "Host": target.netloc.decode("ascii")},
+                    extensions=extensions,
+                )
+            except httpx.ConnectError as error:
+                failure = error  # try the next address
+            except httpx.InvalidURL as error:
+                raise SendError(f"invalid webhook URL: {error}", permanent=True) from error
+            except httpx.HTTPError as error:
+                raise SendError(_describe(error)) from error
+        assert failure is not None
+        raise SendError(_describe(failure)) from failure
 
 
 # --- the dispatcher --------------------------------------------------------------------------
@@ -244,7 +324,12 @@ WITH due AS (
     RETURNING n.id, n.key, n.case_id, n.recipient, n.channel, n.kind, n.subject, n.payload,
               n.attempts, n.next_try_at
 )
-SELECT c.*, CASE c.channel WHEN 'email' THEN o.email ELSE o.webhook_url END AS address
+SELECT c.*, CASE c.channel WHEN 'email' THEN o.email ELSE o.webhook_url END AS address,
+       o.webhook_secret_key_id, o.webhook_secret,
+       CASE WHEN o.webhook_previous_until > now() THEN o.webhook_previous_key_id END
+           AS webhook_previous_key_id,
+       CASE WHEN o.webhook_previous_until > now() THEN o.webhook_previous_secret END
+           AS webhook_previous_secret
 FROM claimed AS c LEFT JOIN officers AS o ON o.user_id = c.recipient AND o.active
 ORDER BY c.next_try_at, c.id
 """
@@ -397,6 +482,15 @@ class Dispatcher:
 
 
 def _outgoing(row: asyncpg.Record) -> Outgoing:
+    pairs = (
+        (row["webhook_secret_key_id"], row["webhook_secret"]),
+        (row["webhook_previous_key_id"], row["webhook_previous_secret"]),
+    )
+    secrets = tuple(
+        WrappedSecret(key_id, bytes(wrapped))
+        for key_id, wrapped in pairs
+        if wrapped is not None and row["channel"] == "webhook"
+    )
     return Outgoing(
         id=row["id"],
         key=row["key"],
@@ -409,6 +503,7 @@ def _outgoing(row: asyncpg.Record) -> Outgoing:
         attempts=row["attempts"],
         lease=row["next_try_at"],
         address=row["address"],
+        secrets=secrets,
     )
 
 

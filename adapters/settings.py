@@ -168,6 +168,18 @@ class Settings(BaseSettings):
             raise ValueError(f"READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL is refused: {problem}")
         return url
 
+    # --- dependencies and webhooks ---
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses what only development may do: webhooks over plain "
+        "http, or to loopback, private or link-local addresses",
+    )
+
+    @property
+    def production(self) -> bool:
+        """Whether this process runs in production (`READMIT_ENV=production`)."""
+        return self.env == "production"
+
     def postgres(self, given: str | None = None) -> str | EmbeddedPostgres:
         """Where PostgreSQL is: `given` (a `--database-url` option), else DATABASE_URL, else the
         embedded server under `home`, not started yet. `dsn()` starts that server; `readmit

@@ -178,7 +178,10 @@ async def worker_root(
                 else:
                     log.info("audit checkpoints off: no checkpoint sink is configured")
                 loops.append(CaseProjector(pool, vault=vault).follow)
-            loops.append(build_dispatcher(pool, settings.dispatch).run_forever)
+            dispatcher = build_dispatcher(
+                pool, settings.dispatch, vault.master, production=settings.production
+            )
+            loops.append(dispatcher.run_forever)
         yield WorkerRoot(pool, vault, workers, loops)
 
 
@@ -190,9 +193,13 @@ def checkpoint_publisher(settings: Settings) -> CheckpointPublisher | None:
     return CheckpointPublisher(signing_key_from(audit_signing_seed(settings)), directory, url)
 
 
-def build_dispatcher(pool: asyncpg.Pool, settings: DispatchSettings) -> Dispatcher:
-    """The outbox dispatcher sending e-mail and webhook notifications."""
-    return Dispatcher(pool, EmailSender(settings), WebhookSender(settings), settings)
+def build_dispatcher(
+    pool: asyncpg.Pool, settings: DispatchSettings, master: Keyring, *, production: bool
+) -> Dispatcher:
+    """The outbox dispatcher sending e-mail and webhook notifications; `master` unwraps the
+    recipients' webhook secrets, `production` holds webhook targets to production's rules."""
+    webhooks = WebhookSender(settings, master, production=production)
+    return Dispatcher(pool, EmailSender(settings), webhooks, settings)
 
 
 def stop_on_signals() -> asyncio.Event:

@@ -14,7 +14,11 @@ Layout::
 
 `check_bundle` verifies the signature, every file's digest (and that no file was added), every
 case's hash chain (recomputed from the lines, see docs/event-store.md), and that
-terms.json is what the case was opened under.
+terms.json is what the case was opened under. It opens nothing outside the bundle: a manifest
+naming `../x`, an absolute path, or a symbolic link leading out is refused before any file is read.
+
+The files hold personal data (personal.json the person in clear, the others officers' names), so
+they are written 0600 in directories 0700, whatever the umask.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from uuid import UUID
 
@@ -120,6 +125,7 @@ def write_bundle(
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
         raise BundleError(f"{out} is not empty")
+    os.chmod(out, PRIVATE_DIR)
     digests: dict[str, str] = {}
     for case in cases:
         files = {
@@ -133,9 +139,7 @@ def write_bundle(
             ).encode(),
         }
         for name, content in files.items():
-            path = out / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+            _write_private(out, name, content)
             digests[name] = hashlib.sha256(content).hexdigest()
     manifest = json.dumps(
         {
@@ -149,9 +153,30 @@ def write_bundle(
         sort_keys=True,
         indent=1,
     ).encode()
-    (out / "manifest.json").write_bytes(manifest)
-    (out / "manifest.sig").write_text(base64.b64encode(key.sign(manifest)).decode() + "\n")
+    _write_private(out, "manifest.json", manifest)
+    _write_private(out, "manifest.sig", base64.b64encode(key.sign(manifest)) + b"\n")
     return out
+
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def _write_private(root: Path, name: str, content: bytes) -> None:
+    """Write a new file `name` under `root`, 0600 in directories 0700 whatever the umask (which
+    only takes bits away, so each mode is set again after creation); never through a link."""
+    path = root / name
+    folder = root
+    for part in PurePosixPath(name).parent.parts:
+        folder = folder / part
+        if not folder.is_dir():
+            folder.mkdir(mode=PRIVATE_DIR)
+            os.chmod(folder, PRIVATE_DIR)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), PRIVATE_FILE)
+        handle.write(content)
 
 
 @dataclass
@@ -168,9 +193,10 @@ class BundleReport:
 def check_bundle(directory: Path, public_key: Ed25519PublicKey) -> BundleReport:
     """Verify a bundle offline; every problem found is reported, not just the first."""
     report = BundleReport()
+    root = directory.resolve()
     try:
-        manifest_bytes = (directory / "manifest.json").read_bytes()
-        signature_text = (directory / "manifest.sig").read_bytes()
+        manifest_bytes = _inside(root, "manifest.json").read_bytes()
+        signature_text = _inside(root, "manifest.sig").read_bytes()
     except OSError as error:
         raise BundleError(f"{directory}: not a readable bundle ({error})") from error
     try:
@@ -184,28 +210,78 @@ def check_bundle(directory: Path, public_key: Ed25519PublicKey) -> BundleReport:
         report.cases = list(manifest["cases"])
     except (ValueError, KeyError, TypeError) as error:
         raise BundleError(f"manifest.json is not a bundle manifest ({error})") from error
-    present = {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()} - {
-        "manifest.json",
-        "manifest.sig",
-    }
-    for extra in sorted(present - set(files)):
+    # Every path the manifest names is confined to the bundle before anything is opened.
+    paths = {name: _inside(root, name) for name in files}
+    for case_id in report.cases:
+        if not isinstance(case_id, str) or "/" in case_id or "\\" in case_id:
+            raise BundleError(f"manifest.json names a case {case_id!r} that is not a folder name")
+        _inside(root, f"cases/{case_id}")
+    present, links = _tree(root)
+    for link in links:
+        report.fail(f"{link}: a symbolic link, not a file of the bundle")
+    for extra in sorted(present - set(files) - {"manifest.json", "manifest.sig"}):
         report.fail(f"{extra}: not listed in the manifest")
     for name, digest in sorted(files.items()):
-        path = directory / name
+        path = paths[name]
+        if name in links:
+            continue
         if not path.is_file():
             report.fail(f"{name}: missing")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
             report.fail(f"{name}: its SHA-256 differs from the manifest's")
     for case_id in report.cases:
-        _check_case(directory / "cases" / case_id, case_id, report)
+        _check_case(root, case_id, report)
     return report
 
 
-def _check_case(folder: Path, case_id: str, report: BundleReport) -> None:
+def _inside(root: Path, name: str) -> Path:
+    """The path of `name`, a manifest's relative POSIX path, in the bundle at `root` (resolved).
+
+    Raises BundleError for an absolute path, a `..` step, a Windows drive or backslash, or a
+    symbolic link on the way that leads out of the bundle.
+    """
+    pure = PurePosixPath(name)
+    if (
+        not name
+        or pure.is_absolute()
+        or "\\" in name
+        or PureWindowsPath(name).drive
+        or any(part in ("..", ".") for part in name.split("/"))
+    ):
+        raise BundleError(f"manifest.json names {name!r}, a path outside the bundle")
+    path = root.joinpath(*pure.parts)
+    if not path.resolve().is_relative_to(root):
+        raise BundleError(f"{name}: a symbolic link leading outside the bundle")
+    return path
+
+
+def _tree(root: Path) -> tuple[set[str], set[str]]:
+    """(files, symbolic links) under `root` as relative POSIX paths; links are not followed,
+    and one leading out of the bundle raises BundleError."""
+    files: set[str] = set()
+    links: set[str] = set()
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        for entry in (*dirnames, *filenames):
+            path = Path(folder, entry)
+            name = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                if not path.resolve().is_relative_to(root):
+                    raise BundleError(f"{name}: a symbolic link leading outside the bundle")
+                links.add(name)
+            elif entry in filenames:
+                files.add(name)
+    return files, links
+
+
+def _check_case(root: Path, case_id: str, report: BundleReport) -> None:
     try:
-        lines = (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()
+        events_file = _inside(root, f"cases/{case_id}/events.jsonl")
+        terms_file = _inside(root, f"cases/{case_id}/terms.json")
+        if events_file.is_symlink() or terms_file.is_symlink():
+            raise OSError("a symbolic link")
+        lines = events_file.read_text(encoding="utf-8").splitlines()
         events = [event_from_line(json.loads(line)) for line in lines if line]
-        terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+        terms = json.loads(terms_file.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as error:
         report.fail(f"{case_id}: unreadable ({type(error).__name__}: {error})")
         return

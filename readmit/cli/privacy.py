@@ -18,6 +18,7 @@ import typer
 
 from adapters.db.case_queries import closed_at
 from adapters.db.pool import create_pool
+from adapters.directory import rewrap_webhook_secrets
 from adapters.keys import master_keyring
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import get_settings
@@ -142,8 +143,9 @@ def sweep_command(
 def rewrap_command(
     batch: Annotated[int, typer.Option("--batch", min=1, max=10_000)] = 500,
 ) -> None:
-    """Re-wrap every case data key under the active master key (READMIT_MASTER_KEY_ID), online:
-    after it, the other master keys can be removed from READMIT_MASTER_KEYS."""
+    """Re-wrap every case data key, and every webhook secret, under the active master key
+    (READMIT_MASTER_KEY_ID), online: after it, the other master keys can be removed from
+    READMIT_MASTER_KEYS."""
 
     async def work(vault: PersonalDataVault) -> int:
         total = await vault.to_rewrap()
@@ -156,5 +158,12 @@ def rewrap_command(
             return await vault.rewrap(batch=batch, on_batch=advance)
 
     count = _with_vault(work)
+
+    async def webhooks(vault: PersonalDataVault) -> int:
+        async with vault.pool.acquire() as conn:
+            return await rewrap_webhook_secrets(conn, vault.master)
+
+    secrets = _with_vault(webhooks)
     active = master_keyring(get_settings()).active
     typer.echo(f"{count} data key(s) re-wrapped under master key {active!r}")
+    typer.echo(f"{secrets} officer(s)' webhook secrets re-wrapped under master key {active!r}")

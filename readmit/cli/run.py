@@ -37,7 +37,7 @@ from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from adapters.db.migrate import MigrationError, migrate_dsn
 from adapters.db.pool import connect, create_pool
 from adapters.directory import DirectoryError, import_directory, load_directory
-from adapters.keys import jwt_secret
+from adapters.keys import jwt_secret, master_keyring
 from adapters.logs import configure_logging
 from adapters.registry import RegistryImportError, import_registry_csv
 from adapters.settings import Settings, get_settings
@@ -303,7 +303,7 @@ class Supervisor:
                 officers = await asyncio.to_thread(load_directory, Path(officers_file))
             conn = await connect(self.dsn)
             try:
-                await import_directory(conn, officers)
+                await import_directory(conn, officers, master=master_keyring(self.settings))
             finally:
                 await conn.close()
             pool = await create_pool(self.dsn, min_size=1, max_size=2)

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 import typer
+from asyncpg.pool import PoolConnectionProxy
 from typer.testing import CliRunner
 
 from adapters.directory import (
     DirectoryError,
+    ImportSummary,
     Officer,
     import_directory,
     load_directory,
     parse_csv,
     parse_toml,
 )
+from adapters.settings import get_settings
+from adapters.temporal.codec import Keyring
 from readmit.cli import directory as directory_cli
 
 DEMO = Path(__file__).parents[2] / "readmit" / "demo" / "officers.toml"
@@ -64,6 +71,15 @@ def entry(user_id: str, state: str = "PL", **more: str) -> dict[str, str]:
 
 async def officers(pool: asyncpg.Pool) -> dict[str, asyncpg.Record]:
     return {r["user_id"]: r for r in await pool.fetch("SELECT * FROM officers")}
+
+
+MASTER = Keyring.from_encoded({"master-1": Keyring.new_key()}, "master-1", what="master")
+
+
+async def imported(
+    conn: asyncpg.Connection | PoolConnectionProxy, entries: list[Officer], **options: bool
+) -> ImportSummary:
+    return await import_directory(conn, entries, master=MASTER, **options)
 
 
 # --- checking files --------------------------------------------------------------------------
@@ -162,9 +178,9 @@ def test_the_demo_directory_is_valid_and_staffs_every_demo_state() -> None:
 async def test_import_adds_then_is_idempotent(pool: asyncpg.Pool) -> None:
     entries = parse_toml(GOOD_TOML)
     async with pool.acquire() as conn:
-        first = await import_directory(conn, entries)
+        first = await imported(conn, entries)
         stored = await officers(pool)
-        second = await import_directory(conn, entries)
+        second = await imported(conn, entries)
 
     assert first.added == ("anna.pl", "piotr.pl", "olena.ua") and first.total == 3
     assert (second.added, second.updated) == ((), ())
@@ -183,8 +199,8 @@ async def test_import_adds_then_is_idempotent(pool: asyncpg.Pool) -> None:
 
 async def test_import_updates_changed_officers(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        await import_directory(conn, toml(entry("anna.pl"), entry("ion.md", "MD")))
-        summary = await import_directory(
+        await imported(conn, toml(entry("anna.pl"), entry("ion.md", "MD")))
+        summary = await imported(
             conn, toml(entry("anna.pl", email="anna@border.example"), entry("ion.md", "MD"))
         )
     assert (summary.added, summary.updated, summary.unchanged) == ((), ("anna.pl",), ("ion.md",))
@@ -193,17 +209,15 @@ async def test_import_updates_changed_officers(pool: asyncpg.Pool) -> None:
 
 async def test_missing_officers_are_deactivated_only_when_asked(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        await import_directory(conn, toml(entry("a.pl"), entry("b.pl"), entry("c.pl")))
-        kept = await import_directory(conn, toml(entry("a.pl"), entry("b.pl")))
+        await imported(conn, toml(entry("a.pl"), entry("b.pl"), entry("c.pl")))
+        kept = await imported(conn, toml(entry("a.pl"), entry("b.pl")))
         assert kept.deactivated == () and (await officers(pool))["c.pl"]["active"]
 
-        dropped = await import_directory(
-            conn, toml(entry("a.pl"), entry("b.pl")), deactivate_missing=True
-        )
+        dropped = await imported(conn, toml(entry("a.pl"), entry("b.pl")), deactivate_missing=True)
         assert dropped.deactivated == ("c.pl",)
         assert not (await officers(pool))["c.pl"]["active"]
 
-        back = await import_directory(conn, toml(entry("a.pl"), entry("b.pl"), entry("c.pl")))
+        back = await imported(conn, toml(entry("a.pl"), entry("b.pl"), entry("c.pl")))
     assert back.updated == ("c.pl",)  # being in the file makes an officer active again
     assert all(r["active"] for r in (await officers(pool)).values())
 
@@ -215,7 +229,7 @@ async def test_a_failing_import_writes_nothing(pool: asyncpg.Pool) -> None:
     )
     async with pool.acquire() as conn:
         with pytest.raises(asyncpg.CheckViolationError):
-            await import_directory(conn, [good, bad])
+            await imported(conn, [good, bad])
     assert await officers(pool) == {}
 
 
@@ -228,6 +242,19 @@ def cli() -> typer.Typer:
     return app
 
 
+@pytest.fixture
+def master_env(
+    monkeypatch: pytest.MonkeyPatch, master_keys: dict[str, str], tmp_path: Path
+) -> Iterator[None]:
+    """The CLI's settings: the session's master key, a home of the test's own."""
+    monkeypatch.setenv("READMIT_MASTER_KEYS", json.dumps(master_keys))
+    monkeypatch.setenv("READMIT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("master_env")
 def test_cli_imports_and_prints_a_summary(
     database_url: str, db_schema: str, tmp_path: Path
 ) -> None:
@@ -241,16 +268,20 @@ def test_cli_imports_and_prints_a_summary(
     second = runner.invoke(cli(), [*args, "--schema", db_schema, "--deactivate-missing"])
 
     assert first.exit_code == 0, first.output
-    assert first.output.splitlines() == [
-        "officers.csv: 3 officers: 3 added, 0 updated, 0 unchanged, 0 deactivated"
+    summary, secret = first.stdout.splitlines()
+    assert summary == "officers.csv: 3 officers: 3 added, 0 updated, 0 unchanged, 0 deactivated"
+    assert re.fullmatch(r"webhook secret of piotr\.pl: whsec_[A-Za-z0-9+/]{43}=", secret)
+    assert first.stderr.splitlines() == [
+        "give it to the owner of https://hooks.border.example/readmit; it is not shown again"
     ]
     assert second.exit_code == 0, second.output
-    assert second.output.splitlines() == [
+    assert second.output.splitlines() == [  # the secret is not shown again
         "officers.csv: 3 officers: 1 added, 0 updated, 2 unchanged, 1 deactivated",
         "deactivated: olena.ua",
     ]
 
 
+@pytest.mark.usefixtures("master_env")
 def test_cli_refuses_bad_input_with_one_line_per_problem(
     database_url: str, db_schema: str, tmp_path: Path
 ) -> None:

@@ -6,9 +6,6 @@ import asyncio
 import contextlib
 import email
 import email.policy
-import hashlib
-import hmac
-import json
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -21,7 +18,10 @@ import asyncpg
 import pytest
 from aiosmtpd.smtp import SMTP as SMTPProtocol
 from aiosmtpd.smtp import Envelope, Session
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
+from adapters.directory import issue_webhook_secret
 from adapters.outbox import (
     Dispatcher,
     DispatchSettings,
@@ -29,10 +29,12 @@ from adapters.outbox import (
     WebhookSender,
     message_id_for,
 )
+from adapters.temporal.codec import Keyring
 from domain.notices import Notice
 from domain.values import EscalationLevel
 
-SECRET = "test-webhook-secret"
+MASTER_KEY = Keyring.new_key()
+MASTER = Keyring.from_encoded({"master-1": MASTER_KEY}, "master-1", what="master")
 CASE_ID = "PL-UA-2027-000123"
 MAIL_FROM = "readmit@authority.example"
 
@@ -137,7 +139,6 @@ def settings(smtp_port: int = 1, **changes: Any) -> DispatchSettings:
         "smtp_port": smtp_port,
         "smtp_starttls": False,
         "mail_from": MAIL_FROM,
-        "webhook_secret": SECRET,
         "lease_seconds": 10.0,
         "send_timeout_seconds": 3.0,
     }
@@ -145,9 +146,11 @@ def settings(smtp_port: int = 1, **changes: Any) -> DispatchSettings:
 
 
 @contextlib.asynccontextmanager
-async def dispatcher(pool: asyncpg.Pool, config: DispatchSettings) -> AsyncIterator[Dispatcher]:
-    async with WebhookSender(config) as webhook:
-        yield Dispatcher(pool, EmailSender(config), webhook, config)
+async def dispatcher(
+    pool: asyncpg.Pool, config: DispatchSettings, webhook: WebhookSender | None = None
+) -> AsyncIterator[Dispatcher]:
+    async with webhook or WebhookSender(config, MASTER, production=False) as sender:
+        yield Dispatcher(pool, EmailSender(config), sender, config)
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -160,7 +163,8 @@ async def add_officer(
     email: str | None = None,
     webhook_url: str | None = None,
     active: bool = True,
-) -> None:
+) -> str | None:
+    """An officer as the directory holds them; returns the webhook secret issued, if any."""
     await pool.execute(
         "INSERT INTO officers (user_id, state, role, display_name, email, webhook_url, active)"
         " VALUES ($1, 'PL', 'officer', $1, $2, $3, $4)",
@@ -169,6 +173,11 @@ async def add_officer(
         webhook_url,
         active,
     )
+    if webhook_url is None:
+        return None
+    async with pool.acquire() as conn:
+        issued = await issue_webhook_secret(conn, user_id, MASTER)
+    return issued.secret.get_secret_value()
 
 
 async def add_row(
@@ -246,10 +255,12 @@ async def test_email_reaches_the_smtp_server_with_subject_and_message_id(
     assert sent["sent_at"] is not None
 
 
-async def test_webhook_is_signed_and_carries_the_row_key(
+async def test_webhook_verifies_with_standard_webhooks_and_the_recipients_own_secret(
     pool: asyncpg.Pool, http_peer: HttpPeer
 ) -> None:
-    await add_officer(pool, "piotr.pl", webhook_url=http_peer.url)
+    secret = await add_officer(pool, "piotr.pl", webhook_url=http_peer.url)
+    other = await add_officer(pool, "anna.pl", webhook_url=http_peer.url + "/anna")
+    assert secret and other and secret != other
     key = await add_row(pool, "piotr.pl", "webhook")
 
     async with dispatcher(pool, settings()) as d:
@@ -258,13 +269,15 @@ async def test_webhook_is_signed_and_carries_the_row_key(
     assert report.sent == 1
     [request] = http_peer.requests
     assert request.path == "/hooks/readmit"
-    expected = hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
-    assert request.headers["x-readmit-signature"] == f"sha256={expected}"
-    assert request.headers["idempotency-key"] == key
-    envelope = json.loads(request.body)
-    assert envelope["key"] == key
-    assert envelope["timestamp"] == request.headers["x-readmit-timestamp"]
-    assert envelope["notice"]["case_id"] == CASE_ID
+    # what a receiver does with the off-the-shelf package: raises unless the signature is good
+    envelope = Webhook(secret).verify(request.body, request.headers)
+    assert request.headers["webhook-id"] == request.headers["idempotency-key"] == key
+    assert envelope["type"] == "notice.reminder_half"
+    assert envelope["data"]["case_id"] == CASE_ID and envelope["data"]["limit"] == "reply"
+    with pytest.raises(WebhookVerificationError):  # another recipient's secret does not sign it
+        Webhook(other).verify(request.body, request.headers)
+    with pytest.raises(WebhookVerificationError):  # nor does a changed body verify
+        Webhook(secret).verify(request.body.replace(b"reply", b"xeply"), request.headers)
     assert (await row(pool, key))["status"] == "sent"
 
 
@@ -451,6 +464,8 @@ async def test_rows_written_by_record_notices_are_dispatched(
         " VALUES ('piotr.pl', 'PL', 'supervisor', 'Piotr', 'piotr@border.example', $1)",
         http_peer.url,
     )
+    async with pool.acquire() as conn:
+        await issue_webhook_secret(conn, "piotr.pl", MASTER)
     notice = Notice(
         key=f"{CASE_ID}:reply:escalation_near:2027-03-01T23:59:00+00:00",
         case_id=CASE_ID,

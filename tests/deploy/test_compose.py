@@ -336,10 +336,16 @@ def test_dockerfile_runs_readmit_as_a_user_on_python_311_slim() -> None:
 def test_dockerfile_installs_the_project_and_bakes_in_no_secret() -> None:
     steps = instructions()
     assert any(k == "COPY" and a.split()[0] == "." for k, a in steps)
-    # the project with its tracing extra, so READMIT_TRACING=otlp works in the image
+    installs = [a for k, a in steps if k == "RUN" and "pip install" in a]
+    # every dependency from the runtime lock (which covers the tracing extra, so that
+    # READMIT_TRACING=otlp works in the image), checked against its hashes ...
     assert any(
-        k == "RUN" and re.search(r'pip install (\S+ )*"/src\[tracing\]"', a) for k, a in steps
+        re.search(r"pip install (\S+ )*--require-hashes (\S+ )*-r /src/locks/runtime\.txt", a)
+        for a in installs
     )
+    # ... and the project itself without taking anything more from the index
+    assert any(re.search(r"pip install (\S+ )*--no-deps (\S+ )*/src(\s|$)", a) for a in installs)
+    assert not any(re.search(r"/src\[", a) for a in installs), "extras would bypass the lock"
     for keyword, argument in steps:
         if keyword in ("ENV", "ARG"):
             assert not re.search(r"SECRET|PASSWORD|PAYLOAD_KEY|SIGNING_KEY|DATABASE_URL", argument)
@@ -357,7 +363,9 @@ def test_the_image_carries_no_temporal_dev_or_test_server() -> None:
 
     assert names(project["optional-dependencies"]["dev"]) == servers
     assert not names(project["dependencies"]) & servers
-    installs = [a for k, a in instructions() if k == "RUN" and "pip install" in a]
-    extras = {e for a in installs for m in re.findall(r"/src\[([^\]]*)\]", a) for e in m.split(",")}
-    assert extras == {"tracing"}
     assert not names(project["optional-dependencies"]["tracing"]) & servers
+    # the image installs the runtime lock: the project with its tracing extra, no dev servers
+    runtime = (ROOT / "locks" / "runtime.txt").read_text()
+    pinned = {m.lower() for m in re.findall(r"^([A-Za-z0-9._-]+)==", runtime, re.M)}
+    assert pinned and not pinned & servers
+    assert "opentelemetry-sdk" in pinned

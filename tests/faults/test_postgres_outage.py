@@ -21,14 +21,15 @@ from e2e.stack_support import start_dev_server
 from fastapi import FastAPI
 from fault_support import RunningApi, application, bearer, running_api
 from pg_proxy import PgProxy
-from pydantic import SecretStr
 from structlog.testing import capture_logs
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
+from adapters.directory import issue_webhook_secret
 from adapters.outbox import DispatchSettings
 from adapters.temporal.cases import CaseGateway
+from adapters.temporal.codec import Keyring
 from api import problems
 from domain.commands import ConfirmReceipt
 from workers.root import build_dispatcher
@@ -102,11 +103,12 @@ async def api(
         " VALUES ('anna.pl', 'PL', 'officer', 'Anna', $1)",
         await webhooks.start(),
     )
+    master = Keyring.from_encoded({"outage": Keyring.new_key()}, "outage", what="master")
+    async with pool.acquire() as conn:
+        await issue_webhook_secret(conn, "anna.pl", master)
     stop = asyncio.Event()
-    settings = DispatchSettings(
-        webhook_secret=SecretStr("outage-test"), lease_seconds=5, send_timeout_seconds=1
-    )
-    dispatcher = build_dispatcher(pool, settings)
+    settings = DispatchSettings(lease_seconds=5, send_timeout_seconds=1)
+    dispatcher = build_dispatcher(pool, settings, master, production=False)
     dispatching = asyncio.create_task(dispatcher.run_forever(stop, interval=0.5))
     try:
         async with running_api(dev_env, dsn, pool) as running:
