@@ -12,12 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from adapters.audit.urls import webhook_url_problem
 from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from adapters.outbox import DispatchSettings
+from adapters.webhooks import url_problem
 from domain.alarms import ReminderPolicy
 
 
@@ -161,12 +161,12 @@ class Settings(BaseSettings):
         "(Standard Webhooks `v1a`); plain http only to a loopback address",
     )
 
-    @field_validator("audit_checkpoint_webhook_url")
-    @classmethod
-    def _checkpoint_webhook_url(cls, url: str | None) -> str | None:
-        if url is not None and (problem := webhook_url_problem(url)):
+    @model_validator(mode="after")
+    def _checkpoint_webhook_url(self) -> Settings:
+        url = self.audit_checkpoint_webhook_url
+        if url is not None and (problem := url_problem(url, production=self.production)):
             raise ValueError(f"READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL is refused: {problem}")
-        return url
+        return self
 
     # --- dependencies and webhooks ---
     env: Literal["development", "production"] = Field(

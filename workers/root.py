@@ -190,7 +190,8 @@ def checkpoint_publisher(settings: Settings) -> CheckpointPublisher | None:
     directory, url = settings.audit_checkpoint_dir, settings.audit_checkpoint_webhook_url
     if directory is None and url is None:
         return None
-    return CheckpointPublisher(signing_key_from(audit_signing_seed(settings)), directory, url)
+    key = signing_key_from(audit_signing_seed(settings))
+    return CheckpointPublisher(key, directory, url, production=settings.production)
 
 
 def build_dispatcher(

@@ -25,7 +25,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.audit.checkpoint import SignedCheckpoint, write_atomically
-from adapters.audit.urls import webhook_url_problem
+from adapters.webhooks import url_problem
 
 WEBHOOK_TIMEOUT_SECONDS = 30.0
 
@@ -41,11 +41,14 @@ class CheckpointPublisher:
     key: Ed25519PrivateKey
     directory: Path | None = None
     webhook_url: str | None = None
+    production: bool = False
 
     def __post_init__(self) -> None:
         if self.directory is None and self.webhook_url is None:
             raise ValueError("a checkpoint publisher needs a directory or a webhook URL")
-        if self.webhook_url is not None and (problem := webhook_url_problem(self.webhook_url)):
+        if self.webhook_url is not None and (
+            problem := url_problem(self.webhook_url, production=self.production)
+        ):
             raise ValueError(f"the checkpoint webhook URL is refused: {problem}")
 
     async def deliver(self, signed: SignedCheckpoint) -> tuple[str, ...]:

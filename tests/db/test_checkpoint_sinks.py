@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from adapters.audit.bundle import signing_key_from
 from adapters.audit.checkpoint import read_checkpoint, take_checkpoint
 from adapters.audit.checkpoint_sinks import CheckpointPublisher, CheckpointSinkError
-from adapters.audit.urls import webhook_url_problem
 from adapters.settings import Settings
+from adapters.webhooks import url_problem
 
 KEY = signing_key_from(base64.b64encode(os.urandom(32)).decode())
 
@@ -88,19 +88,19 @@ async def test_a_sink_that_fails_fails_the_delivery(
         await CheckpointPublisher(KEY, webhook_url=closed).deliver(signed)
 
 
-def test_only_https_or_loopback_http_may_receive_checkpoints() -> None:
-    assert webhook_url_problem("https://anchor.example.org/in") is None
-    assert webhook_url_problem("http://127.0.0.1:8080/in") is None
-    assert webhook_url_problem("http://[::1]/in") is None
-    assert webhook_url_problem("http://localhost/in") is None
-    assert webhook_url_problem("http://anchor.example.org/in") == (
-        "plain http is allowed only to a loopback address"
-    )
-    assert webhook_url_problem("ftp://anchor.example.org/in") == "it is not an https URL"
-    assert webhook_url_problem("https:///in") == "it names no host"
+def test_checkpoints_go_where_webhooks_may_go() -> None:
+    """One rule for every outgoing URL (`adapters.webhooks.url_problem`): https, plain http only
+    to loopback in development, no loopback or private target in production."""
+    assert url_problem("https://anchor.example.org/in", production=True) is None
+    assert url_problem("http://127.0.0.1:8080/in", production=False) is None
+    assert url_problem("http://[::1]/in", production=False) is None
+    assert url_problem("http://anchor.example.org/in", production=False) is not None
+    assert url_problem("https://10.0.0.7/in", production=True) is not None
+    with pytest.raises(ValidationError, match="READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL is refused"):
+        Settings(env="production", audit_checkpoint_webhook_url="https://10.0.0.7/in")
     with pytest.raises(ValidationError, match="READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL is refused"):
         Settings(audit_checkpoint_webhook_url="http://10.0.0.7/in")
-    with pytest.raises(ValueError, match="is refused: plain http"):
+    with pytest.raises(ValueError, match="is refused: plain http goes only to a loopback"):
         CheckpointPublisher(KEY, webhook_url="http://10.0.0.7/in")
     with pytest.raises(ValueError, match="needs a directory or a webhook URL"):
         CheckpointPublisher(KEY)
