@@ -12,7 +12,15 @@ import typer
 from adapters.db.migrate import MigrationError, migrate_dsn
 from adapters.db.pool import connect
 from adapters.directory import DirectoryError, ImportSummary, import_directory, load_directory
-from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, DatabaseUrl, Schema, database_url, fail
+from adapters.settings import get_settings
+from readmit.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    OwnerDatabaseUrl,
+    Schema,
+    fail,
+    owner_database_url,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,23 +34,25 @@ def register(app: typer.Typer) -> None:
 
 def import_command(
     file: Annotated[Path, typer.Argument(help="a .toml file of `officer` tables, or a .csv file")],
-    given: DatabaseUrl = None,
+    given: OwnerDatabaseUrl = None,
     schema: Schema = None,
     deactivate_missing: Annotated[
         bool, typer.Option("--deactivate-missing", help="deactivate officers not in the file")
     ] = False,
 ) -> None:
-    """Check the whole file, then add or update its officers in one transaction."""
+    """Check the whole file, then add or update its officers in one transaction (as the owner:
+    the runtime role only reads the directory)."""
     try:
         officers = load_directory(file)
     except DirectoryError as error:
         for problem in error.problems:
             typer.echo(f"readmit: {problem}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    dsn = database_url(given)
+    dsn = owner_database_url(given)
+    runtime = get_settings().runtime_role()
 
     async def run() -> ImportSummary:
-        await migrate_dsn(dsn, schema=schema, create_schema=schema is not None)
+        await migrate_dsn(dsn, schema=schema, create_schema=schema is not None, runtime=runtime)
         conn = await connect(dsn, schema=schema)
         try:
             return await import_directory(conn, officers, deactivate_missing=deactivate_missing)
