@@ -3,7 +3,8 @@
 Only the composition roots (CLI commands, the worker entrypoint, the API app factory) call
 `get_settings()`; everything else receives what it needs as arguments. The two addresses every
 process needs are looked up here too: `Settings.postgres()` / `Settings.dsn()` (PostgreSQL, the
-embedded server when DATABASE_URL is unset) and `Settings.temporal_target()` (Temporal).
+embedded server when DATABASE_URL is unset; `migration_dsn()` the owner's, for migrations) and
+`Settings.temporal_target()` (Temporal).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from adapters.db.roles import DEFAULT_RUNTIME_ROLE, ROLE_NAME, RuntimeRole
 from adapters.outbox import DispatchSettings
 from adapters.webhooks import url_problem
 from domain.alarms import ReminderPolicy
@@ -32,7 +34,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "READMIT_DATABASE_URL"),
-        description="PostgreSQL DSN; unset = start an embedded PostgreSQL under `home`",
+        description="PostgreSQL DSN the API and workers connect with (as the runtime role in "
+        "production); unset = start an embedded PostgreSQL under `home`",
     )
     agreements_dir: Path | None = Field(
         default=None, description="extra agreement/protocol TOML files overriding the catalogue"
@@ -180,6 +183,25 @@ class Settings(BaseSettings):
         """Whether this process runs in production (`READMIT_ENV=production`)."""
         return self.env == "production"
 
+    # --- least privilege in PostgreSQL ---
+    migration_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL DSN of the owner role: `readmit db migrate`, `readmit run` and the "
+        "directory and registry imports use it; unset = DATABASE_URL. The API and workers never "
+        "read it: they connect with DATABASE_URL, as the runtime role",
+    )
+    db_runtime_role: str = Field(
+        default=DEFAULT_RUNTIME_ROLE,
+        pattern=ROLE_NAME.pattern,
+        description="the role the API and workers connect as; `readmit db migrate` creates it if "
+        "missing (without LOGIN unless told) and grants it exactly adapters/db/privileges.py",
+    )
+    db_runtime_password: str | None = Field(
+        default=None,
+        description="password of the runtime role: when set, `readmit db migrate` gives the role "
+        "LOGIN with it, and `readmit run` logs its processes in with it",
+    )
+
     def postgres(self, given: str | None = None) -> str | EmbeddedPostgres:
         """Where PostgreSQL is: `given` (a `--database-url` option), else DATABASE_URL, else the
         embedded server under `home`, not started yet. `dsn()` starts that server; `readmit
@@ -199,6 +221,15 @@ class Settings(BaseSettings):
                 f"no PostgreSQL: DATABASE_URL is unset and the embedded server did not start: "
                 f"{_first_line(error)}"
             ) from None
+
+    def migration_dsn(self, given: str | None = None) -> str:
+        """The owner's DSN: `given`, else READMIT_MIGRATION_DATABASE_URL, else what `dsn()`
+        gives (DATABASE_URL, else the embedded server, started if need be)."""
+        return self.dsn(given or self.migration_database_url)
+
+    def runtime_role(self, *, login: bool = False) -> RuntimeRole:
+        """The runtime role migrations grant to; LOGIN when `login` or a password is set."""
+        return RuntimeRole(self.db_runtime_role, login=login, password=self.db_runtime_password)
 
     def temporal_target(self, given: str | None = None) -> str:
         """`given` (a `--temporal-address` option), else READMIT_TEMPORAL_ADDRESS; no address

@@ -67,7 +67,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dsn = config.dsn(database_url)
-        await migrate_dsn(dsn)
+        await migrate_dsn(dsn, runtime=config.runtime_role())  # as the runtime role: a check
         pool = await create_pool(dsn, min_size=2, max_size=20)
         temporal = client or await connect_client(config, tracing=traces)
         vault = PersonalDataVault(pool, master_keyring(config))

@@ -15,11 +15,13 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 import structlog
+from runtime_support import RUNTIME_ROLE
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.db.embedded import EmbeddedPostgresError
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
+from adapters.db.roles import dsn_as
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.binaries import test_server_path
@@ -76,6 +78,24 @@ async def db_schema(database_url: str) -> AsyncIterator[str]:
 async def pool(database_url: str, db_schema: str) -> AsyncIterator[asyncpg.Pool]:
     """A pool whose connections see only the test's schema."""
     pool = await create_pool(database_url, schema=db_schema, min_size=1, max_size=20)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def runtime_dsn(database_url: str, db_schema: str) -> str:
+    """A DSN logging in as the runtime role, searching only the test's schema: the test's schema
+    migrated again by the owner with the role given LOGIN (the processes' DSN in production)."""
+    await migrate_dsn(database_url, schema=db_schema, runtime=RUNTIME_ROLE)
+    dsn = dsn_as(database_url, RUNTIME_ROLE.name, RUNTIME_ROLE.password)
+    separator = "&" if "?" in dsn else "?"
+    return f"{dsn}{separator}search_path={db_schema}"
+
+
+@pytest.fixture
+async def runtime_pool(runtime_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the test's schema logged in as the runtime role."""
+    pool = await create_pool(runtime_dsn, min_size=1, max_size=10)
     yield pool
     await pool.close()
 

@@ -135,7 +135,8 @@ async def worker_root(
 
     Each override replaces what `settings` would give: `client` (else `connect_client`),
     `pool` (kept open; else a pool of `pool_size` (min, max) connections on `dsn`/`schema` or
-    `settings.dsn()`, migrated first unless `migrate=False` says the caller did, and closed at
+    `settings.dsn()`, migrated first (by an owner; checked current by the runtime role) unless
+    `migrate=False` says the caller did, and closed at
     the end), `master` (the keyring wrapping case data keys), `queue_prefix` and `sandbox`.
     `case_store` builds the commit activities and `extra_workers` adds workers on queues of
     their own (benches). `background=False` leaves out the retention and checkpoint
@@ -147,7 +148,12 @@ async def worker_root(
         if pool is None:
             target = dsn or settings.dsn()
             if migrate:
-                await migrate_dsn(target, schema=schema, create_schema=schema is not None)
+                await migrate_dsn(
+                    target,
+                    schema=schema,
+                    create_schema=schema is not None,
+                    runtime=settings.runtime_role(),
+                )
             low, high = pool_size
             pool = await create_pool(target, schema=schema, min_size=low, max_size=high)
             owned.push_async_callback(pool.close)

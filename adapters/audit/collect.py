@@ -60,10 +60,10 @@ async def log_disclosure(
     fields: Sequence[str] = ("person",),
     state: str | None = None,
 ) -> None:
-    """Record that `user` (of `state`, if any) read or exported the case's personal data."""
+    """Record that `user` (of `state`, if any) read or exported the case's personal data
+    (through `record_disclosure`: the runtime role cannot write the log itself)."""
     await pool.execute(
-        "INSERT INTO disclosure_log (user_id, role, state, case_id, purpose, endpoint, fields)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "SELECT record_disclosure($1, $2, $3, $4, $5, $6, $7)",
         user,
         role,
         state,

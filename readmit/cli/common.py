@@ -1,6 +1,6 @@
 """Shared CLI conventions: exit codes, one-line errors, and the `--database-url` and
 `--temporal-address` options with the one lookup behind them (`Settings.dsn`,
-`Settings.temporal_target`)."""
+`Settings.migration_dsn` for commands the owner runs, `Settings.temporal_target`)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,14 @@ EXIT_BAD_INPUT = 2  # the input could not be used at all
 DatabaseUrl = Annotated[
     str | None,
     typer.Option("--database-url", help="PostgreSQL DSN (default: DATABASE_URL, else embedded)"),
+]
+OwnerDatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="PostgreSQL DSN of the owner role (default: READMIT_MIGRATION_DATABASE_URL, else "
+        "DATABASE_URL, else embedded)",
+    ),
 ]
 Schema = Annotated[
     str | None, typer.Option("--schema", help="schema to use (default: the search_path's)")
@@ -49,6 +57,15 @@ def database_url(given: str | None = None) -> str:
     be), or a one-line failure with exit 2."""
     try:
         return get_settings().dsn(given)
+    except ConfigurationError as error:
+        fail(str(error))
+
+
+def owner_database_url(given: str | None = None) -> str:
+    """The owner's DSN, for migrations and reference data (`given`, else
+    READMIT_MIGRATION_DATABASE_URL, else as `database_url`), or a one-line failure with exit 2."""
+    try:
+        return get_settings().migration_dsn(given)
     except ConfigurationError as error:
         fail(str(error))
 

@@ -12,10 +12,25 @@ import typer
 from adapters.db.canonical import VerifyResult
 from adapters.db.embedded import EmbeddedPostgres
 from adapters.db.eventstore import EventStore
-from adapters.db.migrate import MigrationError, MigrationOutcome, migrate
-from adapters.db.pool import connect, create_pool, quote_ident
+from adapters.db.migrate import (
+    MigrationError,
+    MigrationOutcome,
+    RuntimeOutcome,
+    create_schema_if_missing,
+    migrate,
+)
+from adapters.db.pool import connect, create_pool
 from adapters.settings import get_settings
-from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, DatabaseUrl, Schema, database_url, fail
+from readmit.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    DatabaseUrl,
+    OwnerDatabaseUrl,
+    Schema,
+    database_url,
+    fail,
+    owner_database_url,
+)
 
 T = TypeVar("T")
 
@@ -32,20 +47,42 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
 
-def migrate_command(given: DatabaseUrl = None, schema: Schema = None) -> None:
-    """Apply pending migrations (idempotent; safe to run from several processes at once)."""
-    dsn = database_url(given)
+def migrate_command(
+    given: OwnerDatabaseUrl = None,
+    schema: Schema = None,
+    runtime_login: Annotated[
+        bool,
+        typer.Option(
+            "--runtime-login",
+            help="let the runtime role log in (with READMIT_DB_RUNTIME_PASSWORD when set, which "
+            "alone implies it)",
+        ),
+    ] = False,
+) -> None:
+    """Apply pending migrations as the owner, then create the runtime role if missing and grant
+    it its privileges (idempotent; safe to run from several processes at once)."""
+    dsn = owner_database_url(given)
+    runtime = get_settings().runtime_role(login=runtime_login)
 
     def report(outcome: MigrationOutcome) -> None:
         milliseconds = round(outcome.seconds * 1000)
         typer.echo(f"{outcome.status:>15}  {outcome.migration.label}  ({milliseconds} ms)")
 
+    def report_runtime(outcome: RuntimeOutcome) -> None:
+        granted = outcome.granted
+        typer.echo(
+            f"runtime role {granted.role}: {outcome.role}; privileges on {granted.tables} "
+            f"tables, {granted.sequences} sequences, {granted.functions} functions"
+        )
+
     async def run() -> list[MigrationOutcome]:
         conn = await _connect(dsn, schema)
         try:
             if schema is not None:
-                await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
-            return await migrate(conn, on_outcome=report)
+                await create_schema_if_missing(conn, schema)
+            return await migrate(
+                conn, on_outcome=report, runtime=runtime, on_runtime=report_runtime, as_owner=True
+            )
         finally:
             await conn.close()
 

@@ -31,7 +31,14 @@ from adapters.directory import (
 from adapters.keys import master_keyring
 from adapters.settings import get_settings
 from adapters.temporal.codec import Keyring, KeyringError
-from readmit.cli.common import EXIT_BAD_INPUT, EXIT_REFUSED, DatabaseUrl, Schema, database_url, fail
+from readmit.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    OwnerDatabaseUrl,
+    Schema,
+    fail,
+    owner_database_url,
+)
 
 T = TypeVar("T")
 Connection = asyncpg.Connection | PoolConnectionProxy
@@ -49,7 +56,7 @@ def register(app: typer.Typer) -> None:
 
 def import_command(
     file: Annotated[Path, typer.Argument(help="a .toml file of `officer` tables, or a .csv file")],
-    given: DatabaseUrl = None,
+    given: OwnerDatabaseUrl = None,
     schema: Schema = None,
     deactivate_missing: Annotated[
         bool, typer.Option("--deactivate-missing", help="deactivate officers not in the file")
@@ -93,7 +100,7 @@ def webhook_secret_command(
             help="the replaced secret signs beside the new one this long (0: a leaked secret)",
         ),
     ] = 24.0,
-    given: DatabaseUrl = None,
+    given: OwnerDatabaseUrl = None,
     schema: Schema = None,
 ) -> None:
     """Issue a new webhook signing secret for an officer (rotation, or a webhook registered
@@ -130,11 +137,13 @@ def _master() -> Keyring:
 def _on_database(
     given: str | None, schema: str | None, work: Callable[[Connection], Awaitable[T]]
 ) -> T:
-    """Migrate, then run `work` on one connection; database problems end the command."""
-    dsn = database_url(given)
+    """Migrate, then run `work` on one connection as the owner (the runtime role only reads the
+    directory); database problems end the command."""
+    dsn = owner_database_url(given)
+    runtime = get_settings().runtime_role()
 
     async def run() -> T:
-        await migrate_dsn(dsn, schema=schema, create_schema=schema is not None)
+        await migrate_dsn(dsn, schema=schema, create_schema=schema is not None, runtime=runtime)
         conn = await connect(dsn, schema=schema)
         try:
             return await work(conn)

@@ -25,13 +25,14 @@ from rich.progress import (
 from adapters.db.migrate import MigrationError, migrate_dsn
 from adapters.db.pool import create_pool
 from adapters.registry import ImportReport, RegistryImportError, import_registry_csv
+from adapters.settings import get_settings
 from readmit.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_REFUSED,
-    DatabaseUrl,
+    OwnerDatabaseUrl,
     Schema,
-    database_url,
     fail,
+    owner_database_url,
 )
 
 MAX_PROBLEM_LINES = 20
@@ -54,11 +55,12 @@ def import_command(
     state: Annotated[
         str | None, typer.Option("--state", help="state code for rows whose state is empty")
     ] = None,
-    given: DatabaseUrl = None,
+    given: OwnerDatabaseUrl = None,
     schema: Schema = None,
 ) -> None:
-    """Validate a registry CSV and upsert its persons and documents (idempotent)."""
-    dsn = database_url(given)
+    """Validate a registry CSV and upsert its persons and documents (idempotent; as the owner:
+    the runtime role only reads the registries)."""
+    dsn = owner_database_url(given)
     try:
         report = asyncio.run(_import(dsn, schema, file, state))
     except RegistryImportError as error:
@@ -75,7 +77,12 @@ def import_command(
 
 async def _import(dsn: str, schema: str | None, file: Path, state: str | None) -> ImportReport:
     try:
-        await migrate_dsn(dsn, schema=schema, create_schema=schema is not None)
+        await migrate_dsn(
+            dsn,
+            schema=schema,
+            create_schema=schema is not None,
+            runtime=get_settings().runtime_role(),
+        )
     except (OSError, TimeoutError, ValueError, asyncpg.InterfaceError) as error:
         raise _Unreachable(_first_line(error)) from None
     pool = await create_pool(dsn, schema=schema, min_size=1, max_size=2)

@@ -1,11 +1,13 @@
 """`readmit run`: the whole system on one machine, in one supervising process.
 
-It starts, in order: PostgreSQL (DATABASE_URL, else an embedded server under `home`), the
-migrations, the agreement catalogue check, Temporal (READMIT_TEMPORAL_ADDRESS, else the dev server
-of `readmit.embedded_temporal`), the demo officers and registry, workers for the chosen states
-with the outbox dispatcher and the projector, and the API. A Ctrl-C (or SIGTERM) stops them in
-the reverse order and keeps every byte of data under `home` for the next start; a second Ctrl-C
-stops at once.
+It starts, in order: PostgreSQL (READMIT_MIGRATION_DATABASE_URL or DATABASE_URL, else an
+embedded server under `home`), the migrations as that DSN's role (the owner), which also let the
+runtime role log in, the agreement catalogue check, Temporal (READMIT_TEMPORAL_ADDRESS, else the
+dev server of `readmit.embedded_temporal`), the demo officers and registry (as the owner),
+workers for the chosen states with the outbox dispatcher and the projector, and the API, both
+connected as the runtime role (`runtime_dsn`). A Ctrl-C (or SIGTERM) stops them in the reverse
+order and keeps every byte of data under `home` for the next start; a second Ctrl-C stops at
+once.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from adapters.agreements.catalogue import CatalogueError, load_catalogue
 from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from adapters.db.migrate import MigrationError, migrate_dsn
 from adapters.db.pool import connect, create_pool
+from adapters.db.roles import RoleError, dsn_as
 from adapters.directory import DirectoryError, import_directory, load_directory
 from adapters.keys import jwt_secret, master_keyring
 from adapters.logs import configure_logging
@@ -107,6 +110,16 @@ def run_command(
     exit_now(aio.run(supervisor.run()))
 
 
+def runtime_dsn(settings: Settings, owner_dsn: str) -> str:
+    """The workers' and the API's DSN: DATABASE_URL when READMIT_MIGRATION_DATABASE_URL names
+    another DSN for the owner (both given), else the owner's DSN logging in as the runtime role
+    (READMIT_DB_RUNTIME_ROLE, with READMIT_DB_RUNTIME_PASSWORD when set)."""
+    given, owner = settings.database_url, settings.migration_database_url
+    if given and owner and given != owner:
+        return given
+    return dsn_as(owner_dsn, settings.db_runtime_role, settings.db_runtime_password)
+
+
 def run_settings(settings: Settings) -> Settings:
     """`run` writes notices only to the in-app inbox unless SMTP or the channels are configured."""
     smtp_configured = settings.dispatch.smtp_host != "localhost"
@@ -159,7 +172,8 @@ class Supervisor:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     pg: EmbeddedPostgres | None = None
     workers: asyncio.Task[None] | None = None
-    dsn: str = ""
+    owner_dsn: str = ""  # migrations and demo data
+    dsn: str = ""  # the workers and the API, as the runtime role
     temporal_address: str = ""
     web_pages: bool = False
     code: int = EXIT_OK
@@ -200,8 +214,8 @@ class Supervisor:
             parts.push_async_callback(
                 self._stopping_part, "the Temporal dev server", self._stop_dev_server
             )
-        self.dsn = await self._step("PostgreSQL", self._postgres(parts))
-        await self._step("migrations", self._migrate())
+        self.owner_dsn = await self._step("PostgreSQL", self._postgres(parts))
+        self.dsn = await self._step("migrations", self._migrate())
         await self._step("agreement catalogue", self._catalogue())
         client = await self._step("Temporal", self._temporal())
         if self.demo:
@@ -231,7 +245,7 @@ class Supervisor:
         self._last = f"[green]✓[/green] {line}"
 
     async def _postgres(self, parts: contextlib.AsyncExitStack) -> str:
-        source = self.settings.postgres()
+        source = self.settings.postgres(self.settings.migration_database_url)
         if isinstance(source, str):
             self.done(f"PostgreSQL at {redact(source)}")
             return source
@@ -254,15 +268,27 @@ class Supervisor:
         self.done(f"PostgreSQL (embedded, {how}) in {_shown(pg.data_dir)}")
         return dsn
 
-    async def _migrate(self) -> None:
+    async def _migrate(self) -> str:
+        """Migrate as the owner, letting the runtime role log in; its DSN, once it connects."""
+        role = self.settings.runtime_role(login=True)
         try:
-            outcomes = await migrate_dsn(self.dsn)
-        except MigrationError as error:
+            outcomes = await migrate_dsn(self.owner_dsn, runtime=role)
+            dsn = runtime_dsn(self.settings, self.owner_dsn)
+        except (MigrationError, RoleError) as error:
             raise StartupError(f"migrations: {_first(error)}") from None
         except (OSError, TimeoutError, ValueError, asyncpg.PostgresError) as error:
             raise StartupError(f"cannot connect to PostgreSQL: {_first(error)}") from None
+        try:
+            await (await connect(dsn)).close()
+        except (OSError, TimeoutError, ValueError, asyncpg.PostgresError) as error:
+            raise StartupError(
+                f"cannot connect as the runtime role {role.name}: {_first(error)} (set "
+                "READMIT_DB_RUNTIME_PASSWORD, or DATABASE_URL and READMIT_MIGRATION_DATABASE_URL)"
+            ) from None
         applied = sum(o.status == "applied" for o in outcomes)
-        self.done(f"migrations ({applied} applied)" if applied else "migrations (up to date)")
+        state = f"{applied} applied" if applied else "up to date"
+        self.done(f"migrations ({state}); processes connect as {role.name}")
+        return dsn
 
     async def _catalogue(self) -> None:
         try:
@@ -301,12 +327,12 @@ class Supervisor:
         try:
             with as_file(demo / "officers.toml") as officers_file:
                 officers = await asyncio.to_thread(load_directory, Path(officers_file))
-            conn = await connect(self.dsn)
+            conn = await connect(self.owner_dsn)
             try:
                 await import_directory(conn, officers, master=master_keyring(self.settings))
             finally:
                 await conn.close()
-            pool = await create_pool(self.dsn, min_size=1, max_size=2)
+            pool = await create_pool(self.owner_dsn, min_size=1, max_size=2)
             try:
                 with as_file(demo / "registry.csv") as registry_file:
                     report = await import_registry_csv(pool, Path(registry_file))
@@ -464,7 +490,9 @@ def ready_lines(supervisor: Supervisor) -> list[str]:
     if dev is not None and dev.ui_url:
         temporal += f"   UI {dev.ui_url}"
     lines.append(f"  Temporal     {temporal}   namespace {s.temporal_namespace}")
-    lines.append(f"  PostgreSQL   {redact(supervisor.dsn)}")
+    lines.append(
+        f"  PostgreSQL   {redact(supervisor.dsn)}   (migrations: {redact(supervisor.owner_dsn)})"
+    )
     lines.append(f"  workers      {', '.join(supervisor.states)}")
     if secret is None:
         lines += ["", "Tokens: from your identity provider (HS256 development tokens are off)."]

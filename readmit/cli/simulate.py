@@ -15,7 +15,7 @@ from adapters.settings import get_settings
 from adapters.temporal.binaries import BinaryNotFound, test_server_path
 from adapters.temporal.runtime import exit_now, install_runtime
 from domain.terms import TermsError
-from readmit.cli.common import EXIT_BAD_INPUT, database_url, fail, print_json
+from readmit.cli.common import EXIT_BAD_INPUT, fail, owner_database_url, print_json
 from readmit.simulate.runner import simulate
 from readmit.simulate.scenario import ScenarioError, load_scenario
 
@@ -50,7 +50,7 @@ def simulate_command(
         fail(error.one_line())
     except (ScenarioError, NotInCatalogue, TermsError) as error:
         fail(str(error))
-    dsn = database_url()
+    dsn = owner_database_url()  # a schema of its own, created and dropped
 
     def progress(message: str) -> None:
         if not quiet:

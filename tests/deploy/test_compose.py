@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -248,9 +249,56 @@ def test_environment_parses_into_settings(name: str, monkeypatch: pytest.MonkeyP
         if value is not None:
             monkeypatch.setenv(variable, interpolate(value, dotenv))
     settings = Settings(_env_file=None)
-    assert settings.database_url and settings.database_url.endswith("@postgres:5432/readmit")
-    if name != "migrate":
+    if name == "migrate":
+        owner = settings.migration_database_url
+        assert owner and owner.endswith("@postgres:5432/readmit") and not settings.database_url
+    else:
+        assert settings.database_url and settings.database_url.endswith("@postgres:5432/readmit")
         assert settings.temporal_address == "temporal:7233" and settings.payload_keys
+
+
+# --- least privilege in PostgreSQL ---------------------------------------------------------
+
+INITDB = ROOT / "deploy" / "postgres" / "initdb" / "10-roles.sh"
+
+
+def login(dsn: str) -> tuple[str, str]:
+    """(user, password) of a DSN, as compose interpolates it from the sample `.env`."""
+    parts = urlsplit(interpolate(dsn, sample_dotenv()))
+    return parts.username or "", parts.password or ""
+
+
+def test_processes_log_in_as_the_runtime_role_and_only_migrate_as_the_owner() -> None:
+    """The API and the workers never hold the owner's password: the role they log in as owns
+    nothing, so it cannot disable a trigger or rewrite an event (docs/operations.md)."""
+    dotenv = sample_dotenv()
+    migrate = environment(readmit_services()["migrate"])
+    owner, owner_password = login(migrate["READMIT_MIGRATION_DATABASE_URL"] or "")
+    assert "DATABASE_URL" not in migrate
+    runtime_role = migrate.get("READMIT_DB_RUNTIME_ROLE") or Settings().db_runtime_role
+    for name, service in readmit_services().items():
+        if name == "migrate":
+            continue
+        env = environment(service)
+        user, password = login(env["DATABASE_URL"] or "")
+        assert (user, password) == (runtime_role, dotenv["READMIT_DB_RUNTIME_PASSWORD"]), name
+        assert user != owner and password != owner_password, name
+        assert "READMIT_MIGRATION_DATABASE_URL" not in env, name
+        assert not any(owner_password in interpolate(v or "", dotenv) for v in env.values()), name
+
+
+def test_initdb_creates_the_owner_and_a_runtime_login_role_from_env() -> None:
+    script = INITDB.read_text()
+    postgres = environment(services()["postgres"])
+    for variable in ("READMIT_DB_PASSWORD", "READMIT_DB_RUNTIME_PASSWORD"):
+        assert f"${{{variable}:?" in (postgres.get(variable) or ""), variable
+        assert f'"${{{variable}:?}}"' in script, f"10-roles.sh does not require {variable}"
+    runtime = Settings().db_runtime_role
+    assert re.search(rf"CREATE ROLE {runtime} LOGIN PASSWORD :'runtime_password';", script)
+    assert re.search(r"CREATE ROLE readmit LOGIN PASSWORD :'readmit_password';", script)
+    assert "CREATE DATABASE readmit OWNER readmit;" in script
+    assert f"GRANT CONNECT ON DATABASE readmit TO {runtime};" in script
+    assert not re.search(r"SUPERUSER|CREATEROLE|BYPASSRLS", script.split("<<'SQL'")[1])
 
 
 def api_port(service: dict[str, Any]) -> int:

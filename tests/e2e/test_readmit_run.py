@@ -4,6 +4,7 @@ one line and exit 2."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -15,9 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from factories import application_body
+from runtime_support import RUNTIME_ROLE
 
 from readmit.embedded_temporal import free_port, port_is_free
 
@@ -62,6 +65,7 @@ def home(tmp_path: Path, schema_dsn: str) -> Home:
     env |= {
         "READMIT_HOME": str(tmp_path / "home"),
         "DATABASE_URL": schema_dsn,
+        "READMIT_DB_RUNTIME_PASSWORD": RUNTIME_ROLE.password or "",
         "READMIT_API_PORT": str(api_port),
         "READMIT_TEMPORAL_PORT": str(temporal_port),
     }
@@ -116,10 +120,34 @@ def runs() -> Iterator[list[Run]]:
         run.kill()
 
 
-def test_run_starts_everything_and_keeps_data_across_restarts(home: Home, runs: list[Run]) -> None:
+def connected_roles(dsn: str, since: datetime) -> set[str]:
+    """The roles of the Readmit connections to the database opened since `since`."""
+
+    async def query() -> set[str]:
+        conn = await asyncpg.connect(dsn, server_settings={"application_name": "test"})
+        try:
+            rows = await conn.fetch(
+                "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'readmit' AND backend_start >= $1",
+                since,
+            )
+        finally:
+            await conn.close()
+        return {r["usename"] for r in rows}
+
+    return asyncio.run(query())
+
+
+def test_run_starts_everything_and_keeps_data_across_restarts(
+    home: Home, runs: list[Run], schema_dsn: str
+) -> None:
+    started = datetime.now(UTC)
     first = Run(home, home.path / "first.log")
     runs.append(first)
     first.wait_ready(home.url)
+    # migrated as the DSN's role, the owner; the workers and the API connect as the runtime role
+    assert connected_roles(schema_dsn, started) == {RUNTIME_ROLE.name}, first.output()
+    assert f"processes connect as {RUNTIME_ROLE.name}" in first.output()
     anna = home.bearer("anna.pl", "officer", "PL")
     knowledge_at = (datetime.now(UTC) - timedelta(days=2)).isoformat()
     body = {**OPEN, "knowledge_at": knowledge_at}
