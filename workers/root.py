@@ -30,6 +30,7 @@ from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
 from adapters.keys import master_keyring
 from adapters.outbox import Dispatcher, DispatchSettings, EmailSender, WebhookSender
+from adapters.production import WORKER, require_production
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.client import connect_client
@@ -135,8 +136,10 @@ async def worker_root(
     the end), `master` (the keyring wrapping case data keys), `queue_prefix` and `sandbox`.
     `case_store` builds the commit activities and `extra_workers` adds workers on queues of
     their own (benches). `background=False` leaves out the retention schedule, the outbox
-    dispatcher and the projector: tests and the simulator drive those themselves.
+    dispatcher and the projector: tests and the simulator drive those themselves. Production
+    settings missing or weak raise `ProductionSettingsError` before anything is built.
     """
+    require_production(settings, WORKER)
     prefix = queue_prefix or settings.queue_prefix
     async with contextlib.AsyncExitStack() as owned:
         if pool is None:
