@@ -114,11 +114,13 @@ def _tokens(settings: Settings) -> Iterator[str]:
         elif len(set(secret)) < HS256_MIN_DISTINCT:
             yield f"READMIT_JWT_SECRET (fewer than {HS256_MIN_DISTINCT} different characters)"
     if algorithms - {"HS256"}:
-        if not settings.jwks_url and not settings.jwks_file:
+        # an OpenID provider's issuer, where configured, gives both (its discovery document)
+        provider = getattr(settings, "oidc_issuer", None)
+        if not settings.jwks_url and not settings.jwks_file and not provider:
             yield "READMIT_JWKS_URL (unset, nor READMIT_JWKS_FILE)"
         elif settings.jwks_url and not _https_or_loopback(settings.jwks_url):
             yield "READMIT_JWKS_URL (not https)"
-        if not settings.jwt_issuer:
+        if not settings.jwt_issuer and not provider:
             yield "READMIT_JWT_ISSUER (unset)"
         if not settings.jwt_audience:
             yield "READMIT_JWT_AUDIENCE (unset)"

@@ -175,8 +175,8 @@ class Settings(BaseSettings):
     )
     rate_limit_sign_in: str = Field(
         default="30/minute;300/hour",
-        description="sign-in attempts per client address (POST /ui/sign-in, /auth/*), in the "
-        "`limits` notation; empty = no limit",
+        description="sign-in attempts per client address (POST /ui/sign-in, /ui/sign-in/*, "
+        "/auth/*), in the `limits` notation; empty = no limit",
     )
     rate_limit_writes: str = Field(
         default="1200/minute",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
@@ -51,7 +51,6 @@ class Readiness:
     postgres: bool = False
     migrations: bool = False
     temporal: bool = False
-    waiting_for: dict[str, str] = field(default_factory=dict)  # part -> the last error's type
 
 
 class Backends:
@@ -149,7 +148,6 @@ class Backends:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self.readiness.waiting_for[part] = type(error).__name__
                 log.warning("api.waiting", part=part, error_type=type(error).__name__)
                 self._tried(part, failed=True)
                 pause = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
@@ -159,7 +157,6 @@ class Backends:
                 if self._stop.is_set():
                     raise asyncio.CancelledError from None
                 continue
-            self.readiness.waiting_for.pop(part, None)
             self._tried(part, failed=False)
             return found
 

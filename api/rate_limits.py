@@ -1,6 +1,7 @@
 """Rate limits on signing in and on writes, per client address and per signed-in user.
 
-Signing in (`POST /ui/sign-in`, anything under `/auth/`) is limited per client address;
+Signing in (`POST /ui/sign-in`, anything under `/ui/sign-in/` and `/auth/`: the identity
+provider's start and callback) is limited per client address;
 writes (POST, PUT, PATCH, DELETE elsewhere) per client address and per principal, whichever
 address a principal comes from. Over a limit the answer is 429 problem+json with
 `Retry-After`, before any handler runs. The client address is the connection's, or the one a
@@ -33,8 +34,8 @@ from api.problems import problem_response
 from api.web.session import SESSION_COOKIE
 
 WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
-SIGN_IN_PATHS = ("/ui/sign-in",)  # POST only; everything under /auth/ besides
-AUTH_PREFIX = "/auth/"
+SIGN_IN_FORM = "/ui/sign-in"  # POST only: GET is the form
+SIGN_IN_PREFIXES = ("/ui/sign-in/", "/auth/")  # every method: the identity provider's paths
 REMEMBERED_CREDENTIALS = 10_000
 
 
@@ -108,7 +109,7 @@ def _limits(text: str) -> list[RateLimitItem]:
 
 def _kind(scope: Scope) -> str | None:
     path, method = scope["path"], scope["method"]
-    if path.startswith(AUTH_PREFIX) or (method == "POST" and path in SIGN_IN_PATHS):
+    if path.startswith(SIGN_IN_PREFIXES) or (method == "POST" and path == SIGN_IN_FORM):
         return "sign-in"
     return "write" if method in WRITE_METHODS else None
 

@@ -33,11 +33,11 @@ async def health() -> dict[str, str]:
     responses={503: {"description": "not ready: `detail` and `checks` name what is missing"}},
 )
 async def ready(request: Request) -> JSONResponse:
-    backends: Backends | None = getattr(request.app.state, "backends", None)
+    backends: Backends = request.app.state.backends
     services: Services | None = getattr(request.app.state, "services", None)
-    readiness = backends.readiness if backends is not None else Readiness()
+    readiness = backends.readiness
     if services is not None:
-        readiness = await live(services, migrated=readiness.migrations or backends is None)
+        readiness = await live(services, migrated=readiness.migrations)
     checks = {
         "postgres": readiness.postgres,
         "migrations": readiness.migrations,

@@ -174,10 +174,12 @@ async def test_sign_in_is_limited_per_client(
     form = {"csrf": "x", "user": "anna.pl"}
     async with serving(settings, schema_dsn, time_env) as app:
         async with client(app, BROWSER) as http:
-            for _ in range(2):
-                assert (await http.post("/ui/sign-in", data=form)).status_code != 429
-            assert (await http.get("/auth/callback")).status_code != 429  # the IdP's return
+            assert (await http.post("/ui/sign-in", data=form)).status_code != 429
+            # the identity provider's start and return count as signing in too
+            assert (await http.get("/ui/sign-in/oidc/callback")).status_code != 429
+            assert (await http.get("/auth/callback")).status_code != 429
             assert_limited(await http.post("/ui/sign-in", data=form))
+            assert_limited(await http.get("/ui/sign-in/oidc", params={"next": "/ui/"}))
             assert_limited(await http.get("/auth/callback", params={"code": "x"}))
             assert (await http.get("/ui/sign-in")).status_code == 200  # the form itself is not
         async with client(app, ("198.51.100.1", 1)) as elsewhere:

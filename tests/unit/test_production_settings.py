@@ -146,6 +146,8 @@ def test_identity_provider_tokens_need_issuer_audience_and_https() -> None:
     assert problems(over_http) == ["READMIT_JWKS_URL (not https)"]
     local = over_http.model_copy(update={"jwks_url": "http://127.0.0.1:9000/certs"})
     assert problems(local) == []
+    hs256_only = strong(jwt_algorithms=("HS256",))
+    assert problems(hs256_only) == []  # service tokens alone need no provider
 
 
 def test_no_secret_value_is_ever_in_the_message() -> None:
