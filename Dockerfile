@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # One image for every Readmit process: `readmit api`, `readmit worker --state XX`,
 # `readmit db migrate`, and the other CLI commands. Configuration comes only from environment
-# variables at run time (READMIT_*, DATABASE_URL): no key, secret or .env is copied in.
+# variables at run time (READMIT_*, DATABASE_URL): no key, secret or .env is copied in. The
+# image is production: no key is ever generated, a missing or weak secret stops the process
+# (exit 2, naming it); `docker run --rm <image> keys init` prints a fresh set for `.env`.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
@@ -34,7 +36,8 @@ COPY --from=build /opt/readmit /opt/readmit
 ENV PATH=/opt/readmit/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    READMIT_HOME=/var/lib/readmit
+    READMIT_HOME=/var/lib/readmit \
+    READMIT_ENV=production
 USER readmit:readmit
 WORKDIR /var/lib/readmit
 EXPOSE 8000

@@ -1,9 +1,11 @@
 """Key material from settings, with a development keyring generated once under `home`.
 
-Production sets `READMIT_PAYLOAD_KEYS` (and `READMIT_PAYLOAD_KEY_ID`) and `READMIT_MASTER_KEYS`
-(and `READMIT_MASTER_KEY_ID`); a laptop without them gets
-a random keyring written to `<home>/keys.json` (mode 0600) and reused on every start, so data
-kept across restarts stays readable.
+Production (`READMIT_ENV=production`) takes every key from the settings (`readmit keys init`
+prints a set) and never generates one: each function here first asks `adapters.production`
+whether the settings it reads are there and strong, and raises its `ProductionSettingsError`
+(one line naming them) when not. In development, a laptop without the settings gets a random
+keyring written to `<home>/keys.json` (mode 0600) and reused on every start, so data kept
+across restarts stays readable.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from adapters.production import require_production
 from adapters.settings import Settings
 from adapters.temporal.codec import Keyring
 
@@ -29,6 +32,7 @@ def _new_material() -> dict[str, Any]:
         "master_keys": {DEV_MASTER_KEY_ID: Keyring.new_key()},
         "jwt_secret": secrets.token_urlsafe(32),
         "audit_signing_key": base64.b64encode(os.urandom(32)).decode(),
+        "command_signing_key": base64.b64encode(os.urandom(32)).decode(),
     }
 
 
@@ -56,6 +60,8 @@ def _dev_material(home: Path) -> dict[str, Any]:
 
 
 def payload_keyring(settings: Settings) -> Keyring:
+    """The keys of the Temporal payload codec: from settings, else the dev ones under `home`."""
+    require_production(settings, {"payload"})
     keys = settings.payload_keys or dict(_dev_material(settings.home)["payload_keys"])
     active = settings.payload_key_id or list(keys)[-1]
     return Keyring.from_encoded(keys, active)
@@ -63,6 +69,7 @@ def payload_keyring(settings: Settings) -> Keyring:
 
 def master_keyring(settings: Settings) -> Keyring:
     """The master keys wrapping case data keys: from settings, else the dev one under `home`."""
+    require_production(settings, {"master"})
     keys = settings.master_keys or dict(_dev_material(settings.home)["master_keys"])
     active = settings.master_key_id or list(keys)[-1]
     return Keyring.from_encoded(keys, active, what="master")
@@ -70,6 +77,7 @@ def master_keyring(settings: Settings) -> Keyring:
 
 def jwt_secret(settings: Settings) -> str | None:
     """The HS256 secret: from settings, else the development one (only when HS256 is allowed)."""
+    require_production(settings, {"tokens"})
     if settings.jwt_secret:
         return settings.jwt_secret
     if "HS256" not in settings.jwt_algorithms:
@@ -80,9 +88,16 @@ def jwt_secret(settings: Settings) -> str | None:
 def audit_signing_seed(settings: Settings) -> str:
     """The Ed25519 seed (base64) signing audit bundles and checkpoints: from settings, else
     the dev one."""
+    require_production(settings, {"audit"})
     if settings.audit_signing_key:
         return settings.audit_signing_key
-    material = _dev_material(settings.home)
-    if "audit_signing_key" not in material:
-        raise KeyError("no audit signing key: set READMIT_AUDIT_SIGNING_KEY")
-    return str(material["audit_signing_key"])
+    return str(_dev_material(settings.home)["audit_signing_key"])
+
+
+def command_signing_seed(settings: Settings) -> str:
+    """The Ed25519 seed (base64) with which the API signs commands to Temporal and the workers
+    verify them: from settings, else the dev one."""
+    require_production(settings, {"commands"})
+    if settings.command_signing_key:
+        return settings.command_signing_key
+    return str(_dev_material(settings.home)["command_signing_key"])

@@ -9,11 +9,13 @@ embedded server when DATABASE_URL is unset; `migration_dsn()` the owner's, for m
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from limits import parse_many
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
@@ -52,7 +54,7 @@ class Settings(BaseSettings):
     payload_keys: dict[str, str] = Field(
         default_factory=dict,
         description='Temporal payload keys, JSON {"id": "base64 AES-256 key"}; empty = a dev '
-        "keyring generated once under `home`",
+        "keyring generated once under `home` (development only)",
     )
     payload_key_id: str | None = Field(
         default=None, description="id of the payload key used to encrypt (default: the last)"
@@ -60,7 +62,7 @@ class Settings(BaseSettings):
     master_keys: dict[str, str] = Field(
         default_factory=dict,
         description='master keys wrapping the per-case data keys, JSON {"id": "base64 AES-256 '
-        'key"}; empty = a dev key generated once under `home`',
+        'key"}; empty = a dev key generated once under `home` (development only)',
     )
     master_key_id: str | None = Field(
         default=None, description="id of the master key that wraps new data keys (default: last)"
@@ -171,18 +173,6 @@ class Settings(BaseSettings):
             raise ValueError(f"READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL is refused: {problem}")
         return self
 
-    # --- dependencies and webhooks ---
-    env: Literal["development", "production"] = Field(
-        default="development",
-        description="`production` refuses what only development may do: webhooks over plain "
-        "http, or to loopback, private or link-local addresses",
-    )
-
-    @property
-    def production(self) -> bool:
-        """Whether this process runs in production (`READMIT_ENV=production`)."""
-        return self.env == "production"
-
     # --- least privilege in PostgreSQL ---
     migration_database_url: str | None = Field(
         default=None,
@@ -201,6 +191,83 @@ class Settings(BaseSettings):
         description="password of the runtime role: when set, `readmit db migrate` gives the role "
         "LOGIN with it, and `readmit run` logs its processes in with it",
     )
+
+    # --- production mode, secrets and web hardening ---
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="`production`: no generated key, no demo sign-in, a missing or weak secret "
+        "stops the process (exit 2), webhooks go over https to public addresses only; `readmit "
+        "api`, `readmit worker` and the image default to it, `readmit run` is `development`",
+    )
+    command_signing_key: str | None = Field(
+        default=None,
+        description="base64 Ed25519 seed with which the API signs the commands it sends to "
+        "Temporal (the workers verify them); unset = a dev key under `home`",
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description='addresses or networks (JSON list, e.g. ["10.0.0.0/8"]) of the reverse '
+        "proxies whose X-Forwarded-For and X-Forwarded-Proto the API believes; empty = none",
+    )
+    api_docs: bool | None = Field(
+        default=None,
+        description="serve `/docs` and `/openapi.json` (self-hosted Swagger UI); unset = on in "
+        "development, off in production",
+    )
+    hsts_seconds: int = Field(
+        default=31_536_000,
+        ge=0,
+        description="`max-age` of the Strict-Transport-Security header the API sends in "
+        "production (0 = no header)",
+    )
+    rate_limit_sign_in: str = Field(
+        default="30/minute;300/hour",
+        description="sign-in attempts per client address (POST /ui/sign-in, /ui/sign-in/*, "
+        "/auth/*), in the `limits` notation; empty = no limit",
+    )
+    rate_limit_writes: str = Field(
+        default="1200/minute",
+        description="writes (POST, PUT, PATCH, DELETE) per client address; empty = no limit",
+    )
+    rate_limit_writes_per_principal: str = Field(
+        default="300/minute",
+        description="writes per signed-in user, whichever address they come from; empty = no limit",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="where the rate-limit counters live (`limits` storage URI): `memory://` "
+        "counts per API process; a shared store (e.g. `redis://...`, with its client "
+        "installed) counts across them",
+    )
+
+    @field_validator("rate_limit_sign_in", "rate_limit_writes", "rate_limit_writes_per_principal")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a rate limit such as 10/minute or 10/minute;60/hour"
+                ) from None
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network such as 10.0.0.0/8"
+                ) from None
+        return tuple(entry.strip() for entry in value)
+
+    @property
+    def production(self) -> bool:
+        """Production mode: every secret comes from the settings, none is ever generated."""
+        return self.env == "production"
 
     def postgres(self, given: str | None = None) -> str | EmbeddedPostgres:
         """Where PostgreSQL is: `given` (a `--database-url` option), else DATABASE_URL, else the

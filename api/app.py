@@ -1,36 +1,37 @@
 """The API app factory: the HTTP composition root.
 
-It builds, once per process, the PostgreSQL pool (migrations applied first), the Temporal client
-with the one data converter, the case gateway, the agreement catalogue and the token verifier;
-it runs the `cases` projector beside the API so lists follow new events within milliseconds.
+It checks the production settings first (`adapters.production`: a missing or weak secret stops
+it), then builds, once per process, the PostgreSQL pool (migrations applied first), the Temporal
+client with the one data converter, the case gateway, the agreement catalogue and the token
+verifier; it runs the `cases` projector beside the API so lists follow new events within
+milliseconds. PostgreSQL and Temporal are connected in the background (`api.backends`): the
+process answers `/health` at once and `/ready` names what it still waits for. The middleware
+in front of the routes is `api.hardening`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from importlib import metadata
 
+import asyncpg
 import structlog
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from adapters import metrics
 from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import EventStore
-from adapters.db.migrate import migrate_dsn
-from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
 from adapters.keys import jwt_secret, master_keyring
+from adapters.production import API, require_production
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings, get_settings
 from adapters.temporal.cases import CaseGateway
-from adapters.temporal.client import connect_client
 from adapters.tracing import Tracing, process_tracing
-from api import problems, web
+from api import docs, hardening, problems, web
 from api.auth import TokenVerifier
-from api.limits import BodySizeLimit
+from api.backends import Backends
 from api.routes import agreements, audit, cases, codec, health, identity, inbox
 from api.services import Services
 
@@ -60,22 +61,18 @@ def create_app(
     tracing: Tracing | None = None,
 ) -> FastAPI:
     """The app; `database_url`, `client` and `tracing` override the settings (tests,
-    `readmit run`)."""
+    `readmit run`). Raises `ConfigurationError` (one line) for production settings that are
+    missing or weak; the agreement catalogue's `CatalogueError` for a broken one."""
     config = settings or get_settings()
+    require_production(config, API)
     traces = tracing or process_tracing(config)
+    master = master_keyring(config)
+    verifier = verifier_from(config)
+    catalogue = load_catalogue(config.agreements_dir)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        dsn = config.dsn(database_url)
-        await migrate_dsn(dsn, runtime=config.runtime_role())  # as the runtime role: a check
-        pool = await create_pool(dsn, min_size=2, max_size=20)
-        temporal = client or await connect_client(config, tracing=traces)
-        vault = PersonalDataVault(pool, master_keyring(config))
-        projector = CaseProjector(pool, vault=vault)
-        catalogue = load_catalogue(config.agreements_dir)
-        for name, keys in catalogue.unverified_in_force().items():
-            log.warning("agreement.unverified_values", agreement=name, keys=list(keys))
-        app.state.services = Services(
+    def services(pool: asyncpg.Pool, temporal: Client) -> Services:
+        vault = PersonalDataVault(pool, master)
+        return Services(
             settings=config,
             pool=pool,
             client=temporal,
@@ -86,37 +83,49 @@ def create_app(
                 policy=config.reminder_policy(),
             ),
             store=EventStore(pool),
-            projector=projector,
+            projector=CaseProjector(pool, vault=vault),
             catalogue=catalogue,
-            verifier=verifier_from(config),
+            verifier=verifier,
             vault=vault,
         )
-        stop = asyncio.Event()
-        follower = asyncio.create_task(projector.follow(stop))
-        gauges = asyncio.create_task(metrics.follow_read_model(pool, stop))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for name, keys in catalogue.unverified_in_force().items():
+            log.warning("agreement.unverified_values", agreement=name, keys=list(keys))
+        await backends.start()
         try:
             yield
         finally:
-            stop.set()
-            await follower
-            await gauges
-            await pool.close()
+            await backends.stop()
             traces.flush()
 
+    show_docs = docs.docs_enabled(config)
     app = FastAPI(
         title="Readmit",
         version=metadata.version("readmit"),
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if show_docs else None,
         responses={
             400: {"description": "a body that is not JSON or not UTF-8 (problem+json)"},
             401: {"description": "no or invalid bearer token (problem+json)"},
             413: {"description": "a body over 1 MiB (problem+json)"},
             422: {"description": "invalid input (problem+json)"},
+            429: {"description": "over a rate limit (problem+json, Retry-After)"},
         },
     )
+    backends = Backends(
+        app, config, services, database_url=database_url, client=client, tracing=traces
+    )
+    app.state.settings = config
+    app.state.backends = backends
     problems.install(app)
     app.include_router(health.router)
+    if show_docs:
+        app.include_router(docs.router)
     app.include_router(cases.router)
     app.include_router(agreements.router)
     app.include_router(identity.router)
@@ -124,6 +133,6 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(web.router)
     app.include_router(codec.router)
-    app.add_middleware(BodySizeLimit)
+    hardening.install(app, config, backends)
     traces.instrument(app)
     return app

@@ -1,7 +1,7 @@
 """`python -m readmit.healthcheck [api|worker]`: the container health check of the image.
 
-- api: `GET /health` on the API's own port answers 200 (uvicorn serves only once the lifespan
-  has migrated the database and connected to Temporal);
+- api: `GET /health` on the API's own port answers 200: the process serves, whether or not it
+  has reached PostgreSQL and Temporal yet (`GET /ready` says that);
 - worker: the metrics endpoint the worker serves answers (the SDK's, else Readmit's own, when
   one is configured); without one, a running worker process is all there is to check;
 - anything else (the one-shot `db migrate`): healthy.

@@ -1,9 +1,10 @@
 """The worker process's command: `python -m workers` and `readmit worker` are this function.
 
-It reads the settings (the options override them), looks up PostgreSQL and Temporal once, and
-runs `workers.root` until SIGTERM/SIGINT, when in-flight tasks finish before it stops. Should a
-worker or a background loop fail first, the rest shut down the same way and the process exits 1
-with one line saying what failed.
+It reads the settings (the options override them; production unless READMIT_ENV says
+otherwise, so a missing or weak secret is one line and exit 2 before anything starts), looks up
+PostgreSQL and Temporal once, and runs `workers.root` until SIGTERM/SIGINT, when in-flight
+tasks finish before it stops. Should a worker or a background loop fail first, the rest shut
+down the same way and the process exits 1 with one line saying what failed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import typer
 
 from adapters import aio, metrics
 from adapters.logs import configure_logging
+from adapters.production import WORKER, production_by_default, require_production
 from adapters.settings import ConfigurationError, Settings, get_settings
 from adapters.temporal.runtime import exit_now, install_runtime
 from workers.root import stop_on_signals, worker_root
@@ -43,10 +45,13 @@ def worker_command(
 ) -> None:
     """Run workers for the case queue and some states' own queues until SIGTERM/SIGINT, then
     finish in-flight tasks and stop."""
-    settings = get_settings()
+    settings = production_by_default(get_settings())
+    if temporal_address:
+        settings = settings.model_copy(update={"temporal_address": temporal_address})
     configure_logging(settings.log_level)
     states = checked_states(state or DEFAULT_STATES)
     try:
+        require_production(settings, WORKER)
         dsn = settings.dsn()
         address = settings.temporal_target(temporal_address)
     except ConfigurationError as error:

@@ -33,6 +33,7 @@ from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
 from adapters.keys import audit_signing_seed, master_keyring
 from adapters.outbox import Dispatcher, DispatchSettings, EmailSender, WebhookSender
+from adapters.production import WORKER, require_production
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.checkpoints import ensure_checkpoint_schedule
@@ -142,7 +143,9 @@ async def worker_root(
     their own (benches). `background=False` leaves out the retention and checkpoint
     schedules, the outbox dispatcher and the projector: tests and the simulator drive those
     themselves. Audit checkpoints go to the sinks `settings` name (`checkpoint_publisher`).
+    Production settings missing or weak raise `ProductionSettingsError` before anything is built.
     """
+    require_production(settings, WORKER)
     prefix = queue_prefix or settings.queue_prefix
     async with contextlib.AsyncExitStack() as owned:
         if pool is None:

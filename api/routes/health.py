@@ -1,17 +1,25 @@
-"""Liveness, readiness (PostgreSQL and Temporal reachable) and Prometheus metrics."""
+"""Liveness, readiness (PostgreSQL, the migrations and Temporal) and Prometheus metrics.
+
+`/health` answers as long as the process serves HTTP, whatever it is connected to; `/ready`
+answers 200 once PostgreSQL and Temporal answer and the migrations are applied, else 503
+problem+json naming what is missing (`postgres`, `migrations`, `temporal`), with Retry-After.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api.backends import Backends, Readiness, missing_parts
 from api.deps import PrincipalDep
+from api.problems import RETRY_AFTER_SECONDS, problem_response
+from api.services import Services
 
 router = APIRouter(tags=["operations"])
+CHECK_SECONDS = 2.0
 
 
 @router.get("/health", summary="Liveness: the process answers")
@@ -19,28 +27,50 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Readiness: PostgreSQL and Temporal are reachable")
+@router.get(
+    "/ready",
+    summary="Readiness: PostgreSQL and Temporal answer, the migrations are applied",
+    responses={503: {"description": "not ready: `detail` and `checks` name what is missing"}},
+)
 async def ready(request: Request) -> JSONResponse:
-    services = getattr(request.app.state, "services", None)
-    checks: dict[str, Any] = {"postgresql": False, "temporal": False}
+    backends: Backends = request.app.state.backends
+    services: Services | None = getattr(request.app.state, "services", None)
+    readiness = backends.readiness
     if services is not None:
-        try:
-            async with asyncio.timeout(2):
-                checks["postgresql"] = await services.pool.fetchval("SELECT true")
-        except (OSError, TimeoutError, Exception):
-            checks["postgresql"] = False
-        try:
-            async with asyncio.timeout(2):
-                checks["temporal"] = await services.client.service_client.check_health()
-        except Exception:
-            checks["temporal"] = False
-    ok = all(checks.values())
-    headers = None if ok else {"Retry-After": "5"}
-    return JSONResponse(
-        {"status": "ready" if ok else "not ready", "checks": checks},
-        status_code=200 if ok else 503,
-        headers=headers,
+        readiness = await live(services, migrated=readiness.migrations)
+    checks = {
+        "postgres": readiness.postgres,
+        "migrations": readiness.migrations,
+        "temporal": readiness.temporal,
+    }
+    missing = missing_parts(readiness)
+    if not missing:
+        return JSONResponse({"status": "ready", "checks": checks})
+    return problem_response(
+        503,
+        "Not ready",
+        f"missing: {', '.join(missing)}",
+        type_="not-ready",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        checks=checks,
+        missing=missing,
     )
+
+
+async def live(services: Services, *, migrated: bool) -> Readiness:
+    """Ask PostgreSQL and Temporal now, each within `CHECK_SECONDS`."""
+    found = Readiness(migrations=migrated)
+    try:
+        async with asyncio.timeout(CHECK_SECONDS):
+            found.postgres = bool(await services.pool.fetchval("SELECT true"))
+    except Exception:
+        found.postgres = False
+    try:
+        async with asyncio.timeout(CHECK_SECONDS):
+            found.temporal = await services.client.service_client.check_health()
+    except Exception:
+        found.temporal = False
+    return found
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -89,7 +89,11 @@ def check_csrf(expected: str, form: Any) -> None:
 
 
 def secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Whether cookies get the `Secure` flag: always in production; in development when the
+    request came over https, as seen directly or as forwarded by a trusted proxy
+    (`READMIT_TRUSTED_PROXIES`, applied by `api.hardening` before this is asked)."""
+    settings = getattr(request.app.state, "settings", None)
+    return bool(getattr(settings, "production", False)) or request.url.scheme == "https"
 
 
 def set_cookie(

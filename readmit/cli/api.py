@@ -1,4 +1,9 @@
-"""`readmit api`: serve the HTTP API (uvicorn, the `api.app:create_app` factory).
+"""`readmit api`: serve the HTTP API (uvicorn, the app of `api.app.create_app`).
+
+Production unless READMIT_ENV says otherwise: missing or weak secrets, a missing Temporal
+address or a broken agreement catalogue are one line on stderr and exit 2, before anything
+listens. Forwarded headers count only from READMIT_TRUSTED_PROXIES (`api.hardening`), so
+uvicorn's own proxy handling, which trusts 127.0.0.1, is off.
 
 Every log line is one JSON object on stderr: structlog's own, and the standard-library records
 of uvicorn (access lines included) and of the Temporal SDK, rendered by structlog's formatter.
@@ -13,10 +18,13 @@ import structlog
 import typer
 import uvicorn
 
+from adapters.agreements.catalogue import CatalogueError
 from adapters.logs import configure_logging
-from adapters.settings import get_settings
+from adapters.production import API, production_by_default, require_production
+from adapters.settings import ConfigurationError, get_settings
 from adapters.temporal.runtime import exit_now, install_runtime
-from readmit.cli.common import EXIT_OK
+from api.app import create_app
+from readmit.cli.common import EXIT_OK, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -70,18 +78,26 @@ def api_command(
     ] = None,
 ) -> None:
     """Serve the API until SIGINT/SIGTERM; PostgreSQL and Temporal come from the settings."""
-    settings = get_settings()
+    settings = production_by_default(get_settings())
     configure_logging(settings.log_level)
+    try:
+        require_production(settings, API)  # every missing secret named, before the address
+        settings.temporal_target()
+        app = create_app(settings)
+    except ConfigurationError as error:
+        fail(str(error))
+    except CatalogueError as error:
+        fail(error.one_line())
     install_runtime()  # before the app's lifespan connects its Temporal client
     code = EXIT_OK
     try:
         uvicorn.run(
-            "api.app:create_app",
-            factory=True,
+            app,
             host=host or settings.api_host,
             port=port or settings.api_port,
             log_config=json_log_config(settings.log_level),
             server_header=False,
+            proxy_headers=False,  # api.hardening applies READMIT_TRUSTED_PROXIES instead
             timeout_keep_alive=settings.api_keep_alive_seconds,
         )
     except SystemExit as stop:  # uvicorn exits 3 when the app fails to start

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
+from adapters.settings import ConfigurationError
 from readmit.cli import (
     agreements,
     audit,
@@ -20,6 +23,7 @@ from readmit.cli import (
     worker,
 )
 from readmit.cli import api as api_command
+from readmit.cli.common import EXIT_BAD_INPUT
 
 app = typer.Typer(
     name="readmit",
@@ -45,7 +49,13 @@ app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:
-    app()
+    """The `readmit` command. A setting found missing deep inside a command (production keys,
+    `adapters.production`) is one line and exit 2, like every other usage error."""
+    try:
+        app()
+    except ConfigurationError as error:
+        typer.echo(f"readmit: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 if __name__ == "__main__":

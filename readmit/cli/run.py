@@ -85,6 +85,11 @@ def run_command(
     except ValidationError as error:
         first = error.errors()[0]
         fail(f"READMIT_{str(first['loc'][0]).upper()}: {first['msg']}")
+    if settings.production:
+        fail(
+            "`readmit run` is the development mode (demo sign-in, generated keys) and "
+            "READMIT_ENV=production is set: run `readmit api` and `readmit worker` instead"
+        )
     states = checked_states(state or DEFAULT_STATES)
     configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "WARNING")
     try:
@@ -374,6 +379,7 @@ class Supervisor:
             log_level="warning",
             access_log=False,
             lifespan="on",
+            proxy_headers=False,  # api.hardening applies READMIT_TRUSTED_PROXIES instead
             timeout_graceful_shutdown=API_GRACE_SECONDS,
             timeout_keep_alive=self.settings.api_keep_alive_seconds,
         )

@@ -28,7 +28,14 @@ async def api(
 ) -> AsyncIterator[Api]:
     prefix = f"a{secrets.token_hex(4)}"
     settings = Settings(
-        jwt_secret=SECRET, queue_prefix=prefix, database_url=None, master_keys=master_keys
+        jwt_secret=SECRET,
+        queue_prefix=prefix,
+        database_url=None,
+        master_keys=master_keys,
+        # the access matrix and schemathesis write faster than any officer: limits are
+        # tested on their own (tests/api/test_web_hardening.py)
+        rate_limit_writes="",
+        rate_limit_writes_per_principal="",
     )
     app = create_app(settings, database_url=schema_dsn, client=time_env.client)
     workers = running_workers(time_env.client, pool, STATES, settings=settings)

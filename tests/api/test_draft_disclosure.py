@@ -244,8 +244,7 @@ AUDIENCE = {
 SHOW_NO_CASE = {
     ("GET", "/openapi.json"): "the API's description",
     ("GET", "/docs"): "the API's documentation",
-    ("GET", "/docs/oauth2-redirect"): "the API's documentation",
-    ("GET", "/redoc"): "the API's documentation",
+    ("GET", "/docs/assets/{asset}"): "the documentation page's script and style",
     ("GET", "/health"): "liveness",
     ("GET", "/ready"): "readiness",
     ("GET", "/metrics"): "process-wide counts, labelled by status and agreement, never by state",

@@ -18,7 +18,10 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=50,
-        env=clean | {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"} | env,
+        # development: production's own line (every missing secret) is tests/e2e's
+        env=clean
+        | {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "READMIT_ENV": "development"}
+        | env,
     )
 
 

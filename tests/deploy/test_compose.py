@@ -1,7 +1,9 @@
 """The deployment files, checked without Docker: docker-compose.yml against the Compose
 specification's JSON schema (as vendored by check-jsonschema), then what the schema cannot see:
 cross-references between services, that every Readmit command and setting in the file exists
-and parses, that the API publishes the port it listens on, and the Dockerfile's shape."""
+and parses, that every secret production needs is required from `.env` (none written inline,
+none left for a container to make up), that the API publishes the port it listens on, and the
+Dockerfile's shape."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import re
 import shlex
 import tomllib
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,7 +23,9 @@ import yaml
 from pydantic import AliasChoices, BaseModel
 from typer.testing import CliRunner
 
+from adapters.production import API, WORKER, problems
 from adapters.settings import Settings
+from readmit.cli.keys import production_key_set
 from readmit.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,10 +35,9 @@ ENV_EXAMPLE = ROOT / "deploy" / ".env.example"
 INTERPOLATION = re.compile(
     r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
 )
-# Valid values for the secrets `.env` must provide, to see the settings parse.
+# What `readmit keys init` appends to `.env` (the documented procedure), as compose reads it.
 SAMPLE_SECRETS = {
-    "READMIT_PAYLOAD_KEYS": json.dumps({"2027-01": "A" * 43}),
-    "READMIT_PAYLOAD_KEY_ID": "2027-01",
+    name: value.strip("'") for name, value in production_key_set(datetime.now(UTC)).items()
 }
 
 
@@ -177,12 +181,16 @@ def test_secrets_come_from_the_env_file_only() -> None:
         for m in INTERPOLATION.finditer(text)
         if m["op"] in (":?", "?")
     }
-    assert {"READMIT_PAYLOAD_KEYS", "READMIT_JWT_SECRET", "POSTGRES_PASSWORD"} <= required
+    keys = set(SAMPLE_SECRETS) - {"READMIT_ENV"}
+    assert keys | {"POSTGRES_PASSWORD", "READMIT_DB_PASSWORD"} <= required
     documented = sample_dotenv()
     assert not required - set(documented), "secrets missing from deploy/.env.example"
     example = ENV_EXAMPLE.read_text()
-    for name in required - {"READMIT_PAYLOAD_KEY_ID"}:
+    for name in required - keys:  # the passwords: the operator's to choose
         assert re.search(rf"^{name}=$", example, re.M), f"{name} has a value in the example"
+    for name in keys:  # the keys: from `readmit keys init` only, never a sample value
+        assert not re.search(rf"^{name}=", example, re.M), f"{name} is set in the example"
+        assert name in example, f"{name} is not explained in the example"
     for service in services().values():
         assert "env_file" not in service  # one source of configuration: `environment`
         for name, value in environment(service).items():
@@ -301,6 +309,62 @@ def test_initdb_creates_the_owner_and_a_runtime_login_role_from_env() -> None:
     assert not re.search(r"SUPERUSER|CREATEROLE|BYPASSRLS", script.split("<<'SQL'")[1])
 
 
+def service_settings(name: str, dotenv: dict[str, str]) -> Settings:
+    """The settings the image's process of service `name` reads, `.env` being `dotenv`."""
+    env: dict[str, str] = {"READMIT_ENV": "production"}  # the image's ENV
+    for variable, value in environment(readmit_services()[name]).items():
+        if value is None:
+            value = dotenv.get(variable)
+        if value is not None:
+            env[variable] = interpolate(value, dotenv)
+    return Settings(_env_file=None, **settings_fields(env))
+
+
+def settings_fields(env: dict[str, str]) -> dict[str, Any]:
+    """`env` as the keyword arguments of `Settings` (JSON values decoded, aliases resolved)."""
+    fields: dict[str, Any] = {}
+    for field_name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names = (
+            [str(c) for c in alias.choices]
+            if isinstance(alias, AliasChoices)
+            else [f"READMIT_{field_name.upper()}"]
+        )
+        for variable in names:
+            if variable in env and env[variable] != "":
+                text = env[variable]
+                fields[field_name] = json.loads(text) if text[:1] in "[{" else text
+                break
+    return fields
+
+
+@pytest.mark.parametrize("name", sorted(readmit_services()))
+def test_every_process_gets_every_secret_production_needs(name: str) -> None:
+    """Finding 2: compose gave no master key, so each container made its own. Now each
+    process passes production's own check with what compose hands it from `.env`."""
+    command = command_of(readmit_services()[name])[0]
+    if command not in ("api", "worker"):
+        return  # `db migrate` reads no key
+    settings = service_settings(name, sample_dotenv())
+    assert settings.production
+    assert problems(settings, API if command == "api" else WORKER) == []
+
+
+@pytest.mark.parametrize("secret", sorted(set(SAMPLE_SECRETS) - {"READMIT_ENV"}))
+def test_compose_refuses_to_start_without_a_key(secret: str) -> None:
+    """A key missing from `.env` stops compose itself, before any container exists."""
+    dotenv = {k: v for k, v in sample_dotenv().items() if k != secret}
+    needing = [
+        name
+        for name, service in readmit_services().items()
+        if secret in environment(service) and environment(service)[secret] is not None
+    ]
+    assert needing, f"no service gets {secret}"
+    for name in needing:
+        with pytest.raises(AssertionError, match=f"{secret} is required"):
+            service_settings(name, dotenv)
+
+
 def api_port(service: dict[str, Any]) -> int:
     args = command_of(service)
     if "--port" in args:
@@ -379,6 +443,8 @@ def test_dockerfile_runs_readmit_as_a_user_on_python_311_slim() -> None:
     assert json.loads(entrypoint) == ["readmit"]
     [health] = [a for k, a in final if k == "HEALTHCHECK"]
     assert "CMD" in health and "readmit.healthcheck" in health
+    env = " ".join(a for k, a in final if k == "ENV")
+    assert re.search(r"\bREADMIT_ENV=production\b", env), "the image must default to production"
 
 
 def test_dockerfile_installs_the_project_and_bakes_in_no_secret() -> None:

@@ -87,6 +87,7 @@ class WorkerProcess:
     ) -> None:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("READMIT_")},
+            "READMIT_ENV": "development",  # the keys below; no audit or command signing key
             "DATABASE_URL": dsn,
             "READMIT_TEMPORAL_ADDRESS": address,
             "READMIT_QUEUE_PREFIX": prefix,

@@ -154,6 +154,7 @@ async def test_the_worker_command_exits_1_with_one_line_when_a_worker_fails(
                 "DATABASE_URL": schema_dsn,
                 "READMIT_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
                 "READMIT_TEMPORAL_NAMESPACE": "no-such-namespace",
+                "READMIT_ENV": "development",  # the dev keys under home will do
                 "READMIT_LOG_LEVEL": "CRITICAL",
             },
         )

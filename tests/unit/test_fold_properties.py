@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import random
 
-from generators import BUILDERS, generate, random_plan, steps
-from hypothesis import HealthCheck, given, seed, settings
-from hypothesis import strategies as st
+from generators import generate, random_plan, steps
+from hypothesis import HealthCheck, given, settings
 
 from adapters.db.canonical import check_json
 from domain.decider import evolve, fold
@@ -45,18 +44,14 @@ def test_events_round_trip_through_their_stored_form(plan: list[tuple[int, int]]
 
 
 def test_generator_reaches_every_outcome() -> None:
-    """Guards the generator itself: it must reach deep states for the properties to mean much."""
+    """Guards the generator itself: it must reach deep states for the properties to mean much.
+    Seeded plans (`random_plan`), not hypothesis' own stream: which examples hypothesis draws
+    under a fixed seed still changes with what else the test process has imported."""
     seen: set[Status] = set()
-    examples = st.lists(st.tuples(st.integers(0, len(BUILDERS) - 1), st.integers(0, 40 * 24)))
-
-    @seed(20270104)
-    @settings(max_examples=400, deadline=None, database=None)
-    @given(examples)
-    def collect(plan: list[tuple[int, int]]) -> None:
-        _, events = generate(plan)
+    rng = random.Random(20270104)
+    for _ in range(300):
+        _, events = generate(random_plan(rng))
         seen.update(fold(events[:k]).status for k in range(1, len(events) + 1))
-
-    collect()
     assert {Status.DEEMED_ACCEPTED, Status.TRANSFERRED, Status.REFUSED, Status.CLOSED} <= seen
 
 

@@ -1,0 +1,196 @@
+"""What production refuses to run without: the one check of its secrets and addresses.
+
+In production (`READMIT_ENV=production`) nothing is generated or guessed: every key comes from
+the settings, and a process that would need a missing or weak one stops before it starts, with
+one line naming every such setting (never a value). The API, the workers and each CLI command
+that uses a key ask here, each for what it uses (`API`, `WORKER`, or one part); `adapters.keys`
+asks too before it hands out a key, so no code path reaches the development keyring.
+
+Weak means: a key that does not decode to 32 bytes (AES-256, an Ed25519 seed) or is one byte
+repeated, a development key id (`dev-1`, `dev-master-1`, any `dev-...`), the same key serving
+as payload key and master key, an active key id naming no key, an HS256 secret shorter than
+32 bytes or of fewer than 8 different characters, and a JWKS fetched over plain http from
+anywhere but this machine.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Literal
+from urllib.parse import urlsplit
+
+from adapters.settings import ConfigurationError, Settings
+
+Part = Literal["payload", "master", "tokens", "audit", "commands", "services"]
+"""What a process may need: the payload keyring, the master keyring, what verifies tokens, the
+audit signing key, the command signing key, and where PostgreSQL and Temporal are."""
+
+API: frozenset[Part] = frozenset(("payload", "master", "tokens", "audit", "commands", "services"))
+WORKER: frozenset[Part] = frozenset(("payload", "master", "audit", "commands", "services"))
+
+KEY_BYTES = 32
+HS256_MIN_BYTES = 32
+HS256_MIN_DISTINCT = 8
+DEV_KEY_IDS = frozenset(("dev-1", "dev-master-1"))
+LOOPBACK_NAMES = frozenset(("localhost",))
+
+
+class ProductionSettingsError(ConfigurationError):
+    """Production settings missing or weak; the message is one line naming each of them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "production needs these settings (missing or weak): "
+            + "; ".join(problems)
+            + " (`readmit keys init` prints a fresh set)"
+        )
+
+
+def production_by_default(settings: Settings) -> Settings:
+    """`settings` in production unless READMIT_ENV says otherwise (`readmit api`, `readmit
+    worker` and the image: a deployment is production unless it asks to be a laptop)."""
+    if "env" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"env": "production"})
+
+
+def require_production(settings: Settings, needs: Collection[Part] = API) -> None:
+    """Raise `ProductionSettingsError` when `settings` is production and any setting of the
+    parts in `needs` is missing or weak; in development, nothing to check."""
+    if not settings.production:
+        return
+    found = problems(settings, needs)
+    if found:
+        raise ProductionSettingsError(found)
+
+
+def problems(settings: Settings, needs: Collection[Part] = API) -> list[str]:
+    """One `VARIABLE (why)` per missing or weak setting of `needs`, in a fixed order."""
+    return [problem for part in _ORDER if part in needs for problem in _RULES[part](settings)]
+
+
+# --- the rules, one per part ---------------------------------------------------------------
+
+
+def _keyring(keys: Mapping[str, str], active: str | None, name: str) -> Iterator[str]:
+    variable = f"READMIT_{name}_KEYS"
+    if not keys:
+        yield f"{variable} (unset)"
+    for key_id, text in keys.items():
+        if key_id in DEV_KEY_IDS or key_id.startswith("dev-"):
+            yield f"{variable} (development key id {key_id!r})"
+        why = _weak_key(text)
+        if why:
+            yield f"{variable} (key {key_id!r} {why})"
+    if active is None:
+        yield f"READMIT_{name}_KEY_ID (unset)"
+    elif keys and active not in keys:
+        yield f"READMIT_{name}_KEY_ID (names no key of {variable})"
+
+
+def _payload(settings: Settings) -> Iterator[str]:
+    yield from _keyring(settings.payload_keys, settings.payload_key_id, "PAYLOAD")
+
+
+def _master(settings: Settings) -> Iterator[str]:
+    yield from _keyring(settings.master_keys, settings.master_key_id, "MASTER")
+    payload = {_decoded(text) for text in settings.payload_keys.values()} - {None}
+    if any(_decoded(text) in payload for text in settings.master_keys.values()):
+        yield "READMIT_MASTER_KEYS (a key also in READMIT_PAYLOAD_KEYS)"
+
+
+def _tokens(settings: Settings) -> Iterator[str]:
+    algorithms = set(settings.jwt_algorithms)
+    if "HS256" in algorithms:
+        secret = settings.jwt_secret
+        if not secret:
+            yield "READMIT_JWT_SECRET (unset)"
+        elif len(secret.encode()) < HS256_MIN_BYTES:
+            yield f"READMIT_JWT_SECRET (shorter than {HS256_MIN_BYTES} bytes)"
+        elif len(set(secret)) < HS256_MIN_DISTINCT:
+            yield f"READMIT_JWT_SECRET (fewer than {HS256_MIN_DISTINCT} different characters)"
+    if algorithms - {"HS256"}:
+        # an OpenID provider's issuer, where configured, gives both (its discovery document)
+        provider = getattr(settings, "oidc_issuer", None)
+        if not settings.jwks_url and not settings.jwks_file and not provider:
+            yield "READMIT_JWKS_URL (unset, nor READMIT_JWKS_FILE)"
+        elif settings.jwks_url and not _https_or_loopback(settings.jwks_url):
+            yield "READMIT_JWKS_URL (not https)"
+        if not settings.jwt_issuer and not provider:
+            yield "READMIT_JWT_ISSUER (unset)"
+        if not settings.jwt_audience:
+            yield "READMIT_JWT_AUDIENCE (unset)"
+
+
+def _seed(variable: str) -> Callable[[Settings], Iterator[str]]:
+    field = variable.removeprefix("READMIT_").lower()
+
+    def rule(settings: Settings) -> Iterator[str]:
+        value = getattr(settings, field)
+        if not value:
+            yield f"{variable} (unset)"
+            return
+        why = _weak_key(value)
+        if why:
+            yield f"{variable} ({why})"
+
+    return rule
+
+
+def _services(settings: Settings) -> Iterator[str]:
+    if not settings.database_url:
+        yield "DATABASE_URL (unset: production starts no embedded PostgreSQL)"
+    if not settings.temporal_address:
+        yield "READMIT_TEMPORAL_ADDRESS (unset)"
+
+
+_ORDER: tuple[Part, ...] = ("services", "payload", "master", "tokens", "audit", "commands")
+_RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
+    "services": _services,
+    "payload": _payload,
+    "master": _master,
+    "tokens": _tokens,
+    "audit": _seed("READMIT_AUDIT_SIGNING_KEY"),
+    "commands": _seed("READMIT_COMMAND_SIGNING_KEY"),
+}
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _decoded(text: str) -> bytes | None:
+    """Base64, standard or URL-safe alphabet, padding optional; None if it is not."""
+    cleaned = text.strip().replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _weak_key(text: str) -> str | None:
+    """Why a base64 key of 32 bytes is not one, or None when it is."""
+    raw = _decoded(text)
+    if raw is None:
+        return "is not base64"
+    if len(raw) != KEY_BYTES:
+        return f"is {len(raw)} bytes, not {KEY_BYTES}"
+    if len(set(raw)) == 1:
+        return "is one byte repeated"
+    return None
+
+
+def _https_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    host = parts.hostname or ""
+    if host in LOOPBACK_NAMES:
+        return parts.scheme == "http"
+    try:
+        return parts.scheme == "http" and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,231 @@
+"""Production mode's one check (`adapters.production`): every missing or weak secret named in
+one line, never a generated key, and a `readmit keys init` set that passes it."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dotenv import dotenv_values
+from typer.testing import CliRunner
+
+from adapters.keys import (
+    audit_signing_seed,
+    command_signing_seed,
+    jwt_secret,
+    master_keyring,
+    payload_keyring,
+)
+from adapters.production import (
+    API,
+    WORKER,
+    ProductionSettingsError,
+    problems,
+    production_by_default,
+    require_production,
+)
+from adapters.settings import Settings, get_settings
+from adapters.temporal.codec import Keyring
+from readmit.cli.main import app
+
+EVERY_SECRET = [
+    "DATABASE_URL",
+    "READMIT_TEMPORAL_ADDRESS",
+    "READMIT_PAYLOAD_KEYS",
+    "READMIT_PAYLOAD_KEY_ID",
+    "READMIT_MASTER_KEYS",
+    "READMIT_MASTER_KEY_ID",
+    "READMIT_JWT_SECRET",
+    "READMIT_AUDIT_SIGNING_KEY",
+    "READMIT_COMMAND_SIGNING_KEY",
+]
+
+
+def seed() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def strong(**changes: Any) -> Settings:
+    """Production settings with every secret set and strong, then `changes`."""
+    values: dict[str, Any] = {
+        "env": "production",
+        "database_url": "postgresql://readmit@db:5432/readmit",
+        "temporal_address": "temporal:7233",
+        "payload_keys": {"2027-01": Keyring.new_key()},
+        "payload_key_id": "2027-01",
+        "master_keys": {"m-2027-01": Keyring.new_key()},
+        "master_key_id": "m-2027-01",
+        "jwt_secret": "a-service-token-secret-of-48-characters-0123456789",
+        "audit_signing_key": seed(),
+        "command_signing_key": seed(),
+    }
+    return Settings(_env_file=None, **(values | changes))
+
+
+def named(settings: Settings) -> list[str]:
+    return [problem.split(" ", 1)[0] for problem in problems(settings, API)]
+
+
+@pytest.fixture(autouse=True)
+def no_readmit_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [*os.environ]:
+        if name.startswith("READMIT_") or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
+def test_strong_production_settings_pass() -> None:
+    require_production(strong(), API)
+    assert problems(strong(), API) == []
+
+
+def test_every_missing_secret_is_named_in_one_line(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, env="production", home=tmp_path)
+    with pytest.raises(ProductionSettingsError) as raised:
+        require_production(settings, API)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert [p.split(" ", 1)[0] for p in raised.value.problems] == EVERY_SECRET
+    assert all(name in message for name in EVERY_SECRET)
+    assert "readmit keys init" in message
+
+
+def test_workers_need_no_token_secret() -> None:
+    assert problems(strong(jwt_secret=None), WORKER) == []
+    assert named(strong(jwt_secret=None)) == ["READMIT_JWT_SECRET"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "variable", "why"),
+    [
+        ({"payload_keys": {"2027-01": "c2hvcnQ="}}, "READMIT_PAYLOAD_KEYS", "5 bytes, not 32"),
+        ({"payload_keys": {"2027-01": "not base64!"}}, "READMIT_PAYLOAD_KEYS", "not base64"),
+        ({"payload_keys": {"2027-01": "A" * 43}}, "READMIT_PAYLOAD_KEYS", "one byte repeated"),
+        (
+            {"payload_keys": {"dev-1": Keyring.new_key()}, "payload_key_id": "dev-1"},
+            "READMIT_PAYLOAD_KEYS",
+            "development key id 'dev-1'",
+        ),
+        (
+            {"master_keys": {"dev-master-1": Keyring.new_key()}, "master_key_id": "dev-master-1"},
+            "READMIT_MASTER_KEYS",
+            "development key id",
+        ),
+        ({"payload_key_id": "2026-12"}, "READMIT_PAYLOAD_KEY_ID", "names no key"),
+        ({"jwt_secret": "secret"}, "READMIT_JWT_SECRET", "shorter than 32 bytes"),
+        ({"jwt_secret": "ab" * 20}, "READMIT_JWT_SECRET", "fewer than 8 different"),
+        ({"audit_signing_key": "c2hvcnQ="}, "READMIT_AUDIT_SIGNING_KEY", "5 bytes"),
+        ({"command_signing_key": "x" * 10}, "READMIT_COMMAND_SIGNING_KEY", "bytes, not 32"),
+    ],
+)
+def test_weak_secrets_are_named_with_why(changes: dict[str, Any], variable: str, why: str) -> None:
+    found = problems(strong(**changes), API)
+    assert any(p.startswith(variable) and why in p for p in found), found
+
+
+def test_one_key_serving_as_payload_and_master_key_is_weak() -> None:
+    key = Keyring.new_key()
+    same = strong(payload_keys={"p": key}, payload_key_id="p", master_keys={"m": key})
+    found = problems(same.model_copy(update={"master_key_id": "m"}))
+    assert found == ["READMIT_MASTER_KEYS (a key also in READMIT_PAYLOAD_KEYS)"]
+
+
+def test_identity_provider_tokens_need_issuer_audience_and_https() -> None:
+    rs256 = strong(jwt_algorithms=("RS256",), jwt_secret=None)
+    assert named(rs256) == ["READMIT_JWKS_URL", "READMIT_JWT_ISSUER", "READMIT_JWT_AUDIENCE"]
+    over_http = strong(
+        jwt_algorithms=("RS256",),
+        jwks_url="http://idp.example/certs",
+        jwt_issuer="https://idp.example",
+        jwt_audience="readmit",
+    )
+    assert problems(over_http) == ["READMIT_JWKS_URL (not https)"]
+    local = over_http.model_copy(update={"jwks_url": "http://127.0.0.1:9000/certs"})
+    assert problems(local) == []
+    hs256_only = strong(jwt_algorithms=("HS256",))
+    assert problems(hs256_only) == []  # service tokens alone need no provider
+
+
+def test_no_secret_value_is_ever_in_the_message() -> None:
+    secret = "s3cr3t"
+    found = problems(strong(jwt_secret=secret, audit_signing_key=secret), API)
+    assert found and not any(secret in p for p in found)
+
+
+def test_production_never_generates_a_key(tmp_path: Path) -> None:
+    """Finding 2: a process without keys made its own under home, silently, so containers
+    disagreed. In production every accessor refuses instead, and nothing is written."""
+    settings = Settings(_env_file=None, env="production", home=tmp_path)
+    accessors = [
+        payload_keyring,
+        master_keyring,
+        jwt_secret,
+        audit_signing_seed,
+        command_signing_seed,
+    ]
+    for accessor in accessors:
+        with pytest.raises(ProductionSettingsError):
+            accessor(settings)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_production_hands_out_the_configured_keys(tmp_path: Path) -> None:
+    settings = strong(home=tmp_path)
+    assert payload_keyring(settings).active == "2027-01"
+    assert master_keyring(settings).active == "m-2027-01"
+    assert command_signing_seed(settings) == settings.command_signing_key
+    assert audit_signing_seed(settings) == settings.audit_signing_key
+    assert jwt_secret(settings) == settings.jwt_secret
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_development_makes_a_command_signing_key_once(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, home=tmp_path)
+    first = command_signing_seed(settings)
+    assert len(base64.b64decode(first)) == 32
+    assert command_signing_seed(settings) == first
+    kept = json.loads((tmp_path / "keys.json").read_text())
+    assert kept["command_signing_key"] == first
+
+
+def test_api_and_worker_commands_default_to_production() -> None:
+    assert production_by_default(Settings(_env_file=None)).production
+    development = Settings(_env_file=None, env="development")
+    assert not production_by_default(development).production
+
+
+def test_keys_init_prints_a_set_that_passes_the_check(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["keys", "init"])
+    assert result.exit_code == 0, result.output
+    env_file = tmp_path / ".env"
+    env_file.write_text(result.stdout)
+    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    assert values["READMIT_ENV"] == "production"
+    made = Settings(
+        _env_file=env_file,
+        database_url="postgresql://readmit@db:5432/readmit",
+        temporal_address="temporal:7233",
+    )
+    assert made.production and problems(made, API) == []
+    assert made.payload_key_id and made.payload_key_id in made.payload_keys
+    assert made.master_key_id and made.master_key_id in made.master_keys
+    assert made.payload_key_id != made.master_key_id
+    again = dotenv_values(stream=io.StringIO(CliRunner().invoke(app, ["keys", "init"]).stdout))
+    assert again["READMIT_PAYLOAD_KEYS"] != values["READMIT_PAYLOAD_KEYS"]  # fresh each time
+    assert again["READMIT_JWT_SECRET"] != values["READMIT_JWT_SECRET"]
+
+
+def test_keys_init_refuses_where_keys_are_already_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READMIT_MASTER_KEYS", json.dumps({"m": Keyring.new_key()}))
+    get_settings.cache_clear()
+    try:
+        refused = CliRunner().invoke(app, ["keys", "init"])
+        forced = CliRunner().invoke(app, ["keys", "init", "--force"])
+    finally:
+        get_settings.cache_clear()
+    assert refused.exit_code == 1 and "already set" in refused.output
+    assert forced.exit_code == 0 and "READMIT_MASTER_KEYS=" in forced.stdout
