@@ -11,6 +11,7 @@ import asyncpg
 
 from adapters.audit.bundle import CaseFiles
 from adapters.db.eventstore import EventStore, Recorded
+from adapters.protection.sealing import free_texts
 from adapters.protection.vault import DataErased, PersonalDataVault
 from domain.decider import fold
 from domain.events import CaseOpened, PersonAmended
@@ -125,6 +126,22 @@ async def person_versions(
     return versions
 
 
+async def written_texts(
+    vault: PersonalDataVault, recorded: Sequence[Recorded]
+) -> list[dict[str, Any]]:
+    """Every free text the history holds (reasons, notes, the apprehension place's name), event
+    by event, opened with the case key (`{"erased": true}` once the key is erased)."""
+    if not recorded:
+        return []
+    sealer = (await vault.sealers([recorded[0].stream_id]))[recorded[0].stream_id]
+    found = []
+    for row in recorded:
+        texts = free_texts(row.event(), sealer)
+        if texts:
+            found.append({"version": row.version, "event": row.type, **texts})
+    return found
+
+
 async def collect_for_export(
     pool: asyncpg.Pool,
     vault: PersonalDataVault,
@@ -145,7 +162,7 @@ async def collect_for_export(
             case_id,
             "export",
             "readmit audit export",
-            ("person", "evidence", "events"),
+            ("person", "evidence", "events", "texts"),
         )
         cases.append(
             CaseFiles(
@@ -156,6 +173,7 @@ async def collect_for_export(
                 personal={
                     **await personal_data(vault, fold(r.event() for r in recorded)),
                     "person_versions": await person_versions(vault, recorded),
+                    "texts": await written_texts(vault, recorded),
                 },
             )
         )

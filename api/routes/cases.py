@@ -188,7 +188,8 @@ async def events(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -
     await disclose(
         services.pool, caller, case_id, purpose="history", endpoint="GET /cases/{id}/events"
     )
-    return history_view(recorded)
+    sealers = await services.vault.sealers([case_id])
+    return history_view(recorded, sealers[case_id])
 
 
 @router.get("/{case_id}/state", summary="The case's state folded up to an instant or a version")
