@@ -43,9 +43,13 @@ def replay(
 
 
 async def disclosures(pool: asyncpg.Pool, case_id: str) -> list[dict[str, Any]]:
+    """Every disclosure of the case: its own reads and exports, and the lists, dashboards and
+    decodes that showed it among others (`cases_shown` says how many; the others are not named
+    here, they are other cases' business)."""
     rows = await pool.fetch(
-        "SELECT id, at, user_id, role, state, case_id, purpose, endpoint, fields"
-        " FROM disclosure_log WHERE case_id = $1 ORDER BY id",
+        "SELECT id, at, user_id, role, state, $1::text AS case_id, purpose, endpoint, fields,"
+        " greatest(cardinality(case_ids), 1) AS cases_shown"
+        " FROM disclosure_log WHERE case_id = $1 OR case_ids @> ARRAY[$1]::text[] ORDER BY id",
         case_id,
     )
     return [{**dict(r), "at": r["at"].isoformat(), "fields": list(r["fields"])} for r in rows]
@@ -69,6 +73,31 @@ async def log_disclosure(
         role,
         state,
         case_id,
+        purpose,
+        endpoint,
+        list(fields),
+    )
+
+
+async def log_shown(
+    pool: asyncpg.Pool,
+    user: str,
+    role: str,
+    case_ids: Sequence[str],
+    purpose: str,
+    endpoint: str,
+    fields: Sequence[str] = ("person_summary",),
+    state: str | None = None,
+) -> None:
+    """Record that `user` was shown the cases `case_ids` in one request (a list, a dashboard,
+    decoded Temporal payloads): one row naming them all."""
+    await pool.execute(
+        "INSERT INTO disclosure_log (user_id, role, state, case_ids, purpose, endpoint, fields)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        user,
+        role,
+        state,
+        sorted(set(case_ids)),
         purpose,
         endpoint,
         list(fields),

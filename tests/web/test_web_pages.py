@@ -342,3 +342,36 @@ async def test_an_erased_case_shows_no_personal_data(web_http: Web) -> None:
         assert personal not in page.text, personal
     listed = await http.get("/ui/")
     assert "[personal data erased]" in listed.text and "SHEVCHENKO" not in listed.text
+
+
+async def test_the_dashboard_is_a_disclosure_once_per_rows_shown(web_http: Web) -> None:
+    """The dashboard lists surnames, initials and birth years: each page it renders writes one
+    row naming every case shown; its live poll writes one only when the rows changed (it sends
+    the digest of the rows it shows and gets 204 while they are current)."""
+    http = web_http.http
+    assert http is not None
+    await sign_in(http, "anna.pl")
+    now = await web_http.env.get_current_time()
+    first, second = [await open_case(http, now) for _ in range(2)]
+
+    async def rows() -> list[tuple[str, list[str], str]]:
+        found = await web_http.pool.fetch(
+            "SELECT endpoint, case_ids, purpose FROM disclosure_log"
+            " WHERE user_id = 'anna.pl' AND case_id IS NULL ORDER BY id"
+        )
+        return [(r["endpoint"], list(r["case_ids"]), r["purpose"]) for r in found]
+
+    page = await http.get("/ui/")
+    assert page.status_code == 200 and "SHEVCHENKO O., 1990" in page.text
+    both = sorted([first, second])
+    assert await rows() == [("GET /ui/", both, "dashboard")]
+    digest = re.search(r'id="case-groups" data-digest="([^"]+)"', page.text)
+    assert digest is not None
+    unchanged = await http.get("/ui/dashboard/rows", params={"since": digest.group(1)})
+    assert unchanged.status_code == 204 and unchanged.text == ""
+    assert len(await rows()) == 1  # nothing shown, nothing disclosed
+    changed = await http.get("/ui/dashboard/rows", params={"q": first, "since": digest.group(1)})
+    assert changed.status_code == 200 and first in changed.text
+    assert (await rows())[1:] == [("GET /ui/dashboard/rows", [first], "dashboard")]
+    await http.get("/ui/", params={"q": "PL-UA-1999"})  # no case matches: no row
+    assert len(await rows()) == 2
