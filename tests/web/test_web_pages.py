@@ -333,13 +333,34 @@ async def test_an_erased_case_shows_no_personal_data(web_http: Web) -> None:
     assert http is not None
     await sign_in(http, "anna.pl")
     case_id = await open_case(http, await web_http.env.get_current_time())
+    page = await http.get(f"/ui/cases/{case_id}")
+    submitted = await http.post(
+        f"/ui/cases/{case_id}/actions/submit",
+        data={"csrf": csrf_of(page.text), "idem": idem_of(page.text, "-submit")},
+    )
+    assert submitted.status_code == 303
+    await sign_in(http, "olena.ua")  # refuses, with a reason naming the person's family
+    page = await http.get(f"/ui/cases/{case_id}")
+    refused = await http.post(
+        f"/ui/cases/{case_id}/actions/refuse",
+        data={
+            "csrf": csrf_of(page.text),
+            "idem": idem_of(page.text, "-refuse"),
+            "reasons": "his brother Taras lives in Lviv",
+        },
+    )
+    assert refused.status_code == 303, refused.text
+    page = await http.get(f"/ui/cases/{case_id}")
+    assert "his brother Taras lives in Lviv" in page.text  # opened with the case key
     vault = web_http.app.state.services.vault
     assert await vault.erase([case_id], datetime.now(UTC), "test") == [case_id]
     page = await http.get(f"/ui/cases/{case_id}")
     assert page.status_code == 200
     assert "was erased when its retention period ended" in page.text
-    for personal in ("Shevchenko", "Oleksandr", "FA123456", "1990"):
+    for personal in ("Shevchenko", "Oleksandr", "FA123456", "1990", "Taras"):
         assert personal not in page.text, personal
+    assert "Reasons for refusal" in page.text and '<p class="erased">erased</p>' in page.text
+    await sign_in(http, "anna.pl")
     listed = await http.get("/ui/")
     assert "[personal data erased]" in listed.text and "SHEVCHENKO" not in listed.text
 
