@@ -155,6 +155,8 @@ async def test_the_cli_takes_the_auditor_from_a_verified_token_not_from_a_name(
     case_system: CaseSystem, schema_dsn: str, master_keys: dict[str, str], tmp_path: Path
 ) -> None:
     case_id = await submitted_and_received(case_system)
+    reason = ExtendReplyLimit(at=await now(case_system), reasons=("his wife is in hospital",))
+    await case_system.gateway.execute(case_id, reason, OLENA)
     env = cli_env(schema_dsn, master_keys)
     bundle = tmp_path / "bundle"
 
@@ -190,6 +192,10 @@ async def test_the_cli_takes_the_auditor_from_a_verified_token_not_from_a_name(
     assert done.returncode == 0, done.stderr
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["exported_by"] == "audit.ua"
+    personal = json.loads((bundle / "cases" / case_id / "personal.json").read_text())
+    assert [t["reasons"] for t in personal["texts"]] == [["his wife is in hospital"]]
+    events = (bundle / "cases" / case_id / "events.jsonl").read_text()
+    assert "hospital" not in events  # the events hold the seal
     logged = await case_system.pool.fetch(
         "SELECT user_id, role, purpose FROM disclosure_log WHERE case_id = $1", case_id
     )
