@@ -3,7 +3,9 @@ provider's keys (JWKS), turned into a `Principal` with one role and its state(s)
 
 Claims: `sub` (user id), `role` (officer | supervisor | auditor | admin), `state` (the ISO code
 of the officer's, supervisor's or admin's state) and, for auditors, `states` (a list of codes, or
-`["*"]` for every state). Tokens without an expiry are refused.
+`["*"]` for every state). Tokens without an expiry are refused. `scope` (OAuth 2.0, a
+space-separated list) grants what no role does: `codec:decode` lets an administrator decode
+Temporal payloads for the web UI (`api/routes/codec.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Role = Literal["officer", "supervisor", "auditor", "admin"]
 ALL_STATES = "*"
+# The scope of the installation's operators who read Temporal histories in the web UI.
+CODEC_SCOPE = "codec:decode"
 
 
 class AuthError(Exception):
@@ -31,6 +35,7 @@ class Claims(BaseModel):
     role: Role
     state: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     states: tuple[str, ...] = ()
+    scope: str = Field(default="", max_length=2000)
     exp: int
 
 
@@ -40,6 +45,7 @@ class Principal:
     role: Role
     state: str | None
     states: frozenset[str]
+    scopes: frozenset[str] = frozenset()
 
     @property
     def can_write(self) -> bool:
@@ -71,7 +77,13 @@ def principal_from_claims(claims: Claims) -> Principal:
         if claims.state is None:
             raise AuthError(f"a {claims.role}'s token names its state ('state')")
         states = frozenset({claims.state})
-    return Principal(user_id=claims.sub, role=claims.role, state=claims.state, states=states)
+    return Principal(
+        user_id=claims.sub,
+        role=claims.role,
+        state=claims.state,
+        states=states,
+        scopes=frozenset(claims.scope.split()),
+    )
 
 
 class TokenVerifier:
@@ -138,6 +150,7 @@ def issue_dev_token(
     role: Role,
     state: str | None,
     states: tuple[str, ...] = (),
+    scopes: tuple[str, ...] = (),
     ttl_minutes: int = 480,
     now: float | None = None,
 ) -> str:
@@ -153,5 +166,7 @@ def issue_dev_token(
         claims["state"] = state
     if states:
         claims["states"] = list(states)
+    if scopes:
+        claims["scope"] = " ".join(scopes)
     principal_from_claims(Claims.model_validate(claims))  # refuse to mint an unusable token
     return jwt.encode(claims, secret, algorithm="HS256")

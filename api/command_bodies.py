@@ -1,8 +1,9 @@
 """The request bodies of the case commands: what the API accepts, field by field.
 
-Stricter than the commands they become (at least one reason; evidence in the clear, since the
-server seals it with the case's key), and flat where a command nests (a verification's outcome):
-`api.commands` pairs each body with its command, which is built by `CommandKind.build`.
+Stricter than the commands they become (at least one reason; evidence, reasons, notes and the
+apprehension place's name in the clear, since the server seals them with the case's key), and
+flat where a command nests (a verification's outcome): `api.commands` pairs each body with its
+command, which is built by `CommandKind.build`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,16 @@ def _unsealed(items: list[EvidenceItem]) -> list[EvidenceItem]:
 ClearEvidence = Annotated[list[EvidenceItem], AfterValidator(_unsealed)]
 
 
+def _clear_place(place: ApprehensionPlace | None) -> ApprehensionPlace | None:
+    """The apprehension place as officers give it: the server seals its name."""
+    if place is not None and not isinstance(place.name, str | None):
+        raise ValueError("the place's name is sent in the clear; the server seals it")
+    return place
+
+
+ClearPlace = Annotated[ApprehensionPlace | None, AfterValidator(_clear_place)]
+
+
 class OpenCaseBody(Body):
     agreement: str = Field(pattern=r"^[A-Za-z]{2,3}-[A-Za-z]{2,3}$", examples=["EU-UA"])
     protocol: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
@@ -51,7 +62,7 @@ class OpenCaseBody(Body):
     evidence: ClearEvidence = Field(default_factory=list, max_length=100)
     knowledge_at: AwareDatetime | None = None
     apprehended_at: AwareDatetime | None = None
-    apprehension_place: ApprehensionPlace | None = None
+    apprehension_place: ClearPlace = None
     kind: CaseKind = Field(
         default=CaseKind.READMISSION,
         description="transit: ask the requested state to let the person pass (docs/transit.md)",

@@ -8,14 +8,17 @@ from typing import Any
 import asyncpg
 
 from adapters.db.eventstore import Recorded
+from adapters.protection.sealing import ERASED, CaseSealer, free_texts
 from api.auth import Principal
 from domain.actions import expected_actions, waiting_for
 from domain.deadline_starts import counted_from
 from domain.state import CaseState
 from domain.values import (
+    ApprehensionPlace,
     CaseKind,
     GradedEvidence,
     PersonRecord,
+    ReasonsRecord,
     Sealed,
     Side,
     Status,
@@ -79,9 +82,8 @@ def _waiting_for(status: str, open_limits: list[str], kind: str) -> str | None:
     return side.value if side else None
 
 
-# What a still-sealed value shows: `case_detail` is given states whose personal data the vault
-# has opened, so a seal left closed means the case's key was erased.
-ERASED: dict[str, Any] = {"erased": True}
+# What a still-sealed value shows (`ERASED`): `case_detail` is given states whose personal data
+# the vault has opened, so a seal left closed means the case's key was erased.
 
 
 def _person(person: PersonRecord | None) -> dict[str, Any] | None:
@@ -95,6 +97,17 @@ def _evidence(graded: GradedEvidence) -> dict[str, Any]:
     if graded.item.sealed is not None:
         item |= ERASED
     return {"item": item, "grade": graded.grade.value}
+
+
+def _reasons(reasons: ReasonsRecord) -> list[str] | dict[str, Any]:
+    return dict(ERASED) if isinstance(reasons, Sealed) else list(reasons)
+
+
+def _place(place: ApprehensionPlace | None) -> dict[str, Any] | None:
+    if place is None:
+        return None
+    shown = place.model_dump(mode="json")
+    return shown | ({"name": ERASED} if isinstance(place.name, Sealed) else {})
 
 
 def _verification(outcome: VerificationOutcome | None) -> dict[str, Any] | None:
@@ -139,9 +152,7 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         "verification": _verification(state.verification),
         "knowledge_at": _iso(state.knowledge_at),
         "apprehended_at": _iso(state.apprehended_at),
-        "apprehension_place": (
-            state.apprehension_place.model_dump(mode="json") if state.apprehension_place else None
-        ),
+        "apprehension_place": _place(state.apprehension_place),
         "deadlines": {
             name: {
                 **d.model_dump(mode="json"),
@@ -154,7 +165,9 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         "overdue": list(state.overdue),
         "escalations": [e.model_dump(mode="json") for e in state.escalations],
         "transfer": state.transfer.model_dump(mode="json") if state.transfer else None,
-        "refusal_reasons": list(state.refusal_reasons),
+        "refusal_reasons": _reasons(state.refusal_reasons),
+        "transfer_objection": _reasons(state.transfer_objection),
+        "withdrawal_reasons": _reasons(state.withdrawal_reasons),
         "error_claim": _error_claim(state),
         "person_amended_at": [_iso(at) for at in state.person_amended_at],
         "opened_at": _iso(state.opened_at),
@@ -180,7 +193,7 @@ def _transit(state: CaseState) -> dict[str, Any] | None:
         "plan": state.transit_plan.model_dump(mode="json") if state.transit_plan else None,
         "lead": state.terms.transit.model_dump(mode="json") if state.terms else None,
         "transited_at": _iso(state.transited_at),
-        "failure_reasons": list(state.transit_failure_reasons),
+        "failure_reasons": _reasons(state.transit_failure_reasons),
         "entry_refused": state.entry_refused,
         "taken_back_at": _iso(state.taken_back_at),
     }
@@ -192,17 +205,18 @@ def _error_claim(state: CaseState) -> dict[str, Any] | None:
         return None
     plan = state.return_plan
     return {
-        "reasons": list(state.error_claim_reasons),
+        "reasons": _reasons(state.error_claim_reasons),
         "claimed_at": _iso(state.error_claimed_at),
         "answered_at": _iso(state.error_answered_at),
-        "dispute_reasons": list(state.error_dispute_reasons),
+        "dispute_reasons": _reasons(state.error_dispute_reasons),
         "return": plan.model_dump(mode="json") if plan else None,
         "returned_at": _iso(state.returned_at),
     }
 
 
-def history_view(recorded: Sequence[Recorded]) -> dict[str, Any]:
-    """The stored events as they are, with their actors and hashes."""
+def history_view(recorded: Sequence[Recorded], sealer: CaseSealer | None) -> dict[str, Any]:
+    """The stored events as they are, with their actors and hashes, and each event's free text
+    (reasons, note, place name) opened with the case's `sealer` (`{"erased": true}` without)."""
     return {
         "case_id": recorded[0].stream_id if recorded else None,
         "events": [
@@ -219,6 +233,7 @@ def history_view(recorded: Sequence[Recorded]) -> dict[str, Any]:
                     "role": r.metadata.get("actor_role"),
                 },
                 "data": r.data,
+                "texts": free_texts(r.event(), sealer),
                 "metadata": r.metadata,
                 "hash": r.hash.hex(),
                 "prev_hash": r.prev_hash.hex(),

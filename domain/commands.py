@@ -28,9 +28,10 @@ from domain.values import (
     CaseKind,
     EscalationLevel,
     EvidenceItem,
+    NoteRecord,
     PersonRecord,
     Procedure,
-    Reasons,
+    ReasonsRecord,
     Sealed,
     ShortText,
     Side,
@@ -86,17 +87,17 @@ class RecordVerification(CommandBase):
 
 class ExtendReplyLimit(CommandBase):
     command: Literal["extend_reply"] = "extend_reply"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class AcceptApplication(CommandBase):
     command: Literal["accept"] = "accept"
-    note: ShortText | None = None
+    note: NoteRecord | None = None
 
 
 class RefuseApplication(CommandBase):
     command: Literal["refuse"] = "refuse"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class ExpireLimit(CommandBase):
@@ -126,14 +127,14 @@ class ConfirmTransfer(CommandBase):
     """The requested state agrees to the notified transfer (date, crossing point, mode)."""
 
     command: Literal["confirm_transfer"] = "confirm_transfer"
-    note: ShortText | None = None
+    note: NoteRecord | None = None
 
 
 class ObjectToTransfer(CommandBase):
     """The requested state cannot take the person as notified; the requesting state reschedules."""
 
     command: Literal["object_to_transfer"] = "object_to_transfer"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class CompleteTransfer(CommandBase):
@@ -143,7 +144,7 @@ class CompleteTransfer(CommandBase):
 class ExtendTransferLimit(CommandBase):
     command: Literal["extend_transfer"] = "extend_transfer"
     days: int = Field(gt=0, le=365)
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class ClaimReadmissionInError(CommandBase):
@@ -151,21 +152,21 @@ class ClaimReadmissionInError(CommandBase):
     readmitted in error (ruleset 1: the claim alone returned the case in error)."""
 
     command: Literal["claim_error"] = "claim_error"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class AcceptErrorClaim(CommandBase):
     """The requesting state accepts the claim of readmission in error: it takes the person back."""
 
     command: Literal["accept_error_claim"] = "accept_error_claim"
-    note: ShortText | None = None
+    note: NoteRecord | None = None
 
 
 class DisputeErrorClaim(CommandBase):
     """The requesting state disputes the claim of readmission in error, with its reasons."""
 
     command: Literal["dispute_error_claim"] = "dispute_error_claim"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class ScheduleReturn(CommandBase):
@@ -194,7 +195,7 @@ class AmendPerson(CommandBase):
 
 class WithdrawCase(CommandBase):
     command: Literal["withdraw"] = "withdraw"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class CloseCase(CommandBase):
@@ -206,12 +207,12 @@ class CloseCase(CommandBase):
 
 class ConsentTransit(CommandBase):
     command: Literal["consent_transit"] = "consent_transit"
-    note: ShortText | None = None
+    note: NoteRecord | None = None
 
 
 class RefuseTransit(CommandBase):
     command: Literal["refuse_transit"] = "refuse_transit"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class ScheduleTransit(CommandBase):
@@ -234,13 +235,13 @@ class ReportTransitFailure(CommandBase):
     (or still in) the requested state, and the requesting state must take them back."""
 
     command: Literal["report_transit_failure"] = "report_transit_failure"
-    reasons: Reasons
+    reasons: ReasonsRecord
     entry_refused: bool = False
 
 
 class TakeBack(CommandBase):
     command: Literal["take_back"] = "take_back"
-    note: ShortText | None = None
+    note: NoteRecord | None = None
 
 
 Command = Annotated[
@@ -340,21 +341,44 @@ BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 
 
+# The free text of the commands (reasons, notes): officers write what they need to, which may
+# name the person, their family or their health, so it is sealed like the person.
+FREE_TEXT_FIELDS = ("reasons", "note")
+
+
+def free_text_in_clear(command: Command) -> tuple[str, ...]:
+    """Fields of `command` whose free text is unsealed: its reasons (when it gives any), its
+    note, and the name of an opening's apprehension place."""
+    found = [
+        name
+        for name in FREE_TEXT_FIELDS
+        if isinstance(value := getattr(command, name, None), str)
+        or (isinstance(value, tuple) and value)
+    ]
+    place = command.apprehension_place if isinstance(command, OpenCase) else None
+    if place is not None and isinstance(place.name, str):
+        found.append("apprehension_place.name")
+    return tuple(found)
+
+
 def personal_data_in_clear(command: Command) -> tuple[str, ...]:
     """Fields of `command` that carry personal data unsealed: a case refuses such commands.
 
     Personal data reaches a case only sealed with the case's key (`domain.values.Sealed`), so
-    that erasing the key makes it unreadable everywhere, Temporal's history included.
+    that erasing the key makes it unreadable everywhere, Temporal's history included: the
+    person, evidence numbers and descriptions, a verification's reasons, and every free text.
     """
     match command:
         case OpenCase():
             fields = ["person"] if not isinstance(command.person, Sealed) else []
-            return (*fields, *(["evidence"] if any(e.personal for e in command.evidence) else []))
+            if any(e.personal for e in command.evidence):
+                fields.append("evidence")
         case AddEvidence():
-            return ("items",) if any(e.personal for e in command.items) else ()
+            fields = ["items"] if any(e.personal for e in command.items) else []
         case AmendPerson():
-            return ("person",) if not isinstance(command.person, Sealed) else ()
+            fields = ["person"] if not isinstance(command.person, Sealed) else []
         case RecordVerification():
-            return ("outcome.reasons",) if command.outcome.reasons else ()
+            fields = ["outcome.reasons"] if command.outcome.reasons else []
         case _:
-            return ()
+            fields = []
+    return (*fields, *free_text_in_clear(command))

@@ -22,10 +22,10 @@ from domain.values import (
     CaseKind,
     EscalationLevel,
     GradedEvidence,
+    NoteRecord,
     PersonRecord,
     Procedure,
-    Reasons,
-    ShortText,
+    ReasonsRecord,
     TransferPlan,
     VerificationOutcome,
 )
@@ -98,17 +98,17 @@ class VerificationRecorded(EventBase):
 class ReplyLimitExtended(EventBase):
     type: Literal["ReplyLimitExtended"] = "ReplyLimitExtended"
     limit: str
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class ApplicationAccepted(EventBase):
     type: Literal["ApplicationAccepted"] = "ApplicationAccepted"
-    note: ShortText | None = None
+    note: NoteRecord | None = None
 
 
 class ApplicationRefused(EventBase):
     type: Literal["ApplicationRefused"] = "ApplicationRefused"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class DeemedAccepted(EventBase):
@@ -138,12 +138,12 @@ class TransferConfirmed(EventBase):
 
     type: Literal["TransferConfirmed"] = "TransferConfirmed"
     deemed: bool = False
-    note: ShortText | None = None
+    note: NoteRecord | None = None
 
 
 class TransferObjected(EventBase):
     type: Literal["TransferObjected"] = "TransferObjected"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class TransferCompleted(EventBase):
@@ -153,24 +153,24 @@ class TransferCompleted(EventBase):
 class TransferLimitExtended(EventBase):
     type: Literal["TransferLimitExtended"] = "TransferLimitExtended"
     days: int
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class ReadmissionInErrorClaimed(EventBase):
     type: Literal["ReadmissionInErrorClaimed"] = "ReadmissionInErrorClaimed"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class ErrorClaimed(EventBase):
     """Ruleset 2: the requested state claims readmission in error; the requesting state answers."""
 
     type: Literal["ErrorClaimed"] = "ErrorClaimed"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class ErrorClaimAccepted(EventBase):
     type: Literal["ErrorClaimAccepted"] = "ErrorClaimAccepted"
-    note: ShortText | None = None
+    note: NoteRecord | None = None
 
 
 class ErrorClaimDeemedAccepted(EventBase):
@@ -182,7 +182,7 @@ class ErrorClaimDeemedAccepted(EventBase):
 
 class ErrorClaimDisputed(EventBase):
     type: Literal["ErrorClaimDisputed"] = "ErrorClaimDisputed"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class ReturnScheduled(EventBase):
@@ -205,7 +205,7 @@ class PersonAmended(EventBase):
 
 class CaseWithdrawn(EventBase):
     type: Literal["CaseWithdrawn"] = "CaseWithdrawn"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class CaseClosed(EventBase):
@@ -218,12 +218,12 @@ class CaseClosed(EventBase):
 
 class TransitConsented(EventBase):
     type: Literal["TransitConsented"] = "TransitConsented"
-    note: ShortText | None = None
+    note: NoteRecord | None = None
 
 
 class TransitRefused(EventBase):
     type: Literal["TransitRefused"] = "TransitRefused"
-    reasons: Reasons
+    reasons: ReasonsRecord
 
 
 class TransitDeemedConsented(EventBase):
@@ -244,13 +244,13 @@ class TransitCompleted(EventBase):
 
 class TransitFailed(EventBase):
     type: Literal["TransitFailed"] = "TransitFailed"
-    reasons: Reasons
+    reasons: ReasonsRecord
     entry_refused: bool = False
 
 
 class PersonTakenBack(EventBase):
     type: Literal["PersonTakenBack"] = "PersonTakenBack"
-    note: ShortText | None = None
+    note: NoteRecord | None = None
 
 
 Event = Annotated[

@@ -35,6 +35,8 @@ from domain.values import (
     GradedEvidence,
     PlaceKind,
     Procedure,
+    ReasonsRecord,
+    Sealed,
     Status,
     TransferPlan,
 )
@@ -181,7 +183,11 @@ def check_can_submit(state: CaseState, at: datetime) -> None:
         )
 
 
-def require_reasons(reasons: tuple[str, ...], what: str) -> None:
+def require_reasons(reasons: ReasonsRecord, what: str) -> None:
+    """Reasons must be stated: a seal holds at least one (the sealer seals none but given
+    reasons), so only clear ones are read."""
+    if isinstance(reasons, Sealed):
+        return
     if not any(r.strip() for r in reasons):
         raise ReasonsRequired(f"{what} must state its reasons")
 

@@ -16,6 +16,7 @@ from domain.values import (
     GradedEvidence,
     PersonRecord,
     Procedure,
+    ReasonsRecord,
     Status,
     TransferPlan,
     VerificationOutcome,
@@ -31,6 +32,18 @@ FINAL_OUTCOMES: frozenset[Status] = frozenset(
         Status.ERROR_DISPUTED,
         Status.TAKEN_BACK,
     }
+)
+
+
+# The state's reasons, each as its event gave it (sealed, or clear in older histories): what
+# opening a case's free text opens.
+REASONS_FIELDS = (
+    "refusal_reasons",
+    "transfer_objection",
+    "error_claim_reasons",
+    "error_dispute_reasons",
+    "withdrawal_reasons",
+    "transit_failure_reasons",
 )
 
 
@@ -65,7 +78,7 @@ class CaseState(Frozen):
     received_at: AwareDatetime | None = None
     acknowledged_at: AwareDatetime | None = None
     replied_at: AwareDatetime | None = None
-    refusal_reasons: tuple[str, ...] = ()
+    refusal_reasons: ReasonsRecord = ()
     verification: VerificationOutcome | None = None
     reply_extended: bool = False
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
@@ -75,18 +88,18 @@ class CaseState(Frozen):
     transfer: TransferPlan | None = None
     transfer_confirmed_at: AwareDatetime | None = None
     transfer_deemed_confirmed: bool = False
-    transfer_objection: tuple[str, ...] = ()
+    transfer_objection: ReasonsRecord = ()
     transferred_at: AwareDatetime | None = None
     transfer_extension_days: int = 0
-    error_claim_reasons: tuple[str, ...] = ()
+    error_claim_reasons: ReasonsRecord = ()
     error_claimed_at: AwareDatetime | None = None
     error_answered_at: AwareDatetime | None = None
-    error_dispute_reasons: tuple[str, ...] = ()
+    error_dispute_reasons: ReasonsRecord = ()
     return_plan: TransferPlan | None = None
     returned_at: AwareDatetime | None = None
     # when the person's data was corrected (`PersonAmended`), in order
     person_amended_at: tuple[AwareDatetime, ...] = ()
-    withdrawal_reasons: tuple[str, ...] = ()
+    withdrawal_reasons: ReasonsRecord = ()
     closed_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
     # transit cases (domain.transit)
@@ -94,7 +107,7 @@ class CaseState(Frozen):
     transit: TransitRequest | None = None
     transit_plan: TransitPlan | None = None
     transited_at: AwareDatetime | None = None
-    transit_failure_reasons: tuple[str, ...] = ()
+    transit_failure_reasons: ReasonsRecord = ()
     entry_refused: bool = False
     taken_back_at: AwareDatetime | None = None
 

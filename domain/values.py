@@ -119,6 +119,14 @@ class Person(Frozen):
 PersonRecord = Person | Sealed
 """The person as a case carries it: sealed by the system; in the clear only in old histories."""
 
+ReasonsRecord = Reasons | Sealed
+"""An officer's reasons as a case carries them: free text that may name the person, their
+family or their health, so sealed by the system (a seal always holds at least one reason); in
+the clear only in histories recorded before free text was sealed."""
+
+NoteRecord = ShortText | Sealed
+"""An officer's note, sealed like reasons (in the clear only in older histories)."""
+
 
 class EvidenceItem(Frozen):
     kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
@@ -157,8 +165,11 @@ class PlaceKind(StrEnum):
 
 
 class ApprehensionPlace(Frozen):
+    """Where the person was found: the kind and distance decide the accelerated procedure; the
+    name (a street, a station, an address) is personal data, sealed like the person."""
+
     kind: PlaceKind
-    name: ShortText | None = None
+    name: ShortText | Sealed | None = None
     km_from_border: Decimal | None = Field(default=None, ge=0, max_digits=7, decimal_places=3)
 
 

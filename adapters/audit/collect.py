@@ -11,6 +11,7 @@ import asyncpg
 
 from adapters.audit.bundle import CaseFiles
 from adapters.db.eventstore import EventStore, Recorded
+from adapters.protection.sealing import free_texts
 from adapters.protection.vault import DataErased, PersonalDataVault
 from domain.decider import fold
 from domain.events import CaseOpened, PersonAmended
@@ -42,9 +43,13 @@ def replay(
 
 
 async def disclosures(pool: asyncpg.Pool, case_id: str) -> list[dict[str, Any]]:
+    """Every disclosure of the case: its own reads and exports, and the lists, dashboards and
+    decodes that showed it among others (`cases_shown` says how many; the others are not named
+    here, they are other cases' business)."""
     rows = await pool.fetch(
-        "SELECT id, at, user_id, role, state, case_id, purpose, endpoint, fields"
-        " FROM disclosure_log WHERE case_id = $1 ORDER BY id",
+        "SELECT id, at, user_id, role, state, $1::text AS case_id, purpose, endpoint, fields,"
+        " greatest(cardinality(case_ids), 1) AS cases_shown"
+        " FROM disclosure_log WHERE case_id = $1 OR case_ids @> ARRAY[$1]::text[] ORDER BY id",
         case_id,
     )
     return [{**dict(r), "at": r["at"].isoformat(), "fields": list(r["fields"])} for r in rows]
@@ -68,6 +73,30 @@ async def log_disclosure(
         role,
         state,
         case_id,
+        purpose,
+        endpoint,
+        list(fields),
+    )
+
+
+async def log_shown(
+    pool: asyncpg.Pool,
+    user: str,
+    role: str,
+    case_ids: Sequence[str],
+    purpose: str,
+    endpoint: str,
+    fields: Sequence[str] = ("person_summary",),
+    state: str | None = None,
+) -> None:
+    """Record that `user` was shown the cases `case_ids` in one request (a list, a dashboard,
+    decoded Temporal payloads): one row naming them all (through `record_shown`)."""
+    await pool.execute(
+        "SELECT record_shown($1, $2, $3, $4, $5, $6, $7)",
+        user,
+        role,
+        state,
+        sorted(set(case_ids)),
         purpose,
         endpoint,
         list(fields),
@@ -125,6 +154,22 @@ async def person_versions(
     return versions
 
 
+async def written_texts(
+    vault: PersonalDataVault, recorded: Sequence[Recorded]
+) -> list[dict[str, Any]]:
+    """Every free text the history holds (reasons, notes, the apprehension place's name), event
+    by event, opened with the case key (`{"erased": true}` once the key is erased)."""
+    if not recorded:
+        return []
+    sealer = (await vault.sealers([recorded[0].stream_id]))[recorded[0].stream_id]
+    found = []
+    for row in recorded:
+        texts = free_texts(row.event(), sealer)
+        if texts:
+            found.append({"version": row.version, "event": row.type, **texts})
+    return found
+
+
 async def collect_for_export(
     pool: asyncpg.Pool,
     vault: PersonalDataVault,
@@ -145,7 +190,7 @@ async def collect_for_export(
             case_id,
             "export",
             "readmit audit export",
-            ("person", "evidence", "events"),
+            ("person", "evidence", "events", "texts"),
         )
         cases.append(
             CaseFiles(
@@ -156,6 +201,7 @@ async def collect_for_export(
                 personal={
                     **await personal_data(vault, fold(r.event() for r in recorded)),
                     "person_versions": await person_versions(vault, recorded),
+                    "texts": await written_texts(vault, recorded),
                 },
             )
         )

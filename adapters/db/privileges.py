@@ -79,6 +79,7 @@ FUNCTIONS: dict[str, Execute] = {
     "append_case_event": "definer",
     "append_case_events": "definer",
     "record_disclosure": "definer",
+    "record_shown": "definer",
     "record_notices": "definer",
     "case_stream_head": "caller",
     "case_events_recorded_batch": "none",

@@ -1,8 +1,10 @@
 """Sealing a case's personal data with the case's own data key (AES-256-GCM).
 
 What is sealed: the person (names, birth data, personal number, address; as opened and as
-amended), each evidence item's number, MRZ and description, and the reasons of an identity
-verification (they quote document numbers and birth dates). Each seal is bound to its case and
+amended), each evidence item's number, MRZ and description, the reasons of an identity
+verification (they quote document numbers and birth dates), and every free text an officer
+writes: the reasons of a refusal, withdrawal, extension, objection, claim or dispute, notes, and
+the name of the place where the person was apprehended. Each seal is bound to its case and
 purpose by the associated data, so a seal copied into another case, or from a person into an
 evidence item, does not open. The text of a seal is `v1.<base64url(nonce + ciphertext)>`: what
 the event store hashes and Temporal keeps.
@@ -13,18 +15,30 @@ from __future__ import annotations
 import base64
 import json
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
 
-from domain.commands import AddEvidence, AmendPerson, Command, OpenCase, RecordVerification
-from domain.state import CaseState
+from domain.commands import (
+    AddEvidence,
+    AmendPerson,
+    Command,
+    OpenCase,
+    RecordVerification,
+)
+from domain.events import Event
+from domain.state import REASONS_FIELDS, CaseState
 from domain.values import (
+    ApprehensionPlace,
     EvidenceItem,
     GradedEvidence,
+    NoteRecord,
     Person,
     PersonRecord,
+    ReasonsRecord,
     Sealed,
     VerificationOutcome,
 )
@@ -32,6 +46,12 @@ from domain.values import (
 NONCE_BYTES = 12
 PREFIX = "v1."
 EVIDENCE_FIELDS = ("number", "mrz", "description")
+# A command or an event: what carries free text (`FREE_TEXT_FIELDS`, an apprehension place).
+Carrier = TypeVar("Carrier", bound=BaseModel)
+
+
+# What a seal that no longer opens (its case key erased) shows where the data was.
+ERASED: dict[str, Any] = {"erased": True}
 
 
 class SealError(ValueError):
@@ -113,28 +133,79 @@ class CaseSealer:
         reasons = tuple(self.open("verification", outcome.sealed_reasons))
         return outcome.model_copy(update={"reasons": reasons, "sealed_reasons": None})
 
+    # --- free text: reasons, notes, place names ------------------------------------------------
+
+    def seal_reasons(self, reasons: ReasonsRecord) -> ReasonsRecord:
+        """Given reasons sealed; none stay `()`, so a seal always holds at least one reason."""
+        if isinstance(reasons, Sealed) or not reasons:
+            return reasons
+        return self.seal("reasons", list(reasons))
+
+    def open_reasons(self, reasons: ReasonsRecord) -> tuple[str, ...]:
+        if not isinstance(reasons, Sealed):
+            return reasons
+        return tuple(self.open("reasons", reasons))
+
+    def seal_note(self, note: NoteRecord | None) -> NoteRecord | None:
+        return self.seal("note", note) if isinstance(note, str) else note
+
+    def open_note(self, note: NoteRecord | None) -> str | None:
+        return str(self.open("note", note)) if isinstance(note, Sealed) else note
+
+    def seal_place(self, place: ApprehensionPlace | None) -> ApprehensionPlace | None:
+        if place is None or not isinstance(place.name, str):
+            return place
+        return place.model_copy(update={"name": self.seal("place", place.name)})
+
+    def open_place(self, place: ApprehensionPlace | None) -> ApprehensionPlace | None:
+        if place is None or not isinstance(place.name, Sealed):
+            return place
+        return place.model_copy(update={"name": str(self.open("place", place.name))})
+
+    def seal_free_text(self, carrier: Carrier) -> Carrier:
+        """A command or event with its reasons, note and apprehension place's name sealed."""
+        return carrier.model_copy(update=self._free_text(carrier, sealing=True))
+
+    def open_free_text(self, carrier: Carrier) -> Carrier:
+        """A command or event with its reasons, note and apprehension place's name opened."""
+        return carrier.model_copy(update=self._free_text(carrier, sealing=False))
+
+    def _free_text(self, carrier: BaseModel, *, sealing: bool) -> dict[str, Any]:
+        ways: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+            "reasons": (self.seal_reasons, self.open_reasons),
+            "note": (self.seal_note, self.open_note),
+            "apprehension_place": (self.seal_place, self.open_place),
+        }
+        fields = type(carrier).model_fields
+        return {
+            name: (seal if sealing else open_)(getattr(carrier, name))
+            for name, (seal, open_) in ways.items()
+            if name in fields
+        }
+
     # --- whole commands and states ------------------------------------------------------------
 
     def seal_command(self, command: Command) -> Command:
-        """The command with its personal data sealed (others are returned as they are)."""
+        """The command with its personal data and free text sealed."""
         match command:
             case OpenCase():
-                return command.model_copy(
+                sealed: Command = command.model_copy(
                     update={
                         "person": self.seal_person(command.person),
                         "evidence": tuple(self.seal_item(e) for e in command.evidence),
                     }
                 )
             case AddEvidence():
-                return command.model_copy(
+                sealed = command.model_copy(
                     update={"items": tuple(self.seal_item(e) for e in command.items)}
                 )
             case RecordVerification():
-                return command.model_copy(update={"outcome": self.seal_outcome(command.outcome)})
+                sealed = command.model_copy(update={"outcome": self.seal_outcome(command.outcome)})
             case AmendPerson():
-                return command.model_copy(update={"person": self.seal_person(command.person)})
+                sealed = command.model_copy(update={"person": self.seal_person(command.person)})
             case _:
-                return command
+                sealed = command
+        return self.seal_free_text(sealed)
 
     def reveal(self, state: CaseState) -> CaseState:
         """The state with its personal data opened, for those allowed to see it."""
@@ -145,8 +216,26 @@ class CaseSealer:
                 "verification": (
                     self.open_outcome(state.verification) if state.verification else None
                 ),
+                "apprehension_place": self.open_place(state.apprehension_place),
+                **{name: self.open_reasons(getattr(state, name)) for name in REASONS_FIELDS},
             }
         )
 
     def open_evidence(self, graded: tuple[GradedEvidence, ...]) -> tuple[GradedEvidence, ...]:
         return tuple(GradedEvidence(item=self.open_item(g.item), grade=g.grade) for g in graded)
+
+
+def free_texts(event: Event, sealer: CaseSealer | None) -> dict[str, Any]:
+    """An event's reasons, note and apprehension place's name, opened with the case's `sealer`:
+    as recorded where recorded in the clear (older histories), `ERASED` where sealed and the
+    case has no key any more. Empty for an event without free text."""
+    opened: Any = sealer.open_free_text(event) if sealer is not None else event
+    texts: dict[str, Any] = {}
+    if reasons := getattr(opened, "reasons", None):
+        texts["reasons"] = dict(ERASED) if isinstance(reasons, Sealed) else list(reasons)
+    if (note := getattr(opened, "note", None)) is not None:
+        texts["note"] = dict(ERASED) if isinstance(note, Sealed) else note
+    place = getattr(opened, "apprehension_place", None)
+    if place is not None and place.name is not None:
+        texts["apprehension_place"] = dict(ERASED) if isinstance(place.name, Sealed) else place.name
+    return texts

@@ -2,7 +2,10 @@
 
 Auditors only, and only for cases they may audit (`Principal.sees_case`: an auditor of the
 requested state sees nothing of a case not submitted to it): a case's parties come from the
-`cases` read model, and a case not (yet) in it is not shown.
+`cases` read model, and a case not (yet) in it is not shown. A row written for a list or a
+dashboard names every case it showed; an auditor sees it naming only the cases it may audit
+(and not at all if none), so the log discloses no other state's cases. A row naming no case
+(a codec decode of payloads of no case) is for auditors of every state.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from adapters.db.case_queries import parties
 from api.auth import ALL_STATES, Principal
@@ -40,7 +43,10 @@ class Disclosure(BaseModel):
     user_id: str
     role: str
     state: str | None
-    case_id: str
+    case_id: str | None = Field(description="the one case read or exported; null for a list")
+    case_ids: list[str] = Field(
+        description="every case the request showed (of those the auditor may see)"
+    )
     purpose: str
     endpoint: str
     fields: list[str]
@@ -69,12 +75,22 @@ async def disclosures(
         user_id=user_id,
         limit=limit if everywhere else SCAN_LIMIT,
     )
+    items = [Disclosure(**dict(row)) for row in rows]
+    if case_id is not None:  # the rows about this case, whatever else a list showed with it
+        items = [item.model_copy(update={"case_ids": [case_id]}) for item in items]
     if not everywhere:
-        sides = await parties(services.pool, {row["case_id"] for row in rows})
-        rows = [
-            row
-            for row in rows
-            if (found := sides.get(row["case_id"]))
-            and caller.sees_case(found.requesting, found.requested, disclosed=found.disclosed)
+        named = {c for item in items for c in item.case_ids}
+        sides = await parties(services.pool, named)
+
+        def sees(case: str) -> bool:
+            found = sides.get(case)
+            return found is not None and caller.sees_case(
+                found.requesting, found.requested, disclosed=found.disclosed
+            )
+
+        items = [
+            item.model_copy(update={"case_ids": shown})
+            for item in items
+            if (shown := [c for c in item.case_ids if sees(c)])
         ][:limit]
-    return DisclosureList(items=[Disclosure(**dict(row)) for row in rows])
+    return DisclosureList(items=items)

@@ -22,6 +22,7 @@ from api.command_bodies import OpenCaseBody
 from api.commands import CASE_COMMANDS, OPEN_CASE, Presentation
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.disclosure import record as disclose
+from api.disclosure import record_shown
 from api.idempotency import idempotent
 from api.problems import Problem
 from api.services import Services
@@ -169,6 +170,14 @@ async def list_(
         rows, following = await list_cases(services.pool, filters, limit=limit, cursor=cursor)
     except BadCursor as error:
         raise Problem(422, "Invalid input", str(error), type_="invalid-input") from error
+    if rows:  # each row shows a person summary: one disclosure naming every case listed
+        await record_shown(
+            services.pool,
+            caller,
+            [r["case_id"] for r in rows],
+            purpose="case list",
+            endpoint="GET /cases",
+        )
     return {"items": [case_summary(r, caller) for r in rows], "next_cursor": following}
 
 
@@ -188,7 +197,8 @@ async def events(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -
     await disclose(
         services.pool, caller, case_id, purpose="history", endpoint="GET /cases/{id}/events"
     )
-    return history_view(recorded)
+    sealers = await services.vault.sealers([case_id])
+    return history_view(recorded, sealers[case_id])
 
 
 @router.get("/{case_id}/state", summary="The case's state folded up to an instant or a version")

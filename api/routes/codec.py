@@ -2,15 +2,17 @@
 
 Temporal keeps only ciphertext (see adapters/temporal/codec.py); to show a history in plaintext
 the UI POSTs `{"payloads": [{"metadata": {k: base64}, "data": base64}]}` to `<endpoint>/decode`
-(and `/encode` for input it sends), with an `X-Namespace` header, from the browser. So: CORS for the
-UI's origins, preflights answered without a token, and CORS headers on every answer, errors
-included, so the UI can show a 401 or 403 instead of a network error.
+with an `X-Namespace` header, from the browser. So: CORS for the UI's origins, preflights
+answered without a token, and CORS headers on every answer, errors included, so the UI can show
+a 401 or 403 instead of a network error.
 
-Only auditors and admins may call it. An auditor gets decoded only the payloads of cases it may
-see (`Principal.sees_case`, the API's own rule): a payload that names a case id of another state,
-or of a case not yet submitted to the auditor's state, comes back as it was sent, still
-encrypted. Admins operate the namespace and get every payload decoded. Every call is logged
-with the caller, the namespace and the number of payloads (never their data).
+A history holds every case's data (inside its seals), so decoding is for those who may read every
+state's cases: auditors of all states (`states: ["*"]`) and the installation's operators, an
+administrator whose token carries the scope `codec:decode`. Anyone else gets 403, an auditor of
+some states included. Each decode is written to the disclosure log, one row naming the cases
+its payloads name, and logged with the caller, the namespace and the number of payloads (never
+their data). There is no `/encode`: the UI only reads histories, and no one should make
+ciphertext with the production key by HTTP.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import re
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
-import asyncpg
 import structlog
 from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -30,12 +31,12 @@ from google.protobuf.message import DecodeError
 from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payload
 
-from adapters.db.case_queries import parties
 from adapters.keys import payload_keyring
 from adapters.settings import Settings
 from adapters.temporal.codec import EncryptionCodec, KeyringError
-from api.auth import Principal
+from api.auth import ALL_STATES, CODEC_SCOPE, Principal
 from api.deps import PrincipalDep, ServicesDep
+from api.disclosure import record_shown
 from api.problems import Problem
 
 log = structlog.get_logger(__name__)
@@ -93,7 +94,7 @@ router = APIRouter(
     prefix="/codec",
     tags=["operations"],
     route_class=CorsRoute,
-    responses={403: {"description": "only auditors and administrators (problem+json)"}},
+    responses={403: {"description": "only auditors of every state and operators (problem+json)"}},
 )
 
 
@@ -108,15 +109,26 @@ class PayloadsJson(BaseModel):
     payloads: list[PayloadJson]
 
 
-def auditor_or_admin(caller: PrincipalDep) -> Principal:
-    if caller.role not in ("auditor", "admin"):
+def may_decode(caller: Principal) -> bool:
+    """Auditors of every state, and administrators granted the codec scope (the operators)."""
+    if caller.role == "auditor":
+        return ALL_STATES in caller.states
+    return caller.role == "admin" and CODEC_SCOPE in caller.scopes
+
+
+def codec_reader(caller: PrincipalDep) -> Principal:
+    if not may_decode(caller):
         raise Problem(
-            403, "Forbidden", "decoding payloads is for auditors and admins", type_="forbidden"
+            403,
+            "Forbidden",
+            "decoding payloads is for auditors of every state and operators"
+            f" (an administrator with the scope {CODEC_SCOPE})",
+            type_="forbidden",
         )
     return caller
 
 
-CodecCallerDep = Annotated[Principal, Depends(auditor_or_admin)]
+CodecCallerDep = Annotated[Principal, Depends(codec_reader)]
 NamespaceHeader = Annotated[str | None, Header(alias="X-Namespace")]
 
 
@@ -164,28 +176,17 @@ def _render(payloads: Sequence[Payload]) -> PayloadsJson:
 
 # A case id anywhere in a decoded payload (its JSON): the case the payload belongs to.
 _CASE_ID = re.compile(rb"\b[A-Z]{2}-[A-Z]{2}-[0-9]{4}-[0-9]{6}\b")
+_NAMESPACE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
-async def _withheld(pool: asyncpg.Pool, caller: Principal, decoded: Sequence[Payload]) -> set[int]:
-    """The positions of the decoded payloads an auditor may not read: those naming a case it
-    may not see, or one the read model does not know (yet)."""
-    if caller.role != "auditor":
-        return set()
-    named = [{m.decode() for m in _CASE_ID.findall(p.data)} for p in decoded]
-    known = await parties(pool, set().union(*named)) if any(named) else {}
-
-    def sees(case_id: str) -> bool:
-        found = known.get(case_id)
-        return found is not None and caller.sees_case(
-            found.requesting, found.requested, disclosed=found.disclosed
-        )
-
-    return {i for i, ids in enumerate(named) if not all(sees(c) for c in ids)}
+def named_cases(decoded: Sequence[Payload]) -> set[str]:
+    """The case ids the decoded payloads name (a case's workflow id, its commands, its events)."""
+    return {m.decode() for p in decoded for m in _CASE_ID.findall(p.data)}
 
 
 @router.post(
     "/decode",
-    summary="Decrypt payloads for the Temporal web UI or CLI (auditors, admins)",
+    summary="Decrypt payloads for the Temporal web UI or CLI (auditors of every state, operators)",
     response_model=PayloadsJson,
 )
 async def decode(
@@ -205,39 +206,28 @@ async def decode(
             "a payload was encrypted with an unknown key or altered",
             type_="undecodable-payload",
         ) from error
-    withheld = await _withheld(services.pool, caller, decoded)
+    where = namespace if namespace and _NAMESPACE.match(namespace) else "unnamed"
+    cases = named_cases(decoded)
+    await record_shown(
+        services.pool,
+        caller,
+        sorted(cases),
+        purpose=f"Temporal payloads decoded (namespace {where})",
+        endpoint="POST /codec/decode",
+        fields=("payloads",),
+    )
     log.info(
         "payloads decoded",
         user_id=caller.user_id,
         role=caller.role,
-        namespace=namespace,
+        namespace=where,
         payloads=len(decoded),
-        withheld=len(withheld),
+        cases=len(cases),
     )
-    return _render([payloads[i] if i in withheld else p for i, p in enumerate(decoded)])
-
-
-@router.post(
-    "/encode",
-    summary="Encrypt payloads sent from the Temporal web UI or CLI (auditors, admins)",
-    response_model=PayloadsJson,
-)
-async def encode(
-    body: PayloadsJson, caller: CodecCallerDep, codec: CodecDep, namespace: NamespaceHeader = None
-) -> PayloadsJson:
-    encoded = await codec.encode(_parse(body))
-    log.info(
-        "payloads encoded",
-        user_id=caller.user_id,
-        role=caller.role,
-        namespace=namespace,
-        payloads=len(encoded),
-    )
-    return _render(encoded)
+    return _render(decoded)
 
 
 @router.options("/decode", include_in_schema=False)
-@router.options("/encode", include_in_schema=False)
 async def preflight() -> Response:
     """CORS preflight: browsers send it without credentials, so it needs no token."""
     return Response(

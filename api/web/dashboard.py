@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from adapters.db.case_queries import BadCursor, CaseFilter, list_cases
 from api.auth import Principal
+from api.disclosure import record_shown
 from api.problems import Problem
 from api.views import case_summary
 from api.web.pages import Page, SignedIn, WebRoute
@@ -193,10 +194,23 @@ def _groups(rows: list[DashboardRow]) -> list[tuple[str, list[DashboardRow]]]:
     return [(u, [r for r in rows if r.urgency == u]) for u in URGENCIES]
 
 
+async def _disclose(page: Page, rows: list[DashboardRow], endpoint: str) -> None:
+    """One disclosure for the page: its rows show each case's person summary."""
+    if rows:
+        await record_shown(
+            page.services.pool,
+            page.principal,
+            [row.case["case_id"] for row in rows],
+            purpose="dashboard",
+            endpoint=endpoint,
+        )
+
+
 @router.get("/ui/", response_class=HTMLResponse)
 async def dashboard(page: SignedIn) -> HTMLResponse:
     filters, problems = Filters.from_request(page.request)
     rows, following, bad_cursor = await _load(page, filters)
+    await _disclose(page, rows, "GET /ui/")
     return page.render(
         "dashboard.html",
         filters=filters,
@@ -210,11 +224,15 @@ async def dashboard(page: SignedIn) -> HTMLResponse:
     )
 
 
-@router.get("/ui/dashboard/rows", response_class=HTMLResponse)
-async def dashboard_fragment(page: SignedIn) -> HTMLResponse:
-    """The case groups alone, for the page's live updates."""
+@router.get("/ui/dashboard/rows", response_class=HTMLResponse, response_model=None)
+async def dashboard_fragment(page: SignedIn) -> Response:
+    """The case groups alone, for the page's live updates: 204 while they are what the page
+    shows (`since`, the digest it has), so a page left open is not a disclosure every poll."""
     filters, _ = Filters.from_request(page.request)
     rows, following, _ = await _load(page, filters)
+    if page.request.query_params.get("since") == digest(rows):
+        return Response(status_code=204)
+    await _disclose(page, rows, "GET /ui/dashboard/rows")
     return page.render(
         "dashboard_groups.html",
         filters=filters,

@@ -4,7 +4,6 @@ too), take checkpoints, export signed bundles and check them offline."""
 from __future__ import annotations
 
 import asyncio
-import getpass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +33,7 @@ from adapters.protection.vault import PersonalDataVault
 from adapters.settings import get_settings
 from api.auth import Principal
 from api.views import case_detail
+from readmit.cli.audit_caller import AuditToken, may_audit, token_auditor
 from readmit.cli.audit_checkpoint import check_checkpoint_command, checkpoint_command
 from readmit.cli.audit_verify import verify_command
 from readmit.cli.common import EXIT_REFUSED, database_url, fail, parse_instant, print_json
@@ -61,9 +61,11 @@ def replay_command(
     as_of: Annotated[str | None, typer.Option("--as-of", help="instant (ISO 8601)")] = None,
     version: Annotated[int | None, typer.Option("--version", min=0)] = None,
     json_out: AsJson = False,
+    token: AuditToken = None,
 ) -> None:
     """The case as it stood at an instant or version: state, timeline, deadlines as set, and
-    what the officers of each side could see and do then."""
+    what the officers of each side could see and do then (for the token's auditor, logged)."""
+    caller = token_auditor(token)
     instant = parse_instant(as_of, "--as-of") if as_of else None
     dsn = database_url()
 
@@ -71,11 +73,19 @@ def replay_command(
         pool = await create_pool(dsn, min_size=1, max_size=2)
         try:
             recorded = await stored_events(EventStore(pool), case_id)
+            if not may_audit(caller, recorded):
+                raise UnknownCase(case_id)  # as the API: not the auditor's, not disclosed
             state, kept = replay(recorded, as_of=instant, version=version)
             vault = PersonalDataVault(pool, master_keyring(get_settings()))
             revealed = await vault.reveal(state)
             await log_disclosure(
-                pool, getpass.getuser(), "auditor", case_id, "replay", "readmit audit replay"
+                pool,
+                caller.user_id,
+                caller.role,
+                case_id,
+                "replay",
+                "readmit audit replay",
+                state=caller.state,
             )
         finally:
             await pool.close()
@@ -98,7 +108,7 @@ def replay_command(
             "case_id": case_id,
             "as_of": as_of,
             "version": state.version,
-            "state": case_detail(revealed, Principal("auditor", "auditor", None, frozenset({"*"}))),
+            "state": case_detail(revealed, caller),
             "officers_saw": views,
             "timeline": [
                 {
@@ -141,13 +151,13 @@ def replay_command(
 def export_command(
     case_ids: Annotated[list[str], typer.Argument(help="case ids to export")],
     out: Annotated[Path, typer.Option("--out", help="an empty or new directory")],
-    exported_by: Annotated[
-        str | None, typer.Option("--as", help="who exports (for the log)")
-    ] = None,
+    token: AuditToken = None,
 ) -> None:
-    """Write a signed, self-contained bundle (events, terms, disclosure log, manifest)."""
+    """Write a signed, self-contained bundle (events, terms, disclosure log, manifest), as the
+    token's auditor: the bundle and the disclosure log name it."""
     settings = get_settings()
-    who = exported_by or getpass.getuser()
+    caller = token_auditor(token)
+    who = caller.user_id
     try:
         key = signing_key_from(audit_signing_seed(settings))
     except (BundleError, KeyError) as error:
@@ -157,8 +167,12 @@ def export_command(
     async def run() -> None:
         pool = await create_pool(dsn, min_size=1, max_size=2)
         try:
+            store = EventStore(pool)
+            for case_id in case_ids:
+                if not may_audit(caller, await stored_events(store, case_id)):
+                    raise UnknownCase(case_id)  # as the API: not the auditor's, not disclosed
             vault = PersonalDataVault(pool, master_keyring(settings))
-            cases = await collect_for_export(pool, vault, case_ids, who)
+            cases = await collect_for_export(pool, vault, case_ids, who, caller.role)
         finally:
             await pool.close()
         write_bundle(out, cases, key, who)

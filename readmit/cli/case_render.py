@@ -144,14 +144,18 @@ def case_lines(case: dict[str, Any], actions: list[str]) -> list[str]:
     lines.append(f"timeline:  {', '.join(happened) or '-'}")
     if case.get("apprehension_place") or case.get("apprehended_at"):
         place = case.get("apprehension_place") or {}
-        where = " ".join(str(v) for v in place.values() if v is not None)
+        where = " ".join(_text(v) for v in place.values() if v is not None)
         lines.append(f"apprehended: {_when(case.get('apprehended_at'))} at {where or '-'}")
     if case.get("transfer"):
         t = case["transfer"]
         lines.append(f"transfer:  {t['on']} at {t['bcp']} by {t['mode']}, {t['escorts']} escorts")
     lines += transit_lines(case.get("transit"))
     if case.get("refusal_reasons"):
-        lines.append(f"refused:   {'; '.join(case['refusal_reasons'])}")
+        lines.append(f"refused:   {_text(case['refusal_reasons'])}")
+    if case.get("transfer_objection"):
+        lines.append(f"objected:  {_text(case['transfer_objection'])}")
+    if case.get("withdrawal_reasons"):
+        lines.append(f"withdrawn: {_text(case['withdrawal_reasons'])}")
     lines += _error_claim(case.get("error_claim"))
     if case.get("person_amended_at"):
         lines.append(f"corrected: {', '.join(_when(at) for at in case['person_amended_at'])}")
@@ -184,10 +188,20 @@ def transit_lines(transit: dict[str, Any] | None) -> list[str]:
         lines.append(f"  done {_when(transit['transited_at'])}")
     if transit.get("failure_reasons"):
         refused = " (entry refused)" if transit.get("entry_refused") else ""
-        lines.append(f"  FAILED{refused}: {'; '.join(transit['failure_reasons'])}")
+        lines.append(f"  FAILED{refused}: {_text(transit['failure_reasons'])}")
     if transit.get("taken_back_at"):
         lines.append(f"  taken back {_when(transit['taken_back_at'])}")
     return lines
+
+
+def _text(value: Any) -> str:
+    """Reasons (a list) or a name as the API shows them: `{"erased": true}` once the case's
+    key is erased."""
+    if isinstance(value, dict) and value.get("erased"):
+        return "[erased]"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
 
 
 def _when(iso: str | None) -> str:
@@ -236,9 +250,9 @@ def _error_claim(claim: dict[str, Any] | None) -> list[str]:
     """The claim of readmission in error, its answer and the return, if there is a claim."""
     if not claim:
         return []
-    lines = [f"error claim: {_when(claim.get('claimed_at'))} ({'; '.join(claim['reasons'])})"]
+    lines = [f"error claim: {_when(claim.get('claimed_at'))} ({_text(claim['reasons'])})"]
     if claim.get("dispute_reasons"):
-        lines.append(f"  disputed: {'; '.join(claim['dispute_reasons'])}")
+        lines.append(f"  disputed: {_text(claim['dispute_reasons'])}")
     elif claim.get("answered_at"):
         lines.append(f"  accepted: {_when(claim['answered_at'])}")
     if claim.get("return"):

@@ -35,6 +35,12 @@ def token(
         str | None,
         typer.Option(help="comma-separated states an auditor may audit, or '*' for every state"),
     ] = None,
+    scope: Annotated[
+        str | None,
+        typer.Option(
+            help="space-separated scopes, e.g. 'codec:decode' (an admin decoding payloads)"
+        ),
+    ] = None,
     ttl_minutes: Annotated[
         int | None, typer.Option(help="lifetime in minutes (default: READMIT_TOKEN_TTL_MINUTES)")
     ] = None,
@@ -62,6 +68,7 @@ def token(
             role=role,  # type: ignore[arg-type]  # checked against ROLES above
             state=state.upper() if state else None,
             states=tuple(s for s in audited if s),
+            scopes=tuple((scope or "").split()),
             ttl_minutes=ttl,
         )
     except AuthError as error:

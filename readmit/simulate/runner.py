@@ -148,9 +148,11 @@ async def _drive(
     if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
         await handle.terminate("simulation finished")  # a closed case's workflow has ended
     recorded = await store.read_stream(case_id)
+    # the scenario's own reasons and notes, opened with the (throwaway) case key
+    sealer = await gateway.vault.sealer(case_id)
     events = []
     for row in recorded:
-        event = row.event()
+        event = sealer.open_free_text(row.event()) if sealer else row.event()
         item = event.model_dump(mode="json", exclude={"terms", "person", "evidence"})
         item["at"] = event.at.isoformat()
         events.append(item)

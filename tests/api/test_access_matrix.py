@@ -119,9 +119,9 @@ OWN_NOTIFICATION = row(  # the notification is in the UA officers' shared inbox
     officer_PL=404, supervisor_PL=404, officer_UA=200, supervisor_UA=404,
     auditor_PL=404, auditor_all=404, admin_PL=404, officer_DE=404,
 )  # fmt: skip
-CODEC = row(  # decrypting payloads reveals any case's personal data
+CODEC = row(  # decrypting payloads reveals any case's: auditors of every state, operators
     officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
-    auditor_PL=200, auditor_all=200, admin_PL=200, officer_DE=403,
+    auditor_PL=403, auditor_all=200, admin_PL=403, officer_DE=403,
 )  # fmt: skip
 AUDITORS = row(
     officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
@@ -219,9 +219,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/inbox/{notification_id}/read"): (OWN_NOTIFICATION, None, None),
     ("GET", "/audit/disclosures"): (AUDITORS, None, None),
     ("POST", "/codec/decode"): (CODEC, {"payloads": []}, None),
-    ("POST", "/codec/encode"): (CODEC, {"payloads": []}, None),
     ("OPTIONS", "/codec/decode"): (PUBLIC, None, None),  # CORS preflights carry no token
-    ("OPTIONS", "/codec/encode"): (PUBLIC, None, None),
     ("GET", "/"): (Page(public=307), None, None),
     ("GET", "/ui"): (Page(public=308), None, None),
     ("GET", "/ui/sign-in"): (Page(public=200), None, None),

@@ -1,6 +1,7 @@
 """The remote codec for the Temporal web UI: it decrypts what the workers' converter encrypted
-(old keys included), encrypts what the UI sends, and answers only auditors and admins, with the
-CORS headers the browser needs on every answer."""
+(old keys included) for auditors of every state and operators (admins with the codec scope)
+only, writes each decode to the disclosure log, encrypts nothing, and answers with the CORS
+headers the browser needs on every answer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from factories import person
@@ -46,12 +48,22 @@ async def http(time_env: WorkflowEnvironment, schema_dsn: str) -> AsyncIterator[
             yield client
 
 
-def as_(role: str, state: str | None = None, states: tuple[str, ...] = ()) -> dict[str, str]:
-    token = issue_dev_token(SECRET, user=f"{role}.x", role=role, state=state, states=states)  # type: ignore[arg-type]
+def as_(
+    role: str, state: str | None = None, states: tuple[str, ...] = (), scopes: tuple[str, ...] = ()
+) -> dict[str, str]:
+    token = issue_dev_token(
+        SECRET,
+        user=f"{role}.x",
+        role=role,  # type: ignore[arg-type]
+        state=state,
+        states=states,
+        scopes=scopes,
+    )
     return {"Authorization": f"Bearer {token}", "Origin": UI, "X-Namespace": "default"}
 
 
-AUDITOR = ("auditor", None, ("PL",))
+AUDITOR = ("auditor", None, ("*",))  # an auditor of every state
+OPERATOR = ("admin", "PL", (), ("codec:decode",))
 ADMIN = ("admin", "PL")
 
 
@@ -94,16 +106,67 @@ async def test_decode_shows_what_the_worker_encrypted(http: httpx.AsyncClient) -
     assert people == [person(), person().model_copy(update={"surname": "Bondar"})]
 
 
-async def test_encode_gives_what_the_worker_decrypts(http: httpx.AsyncClient) -> None:
+async def test_there_is_no_encoding_for_anyone(http: httpx.AsyncClient) -> None:
+    """The UI only reads histories: nobody makes ciphertext with the production key by HTTP."""
     plain = await pydantic_data_converter.encode([person()])
+    for who in (ADMIN, OPERATOR, AUDITOR):
+        answer = await http.post("/codec/encode", json=to_json(plain), headers=as_(*who))
+        assert answer.status_code in (404, 405), (who, answer.text)
+        assert "encryption-key-id" not in answer.text
 
-    answer = await http.post("/codec/encode", json=to_json(plain), headers=as_(*ADMIN))
 
+async def test_operators_decode_and_other_admins_and_one_states_auditors_do_not(
+    http: httpx.AsyncClient,
+) -> None:
+    [encrypted] = await data_converter(payload_keyring(SETTINGS)).encode([person()])
+    body = to_json([encrypted])
+    answer = await http.post("/codec/decode", json=body, headers=as_(*OPERATOR))
     assert answer.status_code == 200, answer.text
-    [encrypted] = from_json(answer.json())
-    assert encrypted.metadata["encryption-key-id"] == b"k2" and b"Shevchenko" not in encrypted.data
-    worker = data_converter(payload_keyring(SETTINGS))
-    assert await worker.decode([encrypted], [Person]) == [person()]
+    assert await pydantic_data_converter.decode(from_json(answer.json()), [Person]) == [person()]
+    for refused in (ADMIN, ("auditor", None, ("PL",)), ("auditor", None, ("PL", "UA"))):
+        answer = await http.post("/codec/decode", json=body, headers=as_(*refused))
+        assert answer.status_code == 403, (refused, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert "Shevchenko" not in answer.text
+
+
+async def test_each_decode_is_in_the_disclosure_log_with_the_cases_it_names(
+    http: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    case_id = "PL-UA-2027-000042"
+    codec = data_converter(payload_keyring(SETTINGS))
+    [naming, anonymous] = await codec.encode([{"case_id": case_id, "person": "x"}, person()])
+
+    for who in (AUDITOR, OPERATOR):
+        answer = await http.post(
+            "/codec/decode", json=to_json([naming, anonymous]), headers=as_(*who)
+        )
+        assert answer.status_code == 200, answer.text
+    refused = await http.post("/codec/decode", json=to_json([naming]), headers=as_(*ADMIN))
+    assert refused.status_code == 403
+
+    rows = await pool.fetch(
+        "SELECT user_id, role, case_id, case_ids, purpose, endpoint, fields FROM disclosure_log"
+        " ORDER BY id"
+    )
+    assert [dict(r) for r in rows] == [
+        {
+            "user_id": f"{role}.x",
+            "role": role,
+            "case_id": None,
+            "case_ids": [case_id],
+            "purpose": "Temporal payloads decoded (namespace default)",
+            "endpoint": "POST /codec/decode",
+            "fields": ["payloads"],
+        }
+        for role in ("auditor", "admin")
+    ]
+    # an auditor finds the decodes among the case's disclosures
+    listed = await http.get(
+        "/audit/disclosures", params={"case_id": case_id}, headers=as_(*AUDITOR)
+    )
+    assert listed.status_code == 200, listed.text
+    assert [i["endpoint"] for i in listed.json()["items"]] == ["POST /codec/decode"] * 2
 
 
 @pytest.mark.parametrize("role", [("officer", "PL"), ("supervisor", "UA")])
@@ -111,7 +174,7 @@ async def test_officers_and_supervisors_are_refused(
     http: httpx.AsyncClient, role: tuple[str, str]
 ) -> None:
     [encrypted] = await data_converter(payload_keyring(SETTINGS)).encode([person()])
-    for path in ("/codec/decode", "/codec/encode"):
+    for path in ("/codec/decode",):
         answer = await http.post(path, json=to_json([encrypted]), headers=as_(*role))
         assert answer.status_code == 403
         assert answer.headers["content-type"].startswith("application/problem+json")

@@ -19,7 +19,7 @@ import pytest
 from generators import generate, random_plan
 from runtime_support import RUNTIME_ROLE
 
-from adapters.audit.collect import disclosures, log_disclosure
+from adapters.audit.collect import disclosures, log_disclosure, log_shown
 from adapters.db.case_queries import next_case_id
 from adapters.db.eventstore import EventStore, SqlCall
 from adapters.db.pool import connect
@@ -220,6 +220,9 @@ async def test_the_event_store_and_the_outbox_work_as_the_runtime_role(
 
     await log_disclosure(runtime_pool, "audit.pl", "auditor", CASE, "replay", "/test", state="PL")
     [entry] = await disclosures(runtime_pool, CASE)
+    # a list view names every case it showed, in one row written through record_shown
+    await log_shown(runtime_pool, "anna.pl", "officer", [CASE, "PL-UA-2027-000009"], "list", "/t")
+    assert [e["cases_shown"] for e in await disclosures(runtime_pool, CASE)] == [1, 2]
     assert (entry["user_id"], entry["state"], entry["purpose"]) == ("audit.pl", "PL", "replay")
     assert await next_case_id(runtime_pool, "PL", "UA", 2027) == "PL-UA-2027-000001"
     assert await next_case_id(runtime_pool, "PL", "UA", 2027) == "PL-UA-2027-000002"

@@ -81,7 +81,6 @@ def post_bodies() -> dict[str, dict[str, Any]]:
         "/identity/match": {"a": "Oleksandr", "b": "Olexandr"},
         "/identity/unzr": {"number": "19900517-01234"},
         "/codec/decode": payloads,
-        "/codec/encode": payloads,
     }
 
 

@@ -1,6 +1,7 @@
 """Crypto-shredding: when a closed case's retention ends, the sweep erases its data key; then no
-personal field can be read from PostgreSQL or Temporal's history, while the hash chain still
-verifies and the history still replays against the workflow code."""
+personal field, and no free text an officer wrote (reasons, notes, the apprehension place's
+name), can be read from PostgreSQL or Temporal's history, while the hash chain still verifies
+and the history still replays against the workflow code."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from temporalio.worker import Replayer
 from adapters.agreements.catalogue import load_catalogue
 from adapters.audit.verify import Verifier
 from adapters.db.projector import ERASED_SUMMARY, CaseProjector
+from adapters.protection.sealing import free_texts
 from adapters.registry import import_registry_csv
 from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import (
@@ -25,11 +27,13 @@ from domain.commands import (
     CloseCase,
     CompleteTransfer,
     ConfirmReceipt,
+    ExtendReplyLimit,
+    ExtendTransferLimit,
     OpenCase,
     ScheduleTransfer,
     SubmitApplication,
 )
-from domain.values import EvidenceItem, Person, Sealed
+from domain.values import ApprehensionPlace, EvidenceItem, Person, PlaceKind, Sealed
 from readmit.demo import REGISTRY_CSV
 from workflows.contracts import Actor, RetentionInput, RetentionResult, cases_queue
 from workflows.readmission_case import ReadmissionCase
@@ -41,6 +45,14 @@ ANNA = Actor(user_id="anna.pl", state="PL", role="officer")
 OLENA = Actor(user_id="olena.ua", state="UA", role="officer")
 # What the case knows of the person, in every spelling it could be stored in.
 PERSONAL = ("Shevchenko", "SHEVCHENKO", "Oleksandr", "1990-05-17", "FA123456", "Bila Tserkva")
+# What officers wrote about the case: reasons, notes, the place where the person was found.
+FREE_TEXT = (
+    "Vokzalna street 12",
+    "his mother is in hospital in Bila Tserkva",
+    "escorted by lawyer Petrenko",
+    "Petrenko asked for a later date",
+    "strike at the crossing point",
+)
 REGISTRY_TABLES = ("registry_persons", "registry_documents")  # the state's registry, not the case
 
 
@@ -63,6 +75,8 @@ async def closed_case(system: CaseSystem) -> str:
             ),
             evidence=(EvidenceItem(kind="passport", number="FA123456"),),
             knowledge_at=at - timedelta(days=1),
+            apprehended_at=at - timedelta(days=1),
+            apprehension_place=ApprehensionPlace(kind=PlaceKind.INLAND, name=FREE_TEXT[0]),
         ),
         ANNA,
     )
@@ -72,11 +86,12 @@ async def closed_case(system: CaseSystem) -> str:
         if (await gateway.view(case_id)).state.verification is not None:
             break
         await asyncio.sleep(0.1)
-    await gateway.execute(case_id, AcceptApplication(at=at), OLENA)
+    await gateway.execute(case_id, ExtendReplyLimit(at=at, reasons=(FREE_TEXT[1],)), OLENA)
+    await gateway.execute(case_id, AcceptApplication(at=at, note=FREE_TEXT[2]), OLENA)
     on = await system.env.get_current_time() + timedelta(days=3)
-    await gateway.execute(
-        case_id, ScheduleTransfer(at=at, on=on, bcp="Medyka-Shehyni", mode="land"), ANNA
-    )
+    transfer = ScheduleTransfer(at=at, on=on, bcp="Medyka-Shehyni", mode="land")
+    await gateway.execute(case_id, transfer, ANNA)
+    await gateway.execute(case_id, ExtendTransferLimit(at=at, days=10, reasons=FREE_TEXT[3:]), ANNA)
     await system.sleep(3 * 86400)
     await gateway.execute(case_id, CompleteTransfer(at=at), ANNA)
     await gateway.execute(case_id, CloseCase(at=at), ANNA)
@@ -110,11 +125,12 @@ async def test_erasure_shreds_personal_data_everywhere_and_the_case_still_verifi
     history = await handle.fetch_history()
     decrypted = history_plaintext(history, keyring)
     assert '"sealed":"v1.' in decrypted
-    for personal in PERSONAL:
+    for personal in PERSONAL + FREE_TEXT:
         assert personal not in decrypted, personal
     # ...and the event store too; the person is readable only through the case key
     stored = "\n".join(json.dumps(r.data) for r in await system.store.read_stream(case_id))
-    assert not any(p in stored for p in PERSONAL)
+    for personal in PERSONAL + FREE_TEXT:
+        assert personal not in stored, personal
     state = (await system.gateway.view(case_id)).state
     assert isinstance(state.person, Sealed)
     opened = await vault.reveal(state)
@@ -122,6 +138,14 @@ async def test_erasure_shreds_personal_data_everywhere_and_the_case_still_verifi
     assert opened.evidence[0].item.number == "FA123456"
     assert opened.verification is not None
     assert any("FA123456" in reason for reason in opened.verification.reasons)
+    assert opened.apprehension_place is not None
+    assert opened.apprehension_place.name == FREE_TEXT[0]
+    texts = [
+        free_texts(r.event(), await vault.sealer(case_id))
+        for r in await system.store.read_stream(case_id)
+    ]
+    shown = json.dumps(texts)
+    assert all(text in shown for text in FREE_TEXT)
     projector = CaseProjector(system.pool, vault=vault)  # lists show a summary, opened
     await projector.catch_up()
     summary = await system.pool.fetchval(
@@ -150,7 +174,7 @@ async def test_erasure_shreds_personal_data_everywhere_and_the_case_still_verifi
     assert status.erased_at is not None and status.erasure_reason == "retention period ended"
     # nothing personal left in the database (but the state's own registry)...
     text = await database_text(system.pool)
-    for personal in PERSONAL:
+    for personal in PERSONAL + FREE_TEXT:
         assert personal not in text, personal
     summary_sql = "SELECT person_summary FROM cases WHERE case_id = $1"
     assert await system.pool.fetchval(summary_sql, case_id) == ERASED_SUMMARY
@@ -160,6 +184,11 @@ async def test_erasure_shreds_personal_data_everywhere_and_the_case_still_verifi
     revealed = await vault.reveal(state)
     assert isinstance(revealed.person, Sealed)
     assert revealed.evidence[0].item.number is None
+    assert revealed.apprehension_place is not None
+    assert isinstance(revealed.apprehension_place.name, Sealed)
+    erased = [free_texts(r.event(), None) for r in await system.store.read_stream(case_id)]
+    assert not any(text in json.dumps(erased) for text in FREE_TEXT)
+    assert {"reasons": {"erased": True}} in erased and {"note": {"erased": True}} in erased
     # ...while the chain verifies and the history replays against the current code
     assert (await system.store.verify(case_id)).ok
     await Replayer(

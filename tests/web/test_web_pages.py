@@ -333,12 +333,66 @@ async def test_an_erased_case_shows_no_personal_data(web_http: Web) -> None:
     assert http is not None
     await sign_in(http, "anna.pl")
     case_id = await open_case(http, await web_http.env.get_current_time())
+    page = await http.get(f"/ui/cases/{case_id}")
+    submitted = await http.post(
+        f"/ui/cases/{case_id}/actions/submit",
+        data={"csrf": csrf_of(page.text), "idem": idem_of(page.text, "-submit")},
+    )
+    assert submitted.status_code == 303
+    await sign_in(http, "olena.ua")  # refuses, with a reason naming the person's family
+    page = await http.get(f"/ui/cases/{case_id}")
+    refused = await http.post(
+        f"/ui/cases/{case_id}/actions/refuse",
+        data={
+            "csrf": csrf_of(page.text),
+            "idem": idem_of(page.text, "-refuse"),
+            "reasons": "his brother Taras lives in Lviv",
+        },
+    )
+    assert refused.status_code == 303, refused.text
+    page = await http.get(f"/ui/cases/{case_id}")
+    assert "his brother Taras lives in Lviv" in page.text  # opened with the case key
     vault = web_http.app.state.services.vault
     assert await vault.erase([case_id], datetime.now(UTC), "test") == [case_id]
     page = await http.get(f"/ui/cases/{case_id}")
     assert page.status_code == 200
     assert "was erased when its retention period ended" in page.text
-    for personal in ("Shevchenko", "Oleksandr", "FA123456", "1990"):
+    for personal in ("Shevchenko", "Oleksandr", "FA123456", "1990", "Taras"):
         assert personal not in page.text, personal
+    assert "Reasons for refusal" in page.text and '<p class="erased">erased</p>' in page.text
+    await sign_in(http, "anna.pl")
     listed = await http.get("/ui/")
     assert "[personal data erased]" in listed.text and "SHEVCHENKO" not in listed.text
+
+
+async def test_the_dashboard_is_a_disclosure_once_per_rows_shown(web_http: Web) -> None:
+    """The dashboard lists surnames, initials and birth years: each page it renders writes one
+    row naming every case shown; its live poll writes one only when the rows changed (it sends
+    the digest of the rows it shows and gets 204 while they are current)."""
+    http = web_http.http
+    assert http is not None
+    await sign_in(http, "anna.pl")
+    now = await web_http.env.get_current_time()
+    first, second = [await open_case(http, now) for _ in range(2)]
+
+    async def rows() -> list[tuple[str, list[str], str]]:
+        found = await web_http.pool.fetch(
+            "SELECT endpoint, case_ids, purpose FROM disclosure_log"
+            " WHERE user_id = 'anna.pl' AND case_id IS NULL ORDER BY id"
+        )
+        return [(r["endpoint"], list(r["case_ids"]), r["purpose"]) for r in found]
+
+    page = await http.get("/ui/")
+    assert page.status_code == 200 and "SHEVCHENKO O., 1990" in page.text
+    both = sorted([first, second])
+    assert await rows() == [("GET /ui/", both, "dashboard")]
+    digest = re.search(r'id="case-groups" data-digest="([^"]+)"', page.text)
+    assert digest is not None
+    unchanged = await http.get("/ui/dashboard/rows", params={"since": digest.group(1)})
+    assert unchanged.status_code == 204 and unchanged.text == ""
+    assert len(await rows()) == 1  # nothing shown, nothing disclosed
+    changed = await http.get("/ui/dashboard/rows", params={"q": first, "since": digest.group(1)})
+    assert changed.status_code == 200 and first in changed.text
+    assert (await rows())[1:] == [("GET /ui/dashboard/rows", [first], "dashboard")]
+    await http.get("/ui/", params={"q": "PL-UA-1999"})  # no case matches: no row
+    assert len(await rows()) == 2

@@ -47,12 +47,15 @@
     function once() {
       if (busy || document.hidden) return;
       busy = true;
-      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      /* `since`: the rows this page shows; the server answers 204 while they are current */
+      var since = (url.indexOf("?") < 0 ? "?" : "&") + "since=" + encodeURIComponent(container.getAttribute("data-digest") || "");
+      fetch(url + since, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (response) {
           if (!response.ok || response.redirected) throw new Error("stopped");
-          return response.text();
+          return response.status === 204 ? "" : response.text();
         })
         .then(function (html) {
+          if (!html) return;
           var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(container.id);
           if (fresh && fresh.getAttribute("data-digest") !== container.getAttribute("data-digest")) {
             container.innerHTML = fresh.innerHTML;
