@@ -14,9 +14,10 @@ import typer
 import uvicorn
 
 from adapters.logs import configure_logging
-from adapters.settings import get_settings
+from adapters.settings import ConfigurationError, get_settings
 from adapters.temporal.runtime import exit_now, install_runtime
-from readmit.cli.common import EXIT_OK
+from api.app import sign_in_from
+from readmit.cli.common import EXIT_OK, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -72,6 +73,10 @@ def api_command(
     """Serve the API until SIGINT/SIGTERM; PostgreSQL and Temporal come from the settings."""
     settings = get_settings()
     configure_logging(settings.log_level)
+    try:
+        sign_in_from(settings)  # sign-in settings that cannot work stop it here, in one line
+    except ConfigurationError as error:
+        fail(str(error))
     install_runtime()  # before the app's lifespan connects its Temporal client
     code = EXIT_OK
     try:

@@ -324,7 +324,9 @@ async def test_access_matrix(api: Api) -> None:
             )
             target = case_id
             if isinstance(expected, Page):
-                headers = {"Cookie": f"readmit_session={token}"} if token else {}
+                # a page's session is a `web_sessions` row; anonymous callers send their token
+                cookie = await api.session(*PRINCIPALS[caller]) if caller in PRINCIPALS else token
+                headers = {"Cookie": f"readmit_session={cookie}"} if cookie else {}
                 if token and caller in ANONYMOUS:  # neither as a cookie nor as a header
                     headers["Authorization"] = f"Bearer {token}"
             else:

@@ -70,14 +70,16 @@ class World:
     # issued a second later (another `iat`) would not match
     tokens: dict[str, str] = field(default_factory=dict)
 
-    def headers(self, caller: str, path: str) -> dict[str, str]:
+    async def headers(self, caller: str, path: str) -> dict[str, str]:
         user, role, state, states, _ = CALLERS[caller]
+        if path.startswith("/ui"):  # a page's session: a `web_sessions` row
+            key = f"session:{caller}"
+            if key not in self.tokens:
+                self.tokens[key] = await self.api.session(user, role, state, states)
+            return {"Cookie": f"readmit_session={self.tokens[key]}"}
         if caller not in self.tokens:
             self.tokens[caller] = self.api.token(user, role, state, states)
-        token = self.tokens[caller]
-        if path.startswith("/ui"):
-            return {"Cookie": f"readmit_session={token}"}  # a page's session holds the token
-        return {"Authorization": f"Bearer {token}"}
+        return {"Authorization": f"Bearer {self.tokens[caller]}"}
 
     async def ask(
         self,
@@ -88,7 +90,7 @@ class World:
         **extra: Any,
     ) -> httpx.Response:
         self.api.http.cookies.clear()
-        headers = {**self.headers(caller, path), **extra.pop("headers", {})}
+        headers = {**(await self.headers(caller, path)), **extra.pop("headers", {})}
         answer: httpx.Response = await self.api.http.request(
             method, path, params=params, headers=headers, **extra
         )

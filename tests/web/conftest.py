@@ -13,6 +13,7 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -40,9 +41,10 @@ async def import_demo_officers(pool: asyncpg.Pool) -> None:
 
 @contextlib.asynccontextmanager
 async def running_app(
-    env: WorkflowEnvironment, dsn: str, pool: asyncpg.Pool
+    env: WorkflowEnvironment, dsn: str, pool: asyncpg.Pool, **overrides: Any
 ) -> AsyncIterator[FastAPI]:
-    """The app (lifespan not started) and its workers, on a random queue prefix."""
+    """The app (lifespan not started) and its workers, on a random queue prefix; `overrides`
+    are settings (e.g. `env="production"` and the OpenID provider's)."""
     await import_demo_officers(pool)
     prefix = f"w{secrets.token_hex(4)}"
     master_keys = {"master-1": Keyring.new_key()}
@@ -52,6 +54,7 @@ async def running_app(
         database_url=None,
         master_keys=master_keys,
         audit_signing_key=base64.b64encode(os.urandom(32)).decode(),
+        **overrides,
     )
     app = create_app(settings, database_url=dsn, client=env.client)
     async with running_workers(env.client, pool, STATES, settings=settings):
@@ -88,40 +91,48 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
+    """The app served over HTTP on 127.0.0.1:`port` by uvicorn (in this loop, beside the
+    workers: they share the session's Temporal client and PostgreSQL pool); its base URL."""
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            # a browser left open by a failed test keeps its live-update stream: do not wait
+            # for it for ever
+            timeout_graceful_shutdown=5,
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started or serving.done():
+            break
+        await asyncio.sleep(0.05)
+    if not server.started:
+        serving.cancel()
+        raise RuntimeError("uvicorn did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
 @pytest.fixture
 async def web_server(
     time_env: WorkflowEnvironment, schema_dsn: str, pool: asyncpg.Pool
 ) -> AsyncIterator[Web]:
-    """The app served over HTTP on 127.0.0.1 by uvicorn (in this loop, beside the workers:
-    they share the session's Temporal client and PostgreSQL pool)."""
-    async with running_app(time_env, schema_dsn, pool) as app:
-        port = free_port()
-        server = _Server(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=port,
-                log_level="warning",
-                lifespan="on",
-                # a browser left open by a failed test keeps its live-update stream: do not wait
-                # for it for ever
-                timeout_graceful_shutdown=5,
-            )
-        )
-        serving = asyncio.create_task(server.serve())
-        for _ in range(200):
-            if server.started or serving.done():
-                break
-            await asyncio.sleep(0.05)
-        if not server.started:
-            serving.cancel()
-            raise RuntimeError("uvicorn did not start")
-        try:
-            with time_env.auto_time_skipping_disabled():
-                yield Web(app, pool, time_env, f"http://127.0.0.1:{port}")
-        finally:
-            server.should_exit = True
-            await serving
+    """The app served over HTTP on 127.0.0.1 by uvicorn."""
+    async with (
+        running_app(time_env, schema_dsn, pool) as app,
+        serving(app, free_port()) as base_url,
+    ):
+        with time_env.auto_time_skipping_disabled():
+            yield Web(app, pool, time_env, base_url)
 
 
 @pytest.fixture(scope="session")
