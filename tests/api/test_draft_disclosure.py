@@ -257,6 +257,8 @@ SHOW_NO_CASE = {
     ("GET", "/"): "a redirect to the pages",
     ("GET", "/ui"): "a redirect to the pages",
     ("GET", "/ui/sign-in"): "the sign-in form",
+    ("GET", "/ui/sign-in/oidc"): "a redirect to the identity provider",
+    ("GET", "/ui/sign-in/oidc/callback"): "the identity provider's answer: a session, no case",
     ("GET", "/ui/language"): "the language switch",
     ("GET", "/ui/static/{name}"): "CSS and JavaScript",
     ("GET", "/ui/cases/new"): "the empty form of a new case",
