@@ -38,6 +38,7 @@ from api.jwks import FETCH_TIMEOUT_SECONDS, KeyNotFound, KeySet, check_transport
 
 CALLBACK_PATH = "/ui/sign-in/oidc/callback"
 DISCOVERY_MAX_AGE_SECONDS = 3600
+RETRY_AFTER_FAILURE_SECONDS = 10
 ID_TOKEN_ALGORITHMS = ("RS256", "ES256", "PS256")
 CLOCK_SKEW_SECONDS = 60
 
@@ -80,19 +81,28 @@ class Discovery:
         self.issuer = check_transport(issuer.rstrip("/"), "READMIT_OIDC_ISSUER")
         self._metadata: dict[str, Any] | None = None
         self._fetched_at = 0.0
+        self._failed_at: float | None = None
         self._lock = asyncio.Lock()
 
     async def metadata(self) -> dict[str, Any]:
-        if self._metadata is not None and time.monotonic() - self._fetched_at < (
-            DISCOVERY_MAX_AGE_SECONDS
-        ):
-            return self._metadata
+        """The metadata; a failed fetch is not retried for `RETRY_AFTER_FAILURE_SECONDS`, so
+        sign-in attempts while the provider is away do not turn into a stream of requests."""
         async with self._lock:
-            if self._metadata is None or time.monotonic() - self._fetched_at >= (
-                DISCOVERY_MAX_AGE_SECONDS
-            ):
+            now = time.monotonic()
+            if self._metadata is not None and now - self._fetched_at < DISCOVERY_MAX_AGE_SECONDS:
+                return self._metadata
+            if self._failed_at is not None and now - self._failed_at < RETRY_AFTER_FAILURE_SECONDS:
+                if self._metadata is not None:
+                    return self._metadata  # stale but the provider's last word
+                raise ProviderUnavailable("discovery failed a moment ago")
+            try:
                 self._metadata = await self._fetch()
-                self._fetched_at = time.monotonic()
+            except ProviderUnavailable:
+                self._failed_at = now
+                if self._metadata is not None:
+                    return self._metadata
+                raise
+            self._fetched_at, self._failed_at = now, None
             return self._metadata
 
     async def _fetch(self) -> dict[str, Any]:
@@ -185,6 +195,8 @@ class OidcSignIn:
             raise SignInRefused("the sign-in took too long or was started in another browser")
         if not hmac.compare_digest(answer.get("state", ""), pending.state):
             raise SignInRefused("the answer does not belong to this sign-in (state)")
+        if "iss" in answer and answer["iss"].rstrip("/") != self.discovery.issuer:
+            raise SignInRefused("the answer comes from another issuer (iss)")  # RFC 9207
         if "error" in answer:
             raise SignInRefused(f"the identity provider refused: {answer['error'][:100]}")
         code = answer.get("code")

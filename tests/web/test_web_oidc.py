@@ -137,6 +137,13 @@ async def test_claims_mapping_to_no_role_or_state_and_forged_answers_are_refused
         state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
         denied = await http.get(CALLBACK, params={"error": "access_denied", "state": state})
         assert denied.status_code == 403 and "access_denied" in denied.text
+        # an answer naming another issuer (a mix-up, RFC 9207)
+        start = await http.get("/ui/sign-in/oidc")
+        state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+        mixed = await http.get(
+            CALLBACK, params={"code": "x", "state": state, "iss": "https://elsewhere.test"}
+        )
+        assert mixed.status_code == 403 and "(iss)" in mixed.text
         assert await web.pool.fetchval("SELECT count(*) FROM web_sessions") == 0
 
 
