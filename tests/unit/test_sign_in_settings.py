@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
-from adapters.settings import ConfigurationError, Settings
+from adapters.settings import ConfigurationError, Settings, get_settings
 from api.app import sign_in_from
 from api.claims_mapping import ClaimsMapping, Unmapped
 from api.jwks import KeySet, check_transport
+from readmit.cli import api
 
 JWKS = "https://idp.example.org/realms/ministry/protocol/openid-connect/certs"
 
@@ -149,3 +152,22 @@ def test_groups_with_a_state_pattern() -> None:
         {"sub": "x", "preferred_username": "olena.ua", "groups": member}, expires=2**31
     )
     assert (found.role, found.state) == ("officer", "UA")
+
+
+def test_readmit_api_stops_on_unsafe_sign_in_settings_with_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("READMIT_JWT_ALGORITHMS", '["RS256"]')
+    monkeypatch.setenv("READMIT_JWKS_URL", JWKS)
+    get_settings.cache_clear()
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.callback()(lambda: None)
+    api.register(app)
+    try:
+        result = CliRunner().invoke(app, ["api"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "readmit: RS256 tokens need READMIT_JWT_ISSUER, READMIT_JWT_AUDIENCE"
+    ]
