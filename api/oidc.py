@@ -78,7 +78,8 @@ class Discovery:
     """The provider's metadata (`/.well-known/openid-configuration`), cached for an hour."""
 
     def __init__(self, issuer: str) -> None:
-        self.issuer = check_transport(issuer.rstrip("/"), "READMIT_OIDC_ISSUER")
+        # exactly as the provider writes it in `iss` (OpenID Connect Discovery 1.0, section 4.3)
+        self.issuer = check_transport(issuer, "READMIT_OIDC_ISSUER")
         self._metadata: dict[str, Any] | None = None
         self._fetched_at = 0.0
         self._failed_at: float | None = None
@@ -106,7 +107,7 @@ class Discovery:
             return self._metadata
 
     async def _fetch(self) -> dict[str, Any]:
-        url = f"{self.issuer}/.well-known/openid-configuration"
+        url = f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
         try:
             async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS) as http:
                 answer = await http.get(url, headers={"Accept": "application/json"})
@@ -114,7 +115,7 @@ class Discovery:
                 found = answer.json()
         except (httpx.HTTPError, ValueError) as error:
             raise ProviderUnavailable(f"discovery failed ({type(error).__name__})") from None
-        if not isinstance(found, dict) or found.get("issuer", "").rstrip("/") != self.issuer:
+        if not isinstance(found, dict) or found.get("issuer") != self.issuer:
             raise ProviderUnavailable("the discovery document names another issuer")
         for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
             if not isinstance(found.get(name), str):
@@ -195,7 +196,7 @@ class OidcSignIn:
             raise SignInRefused("the sign-in took too long or was started in another browser")
         if not hmac.compare_digest(answer.get("state", ""), pending.state):
             raise SignInRefused("the answer does not belong to this sign-in (state)")
-        if "iss" in answer and answer["iss"].rstrip("/") != self.discovery.issuer:
+        if "iss" in answer and answer["iss"] != self.discovery.issuer:
             raise SignInRefused("the answer comes from another issuer (iss)")  # RFC 9207
         if "error" in answer:
             raise SignInRefused(f"the identity provider refused: {answer['error'][:100]}")
