@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse_many
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
@@ -105,10 +105,20 @@ class Settings(BaseSettings):
         default=None,
         description="HS256 shared secret (dev); unset with HS256 = one generated under `home`",
     )
-    jwks_url: str | None = Field(default=None, description="JWKS URL of the OIDC provider")
+    jwks_url: str | None = Field(
+        default=None,
+        description="JWKS URL of the provider's token keys (https, or http on loopback); unset = "
+        "the one READMIT_OIDC_ISSUER's discovery names",
+    )
     jwks_file: Path | None = Field(default=None, description="JWKS file (instead of a URL)")
-    jwt_issuer: str | None = Field(default=None, description="required `iss` claim, if set")
-    jwt_audience: str | None = Field(default=None, description="required `aud` claim, if set")
+    jwt_issuer: str | None = Field(
+        default=None,
+        description="the `iss` RS256/ES256 tokens must carry (required with them; unset = "
+        "READMIT_OIDC_ISSUER)",
+    )
+    jwt_audience: str | None = Field(
+        default=None, description="the `aud` RS256/ES256 tokens must carry (required with them)"
+    )
     audit_signing_key: str | None = Field(
         default=None,
         description="base64 Ed25519 seed signing audit bundles and checkpoints; unset = a dev "
@@ -196,7 +206,8 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = Field(
         default="development",
         description="`production`: no generated key, no demo sign-in, a missing or weak secret "
-        "stops the process (exit 2), webhooks go over https to public addresses only; `readmit "
+        "stops the process (exit 2), no pasted tokens on the sign-in page, webhooks go over "
+        "https to public addresses only; `readmit "
         "api`, `readmit worker` and the image default to it, `readmit run` is `development`",
     )
     command_signing_key: str | None = Field(
@@ -268,6 +279,64 @@ class Settings(BaseSettings):
     def production(self) -> bool:
         """Production mode: every secret comes from the settings, none is ever generated."""
         return self.env == "production"
+
+    # --- sign-in (OpenID Connect) and web sessions ---
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="issuer URL of the identity provider (OpenID Connect discovery at "
+        "`<issuer>/.well-known/openid-configuration`); https, or http on a loopback host; "
+        "unset = no sign-in through a provider",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="this app's client id at the identity provider"
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="this app's client secret at the identity provider (confidential client)",
+    )
+    oidc_scopes: tuple[str, ...] = Field(
+        default=("openid", "profile", "email"),
+        description="scopes asked for at sign-in (`openid` is always added)",
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="this app's callback as registered at the provider, ending in "
+        "`/ui/sign-in/oidc/callback`, e.g. https://readmit.example.org/ui/sign-in/oidc/callback",
+    )
+    oidc_user_claim: str = Field(
+        default="preferred_username",
+        description="claim naming the user (dotted path into the ID token and userinfo; "
+        "falls back to `sub` when absent)",
+    )
+    oidc_role_claim: str = Field(
+        default="realm_access.roles",
+        description="claim holding the user's roles or groups (dotted path; a string or a list)",
+    )
+    oidc_role_map: dict[str, Literal["officer", "supervisor", "auditor", "admin"]] = Field(
+        default_factory=dict,
+        description='JSON {"claim value": "officer|supervisor|auditor|admin"}: which values of '
+        "the role claim make which Readmit role; a user mapped to none is refused",
+    )
+    oidc_state_claim: str = Field(
+        default="readmit_state",
+        description="claim holding the user's state(s) (dotted path; a string or a list)",
+    )
+    oidc_state_pattern: str = Field(
+        default=r"^([A-Z]{2})$",
+        description="regular expression a state claim value must match; its first group is the "
+        "ISO code (e.g. `^/states/([A-Z]{2})$` for Keycloak groups)",
+    )
+    jwks_min_refresh_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="a token naming an unknown key id refetches the provider's key set at most "
+        "once per this many seconds",
+    )
+    session_ttl_minutes: int = Field(
+        default=480,
+        ge=1,
+        description="lifetime of a web session (a row in `web_sessions`); sign-out ends it sooner",
+    )
 
     def postgres(self, given: str | None = None) -> str | EmbeddedPostgres:
         """Where PostgreSQL is: `given` (a `--database-url` option), else DATABASE_URL, else the

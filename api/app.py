@@ -32,6 +32,9 @@ from adapters.tracing import Tracing, process_tracing
 from api import docs, hardening, problems, web
 from api.auth import TokenVerifier
 from api.backends import Backends
+from api.claims_mapping import ClaimsMapping
+from api.jwks import KeySet
+from api.oidc import OidcSignIn, oidc_from
 from api.routes import agreements, audit, cases, codec, health, identity, inbox
 from api.services import Services
 
@@ -42,15 +45,33 @@ deadlines; a hash-chained history auditors can replay and verify. Every endpoint
 log = structlog.get_logger(__name__)
 
 
-def verifier_from(settings: Settings) -> TokenVerifier:
+def verifier_from(settings: Settings, provider_keys: KeySet | None = None) -> TokenVerifier:
+    """The bearer-token verifier; RS256/ES256 tokens are checked with the JWKS named by the
+    settings, else with the OpenID provider's (`provider_keys`), and must name the issuer and
+    audience (a `ConfigurationError` otherwise)."""
+    keys = provider_keys
+    if settings.jwks_file is not None:
+        keys = KeySet(file=settings.jwks_file)
+    elif settings.jwks_url:
+        keys = KeySet(url=settings.jwks_url, min_refresh_seconds=settings.jwks_min_refresh_seconds)
+    mapping = ClaimsMapping.from_settings(settings) if settings.oidc_role_map else None
     return TokenVerifier(
         algorithms=settings.jwt_algorithms,
         secret=jwt_secret(settings),
-        jwks_url=settings.jwks_url,
-        jwks_file=settings.jwks_file,
-        issuer=settings.jwt_issuer,
+        keys=keys if any(a != "HS256" for a in settings.jwt_algorithms) else None,
+        issuer=settings.jwt_issuer or settings.oidc_issuer,
         audience=settings.jwt_audience,
+        map_claims=(lambda claims: mapping.principal(claims, expires=int(claims["exp"])))
+        if mapping
+        else None,
     )
+
+
+def sign_in_from(settings: Settings) -> tuple[TokenVerifier, OidcSignIn | None]:
+    """How callers are recognised: bearer tokens and the provider's sign-in (if configured).
+    Raises `ConfigurationError` naming what is missing, before anything is served."""
+    oidc, provider_keys = oidc_from(settings)
+    return verifier_from(settings, provider_keys), oidc
 
 
 def create_app(
@@ -67,7 +88,7 @@ def create_app(
     require_production(config, API)
     traces = tracing or process_tracing(config)
     master = master_keyring(config)
-    verifier = verifier_from(config)
+    verifier, oidc = sign_in_from(config)  # a configuration error stops the app before it serves
     catalogue = load_catalogue(config.agreements_dir)
 
     def services(pool: asyncpg.Pool, temporal: Client) -> Services:
@@ -87,6 +108,7 @@ def create_app(
             catalogue=catalogue,
             verifier=verifier,
             vault=vault,
+            oidc=oidc,
         )
 
     @contextlib.asynccontextmanager

@@ -1,22 +1,27 @@
-"""Who is calling: bearer tokens (JWT) checked against a shared secret (dev) or the identity
-provider's keys (JWKS), turned into a `Principal` with one role and its state(s).
+"""Who is calling: bearer tokens (JWT) checked against a shared secret (service tokens) or the
+identity provider's keys (JWKS), turned into a `Principal` with one role and its state(s).
 
 Claims: `sub` (user id), `role` (officer | supervisor | auditor | admin), `state` (the ISO code
 of the officer's, supervisor's or admin's state) and, for auditors, `states` (a list of codes, or
-`["*"]` for every state). Tokens without an expiry are refused. `scope` (OAuth 2.0, a
-space-separated list) grants what no role does: `codec:decode` lets an administrator decode
-Temporal payloads for the web UI (`api/routes/codec.py`).
+`["*"]` for every state). Tokens without an expiry are refused. The provider's tokens may carry
+the provider's own claims instead (roles, groups): then `map_claims` (`api.claims_mapping`) says
+what they make. `scope` (OAuth 2.0, a space-separated list) grants what no role does:
+`codec:decode` lets an administrator decode Temporal payloads for the web UI
+(`api/routes/codec.py`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import jwt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from adapters.settings import ConfigurationError
+from api.jwks import KeyNotFound, KeySet
 
 Role = Literal["officer", "supervisor", "auditor", "admin"]
 ALL_STATES = "*"
@@ -87,25 +92,44 @@ def principal_from_claims(claims: Claims) -> Principal:
 
 
 class TokenVerifier:
-    """Verifies bearer tokens with a shared secret (HS256) and/or a JWKS (RS256/ES256)."""
+    """Verifies bearer tokens: HS256 with the shared secret (`readmit token`, service tokens) and
+    RS256/ES256 with the identity provider's key set, which must then say who issued the token
+    and for whom (`iss` and `aud` are required, or the app does not start).
+
+    Verification is async because the provider's keys may have to be fetched: never inside the
+    event loop's thread, at most once per refresh interval (`api.jwks.KeySet`)."""
 
     def __init__(
         self,
         *,
         algorithms: tuple[str, ...],
         secret: str | None = None,
-        jwks_url: str | None = None,
-        jwks_file: Path | None = None,
+        keys: KeySet | None = None,
         issuer: str | None = None,
         audience: str | None = None,
+        map_claims: Callable[[dict[str, Any]], Principal] | None = None,
     ) -> None:
+        asymmetric = [a for a in algorithms if a != "HS256"]
+        if asymmetric:
+            missing = [
+                name
+                for name, value in (
+                    ("READMIT_JWT_ISSUER", issuer),
+                    ("READMIT_JWT_AUDIENCE", audience),
+                )
+                if not value
+            ]
+            if keys is None:
+                missing.append("READMIT_JWKS_URL (or READMIT_JWKS_FILE, or READMIT_OIDC_ISSUER)")
+            if missing:
+                raise ConfigurationError(f"{'/'.join(asymmetric)} tokens need {', '.join(missing)}")
         self.algorithms = algorithms
         self.secret = secret
+        self.keys = keys
         self.issuer, self.audience = issuer, audience
-        self.jwks_client = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
-        self.jwks = jwt.PyJWKSet.from_json(jwks_file.read_text()) if jwks_file else None
+        self.map_claims = map_claims
 
-    def _key(self, token: str, header: dict[str, Any]) -> Any:
+    async def _key(self, header: dict[str, Any]) -> Any:
         algorithm = header.get("alg")
         if algorithm not in self.algorithms:
             raise AuthError(f"token algorithm {algorithm!r} is not accepted")
@@ -113,27 +137,35 @@ class TokenVerifier:
             if not self.secret:
                 raise AuthError("HS256 tokens are not accepted here")
             return self.secret
-        if self.jwks_client is not None:
-            return self.jwks_client.get_signing_key_from_jwt(token).key
-        if self.jwks is not None:
-            kid = header.get("kid")
-            for key in self.jwks.keys:
-                if kid is None or key.key_id == kid:
-                    return key.key
-            raise AuthError("no key in the JWKS matches the token's 'kid'")
-        raise AuthError(f"no key configured for {algorithm} tokens")
+        assert self.keys is not None  # the constructor refuses RS256/ES256 without keys
+        kid = header.get("kid")
+        try:
+            found = await self.keys.key(kid if isinstance(kid, str) else None)
+        except KeyNotFound as error:
+            raise AuthError(str(error)) from None
+        if found.algorithm_name not in (algorithm, None):
+            raise AuthError("the token's algorithm does not match its key")
+        return found.key
 
-    def verify(self, token: str) -> Principal:
+    async def verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
+            key = await self._key(header)
+            hs256 = header.get("alg") == "HS256"
             payload = jwt.decode(
                 token,
-                self._key(token, header),
-                algorithms=list(self.algorithms),
-                issuer=self.issuer,
-                audience=self.audience,
-                options={"require": ["exp", "sub"], "verify_aud": self.audience is not None},
+                key,
+                algorithms=[str(header["alg"])],
+                # service tokens (HS256) are this app's own; the provider's must name it
+                issuer=None if hs256 else self.issuer,
+                audience=None if hs256 else self.audience,
+                options={
+                    "require": ["exp", "sub"] if hs256 else ["exp", "sub", "iss", "aud"],
+                    "verify_aud": not hs256,
+                },
             )
+            if not hs256 and self.map_claims is not None and "role" not in payload:
+                return self.map_claims(payload)
             return principal_from_claims(Claims.model_validate(payload))
         except jwt.PyJWTError as error:
             raise AuthError(f"invalid token: {error}") from error

@@ -19,13 +19,13 @@ def services(request: Request) -> Services:
     return found
 
 
-def principal(
+async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError("a bearer token is required")
-    caller = services(request).verifier.verify(credentials.credentials)
+    caller = await services(request).verifier.verify(credentials.credentials)
     request.state.principal = caller
     return caller
 

@@ -16,6 +16,7 @@ from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.cases import CaseGateway, CaseNotFound
 from api.auth import TokenVerifier
+from api.oidc import OidcSignIn
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Services:
     catalogue: Catalogue
     verifier: TokenVerifier
     vault: PersonalDataVault
+    oidc: OidcSignIn | None = None  # sign-in through the identity provider, when configured
 
     async def parties(self, case_id: str) -> Parties:
         """The case's parties, without folding its stream: the read model's row, else (a case

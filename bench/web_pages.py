@@ -32,8 +32,9 @@ from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect, create_pool, quote_ident
 from adapters.settings import Settings, get_settings
 from api.app import create_app
-from api.auth import issue_dev_token
+from api.auth import Principal
 from api.web.pages import SignedIn, WebRoute, environment
+from api.web.session import start_session
 from domain.stored import NewEvent
 
 CASES = 10_000
@@ -245,10 +246,16 @@ async def run(quick: bool) -> dict[str, Any]:
             client=NoTemporal(),  # type: ignore[arg-type]
         )
         app.include_router(baseline_router())
-        officer = issue_dev_token(SECRET, user="anna.pl", role="officer", state="PL")
-        auditor = issue_dev_token(SECRET, user="audit", role="auditor", state=None, states=("*",))
         metrics: list[dict[str, Any]] = []
         async with app.router.lifespan_context(app):
+            # web sessions (rows in `web_sessions`), as the sign-in page makes them
+            services = app.state.services
+            officer = await start_session(
+                services, Principal("anna.pl", "officer", "PL", frozenset({"PL"})), "token"
+            )
+            auditor = await start_session(
+                services, Principal("audit", "auditor", None, frozenset({"*"})), "token"
+            )
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
 

@@ -60,6 +60,9 @@ TABLES: dict[str, str] = {
     ),
     "registry_persons": "SELECT",
     "registry_documents": "SELECT",
+    # web sessions: created at sign-in, revoked at sign-out, expired ones deleted; who a
+    # session is stays as the sign-in established it
+    "web_sessions": "SELECT, INSERT, UPDATE (revoked_at), DELETE",
     # processes check at start that the schema is current, and apply nothing themselves
     "schema_migrations": "SELECT",
 }

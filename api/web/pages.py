@@ -39,6 +39,7 @@ from api.web.session import (
     clear_cookie,
     current_session,
     decode_flash,
+    known_session,
     optional_session,
     services_of,
 )
@@ -148,7 +149,7 @@ def language_of(request: Request) -> str:
 
 async def signed_in_page(request: Request) -> Page:
     """A page for a signed-in caller (otherwise: to the sign-in page)."""
-    session = current_session(request)
+    session = await current_session(request)
     services = services_of(request)
     return Page(
         request=request,
@@ -161,7 +162,7 @@ async def signed_in_page(request: Request) -> Page:
 
 
 async def public_page(request: Request) -> Page:
-    session = optional_session(request)
+    session = await optional_session(request)
     return Page(
         request=request,
         services=services_of(request),
@@ -180,7 +181,7 @@ def error_page(request: Request, status: int, title: str, detail: str | None) ->
     page = Page(
         request=request,
         services=services_of(request),
-        session=optional_session(request),
+        session=known_session(request),
         lang=lang,
     )
     return page.render("error.html", status=status, title=title, detail=detail)

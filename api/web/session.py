@@ -1,9 +1,10 @@
-"""Web sessions: the bearer token in an HttpOnly, SameSite=Strict cookie, verified on every
-request exactly as the API verifies an `Authorization` header; a per-session CSRF token; and a
-one-shot signed "flash" cookie that carries a form's outcome across POST/redirect/GET.
+"""Web sessions: a random token in an HttpOnly, SameSite=Strict cookie, looked up on every
+request in the `web_sessions` table (which holds only its hash, who it signed in and until
+when), so that signing out ends the session for good; a per-session CSRF token; and a one-shot
+signed "flash" cookie that carries a form's outcome across POST/redirect/GET.
 
-Nothing is kept on the server: the CSRF token and the flash signature are derived from the
-session token, so any API process can serve any request.
+The CSRF token and the flash signature are derived from the session token, so any API process
+can serve any request with nothing but the table.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 from fastapi import Request, Response
 
-from api.auth import AuthError, Principal
+from adapters.db.web_sessions import Via, find_session, open_session, purge_sessions, revoke_session
+from api.auth import AuthError, Claims, Principal, principal_from_claims
 from api.services import Services
 
 SESSION_COOKIE = "readmit_session"
 LANG_COOKIE = "readmit_lang"
 FLASH_COOKIE = "readmit_flash"
 SIGN_IN_COOKIE = "readmit_sign_in"  # CSRF token of the sign-in form (before any session)
+KEEP_ENDED_SESSIONS = timedelta(days=30)  # revoked and expired rows, then forgotten
 COOKIE_PATH = "/"
 FLASH_MAX_BYTES = 3000
 FIELD_MAX_CHARS = 600
@@ -62,24 +66,68 @@ def services_of(request: Request) -> Services:
     return found
 
 
-def current_session(request: Request) -> WebSession:
-    """The caller's session, verified by the app's `TokenVerifier` (as the API does)."""
+async def current_session(request: Request) -> WebSession:
+    """The caller's live session (its row unrevoked and unexpired), else `SignInRequired`."""
+    cached: WebSession | None = getattr(request.state, "web_session", None)
+    if cached is not None:
+        return cached
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise SignInRequired()
+    row = await find_session(services_of(request).pool, token)
+    if row is None:
+        raise SignInRequired("the session ended (signed out or expired)")
     try:
-        caller = services_of(request).verifier.verify(token)
-    except AuthError as error:
+        caller = principal_from_claims(
+            Claims(
+                sub=row.user_id,
+                role=row.role,  # the table's CHECK names the roles
+                state=row.state,
+                states=row.states,
+                exp=int(row.expires_at.timestamp()),
+            )
+        )
+    except (AuthError, ValueError) as error:
         raise SignInRequired(str(error)) from error
+    session = WebSession(token=token, principal=caller)
     request.state.principal = caller
-    return WebSession(token=token, principal=caller)
+    request.state.web_session = session
+    return session
 
 
-def optional_session(request: Request) -> WebSession | None:
+async def optional_session(request: Request) -> WebSession | None:
     try:
-        return current_session(request)
+        return await current_session(request)
     except SignInRequired:
         return None
+
+
+def known_session(request: Request) -> WebSession | None:
+    """The session this request already proved (no lookup: for error pages)."""
+    found: WebSession | None = getattr(request.state, "web_session", None)
+    return found
+
+
+async def start_session(services: Services, principal: Principal, via: Via) -> str:
+    """A new session for `principal`: its row, and the token the browser's cookie will hold."""
+    token = secrets.token_urlsafe(32)
+    await open_session(
+        services.pool,
+        token,
+        user_id=principal.user_id,
+        role=principal.role,
+        state=principal.state,
+        states=tuple(sorted(principal.states)) if principal.role == "auditor" else (),
+        via=via,
+        lifetime=timedelta(minutes=services.settings.session_ttl_minutes),
+    )
+    await purge_sessions(services.pool, older_than=KEEP_ENDED_SESSIONS)
+    return token
+
+
+async def end_session(services: Services, session: WebSession) -> None:
+    """Sign-out: the session's row is revoked, so its cookie, wherever copied, opens nothing."""
+    await revoke_session(services.pool, session.token)
 
 
 def check_csrf(expected: str, form: Any) -> None:
@@ -97,22 +145,36 @@ def secure(request: Request) -> bool:
 
 
 def set_cookie(
-    response: Response, request: Request, name: str, value: str, max_age: int | None = None
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    max_age: int | None = None,
+    *,
+    path: str = COOKIE_PATH,
+    samesite: Literal["strict", "lax"] = "strict",
 ) -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
-        path=COOKIE_PATH,
+        path=path,
         httponly=True,
-        samesite="strict",
+        samesite=samesite,
         secure=secure(request),
     )
 
 
-def clear_cookie(response: Response, request: Request, name: str) -> None:
+def clear_cookie(
+    response: Response,
+    request: Request,
+    name: str,
+    *,
+    path: str = COOKIE_PATH,
+    samesite: Literal["strict", "lax"] = "strict",
+) -> None:
     response.delete_cookie(
-        name, path=COOKIE_PATH, httponly=True, samesite="strict", secure=secure(request)
+        name, path=path, httponly=True, samesite=samesite, secure=secure(request)
     )
 
 

@@ -1,9 +1,16 @@
 """Signing in and out, the language selector and the static files.
 
-Development (an HS256 secret is configured, as for `readmit token`): pick a user of the
-`officers` directory and the server mints a token with `issue_dev_token`. Production: paste the
-identity provider's token, verified by the app's `TokenVerifier`. Either way the token goes into
-an HttpOnly, SameSite=Strict cookie and is verified again on every request.
+Production (`READMIT_ENV=production`) signs in only through the identity provider (OpenID
+Connect, `api.oidc`): the page offers nothing else, and a form naming a user of the directory or
+carrying a token gets no session. Development also lists the users of the `officers` directory
+to pick from, and takes a pasted token verified by the app's `TokenVerifier`.
+
+Every way in ends the same: a row in `web_sessions` and its random token in an HttpOnly,
+SameSite=Strict cookie; signing out revokes the row.
+
+Pasted tokens are refused in production on purpose: a session there is established only by the
+provider's interactive sign-in (its login page, its second factor), never by a bearer token
+copied out of another tool. Machine clients send their tokens as `Authorization: Bearer`.
 """
 
 from __future__ import annotations
@@ -11,10 +18,13 @@ from __future__ import annotations
 import hmac
 import re
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from api.auth import AuthError, issue_dev_token
+from adapters.db.web_sessions import Via
+from api.auth import AuthError, Principal
+from api.oidc import PendingSignIn, ProviderUnavailable, SignInRefused
 from api.problems import Problem
 from api.web.i18n import LANGUAGES
 from api.web.pages import STATIC_DIR, Page, Public, SignedIn, WebRoute
@@ -25,9 +35,13 @@ from api.web.session import (
     SIGN_IN_COOKIE,
     check_csrf,
     clear_cookie,
+    end_session,
     set_cookie,
     sign_in_token,
+    start_session,
 )
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,60}\.(css|js|svg|ico)$")
@@ -37,6 +51,11 @@ _OFFICERS = (
     " ORDER BY state, CASE role WHEN 'officer' THEN 0 WHEN 'supervisor' THEN 1"
     " WHEN 'auditor' THEN 2 ELSE 3 END, user_id"
 )
+# The browser keeps the OpenID sign-in's state, nonce and PKCE verifier here until it comes back
+# from the provider. SameSite=Lax: the provider's redirect back is a cross-site navigation.
+OIDC_COOKIE = "readmit_oidc"
+OIDC_PATH = "/ui/sign-in/oidc"
+OIDC_COOKIE_SECONDS = 600
 
 
 def safe_next(target: str | None) -> str:
@@ -46,16 +65,14 @@ def safe_next(target: str | None) -> str:
     return "/ui/"
 
 
-def dev_secret(page: Page) -> str | None:
-    """The HS256 secret of development sign-in (`adapters.keys.jwt_secret`, as the verifier holds
-    it), or None when the installation accepts only its identity provider's tokens."""
-    verifier = page.services.verifier
-    return verifier.secret if "HS256" in verifier.algorithms else None
+def demo_sign_in(page: Page) -> bool:
+    """Whether the page may offer the directory's users and pasted tokens (development only)."""
+    return not page.services.settings.production
 
 
 async def _sign_in_page(page: Page, status: int = 200, error: str | None = None) -> Response:
-    secret = dev_secret(page)
-    officers = await page.services.pool.fetch(_OFFICERS) if secret else []
+    dev = demo_sign_in(page)
+    officers = await page.services.pool.fetch(_OFFICERS) if dev else []
     by_state: dict[str, list[dict[str, str]]] = {}
     for row in officers:
         by_state.setdefault(row["state"], []).append(dict(row))
@@ -63,13 +80,24 @@ async def _sign_in_page(page: Page, status: int = 200, error: str | None = None)
     response = page.render(
         "sign_in.html",
         status=status,
-        dev=secret is not None,
+        dev=dev,
+        provider=page.services.oidc is not None,
         by_state=by_state,
         sign_in_csrf=token,
         next=safe_next(page.request.query_params.get("next")),
         error=error,
     )
     set_cookie(response, page.request, SIGN_IN_COOKIE, token, max_age=3600)
+    return response
+
+
+async def _signed_in(page: Page, principal: Principal, via: Via, target: str) -> Response:
+    """The new session's cookie, and on to `target`."""
+    token = await start_session(page.services, principal, via)
+    log.info("sign_in", via=via, role=principal.role)
+    response = RedirectResponse(safe_next(target), status_code=303)
+    set_cookie(response, page.request, SESSION_COOKIE, token)
+    clear_cookie(response, page.request, SIGN_IN_COOKIE)
     return response
 
 
@@ -86,37 +114,91 @@ async def sign_in(page: Public) -> Response:
     given = str(form.get("csrf", ""))
     if not expected or not hmac.compare_digest(given, expected):
         return await _sign_in_page(page, 403, page._("The sign-in form expired; try again."))
+    if not demo_sign_in(page):
+        log.warning("sign_in.refused", via="form", reason="production")
+        raise Problem(403, "Forbidden", page._("Sign in through the identity provider."))
     services = page.services
     user, pasted = str(form.get("user", "")).strip(), str(form.get("token", "")).strip()
+    target = str(form.get("next", ""))
     if user:
-        secret = dev_secret(page)
-        if secret is None:
-            raise Problem(403, "Forbidden", "development sign-in is not enabled here")
         row = await services.pool.fetchrow(
             "SELECT user_id, state, role FROM officers WHERE user_id = $1 AND active", user
         )
         if row is None:
             return await _sign_in_page(page, 401, page._("No such active user."))
-        token = issue_dev_token(
-            secret,
-            user=row["user_id"],
+        principal = Principal(
+            user_id=row["user_id"],
             role=row["role"],
             state=row["state"],
-            states=(row["state"],) if row["role"] == "auditor" else (),
-            ttl_minutes=services.settings.token_ttl_minutes,
+            states=frozenset({row["state"]}),
         )
-    elif pasted:
-        token = pasted
-    else:
+        return await _signed_in(page, principal, "directory", target)
+    if not pasted:
         return await _sign_in_page(page, 422, page._("Choose a user or paste a token."))
     try:
-        services.verifier.verify(token)
+        principal = await services.verifier.verify(pasted)
     except AuthError as error:
         refused = page._("The token was refused:")
         return await _sign_in_page(page, 401, f"{refused} {error}")
-    response = RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)
-    set_cookie(response, request, SESSION_COOKIE, token)
-    clear_cookie(response, request, SIGN_IN_COOKIE)
+    return await _signed_in(page, principal, "token", target)
+
+
+@router.get(OIDC_PATH)
+async def sign_in_with_provider(page: Public) -> Response:
+    """Off to the identity provider, with a fresh state, nonce and PKCE challenge."""
+    oidc = page.services.oidc
+    if oidc is None:
+        raise Problem(404, "Not found", "no identity provider is configured")
+    try:
+        url, pending = await oidc.begin(safe_next(page.request.query_params.get("next")))
+    except ProviderUnavailable as error:
+        log.warning("sign_in.provider_unavailable", reason=str(error))
+        return await _sign_in_page(
+            page, 503, page._("The identity provider cannot be reached; try again shortly.")
+        )
+    response = RedirectResponse(url, status_code=303)
+    set_cookie(
+        response,
+        page.request,
+        OIDC_COOKIE,
+        pending.encode(),
+        max_age=OIDC_COOKIE_SECONDS,
+        path=OIDC_PATH,
+        samesite="lax",
+    )
+    return response
+
+
+@router.get(f"{OIDC_PATH}/callback")
+async def provider_callback(page: Public) -> Response:
+    """The provider's answer: the code is exchanged and the ID token checked (`api.oidc`)."""
+    oidc = page.services.oidc
+    if oidc is None:
+        raise Problem(404, "Not found", "no identity provider is configured")
+    request = page.request
+    pending = PendingSignIn.decode(request.cookies.get(OIDC_COOKIE))
+    try:
+        principal = await oidc.finish(dict(request.query_params), pending)
+    except SignInRefused as error:
+        log.warning("sign_in.refused", via="oidc", reason=str(error))
+        refused = page._("The identity provider's sign-in was not accepted:")
+        response = await _sign_in_page(page, 403, f"{refused} {error}")
+    except ProviderUnavailable as error:
+        log.warning("sign_in.provider_unavailable", reason=str(error))
+        response = await _sign_in_page(
+            page, 503, page._("The identity provider cannot be reached; try again shortly.")
+        )
+    else:
+        token = await start_session(page.services, principal, "oidc")
+        log.info("sign_in", via="oidc", role=principal.role)
+        # A page, not a redirect: the way here began on the provider's site, and a browser does
+        # not send a SameSite=Strict cookie on a redirect from another site. The page's own
+        # navigation is same-site, so the session cookie goes along.
+        target = safe_next(pending.next if pending else None)
+        response = page.render("signed_in.html", target=target)
+        set_cookie(response, request, SESSION_COOKIE, token)
+        clear_cookie(response, request, SIGN_IN_COOKIE)
+    clear_cookie(response, request, OIDC_COOKIE, path=OIDC_PATH, samesite="lax")
     return response
 
 
@@ -124,6 +206,7 @@ async def sign_in(page: Public) -> Response:
 async def sign_out(page: SignedIn) -> Response:
     assert page.session is not None
     check_csrf(page.session.csrf, await page.request.form())
+    await end_session(page.services, page.session)
     response = RedirectResponse("/ui/sign-in", status_code=303)
     clear_cookie(response, page.request, SESSION_COOKIE)
     clear_cookie(response, page.request, FLASH_COOKIE)

@@ -5,6 +5,7 @@ records that identity, and the token's auditor may reach only the cases it may a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -12,7 +13,7 @@ import typer
 
 from adapters.db.eventstore import Recorded
 from adapters.settings import ConfigurationError, get_settings
-from api.app import verifier_from
+from api.app import sign_in_from
 from api.auth import AuthError, Principal
 from domain.decider import fold
 from readmit.cli.common import EXIT_REFUSED, fail
@@ -37,7 +38,8 @@ def token_auditor(token: str | None) -> Principal:
             " READMIT_TOKEN (an auditor's token the API accepts)"
         )
     try:
-        caller = verifier_from(get_settings()).verify(token)
+        verifier, _ = sign_in_from(get_settings())  # the provider's keys too, as the API
+        caller = asyncio.run(verifier.verify(token))
     except (AuthError, ConfigurationError) as error:
         fail(f"the token is not accepted: {error}")
     if caller.role != "auditor":

@@ -17,6 +17,7 @@ from adapters.settings import Settings
 from api.app import create_app
 from api.auth import issue_dev_token
 from api.services import Services
+from api.web.session import start_session
 
 SECRET = "test-secret-for-the-api-tests-only-0123456789"
 
@@ -35,6 +36,13 @@ class Api:
         self, user: str, role: str, state: str | None, states: tuple[str, ...] = ()
     ) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user, role, state, states)}"}
+
+    async def session(
+        self, user: str, role: str, state: str | None, states: tuple[str, ...] = ()
+    ) -> str:
+        """A web session's cookie value (a row in `web_sessions`), as signing in makes one."""
+        principal = await self.services.verifier.verify(self.token(user, role, state, states))
+        return await start_session(self.services, principal, "token")
 
 
 def app_endpoints() -> set[tuple[str, str]]:

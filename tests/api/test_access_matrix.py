@@ -224,6 +224,9 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("GET", "/ui"): (Page(public=308), None, None),
     ("GET", "/ui/sign-in"): (Page(public=200), None, None),
     ("POST", "/ui/sign-in"): (Page(public=403), None, None),  # no CSRF token in the form
+    # the identity provider's sign-in: no provider is configured here (tests/web/test_web_oidc.py)
+    ("GET", "/ui/sign-in/oidc"): (Page(public=404), None, None),
+    ("GET", "/ui/sign-in/oidc/callback"): (Page(public=404), None, None),
     ("GET", "/ui/language"): (Page(public=303), None, None),
     ("GET", "/ui/static/{name}"): (Page(public=200), None, None),
     ("POST", "/ui/sign-out"): (SESSION, None, None),
@@ -321,7 +324,9 @@ async def test_access_matrix(api: Api) -> None:
             )
             target = case_id
             if isinstance(expected, Page):
-                headers = {"Cookie": f"readmit_session={token}"} if token else {}
+                # a page's session is a `web_sessions` row; anonymous callers send their token
+                cookie = await api.session(*PRINCIPALS[caller]) if caller in PRINCIPALS else token
+                headers = {"Cookie": f"readmit_session={cookie}"} if cookie else {}
                 if token and caller in ANONYMOUS:  # neither as a cookie nor as a header
                     headers["Authorization"] = f"Bearer {token}"
             else:

@@ -71,14 +71,16 @@ class World:
     # issued a second later (another `iat`) would not match
     tokens: dict[str, str] = field(default_factory=dict)
 
-    def headers(self, caller: str, path: str) -> dict[str, str]:
+    async def headers(self, caller: str, path: str) -> dict[str, str]:
         user, role, state, states, _ = CALLERS[caller]
+        if path.startswith("/ui"):  # a page's session: a `web_sessions` row
+            key = f"session:{caller}"
+            if key not in self.tokens:
+                self.tokens[key] = await self.api.session(user, role, state, states)
+            return {"Cookie": f"readmit_session={self.tokens[key]}"}
         if caller not in self.tokens:
             self.tokens[caller] = self.api.token(user, role, state, states)
-        token = self.tokens[caller]
-        if path.startswith("/ui"):
-            return {"Cookie": f"readmit_session={token}"}  # a page's session holds the token
-        return {"Authorization": f"Bearer {token}"}
+        return {"Authorization": f"Bearer {self.tokens[caller]}"}
 
     async def ask(
         self,
@@ -89,7 +91,7 @@ class World:
         **extra: Any,
     ) -> httpx.Response:
         self.api.http.cookies.clear()
-        headers = {**self.headers(caller, path), **extra.pop("headers", {})}
+        headers = {**(await self.headers(caller, path)), **extra.pop("headers", {})}
         answer: httpx.Response = await self.api.http.request(
             method, path, params=params, headers=headers, **extra
         )
@@ -255,6 +257,8 @@ SHOW_NO_CASE = {
     ("GET", "/"): "a redirect to the pages",
     ("GET", "/ui"): "a redirect to the pages",
     ("GET", "/ui/sign-in"): "the sign-in form",
+    ("GET", "/ui/sign-in/oidc"): "a redirect to the identity provider",
+    ("GET", "/ui/sign-in/oidc/callback"): "the identity provider's answer: a session, no case",
     ("GET", "/ui/language"): "the language switch",
     ("GET", "/ui/static/{name}"): "CSS and JavaScript",
     ("GET", "/ui/cases/new"): "the empty form of a new case",

@@ -4,60 +4,16 @@ or served by uvicorn on 127.0.0.1 for a real browser (`web_server`)."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import contextlib
-import os
-import secrets
-import socket
-from collections.abc import AsyncIterator, Iterator
-from importlib.resources import files
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
-from web_support import SECRET, Web
-from workers_support import running_workers
+from web_support import Web, free_port, running_app, serving
 
-from adapters.directory import import_directory, load_directory
-from adapters.settings import Settings
-from adapters.temporal.codec import Keyring
-from api.app import create_app
-
-STATES = ("PL", "UA", "MD", "RO", "DE")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-async def import_demo_officers(pool: asyncpg.Pool) -> None:
-    officers = load_directory(Path(str(files("readmit.demo") / "officers.toml")))
-    async with pool.acquire() as conn:
-        # the demo officers have no webhook URL: nothing is wrapped with this key
-        master = Keyring.from_encoded({"test": Keyring.new_key()}, "test", what="master")
-        await import_directory(conn, officers, master=master)
-
-
-@contextlib.asynccontextmanager
-async def running_app(
-    env: WorkflowEnvironment, dsn: str, pool: asyncpg.Pool
-) -> AsyncIterator[FastAPI]:
-    """The app (lifespan not started) and its workers, on a random queue prefix."""
-    await import_demo_officers(pool)
-    prefix = f"w{secrets.token_hex(4)}"
-    master_keys = {"master-1": Keyring.new_key()}
-    settings = Settings(
-        jwt_secret=SECRET,
-        queue_prefix=prefix,
-        database_url=None,
-        master_keys=master_keys,
-        audit_signing_key=base64.b64encode(os.urandom(32)).decode(),
-    )
-    app = create_app(settings, database_url=dsn, client=env.client)
-    async with running_workers(env.client, pool, STATES, settings=settings):
-        yield app
 
 
 @pytest.fixture
@@ -76,54 +32,17 @@ async def web_http(
                 yield Web(app, pool, time_env, base, http)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn in the test's event loop, leaving the process's signal handlers alone."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 async def web_server(
     time_env: WorkflowEnvironment, schema_dsn: str, pool: asyncpg.Pool
 ) -> AsyncIterator[Web]:
-    """The app served over HTTP on 127.0.0.1 by uvicorn (in this loop, beside the workers:
-    they share the session's Temporal client and PostgreSQL pool)."""
-    async with running_app(time_env, schema_dsn, pool) as app:
-        port = free_port()
-        server = _Server(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=port,
-                log_level="warning",
-                lifespan="on",
-                # a browser left open by a failed test keeps its live-update stream: do not wait
-                # for it for ever
-                timeout_graceful_shutdown=5,
-            )
-        )
-        serving = asyncio.create_task(server.serve())
-        for _ in range(200):
-            if server.started or serving.done():
-                break
-            await asyncio.sleep(0.05)
-        if not server.started:
-            serving.cancel()
-            raise RuntimeError("uvicorn did not start")
-        try:
-            with time_env.auto_time_skipping_disabled():
-                yield Web(app, pool, time_env, f"http://127.0.0.1:{port}")
-        finally:
-            server.should_exit = True
-            await serving
+    """The app served over HTTP on 127.0.0.1 by uvicorn."""
+    async with (
+        running_app(time_env, schema_dsn, pool) as app,
+        serving(app, free_port()) as base_url,
+    ):
+        with time_env.auto_time_skipping_disabled():
+            yield Web(app, pool, time_env, base_url)
 
 
 @pytest.fixture(scope="session")
