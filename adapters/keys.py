@@ -1,7 +1,8 @@
 """Key material from settings, with a development keyring generated once under `home`.
 
-Production sets `READMIT_PAYLOAD_KEYS` (and `READMIT_PAYLOAD_KEY_ID`) and `READMIT_MASTER_KEYS`
-(and `READMIT_MASTER_KEY_ID`); a laptop without them gets
+Production sets `READMIT_PAYLOAD_KEYS` (and `READMIT_PAYLOAD_KEY_ID`), `READMIT_MASTER_KEYS`
+(and `READMIT_MASTER_KEY_ID`) and `READMIT_COMMAND_SIGNING_KEY` (or, on workers,
+`READMIT_COMMAND_VERIFY_KEYS`); a laptop without them gets
 a random keyring written to `<home>/keys.json` (mode 0600) and reused on every start, so data
 kept across restarts stays readable.
 """
@@ -13,11 +14,13 @@ import fcntl
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from adapters.settings import Settings
 from adapters.temporal.codec import Keyring
+from adapters.temporal.command_signing import CommandSigner, CommandVerifier, public_key_from
 
 DEV_KEY_ID = "dev-1"
 DEV_MASTER_KEY_ID = "dev-master-1"
@@ -29,6 +32,7 @@ def _new_material() -> dict[str, Any]:
         "master_keys": {DEV_MASTER_KEY_ID: Keyring.new_key()},
         "jwt_secret": secrets.token_urlsafe(32),
         "audit_signing_key": base64.b64encode(os.urandom(32)).decode(),
+        "command_signing_key": base64.b64encode(os.urandom(32)).decode(),
     }
 
 
@@ -85,3 +89,29 @@ def audit_signing_seed(settings: Settings) -> str:
     if "audit_signing_key" not in material:
         raise KeyError("no audit signing key: set READMIT_AUDIT_SIGNING_KEY")
     return str(material["audit_signing_key"])
+
+
+def command_signing_seed(settings: Settings) -> str:
+    """The Ed25519 seed (base64) the API signs case commands with: from settings, else the
+    dev one."""
+    if settings.command_signing_key:
+        return settings.command_signing_key
+    material = _dev_material(settings.home)
+    if "command_signing_key" not in material:
+        raise KeyError("no command signing key: set READMIT_COMMAND_SIGNING_KEY")
+    return str(material["command_signing_key"])
+
+
+def command_signer(settings: Settings) -> CommandSigner:
+    """What the API's case gateway signs commands with."""
+    return CommandSigner.from_seed(command_signing_seed(settings))
+
+
+def command_verifier(settings: Settings) -> CommandVerifier:
+    """The keys the workers accept command signatures from: `READMIT_COMMAND_VERIFY_KEYS`, and
+    the public key of the signing key when one is set, or when no verify key is (development:
+    the key under `home`, which the API on the same machine signs with)."""
+    keys = [public_key_from(text) for text in settings.command_verify_keys]
+    if settings.command_signing_key or not keys:
+        keys.append(command_signer(settings).public_key)
+    return CommandVerifier(keys, timedelta(seconds=settings.command_signature_max_age_seconds))

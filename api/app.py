@@ -1,8 +1,9 @@
 """The API app factory: the HTTP composition root.
 
 It builds, once per process, the PostgreSQL pool (migrations applied first), the Temporal client
-with the one data converter, the case gateway, the agreement catalogue and the token verifier;
-it runs the `cases` projector beside the API so lists follow new events within milliseconds.
+with the one data converter, the case gateway (which signs commands with the API's key), the
+agreement catalogue and the token verifier; it runs the `cases` projector beside the API so
+lists follow new events within milliseconds.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from adapters.db.eventstore import EventStore
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
-from adapters.keys import jwt_secret, master_keyring
+from adapters.keys import command_signer, jwt_secret, master_keyring
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings, get_settings
 from adapters.temporal.cases import CaseGateway
@@ -82,6 +83,7 @@ def create_app(
             gateway=CaseGateway(
                 temporal,
                 vault=vault,
+                signer=command_signer(config),
                 queue_prefix=config.queue_prefix,
                 policy=config.reminder_policy(),
             ),
