@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable
@@ -129,6 +130,15 @@ class CommandSigner:
         return unsigned.model_copy(update={"signature": signature})
 
 
+def _load_invalid_signature() -> None:
+    """Have cryptography's Rust core import its `InvalidSignature` class now. It does so the
+    first time a signature fails, and a first time inside Temporal's workflow sandbox (where
+    the worker checks signatures, and whose import machinery the Rust core cannot use) aborts
+    the whole process."""
+    with contextlib.suppress(InvalidSignature):
+        Ed25519PrivateKey.from_private_bytes(bytes(32)).public_key().verify(bytes(64), b"")
+
+
 class CommandVerifier:
     """The workers' side: the public keys whose signatures they accept, by key id."""
 
@@ -137,6 +147,7 @@ class CommandVerifier:
         if not self.keys:
             raise CommandKeyError("no key to verify command signatures with")
         self.max_age = max_age
+        _load_invalid_signature()
 
     @classmethod
     def from_public_keys(
