@@ -103,7 +103,7 @@ class IdentityActivities:
             today = request.at.astimezone(zone_of(request.state)).date()
         except UnknownState as error:
             raise ApplicationError(str(error), type="UnknownState", non_retryable=True) from None
-        with _failing_as(CASE_KEY_UNREADABLE, "reading the case key", bound):
+        with _failing_as(CASE_KEY_UNREADABLE, "case key lookup", bound):
             try:
                 sealer = await self.vault.sealer(request.case_id)
             except DataErased as error:
@@ -112,16 +112,16 @@ class IdentityActivities:
             raise ApplicationError(
                 f"case {request.case_id} has no data key", type="NoDataKey", non_retryable=True
             )
-        with _failing_as(SEAL_UNREADABLE, "opening the sealed person", bound):
+        with _failing_as(SEAL_UNREADABLE, "unsealing the person", bound):
             person = sealer.open_person(request.person)
             evidence = sealer.open_evidence(request.evidence)
             numbers = document_numbers(evidence, today)
-        with _failing_as(REGISTRY_LOOKUP_FAILED, "the registry lookup", bound):
+        with _failing_as(REGISTRY_LOOKUP_FAILED, "registry lookup", bound):
             records = await _beating(
                 self.registry.candidates(request.state, person, numbers),
                 {"stage": "registry lookup", "documents": len(numbers)},
             )
-        with _failing_as(ASSESSMENT_FAILED, "the identity assessment", bound):
+        with _failing_as(ASSESSMENT_FAILED, "identity assessment", bound):
             outcome = assess_identity(
                 person,
                 evidence,
