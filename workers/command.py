@@ -1,6 +1,7 @@
 """The worker process's command: `python -m workers` and `readmit worker` are this function.
 
-It reads the settings (the options override them), looks up PostgreSQL and Temporal once, and
+It reads the settings (the options override them), looks up PostgreSQL and Temporal once (and
+checks the TLS files and the command verify keys: a bad one exits 2 with one line), and
 runs `workers.root` until SIGTERM/SIGINT, when in-flight tasks finish before it stops. Should a
 worker or a background loop fail first, the rest shut down the same way and the process exits 1
 with one line saying what failed.
@@ -13,8 +14,11 @@ from typing import Annotated
 import typer
 
 from adapters import aio, metrics
+from adapters.keys import command_verifier
 from adapters.logs import configure_logging
 from adapters.settings import ConfigurationError, Settings, get_settings
+from adapters.temporal.client import tls_config
+from adapters.temporal.command_signing import CommandKeyError
 from adapters.temporal.runtime import exit_now, install_runtime
 from workers.root import stop_on_signals, worker_root
 
@@ -49,7 +53,9 @@ def worker_command(
     try:
         dsn = settings.dsn()
         address = settings.temporal_target(temporal_address)
-    except ConfigurationError as error:
+        tls_config(settings)  # the files it names are readable, a client cert has its key
+        command_verifier(settings)  # the keys commands are checked with are keys
+    except (ConfigurationError, CommandKeyError) as error:
         typer.echo(f"readmit: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     install_runtime(prometheus_address=settings.sdk_metrics_address)

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +64,39 @@ def test_half_a_client_certificate_or_a_missing_file_is_one_line(tmp_path: Path)
         tls_config(missing)
     assert str(error.value).startswith("cannot read READMIT_TEMPORAL_TLS_SERVER_CA (")
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("READMIT_TEMPORAL_TLS_CLIENT_KEY", "client.key", "mutual TLS needs both"),
+        (
+            "READMIT_TEMPORAL_TLS_SERVER_CA",
+            "nowhere.pem",
+            "cannot read READMIT_TEMPORAL_TLS_SERVER_CA",
+        ),
+        ("READMIT_COMMAND_VERIFY_KEYS", '["not-a-key"]', "not a base64 32-byte public key"),
+    ],
+)
+def test_the_worker_command_exits_2_on_a_bad_tls_or_key_setting(
+    tmp_path: Path, setting: str, value: str, said: str
+) -> None:
+    """Checked before anything connects: one line, exit 2, as for a missing address."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("READMIT_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "workers", "--state", "PL"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=clean
+        | {
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none",
+            "READMIT_TEMPORAL_ADDRESS": "127.0.0.1:9",
+            "READMIT_HOME": str(tmp_path),
+            setting: value if value.startswith("[") else str(tmp_path / value),
+        },
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("readmit: ") and said in line, line
