@@ -12,10 +12,13 @@ history shows only "Encoded failure".
 
 Decoding refuses what this codec did not encrypt: a payload sent in clear (by a client without
 the key, `temporal workflow start --input`, the web UI) raises `PlaintextPayloadError` instead of
-reaching a workflow or activity as if the key's holder had written it. Nothing Temporal itself
-writes goes through a codec as a payload in clear: search attributes are not decoded by it, and
-the failures the server makes (timeouts, terminations) carry their text outside payloads.
-Showing a history (the remote codec endpoint) passes such payloads through (`refuse_plain`).
+reaching a workflow or activity as if the key's holder had written it. What Temporal writes in
+clear never reaches the codec on the way to a workflow or a client: search attributes are not
+decoded by it (memos are, and ours are encrypted like any payload), the details of markers
+(`workflow.patched`, local activities) are written and read by the SDK's core alone, and the
+failures the server makes (timeouts, terminations) carry their text outside payloads. Showing a
+whole history (the remote codec endpoint, for the web UI and the CLI) meets those markers, so
+it passes payloads in clear through as they are (`refuse_plain=False`).
 """
 
 from __future__ import annotations
