@@ -3,9 +3,10 @@
 Production (`READMIT_ENV=production`) takes every key from the settings (`readmit keys init`
 prints a set) and never generates one: each function here first asks `adapters.production`
 whether the settings it reads are there and strong, and raises its `ProductionSettingsError`
-(one line naming them) when not. In development, a laptop without the settings gets a random
-keyring written to `<home>/keys.json` (mode 0600) and reused on every start, so data kept
-across restarts stays readable.
+(one line naming them) when not. Workers may hold only the public keys of command signatures
+(`READMIT_COMMAND_VERIFY_KEYS`) instead of the API's signing key. In development, a laptop
+without the settings gets a random keyring written to `<home>/keys.json` (mode 0600) and reused
+on every start, so data kept across restarts stays readable.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import fcntl
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from adapters.production import require_production
 from adapters.settings import Settings
 from adapters.temporal.codec import Keyring
+from adapters.temporal.command_signing import CommandSigner, CommandVerifier, public_key_from
 
 DEV_KEY_ID = "dev-1"
 DEV_MASTER_KEY_ID = "dev-master-1"
@@ -95,9 +98,24 @@ def audit_signing_seed(settings: Settings) -> str:
 
 
 def command_signing_seed(settings: Settings) -> str:
-    """The Ed25519 seed (base64) with which the API signs commands to Temporal and the workers
-    verify them: from settings, else the dev one."""
+    """The Ed25519 seed (base64) with which the API signs commands to Temporal: from settings,
+    else the dev one."""
     require_production(settings, {"commands"})
     if settings.command_signing_key:
         return settings.command_signing_key
     return str(_dev_material(settings.home)["command_signing_key"])
+
+
+def command_signer(settings: Settings) -> CommandSigner:
+    """What the API's case gateway signs commands with."""
+    return CommandSigner.from_seed(command_signing_seed(settings))
+
+
+def command_verifier(settings: Settings) -> CommandVerifier:
+    """The keys the workers accept command signatures from: `READMIT_COMMAND_VERIFY_KEYS`, and
+    the public key of the signing key when one is set, or when no verify key is (development:
+    the key under `home`, which the API on the same machine signs with)."""
+    keys = [public_key_from(text) for text in settings.command_verify_keys]
+    if settings.command_signing_key or not keys:
+        keys.append(command_signer(settings).public_key)
+    return CommandVerifier(keys, timedelta(seconds=settings.command_signature_max_age_seconds))

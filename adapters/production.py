@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 
 from adapters.settings import ConfigurationError, Settings
 
-Part = Literal["payload", "master", "tokens", "audit", "commands", "services"]
+Part = Literal["payload", "master", "tokens", "audit", "commands", "verify", "services"]
 """What a process may need: the payload keyring, the master keyring, what verifies tokens, the
 audit signing key, the command signing key, and where PostgreSQL and Temporal are."""
 
 API: frozenset[Part] = frozenset(("payload", "master", "tokens", "audit", "commands", "services"))
-WORKER: frozenset[Part] = frozenset(("payload", "master", "audit", "commands", "services"))
+WORKER: frozenset[Part] = frozenset(("payload", "master", "audit", "verify", "services"))
 
 KEY_BYTES = 32
 HS256_MIN_BYTES = 32
@@ -141,6 +141,17 @@ def _seed(variable: str) -> Callable[[Settings], Iterator[str]]:
     return rule
 
 
+def _verify(settings: Settings) -> Iterator[str]:
+    """Workers check command signatures: with the signing key's public half, or with public
+    keys alone (`READMIT_COMMAND_VERIFY_KEYS`), so that a worker need not hold the API's key."""
+    if settings.command_signing_key or not settings.command_verify_keys:
+        yield from _seed("READMIT_COMMAND_SIGNING_KEY")(settings)
+        return
+    for key in settings.command_verify_keys:
+        if why := _weak_key(key):
+            yield f"READMIT_COMMAND_VERIFY_KEYS ({why})"
+
+
 def _services(settings: Settings) -> Iterator[str]:
     if not settings.database_url:
         yield "DATABASE_URL (unset: production starts no embedded PostgreSQL)"
@@ -148,7 +159,15 @@ def _services(settings: Settings) -> Iterator[str]:
         yield "READMIT_TEMPORAL_ADDRESS (unset)"
 
 
-_ORDER: tuple[Part, ...] = ("services", "payload", "master", "tokens", "audit", "commands")
+_ORDER: tuple[Part, ...] = (
+    "services",
+    "payload",
+    "master",
+    "tokens",
+    "audit",
+    "commands",
+    "verify",
+)
 _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
     "services": _services,
     "payload": _payload,
@@ -156,6 +175,7 @@ _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
     "tokens": _tokens,
     "audit": _seed("READMIT_AUDIT_SIGNING_KEY"),
     "commands": _seed("READMIT_COMMAND_SIGNING_KEY"),
+    "verify": _verify,
 }
 
 

@@ -338,6 +338,47 @@ class Settings(BaseSettings):
         description="lifetime of a web session (a row in `web_sessions`); sign-out ends it sooner",
     )
 
+    # --- Temporal security ---
+    temporal_tls: bool = Field(
+        default=False,
+        description="connect to Temporal over TLS, checked against the system's CAs unless "
+        "`temporal_tls_server_ca` is set; any other `temporal_tls_*` setting turns TLS on too, "
+        "and so does an API key",
+    )
+    temporal_tls_server_ca: Path | None = Field(
+        default=None,
+        description="PEM file of the CA(s) the Temporal frontend's certificate is checked against",
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None,
+        description="name the frontend's certificate must carry (also sent as TLS SNI), when "
+        "it is not the host of the address",
+    )
+    temporal_tls_client_cert: Path | None = Field(
+        default=None,
+        description="PEM client certificate for mutual TLS (with `temporal_tls_client_key`)",
+    )
+    temporal_tls_client_key: Path | None = Field(
+        default=None, description="PEM private key of `temporal_tls_client_cert`"
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key sent as `Authorization: Bearer` on every Temporal call (Temporal "
+        "Cloud, or a frontend with an authorizer); turns TLS on",
+    )
+    command_verify_keys: tuple[str, ...] = Field(
+        default=(),
+        description="base64 Ed25519 public keys whose command signatures the workers accept "
+        "(JSON list), besides that of `command_signing_key`: the previous key while a new one "
+        "rolls out, or the only keys of workers that hold no signing key",
+    )
+    command_signature_max_age_seconds: int = Field(
+        default=900,
+        ge=30,
+        description="how long a command's signature stays valid (the API's and the workers' "
+        "clocks compared); longer than the API's wait for a busy case (120 s)",
+    )
+
     def postgres(self, given: str | None = None) -> str | EmbeddedPostgres:
         """Where PostgreSQL is: `given` (a `--database-url` option), else DATABASE_URL, else the
         embedded server under `home`, not started yet. `dsn()` starts that server; `readmit

@@ -2,11 +2,11 @@
 
 It checks the production settings first (`adapters.production`: a missing or weak secret stops
 it), then builds, once per process, the PostgreSQL pool (migrations applied first), the Temporal
-client with the one data converter, the case gateway, the agreement catalogue and the token
-verifier; it runs the `cases` projector beside the API so lists follow new events within
-milliseconds. PostgreSQL and Temporal are connected in the background (`api.backends`): the
-process answers `/health` at once and `/ready` names what it still waits for. The middleware
-in front of the routes is `api.hardening`'s.
+client with the one data converter, the case gateway (which signs commands with the API's key),
+the agreement catalogue and the token verifier; it runs the `cases` projector beside the API so
+lists follow new events within milliseconds. PostgreSQL and Temporal are connected in the
+background (`api.backends`): the process answers `/health` at once and `/ready` names what it
+still waits for. The middleware in front of the routes is `api.hardening`'s.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from temporalio.client import Client
 from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
-from adapters.keys import jwt_secret, master_keyring
+from adapters.keys import command_signer, jwt_secret, master_keyring
 from adapters.production import API, require_production
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings, get_settings
@@ -100,6 +100,7 @@ def create_app(
             gateway=CaseGateway(
                 temporal,
                 vault=vault,
+                signer=command_signer(config),
                 queue_prefix=config.queue_prefix,
                 policy=config.reminder_policy(),
             ),

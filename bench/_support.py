@@ -33,6 +33,7 @@ from adapters.logs import configure_logging
 from adapters.settings import get_settings
 from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.codec import Keyring, data_converter
+from adapters.temporal.command_signing import CommandSigner
 from domain.agreements import AgreementTerms
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
@@ -42,6 +43,8 @@ from workflows.contracts import Actor
 
 ANNA = Actor(user_id="bench.anna", state="PL", role="officer")
 OLENA = Actor(user_id="bench.olena", state="UA", role="officer")
+# the key the bench's gateways sign commands with, and its workers accept
+SIGNER = CommandSigner.throwaway()
 STATES = ("PL", "UA")
 
 
@@ -117,8 +120,8 @@ async def running_workers(
     """The workers of `workers.root` for `STATES` on `pool` (commits by `case_store`, plus the
     bench's `extra_workers`), running in this process until the block ends, then shut down
     gracefully. Case data keys are wrapped by a throwaway master key (the bench's cases die
-    with its schema). Only warnings are logged meanwhile: the summary table, not the workers'
-    lines, on screen."""
+    with its schema), and commands are signed by the throwaway `SIGNER`. Only warnings are
+    logged meanwhile: the summary table, not the workers' lines, on screen."""
     configure_logging("WARNING")
     async with (
         worker_root(
@@ -129,6 +132,7 @@ async def running_workers(
             client=client,
             pool=pool,
             master=Keyring({"bench": os.urandom(32)}, "bench", what="master"),
+            verifier=SIGNER.verifier(),
             queue_prefix=prefix,
             sandbox=sandbox,
             case_store=case_store,

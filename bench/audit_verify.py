@@ -43,6 +43,7 @@ from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import data_converter
 from bench._support import (
     ANNA,
+    SIGNER,
     case_id,
     dev_server,
     new_keyring,
@@ -146,7 +147,8 @@ async def run(quick: bool) -> dict[str, Any]:
         async with running_workers(env.client, pool, prefix, sandbox=False) as root:
             setup = time.perf_counter()
             await create_cases(
-                CaseGateway(env.client, vault=root.vault, queue_prefix=prefix), cases
+                CaseGateway(env.client, vault=root.vault, signer=SIGNER, queue_prefix=prefix),
+                cases,
             )
             print(f"  created {cases} cases in {time.perf_counter() - setup:.0f} s", flush=True)
         events = await count_events(pool)

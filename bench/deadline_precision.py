@@ -32,6 +32,7 @@ from adapters.db.eventstore import EventStore
 from adapters.temporal.cases import CaseGateway
 from bench._support import (
     ANNA,
+    SIGNER,
     case_id,
     dev_server,
     new_keyring,
@@ -159,7 +160,11 @@ async def run(quick: bool) -> dict[str, Any]:
             extra_workers=[ExtraWorker(timer_queue, workflows=[SleepUntil], activities=[touch])],
         ) as root:
             gateway = CaseGateway(
-                env.client, vault=root.vault, queue_prefix=prefix, policy=NO_REMINDERS
+                env.client,
+                vault=root.vault,
+                signer=SIGNER,
+                queue_prefix=prefix,
+                policy=NO_REMINDERS,
             )
             baseline = await timer_lags(env.client, timer_queue, count)
             lags = await case_lags(gateway, pool, count)

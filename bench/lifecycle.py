@@ -31,6 +31,7 @@ from adapters.temporal.cases import CaseGateway
 from bench._support import (
     ANNA,
     OLENA,
+    SIGNER,
     case_id,
     dev_server,
     new_keyring,
@@ -119,7 +120,7 @@ async def run(quick: bool) -> dict[str, Any]:
         trivial_queue = f"{prefix}-trivial"
         trivial = ExtraWorker(trivial_queue, workflows=[Trivial], activities=[touch])
         async with running_workers(env.client, pool, prefix, extra_workers=[trivial]) as root:
-            gateway = CaseGateway(env.client, vault=root.vault, queue_prefix=prefix)
+            gateway = CaseGateway(env.client, vault=root.vault, signer=SIGNER, queue_prefix=prefix)
             walks = Walks(env.client, gateway, trivial_queue)
             # untimed: the sandbox imports the workflow modules, connections are made
             await asyncio.gather(*(walks.case() for _ in range(4)))

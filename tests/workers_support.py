@@ -10,9 +10,17 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 from temporalio.client import Client
 
+from adapters.keys import command_signer
 from adapters.settings import Settings
 from adapters.temporal.codec import Keyring
+from adapters.temporal.command_signing import CommandSigner
 from workers.root import WorkerRoot, worker_root
+
+
+def signer(settings: Settings | None = None) -> CommandSigner:
+    """The key the API signs commands with under `settings` (default: the environment's),
+    whose signatures the workers of `running_workers` with the same settings accept."""
+    return command_signer(settings or Settings())
 
 
 @contextlib.asynccontextmanager

@@ -2,9 +2,10 @@
 
 It reads the settings (the options override them; production unless READMIT_ENV says
 otherwise, so a missing or weak secret is one line and exit 2 before anything starts), looks up
-PostgreSQL and Temporal once, and runs `workers.root` until SIGTERM/SIGINT, when in-flight
-tasks finish before it stops. Should a worker or a background loop fail first, the rest shut
-down the same way and the process exits 1 with one line saying what failed.
+PostgreSQL and Temporal once (and checks the TLS files and the command verify keys: a bad one
+exits 2 with one line), and runs `workers.root` until SIGTERM/SIGINT, when in-flight tasks
+finish before it stops. Should a worker or a background loop fail first, the rest shut down the
+same way and the process exits 1 with one line saying what failed.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from typing import Annotated
 import typer
 
 from adapters import aio, metrics
+from adapters.keys import command_verifier
 from adapters.logs import configure_logging
 from adapters.production import WORKER, production_by_default, require_production
 from adapters.settings import ConfigurationError, Settings, get_settings
+from adapters.temporal.client import tls_config
+from adapters.temporal.command_signing import CommandKeyError
 from adapters.temporal.runtime import exit_now, install_runtime
 from workers.root import stop_on_signals, worker_root
 
@@ -54,7 +58,9 @@ def worker_command(
         require_production(settings, WORKER)
         dsn = settings.dsn()
         address = settings.temporal_target(temporal_address)
-    except ConfigurationError as error:
+        tls_config(settings)  # the files it names are readable, a client cert has its key
+        command_verifier(settings)  # the keys commands are checked with are keys
+    except (ConfigurationError, CommandKeyError) as error:
         typer.echo(f"readmit: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     install_runtime(prometheus_address=settings.sdk_metrics_address)

@@ -3,8 +3,9 @@
 A process serves the shared case queue (the `ReadmissionCase` workflow, whose commits run as
 local activities, the retention sweep and the audit checkpoint) and, for each `--state`, that
 state's own queue (its registry, for identity verification), so every state can run workers on
-its own infrastructure.
-`workers.root` builds the process around this list (pool, vault, client, background loops).
+its own infrastructure. The case queue's worker checks the API's signature on every command
+(`verifier`, `adapters/temporal/command_check.py`). `workers.root` builds the process around
+this list (pool, vault, client, key material, background loops).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from adapters.audit.checkpoint_sinks import CheckpointPublisher
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
 from adapters.registry import PostgresRegistry
+from adapters.temporal.command_check import CommandSignatureCheck
+from adapters.temporal.command_signing import CommandVerifier
 from workflows.audit_checkpoint import AuditCheckpoint
 from workflows.contracts import QUEUE_PREFIX, cases_queue, state_queue
 from workflows.readmission_case import ReadmissionCase
@@ -53,6 +56,7 @@ def build_workers(
     states: Sequence[str],
     *,
     vault: PersonalDataVault,
+    verifier: CommandVerifier,
     serve_cases: bool = True,
     queue_prefix: str = QUEUE_PREFIX,
     channels: Sequence[str] = ("inbox", "email", "webhook"),
@@ -61,10 +65,11 @@ def build_workers(
     extra: Sequence[ExtraWorker] = (),
     checkpoints: CheckpointPublisher | None = None,
 ) -> list[Worker]:
-    """Workers for the case queue (if `serve_cases`), for each state's queue and for each of
-    `extra`; `sandbox`: workflow code in the Temporal sandbox (tests) or not
-    (`READMIT_WORKFLOW_SANDBOX`). `checkpoints` signs and delivers the audit checkpoints
-    (none: the checkpoint activity refuses, naming the settings that configure it)."""
+    """Workers for the case queue (if `serve_cases`; commands signed by a key of `verifier`
+    only), for each state's queue and for each of `extra`; `sandbox`: workflow code in the
+    Temporal sandbox (tests) or not (`READMIT_WORKFLOW_SANDBOX`). `checkpoints` signs and
+    delivers the audit checkpoints (none: the checkpoint activity refuses, naming the settings
+    that configure it)."""
     workers: list[Worker] = []
     if serve_cases:
         store = case_store(EventStore(pool), channels)
@@ -82,6 +87,7 @@ def build_workers(
                 ],
                 max_concurrent_activities=50,
                 workflow_runner=workflow_runner(sandbox),
+                interceptors=[CommandSignatureCheck(verifier)],
             )
         )
     identity = IdentityActivities(PostgresRegistry(pool), vault)

@@ -2,7 +2,8 @@
 
 From the settings (or explicit overrides: a client, a DSN and schema or a pool, a master
 keyring, a queue prefix, the states, the sandbox) it builds the PostgreSQL pool (migrations
-applied first), the personal-data vault, the Temporal client, the workers with their activities
+applied first), the personal-data vault, the Temporal client, the keys command signatures are
+checked with (`adapters.keys.command_verifier`), the workers with their activities
 (`workers.main.build_workers`) and the background work beside them: the retention schedule, the
 audit checkpoint schedule (when a checkpoint sink is configured), the outbox dispatcher and the
 `cases` projector. `readmit worker` / `python -m workers`,
@@ -31,7 +32,7 @@ from adapters.audit.checkpoint_sinks import CheckpointPublisher
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
-from adapters.keys import audit_signing_seed, master_keyring
+from adapters.keys import audit_signing_seed, command_verifier, master_keyring
 from adapters.outbox import Dispatcher, DispatchSettings, EmailSender, WebhookSender
 from adapters.production import WORKER, require_production
 from adapters.protection.vault import PersonalDataVault
@@ -39,6 +40,7 @@ from adapters.settings import Settings
 from adapters.temporal.checkpoints import ensure_checkpoint_schedule
 from adapters.temporal.client import connect_client
 from adapters.temporal.codec import Keyring
+from adapters.temporal.command_signing import CommandVerifier
 from adapters.temporal.retention import ensure_retention_schedule
 from adapters.tracing import flush_process_tracing
 from workers.main import CaseStore, ExtraWorker, build_workers
@@ -127,6 +129,7 @@ async def worker_root(
     pool: asyncpg.Pool | None = None,
     pool_size: tuple[int, int] = POOL_SIZE,
     master: Keyring | None = None,
+    verifier: CommandVerifier | None = None,
     queue_prefix: str | None = None,
     sandbox: bool | None = None,
     case_store: CaseStore = CaseStoreActivities,
@@ -137,8 +140,9 @@ async def worker_root(
     Each override replaces what `settings` would give: `client` (else `connect_client`),
     `pool` (kept open; else a pool of `pool_size` (min, max) connections on `dsn`/`schema` or
     `settings.dsn()`, migrated first (by an owner; checked current by the runtime role) unless
-    `migrate=False` says the caller did, and closed at
-    the end), `master` (the keyring wrapping case data keys), `queue_prefix` and `sandbox`.
+    `migrate=False` says the caller did, and closed at the end), `master` (the keyring wrapping
+    case data keys), `verifier` (the keys whose command signatures the case queue accepts),
+    `queue_prefix` and `sandbox`.
     `case_store` builds the commit activities and `extra_workers` adds workers on queues of
     their own (benches). `background=False` leaves out the retention and checkpoint
     schedules, the outbox dispatcher and the projector: tests and the simulator drive those
@@ -168,6 +172,7 @@ async def worker_root(
             pool,
             states,
             vault=vault,
+            verifier=verifier or command_verifier(settings),
             serve_cases=serve_cases,
             queue_prefix=prefix,
             channels=settings.notify_channels,

@@ -55,12 +55,25 @@ class Actor(Frozen):
 SYSTEM = Actor(user_id="readmit", state="*", role="system")
 
 
+class CommandSignature(Frozen):
+    """The API's Ed25519 signature over a command request (adapters/temporal/command_signing.py):
+    which key signed, when, and the signature itself (base64). Workers check it before the
+    workflow's validator runs; the workflow itself cannot (no cryptography in workflows/)."""
+
+    key_id: str = Field(min_length=1, max_length=100)
+    issued_at: AwareDatetime
+    value: str = Field(min_length=1, max_length=200)
+
+
 class CommandRequest(Frozen):
-    """An update: the command (its `at` is replaced by the workflow's clock) and who sent it."""
+    """An update: the command (its `at` is replaced by the workflow's clock), who sent it and
+    the API's signature over both, the case and the update id. Recorded histories from before
+    signatures carry none: validators do not run on replay."""
 
     command: Command
     actor: Actor
     correlation_id: str | None = None
+    signature: CommandSignature | None = None
 
 
 class RecordedEvent(Frozen):

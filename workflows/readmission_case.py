@@ -3,6 +3,10 @@
 Workflow id = case id (`<requesting>-<requested>-<year>-<six digits>`, e.g. `PL-UA-2027-000123`).
 Commands arrive as the `execute` update, whose validator runs the decider's checks (`validate`)
 against the current state so an invalid command is rejected before anything reaches history.
+Before it, the case queue's workers have checked the API's signature on the request
+(`adapters/temporal/command_check.py`); the validator then refuses an actor who may not act on
+the command's side (`may_not_act`), and every command of a run started with a state of its own
+when it is not its own continue-as-new (`CaseInput.state` is for carrying a case across runs).
 An accepted command is decided by one call of the domain (`execute`: its events, deadlines
 included, the state after them and the notices they cause), then one local activity,
 `commit_case_events`, appends the events and the notices in one statement and plans the new
@@ -72,11 +76,40 @@ VERIFICATION_RETRY = RetryPolicy(
 )
 
 
+ACTING_ROLES = ("officer", "supervisor")
+
+
+def may_not_act(actor: Actor, command: Command, state: CaseState) -> str | None:
+    """Why `actor` may not issue `command` on a case in `state`, or None if it may: officers
+    and supervisors of the state on the command's side (the requesting state for the requesting
+    side's commands, the requested for the requested's), never auditors, administrators or the
+    case's own clock. Whether the command fits the case is the decider's judgement, after."""
+    if actor.role not in ACTING_ROLES:
+        return f"a{'n' if actor.role[0] in 'aeiou' else ''} {actor.role} issues no case commands"
+    terms = command.terms if isinstance(command, OpenCase) else state.terms
+    if terms is None:
+        return None  # no case yet: the decider refuses anything but an opening
+    side = BY_NAME[command.command].side
+    party = terms.requesting if side is Side.REQUESTING else terms.requested
+    if actor.state != party:
+        return f"{command.command} is for the {side.value} state ({party})"
+    return None
+
+
 def _domain_failure(error: DomainError) -> ApplicationError:
     return ApplicationError(
         error.message,
         {"rule": error.rule, "http_status": error.http_status},
         type=error.type,
+        non_retryable=True,
+    )
+
+
+def _refused_start() -> ApplicationError:
+    return ApplicationError(
+        "a case workflow started with a state it did not carry over itself",
+        {"http_status": 409},
+        type="InvalidStart",
         non_retryable=True,
     )
 
@@ -88,11 +121,17 @@ class ReadmissionCase:
         # The input is read here, not in `run`: with update-with-start the opening update is
         # handled before `run` begins.
         self.case_id = start.case_id
+        # what a run carries over to the next comes only from the case's own continue-as-new:
+        # a start bringing a state of its own (anyone may start a workflow) is refused
+        carried = start.state is not None or bool(start.reminders) or start.verification_pending
+        self.refused_start = carried and workflow.info().continued_run_id is None
         self.state: CaseState = start.state or initial_state()
         self.reminders: dict[str, tuple[Alarm, ...]] = dict(start.reminders)
+        if self.refused_start:
+            self.state, self.reminders = initial_state(), {}
         self.policy: ReminderPolicy = start.policy
         self.prefix = start.queue_prefix
-        self.verification_pending = start.verification_pending
+        self.verification_pending = start.verification_pending and not self.refused_start
         self.history_limit = start.history_limit
         self.lock = asyncio.Lock()
         self.changed = False
@@ -104,6 +143,8 @@ class ReadmissionCase:
 
     @workflow.run
     async def run(self, start: CaseInput) -> CaseOutcome:
+        if self.refused_start:
+            raise _refused_start()
         while True:
             if self.verification_pending and not self.lock.locked():
                 self.verification_pending = False
@@ -217,12 +258,18 @@ class ReadmissionCase:
 
     @execute.validator
     def check_execute(self, request: CommandRequest) -> None:
+        if self.refused_start:
+            raise _refused_start()
         command = request.command
         if BY_NAME[command.command].side is Side.SYSTEM:
             raise ApplicationError(
                 f"{command.command} is issued by the case's clock only",
                 type="InvalidCommand",
                 non_retryable=True,
+            )
+        if refusal := may_not_act(request.actor, command, self.state):
+            raise ApplicationError(
+                refusal, {"http_status": 403}, type="ActorMayNotAct", non_retryable=True
             )
         if isinstance(command, OpenCase) and command.case_id != workflow.info().workflow_id:
             raise ApplicationError(

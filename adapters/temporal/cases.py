@@ -2,6 +2,8 @@
 
 Used by the API, the CLI, the simulator and the tests, so that a refused command surfaces the
 same way everywhere: a `CommandRefused` carrying the domain error's type, message and status.
+Every command request leaves signed (`adapters/temporal/command_signing.py`): the case queue's
+workers refuse one that is not.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.protection.vault import PersonalDataVault
+from adapters.temporal.command_signing import CommandSigner
 from domain.alarms import ReminderPolicy
 from domain.commands import Command, OpenCase
 from domain.errors import CaseClosedError
@@ -84,7 +87,9 @@ class CaseGateway:
     """Commands and queries for case workflows on one Temporal client.
 
     Personal data in a command is sealed with the case's data key (`vault`) before the command
-    leaves this process: Temporal's history and the event store only ever hold the seal.
+    leaves this process: Temporal's history and the event store only ever hold the seal. The
+    sealed command, its actor, the case and the update id are then signed (`signer`), once per
+    call to Temporal.
     """
 
     def __init__(
@@ -92,6 +97,7 @@ class CaseGateway:
         client: Client,
         *,
         vault: PersonalDataVault,
+        signer: CommandSigner,
         queue_prefix: str = QUEUE_PREFIX,
         policy: ReminderPolicy | None = None,
         history_limit: int | None = None,
@@ -100,6 +106,7 @@ class CaseGateway:
         self.wait_seconds = wait_seconds
         self.client = client
         self.vault = vault
+        self.signer = signer
         self.queue_prefix = queue_prefix
         self.policy = policy or ReminderPolicy()
         self.history_limit = history_limit
@@ -135,7 +142,7 @@ class CaseGateway:
             try:
                 return await self.client.execute_update_with_start_workflow(
                     ReadmissionCase.execute,
-                    request,
+                    self.signer.sign(command.case_id, update_id, request),
                     start_workflow_operation=self._start(command.case_id),
                     id=update_id,
                 )
@@ -165,7 +172,9 @@ class CaseGateway:
         while True:
             try:
                 return await self.handle(case_id).execute_update(
-                    ReadmissionCase.execute, request, id=update_id
+                    ReadmissionCase.execute,
+                    self.signer.sign(case_id, update_id, request),
+                    id=update_id,
                 )
             except WorkflowUpdateFailedError as error:
                 raise _refusal(error) from error

@@ -5,6 +5,20 @@ encrypted with the active key of a keyring; the key id travels in the payload's 
 older keys keep decrypting history written before a rotation. Rotation: add the new key, make it
 active everywhere, keep the old one until no running history needs it. No personal data is stored
 in Temporal's history in plaintext.
+
+Failures are encrypted too: their messages and stack traces travel in the failure's encoded
+attributes (`DefaultFailureConverterWithEncodedAttributes`), a payload the codec encrypts; the
+history shows only "Encoded failure".
+
+Decoding refuses what this codec did not encrypt: a payload sent in clear (by a client without
+the key, `temporal workflow start --input`, the web UI) raises `PlaintextPayloadError` instead of
+reaching a workflow or activity as if the key's holder had written it. What Temporal writes in
+clear never reaches the codec on the way to a workflow or a client: search attributes are not
+decoded by it (memos are, and ours are encrypted like any payload), the details of markers
+(`workflow.patched`, local activities) are written and read by the SDK's core alone, and the
+failures the server makes (timeouts, terminations) carry their text outside payloads. Showing a
+whole history (the remote codec endpoint, for the web UI and the CLI) meets those markers, so
+it passes payloads in clear through as they are (`refuse_plain=False`).
 """
 
 from __future__ import annotations
@@ -17,7 +31,11 @@ from collections.abc import Mapping, Sequence
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -74,9 +92,17 @@ class Keyring:
         return cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
 
 
+class PlaintextPayloadError(ValueError):
+    """A payload not encrypted by this codec, refused on decoding."""
+
+
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, keyring: Keyring) -> None:
+    """AES-GCM over each whole payload; `refuse_plain=False` passes payloads in clear through
+    on decoding (to show a history, never to run one)."""
+
+    def __init__(self, keyring: Keyring, *, refuse_plain: bool = True) -> None:
         self.keyring = keyring
+        self.refuse_plain = refuse_plain
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
@@ -89,6 +115,10 @@ class EncryptionCodec(PayloadCodec):
         out = []
         for payload in payloads:
             if payload.metadata.get("encoding") != ENCODING:
+                if self.refuse_plain:
+                    raise PlaintextPayloadError(
+                        "a payload was not encrypted by Readmit's codec: refused"
+                    )
                 out.append(payload)
                 continue
             key_id = payload.metadata[KEY_ID].decode()
@@ -97,5 +127,10 @@ class EncryptionCodec(PayloadCodec):
 
 
 def data_converter(keyring: Keyring) -> DataConverter:
-    """The one converter used by workers, API, CLI, tests and the replayer."""
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keyring))
+    """The one converter used by workers, API, CLI, tests and the replayer: pydantic payloads,
+    encrypted, and failures whose message and stack trace are encrypted with them."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keyring),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )

@@ -136,7 +136,8 @@ def payload_codec(request: Request, services: ServicesDep) -> EncryptionCodec:
     """The codec over the app's keyring, built on first use and kept for the process."""
     codec: EncryptionCodec | None = getattr(request.app.state, "payload_codec", None)
     if codec is None:
-        codec = EncryptionCodec(payload_keyring(services.settings))
+        # a history also holds payloads in clear (markers, a CLI's input): shown as they are
+        codec = EncryptionCodec(payload_keyring(services.settings), refuse_plain=False)
         request.app.state.payload_codec = codec
     return codec
 

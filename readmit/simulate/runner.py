@@ -24,6 +24,7 @@ from adapters.temporal.binaries import test_server_path
 from adapters.temporal.cases import CaseGateway, CommandRefused
 from adapters.temporal.clock import advance_to
 from adapters.temporal.codec import Keyring, data_converter
+from adapters.temporal.command_signing import CommandSigner
 from domain.agreements import AgreementTerms
 from domain.commands import BY_NAME, OpenCase
 from domain.values import Side
@@ -58,6 +59,7 @@ async def simulate(
     schema = f"sim_{secrets.token_hex(6)}"
     prefix = f"sim-{secrets.token_hex(4)}"
     keyring = Keyring({"sim": os.urandom(32)}, "sim")
+    signer = CommandSigner.throwaway()  # like the master key: dies with the simulated case
     say("starting the time-skipping server")
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server_path()), data_converter=data_converter(keyring)
@@ -77,6 +79,7 @@ async def simulate(
                     schema=schema,
                     # A throwaway master key: the simulated case's data dies with its schema.
                     master=Keyring({"sim": os.urandom(32)}, "sim", what="master"),
+                    verifier=signer.verifier(),
                     queue_prefix=prefix,
                     # An operator's what-if: determinism checked, and one case's connections.
                     sandbox=True,
@@ -85,7 +88,9 @@ async def simulate(
                 root.running(),
             ):
                 with env.auto_time_skipping_disabled():
-                    gateway = CaseGateway(env.client, vault=root.vault, queue_prefix=prefix)
+                    gateway = CaseGateway(
+                        env.client, vault=root.vault, signer=signer, queue_prefix=prefix
+                    )
                     report = await _drive(env, scenario, terms, gateway, EventStore(root.pool), say)
         finally:
             await _drop(dsn, schema)

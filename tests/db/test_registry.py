@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ import asyncpg
 import pytest
 import typer
 from structlog.testing import capture_logs
+from temporalio.api.failure.v1 import Failure
+from temporalio.converter import DefaultFailureConverter, DefaultPayloadConverter
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
@@ -24,6 +28,7 @@ from adapters.registry import (
     import_registry_csv,
 )
 from adapters.temporal.codec import Keyring
+from domain.identity.verification import RegistryRecord
 from domain.values import (
     EvidenceItem,
     Grade,
@@ -349,14 +354,45 @@ async def test_logs_carry_no_personal_data(pool: asyncpg.Pool) -> None:
         assert secret not in text
 
 
-async def test_database_errors_propagate_for_temporal_to_retry(
+async def test_database_errors_fail_the_attempt_for_temporal_to_retry(
     pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     await pool.execute("DROP TABLE registry_documents")
-    with capture_logs() as logs, pytest.raises(asyncpg.UndefinedTableError):
+    with capture_logs() as logs, pytest.raises(ApplicationError) as failed:
         await verify(pool, request(shevchenko(), passport("FA123456")))
+    assert failed.value.type == "RegistryLookupFailed" and not failed.value.non_retryable
+    assert failed.value.message == "registry lookup failed (UndefinedTableError)"
     assert logs[-1]["event"] == "registry lookup failed"
     assert logs[-1]["error"] == "UndefinedTableError"
+
+
+class NameQuotingRegistry(PostgresRegistry):
+    """A registry whose query fails the way drivers do: quoting the value it was given."""
+
+    async def candidates(
+        self, state: str, person: Person, document_numbers: Sequence[str]
+    ) -> list[RegistryRecord]:
+        await self.pool.fetchval("SELECT $1::text::date", person.surname)
+        return []
+
+
+async def test_a_driver_error_quoting_the_person_never_reaches_the_failure(
+    pool: asyncpg.Pool,
+) -> None:
+    """The failure's text goes to Temporal (and its history once retries are spent): it names
+    what failed and the error's class, never the driver's message or its cause."""
+    with pytest.raises(asyncpg.InvalidDatetimeFormatError, match="Shevchenko"):
+        await pool.fetchval("SELECT $1::text::date", "Shevchenko")  # what the driver says
+    registry = NameQuotingRegistry(pool, name="UA registry")
+    with pytest.raises(ApplicationError) as failed:
+        await verify(pool, request(shevchenko(), passport("FA123456")), registry=registry)
+    error = failed.value
+    assert error.type == "RegistryLookupFailed"
+    assert error.message == "registry lookup failed (InvalidDatetimeFormatError)"
+    assert error.__cause__ is None and error.__suppress_context__
+    failure = Failure()
+    DefaultFailureConverter().to_failure(error, DefaultPayloadConverter(), failure)
+    assert b"Shevchenko" not in failure.SerializeToString()
 
 
 # --- the CLI -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ given process polls every queue it serves (its identity is `<pid>@<host>`, the S
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -31,6 +32,7 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.protection.vault import PersonalDataVault
 from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.codec import Keyring, data_converter
+from adapters.temporal.command_signing import CommandSigner
 from readmit.embedded_temporal import DevServer, free_port
 from workflows.contracts import cases_queue, state_queue
 
@@ -38,6 +40,7 @@ KEY_ID = "e2e"
 KEY = Keyring.new_key()
 MASTER_KEY_ID = "e2e-master"
 MASTER_KEY = Keyring.new_key()
+SIGNING_KEY = base64.b64encode(os.urandom(32)).decode()
 STATES = ("PL", "UA")
 
 # The worker command's imports and the SDK's build id (a hash of every loaded module's code,
@@ -55,6 +58,11 @@ worker_command(state=sys.argv[1:], cases=True, temporal_address=None)
 def converter() -> DataConverter:
     """The data converter of the workers these helpers start (same payload key)."""
     return data_converter(Keyring.from_encoded({KEY_ID: KEY}, KEY_ID))
+
+
+def signer() -> CommandSigner:
+    """The API's command signing key as the workers these helpers start accept it."""
+    return CommandSigner.from_seed(SIGNING_KEY)
 
 
 def vault(pool: asyncpg.Pool) -> PersonalDataVault:
@@ -94,6 +102,7 @@ class WorkerProcess:
             "READMIT_PAYLOAD_KEYS": json.dumps({KEY_ID: KEY}),
             "READMIT_PAYLOAD_KEY_ID": KEY_ID,
             "READMIT_MASTER_KEYS": json.dumps({MASTER_KEY_ID: MASTER_KEY}),
+            "READMIT_COMMAND_SIGNING_KEY": SIGNING_KEY,
             **(extra_env or {}),
         }
         self.prefix = prefix

@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from e2e.case_walks import ANNA, OLENA
-from e2e.stack_support import WorkerProcess, start_dev_server, vault
+from e2e.stack_support import WorkerProcess, signer, start_dev_server, vault
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.agreements.catalogue import load_catalogue
@@ -56,7 +56,9 @@ def worker(
 async def test_full_case_survives_killed_workers(
     dev_env: WorkflowEnvironment, worker: WorkerProcess, pool: asyncpg.Pool
 ) -> None:
-    gateway = CaseGateway(dev_env.client, vault=vault(pool), queue_prefix=worker.prefix)
+    gateway = CaseGateway(
+        dev_env.client, vault=vault(pool), signer=signer(), queue_prefix=worker.prefix
+    )
     case_id = f"PL-UA-2027-{secrets.randbelow(10**6):06d}"
     now = await dev_env.get_current_time()
     worker.start()

@@ -20,6 +20,7 @@ from e2e.stack_support import (
     RestartableDevServer,
     WorkerProcess,
     converter,
+    signer,
     vault,
     wait_polling,
 )
@@ -53,7 +54,9 @@ async def test_cases_continue_across_a_server_restart(
     walks: list[asyncio.Task[Walk]] = []
     try:
         await wait_polling(client, worker, within=60)
-        gateway = CaseGateway(client, vault=vault(pool), queue_prefix=prefix, wait_seconds=240)
+        gateway = CaseGateway(
+            client, vault=vault(pool), signer=signer(), queue_prefix=prefix, wait_seconds=240
+        )
         rng = random.Random(secrets.randbits(32))
         walks += [
             asyncio.create_task(

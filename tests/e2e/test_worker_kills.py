@@ -23,6 +23,7 @@ from e2e.case_walks import Walk, audit_case, new_case_id, think_times, walk_case
 from e2e.stack_support import (
     WorkerProcess,
     WorkerRelay,
+    signer,
     start_dev_server,
     vault,
     wait_polling,
@@ -61,7 +62,9 @@ async def test_cases_survive_twenty_worker_kills(
     walks: list[asyncio.Task[Walk]] = []
     try:
         await wait_polling(client, relay.current, within=60)
-        gateway = CaseGateway(client, vault=vault(pool), queue_prefix=prefix, wait_seconds=240)
+        gateway = CaseGateway(
+            client, vault=vault(pool), signer=signer(), queue_prefix=prefix, wait_seconds=240
+        )
         walks += [
             asyncio.create_task(
                 walk_case(

@@ -23,6 +23,7 @@ from fault_support import RunningApi, application, bearer, running_api
 from pg_proxy import PgProxy
 from structlog.testing import capture_logs
 from temporalio.testing import WorkflowEnvironment
+from workers_support import signer
 
 from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
@@ -197,7 +198,11 @@ async def test_postgres_outage_is_503_then_business_as_usual(
 ) -> None:
     case_ids = [await open_submitted(api) for _ in range(CASES)]
     gateway = CaseGateway(
-        api.client, vault=api.vault, queue_prefix=api.settings.queue_prefix, wait_seconds=120
+        api.client,
+        vault=api.vault,
+        signer=signer(api.settings),
+        queue_prefix=api.settings.queue_prefix,
+        wait_seconds=120,
     )
     answers: list[int] = []
     async with proxy.down(DOWN_SECONDS):

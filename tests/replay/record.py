@@ -41,6 +41,7 @@ from adapters.settings import Settings
 from adapters.temporal.binaries import test_server_path
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import Keyring, data_converter
+from adapters.temporal.command_signing import CommandSigner
 from domain.commands import (
     AcceptApplication,
     AddEvidence,
@@ -59,6 +60,7 @@ from workflows.contracts import Actor, RetentionInput, cases_queue
 from workflows.retention_sweep import RetentionSweep
 
 HERE = Path(__file__).parent
+SIGNER = CommandSigner.throwaway()  # signatures are checked when recorded, not on replay
 ANNA = Actor(user_id="anna.pl", state="PL", role="officer")
 OLENA = Actor(user_id="olena.ua", state="UA", role="officer")
 
@@ -87,12 +89,13 @@ async def record(dsn: str, folder: Path) -> None:
             pool=pool,
             # Replaying needs only the payload keyring: the case keys' master key may be lost.
             master=Keyring({"rec": os.urandom(32)}, "rec", what="master"),
+            verifier=SIGNER.verifier(),
             queue_prefix="rec",
             sandbox=True,
         )
     )
     await workers.enter_async_context(root.running())
-    gateway = CaseGateway(env.client, vault=root.vault, queue_prefix="rec")
+    gateway = CaseGateway(env.client, vault=root.vault, signer=SIGNER, queue_prefix="rec")
     terms = load_catalogue().terms("EU-UA", "PL", "UA")
 
     async def opened(name: str, gateway: CaseGateway = gateway) -> str:
@@ -154,7 +157,9 @@ async def record(dsn: str, folder: Path) -> None:
         await save("extended_then_refused", case_id)
 
         # a long case continues as new, its state carried into the next run
-        short = CaseGateway(env.client, vault=root.vault, queue_prefix="rec", history_limit=50)
+        short = CaseGateway(
+            env.client, vault=root.vault, signer=SIGNER, queue_prefix="rec", history_limit=50
+        )
         case_id = await opened("continued_as_new", short)
         handle = env.client.get_workflow_handle(case_id)
         first_run = (await handle.describe()).run_id

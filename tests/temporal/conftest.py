@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 from case_system import CaseSystem
 from temporalio.testing import WorkflowEnvironment
-from workers_support import running_workers
+from workers_support import running_workers, signer
 
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
@@ -30,7 +30,7 @@ async def case_system(
     system = CaseSystem(
         env=time_env,
         client=client,
-        gateway=CaseGateway(client, vault=vault, queue_prefix=prefix),
+        gateway=CaseGateway(client, vault=vault, signer=signer(), queue_prefix=prefix),
         store=EventStore(pool),
         pool=pool,
         prefix=prefix,

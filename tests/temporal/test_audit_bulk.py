@@ -22,7 +22,7 @@ import pytest
 from case_system import CaseSystem
 from temporalio.testing import WorkflowEnvironment
 from test_case_workflow import ANNA
-from workers_support import running_workers
+from workers_support import running_workers, signer
 
 from adapters.agreements.catalogue import load_catalogue
 from adapters.audit.verify import Verifier
@@ -58,7 +58,7 @@ async def bulk_system(
     (The verifier still replays them in the sandbox, as production workers run.)"""
     prefix = f"b{secrets.token_hex(4)}"
     client = time_env.client
-    gateway = CaseGateway(client, vault=vault, queue_prefix=prefix)
+    gateway = CaseGateway(client, vault=vault, signer=signer(), queue_prefix=prefix)
     async with running_workers(
         client, pool, ("PL", "UA"), master=vault.master, queue_prefix=prefix, sandbox=False
     ):

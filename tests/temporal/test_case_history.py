@@ -58,6 +58,7 @@ async def test_long_case_continues_as_new_with_its_whole_state(case_system: Case
     gateway = CaseGateway(
         case_system.client,
         vault=case_system.gateway.vault,
+        signer=case_system.gateway.signer,
         queue_prefix=case_system.prefix,
         history_limit=50,
     )

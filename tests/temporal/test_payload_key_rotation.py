@@ -23,7 +23,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from test_case_workflow import ANNA, OLENA, new_case_id
 from typer.testing import CliRunner
-from workers_support import running_workers
+from workers_support import running_workers, signer
 
 from adapters.agreements.catalogue import load_catalogue
 from adapters.audit.verify import Verifier
@@ -147,7 +147,7 @@ async def test_payload_key_rotated_mid_case_and_what_retiring_the_old_key_needs(
     # before: every process holds {A}, A encrypts
     before = client_with(env, BEFORE)
     async with workers_of(before, pool, prefix, vault):
-        gateway = CaseGateway(before, vault=vault, queue_prefix=prefix)
+        gateway = CaseGateway(before, vault=vault, signer=signer(), queue_prefix=prefix)
         at = datetime.now(UTC)  # the workflow stamps its own instants
         await gateway.open(opening(case_id, at), ANNA)
         # nothing is left in flight: each command's commit (its events and the notices they
@@ -156,7 +156,7 @@ async def test_payload_key_rotated_mid_case_and_what_retiring_the_old_key_needs(
     # after the deployment: {A, B}, B encrypts; the old worker is gone, the case goes on
     during = client_with(env, DURING)
     async with workers_of(during, pool, prefix, vault):
-        gateway = CaseGateway(during, vault=vault, queue_prefix=prefix)
+        gateway = CaseGateway(during, vault=vault, signer=signer(), queue_prefix=prefix)
         await gateway.execute(case_id, ConfirmReceipt(at=at), OLENA)
         refusal = RefuseApplication(at=at, reasons=("not a national of the requested state",))
         await gateway.execute(case_id, refusal, OLENA)  # the refused case closes by itself

@@ -99,6 +99,18 @@ def test_workers_need_no_token_secret() -> None:
     assert named(strong(jwt_secret=None)) == ["READMIT_JWT_SECRET"]
 
 
+def test_workers_may_hold_only_the_public_keys_of_command_signatures() -> None:
+    """A worker checks signatures; it need not be able to make them (public keys only)."""
+    public = base64.b64encode(os.urandom(32)).decode()
+    only_public = strong(command_signing_key=None, command_verify_keys=(public,))
+    assert problems(only_public, WORKER) == []
+    assert named(only_public) == ["READMIT_COMMAND_SIGNING_KEY"]  # the API signs: it needs it
+    weak = strong(command_signing_key=None, command_verify_keys=("c2hvcnQ=",))
+    assert [p.split(" ", 1)[0] for p in problems(weak, WORKER)] == ["READMIT_COMMAND_VERIFY_KEYS"]
+    none = strong(command_signing_key=None)
+    assert [p.split(" ", 1)[0] for p in problems(none, WORKER)] == ["READMIT_COMMAND_SIGNING_KEY"]
+
+
 @pytest.mark.parametrize(
     ("changes", "variable", "why"),
     [
