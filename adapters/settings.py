@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     )
     jwt_secret: str | None = Field(
         default=None,
-        description="HS256 shared secret (dev); unset with HS256 = one generated under `home`",
+        description="HS256 secret of service tokens (`readmit token`); unset with HS256 = one "
+        "generated under `home` (development only)",
     )
     jwks_url: str | None = Field(
         default=None,

@@ -36,6 +36,7 @@ async def api(
         # tested on their own (tests/api/test_web_hardening.py)
         rate_limit_writes="",
         rate_limit_writes_per_principal="",
+        rate_limit_sign_in="",
     )
     app = create_app(settings, database_url=schema_dsn, client=time_env.client)
     workers = running_workers(time_env.client, pool, STATES, settings=settings)
