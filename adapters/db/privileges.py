@@ -239,6 +239,12 @@ async def _schema_statements(conn: asyncpg.Connection, schema: str, role: str) -
             f"the runtime role {role} has no USAGE on schema {schema}, and the migrating role "
             "does not own the schema to grant it"
         )
+    if await conn.fetchval("SELECT has_schema_privilege($1, current_schema(), 'CREATE')", role):
+        raise PrivilegeError(
+            f"the runtime role {role} may create objects in schema {schema} (PostgreSQL 14's "
+            f"`public` lets everyone), and the migrating role does not own the schema to revoke "
+            f"it: REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC as its owner, then migrate again"
+        )
     return []
 
 

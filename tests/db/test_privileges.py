@@ -281,3 +281,27 @@ def test_the_map_is_plain_data_that_grant_can_read() -> None:
     assert set(FUNCTIONS.values()) <= {"definer", "caller", "none"}
     with pytest.raises(privileges.PrivilegeError, match="unreadable privileges"):
         privileges._grants("TABLE", "t", "SELECT; DROP TABLE case_events", "readmit_app")
+
+
+async def test_a_schema_where_everyone_may_create_is_refused(database_url: str) -> None:
+    """PostgreSQL 14's `public` lets every role create objects; a runtime role that may create
+    could own what it then alters. A migrating role that cannot revoke that stops, saying how."""
+    schema, migrator = f"t_open_{secrets.token_hex(4)}", f"t_mig_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(database_url)
+    await admin.execute(f"CREATE ROLE {migrator} LOGIN")
+    await admin.execute(f"CREATE SCHEMA {schema}")  # owned by the superuser, as 14's public is
+    await admin.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO PUBLIC")
+    parts = urlsplit(database_url)
+    as_migrator = urlunsplit(parts._replace(netloc=f"{migrator}@{parts.hostname}:{parts.port}"))
+    try:
+        conn = await connect(as_migrator, schema=schema)
+        try:
+            with pytest.raises(Exception, match=f"may create objects in schema {schema}"):
+                await migrate(conn, runtime=RuntimeRole(RUNTIME))
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        await admin.execute(f"DROP OWNED BY {migrator}")
+        await admin.execute(f"DROP ROLE {migrator}")
+        await admin.close()
