@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from adapters.temporal.codec import Keyring
+from adapters.urls import https_or_loopback, is_loopback_name
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -93,10 +94,6 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def _is_loopback_name(host: str) -> bool:
-    return host == "localhost" or host.endswith(".localhost")
-
-
 def url_problem(url: str, *, production: bool) -> str | None:
     """Why `url` may not be a webhook target, judged on the URL alone; None if it may."""
     try:
@@ -113,9 +110,9 @@ def url_problem(url: str, *, production: bool) -> str | None:
     if parts.scheme == "http":
         if production:
             return "plain http is refused in production: use https"
-        if not (_is_loopback_name(host) or (literal and _unmapped(literal).is_loopback)):
+        if not https_or_loopback(url):
             return "plain http goes only to a loopback address (development): use https"
-    if production and _is_loopback_name(host):
+    if production and is_loopback_name(host):
         return f"{host} is a loopback name: refused in production"
     if production and literal is not None and not is_public(literal):
         return f"{host} is not a public address: refused in production"
