@@ -24,6 +24,7 @@ import structlog
 
 from adapters.settings import ConfigurationError, Settings
 from adapters.urls import https_or_loopback, is_loopback_host
+from adapters.webhooks import url_problem
 
 Part = Literal["payload", "master", "tokens", "audit", "commands", "verify", "services"]
 """What a process may need: the payload keyring, the master keyring, what verifies tokens, the
@@ -159,11 +160,16 @@ def _services(settings: Settings) -> Iterator[str]:
         yield "READMIT_TEMPORAL_ADDRESS (unset)"
 
 
-def _services_and_temporal_transport(settings: Settings) -> Iterator[str]:
-    """`_services`, and a warning (not a refusal: compose's private network is the documented
-    shape) when Temporal is reached across a network in clear and unauthenticated: anyone on
-    that network could then start workflows and read (encrypted) histories."""
+def _service_addresses(settings: Settings) -> Iterator[str]:
+    """`_services`; the checkpoint webhook held to production's rules (`production_by_default`
+    makes production by `model_copy`, which runs no validator, so the settings' own check of it
+    ran under development's); and a warning (not a refusal: compose's private network is the
+    documented shape) when Temporal is reached across a network in clear and unauthenticated:
+    anyone on that network could then start workflows and read (encrypted) histories."""
     yield from _services(settings)
+    checkpoints = settings.audit_checkpoint_webhook_url
+    if checkpoints and (why := url_problem(checkpoints, production=True)):
+        yield f"READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL ({why})"
     address = settings.temporal_address
     if not address:
         return
@@ -195,7 +201,7 @@ _ORDER: tuple[Part, ...] = (
     "verify",
 )
 _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
-    "services": _services_and_temporal_transport,
+    "services": _service_addresses,
     "payload": _payload,
     "master": _master,
     "tokens": _tokens,
