@@ -175,11 +175,15 @@ def _service_addresses(settings: Settings) -> Iterator[str]:
         return
     host = address.rpartition(":")[0] if address.count(":") == 1 else address
     host = host.split("]")[0].strip("[") if host.startswith("[") else host
-    secured = settings.temporal_tls or settings.temporal_api_key is not None or any(
-        (
-            settings.temporal_tls_server_ca,
-            settings.temporal_tls_server_name,
-            settings.temporal_tls_client_cert,
+    secured = (
+        settings.temporal_tls
+        or settings.temporal_api_key is not None
+        or any(
+            (
+                settings.temporal_tls_server_ca,
+                settings.temporal_tls_server_name,
+                settings.temporal_tls_client_cert,
+            )
         )
     )
     if not secured and not is_loopback_host(host):

@@ -126,9 +126,9 @@ def _own_queue(prefix: str) -> bool:
     An offline `Replayer` runs every history on a queue of its own (`replay-<build id>`, never
     a cases queue, which ends in `-cases`): there the recorded start was checked already."""
     queue = workflow.info().task_queue
-    if workflow.unsafe.is_replaying() and queue.startswith("replay-"):
-        if not queue.endswith("-cases"):
-            return True
+    offline = queue.startswith("replay-") and not queue.endswith("-cases")
+    if offline and workflow.unsafe.is_replaying():
+        return True
     return queue == cases_queue(prefix)
 
 

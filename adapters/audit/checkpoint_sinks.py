@@ -62,9 +62,7 @@ class CheckpointPublisher:
         if self.webhook_url is not None and (
             problem := url_problem(self.webhook_url, production=self.production)
         ):
-            raise ConfigurationError(
-                f"READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL is refused: {problem}"
-            )
+            raise ConfigurationError(f"READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL is refused: {problem}")
 
     async def deliver(self, signed: SignedCheckpoint) -> tuple[str, ...]:
         """Hand `signed` to every sink; what took it (a file name, a webhook's host)."""

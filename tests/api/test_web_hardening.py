@@ -241,9 +241,7 @@ async def test_the_temporal_ui_s_decodes_are_not_writes(
         rate_limit_writes="2/minute",
         rate_limit_writes_per_principal="2/minute",
     )
-    token = issue_dev_token(
-        SECRET, user="ops.pl", role="admin", state="PL", scopes=(CODEC_SCOPE,)
-    )
+    token = issue_dev_token(SECRET, user="ops.pl", role="admin", state="PL", scopes=(CODEC_SCOPE,))
     operator = {"Authorization": f"Bearer {token}"}
     names = {"a": "Anna", "b": "Ana"}
     async with serving(settings, schema_dsn, time_env) as app, client(app) as http:

@@ -195,8 +195,6 @@ async def test_a_run_started_with_a_foreign_queue_prefix_is_refused(
     assert await case_system.store.read_stream(case_id) == []
     history = await handle.fetch_history()
     scheduled = [
-        e
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert scheduled == []

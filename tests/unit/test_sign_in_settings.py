@@ -103,7 +103,7 @@ KEYCLOAK = ClaimsMapping(
         "readmit-supervisor": "supervisor",
         "readmit-auditor": "auditor",
         "readmit-admin": "admin",
-    }
+    },
 )
 
 
