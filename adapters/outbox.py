@@ -45,8 +45,10 @@ from adapters.webhooks import (
     TargetRefused,
     WrappedSecret,
     checked_addresses,
+    post_pinned,
     system_resolver,
     unwrap_secret,
+    webhook_client,
 )
 
 log = structlog.get_logger(__name__)
@@ -221,13 +223,7 @@ class WebhookSender:
         self.resolver = resolver
         # No keep-alive: a pooled connection is keyed by address, and must not carry a request
         # for another name than the one its TLS certificate was checked against.
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.send_timeout_seconds),
-            follow_redirects=False,
-            trust_env=False,
-            verify=tls or True,
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
+        self.client = webhook_client(settings.send_timeout_seconds, tls)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -284,29 +280,14 @@ class WebhookSender:
     async def _post(
         self, url: str, addresses: list[str], body: bytes, headers: dict[str, str]
     ) -> httpx.Response:
-        """POST to the first of the checked addresses that takes a connection; the URL's own
-        name goes in the Host header and TLS SNI (the certificate is checked against it)."""
-        target = httpx.URL(url)
-        named = target.host not in addresses  # a name, not an address literal
-        extensions = {"sni_hostname": target.host} if named and target.scheme == "https" else {}
-        failure: httpx.HTTPError | None = None
-        for address in addresses:
-            pinned = target.copy_with(host=address)
-            try:
-                return await self.client.post(
-                    pinned,
-                    content=body,
-                    headers={**headers, "Host": target.netloc.decode("ascii")},
-                    extensions=extensions,
-                )
-            except httpx.ConnectError as error:
-                failure = error  # try the next address
-            except httpx.InvalidURL as error:
-                raise SendError(f"invalid webhook URL: {error}", permanent=True) from error
-            except httpx.HTTPError as error:
-                raise SendError(_describe(error)) from error
-        assert failure is not None
-        raise SendError(_describe(failure)) from failure
+        """POST to the first of the checked addresses that takes a connection
+        (`adapters.webhooks.post_pinned`, as audit checkpoints are sent)."""
+        try:
+            return await post_pinned(self.client, url, addresses, body, headers)
+        except httpx.InvalidURL as error:
+            raise SendError(f"invalid webhook URL: {error}", permanent=True) from error
+        except httpx.HTTPError as error:
+            raise SendError(_describe(error)) from error
 
 
 # --- the dispatcher --------------------------------------------------------------------------

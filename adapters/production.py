@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Literal
-from urllib.parse import urlsplit
+
+import structlog
 
 from adapters.settings import ConfigurationError, Settings
+from adapters.urls import https_or_loopback, is_loopback_host
+from adapters.webhooks import url_problem
 
 Part = Literal["payload", "master", "tokens", "audit", "commands", "verify", "services"]
 """What a process may need: the payload keyring, the master keyring, what verifies tokens, the
@@ -35,7 +37,6 @@ KEY_BYTES = 32
 HS256_MIN_BYTES = 32
 HS256_MIN_DISTINCT = 8
 DEV_KEY_IDS = frozenset(("dev-1", "dev-master-1"))
-LOOPBACK_NAMES = frozenset(("localhost",))
 
 
 class ProductionSettingsError(ConfigurationError):
@@ -118,7 +119,7 @@ def _tokens(settings: Settings) -> Iterator[str]:
         provider = getattr(settings, "oidc_issuer", None)
         if not settings.jwks_url and not settings.jwks_file and not provider:
             yield "READMIT_JWKS_URL (unset, nor READMIT_JWKS_FILE)"
-        elif settings.jwks_url and not _https_or_loopback(settings.jwks_url):
+        elif settings.jwks_url and not https_or_loopback(settings.jwks_url):
             yield "READMIT_JWKS_URL (not https)"
         if not settings.jwt_issuer and not provider:
             yield "READMIT_JWT_ISSUER (unset)"
@@ -159,6 +160,41 @@ def _services(settings: Settings) -> Iterator[str]:
         yield "READMIT_TEMPORAL_ADDRESS (unset)"
 
 
+def _service_addresses(settings: Settings) -> Iterator[str]:
+    """`_services`; the checkpoint webhook held to production's rules (`production_by_default`
+    makes production by `model_copy`, which runs no validator, so the settings' own check of it
+    ran under development's); and a warning (not a refusal: compose's private network is the
+    documented shape) when Temporal is reached across a network in clear and unauthenticated:
+    anyone on that network could then start workflows and read (encrypted) histories."""
+    yield from _services(settings)
+    checkpoints = settings.audit_checkpoint_webhook_url
+    if checkpoints and (why := url_problem(checkpoints, production=True)):
+        yield f"READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL ({why})"
+    address = settings.temporal_address
+    if not address:
+        return
+    host = address.rpartition(":")[0] if address.count(":") == 1 else address
+    host = host.split("]")[0].strip("[") if host.startswith("[") else host
+    secured = (
+        settings.temporal_tls
+        or settings.temporal_api_key is not None
+        or any(
+            (
+                settings.temporal_tls_server_ca,
+                settings.temporal_tls_server_name,
+                settings.temporal_tls_client_cert,
+            )
+        )
+    )
+    if not secured and not is_loopback_host(host):
+        structlog.get_logger(__name__).warning(
+            "Temporal is reached over the network without TLS or an API key: set "
+            "READMIT_TEMPORAL_TLS (better mTLS, READMIT_TEMPORAL_TLS_CLIENT_CERT/_KEY) or "
+            "READMIT_TEMPORAL_API_KEY (docs/operations.md, Securing Temporal)",
+            temporal_host=host,
+        )
+
+
 _ORDER: tuple[Part, ...] = (
     "services",
     "payload",
@@ -169,7 +205,7 @@ _ORDER: tuple[Part, ...] = (
     "verify",
 )
 _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
-    "services": _services,
+    "services": _service_addresses,
     "payload": _payload,
     "master": _master,
     "tokens": _tokens,
@@ -201,16 +237,3 @@ def _weak_key(text: str) -> str | None:
     if len(set(raw)) == 1:
         return "is one byte repeated"
     return None
-
-
-def _https_or_loopback(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return True
-    host = parts.hostname or ""
-    if host in LOOPBACK_NAMES:
-        return parts.scheme == "http"
-    try:
-        return parts.scheme == "http" and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -305,9 +305,10 @@ class Settings(BaseSettings):
         "`/ui/sign-in/oidc/callback`, e.g. https://readmit.example.org/ui/sign-in/oidc/callback",
     )
     oidc_user_claim: str = Field(
-        default="preferred_username",
+        default="sub",
         description="claim naming the user (dotted path into the ID token and userinfo; "
-        "falls back to `sub` when absent)",
+        "falls back to `sub` when absent); `preferred_username` only if the provider keeps "
+        "usernames unique and not editable",
     )
     oidc_role_claim: str = Field(
         default="realm_access.roles",

@@ -10,7 +10,10 @@ whose name is `localhost` or whose address is private, loopback, link-local, sha
 multicast is refused, when the directory is imported and again at every send, on every address
 the name resolves to then; the request then goes to one of those checked addresses (the name
 travels in the Host header and the TLS SNI, and the certificate is verified against it), so a
-name that resolves differently a moment later (DNS rebinding) cannot redirect it.
+name that resolves differently a moment later (DNS rebinding) cannot redirect it. Officers'
+webhooks (`adapters.outbox`) and audit checkpoints (`adapters.audit.checkpoint_sinks`) are both
+sent this one way: `checked_addresses`, then `post_pinned` with a `webhook_client` (no redirects,
+no proxy or certificates from the environment, no pooled connection).
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ import base64
 import ipaddress
 import os
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 from adapters.temporal.codec import Keyring
+from adapters.urls import https_or_loopback, is_loopback_name
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -93,10 +100,6 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def _is_loopback_name(host: str) -> bool:
-    return host == "localhost" or host.endswith(".localhost")
-
-
 def url_problem(url: str, *, production: bool) -> str | None:
     """Why `url` may not be a webhook target, judged on the URL alone; None if it may."""
     try:
@@ -113,9 +116,9 @@ def url_problem(url: str, *, production: bool) -> str | None:
     if parts.scheme == "http":
         if production:
             return "plain http is refused in production: use https"
-        if not (_is_loopback_name(host) or (literal and _unmapped(literal).is_loopback)):
+        if not https_or_loopback(url):
             return "plain http goes only to a loopback address (development): use https"
-    if production and _is_loopback_name(host):
+    if production and is_loopback_name(host):
         return f"{host} is a loopback name: refused in production"
     if production and literal is not None and not is_public(literal):
         return f"{host} is not a public address: refused in production"
@@ -155,3 +158,50 @@ async def checked_addresses(
                 "address: refused in production"
             )
     return [str(a) for a in checked]
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+def webhook_client(timeout: float, tls: ssl.SSLContext | None = None) -> httpx.AsyncClient:
+    """The client webhooks are sent with: no redirects (a 3xx is an answer, not a detour to an
+    unchecked address), no proxy or CA bundle from the environment (`trust_env=False`: the
+    request goes to the checked address itself), and no keep-alive (a pooled connection is keyed
+    by address and must not carry a request for another name than its certificate's)."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,
+        trust_env=False,
+        verify=tls or True,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
+
+
+async def post_pinned(
+    client: httpx.AsyncClient,
+    url: str,
+    addresses: Sequence[str],
+    body: bytes,
+    headers: dict[str, str],
+) -> httpx.Response:
+    """POST `body` to the first of `addresses` (from `checked_addresses(url)`) that takes a
+    connection; the URL's own name goes in the Host header and the TLS SNI, and the certificate
+    is checked against it. Raises the last `httpx.ConnectError` when none does, and any other
+    `httpx.HTTPError` (`httpx.InvalidURL` for a URL httpx cannot send to) at once."""
+    target = httpx.URL(url)
+    named = target.host not in addresses  # a name, not an address literal
+    extensions = {"sni_hostname": target.host} if named and target.scheme == "https" else {}
+    failure: httpx.ConnectError | None = None
+    for address in addresses:
+        try:
+            return await client.post(
+                target.copy_with(host=address),
+                content=body,
+                headers={**headers, "Host": target.netloc.decode("ascii")},
+                extensions=extensions,
+            )
+        except httpx.ConnectError as error:
+            failure = error  # try the next address
+    if failure is None:
+        raise httpx.ConnectError(f"no address to send to for {target.host}")
+    raise failure

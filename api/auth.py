@@ -3,9 +3,10 @@ identity provider's keys (JWKS), turned into a `Principal` with one role and its
 
 Claims: `sub` (user id), `role` (officer | supervisor | auditor | admin), `state` (the ISO code
 of the officer's, supervisor's or admin's state) and, for auditors, `states` (a list of codes, or
-`["*"]` for every state). Tokens without an expiry are refused. The provider's tokens may carry
-the provider's own claims instead (roles, groups): then `map_claims` (`api.claims_mapping`) says
-what they make. `scope` (OAuth 2.0, a space-separated list) grants what no role does:
+`["*"]` for every state). Tokens without an expiry are refused. When a claims mapping is
+configured, the provider's tokens (RS256/ES256) are always mapped from the provider's own claims
+(roles, groups) by `map_claims` (`api.claims_mapping`): their `role`, `state` and `states` claims
+are then never read. `scope` (OAuth 2.0, a space-separated list) grants what no role does:
 `codec:decode` lets an administrator decode Temporal payloads for the web UI
 (`api/routes/codec.py`).
 """
@@ -164,7 +165,10 @@ class TokenVerifier:
                     "verify_aud": not hs256,
                 },
             )
-            if not hs256 and self.map_claims is not None and "role" not in payload:
+            if not hs256 and self.map_claims is not None:
+                # a provider token is always mapped: its own `role`/`state`/`states` claims
+                # (a user attribute, a mapper) are never Readmit's, or a user who can edit an
+                # attribute could make themselves an all-states auditor
                 return self.map_claims(payload)
             return principal_from_claims(Claims.model_validate(payload))
         except jwt.PyJWTError as error:

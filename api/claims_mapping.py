@@ -45,7 +45,9 @@ def claim_values(claims: dict[str, Any], path: str) -> list[str]:
 
 @dataclass(frozen=True)
 class ClaimsMapping:
-    user_claim: str = "preferred_username"
+    # `sub` is the provider's stable, unique id (OIDC Core 5.7: `preferred_username` may change
+    # and need not be unique); a provider that guarantees both may be told otherwise
+    user_claim: str = "sub"
     role_claim: str = "realm_access.roles"
     role_map: dict[str, Role] = field(default_factory=dict)
     state_claim: str = "readmit_state"

@@ -10,45 +10,30 @@ plain http on a loopback host (a provider the tests or a developer run on this m
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import jwt
 
 from adapters.settings import ConfigurationError
+from adapters.urls import https_or_loopback
 
 FETCH_TIMEOUT_SECONDS = 5.0
 MAX_AGE_SECONDS = 3600  # known keys are refreshed this often anyway (rotation)
-LOOPBACK_NAMES = frozenset({"localhost"})
 
 
 class KeyNotFound(Exception):
     """No key of the provider's set matches the token (or the set cannot be fetched now)."""
 
 
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_transport(url: str, what: str) -> str:
-    """`url` if it is https (or http on a loopback host), else a `ConfigurationError`."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return url
-    if parts.scheme == "http" and is_loopback(parts.hostname):
+    """`url` if it is https (or http on a loopback host, `adapters.urls`), else a
+    `ConfigurationError`."""
+    if https_or_loopback(url):
         return url
     raise ConfigurationError(f"{what} must be an https URL (plain http only on loopback): {url}")
 

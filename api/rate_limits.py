@@ -3,7 +3,9 @@
 Signing in (`POST /ui/sign-in`, anything under `/ui/sign-in/` and `/auth/`: the identity
 provider's start and callback) is limited per client address;
 writes (POST, PUT, PATCH, DELETE elsewhere) per client address and per principal, whichever
-address a principal comes from. Over a limit the answer is 429 problem+json with
+address a principal comes from. `POST /codec/decode` is no write: it changes nothing, and the
+Temporal web UI sends one for every page of a history it shows, so it would exhaust an
+operator's write limit while they read. Over a limit the answer is 429 problem+json with
 `Retry-After`, before any handler runs. The client address is the connection's, or the one a
 trusted proxy forwarded (`READMIT_TRUSTED_PROXIES`, applied before this middleware).
 
@@ -37,6 +39,8 @@ WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 SIGN_IN_FORM = "/ui/sign-in"  # POST only: GET is the form
 SIGN_IN_PREFIXES = ("/ui/sign-in/", "/auth/")  # every method: the identity provider's paths
 REMEMBERED_CREDENTIALS = 10_000
+# POSTs that only read: the codec's decode, which the Temporal UI calls many times a page
+READ_ONLY_POSTS = frozenset(("/codec/decode",))
 
 
 class RateLimits:
@@ -111,6 +115,8 @@ def _kind(scope: Scope) -> str | None:
     path, method = scope["path"], scope["method"]
     if path.startswith(SIGN_IN_PREFIXES) or (method == "POST" and path == SIGN_IN_FORM):
         return "sign-in"
+    if method == "POST" and path.rstrip("/") in READ_ONLY_POSTS:
+        return None
     return "write" if method in WRITE_METHODS else None
 
 

@@ -38,10 +38,12 @@ from adapters.production import WORKER, require_production
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.checkpoints import ensure_checkpoint_schedule
+from adapters.temporal.checkpoints import schedule_id as checkpoint_schedule_id
 from adapters.temporal.client import connect_client
 from adapters.temporal.codec import Keyring
 from adapters.temporal.command_signing import CommandVerifier
 from adapters.temporal.retention import ensure_retention_schedule
+from adapters.temporal.schedules import remove_schedule
 from adapters.tracing import flush_process_tracing
 from workers.main import CaseStore, ExtraWorker, build_workers
 
@@ -190,7 +192,12 @@ async def worker_root(
                         client, settings.audit_checkpoint_schedule, prefix
                     )
                 else:
-                    log.info("audit checkpoints off: no checkpoint sink is configured")
+                    # a sink taken out of the settings: its schedule would fail every run
+                    removed = await remove_schedule(client, checkpoint_schedule_id(prefix))
+                    log.info(
+                        "audit checkpoints off: no checkpoint sink is configured",
+                        schedule_deleted=removed,
+                    )
                 loops.append(CaseProjector(pool, vault=vault).follow)
             dispatcher = build_dispatcher(
                 pool, settings.dispatch, vault.master, production=settings.production

@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         RecordedEvent,
         VerifyIdentityInput,
         VerifyIdentityResult,
+        cases_queue,
         state_queue,
     )
 
@@ -107,11 +108,28 @@ def _domain_failure(error: DomainError) -> ApplicationError:
 
 def _refused_start() -> ApplicationError:
     return ApplicationError(
-        "a case workflow started with a state it did not carry over itself",
+        "a case workflow started with a state it did not carry over itself, or on a task queue "
+        "that is not its own",
         {"http_status": 409},
         type="InvalidStart",
         non_retryable=True,
     )
+
+
+def _own_queue(prefix: str) -> bool:
+    """Whether the run serves the queue its input names: the input's `queue_prefix` says where
+    the case sends identity checks (`state_queue`), so a start with a foreign prefix (anyone
+    with the payload key may start a workflow) would route them to queues its sender polls.
+
+    Every case the API or a continue-as-new starts is on `cases_queue(prefix)` of its own
+    prefix (the v0.2 histories too), so the answer is always yes for them and replays the same.
+    An offline `Replayer` runs every history on a queue of its own (`replay-<build id>`, never
+    a cases queue, which ends in `-cases`): there the recorded start was checked already."""
+    queue = workflow.info().task_queue
+    offline = queue.startswith("replay-") and not queue.endswith("-cases")
+    if offline and workflow.unsafe.is_replaying():
+        return True
+    return queue == cases_queue(prefix)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -124,7 +142,9 @@ class ReadmissionCase:
         # what a run carries over to the next comes only from the case's own continue-as-new:
         # a start bringing a state of its own (anyone may start a workflow) is refused
         carried = start.state is not None or bool(start.reminders) or start.verification_pending
-        self.refused_start = carried and workflow.info().continued_run_id is None
+        self.refused_start = (
+            carried and workflow.info().continued_run_id is None
+        ) or not _own_queue(start.queue_prefix)
         self.state: CaseState = start.state or initial_state()
         self.reminders: dict[str, tuple[Alarm, ...]] = dict(start.reminders)
         if self.refused_start:

@@ -8,8 +8,11 @@
   (`webhook-id`, `webhook-timestamp`, `webhook-signature`) in their asymmetric form: the
   signature is `v1a,<base64 Ed25519 signature of "<id>.<timestamp>.<body>">` by the audit
   signing key, so a receiver checks it, and the checkpoint's own signature, with the public key
-  alone (`readmit audit public-key`), sharing no secret. https only (plain http to a loopback
-  address, for tests and a receiver on the same host).
+  alone (`readmit audit public-key`), sharing no secret. Sent exactly as officers' webhooks are
+  (`adapters.webhooks`): https only (plain http to a loopback address, for tests and a receiver
+  on the same host); in production no loopback, private or link-local target, judged on every
+  address the name resolves to at each send, and the request goes to one of those checked
+  addresses (no DNS rebinding), with no redirect and no proxy from the environment.
 """
 
 from __future__ import annotations
@@ -25,7 +28,16 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.audit.checkpoint import SignedCheckpoint, write_atomically
-from adapters.webhooks import url_problem
+from adapters.settings import ConfigurationError
+from adapters.webhooks import (
+    Resolver,
+    TargetRefused,
+    checked_addresses,
+    post_pinned,
+    system_resolver,
+    url_problem,
+    webhook_client,
+)
 
 WEBHOOK_TIMEOUT_SECONDS = 30.0
 
@@ -42,6 +54,7 @@ class CheckpointPublisher:
     directory: Path | None = None
     webhook_url: str | None = None
     production: bool = False
+    resolver: Resolver = system_resolver
 
     def __post_init__(self) -> None:
         if self.directory is None and self.webhook_url is None:
@@ -49,7 +62,7 @@ class CheckpointPublisher:
         if self.webhook_url is not None and (
             problem := url_problem(self.webhook_url, production=self.production)
         ):
-            raise ValueError(f"the checkpoint webhook URL is refused: {problem}")
+            raise ConfigurationError(f"READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL is refused: {problem}")
 
     async def deliver(self, signed: SignedCheckpoint) -> tuple[str, ...]:
         """Hand `signed` to every sink; what took it (a file name, a webhook's host)."""
@@ -78,10 +91,18 @@ class CheckpointPublisher:
         }
         host = urlsplit(url).hostname
         try:
-            async with httpx.AsyncClient(
-                timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
-            ) as client:
-                response = await client.post(url, content=signed.data, headers=headers)
+            addresses = await checked_addresses(
+                url, production=self.production, resolver=self.resolver
+            )
+        except TargetRefused as error:
+            raise CheckpointSinkError(f"the checkpoint webhook is refused: {error}") from None
+        except OSError as error:
+            raise CheckpointSinkError(
+                f"the checkpoint webhook's host {host} does not resolve: {type(error).__name__}"
+            ) from None
+        try:
+            async with webhook_client(WEBHOOK_TIMEOUT_SECONDS) as client:
+                response = await post_pinned(client, url, addresses, signed.data, headers)
         except httpx.HTTPError as error:
             raise CheckpointSinkError(
                 f"the checkpoint webhook at {host} failed: {type(error).__name__}"

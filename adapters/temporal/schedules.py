@@ -1,6 +1,7 @@
 """Create a Temporal Schedule, or bring an existing one up to date: what every worker process
 serving the case queue does at start for each schedule it owns (retention, audit checkpoints),
-so a fresh system has them without a manual step and a changed setting reaches them."""
+so a fresh system has them without a manual step and a changed setting reaches them; and delete
+one whose settings were taken away (`remove_schedule`), so it does not go on failing."""
 
 from __future__ import annotations
 
@@ -32,3 +33,14 @@ async def ensure_schedule(client: Client, schedule_id: str, wanted: Schedule) ->
 
         await handle.update(update)
         return handle
+
+
+async def remove_schedule(client: Client, schedule_id: str) -> bool:
+    """Delete schedule `schedule_id` if there is one; whether there was."""
+    try:
+        await client.get_schedule_handle(schedule_id).delete()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True

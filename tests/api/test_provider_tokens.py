@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.settings import Settings
-from api.app import create_app
-from api.auth import issue_dev_token
+from api.app import create_app, verifier_from
+from api.auth import AuthError, issue_dev_token
 
 pytestmark = pytest.mark.temporal
 
@@ -231,3 +231,49 @@ async def test_provider_claims_map_to_a_role_and_state(
             assert await status(client, no_role) == 401
             hs256 = issue_dev_token(SECRET, user="anna.pl", role="officer", state="PL")
             assert await status(client, hs256) == 401  # HS256 is not accepted here
+            # the provider's token names a Readmit role itself (a user-attribute mapper): with a
+            # mapping configured it is never read, so it makes no all-states auditor
+            forged = provider_token(
+                keys["rsa"],
+                "RS256",
+                "rsa-1",
+                role="auditor",
+                state=None,
+                states=["*"],
+                realm_access={"roles": ["offline_access"]},
+            )
+            assert await status(client, forged) == 401
+
+
+async def test_a_provider_token_with_a_mapping_never_reads_its_own_role_claims(
+    jwks_server: JwksServer, keys: dict[str, Any]
+) -> None:
+    """`role`, `state` and `states` in a provider token are the provider's user attributes, not
+    Readmit's: the configured mapping alone says who the caller is."""
+    settings = Settings(
+        jwt_algorithms=("RS256", "ES256"),
+        jwks_url=jwks_server.url,
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+        oidc_role_map={"readmit-officer": "officer"},
+        database_url=None,
+    )
+    verifier = verifier_from(settings)
+    mapped = await verifier.verify(
+        provider_token(
+            keys["ec"],
+            "ES256",
+            "ec-1",
+            role="auditor",
+            state="DE",
+            states=["*"],
+            realm_access={"roles": ["readmit-officer"]},
+            readmit_state="PL",
+        )
+    )
+    assert (mapped.user_id, mapped.role, mapped.state) == ("anna.pl", "officer", "PL")
+    assert not mapped.sees_state("DE")
+    with pytest.raises(AuthError):
+        await verifier.verify(
+            provider_token(keys["rsa"], "RS256", "rsa-1", role="auditor", states=["*"])
+        )

@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.settings import Settings
 from adapters.temporal.codec import Keyring
 from api.app import create_app
-from api.auth import issue_dev_token
+from api.auth import CODEC_SCOPE, issue_dev_token
 
 pytestmark = [pytest.mark.db, pytest.mark.temporal]
 
@@ -227,6 +227,31 @@ async def test_writes_are_limited_per_principal_from_any_address(
             assert_limited(await second.post("/identity/match", json=names, headers=anna))
             other = await second.post("/identity/match", json=names, headers=bearer("olena.ua"))
             assert other.status_code == 200, "one user's limit held back another"
+
+
+async def test_the_temporal_ui_s_decodes_are_not_writes(
+    time_env: WorkflowEnvironment, schema_dsn: str
+) -> None:
+    """The web UI decodes every page of a history with a POST: an operator reading histories
+    is not held back by the write limits, and decoding spends none of the writes."""
+    settings = settings_for(
+        "development",
+        schema_dsn,
+        time_env,
+        rate_limit_writes="2/minute",
+        rate_limit_writes_per_principal="2/minute",
+    )
+    token = issue_dev_token(SECRET, user="ops.pl", role="admin", state="PL", scopes=(CODEC_SCOPE,))
+    operator = {"Authorization": f"Bearer {token}"}
+    names = {"a": "Anna", "b": "Ana"}
+    async with serving(settings, schema_dsn, time_env) as app, client(app) as http:
+        for _ in range(6):
+            answer = await http.post("/codec/decode", json={"payloads": []}, headers=operator)
+            assert answer.status_code == 200, answer.text
+        for _ in range(2):  # the writes' limit is untouched
+            answer = await http.post("/identity/match", json=names, headers=bearer())
+            assert answer.status_code == 200, answer.text
+        assert_limited(await http.post("/identity/match", json=names, headers=bearer()))
 
 
 # --- readiness -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -19,8 +20,10 @@ from pydantic import ValidationError
 from adapters.audit.bundle import signing_key_from
 from adapters.audit.checkpoint import read_checkpoint, take_checkpoint
 from adapters.audit.checkpoint_sinks import CheckpointPublisher, CheckpointSinkError
-from adapters.settings import Settings
-from adapters.webhooks import url_problem
+from adapters.production import WORKER, problems, production_by_default
+from adapters.settings import ConfigurationError, Settings
+from adapters.webhooks import Resolver, url_problem
+from workers.root import checkpoint_publisher
 
 KEY = signing_key_from(base64.b64encode(os.urandom(32)).decode())
 
@@ -100,7 +103,70 @@ def test_checkpoints_go_where_webhooks_may_go() -> None:
         Settings(env="production", audit_checkpoint_webhook_url="https://10.0.0.7/in")
     with pytest.raises(ValidationError, match="READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL is refused"):
         Settings(audit_checkpoint_webhook_url="http://10.0.0.7/in")
-    with pytest.raises(ValueError, match="is refused: plain http goes only to a loopback"):
+    with pytest.raises(ConfigurationError, match="is refused: plain http goes only to a loopback"):
         CheckpointPublisher(KEY, webhook_url="http://10.0.0.7/in")
     with pytest.raises(ValueError, match="needs a directory or a webhook URL"):
         CheckpointPublisher(KEY)
+
+
+def resolving_to(*addresses: str) -> Resolver:
+    """A resolver that answers `addresses` for any name (what a hostile DNS could answer)."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return list(addresses)
+
+    return resolve
+
+
+async def test_a_checkpoint_webhook_is_judged_by_the_address_its_name_resolves_to(
+    pool: asyncpg.Pool,
+) -> None:
+    """A public-looking name that resolves to a private or loopback address is refused in
+    production, at the send, before any connection (as officers' webhooks are)."""
+    signed = await take_checkpoint(pool, KEY)
+    for address in ("10.0.0.7", "127.0.0.1", "169.254.169.254", "::ffff:192.168.1.1"):
+        publisher = CheckpointPublisher(
+            KEY,
+            webhook_url="https://anchor.example.org/in",
+            production=True,
+            resolver=resolving_to("203.0.113.9", address),
+        )
+        with pytest.raises(CheckpointSinkError, match="refused in production"):
+            await publisher.deliver(signed)
+
+
+async def test_a_checkpoint_goes_to_the_checked_address_with_no_proxy_from_the_environment(
+    pool: asyncpg.Pool, receiver: tuple[str, type[Receiver]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The POST goes to the address that was checked (the name only in the Host header), so a
+    name that resolves elsewhere a moment later cannot redirect it; a proxy named by the
+    environment is not used."""
+    url, handler = receiver
+    port = urlsplit(url).port
+    for variable in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    signed = await take_checkpoint(pool, KEY)
+    named = f"http://anchor.localhost:{port}/checkpoints"
+    publisher = CheckpointPublisher(KEY, webhook_url=named, resolver=resolving_to("127.0.0.1"))
+    assert await publisher.deliver(signed) == ("webhook:anchor.localhost",)
+    [(headers, body)] = handler.received
+    assert headers["host"] == f"anchor.localhost:{port}" and body == signed.data
+
+
+def test_production_by_default_holds_the_checkpoint_url_to_production_s_rules() -> None:
+    """`readmit worker` without READMIT_ENV is production, made so after the settings were
+    validated: the checkpoint URL is still judged as production judges it, and a bad one is a
+    line of the production check (exit 2), not a crash once the worker runs."""
+    loaded = Settings(
+        _env_file=None,
+        audit_checkpoint_webhook_url="http://127.0.0.1:8080/in",
+        audit_signing_key=base64.b64encode(os.urandom(32)).decode(),
+    )
+    settings = production_by_default(loaded)
+    assert settings.production
+    [problem] = [p for p in problems(settings, WORKER) if "CHECKPOINT" in p]
+    assert problem.startswith("READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL (plain http is refused")
+    with pytest.raises(ConfigurationError, match="READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL"):
+        checkpoint_publisher(settings)

@@ -1,6 +1,7 @@
 """The audit checkpoint's workflow and its Temporal Schedule: run by the case workers, it signs
 every case's head into a new file of the directory sink; the workers create the schedule when a
-sink is configured, and a run on a worker without one fails at once, naming the settings."""
+sink is configured and delete it when none is, and a run on a worker without one fails at once,
+naming the settings."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import asyncpg
 import pytest
 from temporalio.client import ScheduleActionExecutionStartWorkflow, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from test_retention_schedule import at_hour_minute
 from workers_support import running_workers
@@ -26,6 +28,7 @@ from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.checkpoints import ensure_checkpoint_schedule, schedule_id
 from adapters.temporal.retention import schedule_id as retention_schedule_id
+from adapters.temporal.schedules import remove_schedule
 from domain.stored import NewEvent
 from workers.root import worker_root
 from workflows.audit_checkpoint import AuditCheckpoint
@@ -132,4 +135,34 @@ async def test_the_workers_keep_the_schedule_and_it_fires_the_checkpoint(
         assert await asyncio.to_thread(os.listdir, tmp_path) == [Path(result.delivered[0]).name]
     finally:
         await handle.delete()
+        await client.get_schedule_handle(retention_schedule_id(prefix)).delete()
+
+
+async def test_a_worker_without_a_sink_deletes_the_schedule_left_by_an_earlier_one(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, vault: PersonalDataVault, tmp_path: Path
+) -> None:
+    """The sinks taken out of the settings: the next worker start deletes the schedule, which
+    would otherwise start a run every hour that fails with `CheckpointSinkMissing`."""
+    prefix = f"c{secrets.token_hex(3)}"
+    client = dev_env.client
+    handle = client.get_schedule_handle(schedule_id(prefix))
+    await ensure_checkpoint_schedule(client, "15 * * * *", prefix)
+    assert (await handle.describe()).schedule.spec.calendars
+    try:
+        async with worker_root(
+            Settings(audit_signing_key=SEED),
+            [],
+            client=client,
+            pool=pool,
+            master=vault.master,
+            queue_prefix=prefix,
+        ):
+            listed = [s.id async for s in await client.list_schedules()]
+            assert schedule_id(prefix) not in listed
+            with pytest.raises(RPCError) as missing:
+                await handle.describe()
+            assert missing.value.status == RPCStatusCode.NOT_FOUND
+        # and again with nothing to delete: nothing fails
+        assert await remove_schedule(client, schedule_id(prefix)) is False
+    finally:
         await client.get_schedule_handle(retention_schedule_id(prefix)).delete()

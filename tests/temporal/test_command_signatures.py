@@ -173,3 +173,28 @@ async def test_a_run_started_with_a_state_of_its_own_is_refused(case_system: Cas
     assert failure.message == "Encoded failure" and not failure.stack_trace
     assert failure.encoded_attributes.metadata["encoding"] == b"binary/encrypted"
     assert b"did not carry over" not in history.to_json().encode()
+
+
+async def test_a_run_started_with_a_foreign_queue_prefix_is_refused(
+    case_system: CaseSystem,
+) -> None:
+    """The input's `queue_prefix` names where identity checks go: a start on the case queue
+    naming another prefix (queues its sender polls) is refused, and so is every command sent to
+    it, signed or not, so no identity check ever leaves for the sender's queue."""
+    case_id = new_case_id()
+    handle = await case_system.client.start_workflow(
+        ReadmissionCase.run,
+        CaseInput(case_id=case_id, queue_prefix=f"evil{secrets.token_hex(3)}"),
+        id=case_id,
+        task_queue=cases_queue(case_system.prefix),
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await asyncio.wait_for(handle.result(), timeout=30)  # an accepted start waits forever
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidStart"
+    assert await case_system.store.read_stream(case_id) == []
+    history = await handle.fetch_history()
+    scheduled = [
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert scheduled == []

@@ -97,12 +97,13 @@ def test_production_is_the_env_setting() -> None:
 
 
 KEYCLOAK = ClaimsMapping(
+    user_claim="preferred_username",
     role_map={
         "readmit-officer": "officer",
         "readmit-supervisor": "supervisor",
         "readmit-auditor": "auditor",
         "readmit-admin": "admin",
-    }
+    },
 )
 
 
@@ -149,6 +150,15 @@ def test_claims_that_map_to_no_role_or_state_are_refused(
 ) -> None:
     with pytest.raises(Unmapped, match=reason):
         KEYCLOAK.principal(given, expires=2**31)
+
+
+def test_the_user_id_is_the_stable_sub_unless_configured_otherwise() -> None:
+    """OIDC Core 5.7: `preferred_username` may change and need not be unique, so by default a
+    user who renames themselves in the provider does not become someone else in Readmit."""
+    assert Settings().oidc_user_claim == "sub"
+    default = ClaimsMapping.from_settings(Settings(oidc_role_map={"readmit-officer": "officer"}))
+    assert default.principal(claims(["readmit-officer"]), expires=2**31).user_id == "0b5c-uuid"
+    assert KEYCLOAK.principal(claims(["readmit-officer"]), expires=2**31).user_id == "anna.pl"
 
 
 def test_groups_with_a_state_pattern() -> None:

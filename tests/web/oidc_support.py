@@ -78,6 +78,8 @@ def oidc_settings(issuer: str, redirect_url: str) -> dict[str, Any]:
         "oidc_role_map": ROLE_MAP,
         "oidc_role_claim": "realm_access.roles",
         "oidc_state_claim": "readmit_state",
+        # readable names on the pages; the test provider's usernames are unique and fixed
+        "oidc_user_claim": "preferred_username",
     }
 
 
