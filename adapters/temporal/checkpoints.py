@@ -9,20 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleHandle,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleState,
-)
+from temporalio.client import Client, Schedule, ScheduleHandle
 
-from adapters.temporal.schedules import ensure_schedule
+from adapters.temporal.schedules import case_queue_schedule, ensure_schedule
 from workflows.audit_checkpoint import AuditCheckpoint
-from workflows.contracts import QUEUE_PREFIX, CheckpointInput, cases_queue
+from workflows.contracts import QUEUE_PREFIX, CheckpointInput
 
 
 def schedule_id(prefix: str = QUEUE_PREFIX) -> str:
@@ -30,19 +21,15 @@ def schedule_id(prefix: str = QUEUE_PREFIX) -> str:
 
 
 def checkpoint_schedule(cron: str, prefix: str = QUEUE_PREFIX) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            AuditCheckpoint.run,
-            CheckpointInput(),
-            id=f"{prefix}-audit-checkpoint",
-            task_queue=cases_queue(prefix),
-            execution_timeout=timedelta(hours=2),
-        ),
-        spec=ScheduleSpec(cron_expressions=[cron]),
-        policy=SchedulePolicy(
-            overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=1)
-        ),
-        state=ScheduleState(note="signs every case's head and hands it to the checkpoint sinks"),
+    return case_queue_schedule(
+        AuditCheckpoint.run,
+        CheckpointInput(),
+        workflow_id=f"{prefix}-audit-checkpoint",
+        prefix=prefix,
+        cron=cron,
+        timeout=timedelta(hours=2),
+        catch_up=timedelta(hours=1),
+        note="signs every case's head and hands it to the checkpoint sinks",
     )
 
 

@@ -8,19 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleHandle,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleState,
-)
+from temporalio.client import Client, Schedule, ScheduleHandle
 
-from adapters.temporal.schedules import ensure_schedule
-from workflows.contracts import QUEUE_PREFIX, RetentionInput, cases_queue
+from adapters.temporal.schedules import case_queue_schedule, ensure_schedule
+from workflows.contracts import QUEUE_PREFIX, RetentionInput
 from workflows.retention_sweep import RetentionSweep
 
 
@@ -29,17 +20,15 @@ def schedule_id(prefix: str = QUEUE_PREFIX) -> str:
 
 
 def retention_schedule(cron: str, prefix: str = QUEUE_PREFIX) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            RetentionSweep.run,
-            RetentionInput(),
-            id=f"{prefix}-retention-sweep",
-            task_queue=cases_queue(prefix),
-            execution_timeout=timedelta(hours=6),
-        ),
-        spec=ScheduleSpec(cron_expressions=[cron]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
-        state=ScheduleState(note="erases the data keys of cases whose retention has ended"),
+    return case_queue_schedule(
+        RetentionSweep.run,
+        RetentionInput(),
+        workflow_id=f"{prefix}-retention-sweep",
+        prefix=prefix,
+        cron=cron,
+        timeout=timedelta(hours=6),
+        catch_up=timedelta(days=1),
+        note="erases the data keys of cases whose retention has ended",
     )
 
 

@@ -5,15 +5,50 @@ one whose settings were taken away (`remove_schedule`), so it does not go on fai
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
 from temporalio.client import (
     Client,
     Schedule,
+    ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleHandle,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
 from temporalio.service import RPCError, RPCStatusCode
+
+from workflows.contracts import cases_queue
+
+
+def case_queue_schedule(
+    run: Callable[..., Any],
+    argument: Any,
+    *,
+    workflow_id: str,
+    prefix: str,
+    cron: str,
+    timeout: timedelta,
+    catch_up: timedelta,
+    note: str,
+) -> Schedule:
+    """A schedule starting workflow `run(argument)` on the case queue at `cron` (UTC): a run
+    still going when the next is due makes it skip; a missed one is caught up within
+    `catch_up`."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            run, argument, id=workflow_id, task_queue=cases_queue(prefix), execution_timeout=timeout
+        ),
+        spec=ScheduleSpec(cron_expressions=[cron]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=catch_up),
+        state=ScheduleState(note=note),
+    )
 
 
 async def ensure_schedule(client: Client, schedule_id: str, wanted: Schedule) -> ScheduleHandle:
