@@ -15,13 +15,12 @@ anywhere but this machine.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
+from adapters import encoding
 from adapters.settings import ConfigurationError, Settings
 
 Part = Literal["payload", "master", "tokens", "audit", "commands", "verify", "services"]
@@ -183,11 +182,10 @@ _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
 
 
 def _decoded(text: str) -> bytes | None:
-    """Base64, standard or URL-safe alphabet, padding optional; None if it is not."""
-    cleaned = text.strip().replace("-", "+").replace("_", "/")
+    """Base64 as every key is read (`adapters.encoding.decode`); None if it is not."""
     try:
-        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
-    except (binascii.Error, ValueError):
+        return encoding.decode(text)
+    except encoding.KeyEncodingError:
         return None
 
 
