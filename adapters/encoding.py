@@ -34,9 +34,9 @@ def decode(text: str, size: int | None = None) -> bytes:
     try:
         raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise KeyEncodingError("is not base64") from None
+        raise KeyEncodingError("not base64") from None
     if size is not None and len(raw) != size:
-        raise KeyEncodingError(f"is {len(raw)} bytes, not {size}")
+        raise KeyEncodingError(f"{len(raw)} bytes, not {size}")
     return raw
 
 
@@ -56,7 +56,7 @@ def public_key_from(text: str) -> Ed25519PublicKey:
     try:
         return Ed25519PublicKey.from_public_bytes(raw)
     except ValueError:
-        raise KeyEncodingError("is not an Ed25519 public key") from None
+        raise KeyEncodingError("not an Ed25519 public key") from None
 
 
 def _public(key: Ed25519PublicKey | Ed25519PrivateKey) -> Ed25519PublicKey:

@@ -98,14 +98,16 @@ def signing_key_from(seed_b64: str) -> Ed25519PrivateKey:
     try:
         return encoding.signing_key_from(seed_b64)
     except KeyEncodingError as error:
-        raise BundleError(f"the audit signing key {error}, not a 32-byte Ed25519 seed") from None
+        raise BundleError(
+            f"the audit signing key is not a base64 32-byte Ed25519 seed ({error})"
+        ) from None
 
 
 def public_key_from(text: str) -> Ed25519PublicKey:
     try:
         return encoding.public_key_from(text)
     except KeyEncodingError as error:
-        raise BundleError(f"the public key {error}, not a 32-byte Ed25519 key") from None
+        raise BundleError(f"the public key is not a base64 32-byte Ed25519 key ({error})") from None
 
 
 def _jsonl(items: Iterable[dict[str, Any]]) -> bytes:

@@ -43,7 +43,9 @@ def signing_key_from(seed_b64: str) -> Ed25519PrivateKey:
     try:
         return encoding.signing_key_from(seed_b64)
     except KeyEncodingError as error:
-        raise CommandKeyError(f"the command signing key {error}, not a 32-byte seed") from None
+        raise CommandKeyError(
+            f"the command signing key is not a base64 32-byte seed ({error})"
+        ) from None
 
 
 def public_key_from(text: str) -> Ed25519PublicKey:
@@ -51,7 +53,9 @@ def public_key_from(text: str) -> Ed25519PublicKey:
     try:
         return encoding.public_key_from(text)
     except KeyEncodingError as error:
-        raise CommandKeyError(f"a command verify key {error}, not a 32-byte public key") from None
+        raise CommandKeyError(
+            f"a command verify key is not a base64 32-byte public key ({error})"
+        ) from None
 
 
 def signed_content(
