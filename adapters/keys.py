@@ -21,9 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from adapters.production import require_production
-from adapters.settings import Settings
+from adapters.settings import ConfigurationError, Settings
 from adapters.temporal.codec import Keyring
-from adapters.temporal.command_signing import CommandSigner, CommandVerifier, public_key_from
+from adapters.temporal.command_signing import (
+    CommandKeyError,
+    CommandSigner,
+    CommandVerifier,
+    public_key_from,
+)
 
 DEV_KEY_ID = "dev-1"
 DEV_MASTER_KEY_ID = "dev-master-1"
@@ -107,8 +112,12 @@ def command_signing_seed(settings: Settings) -> str:
 
 
 def command_signer(settings: Settings) -> CommandSigner:
-    """What the API's case gateway signs commands with."""
-    return CommandSigner.from_seed(command_signing_seed(settings))
+    """What the API's case gateway signs commands with. Raises `ConfigurationError` (one
+    line) for a key that is not a base64 32-byte seed."""
+    try:
+        return CommandSigner.from_seed(command_signing_seed(settings))
+    except CommandKeyError as error:
+        raise ConfigurationError(f"READMIT_COMMAND_SIGNING_KEY: {error}") from None
 
 
 def command_verifier(settings: Settings) -> CommandVerifier:

@@ -3,8 +3,9 @@
 In production (`READMIT_ENV=production`) nothing is generated or guessed: every key comes from
 the settings, and a process that would need a missing or weak one stops before it starts, with
 one line naming every such setting (never a value). The API, the workers and each CLI command
-that uses a key ask here, each for what it uses (`API`, `WORKER`, or one part); `adapters.keys`
-asks too before it hands out a key, so no code path reaches the development keyring.
+that uses a key ask here, each for what it uses (`API`, `worker_needs`, or one part);
+`adapters.keys` asks too before it hands out a key, so no code path reaches the development
+keyring.
 
 Weak means: a key that does not decode to 32 bytes (AES-256, an Ed25519 seed) or is one byte
 repeated, a development key id (`dev-1`, `dev-master-1`, any `dev-...`), the same key serving
@@ -15,13 +16,12 @@ anywhere but this machine.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Literal
 
 import structlog
 
+from adapters import encoding
 from adapters.settings import ConfigurationError, Settings
 from adapters.urls import https_or_loopback, is_loopback_host
 from adapters.webhooks import url_problem
@@ -32,6 +32,7 @@ audit signing key, the command signing key, and where PostgreSQL and Temporal ar
 
 API: frozenset[Part] = frozenset(("payload", "master", "tokens", "audit", "commands", "services"))
 WORKER: frozenset[Part] = frozenset(("payload", "master", "audit", "verify", "services"))
+"""The most a worker needs (the case queue and checkpoints); `worker_needs` says what one does."""
 
 KEY_BYTES = 32
 HS256_MIN_BYTES = 32
@@ -57,6 +58,19 @@ def production_by_default(settings: Settings) -> Settings:
     if "env" in settings.model_fields_set:
         return settings
     return settings.model_copy(update={"env": "production"})
+
+
+def worker_needs(settings: Settings, *, serves_cases: bool) -> frozenset[Part]:
+    """What a worker process uses, so that each holds no more than that: every worker reads
+    payloads and case data (payload and master keys) and needs PostgreSQL and Temporal; only
+    one serving the case queue checks command signatures (`verify`: the signing key or its
+    public half), and signs audit checkpoints (`audit`) when a checkpoint sink is configured."""
+    needs: set[Part] = {"payload", "master", "services"}
+    if serves_cases:
+        needs.add("verify")
+        if settings.audit_checkpoint_dir is not None or settings.audit_checkpoint_webhook_url:
+            needs.add("audit")
+    return frozenset(needs)
 
 
 def require_production(settings: Settings, needs: Collection[Part] = API) -> None:
@@ -219,11 +233,10 @@ _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
 
 
 def _decoded(text: str) -> bytes | None:
-    """Base64, standard or URL-safe alphabet, padding optional; None if it is not."""
-    cleaned = text.strip().replace("-", "+").replace("_", "/")
+    """Base64 as every key is read (`adapters.encoding.decode`); None if it is not."""
     try:
-        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
-    except (binascii.Error, ValueError):
+        return encoding.decode(text)
+    except encoding.KeyEncodingError:
         return None
 
 

@@ -88,6 +88,7 @@ def create_app(
     require_production(config, API)
     traces = tracing or process_tracing(config)
     master = master_keyring(config)
+    signer = command_signer(config)  # a bad key stops the app here, not its services later
     verifier, oidc = sign_in_from(config)  # a configuration error stops the app before it serves
     catalogue = load_catalogue(config.agreements_dir)
 
@@ -100,7 +101,7 @@ def create_app(
             gateway=CaseGateway(
                 temporal,
                 vault=vault,
-                signer=command_signer(config),
+                signer=signer,
                 queue_prefix=config.queue_prefix,
                 policy=config.reminder_policy(),
             ),

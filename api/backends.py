@@ -5,7 +5,10 @@ its first moment, whether or not PostgreSQL and Temporal are there yet.
 side, each retried with a growing pause until it answers, and builds the app's `Services` once
 both are there; then it runs the `cases` projector and the read-model gauges. Until then
 `ReadinessGate` answers every request but the operational ones with 503 problem+json, and
-`/ready` names what is missing. Startup waits for the first attempt of each (bounded), so a
+`/ready` names what is missing. Two things end the waiting for good, the process staying up to
+say so on `/ready` and in the log: services that fail to build (a bug), and, in production, a
+DATABASE_URL with the owner's rights (the API runs as the runtime role; `readmit db migrate`
+migrates). Startup waits for the first attempt of each (bounded), so a
 process whose services are up serves from its first request.
 """
 
@@ -24,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
 from adapters import metrics
-from adapters.db.migrate import migrate_dsn
+from adapters.db.migrate import OwnerRightsError, migrate_dsn
 from adapters.db.pool import create_pool
 from adapters.settings import Settings
 from adapters.temporal.client import connect_client
@@ -51,6 +54,7 @@ class Readiness:
     postgres: bool = False
     migrations: bool = False
     temporal: bool = False
+    refused: str | None = None  # why the API will never be ready without a restart (one line)
 
 
 class Backends:
@@ -106,13 +110,19 @@ class Backends:
             self.pool = None
 
     async def _connect_and_serve(self) -> None:
-        pool, client = await asyncio.gather(
-            self._retrying("postgres", self._postgres),
-            self._retrying("temporal", self._temporal),
-        )
+        try:
+            pool, client = await asyncio.gather(
+                self._retrying("postgres", self._postgres),
+                self._retrying("temporal", self._temporal),
+            )
+        except OwnerRightsError as error:  # a setting, not an outage: retrying will not help
+            self._refuse(str(error))
+            log.error("api.refused", reason="owner_rights")
+            return
         try:
             services = self.build(pool, client)
         except Exception as error:  # a bug, not an outage: say so instead of waiting for ever
+            self._refuse(f"the API's services could not be built ({type(error).__name__})")
             log.error("api.services_failed", error_type=type(error).__name__)
             raise
         self.app.state.services = services
@@ -123,10 +133,18 @@ class Backends:
             asyncio.create_task(metrics.follow_read_model(pool, self._stop)),
         ]
 
+    def _refuse(self, reason: str) -> None:
+        self.readiness.refused = reason
+        self._settled.set()
+        self._stop.set()  # the other connection's retries end too
+
     async def _postgres(self) -> asyncpg.Pool:
         dsn = await asyncio.to_thread(self.settings.dsn, self.database_url)
-        # the owner migrates; the runtime role only checks that the schema is current
-        await migrate_dsn(dsn, runtime=self.settings.runtime_role())
+        # the owner migrates (development); the runtime role only checks that the schema is
+        # current, and in production only the runtime role may serve (`readmit db migrate`)
+        await migrate_dsn(
+            dsn, runtime=self.settings.runtime_role(), refuse_owner=self.settings.production
+        )
         self.readiness.migrations = True
         low, high = POOL_SIZE
         self.pool = await create_pool(dsn, min_size=low, max_size=high)
@@ -146,7 +164,7 @@ class Backends:
         while True:
             try:
                 found = await connect()
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, OwnerRightsError):
                 raise
             except Exception as error:
                 log.warning("api.waiting", part=part, error_type=type(error).__name__)
@@ -179,24 +197,33 @@ class ReadinessGate:
         if scope["type"] != "http" or self.backends.services is not None or _open(scope["path"]):
             await self.app(scope, receive, send)
             return
-        missing = ", ".join(missing_parts(self.backends.readiness))
+        readiness = self.backends.readiness
+        missing = ", ".join(missing_parts(readiness))
         response = problem_response(
             503,
             "Service unavailable",
-            f"the API is not ready yet: waiting for {missing}",
+            f"the API cannot serve: {readiness.refused}"
+            if readiness.refused
+            else f"the API is not ready yet: waiting for {missing}",
             type_="not-ready",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
         await response(scope, receive, send)
 
 
-def missing_parts(readiness: Readiness) -> list[str]:
-    checks = {
+def missing_parts(readiness: Readiness, *, built: bool = False) -> list[str]:
+    """What is missing, `services` last: until they are built nothing is ready, even with every
+    connection there (their build failed, or the API refuses to serve)."""
+    return [name for name, ok in checks_of(readiness, built=built).items() if not ok]
+
+
+def checks_of(readiness: Readiness, *, built: bool) -> dict[str, bool]:
+    return {
         "postgres": readiness.postgres,
         "migrations": readiness.migrations,
         "temporal": readiness.temporal,
+        "services": built,
     }
-    return [name for name, ok in checks.items() if not ok]
 
 
 def _open(path: str) -> bool:

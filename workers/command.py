@@ -1,11 +1,13 @@
 """The worker process's command: `python -m workers` and `readmit worker` are this function.
 
-It reads the settings (the options override them; production unless READMIT_ENV says
-otherwise, so a missing or weak secret is one line and exit 2 before anything starts), looks up
-PostgreSQL and Temporal once (and checks the TLS files and the command verify keys: a bad one
-exits 2 with one line), and runs `workers.root` until SIGTERM/SIGINT, when in-flight tasks
-finish before it stops. Should a worker or a background loop fail first, the rest shut down the
-same way and the process exits 1 with one line saying what failed.
+It reads the settings (the options override them; production unless READMIT_ENV says otherwise,
+so a missing or weak secret is one line and exit 2 before anything starts), looks up PostgreSQL
+and Temporal once (and checks the TLS files and, serving the case queue, the command verify
+keys: a bad one exits 2 with one line), and runs `workers.root` until SIGTERM/SIGINT, when
+in-flight tasks finish before it stops. Should a worker or a background loop fail first, the
+rest shut down the same way and the process exits 1 with one line saying what failed. In
+production a DATABASE_URL with the owner's rights exits 2: workers run as the runtime role, and
+only `readmit db migrate` (READMIT_MIGRATION_DATABASE_URL) migrates.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Annotated
 import typer
 
 from adapters import aio, metrics
+from adapters.db.migrate import OwnerRightsError
 from adapters.keys import command_verifier
 from adapters.logs import configure_logging
-from adapters.production import WORKER, production_by_default, require_production
+from adapters.production import production_by_default, require_production, worker_needs
 from adapters.settings import ConfigurationError, Settings, get_settings
 from adapters.temporal.client import tls_config
 from adapters.temporal.command_signing import CommandKeyError
@@ -55,19 +58,24 @@ def worker_command(
     configure_logging(settings.log_level)
     states = checked_states(state or DEFAULT_STATES)
     try:
-        require_production(settings, WORKER)
+        require_production(settings, worker_needs(settings, serves_cases=cases))
         dsn = settings.dsn()
         address = settings.temporal_target(temporal_address)
         tls_config(settings)  # the files it names are readable, a client cert has its key
-        command_verifier(settings)  # the keys commands are checked with are keys
+        if cases:
+            command_verifier(settings)  # the keys commands are checked with are keys
     except (ConfigurationError, CommandKeyError) as error:
         typer.echo(f"readmit: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
     install_runtime(prometheus_address=settings.sdk_metrics_address)
     metrics.start_exporter(settings.metrics_address)
     settings = settings.model_copy(update={"temporal_address": address})
     try:
         aio.run(serve(settings, dsn, states, cases))
+    except OwnerRightsError as error:  # production's DATABASE_URL is the owner's: a setting
+        typer.echo(f"readmit: {error}", err=True)
+        exit_now(EXIT_BAD_INPUT)
     except Exception as error:  # the operator gets one line, not a traceback
         typer.echo(f"readmit: the worker stopped: {_first_line(error)}", err=True)
         exit_now(EXIT_FAILED)

@@ -56,7 +56,7 @@ def build_workers(
     states: Sequence[str],
     *,
     vault: PersonalDataVault,
-    verifier: CommandVerifier,
+    verifier: CommandVerifier | None,
     serve_cases: bool = True,
     queue_prefix: str = QUEUE_PREFIX,
     channels: Sequence[str] = ("inbox", "email", "webhook"),
@@ -65,13 +65,15 @@ def build_workers(
     extra: Sequence[ExtraWorker] = (),
     checkpoints: CheckpointPublisher | None = None,
 ) -> list[Worker]:
-    """Workers for the case queue (if `serve_cases`; commands signed by a key of `verifier`
-    only), for each state's queue and for each of `extra`; `sandbox`: workflow code in the
-    Temporal sandbox (tests) or not (`READMIT_WORKFLOW_SANDBOX`). `checkpoints` signs and
+    """Workers for the case queue (if `serve_cases`; commands signed by a key of `verifier` only:
+    required then), for each state's queue and for each of `extra`; `sandbox`: workflow code in
+    the Temporal sandbox (tests) or not (`READMIT_WORKFLOW_SANDBOX`). `checkpoints` signs and
     delivers the audit checkpoints (none: the checkpoint activity refuses, naming the settings
     that configure it)."""
     workers: list[Worker] = []
     if serve_cases:
+        if verifier is None:
+            raise ValueError("the case queue's workers need the keys to check commands with")
         store = case_store(EventStore(pool), channels)
         retention = RetentionActivities(vault)
         anchor = CheckpointActivities(pool, checkpoints)

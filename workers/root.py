@@ -34,7 +34,7 @@ from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
 from adapters.keys import audit_signing_seed, command_verifier, master_keyring
 from adapters.outbox import Dispatcher, DispatchSettings, EmailSender, WebhookSender
-from adapters.production import WORKER, require_production
+from adapters.production import require_production, worker_needs
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.checkpoints import ensure_checkpoint_schedule
@@ -139,19 +139,20 @@ async def worker_root(
 ) -> AsyncIterator[WorkerRoot]:
     """Build the process serving the case queue (if `serve_cases`) and each of `states`' queues.
 
-    Each override replaces what `settings` would give: `client` (else `connect_client`),
-    `pool` (kept open; else a pool of `pool_size` (min, max) connections on `dsn`/`schema` or
+    Each override replaces what `settings` would give: `client` (else `connect_client`), `pool`
+    (kept open; else a pool of `pool_size` (min, max) connections on `dsn`/`schema` or
     `settings.dsn()`, migrated first (by an owner; checked current by the runtime role) unless
-    `migrate=False` says the caller did, and closed at the end), `master` (the keyring wrapping
-    case data keys), `verifier` (the keys whose command signatures the case queue accepts),
-    `queue_prefix` and `sandbox`.
+    `migrate=False` says the caller did, and closed at the end; in production a DSN with the
+    owner's rights raises `OwnerRightsError`: only `readmit db migrate` migrates there),
+    `master` (the keyring wrapping case data keys), `verifier` (the keys whose command
+    signatures the case queue accepts), `queue_prefix` and `sandbox`.
     `case_store` builds the commit activities and `extra_workers` adds workers on queues of
     their own (benches). `background=False` leaves out the retention and checkpoint
     schedules, the outbox dispatcher and the projector: tests and the simulator drive those
     themselves. Audit checkpoints go to the sinks `settings` name (`checkpoint_publisher`).
     Production settings missing or weak raise `ProductionSettingsError` before anything is built.
     """
-    require_production(settings, WORKER)
+    require_production(settings, worker_needs(settings, serves_cases=serve_cases))
     prefix = queue_prefix or settings.queue_prefix
     async with contextlib.AsyncExitStack() as owned:
         if pool is None:
@@ -162,6 +163,7 @@ async def worker_root(
                     schema=schema,
                     create_schema=schema is not None,
                     runtime=settings.runtime_role(),
+                    refuse_owner=settings.production,
                 )
             low, high = pool_size
             pool = await create_pool(target, schema=schema, min_size=low, max_size=high)
@@ -174,7 +176,7 @@ async def worker_root(
             pool,
             states,
             vault=vault,
-            verifier=verifier or command_verifier(settings),
+            verifier=verifier or (command_verifier(settings) if serve_cases else None),
             serve_cases=serve_cases,
             queue_prefix=prefix,
             channels=settings.notify_channels,

@@ -37,8 +37,10 @@ from uuid import UUID
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from adapters import encoding
 from adapters.db.canonical import format_recorded_at, verify_chain
 from adapters.db.eventstore import Recorded
+from adapters.encoding import KeyEncodingError, public_key_text
 
 FORMAT = "readmit-audit-bundle/1"
 
@@ -92,23 +94,20 @@ class CaseFiles:
 
 
 def signing_key_from(seed_b64: str) -> Ed25519PrivateKey:
+    """The audit signing key of a base64 32-byte seed (`READMIT_AUDIT_SIGNING_KEY`)."""
     try:
-        seed = base64.b64decode(seed_b64 + "=" * (-len(seed_b64) % 4), altchars=b"-_")
-        return Ed25519PrivateKey.from_private_bytes(seed)
-    except ValueError as error:
-        raise BundleError("the audit signing key is not a base64 32-byte Ed25519 seed") from error
-
-
-def public_key_text(key: Ed25519PrivateKey) -> str:
-    raw = key.public_key().public_bytes_raw()
-    return base64.b64encode(raw).decode()
+        return encoding.signing_key_from(seed_b64)
+    except KeyEncodingError as error:
+        raise BundleError(
+            f"the audit signing key is not a base64 32-byte Ed25519 seed ({error})"
+        ) from None
 
 
 def public_key_from(text: str) -> Ed25519PublicKey:
     try:
-        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip()))
-    except ValueError as error:
-        raise BundleError("the public key is not a base64 32-byte Ed25519 key") from error
+        return encoding.public_key_from(text)
+    except KeyEncodingError as error:
+        raise BundleError(f"the public key is not a base64 32-byte Ed25519 key ({error})") from None
 
 
 def _jsonl(items: Iterable[dict[str, Any]]) -> bytes:

@@ -39,10 +39,10 @@ import asyncpg
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from adapters.audit.bundle import public_key_text
 from adapters.db.canonical import NotCanonicalizable, canonical_json, format_recorded_at
 from adapters.db.event_queries import HeadsSnapshot, StreamHead, stream_heads
 from adapters.db.eventstore import Recorded
+from adapters.encoding import fingerprint, public_key_text
 
 FORMAT = "readmit-audit-checkpoint/1"
 
@@ -56,8 +56,9 @@ class CheckpointSignatureError(CheckpointError):
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
-    """The first 16 hex digits of SHA-256 of the raw public key: a short name for the key."""
-    return hashlib.sha256(public_key.public_bytes_raw()).hexdigest()[:16]
+    """The first 16 hex digits of SHA-256 of the raw public key: a short name for the key
+    (`adapters.encoding.fingerprint`; command signatures prefix it with `ed25519-`)."""
+    return fingerprint(public_key)
 
 
 def _entry(head: StreamHead) -> dict[str, Any]:

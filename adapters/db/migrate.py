@@ -25,7 +25,7 @@ from typing import Literal
 import asyncpg
 
 from adapters.db.pool import connect, quote_ident
-from adapters.db.privileges import Granted, PrivilegeError, apply_privileges
+from adapters.db.privileges import Granted, PrivilegeError, apply_privileges, owner_rights
 from adapters.db.roles import RoleError, RoleOutcome, RuntimeRole, ensure_runtime_role
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 class MigrationError(RuntimeError):
     """The database and the migration files disagree; nothing further was applied."""
+
+
+class OwnerRightsError(MigrationError):
+    """Production's API or worker connected as a role with the owner's rights."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,11 +229,20 @@ async def migrate_dsn(
     create_schema: bool = False,
     on_outcome: Callable[[MigrationOutcome], None] | None = None,
     runtime: RuntimeRole | None = None,
+    refuse_owner: bool = False,
 ) -> list[MigrationOutcome]:
     """Connect to `dsn`, optionally create `schema`, and migrate it (the default schema if None):
-    as the owner, granting `runtime` its privileges; as another role, checking it is current."""
+    as the owner, granting `runtime` its privileges; as another role, checking it is current.
+    `refuse_owner` (production's API and workers) raises `OwnerRightsError` instead when the
+    role has the owner's rights: those processes run as the runtime role, never the owner."""
     conn = await connect(dsn, schema=schema)
     try:
+        if refuse_owner and (why := await owner_rights(conn)):
+            raise OwnerRightsError(
+                f"DATABASE_URL logs in with the owner's rights ({why}): in production the API "
+                "and the workers run as the runtime role; point DATABASE_URL at it and migrate "
+                "with `readmit db migrate` and READMIT_MIGRATION_DATABASE_URL (the owner's)"
+            )
         if schema is not None and create_schema:
             await create_schema_if_missing(conn, schema)
         return await migrate(conn, on_outcome=on_outcome, runtime=runtime)

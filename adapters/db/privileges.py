@@ -206,6 +206,23 @@ async def apply_privileges(conn: asyncpg.Connection, role: str) -> Granted:
     )
 
 
+async def owner_rights(conn: asyncpg.Connection) -> str | None:
+    """Why the connected role has the owner's rights in its schema (it could migrate, rewrite
+    history, change grants), or None when it has not: a superuser, a member of a role owning
+    the schema or any of its objects, or a role that may create in it."""
+    user = await conn.fetchval("SELECT current_user")
+    if await conn.fetchval("SELECT current_schema()") is None:
+        return None  # no schema to own: `migrate` says so
+    if await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
+        return f"{user} is a superuser"
+    shared = [r[0] for r in await conn.fetch(_OWNERS_SHARED, user)]
+    if shared:
+        return f"{user} holds the rights of {', '.join(sorted(shared))}, owner of the schema"
+    if await conn.fetchval("SELECT has_schema_privilege(current_schema(), 'CREATE')"):
+        return f"{user} may create in the schema"
+    return None
+
+
 async def _refuse_unsafe(conn: asyncpg.Connection, role: str) -> None:
     attributes = await conn.fetchrow(
         "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1", role

@@ -37,6 +37,8 @@ from temporalio.converter import (
     PayloadCodec,
 )
 
+from adapters import encoding
+
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
@@ -67,9 +69,9 @@ class Keyring:
         decoded = {}
         for key_id, text in keys.items():
             try:
-                decoded[key_id] = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            except ValueError as exc:
-                raise KeyringError(f"{what} key {key_id!r} is not base64") from exc
+                decoded[key_id] = encoding.decode(text)
+            except encoding.KeyEncodingError:
+                raise KeyringError(f"{what} key {key_id!r} is not base64") from None
         return cls(decoded, active, what)
 
     @property

@@ -14,18 +14,16 @@ workers accept every public key they are given, the API signs with one.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from adapters import encoding
+from adapters.encoding import KeyEncodingError, key_id_of
 from workflows.contracts import CommandRequest, CommandSignature
 
 PURPOSE = "readmit/command-request/v1"  # what the signed bytes are, so they mean nothing else
@@ -40,35 +38,24 @@ class CommandSignatureError(Exception):
     """A command request the workers refuse; the message is fixed text, never the request's."""
 
 
-def _b64(text: str) -> bytes:
-    return base64.b64decode(text.strip() + "=" * (-len(text.strip()) % 4), validate=True)
-
-
 def signing_key_from(seed_b64: str) -> Ed25519PrivateKey:
     """The private key of a base64 32-byte seed (`READMIT_COMMAND_SIGNING_KEY`)."""
     try:
-        seed = _b64(seed_b64)
-        return Ed25519PrivateKey.from_private_bytes(seed)
-    except (binascii.Error, ValueError) as error:
-        raise CommandKeyError("the command signing key is not a base64 32-byte seed") from error
+        return encoding.signing_key_from(seed_b64)
+    except KeyEncodingError as error:
+        raise CommandKeyError(
+            f"the command signing key is not a base64 32-byte seed ({error})"
+        ) from None
 
 
 def public_key_from(text: str) -> Ed25519PublicKey:
     """A base64 32-byte Ed25519 public key (`READMIT_COMMAND_VERIFY_KEYS`)."""
     try:
-        return Ed25519PublicKey.from_public_bytes(_b64(text))
-    except (binascii.Error, ValueError) as error:
-        raise CommandKeyError("a command verify key is not a base64 32-byte public key") from error
-
-
-def public_key_text(key: Ed25519PublicKey) -> str:
-    return base64.b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
-
-
-def key_id_of(key: Ed25519PublicKey) -> str:
-    """The key's fingerprint: `ed25519-` and the first 16 hex digits of its SHA-256."""
-    raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return f"ed25519-{hashlib.sha256(raw).hexdigest()[:16]}"
+        return encoding.public_key_from(text)
+    except KeyEncodingError as error:
+        raise CommandKeyError(
+            f"a command verify key is not a base64 32-byte public key ({error})"
+        ) from None
 
 
 def signed_content(
@@ -125,7 +112,7 @@ class CommandSigner:
         signature = CommandSignature(
             key_id=self.key_id,
             issued_at=issued_at,
-            value=base64.b64encode(self._key.sign(content)).decode(),
+            value=encoding.encode(self._key.sign(content)),
         )
         return unsigned.model_copy(update={"signature": signature})
 
@@ -166,8 +153,8 @@ class CommandVerifier:
         if key is None:
             raise CommandSignatureError("the command is signed with a key the workers do not know")
         try:
-            value = _b64(signature.value)
-        except (binascii.Error, ValueError):
+            value = encoding.decode(signature.value)
+        except KeyEncodingError:
             raise CommandSignatureError("the command's signature is not base64") from None
         unsigned = request.model_copy(update={"signature": None})
         content = signed_content(

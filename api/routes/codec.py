@@ -31,6 +31,7 @@ from google.protobuf.message import DecodeError
 from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payload
 
+from adapters import encoding
 from adapters.keys import payload_keyring
 from adapters.settings import Settings
 from adapters.temporal.codec import EncryptionCodec, KeyringError
@@ -147,8 +148,7 @@ CodecDep = Annotated[EncryptionCodec, Depends(payload_codec)]
 
 def _bytes(text: str) -> bytes:
     """Protobuf JSON bytes: standard or URL-safe base64, padded or not; anything else refused."""
-    standard = text.replace("-", "+").replace("_", "/")
-    return base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+    return encoding.decode(text)
 
 
 def _parse(body: PayloadsJson) -> list[Payload]:

@@ -1,8 +1,10 @@
 """Liveness, readiness (PostgreSQL, the migrations and Temporal) and Prometheus metrics.
 
 `/health` answers as long as the process serves HTTP, whatever it is connected to; `/ready`
-answers 200 once PostgreSQL and Temporal answer and the migrations are applied, else 503
-problem+json naming what is missing (`postgres`, `migrations`, `temporal`), with Retry-After.
+answers 200 once PostgreSQL and Temporal answer, the migrations are applied and the app's
+services are built, else 503 problem+json naming what is missing (`postgres`, `migrations`,
+`temporal`, `services`), with Retry-After, and why the API refuses to serve when it does (a
+services build that failed; in production, a DATABASE_URL with the owner's rights).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.backends import Backends, Readiness, missing_parts
+from api.backends import Backends, Readiness, checks_of, missing_parts
 from api.deps import PrincipalDep
 from api.problems import RETRY_AFTER_SECONDS, problem_response
 from api.services import Services
@@ -34,22 +36,21 @@ async def health() -> dict[str, str]:
 )
 async def ready(request: Request) -> JSONResponse:
     backends: Backends = request.app.state.backends
-    services: Services | None = getattr(request.app.state, "services", None)
+    services = backends.services
     readiness = backends.readiness
+    built = services is not None
     if services is not None:
         readiness = await live(services, migrated=readiness.migrations)
-    checks = {
-        "postgres": readiness.postgres,
-        "migrations": readiness.migrations,
-        "temporal": readiness.temporal,
-    }
-    missing = missing_parts(readiness)
+    checks = checks_of(readiness, built=built)
+    missing = missing_parts(readiness, built=built)
     if not missing:
         return JSONResponse({"status": "ready", "checks": checks})
     return problem_response(
         503,
         "Not ready",
-        f"missing: {', '.join(missing)}",
+        f"refused: {backends.readiness.refused}"
+        if backends.readiness.refused
+        else f"missing: {', '.join(missing)}",
         type_="not-ready",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         checks=checks,

@@ -15,7 +15,6 @@ from adapters.audit.bundle import (
     BundleError,
     check_bundle,
     public_key_from,
-    public_key_text,
     signing_key_from,
     write_bundle,
 )
@@ -28,6 +27,7 @@ from adapters.audit.collect import (
 )
 from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
+from adapters.encoding import public_key_text
 from adapters.keys import audit_signing_seed, master_keyring
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import get_settings

@@ -1,8 +1,9 @@
 """`readmit keys`: key material for operators.
 
 `init` prints a complete, fresh production key set as `.env` lines: the payload and master
-keyrings with dated ids, the audit and command signing seeds, the HS256 secret of service
-tokens, and `READMIT_ENV=production`.
+keyrings with dated ids, the audit and command signing seeds, the command signing key's public
+half (`READMIT_COMMAND_VERIFY_KEYS`, for the workers), the HS256 secret of service tokens, and
+`READMIT_ENV=production`.
 
 `new-payload-key` makes a key for the Temporal payload codec (AES-256, base64 as
 `READMIT_PAYLOAD_KEYS` wants it). Rotation is two deployments: first every process gets the new
@@ -23,6 +24,7 @@ from typing import Annotated
 
 import typer
 
+from adapters.encoding import public_key_text, signing_key_from
 from adapters.settings import get_settings
 from adapters.temporal.codec import Keyring, KeyringError
 from readmit.cli.common import EXIT_REFUSED, fail
@@ -69,6 +71,8 @@ def production_key_set(now: datetime) -> dict[str, str]:
     day = now.strftime("%Y-%m-%d")
     payload_id = f"payload-{day}-{secrets.token_hex(2)}"
     master_id = f"master-{day}-{secrets.token_hex(2)}"
+    command_seed = _seed()
+    verify_keys = [public_key_text(signing_key_from(command_seed))]
     return {
         "READMIT_ENV": "production",
         "READMIT_PAYLOAD_KEYS": f"'{json.dumps({payload_id: Keyring.new_key()})}'",
@@ -76,7 +80,9 @@ def production_key_set(now: datetime) -> dict[str, str]:
         "READMIT_MASTER_KEYS": f"'{json.dumps({master_id: Keyring.new_key()})}'",
         "READMIT_MASTER_KEY_ID": master_id,
         "READMIT_AUDIT_SIGNING_KEY": _seed(),
-        "READMIT_COMMAND_SIGNING_KEY": _seed(),
+        "READMIT_COMMAND_SIGNING_KEY": command_seed,
+        # the workers' half: they check the API's signatures without being able to sign
+        "READMIT_COMMAND_VERIFY_KEYS": f"'{json.dumps(verify_keys)}'",
         "READMIT_JWT_SECRET": secrets.token_urlsafe(48),
     }
 

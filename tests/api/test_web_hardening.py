@@ -88,11 +88,11 @@ def is_secure(cookie_line: str) -> bool:
 
 
 async def test_production_cookies_are_secure_even_over_plain_http(
-    time_env: WorkflowEnvironment, schema_dsn: str
+    time_env: WorkflowEnvironment, runtime_dsn: str
 ) -> None:
     """Behind a TLS-terminating proxy the app sees http: the cookie must be Secure anyway."""
-    settings = settings_for("production", schema_dsn, time_env)
-    async with serving(settings, schema_dsn, time_env) as app, client(app) as http:
+    settings = settings_for("production", runtime_dsn, time_env)
+    async with serving(settings, runtime_dsn, time_env) as app, client(app) as http:
         answer = await http.get("/ui/language", params={"lang": "uk", "next": "/ui/"})
         assert answer.status_code == 303
         assert is_secure(language_cookie(answer))
@@ -266,7 +266,7 @@ async def test_ready_names_every_check_when_all_is_there(
     assert ready.status_code == 200, ready.text
     assert ready.json() == {
         "status": "ready",
-        "checks": {"postgres": True, "migrations": True, "temporal": True},
+        "checks": {"postgres": True, "migrations": True, "temporal": True, "services": True},
     }
 
 
@@ -280,7 +280,7 @@ async def test_without_postgres_the_api_lives_and_says_what_it_misses(
         ready = await http.get("/ready")
         assert ready.status_code == 503
         assert ready.headers["content-type"].startswith("application/problem+json")
-        assert ready.json()["missing"] == ["postgres", "migrations"]
+        assert ready.json()["missing"] == ["postgres", "migrations", "services"]
         assert ready.json()["checks"]["temporal"] is True
         for path in ("/cases", "/ui/"):
             answer = await http.get(path, headers=bearer())

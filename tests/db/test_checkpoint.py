@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tampering import delete_stream, rewrite_event, truncate_tail
 
-from adapters.audit.bundle import public_key_text, signing_key_from
+from adapters.audit.bundle import signing_key_from
 from adapters.audit.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -33,6 +33,7 @@ from adapters.audit.checkpoint import (
 from adapters.db.canonical import canonical_json
 from adapters.db.event_queries import StreamHead, absent_streams, stream_ids
 from adapters.db.eventstore import EventStore, Recorded
+from adapters.encoding import public_key_text
 from domain.stored import NewEvent
 
 KEY = signing_key_from(base64.b64encode(os.urandom(32)).decode())

@@ -11,6 +11,7 @@ import json
 import re
 import shlex
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -23,7 +24,7 @@ import yaml
 from pydantic import AliasChoices, BaseModel
 from typer.testing import CliRunner
 
-from adapters.production import API, WORKER, problems
+from adapters.production import API, Part, problems, worker_needs
 from adapters.settings import Settings
 from readmit.cli.keys import production_key_set
 from readmit.cli.main import app
@@ -55,6 +56,14 @@ def services() -> dict[str, dict[str, Any]]:
 def readmit_services() -> dict[str, dict[str, Any]]:
     """The services running the Readmit image (built from this tree)."""
     return {name: s for name, s in services().items() if "build" in s}
+
+
+def on_demand(service: dict[str, Any]) -> bool:
+    """A service in a profile: `up` never starts it; `docker compose run` does."""
+    return bool(service.get("profiles"))
+
+
+OWNER_SERVICES = ("migrate", "admin")  # the ones that know the owner's password
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
@@ -164,7 +173,7 @@ def test_every_long_running_service_restarts_and_has_a_health_check() -> None:
     for name, service in services().items():
         assert "restart" in service, f"{name} has no restart policy"
         health = service.get("healthcheck") or {}
-        if name in one_shots:
+        if name in one_shots or on_demand(service):
             continue
         assert service["restart"] in ("always", "unless-stopped"), name
         assert health.get("test") and not health.get("disable"), f"{name} has no health check"
@@ -257,7 +266,7 @@ def test_environment_parses_into_settings(name: str, monkeypatch: pytest.MonkeyP
         if value is not None:
             monkeypatch.setenv(variable, interpolate(value, dotenv))
     settings = Settings(_env_file=None)
-    if name == "migrate":
+    if name in OWNER_SERVICES:
         owner = settings.migration_database_url
         assert owner and owner.endswith("@postgres:5432/readmit") and not settings.database_url
     else:
@@ -285,7 +294,10 @@ def test_processes_log_in_as_the_runtime_role_and_only_migrate_as_the_owner() ->
     assert "DATABASE_URL" not in migrate
     runtime_role = migrate.get("READMIT_DB_RUNTIME_ROLE") or Settings().db_runtime_role
     for name, service in readmit_services().items():
-        if name == "migrate":
+        if name in OWNER_SERVICES:
+            owner_env = environment(service)
+            assert login(owner_env["READMIT_MIGRATION_DATABASE_URL"] or "")[0] == owner, name
+            assert "DATABASE_URL" not in owner_env, name
             continue
         env = environment(service)
         user, password = login(env["DATABASE_URL"] or "")
@@ -338,16 +350,57 @@ def settings_fields(env: dict[str, str]) -> dict[str, Any]:
     return fields
 
 
+def needs_of(name: str, settings: Settings) -> frozenset[Part]:
+    """What production's check asks of service `name`'s process (as `readmit api` and
+    `readmit worker` ask it)."""
+    args = command_of(readmit_services()[name])
+    if args[0] == "api":
+        return API
+    return worker_needs(settings, serves_cases="--no-cases" not in args)
+
+
+def sink_dotenv() -> dict[str, str]:
+    """The sample `.env` with an audit checkpoint sink configured."""
+    return sample_dotenv() | {"READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL": "https://anchor.example/in"}
+
+
+@pytest.mark.parametrize("dotenv", [sample_dotenv, sink_dotenv])
 @pytest.mark.parametrize("name", sorted(readmit_services()))
-def test_every_process_gets_every_secret_production_needs(name: str) -> None:
+def test_every_process_gets_every_secret_production_needs(
+    name: str, dotenv: Callable[[], dict[str, str]]
+) -> None:
     """Finding 2: compose gave no master key, so each container made its own. Now each
-    process passes production's own check with what compose hands it from `.env`."""
+    process passes production's own check with what compose hands it from `.env`, with or
+    without an audit checkpoint sink."""
     command = command_of(readmit_services()[name])[0]
     if command not in ("api", "worker"):
-        return  # `db migrate` reads no key
-    settings = service_settings(name, sample_dotenv())
+        return  # `db migrate` and `admin` ask for the keys their commands use
+    settings = service_settings(name, dotenv())
     assert settings.production
-    assert problems(settings, API if command == "api" else WORKER) == []
+    assert problems(settings, needs_of(name, settings)) == []
+
+
+# Least authority: who may hold which secret (the rest get none of them).
+HOLDERS = {
+    "READMIT_COMMAND_SIGNING_KEY": {"api"},
+    "READMIT_AUDIT_SIGNING_KEY": {"api", "worker-ua"},
+    "READMIT_JWT_SECRET": {"api"},
+    "READMIT_MIGRATION_DATABASE_URL": set(OWNER_SERVICES),
+}
+
+
+@pytest.mark.parametrize("secret", sorted(HOLDERS))
+def test_each_secret_goes_only_to_the_processes_that_use_it(secret: str) -> None:
+    holding = {name for name, s in readmit_services().items() if secret in environment(s)}
+    assert holding == HOLDERS[secret]
+
+
+def test_workers_check_commands_with_the_public_keys_alone() -> None:
+    for name, service in readmit_services().items():
+        if command_of(service)[0] == "worker":
+            env = environment(service)
+            assert "READMIT_COMMAND_VERIFY_KEYS" in env, name
+            assert "READMIT_COMMAND_SIGNING_KEY" not in env, name
 
 
 @pytest.mark.parametrize("secret", sorted(set(SAMPLE_SECRETS) - {"READMIT_ENV"}))

@@ -93,8 +93,10 @@ def test_api_and_worker_are_production_unless_told(
     assert done.returncode == 2, done.stderr
     line = one_line(done)
     assert line.startswith("readmit: production needs these settings"), line
-    assert all(name in line for name in SECRETS), line
-    assert ("READMIT_JWT_SECRET" in line) == (command[0] == "api")  # workers verify no token
+    api = command[0] == "api"
+    # workers verify no token, and sign no audit checkpoint without a sink to send it to
+    assert all(name in line for name in SECRETS if api or name != "READMIT_AUDIT_SIGNING_KEY")
+    assert ("READMIT_JWT_SECRET" in line) == api and ("READMIT_AUDIT_SIGNING_KEY" in line) == api
     assert not (tmp_path / "home").exists()
 
 
@@ -190,7 +192,7 @@ def test_with_keys_init_the_api_answers_health_without_postgres_or_temporal(
     ready = api.get("/ready")
     assert ready.status_code == 503 and int(ready.headers["retry-after"]) > 0
     assert ready.headers["content-type"].startswith("application/problem+json")
-    assert ready.json()["missing"] == ["postgres", "migrations", "temporal"]
+    assert ready.json()["missing"] == ["postgres", "migrations", "temporal", "services"]
     assert "postgres" in ready.json()["detail"] and "temporal" in ready.json()["detail"]
 
     cases = api.get("/cases")  # not ready: 503, never a 500 or a hang
@@ -205,18 +207,19 @@ def test_with_keys_init_the_api_answers_health_without_postgres_or_temporal(
 
 
 async def test_the_api_becomes_ready_when_temporal_comes(
-    tmp_path: Path, serve: Serve, schema_dsn: str
+    tmp_path: Path, serve: Serve, runtime_dsn: str
 ) -> None:
-    """PostgreSQL there, Temporal not yet: `/ready` names only Temporal; once a server
-    listens on the configured address, the API connects by itself and is ready."""
+    """PostgreSQL there (as the runtime role: production refuses the owner), Temporal not
+    yet: `/ready` names only Temporal (and the services it waits for); once a server listens
+    on the configured address, the API connects by itself and is ready."""
     temporal_port = free_port()
     env = keys_init(tmp_path) | {
-        "DATABASE_URL": schema_dsn,
+        "DATABASE_URL": runtime_dsn,
         "READMIT_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
     }
     api = serve(env)
     await asyncio.to_thread(api.wait_for, "/health", 200, STARTS_WITHIN)
-    await asyncio.to_thread(api.wait_until_missing, ["temporal"], 30)
+    await asyncio.to_thread(api.wait_until_missing, ["temporal", "services"], 30)
     async with await WorkflowEnvironment.start_local(
         port=temporal_port,
         dev_server_existing_path=str(dev_server_path()),
@@ -225,6 +228,30 @@ async def test_the_api_becomes_ready_when_temporal_comes(
         ready = await asyncio.to_thread(api.wait_for, "/ready", 200, 40)
         assert ready.json() == {
             "status": "ready",
-            "checks": {"postgres": True, "migrations": True, "temporal": True},
+            "checks": {"postgres": True, "migrations": True, "temporal": True, "services": True},
         }
         assert api.get("/cases").status_code == 401  # served now: a token is what it lacks
+
+
+def test_a_production_worker_refuses_the_owners_database_url(
+    tmp_path: Path, schema_dsn: str
+) -> None:
+    """Finding: a worker given the owner's DSN migrated as the owner and ran with its rights;
+    production's workers run as the runtime role, so it is one line and exit 2 (the tests' DSN
+    is a superuser's)."""
+    env = keys_init(tmp_path) | {
+        "DATABASE_URL": schema_dsn,
+        "READMIT_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",  # refused before Temporal
+    }
+    done = subprocess.run(
+        readmit("worker", "--state", "PL"),
+        env=clean_env(**env, READMIT_HOME=str(tmp_path / "home")),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    line = one_line(done)
+    assert "owner's rights" in line and "is a superuser" in line, line
+    assert "READMIT_MIGRATION_DATABASE_URL" in line and "readmit db migrate" in line, line

@@ -23,11 +23,12 @@ from case_system import CaseSystem
 from tampering import delete_stream, rewrite_event, truncate_tail
 from test_case_workflow import OLENA, now, submitted_and_received
 
-from adapters.audit.bundle import public_key_text, signing_key_from
+from adapters.audit.bundle import signing_key_from
 from adapters.audit.checkpoint import read_checkpoint
 from adapters.audit.verify import Verifier, with_lost_streams
 from adapters.db.event_queries import stream_ids
 from adapters.db.eventstore import EventStore
+from adapters.encoding import public_key_text
 from adapters.temporal.codec import Keyring, data_converter
 from domain.commands import AcceptApplication
 from domain.stored import NewEvent

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from factories import terms
 
+from adapters.encoding import public_key_text
 from adapters.keys import command_signer, command_signing_seed, command_verifier
 from adapters.settings import Settings
 from adapters.temporal.codec import Keyring, data_converter
@@ -18,7 +19,6 @@ from adapters.temporal.command_signing import (
     CommandSignatureError,
     CommandSigner,
     CommandVerifier,
-    public_key_text,
 )
 from domain.commands import (
     AcceptApplication,

@@ -28,9 +28,11 @@ from adapters.production import (
     problems,
     production_by_default,
     require_production,
+    worker_needs,
 )
-from adapters.settings import Settings, get_settings
+from adapters.settings import ConfigurationError, Settings, get_settings
 from adapters.temporal.codec import Keyring
+from api.app import create_app
 from readmit.cli.main import app
 
 EVERY_SECRET = [
@@ -109,6 +111,40 @@ def test_workers_may_hold_only_the_public_keys_of_command_signatures() -> None:
     assert [p.split(" ", 1)[0] for p in problems(weak, WORKER)] == ["READMIT_COMMAND_VERIFY_KEYS"]
     none = strong(command_signing_key=None)
     assert [p.split(" ", 1)[0] for p in problems(none, WORKER)] == ["READMIT_COMMAND_SIGNING_KEY"]
+
+
+def test_each_worker_needs_only_the_keys_of_what_it_serves() -> None:
+    """Least authority: a state-queue worker holds no command key and no audit key; the case
+    worker needs the verify keys, and the audit key only when checkpoints go somewhere."""
+    bare = strong(command_signing_key=None, audit_signing_key=None)
+    state_only = worker_needs(bare, serves_cases=False)
+    assert state_only == {"payload", "master", "services"}
+    assert problems(bare, state_only) == []
+    cases = worker_needs(bare, serves_cases=True)
+    assert cases == {"payload", "master", "services", "verify"}
+    assert [p.split(" ", 1)[0] for p in problems(bare, cases)] == ["READMIT_COMMAND_SIGNING_KEY"]
+    public = base64.b64encode(os.urandom(32)).decode()
+    assert problems(bare.model_copy(update={"command_verify_keys": (public,)}), cases) == []
+    for sink in (
+        {"audit_checkpoint_dir": Path("/var/checkpoints")},
+        {"audit_checkpoint_webhook_url": "https://anchor.example/in"},
+    ):
+        sunk = bare.model_copy(update={"command_verify_keys": (public,), **sink})
+        needs = worker_needs(sunk, serves_cases=True)
+        assert "audit" in needs
+        assert [p.split(" ", 1)[0] for p in problems(sunk, needs)] == ["READMIT_AUDIT_SIGNING_KEY"]
+        assert "audit" not in worker_needs(sunk, serves_cases=False)
+
+
+def test_a_bad_command_signing_key_stops_the_app_before_it_serves(tmp_path: Path) -> None:
+    """Finding: the signer was made when the services were built, so a bad key left the API
+    up and 503 for ever; now it is one line (exit 2) from `create_app`."""
+    settings = Settings(
+        _env_file=None, env="development", home=tmp_path, command_signing_key="bm90IGEga2V5"
+    )
+    with pytest.raises(ConfigurationError, match="READMIT_COMMAND_SIGNING_KEY") as raised:
+        create_app(settings)
+    assert "\n" not in str(raised.value) and "bm90IGEga2V5" not in str(raised.value)
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ class Provided:
 
 @pytest.fixture
 async def provided(
-    time_env: WorkflowEnvironment, schema_dsn: str, pool: asyncpg.Pool
+    time_env: WorkflowEnvironment, runtime_dsn: str, pool: asyncpg.Pool
 ) -> AsyncIterator[Provided]:
     """The provider, and the app in production mode signing in through it, served on
     127.0.0.1 (the provider is on `localhost`: another site, as a real provider is)."""
@@ -41,7 +41,7 @@ async def provided(
     async with (
         running_provider(free_port(), redirect) as issuer,
         running_app(
-            time_env, schema_dsn, pool, env="production", **oidc_settings(issuer, redirect)
+            time_env, runtime_dsn, pool, env="production", **oidc_settings(issuer, redirect)
         ) as app,
         serving(app, port) as base_url,
     ):

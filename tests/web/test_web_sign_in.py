@@ -19,11 +19,11 @@ pytestmark = pytest.mark.temporal
 
 @pytest.fixture
 async def production_http(
-    time_env: WorkflowEnvironment, schema_dsn: str, pool: asyncpg.Pool
+    time_env: WorkflowEnvironment, runtime_dsn: str, pool: asyncpg.Pool
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app in production mode, in-process, without an identity provider configured."""
     async with (
-        running_app(time_env, schema_dsn, pool, env="production") as app,
+        running_app(time_env, runtime_dsn, pool, env="production") as app,
         app.router.lifespan_context(app),
     ):
         transport = httpx.ASGITransport(app=app)
