@@ -23,7 +23,7 @@ from temporalio.client import Client
 from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
-from adapters.keys import command_signer, jwt_secret, master_keyring
+from adapters.keys import command_signer, command_signing_seed, jwt_secret, master_keyring
 from adapters.production import API, require_production
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings, get_settings
@@ -33,6 +33,7 @@ from api import docs, hardening, problems, web
 from api.auth import TokenVerifier
 from api.backends import Backends
 from api.claims_mapping import ClaimsMapping
+from api.idempotency import derive_hash_key
 from api.jwks import KeySet
 from api.oidc import OidcSignIn, oidc_from
 from api.routes import agreements, audit, cases, codec, health, identity, inbox
@@ -89,6 +90,7 @@ def create_app(
     traces = tracing or process_tracing(config)
     master = master_keyring(config)
     signer = command_signer(config)  # a bad key stops the app here, not its services later
+    request_hash_key = derive_hash_key(command_signing_seed(config))
     verifier, oidc = sign_in_from(config)  # a configuration error stops the app before it serves
     catalogue = load_catalogue(config.agreements_dir)
 
@@ -110,6 +112,7 @@ def create_app(
             catalogue=catalogue,
             verifier=verifier,
             vault=vault,
+            idempotency_key=request_hash_key,
             oidc=oidc,
         )
 

@@ -32,6 +32,7 @@ from adapters.db.pool import create_pool
 from adapters.settings import Settings
 from adapters.temporal.client import connect_client
 from adapters.tracing import Tracing
+from api import idempotency
 from api.problems import RETRY_AFTER_SECONDS, problem_response
 from api.services import Services
 
@@ -131,6 +132,7 @@ class Backends:
         self._tasks += [
             asyncio.create_task(services.projector.follow(self._stop)),
             asyncio.create_task(metrics.follow_read_model(pool, self._stop)),
+            asyncio.create_task(idempotency.purge_forever(pool, self._stop)),
         ]
 
     def _refuse(self, reason: str) -> None:

@@ -30,6 +30,7 @@ class Services:
     catalogue: Catalogue
     verifier: TokenVerifier
     vault: PersonalDataVault
+    idempotency_key: bytes  # HMAC key of the request hashes that Idempotency-Keys remember
     oidc: OidcSignIn | None = None  # sign-in through the identity provider, when configured
 
     async def parties(self, case_id: str) -> Parties:

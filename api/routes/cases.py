@@ -81,7 +81,14 @@ async def once(
 ) -> Any:
     """Run a POST once per Idempotency-Key (see api/idempotency.py)."""
     return await idempotent(
-        services.pool, caller, key, "POST", request.url.path, body.model_dump(mode="json"), run
+        services.pool,
+        caller,
+        key,
+        "POST",
+        request.url.path,
+        body.model_dump(mode="json"),
+        run,
+        hash_key=services.idempotency_key,
     )
 
 
