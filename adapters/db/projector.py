@@ -34,16 +34,25 @@ log = structlog.get_logger(__name__)
 
 NAME = "cases"
 ERASED_SUMMARY = "[personal data erased]"
-_UPSERT = """
+# The summary never brings a name back once the case's key is erased: the erasure blanks the
+# row in its own transaction, and a projection racing it (its key read just before) keeps the
+# blank row as it finds it locked and updated, or sees the erased key when inserting.
+_UPSERT = f"""
 INSERT INTO cases (
     case_id, requesting, requested, agreement_id, protocol_state, procedure, category, status,
     person_summary, deadlines, open_limits, next_limit, next_due, overdue, overdue_limits,
     unverified_parameters, verification_status, opened_at, submitted_at, received_at,
     replied_at, transferred_at, closed_at, updated_at, version, last_position, kind
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+          CASE WHEN EXISTS (SELECT 1 FROM case_keys k WHERE k.case_id = $1
+                            AND k.erased_at IS NOT NULL)
+               THEN '{ERASED_SUMMARY}' ELSE $9 END,
+          $10, $11, $12, $13, $14, $15, $16, $17, $18,
           $19, $20, $21, $22, $23, $24, $25, $26, $27)
 ON CONFLICT (case_id) DO UPDATE SET
-    status = EXCLUDED.status, person_summary = EXCLUDED.person_summary,
+    status = EXCLUDED.status,
+    person_summary = CASE WHEN cases.person_summary = '{ERASED_SUMMARY}'
+                          THEN cases.person_summary ELSE EXCLUDED.person_summary END,
     deadlines = EXCLUDED.deadlines, open_limits = EXCLUDED.open_limits,
     next_limit = EXCLUDED.next_limit, next_due = EXCLUDED.next_due,
     overdue = EXCLUDED.overdue, overdue_limits = EXCLUDED.overdue_limits,
