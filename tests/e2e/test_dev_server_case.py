@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 from e2e.case_walks import ANNA, OLENA
-from e2e.stack_support import WorkerProcess, signer, start_dev_server, vault
+from e2e.stack_support import WorkerProcess, signer, vault
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.agreements.catalogue import load_catalogue
@@ -32,13 +32,6 @@ from domain.notices import notices_for
 from domain.values import EvidenceItem, Person
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture(scope="module")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_dev_server()
-    yield env
-    await env.shutdown()
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ workflow started with a case state of its own.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 from e2e.case_walks import ANNA, OLENA, new_case_id, wait_for_event
-from e2e.stack_support import WorkerProcess, signer, start_dev_server, vault, wait_polling
+from e2e.stack_support import WorkerProcess, signer, vault, wait_polling
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
@@ -40,13 +40,6 @@ from workflows.contracts import Actor, CaseInput, CommandRequest, cases_queue
 from workflows.readmission_case import ReadmissionCase
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture(scope="module")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_dev_server()
-    yield env
-    await env.shutdown()
 
 
 @pytest.fixture

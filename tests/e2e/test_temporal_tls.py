@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 import pytest
 from e2e.case_walks import ANNA, new_case_id
-from e2e.stack_support import KEY, KEY_ID, start_dev_server
+from e2e.stack_support import KEY, KEY_ID
 from e2e.tls_terminator import Authority, TlsTerminator
 from pydantic import SecretStr
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
@@ -37,13 +37,6 @@ from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture(scope="module")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_dev_server()
-    yield env
-    await env.shutdown()
 
 
 def upstream(env: WorkflowEnvironment) -> str:
