@@ -65,6 +65,19 @@ def think_times(rng: random.Random, low: float = 0.05, high: float = 0.5) -> Pau
     return pause
 
 
+def opening(case_id: str, now: datetime) -> OpenCase:
+    """Anna (PL) opens an EU-UA case for an own national with a passport, found two days ago."""
+    return OpenCase(
+        at=now,
+        case_id=case_id,
+        terms=load_catalogue().terms("EU-UA", "PL", "UA"),
+        category="own_national",
+        person=Person(surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)),
+        evidence=(EvidenceItem(kind="passport", number="FA123456"),),
+        knowledge_at=now - timedelta(days=2),
+    )
+
+
 def new_case_id() -> str:
     return f"PL-UA-2027-{secrets.randbelow(10**6):06d}"
 
@@ -137,16 +150,7 @@ async def walk_case(
             )
         walk.results.append(result)
 
-    opening = OpenCase(
-        at=now,
-        case_id=case_id,
-        terms=load_catalogue().terms("EU-UA", "PL", "UA"),
-        category="own_national",
-        person=Person(surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)),
-        evidence=(EvidenceItem(kind="passport", number="FA123456"),),
-        knowledge_at=now - timedelta(days=2),
-    )
-    await send(opening, ANNA, "open")
+    await send(opening(case_id, now), ANNA, "open")
     await send(SubmitApplication(at=now), ANNA, "submit")
     await send(ConfirmReceipt(at=now), OLENA, "receipt")
     await wait_for_event(pool, case_id, "VerificationRecorded", patience)

@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
-from e2e.case_walks import ANNA, OLENA
+from e2e.case_walks import ANNA, OLENA, opening
 from e2e.stack_support import WorkerProcess, signer, vault
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import EventStore
 from adapters.temporal.cases import CaseGateway
 from domain.commands import (
@@ -23,13 +22,11 @@ from domain.commands import (
     CloseCase,
     CompleteTransfer,
     ConfirmReceipt,
-    OpenCase,
     ScheduleTransfer,
     SubmitApplication,
 )
 from domain.decider import fold
 from domain.notices import notices_for
-from domain.values import EvidenceItem, Person
 
 pytestmark = pytest.mark.temporal
 
@@ -56,17 +53,7 @@ async def test_full_case_survives_killed_workers(
     now = await dev_env.get_current_time()
     worker.start()
     await gateway.open(
-        OpenCase(
-            at=now,
-            case_id=case_id,
-            terms=load_catalogue().terms("EU-UA", "PL", "UA"),
-            category="own_national",
-            person=Person(
-                surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)
-            ),
-            evidence=(EvidenceItem(kind="passport", number="FA123456"),),
-            knowledge_at=now - timedelta(days=2),
-        ),
+        opening(case_id, now),
         ANNA,
         request_id=f"{case_id}-open",
     )

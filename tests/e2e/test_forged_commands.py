@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
-from e2e.case_walks import ANNA, OLENA, new_case_id, wait_for_event
+from e2e.case_walks import ANNA, OLENA, new_case_id, opening, wait_for_event
 from e2e.stack_support import WorkerProcess, signer, vault, wait_polling
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
@@ -30,12 +30,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import EventStore
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.command_signing import CommandSigner
-from domain.commands import AcceptApplication, ConfirmReceipt, OpenCase, SubmitApplication
-from domain.values import EvidenceItem, Person, Status
+from domain.commands import AcceptApplication, ConfirmReceipt, SubmitApplication
+from domain.values import Status
 from workflows.contracts import Actor, CaseInput, CommandRequest, cases_queue
 from workflows.readmission_case import ReadmissionCase
 
@@ -85,17 +84,7 @@ async def test_commands_sent_straight_to_temporal_are_refused(
     api = CaseGateway(client, vault=vault(pool), signer=signer(), queue_prefix=worker.prefix)
     case_id, now = new_case_id(), await dev_env.get_current_time()
     await api.open(
-        OpenCase(
-            at=now,
-            case_id=case_id,
-            terms=load_catalogue().terms("EU-UA", "PL", "UA"),
-            category="own_national",
-            person=Person(
-                surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)
-            ),
-            evidence=(EvidenceItem(kind="passport", number="FA123456"),),
-            knowledge_at=now - timedelta(days=2),
-        ),
+        opening(case_id, now),
         ANNA,
         request_id=f"{case_id}-open",
     )

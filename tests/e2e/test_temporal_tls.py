@@ -13,13 +13,13 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from e2e.case_walks import ANNA, new_case_id
+from e2e.case_walks import ANNA, new_case_id, opening
 from e2e.stack_support import KEY, KEY_ID
 from e2e.tls_terminator import Authority, TlsTerminator
 from pydantic import SecretStr
@@ -27,14 +27,11 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.testing import WorkflowEnvironment
 from workers_support import running_workers, signer
 
-from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.client import connect_client
-from domain.commands import OpenCase
-from domain.values import EvidenceItem, Person
 
 pytestmark = pytest.mark.temporal
 
@@ -80,17 +77,7 @@ async def open_a_case(
         gateway = CaseGateway(api_client, vault=vault, signer=signer(), queue_prefix=prefix)
         case_id, now = new_case_id(), datetime.now(UTC)
         result = await gateway.open(
-            OpenCase(
-                at=now,
-                case_id=case_id,
-                terms=load_catalogue().terms("EU-UA", "PL", "UA"),
-                category="own_national",
-                person=Person(
-                    surname="Shevchenko", given_names="Oleksandr", birth_date=date(1990, 5, 17)
-                ),
-                evidence=(EvidenceItem(kind="passport", number="FA123456"),),
-                knowledge_at=now - timedelta(days=2),
-            ),
+            opening(case_id, now),
             ANNA,
         )
     assert result.status == "draft"

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from case_system import CaseSystem
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from test_case_workflow import ANNA, OLENA, new_case_id, now
 from workers_support import signer
 
 from adapters.agreements.catalogue import load_catalogue
@@ -30,25 +31,14 @@ from domain.values import EvidenceItem, Person, Status
 from workflows.contracts import Actor, CaseInput, CommandRequest, cases_queue
 from workflows.readmission_case import ReadmissionCase
 
-ANNA = Actor(user_id="anna.pl", state="PL", role="officer")
-OLENA = Actor(user_id="olena.ua", state="UA", role="officer")
-
 pytestmark = pytest.mark.temporal
-
-
-def new_case_id() -> str:
-    return f"PL-UA-2027-{secrets.randbelow(10**6):06d}"
-
-
-async def now(system: CaseSystem) -> datetime:
-    instant: datetime = await system.env.get_current_time()
-    return instant
 
 
 async def received_case(system: CaseSystem) -> str:
     """A case opened and submitted by PL, its receipt confirmed by UA, all through the
     gateway (signed, as the API sends them)."""
-    case_id, at = new_case_id(), await now(system)
+    case_id: str = new_case_id()
+    at = await now(system)
     opening = OpenCase(
         at=at,
         case_id=case_id,
