@@ -20,7 +20,7 @@ from adapters.db import privileges
 from adapters.db.migrate import MigrationError, load_migrations, migrate, migrate_dsn
 from adapters.db.pool import connect, quote_ident
 from adapters.db.privileges import FUNCTIONS, SEQUENCES, TABLES, schema_objects
-from adapters.db.roles import RoleError, RuntimeRole, ensure_runtime_role
+from adapters.db.roles import RoleError, RuntimeRole, dsn_as, ensure_runtime_role
 from readmit.cli.main import app
 
 pytestmark = pytest.mark.db
@@ -291,8 +291,7 @@ async def test_a_schema_where_everyone_may_create_is_refused(database_url: str) 
     await admin.execute(f"CREATE ROLE {migrator} LOGIN")
     await admin.execute(f"CREATE SCHEMA {schema}")  # owned by the superuser, as 14's public is
     await admin.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO PUBLIC")
-    parts = urlsplit(database_url)
-    as_migrator = urlunsplit(parts._replace(netloc=f"{migrator}@{parts.hostname}:{parts.port}"))
+    as_migrator = dsn_as(database_url, migrator)  # a socket DSN (embedded server) too
     try:
         conn = await connect(as_migrator, schema=schema)
         try:
