@@ -98,21 +98,28 @@ def _working_days_before(deadline: Deadline, n: int) -> date | None:
 
 
 def next_alarm(
-    state: CaseState, reminders: dict[str, tuple[Alarm, ...]], now: datetime
+    state: CaseState,
+    reminders: dict[str, tuple[Alarm, ...]],
+    now: datetime,
+    *,
+    held: frozenset[str] = frozenset(),
+    grace: timedelta = timedelta(0),
 ) -> Alarm | None:
     """The earliest thing the clock must still do for `state`'s running limits.
 
     `reminders` maps a limit to the reminders planned for its current deadline. Reminders already
     recorded, or made pointless because the limit has passed, are skipped; a passed limit that is
-    not yet overdue expires first.
+    not yet overdue expires first. A federated node (`domain.federation`) leaves the expiry of the
+    `held` limits to the other node, and applies the others' `grace` after their deadline.
     """
     pending: list[Alarm] = []
     for name in state.open_limits:
         deadline = state.deadlines.get(name)
         if deadline is None:
             continue
-        if name not in state.overdue:
-            pending.append(Alarm(at=deadline.due + EXPIRY_DELAY, limit=name, due=deadline.due))
+        if name not in state.overdue and name not in held:
+            expires = deadline.due + EXPIRY_DELAY + grace
+            pending.append(Alarm(at=expires, limit=name, due=deadline.due))
         if deadline.has_passed(now):
             continue
         recorded = {(e.level, e.due) for e in state.escalations if e.limit == name}

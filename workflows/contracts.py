@@ -9,13 +9,14 @@ references (id, version, type, instant) kept in Temporal's history instead of th
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
 from domain.agreements import Frozen
 from domain.alarms import Alarm, ReminderPolicy
-from domain.commands import Command
+from domain.commands import Command, OpenCase
 from domain.deadlines import Deadline
 from domain.events import Event
 from domain.notices import Notice
@@ -33,6 +34,8 @@ ERASE_EXPIRED = "erase_expired_personal_data"
 RETENTION_WORKFLOW = "RetentionSweep"
 TAKE_CHECKPOINT = "take_audit_checkpoint"
 CHECKPOINT_WORKFLOW = "AuditCheckpoint"
+DELIVERY_WORKFLOW = "MessageDelivery"
+DELIVER_MESSAGE = "deliver_message"
 
 
 def cases_queue(prefix: str = QUEUE_PREFIX) -> str:
@@ -65,15 +68,35 @@ class CommandSignature(Frozen):
     value: str = Field(min_length=1, max_length=200)
 
 
+MessageKind = Literal["command", "consequence"]
+STATE_CODE = r"^[A-Z]{2}$"
+
+
+class PeerMessage(Frozen):
+    """What a command that came from the other node carries besides itself (docs/federation.md):
+    the message it came in, verified by the receiving API before it signed the request. `opening`
+    is the case's opening, on the message that submits it."""
+
+    message_id: UUID
+    sender: str = Field(pattern=STATE_CODE)
+    seq: int = Field(ge=1)
+    peer_seen: int = Field(ge=0)
+    sent_at: AwareDatetime
+    kind: MessageKind = "command"
+    opening: OpenCase | None = None
+
+
 class CommandRequest(Frozen):
     """An update: the command (its `at` is replaced by the workflow's clock), who sent it and
     the API's signature over both, the case and the update id. Recorded histories from before
-    signatures carry none: validators do not run on replay."""
+    signatures carry none: validators do not run on replay. `peer` is set on a command that came
+    from the other node of a federated case."""
 
     command: Command
     actor: Actor
     correlation_id: str | None = None
     signature: CommandSignature | None = None
+    peer: PeerMessage | None = None
 
 
 class RecordedEvent(Frozen):
@@ -86,11 +109,92 @@ class RecordedEvent(Frozen):
     at: AwareDatetime
 
 
+class MessageRef(Frozen):
+    """A command on its way to the other node: it takes effect on both once that node's receipt
+    is back (docs/federation.md)."""
+
+    message_id: UUID
+    seq: int
+    recipient: str
+
+
 class CommandResult(Frozen):
+    """What a command did: its events, or (`sending`) the message carrying it to the other node
+    of a federated case; `at` is the instant its events were recorded."""
+
     case_id: str
     version: int
     status: str
     events: tuple[RecordedEvent, ...]
+    sending: MessageRef | None = None
+    at: AwareDatetime | None = None
+
+
+class FederationInput(Frozen):
+    """A case shared by two nodes: this node's state, the other's, and how far their clocks may
+    differ (`domain.federation`)."""
+
+    node_state: str = Field(pattern=STATE_CODE)
+    peer_state: str = Field(pattern=STATE_CODE)
+    clock_skew_seconds: int = Field(default=120, ge=0, le=3600)
+
+
+class Outgoing(Frozen):
+    """A message of this node's queue for the case, in order: a command (applied here once
+    receipted) or a consequence (applied here already)."""
+
+    message_id: UUID
+    seq: int = Field(ge=1)
+    peer_seen: int = Field(ge=0)
+    kind: MessageKind
+    command: Command
+    actor: Actor
+    sent_at: AwareDatetime
+    opening: OpenCase | None = None
+
+
+class Refused(Frozen):
+    """A message of this node the other refused (its signed error receipt is stored)."""
+
+    message_id: UUID
+    seq: int
+    command: str
+    code: str
+    detail: str
+
+
+class Exchange(Frozen):
+    """Where a federated case's exchange stands: the highest sequence number applied from the
+    peer (`in_seq`), the last assigned here (`out_seq`), the highest of this node's own applied
+    here (`out_applied`), the queue and the last refusals."""
+
+    in_seq: int = 0
+    out_seq: int = 0
+    out_applied: int = 0
+    outbox: tuple[Outgoing, ...] = ()
+    refused: tuple[Refused, ...] = ()
+
+
+class DeliverInput(Frozen):
+    """One message to deliver: the case, the recipient and the queued message."""
+
+    case_id: str
+    sender: str = Field(pattern=STATE_CODE)
+    recipient: str = Field(pattern=STATE_CODE)
+    message: Outgoing
+    attempts_for_days: int = Field(default=14, ge=1, le=60)
+
+
+class Delivered(Frozen):
+    """The other node's verified receipt: `applied` (with the events it recorded and when) or
+    `refused` (its code and whether the refusal is final: retryable ones are retried)."""
+
+    message_id: UUID
+    outcome: Literal["applied", "refused"]
+    received_at: AwareDatetime
+    event_ids: tuple[UUID, ...] = ()
+    code: str | None = None
+    detail: str | None = None
 
 
 class CaseInput(Frozen):
@@ -103,6 +207,8 @@ class CaseInput(Frozen):
     policy: ReminderPolicy = ReminderPolicy()
     queue_prefix: str = Field(default=QUEUE_PREFIX, pattern=r"^[a-z0-9-]{1,40}$")
     history_limit: int = Field(default=5000, ge=50, description="continue-as-new past this")
+    federation: FederationInput | None = None
+    exchange: Exchange = Exchange()
 
 
 class CaseOutcome(Frozen):
@@ -120,6 +226,7 @@ class CaseView(Frozen):
     state: CaseState
     reminders: dict[str, tuple[Alarm, ...]]
     next_alarm: Alarm | None = None
+    exchange: Exchange | None = None
 
 
 # --- activities -----------------------------------------------------------------------------

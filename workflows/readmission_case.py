@@ -45,11 +45,20 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.errors import DomainError
     from domain.events import Event, PersonAmended
+    from domain.federation import (
+        crosses,
+        expiry_grace,
+        held_limits,
+        opening_of,
+        side_of,
+        submitted,
+    )
     from domain.state import CaseState, initial_state, is_terminal
     from domain.stored import NewEvent
     from domain.values import CURRENT_RULESET, LEGACY_RULESET, Side, Status
     from workflows.contracts import (
         COMMIT_EVENTS,
+        DELIVERY_WORKFLOW,
         SYSTEM,
         VERIFY_IDENTITY,
         WORKFLOW_NAME,
@@ -61,11 +70,23 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         CommitInput,
         CommitResult,
+        Delivered,
+        DeliverInput,
+        Exchange,
+        MessageRef,
+        Outgoing,
         RecordedEvent,
         VerifyIdentityInput,
         VerifyIdentityResult,
         cases_queue,
         state_queue,
+    )
+    from workflows.exchange import (
+        node_actor,
+        peer_refusal,
+        queued,
+        receiving_instant,
+        settled,
     )
 
 # `case-ruleset-<n>` marks a history whose case was opened under ruleset n (`domain.values`);
@@ -141,7 +162,12 @@ class ReadmissionCase:
         self.case_id = start.case_id
         # what a run carries over to the next comes only from the case's own continue-as-new:
         # a start bringing a state of its own (anyone may start a workflow) is refused
-        carried = start.state is not None or bool(start.reminders) or start.verification_pending
+        carried = (
+            start.state is not None
+            or bool(start.reminders)
+            or start.verification_pending
+            or start.exchange != Exchange()
+        )
         self.refused_start = (
             carried and workflow.info().continued_run_id is None
         ) or not _own_queue(start.queue_prefix)
@@ -153,6 +179,10 @@ class ReadmissionCase:
         self.prefix = start.queue_prefix
         self.verification_pending = start.verification_pending and not self.refused_start
         self.history_limit = start.history_limit
+        # a case shared with another node (docs/federation.md): its exchange of messages
+        self.federation = start.federation
+        self.exchange = Exchange() if self.refused_start else start.exchange
+        self.delivering = False
         self.lock = asyncio.Lock()
         self.changed = False
         self.background: set[asyncio.Task[None]] = set()
@@ -169,6 +199,9 @@ class ReadmissionCase:
             if self.verification_pending and not self.lock.locked():
                 self.verification_pending = False
                 self._spawn(self._verify_identity())
+            if self.exchange.outbox and not self.delivering:
+                self.delivering = True
+                self._spawn(self._deliver())
             if is_terminal(self.state):
                 break
             if (
@@ -191,7 +224,7 @@ class ReadmissionCase:
         """Wait for a change (a command, finished background work) or the next alarm. The
         alarm's timer is kept while its instant stays the same, and replaced only when it
         moves: most commands leave the next alarm where it was."""
-        alarm = next_alarm(self.state, self.reminders, workflow.now())
+        alarm = self._next_alarm()
         if alarm is not None and alarm.at <= workflow.now():
             self._disarm()
             await self._fire(alarm)
@@ -208,9 +241,25 @@ class ReadmissionCase:
         await workflow.wait_condition(lambda: self.changed or (timer is not None and timer.done()))
         if timer is not None and timer.done():
             self.timer, self.armed_at = None, None
-            due = next_alarm(self.state, self.reminders, workflow.now())
+            due = self._next_alarm()
             if due is not None and due.at <= workflow.now():
                 await self._fire(due)
+
+    def _next_alarm(self) -> Alarm | None:
+        """The clock's next alarm; on a shared case, without the expiries the other node applies
+        and with the clock-skew grace on those this node applies (`domain.federation`)."""
+        now = workflow.now()
+        if self.federation is None or self.state.terms is None:
+            return next_alarm(self.state, self.reminders, now)
+        own = side_of(self.state, self.federation.node_state)
+        tolerance = timedelta(seconds=self.federation.clock_skew_seconds)
+        return next_alarm(
+            self.state,
+            self.reminders,
+            now,
+            held=held_limits(self.state, own),
+            grace=expiry_grace(self.state, tolerance),
+        )
 
     def _disarm(self) -> None:
         if self.timer is not None and not self.timer.done():
@@ -238,6 +287,8 @@ class ReadmissionCase:
                 policy=self.policy,
                 queue_prefix=self.prefix,
                 history_limit=self.history_limit,
+                federation=self.federation,
+                exchange=self.exchange,
             )
         )
 
@@ -248,10 +299,15 @@ class ReadmissionCase:
         else:
             command = RecordEscalation(at=workflow.now(), limit=alarm.limit, level=alarm.level)
         try:
-            await self._apply(command, SYSTEM)
+            result = await self._apply(command, SYSTEM)
         except ApplicationError as error:
             # the case moved on while the timer ran (e.g. a reply raced the expiry)
             workflow.logger.info("alarm for %s not applied: %s", alarm.limit, error.message)
+        else:
+            if self.federation is not None and alarm.level is None and submitted(self.state):
+                # the waiting node applied the expiry: the bound node learns it as a consequence
+                at = result.at or workflow.now()
+                self._queue("consequence", command.model_copy(update={"at": at}))
         if (
             self.state.ruleset < 2  # from ruleset 2 on, `run` closes every case that is done
             and self.state.status is Status.TRANSFERRED
@@ -274,12 +330,19 @@ class ReadmissionCase:
 
     @workflow.update
     async def execute(self, request: CommandRequest) -> CommandResult:
+        if request.peer is not None:
+            return await self._receive(request)
+        if self.federation is not None and crosses(request.command, self.state):
+            return await self._send(request)
         return await self._apply(request.command, request.actor, request.correlation_id)
 
     @execute.validator
     def check_execute(self, request: CommandRequest) -> None:
         if self.refused_start:
             raise _refused_start()
+        if request.peer is not None:
+            self._check_peer(request)
+            return
         command = request.command
         if BY_NAME[command.command].side is Side.SYSTEM:
             raise ApplicationError(
@@ -308,6 +371,35 @@ class ReadmissionCase:
             decider.validate(self._stamped(command), self.state)
         except DomainError as error:
             raise _domain_failure(error) from None
+        if self.federation is not None and crosses(command, self.state) and self.exchange.outbox:
+            raise ApplicationError(
+                f"a message to {self.federation.peer_state} is on its way: the case takes the "
+                "next command once its receipt is back",
+                {"http_status": 409},
+                type="MessageInFlight",
+                non_retryable=True,
+            )
+
+    def _check_peer(self, request: CommandRequest) -> None:
+        refusal = peer_refusal(
+            request,
+            self.state,
+            self.exchange,
+            self.federation,
+            workflow.now(),
+            workflow.info().workflow_id,
+        )
+        if refusal is not None:
+            raise ApplicationError(
+                refusal.detail,
+                {
+                    "http_status": refusal.http_status,
+                    "code": refusal.code,
+                    "retryable": refusal.retryable,
+                },
+                type="PeerMessageRefused",
+                non_retryable=True,
+            )
 
     @staticmethod
     def _stamped(command: Command) -> Command:
@@ -336,15 +428,29 @@ class ReadmissionCase:
             return await self._commit(command, actor, correlation_id)
 
     async def _commit(
-        self, command: Command, actor: Actor, correlation_id: str | None = None
+        self,
+        command: Command,
+        actor: Actor,
+        correlation_id: str | None = None,
+        *,
+        at: datetime | None = None,
+        event_ids: Sequence[UUID] = (),
     ) -> CommandResult:
-        """Decide `command` and record its events (the caller holds the lock)."""
-        command = self._ruleset(self._stamped(command))
+        """Decide `command` and record its events (the caller holds the lock), at `at` (a
+        receipted instant, on a shared case) or now, naming them `event_ids` first (those the
+        other node recorded) and fresh ids after."""
+        stamp = self._stamped if at is None else (lambda c: c.model_copy(update={"at": at}))
+        command = self._ruleset(stamp(command))
         metadata = self._metadata(command, actor, correlation_id)
+        names = iter(event_ids)
+
+        def new_id() -> UUID:
+            return next(names, None) or workflow.uuid4()
+
         while True:
             try:
                 # the validator judged the rules that count working days: not again on replay
-                decision = decider.execute(command, self.state, workflow.uuid4, admitted=True)
+                decision = decider.execute(command, self.state, new_id, admitted=True)
             except DomainError as error:
                 raise _domain_failure(error) from None
             events = zip(decision.event_ids, decision.events, strict=True)
@@ -372,7 +478,7 @@ class ReadmissionCase:
             self.state = after  # another update's events: decide this command on top of them
             self.reminders.update(result.reminders)
             self.changed = True
-            command = self._stamped(command)
+            command = stamp(command)
 
     def _metadata(
         self, command: Command, actor: Actor, correlation_id: str | None
@@ -419,7 +525,118 @@ class ReadmissionCase:
                 RecordedEvent(event_id=i, version=first_version + n, type=e.type, at=e.at)
                 for n, (i, e) in enumerate(zip(event_ids, events, strict=True))
             ),
+            at=events[0].at if events else None,
         )
+
+    # --- the exchange with the other node (docs/federation.md) ---------------------------------
+
+    async def _send(self, request: CommandRequest) -> CommandResult:
+        """Queue an officer's command for the other node: it takes effect here once that node's
+        receipt is back, at the instant the receipt names."""
+        async with self.lock:
+            command = self._stamped(request.command)
+            opening = None if submitted(self.state) else opening_of(self.state)
+            message = self._queue("command", command, request.actor, opening)
+            assert self.federation is not None
+            return CommandResult(
+                case_id=self.case_id,
+                version=self.state.version,
+                status=self.state.status.value,
+                events=(),
+                sending=MessageRef(
+                    message_id=message.message_id,
+                    seq=message.seq,
+                    recipient=self.federation.peer_state,
+                ),
+                at=command.at,
+            )
+
+    def _queue(
+        self,
+        kind: str,
+        command: Command,
+        actor: Actor = SYSTEM,
+        opening: OpenCase | None = None,
+    ) -> Outgoing:
+        assert self.federation is not None
+        message = Outgoing(
+            message_id=workflow.uuid4(),
+            seq=self.exchange.out_seq + 1,
+            peer_seen=self.exchange.in_seq,
+            kind="consequence" if kind == "consequence" else "command",
+            command=command,
+            actor=node_actor(self.federation.node_state) if kind == "consequence" else actor,
+            sent_at=workflow.now(),
+            opening=opening,
+        )
+        self.exchange = queued(self.exchange, message)
+        self.changed = True
+        return message
+
+    async def _receive(self, request: CommandRequest) -> CommandResult:
+        """Take a message from the other node (its checks passed in the validator): the case's
+        opening first, on the submission; a consequence as the other node applied it; a command
+        now, the instant its receipt will name."""
+        peer = request.peer
+        assert peer is not None
+        async with self.lock:
+            if peer.opening is not None and not self.state.opened:
+                await self._commit(peer.opening, request.actor, request.correlation_id)
+            if peer.kind == "consequence":
+                result = await self._commit(request.command, request.actor, at=request.command.at)
+            else:
+                assert self.federation is not None
+                at = receiving_instant(request, self.state, self.federation, workflow.now())
+                result = await self._commit(
+                    request.command, request.actor, request.correlation_id, at=at
+                )
+            self.exchange = self.exchange.model_copy(update={"in_seq": peer.seq})
+            return result
+
+    async def _deliver(self) -> None:
+        """Deliver the queue in order, one message at a time, each by its own workflow (retried
+        for days); then apply what the receipt says."""
+        assert self.federation is not None
+        try:
+            while self.exchange.outbox:
+                message = self.exchange.outbox[0]
+                delivered = await workflow.execute_child_workflow(
+                    DELIVERY_WORKFLOW,
+                    DeliverInput(
+                        case_id=self.case_id,
+                        sender=self.federation.node_state,
+                        recipient=self.federation.peer_state,
+                        message=message,
+                    ),
+                    id=f"message-{message.message_id}",
+                    task_queue=cases_queue(self.prefix),
+                    result_type=Delivered,
+                )
+                async with self.lock:
+                    await self._settle_message(message, delivered)
+        finally:
+            self.delivering = False
+
+    async def _settle_message(self, message: Outgoing, delivered: Delivered) -> None:
+        if delivered.outcome == "applied" and message.kind == "command":
+            try:
+                await self._commit(
+                    message.command,
+                    message.actor,
+                    at=delivered.received_at,
+                    event_ids=delivered.event_ids,
+                )
+            except ApplicationError as error:
+                # the other node took what this one cannot: the copies differ (never by design)
+                workflow.logger.error(
+                    "receipted command not applied here: %s (%s)", error.type, error.message
+                )
+        elif delivered.outcome == "refused":
+            workflow.logger.warning(
+                "message %s refused by %s: %s", message.seq, delivered.code, delivered.detail
+            )
+        self.exchange = settled(self.exchange, message, delivered)
+        self.changed = True
 
     # --- background work -------------------------------------------------------------------
 
@@ -475,5 +692,6 @@ class ReadmissionCase:
         return CaseView(
             state=self.state,
             reminders=self.reminders,
-            next_alarm=next_alarm(self.state, self.reminders, workflow.now()),
+            next_alarm=self._next_alarm(),
+            exchange=self.exchange if self.federation is not None else None,
         )
