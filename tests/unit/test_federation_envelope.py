@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import Callable
@@ -16,7 +17,10 @@ from uuid import UUID, uuid4
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from factories import open_case
 from pydantic import ValidationError
 
@@ -443,3 +447,38 @@ def test_a_kid_no_peer_could_read_back_is_not_signed_with() -> None:
     pl, ua = Node(), Node()
     with pytest.raises(ValueError, match="kid"):
         sign_message(message(ua), pl.sign, "a kid/with a slash")
+
+
+def _labeled_extract(suite: bytes, salt: bytes, label: bytes, ikm: bytes) -> bytes:
+    return hmac.new(salt or bytes(32), b"HPKE-v1" + suite + label + ikm, "sha256").digest()
+
+
+def _labeled_expand(suite: bytes, prk: bytes, label: bytes, info: bytes, length: int) -> bytes:
+    labeled = length.to_bytes(2, "big") + b"HPKE-v1" + suite + label + info
+    return HKDFExpand(SHA256(), length, labeled).derive(prk)
+
+
+def test_a_part_opens_with_rfc_9180_written_out_for_the_designs_suite() -> None:
+    """Base mode, DHKEM(X25519, HKDF-SHA256) 0x0020, HKDF-SHA256 0x0001, AES-256-GCM 0x0002,
+    info `readmit.federation/1`, straight from RFC 9180 sections 4.1, 5.1 and 5.2: what a peer
+    written in another language must do to open a part."""
+    ua = Node()
+    aad = message_aad(UUID(int=1), "PL-UA-2027-000123", "PL", "UA")
+    part = encrypt_to(ua.crypt.public_key(), ua.enc_kid, b"personal data", aad)
+    enc = base64.urlsafe_b64decode(part.enc + "=" * (-len(part.enc) % 4))
+    ct = base64.urlsafe_b64decode(part.ct + "=" * (-len(part.ct) % 4))
+    kem = b"KEM" + (0x0020).to_bytes(2, "big")
+    dh = ua.crypt.exchange(X25519PublicKey.from_public_bytes(enc))
+    kem_context = enc + ua.crypt.public_key().public_bytes_raw()
+    eae_prk = _labeled_extract(kem, b"", b"eae_prk", dh)
+    shared = _labeled_expand(kem, eae_prk, b"shared_secret", kem_context, 32)
+    hpke = b"HPKE" + b"".join(n.to_bytes(2, "big") for n in (0x0020, 0x0001, 0x0002))
+    context = (
+        b"\x00"
+        + _labeled_extract(hpke, b"", b"psk_id_hash", b"")
+        + _labeled_extract(hpke, b"", b"info_hash", b"readmit.federation/1")
+    )
+    secret = _labeled_extract(hpke, shared, b"secret", b"")
+    key = _labeled_expand(hpke, secret, b"key", context, 32)
+    nonce = _labeled_expand(hpke, secret, b"base_nonce", context, 12)
+    assert AESGCM(key).decrypt(nonce, ct, aad) == b"personal data"
