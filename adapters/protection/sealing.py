@@ -207,6 +207,31 @@ class CaseSealer:
                 sealed = command
         return self.seal_free_text(sealed)
 
+    def open_command(self, command: Command) -> Command:
+        """The command with its personal data and free text opened: the inverse of
+        `seal_command`, for a federated node that re-encrypts a command it sealed with its own
+        case key to the peer node's key. What was recorded in the clear stays as it is; a seal
+        that does not open with this case's key raises `SealError`."""
+        match command:
+            case OpenCase():
+                opened: Command = command.model_copy(
+                    update={
+                        "person": self.open_person(command.person),
+                        "evidence": tuple(self.open_item(e) for e in command.evidence),
+                    }
+                )
+            case AddEvidence():
+                opened = command.model_copy(
+                    update={"items": tuple(self.open_item(e) for e in command.items)}
+                )
+            case RecordVerification():
+                opened = command.model_copy(update={"outcome": self.open_outcome(command.outcome)})
+            case AmendPerson():
+                opened = command.model_copy(update={"person": self.open_person(command.person)})
+            case _:
+                opened = command
+        return self.open_free_text(opened)
+
     def reveal(self, state: CaseState) -> CaseState:
         """The state with its personal data opened, for those allowed to see it."""
         return state.model_copy(
