@@ -63,6 +63,9 @@ TABLES: dict[str, str] = {
     # web sessions: created at sign-in, revoked at sign-out, expired ones deleted; who a
     # session is stays as the sign-in established it
     "web_sessions": "SELECT, INSERT, UPDATE (revoked_at), DELETE",
+    # the messages exchanged with peer nodes and their receipts, signed: kept as they travelled
+    "federation_messages": "SELECT, INSERT",
+    "federation_receipts": "SELECT, INSERT",
     # processes check at start that the schema is current, and apply nothing themselves
     "schema_migrations": "SELECT",
 }

@@ -38,6 +38,8 @@ from workflows.contracts import (
     CaseView,
     CommandRequest,
     CommandResult,
+    FederationInput,
+    PeerMessage,
     cases_queue,
 )
 from workflows.readmission_case import ReadmissionCase
@@ -58,11 +60,21 @@ class CommandRefused(Exception):
     it names (when the case's decider gave one)."""
 
     def __init__(
-        self, type_: str, message: str, http_status: int = 409, rule: str | None = None
+        self,
+        type_: str,
+        message: str,
+        http_status: int = 409,
+        rule: str | None = None,
+        *,
+        code: str | None = None,
+        retryable: bool = False,
     ) -> None:
         super().__init__(message)
         self.type, self.message, self.http_status = type_, message, http_status
         self.rule = rule
+        # a refused message of the other node (docs/federation.md): its code and whether the
+        # sender should try again later
+        self.code, self.retryable = code, retryable
 
 
 class CaseNotFound(Exception):
@@ -77,9 +89,15 @@ def _refusal(error: WorkflowUpdateFailedError) -> CommandRefused:
         return CommandRefused("UpdateFailed", str(error), 500)
     details = cause.details[0] if cause.details else {}
     status = int(details.get("http_status", 409)) if isinstance(details, dict) else 409
-    rule = details.get("rule") if isinstance(details, dict) else None
+    found = details if isinstance(details, dict) else {}
+    rule = found.get("rule")
     return CommandRefused(
-        cause.type or "ApplicationError", cause.message, status, str(rule) if rule else None
+        cause.type or "ApplicationError",
+        cause.message,
+        status,
+        str(rule) if rule else None,
+        code=str(found["code"]) if found.get("code") else None,
+        retryable=bool(found.get("retryable", False)),
     )
 
 
@@ -102,6 +120,8 @@ class CaseGateway:
         policy: ReminderPolicy | None = None,
         history_limit: int | None = None,
         wait_seconds: float = 120.0,
+        node_state: str | None = None,
+        clock_skew_seconds: int = 120,
     ) -> None:
         self.wait_seconds = wait_seconds
         self.client = client
@@ -110,12 +130,22 @@ class CaseGateway:
         self.queue_prefix = queue_prefix
         self.policy = policy or ReminderPolicy()
         self.history_limit = history_limit
+        # a federated node (docs/federation.md): every case is shared with its other party
+        self.node_state = node_state
+        self.clock_skew_seconds = clock_skew_seconds
 
     def handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(case_id)
 
     def _input(self, case_id: str) -> CaseInput:
-        extra = {"history_limit": self.history_limit} if self.history_limit else {}
+        extra: dict[str, Any] = {"history_limit": self.history_limit} if self.history_limit else {}
+        if self.node_state is not None:
+            requesting, requested = case_id.split("-")[:2]
+            extra["federation"] = FederationInput(
+                node_state=self.node_state,
+                peer_state=requested if self.node_state == requesting else requesting,
+                clock_skew_seconds=self.clock_skew_seconds,
+            )
         return CaseInput(
             case_id=case_id, policy=self.policy, queue_prefix=self.queue_prefix, **extra
         )
@@ -137,13 +167,37 @@ class CaseGateway:
         update_id = request_id or str(uuid.uuid4())
         sealed = await self.vault.seal(command.case_id, command)
         request = CommandRequest(command=sealed, actor=actor, correlation_id=update_id)
+        return await self._with_start(command.case_id, update_id, request)
+
+    async def receive(
+        self,
+        case_id: str,
+        command: Command,
+        actor: Actor,
+        peer: PeerMessage,
+    ) -> CommandResult:
+        """Hand a verified message of the other node to the case (starting its workflow for a
+        submission): the command and the opening it carries sealed with this node's case key.
+        The message id is the update id, so a message handed twice is applied once."""
+        if peer.opening is not None:
+            opening = await self.vault.seal(case_id, peer.opening)
+            assert isinstance(opening, OpenCase)
+            peer = peer.model_copy(update={"opening": opening})
+        sealed = await self.vault.seal(case_id, command)
+        update_id = str(peer.message_id)
+        request = CommandRequest(command=sealed, actor=actor, correlation_id=update_id, peer=peer)
+        return await self._with_start(case_id, update_id, request)
+
+    async def _with_start(
+        self, case_id: str, update_id: str, request: CommandRequest
+    ) -> CommandResult:
         deadline = time.monotonic() + self.wait_seconds
         while True:
             try:
                 return await self.client.execute_update_with_start_workflow(
                     ReadmissionCase.execute,
-                    self.signer.sign(command.case_id, update_id, request),
-                    start_workflow_operation=self._start(command.case_id),
+                    self.signer.sign(case_id, update_id, request),
+                    start_workflow_operation=self._start(case_id),
                     id=update_id,
                 )
             except WorkflowUpdateFailedError as error:

@@ -10,6 +10,7 @@ domain error's type.
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel
@@ -54,11 +55,21 @@ class EventOut(BaseModel):
     at: datetime
 
 
+class SendingOut(BaseModel):
+    """A command on its way to the other node of a shared case (docs/federation.md): it takes
+    effect on both once that node's signed receipt is back."""
+
+    message_id: UUID
+    seq: int
+    recipient: str
+
+
 class CommandResponse(BaseModel):
     case_id: str
     status: str
     version: int
     events: list[EventOut]
+    sending: SendingOut | None = None
 
 
 def actor(caller: Principal) -> Actor:
@@ -98,7 +109,8 @@ def _response(result: Any) -> dict[str, Any]:
         status=result.status,
         version=result.version,
         events=[EventOut(type=e.type, version=e.version, at=e.at) for e in result.events],
-    ).model_dump(mode="json")
+        sending=SendingOut(**result.sending.model_dump()) if result.sending else None,
+    ).model_dump(mode="json", exclude_none=True)
 
 
 @router.post(
@@ -265,7 +277,8 @@ def _register_command(command: Presentation) -> None:
                 case_id, issued, actor(caller), request_id=update_id(caller, idempotency_key)
             )
             await services.projector.catch_up()
-            return 200, _response(result)
+            # on its way to the other node: accepted here, in effect once receipted
+            return (202 if result.sending else 200), _response(result)
 
         return await once(services, caller, idempotency_key, request, body, run)
 

@@ -1,0 +1,218 @@
+"""Delivering a shared case's message to the other node, as an activity (docs/federation.md).
+
+`deliver_message` builds the message the first time it runs: the command (and, on a submission,
+the case's opening) taken out of this node's seal and encrypted to the peer's current key, the
+whole signed with this node's key with this node's chain head inside; it is stored before it
+leaves, so every attempt sends the same bytes and this node can always show what it sent. It then
+posts it to the peer, verifies the signed receipt (the peer's registered key, this message's id
+and content hash) and keeps a final one. A peer that cannot be reached, answers without a signed
+receipt, or refuses for now (`retryable`) raises: `MessageDelivery` tries again later.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import structlog
+from adapters.federation.identity import NodeIdentity
+from adapters.federation.peers import PeerDirectory, PeerKeyRefused
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from adapters.federation.envelope import (
+    ChainHead,
+    EnvelopeRefused,
+    MessageActor,
+    MessageBody,
+    ReceiptBody,
+    content_hash,
+    sign_message,
+    unverified_header,
+    verify_receipt,
+)
+from adapters.federation.hpke import encrypt_to, message_aad
+from adapters.federation.inbound import JOSE, MESSAGES_PATH
+from adapters.federation.store import ExchangeStore, StoredMessage, StoredReceipt
+from adapters.logs import bind_case
+from adapters.protection.vault import PersonalDataVault
+from workflows.contracts import DELIVER_MESSAGE, Delivered, DeliverInput
+
+log = structlog.get_logger(__name__)
+
+
+class DeliveryActivities:
+    """What a node needs to send: its identity, its peers, its record of the exchange, the
+    case keys (to take the command out of this node's seal) and an HTTP client."""
+
+    def __init__(
+        self,
+        identity: NodeIdentity,
+        peers: PeerDirectory,
+        exchange: ExchangeStore,
+        vault: PersonalDataVault,
+        http: httpx.AsyncClient,
+        max_bytes: int,
+    ) -> None:
+        self.identity = identity
+        self.peers = peers
+        self.exchange = exchange
+        self.vault = vault
+        self.http = http
+        self.max_bytes = max_bytes
+
+    @activity.defn(name=DELIVER_MESSAGE)
+    async def deliver_message(self, request: DeliverInput) -> Delivered:
+        message = request.message
+        bind_case(request.case_id, activity.info().workflow_id or "", request.sender)
+        kept = await self.exchange.receipt(message.message_id, "out")
+        stored = await self.exchange.message(message.message_id, "out")
+        if stored is None:
+            stored = await self.exchange.add_message(await self._build(request))
+        if kept is not None:  # receipted before this attempt's worker died
+            return _delivered(await self._verified(kept.token, request, stored))
+        url = (await self.peers.url(request.recipient)).rstrip("/") + MESSAGES_PATH
+        try:
+            response = await self.http.post(
+                url, content=stored.token.encode(), headers={"content-type": JOSE}
+            )
+        except httpx.HTTPError as error:
+            log.warning("message not delivered, retrying", peer=request.recipient, error=str(error))
+            raise ApplicationError(
+                f"{request.recipient} unreachable: {type(error).__name__}"
+            ) from None
+        if response.headers.get("content-type", "").split(";")[0] != JOSE:
+            raise ApplicationError(
+                f"{request.recipient} answered {response.status_code} without a signed receipt"
+            )
+        receipt = await self._verified(response.text, request, stored)
+        if receipt.refusal is not None and receipt.refusal.retryable:
+            raise ApplicationError(
+                f"{request.recipient} refused for now: {receipt.refusal.code}",
+                type="RefusedForNow",
+            )
+        final = await self.exchange.add_receipt(
+            StoredReceipt(
+                message_id=message.message_id,
+                direction="out",
+                case_id=request.case_id,
+                peer=request.recipient,
+                outcome=receipt.outcome if receipt.outcome == "refused" else "applied",
+                code=receipt.refusal.code if receipt.refusal else None,
+                received_at=receipt.received_at,
+                content_hash=receipt.content_hash,
+                head_version=receipt.head.version if receipt.head else None,
+                head_hash=receipt.head.hash if receipt.head else None,
+                echoed_version=receipt.echoed_head.version if receipt.echoed_head else None,
+                echoed_hash=receipt.echoed_head.hash if receipt.echoed_head else None,
+                token=response.text,
+            )
+        )
+        log.info(
+            "message receipted",
+            peer=request.recipient,
+            seq=message.seq,
+            outcome=final.outcome,
+            code=final.code,
+        )
+        return _delivered(receipt)
+
+    async def _build(self, request: DeliverInput) -> StoredMessage:
+        """The signed message, its command and opening encrypted to the peer."""
+        message = request.message
+        sealer = await self.vault.sealer(request.case_id)
+        if sealer is None:
+            raise ApplicationError("the case has no key here", type="MessageNotBuildable")
+        clear: dict[str, Any] = {
+            "command": sealer.open_command(message.command).model_dump(mode="json"),
+            "opening": (
+                sealer.open_command(message.opening).model_dump(mode="json")
+                if message.opening is not None
+                else None
+            ),
+        }
+        now = datetime.now(UTC)
+        kid, public = await self.peers.encryption_key(request.recipient, now)
+        aad = message_aad(message.message_id, request.case_id, request.sender, request.recipient)
+        payload = encrypt_to(public, kid, json.dumps(clear).encode(), aad)
+        head = await self.exchange.chain_head(request.case_id)
+        body = MessageBody(
+            message_id=message.message_id,
+            case_id=request.case_id,
+            sender=request.sender,
+            recipient=request.recipient,
+            seq=message.seq,
+            peer_seen=message.peer_seen,
+            sent_at=message.sent_at,
+            kind=message.kind,
+            command_name=message.command.command,
+            actor=MessageActor(**message.actor.model_dump()),
+            payload=payload,
+            head=ChainHead(version=head.version, hash=head.hash) if head else None,
+        )
+        token = sign_message(body, self.identity.signing_key, self.identity.signing_kid)
+        return StoredMessage(
+            message_id=message.message_id,
+            direction="out",
+            case_id=request.case_id,
+            peer=request.recipient,
+            seq=message.seq,
+            kind=message.kind,
+            command=message.command.command,
+            sent_at=message.sent_at,
+            head_version=head.version if head else None,
+            head_hash=head.hash if head else None,
+            content_hash=content_hash(body),
+            token=token,
+        )
+
+    async def _verified(
+        self, token: str, request: DeliverInput, stored: StoredMessage
+    ) -> ReceiptBody:
+        """The receipt's body, signed by the recipient and naming this very message."""
+        try:
+            kid, _ = unverified_header(token)
+            key = await self.peers.verification_key(request.recipient, kid, datetime.now(UTC))
+            verified = verify_receipt(token, lambda _kid: key, self.max_bytes)
+        except (EnvelopeRefused, PeerKeyRefused) as error:
+            raise ApplicationError(
+                f"the receipt from {request.recipient} does not verify: {error}"
+            ) from None
+        body: ReceiptBody = verified.body
+        if (
+            body.message_id != stored.message_id
+            or body.content_hash != stored.content_hash
+            or body.sender != request.recipient
+            or body.recipient != request.sender
+        ):
+            raise ApplicationError(f"{request.recipient}'s receipt is for another message")
+        return body
+
+
+def _delivered(receipt: ReceiptBody) -> Delivered:
+    """What the case takes from a verified receipt. A command counts at the instant its events
+    were recorded there (the receipt's instant, or its own sending instant for a reply given in
+    time that arrived in the grace after its deadline: `domain.federation.counted_at`)."""
+    if receipt.outcome != "refused" and receipt.events:
+        counted = receipt.events[0].at
+        ids = tuple(e.event_id for e in receipt.events)
+        return Delivered(
+            message_id=receipt.message_id,
+            outcome="applied",
+            received_at=counted,
+            event_ids=ids,
+        )
+    refusal = receipt.refusal
+    if receipt.outcome != "refused":  # applied, but nothing recorded: never by design
+        return Delivered(
+            message_id=receipt.message_id, outcome="applied", received_at=receipt.received_at
+        )
+    return Delivered(
+        message_id=receipt.message_id,
+        outcome="refused",
+        received_at=receipt.received_at,
+        code=refusal.code if refusal else "refused",
+        detail=refusal.detail if refusal else None,
+    )

@@ -1,0 +1,260 @@
+"""Taking a message from a peer node (docs/federation.md): verify, order, decrypt, re-seal,
+append, and answer a signed receipt.
+
+Every answer this node can sign is a receipt, refusals included, so the sender holds proof of
+what happened to its message: `applied` (with `received_at` from this node's clock, the events
+recorded and this node's chain head after them), or `refused` with a code and whether trying
+again later can help (`retryable`: the sender's delivery does). Final receipts are kept, and a
+message delivered again gets the very receipt it got the first time, so nothing is applied twice.
+Only a body that does not even name its sender and recipient gets an unsigned problem instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+import structlog
+from pydantic import TypeAdapter, ValidationError
+
+from adapters.federation.envelope import (
+    ChainHead,
+    EnvelopeRefused,
+    MessageBody,
+    ReceiptBody,
+    ReceiptEvent,
+    Refusal,
+    b64url_decode,
+    peek_sender,
+    sign_receipt,
+    unverified_header,
+    verify_message,
+)
+from adapters.federation.hpke import decrypt_with, message_aad
+from adapters.federation.identity import NodeIdentity
+from adapters.federation.peers import PeerDirectory, PeerKeyRefused
+from adapters.federation.store import ExchangeStore, StoredMessage, StoredReceipt
+from adapters.temporal.cases import CaseGateway, CommandRefused
+from domain.commands import Command, OpenCase
+from workflows.contracts import Actor, CommandResult, PeerMessage
+from workflows.exchange import node_actor
+
+log = structlog.get_logger(__name__)
+
+JOSE = "application/jose"  # the media type of a compact JWS (RFC 7515)
+MESSAGES_PATH = "/federation/messages"
+COMMANDS: TypeAdapter[Command] = TypeAdapter(Command)
+
+
+class NotAMessage(Exception):
+    """A body that names no sender and recipient: answered with a problem, not a receipt."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A signed receipt to send back (always HTTP 200: the receipt says what happened)."""
+
+    token: str
+    outcome: str
+    code: str | None = None
+
+
+def _content_hash(token: str) -> str:
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise NotAMessage("not a compact JWS")
+    return hashlib.sha256(b64url_decode(parts[1])).hexdigest()
+
+
+class Inbound:
+    """This node's receiving end."""
+
+    def __init__(
+        self,
+        identity: NodeIdentity,
+        peers: PeerDirectory,
+        exchange: ExchangeStore,
+        gateway: CaseGateway,
+        max_bytes: int,
+    ) -> None:
+        self.identity = identity
+        self.peers = peers
+        self.exchange = exchange
+        self.gateway = gateway
+        self.max_bytes = max_bytes
+
+    async def receive(self, raw: bytes) -> Answer:
+        try:
+            token = raw.decode("ascii").strip()
+            sender, recipient, message_id = peek_sender(token)
+            content_hash = _content_hash(token)
+        except (UnicodeDecodeError, EnvelopeRefused, ValueError) as error:
+            raise NotAMessage(str(error)) from None
+        now = datetime.now(UTC)
+
+        def refuse(code: str, detail: str, retryable: bool = False) -> Answer:
+            return self._refusal(message_id, content_hash, sender, code, detail, retryable)
+
+        if recipient != self.identity.state:
+            return refuse("wrong_recipient", f"this node is {self.identity.state}'s")
+        if len(raw) > self.max_bytes:
+            return refuse("oversized", f"over {self.max_bytes} bytes")
+        kept = await self.exchange.receipt(message_id, "in")
+        if kept is not None:
+            if kept.content_hash != content_hash:
+                return refuse("replayed_id", "another message was received under this id")
+            return Answer(kept.token, kept.outcome, kept.code)
+        try:
+            kid, _ = unverified_header(token)
+            key = await self.peers.verification_key(sender, kid, now)
+            verified = verify_message(token, lambda _kid: key, self.max_bytes)
+        except PeerKeyRefused as refused:
+            return refuse(refused.code, str(refused))
+        except EnvelopeRefused as refused:
+            return refuse(refused.code, refused.detail)
+        body: MessageBody = verified.body
+        if body.sender != sender or body.recipient != recipient:
+            return refuse("malformed", "the header and body disagree")
+        try:
+            clear = json.loads(
+                decrypt_with(
+                    self.identity.encryption_key,
+                    self.identity.encryption_kid,
+                    body.payload,
+                    message_aad(body.message_id, body.case_id, body.sender, body.recipient),
+                )
+            )
+            command = COMMANDS.validate_python(clear["command"])
+            opening = OpenCase.model_validate(clear["opening"]) if clear.get("opening") else None
+        except EnvelopeRefused as refused:
+            return refuse(refused.code, refused.detail)
+        except (ValueError, KeyError, TypeError, ValidationError):
+            return refuse("malformed", "the payload is not a command of this version")
+        if command.command != body.command_name:
+            return refuse("malformed", "the payload's command differs from the envelope's")
+        await self.exchange.add_message(_stored(body, token, content_hash))
+        actor = (
+            node_actor(body.sender)
+            if body.kind == "consequence"
+            else Actor(**body.actor.model_dump())
+        )
+        peer = PeerMessage(
+            message_id=body.message_id,
+            sender=body.sender,
+            seq=body.seq,
+            peer_seen=body.peer_seen,
+            sent_at=body.sent_at,
+            kind=body.kind,
+            opening=opening,
+        )
+        try:
+            result = await self.gateway.receive(body.case_id, command, actor, peer)
+        except CommandRefused as refused:
+            log.info("message refused", peer=sender, seq=body.seq, code=refused.code)
+            return await self._final_refusal(body, content_hash, refused)
+        return await self._applied(body, content_hash, result)
+
+    async def _applied(self, body: MessageBody, content_hash: str, result: CommandResult) -> Answer:
+        head = await self.exchange.chain_head(body.case_id)
+        receipt = ReceiptBody(
+            message_id=body.message_id,
+            content_hash=content_hash,
+            sender=self.identity.state,
+            recipient=body.sender,
+            received_at=result.at or datetime.now(UTC),
+            outcome="applied",
+            head=ChainHead(version=head.version, hash=head.hash) if head else None,
+            echoed_head=body.head,
+            events=tuple(
+                ReceiptEvent(event_id=e.event_id, version=e.version, type=e.type, at=e.at)
+                for e in result.events
+            ),
+        )
+        return await self._keep(body, receipt)
+
+    async def _final_refusal(
+        self, body: MessageBody, content_hash: str, refused: CommandRefused
+    ) -> Answer:
+        code = refused.code or refused.type
+        if refused.retryable:
+            return self._refusal(
+                body.message_id, content_hash, body.sender, code, refused.message, True
+            )
+        head = await self.exchange.chain_head(body.case_id)
+        receipt = ReceiptBody(
+            message_id=body.message_id,
+            content_hash=content_hash,
+            sender=self.identity.state,
+            recipient=body.sender,
+            received_at=datetime.now(UTC),
+            outcome="refused",
+            refusal=Refusal(code=code, detail=refused.message[:500], retryable=False),
+            head=ChainHead(version=head.version, hash=head.hash) if head else None,
+            echoed_head=body.head,
+        )
+        return await self._keep(body, receipt)
+
+    async def _keep(self, body: MessageBody, receipt: ReceiptBody) -> Answer:
+        token = sign_receipt(receipt, self.identity.signing_key, self.identity.signing_kid)
+        kept = await self.exchange.add_receipt(
+            StoredReceipt(
+                message_id=body.message_id,
+                direction="in",
+                case_id=body.case_id,
+                peer=body.sender,
+                outcome=receipt.outcome,
+                code=receipt.refusal.code if receipt.refusal else None,
+                received_at=receipt.received_at,
+                content_hash=receipt.content_hash,
+                head_version=receipt.head.version if receipt.head else None,
+                head_hash=receipt.head.hash if receipt.head else None,
+                echoed_version=body.head.version if body.head else None,
+                echoed_hash=body.head.hash if body.head else None,
+                token=token,
+            )
+        )
+        return Answer(kept.token, kept.outcome, kept.code)
+
+    def _refusal(
+        self,
+        message_id: UUID,
+        content_hash: str,
+        sender: str,
+        code: str,
+        detail: str,
+        retryable: bool,
+    ) -> Answer:
+        """A signed refusal that is not kept: the message was not authenticated, or it is to be
+        tried again."""
+        receipt = ReceiptBody(
+            message_id=message_id,
+            content_hash=content_hash,
+            sender=self.identity.state,
+            recipient=sender,
+            received_at=datetime.now(UTC),
+            outcome="refused",
+            refusal=Refusal(code=code, detail=detail[:500], retryable=retryable),
+        )
+        log.info("message refused", peer=sender, code=code, retryable=retryable)
+        token = sign_receipt(receipt, self.identity.signing_key, self.identity.signing_kid)
+        return Answer(token, "refused", code)
+
+
+def _stored(body: MessageBody, token: str, content_hash: str) -> StoredMessage:
+    return StoredMessage(
+        message_id=body.message_id,
+        direction="in",
+        case_id=body.case_id,
+        peer=body.sender,
+        seq=body.seq,
+        kind=body.kind,
+        command=body.command_name,
+        sent_at=body.sent_at,
+        head_version=body.head.version if body.head else None,
+        head_hash=body.head.hash if body.head else None,
+        content_hash=content_hash,
+        token=token,
+    )

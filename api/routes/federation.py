@@ -1,0 +1,60 @@
+"""The node's federation endpoints (docs/federation.md): where peers deliver messages, and what
+any peer or auditor may read to check them: the node's public descriptor and the JSON Schemas of
+messages and receipts.
+
+No bearer token here: a message is authenticated by its signature against the sender's
+registered key, which `adapters.federation.inbound` checks before anything else happens, and it
+is answered with a signed receipt (200), whatever the outcome. A body that is not a message at
+all gets a problem document (400); a node that is not federated has no such endpoint (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from adapters.federation.inbound import JOSE, NotAMessage
+from adapters.federation.schemas import message_schema, receipt_schema
+from api.deps import ServicesDep
+from api.problems import Problem
+
+router = APIRouter(prefix="/federation", tags=["federation"])
+
+
+def _inbound(services: Any) -> Any:
+    if services.inbound is None:
+        raise Problem(404, "Not a federated node", "this installation exchanges no messages")
+    return services.inbound
+
+
+@router.post(
+    "/messages",
+    summary="Deliver a signed message from a peer node; answers its signed receipt",
+    responses={200: {"content": {JOSE: {}}, "description": "the signed receipt (compact JWS)"}},
+)
+async def deliver(request: Request, services: ServicesDep) -> Response:
+    inbound = _inbound(services)
+    try:
+        answer = await inbound.receive(await request.body())
+    except NotAMessage as error:
+        raise Problem(400, "Not a message", str(error)) from None
+    return Response(answer.token, media_type=JOSE)
+
+
+@router.get("/descriptor", summary="This node's public descriptor: state, URL, public keys")
+async def descriptor(services: ServicesDep) -> dict[str, Any]:
+    inbound = _inbound(services)
+    result: dict[str, Any] = inbound.identity.descriptor().model_dump(mode="json")
+    return result
+
+
+@router.get("/schemas/message.json", summary="JSON Schema of a message's signed body")
+async def message_json_schema() -> dict[str, Any]:
+    return message_schema()
+
+
+@router.get("/schemas/receipt.json", summary="JSON Schema of a receipt's signed body")
+async def receipt_json_schema() -> dict[str, Any]:
+    return receipt_schema()
