@@ -20,7 +20,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from adapters.db.roles import DEFAULT_RUNTIME_ROLE, ROLE_NAME, RuntimeRole
+from adapters.federation.identity import default_keys_file
 from adapters.outbox import DispatchSettings
+from adapters.urls import https_or_loopback
 from adapters.webhooks import url_problem
 from domain.alarms import ReminderPolicy
 
@@ -380,6 +382,56 @@ class Settings(BaseSettings):
         description="how long a command's signature stays valid (the API's and the workers' "
         "clocks compared); longer than the API's wait for a busy case (120 s)",
     )
+
+    # --- federation (issue 16): this installation as one state's node ---
+    node_state: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="the state this installation is the federated node of (ISO code, e.g. PL); "
+        "unset = not a federated node",
+    )
+    node_url: str | None = Field(
+        default=None,
+        description="this node's base URL as its peers reach it (https, or http on a loopback "
+        "host), written into its descriptor",
+    )
+    node_keys_file: Path | None = Field(
+        default=None,
+        description="the node's key file (private Ed25519 and X25519 JWKs, mode 0600); unset = "
+        "`<home>/nodes/<node_state>/node-keys.json`",
+    )
+    federation_clock_skew_seconds: int = Field(
+        default=120,
+        ge=0,
+        description="how far a peer's signed instants may be ahead of this node's clock, and "
+        "how long after a due instant the waiting node still counts a reply sent before it",
+    )
+    federation_max_message_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="largest federation message or receipt accepted from a peer, in bytes",
+    )
+    federation_key_overlap_days: int = Field(
+        default=7,
+        ge=0,
+        description="after `readmit peers rotate`, how many days a peer's previous keys are "
+        "still accepted (default of `--overlap-days`)",
+    )
+
+    @field_validator("node_url")
+    @classmethod
+    def _node_url(cls, value: str | None) -> str | None:
+        if value is not None and not https_or_loopback(value):
+            raise ValueError(f"{value!r} must be https://…, or http:// to a loopback host")
+        return value
+
+    def node_keys_path(self, state: str | None = None) -> Path | None:
+        """The node's key file: READMIT_NODE_KEYS_FILE, else the default one of `state` (or
+        READMIT_NODE_STATE) under `home`; None when neither names a state."""
+        if self.node_keys_file is not None:
+            return self.node_keys_file
+        state = state or self.node_state
+        return None if state is None else default_keys_file(self.home, state)
 
     def postgres(self, given: str | None = None) -> str | EmbeddedPostgres:
         """Where PostgreSQL is: `given` (a `--database-url` option), else DATABASE_URL, else the

@@ -11,8 +11,9 @@ The two histories are append-only for the runtime role: it reads `case_events` a
 (SECURITY DEFINER, `search_path` pinned to the schema and `pg_temp` last, EXECUTE granted to the
 runtime role alone). It owns nothing, so it cannot ALTER, DISABLE or DROP a trigger, replace or
 alter a function, or change a grant; it has no TRUNCATE, no REFERENCES, no TRIGGER, no CREATE.
-Reference data (the directory, the registries) is the owner's to load (`readmit directory
-import`, `readmit registry import` use the owner's DSN): the runtime role reads it.
+Reference data (the directory, the registries, the federation's peers) is the owner's to load
+(`readmit directory import`, `readmit registry import`, `readmit peers` use the owner's DSN):
+the runtime role reads it.
 
 To decide for a new table, add one line to `TABLES` (its serial sequence to `SEQUENCES`, its
 functions to `FUNCTIONS`), e.g. `"web_sessions": "SELECT, INSERT, UPDATE, DELETE"`; column
@@ -66,6 +67,10 @@ TABLES: dict[str, str] = {
     # the messages exchanged with peer nodes and their receipts, signed: kept as they travelled
     "federation_messages": "SELECT, INSERT",
     "federation_receipts": "SELECT, INSERT",
+    # federation peers and their keys: administered by the owner (`readmit peers`), read to
+    # verify what a peer signed and to encrypt what is sent to it
+    "federation_peers": "SELECT",
+    "federation_peer_keys": "SELECT",
     # processes check at start that the schema is current, and apply nothing themselves
     "schema_migrations": "SELECT",
 }

@@ -15,6 +15,8 @@ from readmit.cli import (
     directory,
     identity,
     keys,
+    node,
+    peers,
     privacy,
     registry,
     run,
@@ -41,6 +43,8 @@ case.register(app)
 identity.register(app)
 db.register(app)
 directory.register(app)
+node.register(app)
+peers.register(app)
 privacy.register(app)
 registry.register(app)
 simulate.register(app)
