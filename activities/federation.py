@@ -17,8 +17,6 @@ from typing import Any
 
 import httpx
 import structlog
-from adapters.federation.identity import NodeIdentity
-from adapters.federation.peers import PeerDirectory, PeerKeyRefused
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -34,7 +32,9 @@ from adapters.federation.envelope import (
     verify_receipt,
 )
 from adapters.federation.hpke import encrypt_to, message_aad
+from adapters.federation.identity import NodeIdentity
 from adapters.federation.inbound import JOSE, MESSAGES_PATH
+from adapters.federation.peers import PeerDirectory, PeerKeyRefused
 from adapters.federation.store import ExchangeStore, StoredMessage, StoredReceipt
 from adapters.logs import bind_case
 from adapters.protection.vault import PersonalDataVault
@@ -73,7 +73,8 @@ class DeliveryActivities:
             stored = await self.exchange.add_message(await self._build(request))
         if kept is not None:  # receipted before this attempt's worker died
             return _delivered(await self._verified(kept.token, request, stored))
-        url = (await self.peers.url(request.recipient)).rstrip("/") + MESSAGES_PATH
+        url = await self.peers.url(request.recipient, datetime.now(UTC))
+        url = url.rstrip("/") + MESSAGES_PATH
         try:
             response = await self.http.post(
                 url, content=stored.token.encode(), headers={"content-type": JOSE}

@@ -23,10 +23,14 @@ from temporalio.client import Client
 from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
+from adapters.federation.identity import IdentityError, NodeIdentity
+from adapters.federation.inbound import Inbound
+from adapters.federation.peers import PeerDirectory
+from adapters.federation.store import ExchangeStore
 from adapters.keys import command_signer, command_signing_seed, jwt_secret, master_keyring
 from adapters.production import API, require_production
 from adapters.protection.vault import PersonalDataVault
-from adapters.settings import Settings, get_settings
+from adapters.settings import ConfigurationError, Settings, get_settings
 from adapters.temporal.cases import CaseGateway
 from adapters.tracing import Tracing, process_tracing
 from api import docs, hardening, problems, web
@@ -36,7 +40,7 @@ from api.claims_mapping import ClaimsMapping
 from api.idempotency import derive_hash_key
 from api.jwks import KeySet
 from api.oidc import OidcSignIn, oidc_from
-from api.routes import agreements, audit, cases, codec, health, identity, inbox
+from api.routes import agreements, audit, cases, codec, federation, health, identity, inbox
 from api.services import Services
 
 DESCRIPTION = """Readmission cases between states: open, submit, reply, transfer; exact
@@ -75,6 +79,25 @@ def sign_in_from(settings: Settings) -> tuple[TokenVerifier, OidcSignIn | None]:
     return verifier_from(settings, provider_keys), oidc
 
 
+def node_identity(settings: Settings) -> NodeIdentity | None:
+    """A federated node's identity from its key file, None for a single installation; the
+    state it names must be the node's."""
+    if settings.node_state is None:
+        return None
+    path = settings.node_keys_path()
+    assert path is not None
+    try:
+        identity = NodeIdentity.load(path)
+    except (IdentityError, OSError) as error:
+        raise ConfigurationError(f"the node key file {path}: {error}") from None
+    if identity.state != settings.node_state:
+        raise ConfigurationError(
+            f"the node key file {path} is {identity.state}'s, not READMIT_NODE_STATE's "
+            f"{settings.node_state}"
+        )
+    return identity
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -93,20 +116,29 @@ def create_app(
     request_hash_key = derive_hash_key(command_signing_seed(config))
     verifier, oidc = sign_in_from(config)  # a configuration error stops the app before it serves
     catalogue = load_catalogue(config.agreements_dir)
+    node = node_identity(config)  # a federated node's own keys: a bad key file stops it here
 
     def services(pool: asyncpg.Pool, temporal: Client) -> Services:
         vault = PersonalDataVault(pool, master)
+        gateway = CaseGateway(
+            temporal,
+            vault=vault,
+            signer=signer,
+            queue_prefix=config.queue_prefix,
+            policy=config.reminder_policy(),
+            node_state=config.node_state,
+            clock_skew_seconds=config.federation_clock_skew_seconds,
+        )
+        inbound = None
+        if node is not None:
+            peers = PeerDirectory(pool, own_state=node.state)
+            limit = config.federation_max_message_bytes
+            inbound = Inbound(node, peers, ExchangeStore(pool), gateway, limit)
         return Services(
             settings=config,
             pool=pool,
             client=temporal,
-            gateway=CaseGateway(
-                temporal,
-                vault=vault,
-                signer=signer,
-                queue_prefix=config.queue_prefix,
-                policy=config.reminder_policy(),
-            ),
+            gateway=gateway,
             store=EventStore(pool),
             projector=CaseProjector(pool, vault=vault),
             catalogue=catalogue,
@@ -114,6 +146,7 @@ def create_app(
             vault=vault,
             idempotency_key=request_hash_key,
             oidc=oidc,
+            inbound=inbound,
         )
 
     @contextlib.asynccontextmanager
@@ -160,6 +193,7 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(web.router)
     app.include_router(codec.router)
+    app.include_router(federation.router)
     hardening.install(app, config, backends)
     traces.instrument(app)
     return app

@@ -22,6 +22,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.case_store import CaseStoreActivities
 from activities.checkpoint import CheckpointActivities
+from activities.federation import DeliveryActivities
 from activities.identity import IdentityActivities
 from activities.retention import RetentionActivities
 from adapters.audit.checkpoint_sinks import CheckpointPublisher
@@ -32,6 +33,7 @@ from adapters.temporal.command_check import CommandSignatureCheck
 from adapters.temporal.command_signing import CommandVerifier
 from workflows.audit_checkpoint import AuditCheckpoint
 from workflows.contracts import QUEUE_PREFIX, cases_queue, state_queue
+from workflows.message_delivery import MessageDelivery
 from workflows.readmission_case import ReadmissionCase
 from workflows.retention_sweep import RetentionSweep
 
@@ -64,12 +66,14 @@ def build_workers(
     case_store: CaseStore = CaseStoreActivities,
     extra: Sequence[ExtraWorker] = (),
     checkpoints: CheckpointPublisher | None = None,
+    delivery: DeliveryActivities | None = None,
 ) -> list[Worker]:
     """Workers for the case queue (if `serve_cases`; commands signed by a key of `verifier` only:
     required then), for each state's queue and for each of `extra`; `sandbox`: workflow code in
     the Temporal sandbox (tests) or not (`READMIT_WORKFLOW_SANDBOX`). `checkpoints` signs and
     delivers the audit checkpoints (none: the checkpoint activity refuses, naming the settings
-    that configure it)."""
+    that configure it). `delivery` sends a federated node's messages to its peers
+    (docs/federation.md): the case queue then runs a `MessageDelivery` workflow per message."""
     workers: list[Worker] = []
     if serve_cases:
         if verifier is None:
@@ -77,15 +81,17 @@ def build_workers(
         store = case_store(EventStore(pool), channels)
         retention = RetentionActivities(vault)
         anchor = CheckpointActivities(pool, checkpoints)
+        federated: list[Callable[..., Any]] = [delivery.deliver_message] if delivery else []
         workers.append(
             Worker(
                 client,
                 task_queue=cases_queue(queue_prefix),
-                workflows=[ReadmissionCase, RetentionSweep, AuditCheckpoint],
+                workflows=[ReadmissionCase, RetentionSweep, AuditCheckpoint, MessageDelivery],
                 activities=[
                     store.commit_case_events,
                     retention.erase_expired,
                     anchor.take_checkpoint,
+                    *federated,
                 ],
                 max_concurrent_activities=50,
                 workflow_runner=workflow_runner(sandbox),

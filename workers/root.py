@@ -22,16 +22,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import httpx
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
+from activities.federation import DeliveryActivities
 from adapters.audit.bundle import signing_key_from
 from adapters.audit.checkpoint_sinks import CheckpointPublisher
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
+from adapters.federation.identity import NodeIdentity
+from adapters.federation.peers import PeerDirectory
+from adapters.federation.store import ExchangeStore
 from adapters.keys import audit_signing_seed, command_verifier, master_keyring
 from adapters.outbox import Dispatcher, DispatchSettings, EmailSender, WebhookSender
 from adapters.production import require_production, worker_needs
@@ -136,6 +141,7 @@ async def worker_root(
     sandbox: bool | None = None,
     case_store: CaseStore = CaseStoreActivities,
     extra_workers: Sequence[ExtraWorker] = (),
+    peer_http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[WorkerRoot]:
     """Build the process serving the case queue (if `serve_cases`) and each of `states`' queues.
 
@@ -151,6 +157,8 @@ async def worker_root(
     schedules, the outbox dispatcher and the projector: tests and the simulator drive those
     themselves. Audit checkpoints go to the sinks `settings` name (`checkpoint_publisher`).
     Production settings missing or weak raise `ProductionSettingsError` before anything is built.
+    A federated node (`settings.node_state`) also delivers its messages to its peers, over
+    `peer_http` (else a client of its own).
     """
     require_production(settings, worker_needs(settings, serves_cases=serve_cases))
     prefix = queue_prefix or settings.queue_prefix
@@ -171,6 +179,12 @@ async def worker_root(
         client = client or await connect_client(settings)
         vault = PersonalDataVault(pool, master or master_keyring(settings))
         checkpoints = checkpoint_publisher(settings) if serve_cases else None
+        delivery = None
+        if serve_cases and settings.node_state is not None:
+            if peer_http is None:
+                peer_http = httpx.AsyncClient(timeout=PEER_TIMEOUT, follow_redirects=False)
+                owned.push_async_callback(peer_http.aclose)
+            delivery = delivery_activities(settings, pool, vault, peer_http)
         workers = build_workers(
             client,
             pool,
@@ -184,6 +198,7 @@ async def worker_root(
             case_store=case_store,
             extra=extra_workers,
             checkpoints=checkpoints,
+            delivery=delivery,
         )
         loops: list[Loop] = []
         if background:
@@ -206,6 +221,26 @@ async def worker_root(
             )
             loops.append(dispatcher.run_forever)
         yield WorkerRoot(pool, vault, workers, loops)
+
+
+PEER_TIMEOUT = httpx.Timeout(30.0, connect=10.0)  # one attempt; the delivery retries for days
+
+
+def delivery_activities(
+    settings: Settings, pool: asyncpg.Pool, vault: PersonalDataVault, http: httpx.AsyncClient
+) -> DeliveryActivities:
+    """What sends a federated node's messages: its own keys (the key file), its peers, its
+    record of the exchange."""
+    keys = settings.node_keys_path()
+    assert keys is not None and settings.node_state is not None
+    return DeliveryActivities(
+        NodeIdentity.load(keys),
+        PeerDirectory(pool, own_state=settings.node_state),
+        ExchangeStore(pool),
+        vault,
+        http,
+        settings.federation_max_message_bytes,
+    )
 
 
 def checkpoint_publisher(settings: Settings) -> CheckpointPublisher | None:

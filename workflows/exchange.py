@@ -36,6 +36,11 @@ from workflows.contracts import (
 KEPT_REFUSALS = 10
 
 
+def snake(name: str) -> str:
+    """A refusal's code from an error's class name (`ReplyDeadlinePassed`, for instance)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
 @dataclass(frozen=True)
 class PeerRefusal:
     """Why a message from the other node is not taken: `code` goes into the signed error
@@ -119,7 +124,7 @@ def peer_refusal(
     try:
         decider.validate(command, state)
     except DomainError as error:
-        return PeerRefusal(type(error).__name__, str(error))
+        return PeerRefusal(snake(type(error).__name__), str(error))
     return None
 
 
@@ -147,7 +152,7 @@ def _opening_refusal(
     try:
         decider.validate(opening.model_copy(update={"at": now}), state)
     except DomainError as error:
-        return PeerRefusal(type(error).__name__, str(error))
+        return PeerRefusal(snake(type(error).__name__), str(error))
     return None
 
 

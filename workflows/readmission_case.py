@@ -506,7 +506,14 @@ class ReadmissionCase:
     ) -> CommandResult:
         """Go on from the recorded `events` (`state` is the state after them)."""
         first_version = self.state.version + 1
-        if (
+        # the requested state verifies, against its own registry: on a shared case, only on its
+        # own node (the other node has no worker for that state's queue)
+        verifies = self.federation is None or (
+            state.terms is not None and self.federation.node_state == state.terms.requested
+        )
+        if not verifies:
+            pass
+        elif (
             self.state.status is not Status.RECEIVED
             and state.status is Status.RECEIVED
             and not state.is_transit  # a transit is consented to, not a person verified

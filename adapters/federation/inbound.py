@@ -40,7 +40,7 @@ from adapters.federation.store import ExchangeStore, StoredMessage, StoredReceip
 from adapters.temporal.cases import CaseGateway, CommandRefused
 from domain.commands import Command, OpenCase
 from workflows.contracts import Actor, CommandResult, PeerMessage
-from workflows.exchange import node_actor
+from workflows.exchange import node_actor, snake
 
 log = structlog.get_logger(__name__)
 
@@ -166,6 +166,7 @@ class Inbound:
             recipient=body.sender,
             received_at=result.at or datetime.now(UTC),
             outcome="applied",
+            refusal=None,
             head=ChainHead(version=head.version, hash=head.hash) if head else None,
             echoed_head=body.head,
             events=tuple(
@@ -178,7 +179,7 @@ class Inbound:
     async def _final_refusal(
         self, body: MessageBody, content_hash: str, refused: CommandRefused
     ) -> Answer:
-        code = refused.code or refused.type
+        code = refused.code or snake(refused.type)
         if refused.retryable:
             return self._refusal(
                 body.message_id, content_hash, body.sender, code, refused.message, True
@@ -194,6 +195,7 @@ class Inbound:
             refusal=Refusal(code=code, detail=refused.message[:500], retryable=False),
             head=ChainHead(version=head.version, hash=head.hash) if head else None,
             echoed_head=body.head,
+            events=(),
         )
         return await self._keep(body, receipt)
 
@@ -237,6 +239,9 @@ class Inbound:
             received_at=datetime.now(UTC),
             outcome="refused",
             refusal=Refusal(code=code, detail=detail[:500], retryable=retryable),
+            head=None,
+            echoed_head=None,
+            events=(),
         )
         log.info("message refused", peer=sender, code=code, retryable=retryable)
         token = sign_receipt(receipt, self.identity.signing_key, self.identity.signing_kid)
