@@ -407,6 +407,9 @@ def test_environment_parses_into_settings(name: str, monkeypatch: pytest.MonkeyP
         assert settings.database_url and settings.database_url.endswith(database)
         assert settings.temporal_address == f"{service_name(node, 'temporal')}:7233"
         assert settings.payload_keys
+    if "node_state" in Settings.model_fields:  # from when the federation settings land
+        told = "READMIT_NODE_STATE" in environment(readmit_services()[name])
+        assert getattr(settings, "node_state", None) == (node if told else None)
 
 
 # --- least privilege in PostgreSQL ---------------------------------------------------------
