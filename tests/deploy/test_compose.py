@@ -3,7 +3,8 @@ specification's JSON schema (as vendored by check-jsonschema), then what the sch
 cross-references between services, that every Readmit command and setting in the file exists
 and parses, that every secret production needs is required from `.env` (none written inline,
 none left for a container to make up), that the API publishes the port it listens on, and the
-Dockerfile's shape."""
+Dockerfile's shape. The federated profile's two nodes (PL and UA) are held to the same checks,
+each within its own installation: its own PostgreSQL, Temporal and secrets, none of another's."""
 
 from __future__ import annotations
 
@@ -40,6 +41,35 @@ INTERPOLATION = re.compile(
 SAMPLE_SECRETS = {
     name: value.strip("'") for name, value in production_key_set(datetime.now(UTC)).items()
 }
+# The federated profile's nodes. A service `pl-...` is part of PL's node, and PL's secrets come
+# from `.env` under `PL_`: its passwords, and a `readmit keys init` set of its own with every line
+# prefixed (deploy/.env.example). Each node's set is fresh, so no two installations share a key.
+NODES = ("PL", "UA")
+NODE_SECRETS = {
+    node: {
+        f"{node}_{name}": value.strip("'")
+        for name, value in production_key_set(datetime.now(UTC)).items()
+        if name != "READMIT_ENV"
+    }
+    for node in NODES
+}
+KEY_NAMES = sorted(set(SAMPLE_SECRETS) - {"READMIT_ENV"})
+# The node settings of issue 16 (docs/federation.md), not fields of `Settings` yet: this list
+# goes once adapters/settings.py has them (its "federation" block), and every name here then
+# passes `test_every_readmit_variable_is_a_setting` on its own.
+FEDERATION_SETTINGS = frozenset(
+    (
+        "READMIT_NODE_STATE",
+        "READMIT_NODE_URL",
+        "READMIT_NODE_KEYS_FILE",
+        "READMIT_FEDERATION_CLOCK_SKEW_SECONDS",
+        "READMIT_FEDERATION_MAX_MESSAGE_BYTES",
+        "READMIT_FEDERATION_KEY_OVERLAP_DAYS",
+    )
+)
+# The commands of issue 16 that compose runs, from the CLI landing with adapters/federation: until
+# `readmit peers` exists, `test_command_is_a_readmit_command` skips the services running them.
+FEDERATION_COMMANDS = frozenset(("peers",))
 
 
 @cache
@@ -59,11 +89,39 @@ def readmit_services() -> dict[str, dict[str, Any]]:
 
 
 def on_demand(service: dict[str, Any]) -> bool:
-    """A service in a profile: `up` never starts it; `docker compose run` does."""
-    return bool(service.get("profiles"))
+    """A service only `docker compose run` starts (profiles "admin", "federated-admin"); the
+    federated profile's nodes are started by `up` like the single installation."""
+    return bool(set(service.get("profiles") or []) - {"federated"})
 
 
-OWNER_SERVICES = ("migrate", "admin")  # the ones that know the owner's password
+def node_of(name: str) -> str | None:
+    """The node service `name` is part of (`pl-api`: PL), None for the single installation."""
+    prefix, _, rest = name.partition("-")
+    return prefix.upper() if rest and prefix.upper() in NODES else None
+
+
+def role_of(name: str) -> str:
+    """What service `name` is within its installation: `pl-api` and `api` are both the API."""
+    return name.partition("-")[2] if node_of(name) else name
+
+
+def service_name(node: str | None, role: str) -> str:
+    """The service of `role` in `node`'s installation (the single one for None)."""
+    return f"{node.lower()}-{role}" if node else role
+
+
+def dotenv_prefix(node: str | None) -> str:
+    """How the installation's secrets are named in `.env`: `PL_...`, or bare for the single one."""
+    return f"{node}_" if node else ""
+
+
+def secret_node(variable: str) -> str | None:
+    """The node whose secret a `.env` variable is, by its prefix."""
+    prefix, _, rest = variable.partition("_")
+    return prefix if rest and prefix in NODES else None
+
+
+OWNER_SERVICES = ("migrate", "admin")  # the ones that know the owner's password (per installation)
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
@@ -94,7 +152,7 @@ def sample_dotenv() -> dict[str, str]:
         if line and not line.startswith("#") and "=" in line:
             name, _, value = line.partition("=")
             values[name] = value.strip("'") or "s3cret-" + name.lower()
-    return {**values, **SAMPLE_SECRETS}
+    return {**values, **SAMPLE_SECRETS, **NODE_SECRETS["PL"], **NODE_SECRETS["UA"]}
 
 
 def strings(node: Any) -> list[str]:
@@ -148,10 +206,47 @@ def test_depends_on_names_defined_services() -> None:
     for name, service in services().items():
         depends = service.get("depends_on") or {}
         targets = depends if isinstance(depends, list) else list(depends)
-        assert targets or name == "postgres", f"{name} waits for nothing"
+        assert targets or role_of(name) == "postgres", f"{name} waits for nothing"
         for target in targets:
             assert target in services(), f"{name} depends on undefined service {target!r}"
             assert target != name, f"{name} depends on itself"
+
+
+def test_profiles_keep_the_single_installation_and_the_nodes_apart() -> None:
+    """`up` starts the single installation as before; the nodes are all in profile "federated"
+    (their on-demand admin services in "federated-admin"); no service waits for another
+    installation's, and what a service waits for is started by what starts it (compose enables
+    a `run` service's own profiles, not its dependencies')."""
+    for name, service in services().items():
+        node = node_of(name)
+        profiles = set(service.get("profiles") or [])
+        if node is None:
+            assert profiles <= {"admin"}, name
+        else:
+            assert profiles in ({"federated"}, {"federated-admin"}), name
+        for target in service.get("depends_on") or {}:
+            assert node_of(target) == node, f"{name} waits for {target} of another installation"
+            assert set(services()[target].get("profiles") or []) <= {"federated"}, (name, target)
+
+
+def networks_of(service: dict[str, Any]) -> set[str]:
+    networks = service.get("networks") or ["default"]
+    return set(networks if isinstance(networks, list) else list(networks))
+
+
+def test_each_node_keeps_its_database_and_temporal_to_itself() -> None:
+    """A node's PostgreSQL and Temporal are on its own network alone; its API and worker are
+    also on `federation`, where the nodes reach each other's API; the single installation
+    stays on the default network."""
+    assert set(compose()["networks"]) == {n.lower() for n in NODES} | {"federation"}
+    for name, service in services().items():
+        node = node_of(name)
+        if node is None:
+            assert networks_of(service) == {"default"}, name
+        elif role_of(name) in ("api", "worker"):
+            assert networks_of(service) == {node.lower(), "federation"}, name
+        else:
+            assert networks_of(service) == {node.lower()}, name
 
 
 def test_one_shot_services_can_complete() -> None:
@@ -190,8 +285,9 @@ def test_secrets_come_from_the_env_file_only() -> None:
         for m in INTERPOLATION.finditer(text)
         if m["op"] in (":?", "?")
     }
-    keys = set(SAMPLE_SECRETS) - {"READMIT_ENV"}
+    keys = set(KEY_NAMES)
     assert keys | {"POSTGRES_PASSWORD", "READMIT_DB_PASSWORD"} <= required
+    assert not {name for name in required if secret_node(name)}, "a node's secret stops `up`"
     documented = sample_dotenv()
     assert not required - set(documented), "secrets missing from deploy/.env.example"
     example = ENV_EXAMPLE.read_text()
@@ -207,6 +303,40 @@ def test_secrets_come_from_the_env_file_only() -> None:
                 assert "${" in value, f"{name} is written into docker-compose.yml"
 
 
+def node_secrets_named(node: str) -> set[str]:
+    """Every `PL_...` secret of `node` the file interpolates (the other `PL_...` variables are
+    addresses, ports and file paths, with defaults)."""
+    interpolated = {m["name"] for text in strings(compose()) for m in INTERPOLATION.finditer(text)}
+    return {
+        name
+        for name in interpolated
+        if secret_node(name) == node and re.search(r"SECRET|PASSWORD|_KEYS?$|_KEY_ID$", name)
+    }
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_node_secrets_come_from_the_env_file_under_the_node_prefix(node: str) -> None:
+    """Each node's secrets are its own `.env` variables: its passwords, left empty in the
+    example, and a key set of its own, never a sample value, that the example says how to
+    append; written `${PL_...:-}` (no inline value), so that the single installation's `up`
+    does not need them."""
+    example = ENV_EXAMPLE.read_text()
+    named = node_secrets_named(node)
+    keys = {f"{node}_{name}" for name in KEY_NAMES}
+    passwords = {f"{node}_{name}" for name in ("POSTGRES_PASSWORD", "READMIT_DB_PASSWORD")}
+    passwords |= {f"{node}_READMIT_DB_RUNTIME_PASSWORD", f"{node}_TEMPORAL_DB_PASSWORD"}
+    assert named == keys | passwords
+    for name in passwords:
+        assert re.search(rf"^{name}=$", example, re.M), f"{name} is not left empty in the example"
+    for name in keys:
+        assert not re.search(rf"^{name}=", example, re.M), f"{name} is set in the example"
+    assert f"s/^/{node}_/" in example, f"the example does not say how to make {node}'s keys"
+    for text in strings(compose()):
+        for m in INTERPOLATION.finditer(text):
+            if m["name"] in named:
+                assert (m["op"], m["arg"]) == (":-", ""), f"{m[0]}: a default, or required"
+
+
 # --- Readmit commands and settings ---------------------------------------------------------
 
 
@@ -219,6 +349,8 @@ def command_of(service: dict[str, Any]) -> list[str]:
 def test_command_is_a_readmit_command(name: str) -> None:
     args = command_of(readmit_services()[name])
     assert args, f"{name} runs the image's default command"
+    if args[0] in FEDERATION_COMMANDS and CliRunner().invoke(app, [args[0], "--help"]).exit_code:
+        pytest.skip(f"`readmit {args[0]}` lands with the federation CLI (issue 16)")
     # --help is eager: exit 0 means the (sub)command exists and every option before it parsed
     result = CliRunner().invoke(app, [*args, "--help"])
     assert result.exit_code == 0, f"readmit {' '.join(args)}: {result.output}"
@@ -244,7 +376,7 @@ def setting_env_names() -> set[str]:
 
 
 def test_every_readmit_variable_is_a_setting() -> None:
-    known = setting_env_names()
+    known = setting_env_names() | FEDERATION_SETTINGS
     assert "READMIT_DISPATCH__SMTP_HOST" in known and "DATABASE_URL" in known
     unknown = {
         f"{name}: {variable}"
@@ -266,12 +398,18 @@ def test_environment_parses_into_settings(name: str, monkeypatch: pytest.MonkeyP
         if value is not None:
             monkeypatch.setenv(variable, interpolate(value, dotenv))
     settings = Settings(_env_file=None)
-    if name in OWNER_SERVICES:
+    node = node_of(name)
+    database = f"@{service_name(node, 'postgres')}:5432/readmit"  # its own installation's
+    if role_of(name) in OWNER_SERVICES:
         owner = settings.migration_database_url
-        assert owner and owner.endswith("@postgres:5432/readmit") and not settings.database_url
+        assert owner and owner.endswith(database) and not settings.database_url
     else:
-        assert settings.database_url and settings.database_url.endswith("@postgres:5432/readmit")
-        assert settings.temporal_address == "temporal:7233" and settings.payload_keys
+        assert settings.database_url and settings.database_url.endswith(database)
+        assert settings.temporal_address == f"{service_name(node, 'temporal')}:7233"
+        assert settings.payload_keys
+    if "node_state" in Settings.model_fields:  # from when the federation settings land
+        told = "READMIT_NODE_STATE" in environment(readmit_services()[name])
+        assert getattr(settings, "node_state", None) == (node if told else None)
 
 
 # --- least privilege in PostgreSQL ---------------------------------------------------------
@@ -285,26 +423,45 @@ def login(dsn: str) -> tuple[str, str]:
     return parts.username or "", parts.password or ""
 
 
-def test_processes_log_in_as_the_runtime_role_and_only_migrate_as_the_owner() -> None:
+@pytest.mark.parametrize("node", [None, *NODES])
+def test_processes_log_in_as_the_runtime_role_and_only_migrate_as_the_owner(
+    node: str | None,
+) -> None:
     """The API and the workers never hold the owner's password: the role they log in as owns
-    nothing, so it cannot disable a trigger or rewrite an event (docs/operations.md)."""
+    nothing, so it cannot disable a trigger or rewrite an event (docs/operations.md). In each
+    installation, with that installation's passwords."""
     dotenv = sample_dotenv()
-    migrate = environment(readmit_services()["migrate"])
+    migrate = environment(readmit_services()[service_name(node, "migrate")])
     owner, owner_password = login(migrate["READMIT_MIGRATION_DATABASE_URL"] or "")
     assert "DATABASE_URL" not in migrate
+    assert owner_password == dotenv[f"{dotenv_prefix(node)}READMIT_DB_PASSWORD"]
     runtime_role = migrate.get("READMIT_DB_RUNTIME_ROLE") or Settings().db_runtime_role
-    for name, service in readmit_services().items():
-        if name in OWNER_SERVICES:
+    runtime_password = dotenv[f"{dotenv_prefix(node)}READMIT_DB_RUNTIME_PASSWORD"]
+    installation = {n: s for n, s in readmit_services().items() if node_of(n) == node}
+    for name, service in installation.items():
+        if role_of(name) in OWNER_SERVICES:
             owner_env = environment(service)
             assert login(owner_env["READMIT_MIGRATION_DATABASE_URL"] or "")[0] == owner, name
             assert "DATABASE_URL" not in owner_env, name
             continue
         env = environment(service)
         user, password = login(env["DATABASE_URL"] or "")
-        assert (user, password) == (runtime_role, dotenv["READMIT_DB_RUNTIME_PASSWORD"]), name
+        assert (user, password) == (runtime_role, runtime_password), name
         assert user != owner and password != owner_password, name
         assert "READMIT_MIGRATION_DATABASE_URL" not in env, name
         assert not any(owner_password in interpolate(v or "", dotenv) for v in env.values()), name
+
+
+def test_each_installation_takes_only_its_own_secrets() -> None:
+    """Every `.env` variable a service reads (its environment, its command) is its own
+    installation's: nothing of PL's reaches UA's node or the single installation, and the
+    reverse; so each node's processes hold that node's keys and passwords alone."""
+    for name, service in services().items():
+        for text in strings(service):
+            for m in INTERPOLATION.finditer(text):
+                assert secret_node(m["name"]) in (None, node_of(name)), f"{name}: {m[0]}"
+                if node_of(name) and m["op"] in (":?", "?"):
+                    raise AssertionError(f"{name} requires {m['name']} of the single installation")
 
 
 def test_initdb_creates_the_owner_and_a_runtime_login_role_from_env() -> None:
@@ -313,12 +470,36 @@ def test_initdb_creates_the_owner_and_a_runtime_login_role_from_env() -> None:
     for variable in ("READMIT_DB_PASSWORD", "READMIT_DB_RUNTIME_PASSWORD"):
         assert f"${{{variable}:?" in (postgres.get(variable) or ""), variable
         assert f'"${{{variable}:?}}"' in script, f"10-roles.sh does not require {variable}"
+    assert '"${TEMPORAL_DB_PASSWORD:?}"' in script
     runtime = Settings().db_runtime_role
     assert re.search(rf"CREATE ROLE {runtime} LOGIN PASSWORD :'runtime_password';", script)
     assert re.search(r"CREATE ROLE readmit LOGIN PASSWORD :'readmit_password';", script)
     assert "CREATE DATABASE readmit OWNER readmit;" in script
     assert f"GRANT CONNECT ON DATABASE readmit TO {runtime};" in script
     assert not re.search(r"SUPERUSER|CREATEROLE|BYPASSRLS", script.split("<<'SQL'")[1])
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_each_node_initialises_its_own_postgresql_with_its_own_passwords(node: str) -> None:
+    """A node's PostgreSQL runs the same 10-roles.sh with the node's passwords, so a password
+    missing from `.env` stops its first start (the script and the image require each), and its
+    data is a volume of its own."""
+    postgres = services()[service_name(node, "postgres")]
+    env = environment(postgres)
+    for variable in (
+        "POSTGRES_PASSWORD",
+        "READMIT_DB_PASSWORD",
+        "READMIT_DB_RUNTIME_PASSWORD",
+        "TEMPORAL_DB_PASSWORD",
+    ):
+        assert env[variable] == f"${{{node}_{variable}:-}}", variable
+    assert "POSTGRES_HOST_AUTH_METHOD" not in env  # the image then refuses an empty password
+    single = services()["postgres"]
+    assert postgres["image"] == single["image"] and postgres["healthcheck"] == single["healthcheck"]
+    volumes = postgres["volumes"]
+    assert volumes[1] == single["volumes"][1]  # deploy/postgres/initdb
+    volume = volumes[0].split(":")[0]
+    assert volume == f"{node.lower()}-pgdata" and volume in compose()["volumes"]
 
 
 def service_settings(name: str, dotenv: dict[str, str]) -> Settings:
@@ -380,6 +561,43 @@ def test_every_process_gets_every_secret_production_needs(
     assert problems(settings, needs_of(name, settings)) == []
 
 
+def node_processes() -> list[str]:
+    """The nodes' API and worker services (their long-running Readmit processes)."""
+    return sorted(
+        name
+        for name, service in readmit_services().items()
+        if node_of(name) and command_of(service)[0] in ("api", "worker")
+    )
+
+
+@pytest.mark.parametrize("name", node_processes())
+def test_a_node_process_holds_its_own_node_keys(name: str) -> None:
+    """What production's check passes in a node's process is that node's key set, not the
+    single installation's nor the other node's."""
+    node = node_of(name)
+    settings = service_settings(name, sample_dotenv())
+    own = NODE_SECRETS[node or ""]
+    assert settings.payload_key_id == own[f"{node}_READMIT_PAYLOAD_KEY_ID"]
+    assert settings.master_key_id == own[f"{node}_READMIT_MASTER_KEY_ID"]
+    assert settings.master_keys == json.loads(own[f"{node}_READMIT_MASTER_KEYS"])
+
+
+@pytest.mark.parametrize("key", KEY_NAMES)
+@pytest.mark.parametrize("name", node_processes())
+def test_a_node_process_missing_a_key_stops_at_start(name: str, key: str) -> None:
+    """A node's key missing from `.env` does not stop compose (the single installation's `up`
+    must not need it), so production's check in the node's process does: each process given
+    the key refuses to start without it, naming it (the verify keys' absence names the signing
+    key, the other way to check commands)."""
+    if key not in environment(readmit_services()[name]):
+        return  # not this process's key (least authority, below)
+    variable = f"{node_of(name)}_{key}"
+    settings = service_settings(name, {k: v for k, v in sample_dotenv().items() if k != variable})
+    found = problems(settings, needs_of(name, settings))
+    named = "READMIT_COMMAND_" if key == "READMIT_COMMAND_VERIFY_KEYS" else key
+    assert any(problem.startswith(named) for problem in found), f"{name} runs without {variable}"
+
+
 # Least authority: who may hold which secret (the rest get none of them).
 HOLDERS = {
     "READMIT_COMMAND_SIGNING_KEY": {"api"},
@@ -387,12 +605,76 @@ HOLDERS = {
     "READMIT_JWT_SECRET": {"api"},
     "READMIT_MIGRATION_DATABASE_URL": set(OWNER_SERVICES),
 }
+# The same in each node, by role (`api` is pl-api in PL's). A node's worker is given no audit
+# checkpoint sink, so it holds no audit signing key.
+NODE_HOLDERS = HOLDERS | {"READMIT_AUDIT_SIGNING_KEY": {"api"}}
 
 
+@pytest.mark.parametrize("node", [None, *NODES])
 @pytest.mark.parametrize("secret", sorted(HOLDERS))
-def test_each_secret_goes_only_to_the_processes_that_use_it(secret: str) -> None:
-    holding = {name for name, s in readmit_services().items() if secret in environment(s)}
-    assert holding == HOLDERS[secret]
+def test_each_secret_goes_only_to_the_processes_that_use_it(secret: str, node: str | None) -> None:
+    holding = {
+        role_of(name)
+        for name, s in readmit_services().items()
+        if node_of(name) == node and secret in environment(s)
+    }
+    assert holding == (NODE_HOLDERS if node else HOLDERS)[secret]
+
+
+def mounted(service: dict[str, Any], kind: str) -> dict[str, str]:
+    """The secrets or configs (`kind`) mounted into `service`: source -> path in the container."""
+    found = {}
+    for item in service.get(kind) or []:
+        source, target = (
+            (item, item)
+            if isinstance(item, str)
+            else (item["source"], item.get("target") or item["source"])
+        )
+        found[source] = target if target.startswith("/") else f"/run/secrets/{target}"
+    return found
+
+
+def ignored(path: Path) -> set[str]:
+    return {line.strip().strip("/") for line in path.read_text().splitlines() if line.strip()}
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_a_node_key_file_goes_only_to_its_own_api_and_worker(node: str) -> None:
+    """The node's private keys are a compose secret from a file kept out of git and of the
+    build context, mounted into its API and worker only, where READMIT_NODE_KEYS_FILE names it."""
+    secret = f"{node.lower()}-node-keys"
+    source = Path(interpolate(compose()["secrets"][secret]["file"], sample_dotenv()))
+    assert not source.is_absolute() and source.parts[0] != ".."
+    top = source.parts[1] if source.parts[0] == "." else source.parts[0]
+    assert top in ignored(ROOT / ".gitignore") and top in ignored(ROOT / ".dockerignore"), top
+    holding = {name for name, s in services().items() if secret in mounted(s, "secrets")}
+    assert holding == {service_name(node, "api"), service_name(node, "worker")}
+    for name in holding:
+        env = environment(services()[name])
+        assert env["READMIT_NODE_KEYS_FILE"] == mounted(services()[name], "secrets")[secret]
+        assert env["READMIT_NODE_STATE"] == node
+    for name, service in services().items():
+        if name not in holding and node_of(name) in (None, node):
+            assert "READMIT_NODE_KEYS_FILE" not in environment(service), name
+            assert not mounted(service, "secrets"), name
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_a_node_registers_its_peer_from_the_peer_public_descriptor(node: str) -> None:
+    """`pl-admin` runs `readmit peers add` on UA's descriptor, a config (public), as PL's
+    database owner, holding no private key of the node."""
+    [peer] = [other for other in NODES if other != node]
+    admin = services()[service_name(node, "admin")]
+    descriptor = f"{peer.lower()}-descriptor"
+    assert mounted(admin, "configs") == {descriptor: f"/run/secrets/{descriptor}.json"}
+    assert command_of(admin) == ["peers", "add", f"/run/secrets/{descriptor}.json"]
+    assert compose()["configs"][descriptor]["file"]
+    env = environment(admin)
+    assert env["READMIT_NODE_STATE"] == node and "READMIT_NODE_KEYS_FILE" not in env
+    assert login(env["READMIT_MIGRATION_DATABASE_URL"] or "")[0] == "readmit"
+    for name, service in services().items():
+        if name != service_name(node, "admin"):
+            assert descriptor not in mounted(service, "configs"), name
 
 
 def test_workers_check_commands_with_the_public_keys_alone() -> None:
@@ -403,14 +685,16 @@ def test_workers_check_commands_with_the_public_keys_alone() -> None:
             assert "READMIT_COMMAND_SIGNING_KEY" not in env, name
 
 
-@pytest.mark.parametrize("secret", sorted(set(SAMPLE_SECRETS) - {"READMIT_ENV"}))
+@pytest.mark.parametrize("secret", KEY_NAMES)
 def test_compose_refuses_to_start_without_a_key(secret: str) -> None:
     """A key missing from `.env` stops compose itself, before any container exists."""
     dotenv = {k: v for k, v in sample_dotenv().items() if k != secret}
     needing = [
         name
         for name, service in readmit_services().items()
-        if secret in environment(service) and environment(service)[secret] is not None
+        if node_of(name) is None
+        and secret in environment(service)
+        and environment(service)[secret] is not None
     ]
     assert needing, f"no service gets {secret}"
     for name in needing:
@@ -427,8 +711,9 @@ def api_port(service: dict[str, Any]) -> int:
     return int(port) if port else Settings.model_fields["api_port"].default
 
 
-def test_api_publishes_the_port_it_listens_on() -> None:
-    api = services()["api"]
+@pytest.mark.parametrize("name", ["api", *(service_name(node, "api") for node in NODES)])
+def test_api_publishes_the_port_it_listens_on(name: str) -> None:
+    api = services()[name]
     assert command_of(api)[0] == "api"
     listens = api_port(api)
     ports = api.get("ports") or []
@@ -449,9 +734,34 @@ def test_codec_endpoint_and_origins_agree() -> None:
     assert interpolate(ui["TEMPORAL_CORS_ORIGINS"] or "", dotenv) in origins
 
 
+def published_host_ports(service: dict[str, Any], dotenv: dict[str, str]) -> list[str]:
+    """`host_ip:port` of each port `service` publishes on this host."""
+    found = []
+    for port in service.get("ports") or []:
+        if isinstance(port, dict):
+            host_ip = interpolate(str(port.get("host_ip", "0.0.0.0")), dotenv)
+            found.append(f"{host_ip}:{interpolate(str(port['published']), dotenv)}")
+        else:
+            host_ip, published, _ = interpolate(str(port), dotenv).rsplit(":", 2)
+            found.append(f"{host_ip}:{published}")
+    return found
+
+
+def test_no_two_services_publish_the_same_host_port() -> None:
+    """`docker compose --profile federated up` starts the single installation and both nodes."""
+    published = [
+        port
+        for service in services().values()
+        for port in published_host_ports(service, sample_dotenv())
+    ]
+    assert published and len(published) == len(set(published)), published
+
+
 def test_one_worker_per_state_and_one_serves_the_cases() -> None:
     workers = {
-        n: command_of(s) for n, s in readmit_services().items() if command_of(s)[0] == "worker"
+        n: command_of(s)
+        for n, s in readmit_services().items()
+        if node_of(n) is None and command_of(s)[0] == "worker"
     }
     states = {args[args.index("--state") + 1] for args in workers.values()}
     assert states == {"UA", "MD", "PL", "RO", "DE"}
@@ -459,6 +769,58 @@ def test_one_worker_per_state_and_one_serves_the_cases() -> None:
     assert case_workers == ["worker-ua"]
     for name in workers:
         assert services()[name].get("stop_grace_period"), f"{name} is killed after 10 s"
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_a_node_runs_one_worker_for_its_state_and_its_cases(node: str) -> None:
+    """A node's one worker serves its state's queue and the case queue of the node's own
+    Temporal; API and worker say which node they are, and the node's URL (the one its
+    descriptor gives) is where the peer reaches its API on the `federation` network."""
+    workers = [
+        name
+        for name, service in readmit_services().items()
+        if node_of(name) == node and command_of(service)[0] == "worker"
+    ]
+    assert workers == [service_name(node, "worker")]
+    args = command_of(services()[workers[0]])
+    assert args[args.index("--state") + 1] == node and "--no-cases" not in args
+    assert services()[workers[0]].get("stop_grace_period"), "the worker is killed after 10 s"
+    api = services()[service_name(node, "api")]
+    url = urlsplit(interpolate(environment(api)["READMIT_NODE_URL"] or "", sample_dotenv()))
+    assert (url.hostname, url.port) == (service_name(node, "api"), api_port(api))
+    for name in (service_name(node, "api"), workers[0]):
+        env = environment(services()[name])
+        assert env["READMIT_NODE_STATE"] == node, name
+        assert env["READMIT_NODE_URL"] == environment(api)["READMIT_NODE_URL"], name
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_a_node_runs_temporal_as_the_single_installation_does(node: str) -> None:
+    """Schema job, server and namespace job: the same images, scripts, checks and restarts,
+    on the node's own PostgreSQL; the namespace the node's processes use is the one created."""
+    for role in ("temporal-schema", "temporal", "temporal-namespace"):
+        mine, single = services()[service_name(node, role)], services()[role]
+        for key in ("image", "entrypoint", "restart", "healthcheck"):
+            assert mine.get(key) == single.get(key), (role, key)
+        assert set(environment(mine)) == set(environment(single)) | (
+            {"SQL_HOST"} if role == "temporal-schema" else set()
+        ), role
+    postgres = service_name(node, "postgres")
+    schema = services()[service_name(node, "temporal-schema")]
+    single_script = command_of(services()["temporal-schema"])
+    assert command_of(schema) == [
+        s.replace("--ep postgres", '--ep "$$SQL_HOST"') for s in single_script
+    ]
+    assert environment(schema)["SQL_HOST"] == postgres
+    assert environment(services()[service_name(node, "temporal")])["POSTGRES_SEEDS"] == postgres
+    namespace = services()[service_name(node, "temporal-namespace")]
+    assert command_of(namespace) == command_of(services()["temporal-namespace"])
+    temporal = f"{service_name(node, 'temporal')}:7233"
+    assert environment(namespace)["TEMPORAL_ADDRESS"] == temporal
+    for name in (service_name(node, "api"), service_name(node, "worker")):
+        env = environment(services()[name])
+        assert env["READMIT_TEMPORAL_ADDRESS"] == temporal
+        assert env["READMIT_TEMPORAL_NAMESPACE"] == environment(namespace)["NAMESPACE"]
 
 
 # --- the Dockerfile ------------------------------------------------------------------------
