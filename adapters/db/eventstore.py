@@ -318,6 +318,24 @@ class EventStore:
             yield batch
             from_position = batch[-1].global_position + 1
 
+    async def head(self, stream_id: str) -> tuple[int, bytes] | None:
+        """The stream's last version and hash, None before its first event."""
+        row = await self.pool.fetchrow(
+            "SELECT version, hash FROM case_events WHERE stream_id = $1"
+            " ORDER BY version DESC LIMIT 1",
+            stream_id,
+        )
+        return None if row is None else (row["version"], bytes(row["hash"]))
+
+    async def hashes_at(self, stream_id: str, versions: Sequence[int]) -> dict[int, bytes]:
+        """The stream's hash at each of `versions` (those it has)."""
+        rows = await self.pool.fetch(
+            "SELECT version, hash FROM case_events WHERE stream_id = $1 AND version = ANY($2)",
+            stream_id,
+            list(versions),
+        )
+        return {r["version"]: bytes(r["hash"]) for r in rows}
+
     async def last_position(self) -> int:
         """The highest global position, 0 for an empty store."""
         return int(

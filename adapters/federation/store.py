@@ -16,6 +16,8 @@ from uuid import UUID
 
 import asyncpg
 
+from adapters.db.eventstore import EventStore
+
 Direction = Literal["out", "in"]
 
 
@@ -75,6 +77,7 @@ class ExchangeStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self.events = EventStore(pool)
 
     async def add_message(self, message: StoredMessage) -> StoredMessage:
         """Keep `message`; if one with its id is kept already, that one (first record stands)."""
@@ -170,19 +173,11 @@ class ExchangeStore:
         return [StoredReceipt(**dict(r)) for r in rows]
 
     async def chain_head(self, case_id: str) -> ChainPoint | None:
-        """The case's stream head in this node's store (None before its first event)."""
-        row = await self.pool.fetchrow(
-            "SELECT version, hash FROM case_events WHERE stream_id = $1"
-            " ORDER BY version DESC LIMIT 1",
-            case_id,
-        )
-        return None if row is None else ChainPoint(row["version"], bytes(row["hash"]).hex())
+        """The case's stream head in this node's event store (None before its first event)."""
+        head = await self.events.head(case_id)
+        return None if head is None else ChainPoint(head[0], head[1].hex())
 
     async def chain_points(self, case_id: str, versions: list[int]) -> dict[int, str]:
-        """The case's stream hash at each of `versions` (hex), as stored now."""
-        rows = await self.pool.fetch(
-            "SELECT version, hash FROM case_events WHERE stream_id = $1 AND version = ANY($2)",
-            case_id,
-            versions,
-        )
-        return {r["version"]: bytes(r["hash"]).hex() for r in rows}
+        """The case's stream hash at each of `versions` (hex), as its event store holds it now."""
+        found = await self.events.hashes_at(case_id, versions)
+        return {version: digest.hex() for version, digest in found.items()}

@@ -54,22 +54,6 @@ NODE_SECRETS = {
     for node in NODES
 }
 KEY_NAMES = sorted(set(SAMPLE_SECRETS) - {"READMIT_ENV"})
-# The node settings of issue 16 (docs/federation.md), not fields of `Settings` yet: this list
-# goes once adapters/settings.py has them (its "federation" block), and every name here then
-# passes `test_every_readmit_variable_is_a_setting` on its own.
-FEDERATION_SETTINGS = frozenset(
-    (
-        "READMIT_NODE_STATE",
-        "READMIT_NODE_URL",
-        "READMIT_NODE_KEYS_FILE",
-        "READMIT_FEDERATION_CLOCK_SKEW_SECONDS",
-        "READMIT_FEDERATION_MAX_MESSAGE_BYTES",
-        "READMIT_FEDERATION_KEY_OVERLAP_DAYS",
-    )
-)
-# The commands of issue 16 that compose runs, from the CLI landing with adapters/federation: until
-# `readmit peers` exists, `test_command_is_a_readmit_command` skips the services running them.
-FEDERATION_COMMANDS = frozenset(("peers",))
 
 
 @cache
@@ -349,8 +333,6 @@ def command_of(service: dict[str, Any]) -> list[str]:
 def test_command_is_a_readmit_command(name: str) -> None:
     args = command_of(readmit_services()[name])
     assert args, f"{name} runs the image's default command"
-    if args[0] in FEDERATION_COMMANDS and CliRunner().invoke(app, [args[0], "--help"]).exit_code:
-        pytest.skip(f"`readmit {args[0]}` lands with the federation CLI (issue 16)")
     # --help is eager: exit 0 means the (sub)command exists and every option before it parsed
     result = CliRunner().invoke(app, [*args, "--help"])
     assert result.exit_code == 0, f"readmit {' '.join(args)}: {result.output}"
@@ -376,7 +358,7 @@ def setting_env_names() -> set[str]:
 
 
 def test_every_readmit_variable_is_a_setting() -> None:
-    known = setting_env_names() | FEDERATION_SETTINGS
+    known = setting_env_names()
     assert "READMIT_DISPATCH__SMTP_HOST" in known and "DATABASE_URL" in known
     unknown = {
         f"{name}: {variable}"
@@ -775,7 +757,8 @@ def test_one_worker_per_state_and_one_serves_the_cases() -> None:
 def test_a_node_runs_one_worker_for_its_state_and_its_cases(node: str) -> None:
     """A node's one worker serves its state's queue and the case queue of the node's own
     Temporal; API and worker say which node they are, and the node's URL (the one its
-    descriptor gives) is where the peer reaches its API on the `federation` network."""
+    descriptor gives, where the peer reaches its API) is https: a TLS terminator in front of
+    the API, as production requires of every URL Readmit calls."""
     workers = [
         name
         for name, service in readmit_services().items()
@@ -787,7 +770,7 @@ def test_a_node_runs_one_worker_for_its_state_and_its_cases(node: str) -> None:
     assert services()[workers[0]].get("stop_grace_period"), "the worker is killed after 10 s"
     api = services()[service_name(node, "api")]
     url = urlsplit(interpolate(environment(api)["READMIT_NODE_URL"] or "", sample_dotenv()))
-    assert (url.hostname, url.port) == (service_name(node, "api"), api_port(api))
+    assert url.scheme == "https" and url.hostname and node.lower() in url.hostname
     for name in (service_name(node, "api"), workers[0]):
         env = environment(services()[name])
         assert env["READMIT_NODE_STATE"] == node, name
