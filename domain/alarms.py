@@ -103,6 +103,7 @@ def next_alarm(
     now: datetime,
     *,
     held: frozenset[str] = frozenset(),
+    quiet: frozenset[str] = frozenset(),
     grace: timedelta = timedelta(0),
 ) -> Alarm | None:
     """The earliest thing the clock must still do for `state`'s running limits.
@@ -110,7 +111,8 @@ def next_alarm(
     `reminders` maps a limit to the reminders planned for its current deadline. Reminders already
     recorded, or made pointless because the limit has passed, are skipped; a passed limit that is
     not yet overdue expires first. A federated node (`domain.federation`) leaves the expiry of the
-    `held` limits to the other node, and applies the others' `grace` after their deadline.
+    `held` limits to the other node, reminds no one of the `quiet` ones (the other node's officers
+    must meet them), and applies `grace` after a deadline before it expires the limit.
     """
     pending: list[Alarm] = []
     for name in state.open_limits:
@@ -120,7 +122,7 @@ def next_alarm(
         if name not in state.overdue and name not in held:
             expires = deadline.due + EXPIRY_DELAY + grace
             pending.append(Alarm(at=expires, limit=name, due=deadline.due))
-        if deadline.has_passed(now):
+        if deadline.has_passed(now) or name in quiet:
             continue
         recorded = {(e.level, e.due) for e in state.escalations if e.limit == name}
         pending.extend(

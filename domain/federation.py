@@ -11,9 +11,10 @@ node decides what, so that the two copies never disagree:
   node recorded it (its signed receipt's `received_at`): the receiver decides it first, the sender
   applies it once the receipt is back, at that instant.
 - **The waiting node keeps the clock.** The node of the state a limit binds (`ACTING_SIDE`)
-  reminds and escalates its own officers but never applies the limit's expiry; the other node,
-  the one waiting, applies it once the deadline and the clock-skew tolerance have passed
-  (`applies_expiry`, `expiry_grace`) and sends it to the bound node as a consequence.
+  reminds and escalates its own officers but never applies the limit's expiry (`held_limits`);
+  the other node, the one waiting, reminds no one of it (`quiet_limits`), applies its expiry
+  once the deadline and the clock-skew tolerance have passed (`applies_expiry`,
+  `expiry_grace`) and sends it to the bound node as a consequence.
 - **A reply near its deadline.** A command of the bound side received after the deadline (but
   before the waiting node applied the expiry) counts if its signed sending instant is not after
   the deadline (`late`), and is then recorded at that instant on both nodes (`counted_at`); a
@@ -73,6 +74,14 @@ def applies_expiry(limit: str, own: Side, state: CaseState) -> bool:
 def held_limits(state: CaseState, own: Side) -> frozenset[str]:
     """The open limits whose expiry this node leaves to the other (it is bound by them)."""
     return frozenset(name for name in state.open_limits if not applies_expiry(name, own, state))
+
+
+def quiet_limits(state: CaseState, own: Side) -> frozenset[str]:
+    """The open limits this node reminds and escalates no one of: those the other node's
+    officers must meet, once the case has crossed (that node reminds them)."""
+    if not submitted(state):
+        return frozenset()
+    return frozenset(name for name in state.open_limits if bound_side(name) is not own)
 
 
 def expiry_grace(state: CaseState, tolerance: timedelta) -> timedelta:

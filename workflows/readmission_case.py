@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         crosses,
         expiry_grace,
         held_limits,
+        quiet_limits,
         opening_of,
         side_of,
         submitted,
@@ -258,6 +259,7 @@ class ReadmissionCase:
             self.reminders,
             now,
             held=held_limits(self.state, own),
+            quiet=quiet_limits(self.state, own),
             grace=expiry_grace(self.state, tolerance),
         )
 
