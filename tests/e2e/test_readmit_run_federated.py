@@ -85,45 +85,18 @@ def test_federated_run_brings_up_two_nodes_that_are_each_others_peers(
         "READMIT_TEMPORAL_PORT": str(temporal_port),
     }
     urls = {state: f"http://127.0.0.1:{api_port + i}" for i, state in enumerate(STATES)}
-    log = tmp_path / "run.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            readmit("run", "--federated", "--headless", "--state", "PL", "--state", "UA"),
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    home = tmp_path / "home"
+    first = start(env, tmp_path, tmp_path / "first.log")
     try:
-        wait_ready(process, log, urls.values())
-        output = log.read_text(errors="replace")
+        wait_ready(first, tmp_path / "first.log", urls.values())
+        output = (tmp_path / "first.log").read_text(errors="replace")
         for state, url in urls.items():
             assert httpx.get(f"{url}/health", timeout=5).status_code == 200
             assert f"{state} node   {url}" in output, output
             assert f"export TOKEN_{state}=" in output, output
-
-        # each node's own keys, and the other node as its only peer
-        home = tmp_path / "home"
         identities = {s: NodeIdentity.load(home / "nodes" / s / "node-keys.json") for s in STATES}
-        for state, other in (("PL", "UA"), ("UA", "PL")):
-            listed = subprocess.run(
-                readmit("peers", "list", "--json", "--database-url", node_dsn(server, state)),
-                env=env,
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            assert listed.returncode == 0, listed.stderr
-            peers = json.loads(listed.stdout)
-            assert [(p["state"], p["url"], p["status"]) for p in peers] == [
-                (other, urls[other], "active")
-            ]
-            assert {k["kid"] for k in peers[0]["keys"]} == {
-                identities[other].signing_kid,
-                identities[other].encryption_kid,
-            }
+        check_peers(env, tmp_path, server, urls, identities)
+        for state in STATES:
             assert officers_states(node_dsn(server, state)) == {state}
 
         # a token signed with the UA node's keys: UA accepts it, PL does not
@@ -136,17 +109,78 @@ def test_federated_run_brings_up_two_nodes_that_are_each_others_peers(
         bearer = {"Authorization": f"Bearer {minted.stdout.strip()}"}
         assert httpx.get(f"{urls['UA']}/cases", headers=bearer, timeout=30).status_code == 200
         assert httpx.get(f"{urls['PL']}/cases", headers=bearer, timeout=30).status_code == 401
+        stop(first, tmp_path / "first.log", api_port, temporal_port)
 
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0, log.read_text(errors="replace")
-        output = log.read_text(errors="replace")
-        assert "✓ stopped" in output and "Traceback" not in output, output
-        for port in (api_port, api_port + 1, temporal_port, temporal_port + 1):
-            assert port_is_free(port), output
+        # a second start keeps each node's keys, and its peers as they were
+        second = start(env, tmp_path, tmp_path / "second.log")
+        try:
+            wait_ready(second, tmp_path / "second.log", urls.values())
+            again = {s: NodeIdentity.load(home / "nodes" / s / "node-keys.json") for s in STATES}
+            assert {s: i.signing_kid for s, i in again.items()} == {
+                s: i.signing_kid for s, i in identities.items()
+            }
+            check_peers(env, tmp_path, server, urls, identities)
+            assert httpx.get(f"{urls['UA']}/cases", headers=bearer, timeout=30).status_code == 200
+            stop(second, tmp_path / "second.log", api_port, temporal_port)
+        finally:
+            kill(second)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        kill(first)
+
+
+def start(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            readmit("run", "--federated", "--headless", "--state", "PL", "--state", "UA"),
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(process: subprocess.Popen[bytes], log: Path, api_port: int, temporal_port: int) -> None:
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0, log.read_text(errors="replace")
+    output = log.read_text(errors="replace")
+    assert "✓ stopped" in output and "Traceback" not in output, output
+    for port in (api_port, api_port + 1, temporal_port, temporal_port + 1):
+        assert port_is_free(port), output
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def check_peers(
+    env: dict[str, str],
+    cwd: Path,
+    server: str,
+    urls: dict[str, str],
+    identities: dict[str, NodeIdentity],
+) -> None:
+    """Each node lists the other as its only peer, with the other's key file's keys."""
+    for state, other in (("PL", "UA"), ("UA", "PL")):
+        listed = subprocess.run(
+            readmit("peers", "list", "--json", "--database-url", node_dsn(server, state)),
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0, listed.stderr
+        peers = json.loads(listed.stdout)
+        assert [(p["state"], p["url"], p["status"]) for p in peers] == [
+            (other, urls[other], "active")
+        ]
+        assert {(k["kid"], k["status"]) for k in peers[0]["keys"]} == {
+            (identities[other].signing_kid, "active"),
+            (identities[other].encryption_kid, "active"),
+        }
 
 
 def wait_ready(process: subprocess.Popen[bytes], log: Path, urls: Iterable[str]) -> None:
