@@ -62,7 +62,7 @@ def test_an_unreadable_key_set_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(NodeSetupError, match="readmit run --federated"):
         read_key_set(tmp_path / "keys.env")
     (tmp_path / "keys.env").write_text("SECRET\n")
-    with pytest.raises(NodeSetupError, match="keys.env:1: not a READMIT_NAME=value line"):
+    with pytest.raises(NodeSetupError, match=r"keys\.env:1: not a READMIT_NAME=value line"):
         read_key_set(tmp_path / "keys.env")
 
 
