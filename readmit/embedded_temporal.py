@@ -93,10 +93,11 @@ class DevServer:
 
     @classmethod
     def for_home(
-        cls, home: Path, settings: Settings, *, headless: bool, namespace: str
+        cls, home: Path, settings: Settings, *, headless: bool, namespace: str, offset: int = 0
     ) -> DevServer:
         """The server recorded under `home` if alive, else a new one on the ports of `settings`
-        (others when the defaults are taken; a port set explicitly must be free)."""
+        plus `offset` (the n-th node of `readmit run --federated`; others when the defaults are
+        taken; a port set explicitly must be free)."""
         home = home.expanduser().resolve()
         running = _recorded(home)
         if running is not None:
@@ -104,7 +105,7 @@ class DevServer:
             return cls(home, port, ui_port, reused=True)
         explicit = settings.model_fields_set
         port = choose_port(
-            settings.temporal_port,
+            settings.temporal_port + offset,
             explicit="temporal_port" in explicit,
             what="Temporal dev server",
             setting="READMIT_TEMPORAL_PORT",
@@ -112,7 +113,7 @@ class DevServer:
         ui_port = None
         if not headless:
             ui_port = choose_port(
-                settings.temporal_ui_port,
+                settings.temporal_ui_port + offset,
                 explicit="temporal_ui_port" in explicit,
                 what="Temporal UI",
                 setting="READMIT_TEMPORAL_UI_PORT",

@@ -8,6 +8,12 @@ workers for the chosen states with the outbox dispatcher and the projector, and 
 connected as the runtime role (`runtime_dsn`). A Ctrl-C (or SIGTERM) stops them in the reverse
 order and keeps every byte of data under `home` for the next start; a second Ctrl-C stops at
 once.
+
+`readmit run --federated` starts one node per `--state` (default PL and UA; issue 16) the same
+way, each from a Settings of its own (`readmit.cli.federation`): its own database on the one
+PostgreSQL, its own Temporal dev server, its own keys under `<home>/nodes/<STATE>/`, its API on
+READMIT_API_PORT plus its place in `--state`, only its state's demo officers and registry, and
+the other nodes registered as its peers. `Node` is one stack; `Supervisor` starts and stops them.
 """
 
 from __future__ import annotations
@@ -18,9 +24,12 @@ import errno
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -37,9 +46,11 @@ from adapters import aio
 from adapters.agreements.catalogue import CatalogueError, load_catalogue
 from adapters.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from adapters.db.migrate import MigrationError, migrate_dsn
-from adapters.db.pool import connect, create_pool
+from adapters.db.pool import connect, create_pool, quote_ident
 from adapters.db.roles import RoleError, dsn_as
-from adapters.directory import DirectoryError, import_directory, load_directory
+from adapters.directory import DirectoryError, Officer, import_directory, load_directory
+from adapters.federation.identity import IdentityError, NodeDescriptor, NodeIdentity
+from adapters.federation.peers import PeerDirectory, PeerKeyRefused, PeerUpdateRefused
 from adapters.keys import jwt_secret, master_keyring
 from adapters.logs import configure_logging
 from adapters.registry import RegistryImportError, import_registry_csv
@@ -50,6 +61,16 @@ from adapters.temporal.runtime import exit_now, install_runtime
 from api.app import create_app
 from api.auth import issue_dev_token
 from readmit.cli.common import EXIT_BAD_INPUT, EXIT_OK, fail
+from readmit.cli.federation import (
+    FEDERATED_STATES,
+    NodeSetupError,
+    database_name,
+    demo_officers,
+    demo_registry_rows,
+    node_database,
+    node_home,
+    node_settings,
+)
 from readmit.embedded_temporal import DevServer, DevServerError, PortBusy
 from workers.command import DEFAULT_STATES, checked_states
 from workers.root import worker_root
@@ -69,7 +90,9 @@ def run_command(
     state: Annotated[
         list[str] | None,
         typer.Option(
-            "--state", help="run workers for this state (repeatable; default: the demo set)"
+            "--state",
+            help="run workers for this state (repeatable; default: the demo set); with "
+            "--federated, a node for this state (default: PL and UA)",
         ),
     ] = None,
     demo: Annotated[
@@ -77,6 +100,14 @@ def run_command(
     ] = True,
     headless: Annotated[
         bool, typer.Option("--headless", help="start the Temporal dev server without its web UI")
+    ] = False,
+    federated: Annotated[
+        bool,
+        typer.Option(
+            "--federated",
+            help="one node per --state, each with its own database, Temporal, keys and API "
+            "(ports READMIT_API_PORT, +1, …), registered as each other's peers",
+        ),
     ] = False,
 ) -> None:
     """Start PostgreSQL, Temporal, workers and the API on this machine, until Ctrl-C."""
@@ -90,29 +121,68 @@ def run_command(
             "`readmit run` is the development mode (demo sign-in, generated keys) and "
             "READMIT_ENV=production is set: run `readmit api` and `readmit worker` instead"
         )
-    states = checked_states(state or DEFAULT_STATES)
     configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "WARNING")
+    if federated:
+        nodes = federated_nodes(settings, state)
+    else:
+        states = checked_states(state or DEFAULT_STATES)
+        nodes = [Node(settings, states, dev=None, api_socket=_bind_or_fail(settings, 0))]
     try:
-        api_socket = bind(settings.api_host, settings.api_port)
-    except (PortBusy, StartupError) as error:
-        fail(str(error))
-    dev: DevServer | None = None
-    if settings.temporal_address is None:
-        try:
-            dev = DevServer.for_home(
-                settings.home,
+        for index, node in enumerate(nodes):
+            if settings.temporal_address is not None:
+                continue
+            node.dev = DevServer.for_home(
+                node.settings.home,
                 settings,
                 headless=headless,
                 namespace=settings.temporal_namespace,
+                offset=index,
             )
-            dev.launch()  # first, while this process has no other thread
-        except (PortBusy, BinaryNotFound) as error:
+            node.dev.launch()  # first, while this process has no other thread
+    except (PortBusy, BinaryNotFound, OSError) as error:
+        for node in nodes:
+            if node.dev is not None:
+                node.dev.stop()
+        if isinstance(error, PortBusy | BinaryNotFound):
             fail(str(error))
-        except OSError as error:
-            fail(f"cannot start the Temporal dev server in {settings.home}: {error}")
+        fail(f"cannot start the Temporal dev server in {settings.home}: {error}")
     install_runtime()
-    supervisor = Supervisor(settings, states, demo=demo, dev=dev, api_socket=api_socket)
+    supervisor = Supervisor(settings, nodes, demo=demo, federated=federated)
     exit_now(aio.run(supervisor.run()))
+
+
+def federated_nodes(settings: Settings, given: list[str] | None) -> list[Node]:
+    """The nodes of `--federated`, in the order of `--state`: each node's settings, identity
+    and key set (made on the first start), and its API's socket; a problem is one line, exit 2."""
+    states = list(dict.fromkeys(checked_states(given or list(FEDERATED_STATES))))
+    if len(states) < 2:
+        fail("--federated needs at least two different --state, e.g. --state PL --state UA")
+    if settings.temporal_address is not None:
+        fail("--federated starts a Temporal dev server per node: unset READMIT_TEMPORAL_ADDRESS")
+    now = datetime.now(UTC)
+    nodes: list[Node] = []
+    for index, code in enumerate(states):
+        try:
+            node_config, identity = node_settings(settings, code, index, now)
+        except NodeSetupError as error:
+            fail(str(error))
+        node = Node(
+            node_config,
+            [code],
+            dev=None,
+            api_socket=_bind_or_fail(settings, index),
+            label=code,
+            identity=identity,
+        )
+        nodes.append(node)
+    return nodes
+
+
+def _bind_or_fail(settings: Settings, offset: int) -> socket.socket:
+    try:
+        return bind(settings.api_host, settings.api_port + offset)
+    except (PortBusy, StartupError) as error:
+        fail(str(error))
 
 
 def runtime_dsn(settings: Settings, owner_dsn: str) -> str:
@@ -167,20 +237,44 @@ class _Server(uvicorn.Server):
 
 
 @dataclass
-class Supervisor:
+class Node:
+    """One stack (Temporal, workers, API) started from one Settings object: the single
+    installation's, or one state's node in `--federated` (`label`: its state, before each of
+    its lines)."""
+
     settings: Settings
     states: list[str]
-    demo: bool
     dev: DevServer | None
     api_socket: socket.socket
-    console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    pg: EmbeddedPostgres | None = None
-    workers: asyncio.Task[None] | None = None
+    label: str = ""
     owner_dsn: str = ""  # migrations and demo data
     dsn: str = ""  # the workers and the API, as the runtime role
     temporal_address: str = ""
+    workers: asyncio.Task[None] | None = None
     web_pages: bool = False
+    identity: NodeIdentity | None = None
+
+    @property
+    def api_url(self) -> str:
+        host = self.settings.api_host
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.settings.api_port}"
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.label} " if self.label else ""
+
+
+@dataclass
+class Supervisor:
+    settings: Settings
+    nodes: list[Node]
+    demo: bool
+    federated: bool = False
+    console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    pg: EmbeddedPostgres | None = None
+    server_dsn: str = ""  # the owner's DSN of the PostgreSQL server (federated: its database)
     code: int = EXIT_OK
     _stopping: bool = False
     _last: str = ""  # the line a step prints when it is done
@@ -201,12 +295,13 @@ class Supervisor:
             else:
                 self._print_ready(time.monotonic() - started)
                 watches = [
-                    asyncio.create_task(self._watch_dev_server()),
-                    asyncio.create_task(self._watch_workers()),
+                    asyncio.create_task(watch(node))
+                    for node in self.nodes
+                    for watch in (self._watch_dev_server, self._watch_workers)
                 ]
                 await self.stop.wait()
-                for watch in watches:
-                    watch.cancel()
+                for task in watches:
+                    task.cancel()
             self._stopping = True
             self.say("stopping (Ctrl-C again to stop at once)…")
         self.say("✓ stopped; data kept in " + _shown(self.settings.home))
@@ -215,18 +310,35 @@ class Supervisor:
     # --- starting ------------------------------------------------------------------------------
 
     async def _start(self, parts: contextlib.AsyncExitStack) -> None:
-        if self.dev is not None:
-            parts.push_async_callback(
-                self._stopping_part, "the Temporal dev server", self._stop_dev_server
-            )
-        self.owner_dsn = await self._step("PostgreSQL", self._postgres(parts))
-        self.dsn = await self._step("migrations", self._migrate())
+        for node in self.nodes:
+            if node.dev is not None:
+                parts.push_async_callback(
+                    self._stopping_part,
+                    f"the {node.prefix}Temporal dev server",
+                    partial(self._stop_dev_server, node),
+                )
+        self.server_dsn = await self._step("PostgreSQL", self._postgres(parts))
+        for node in self.nodes:
+            if self.federated:
+                node.owner_dsn = await self._step(
+                    f"{node.prefix}database", self._node_database(node)
+                )
+            else:
+                node.owner_dsn = self.server_dsn
+            node.dsn = await self._step(f"{node.prefix}migrations", self._migrate(node))
         await self._step("agreement catalogue", self._catalogue())
-        client = await self._step("Temporal", self._temporal())
+        clients = [
+            await self._step(f"{node.prefix}Temporal", self._temporal(node)) for node in self.nodes
+        ]
         if self.demo:
-            await self._step("demo data", self._demo_data())
-        await self._step("workers", self._workers(parts, client))
-        await self._step("API", self._api(parts, client))
+            for node in self.nodes:
+                await self._step(f"{node.prefix}demo data", self._demo_data(node))
+        if self.federated:
+            await self._step("peers", self._peers())
+        for node, client in zip(self.nodes, clients, strict=True):
+            await self._step(f"{node.prefix}workers", self._workers(parts, node, client))
+        for node, client in zip(self.nodes, clients, strict=True):
+            await self._step(f"{node.prefix}API", self._api(parts, node, client))
 
     async def _step(self, name: str, work: Awaitable[T]) -> T:
         """Run one start step under a spinner; a Ctrl-C abandons it."""
@@ -246,8 +358,8 @@ class Supervisor:
         self.say(f"{self._last} [dim]({time.monotonic() - started:.1f} s)[/dim]")
         return result
 
-    def done(self, line: str) -> None:
-        self._last = f"[green]✓[/green] {line}"
+    def done(self, line: str, node: Node | None = None) -> None:
+        self._last = f"[green]✓[/green] {node.prefix if node else ''}{line}"
 
     async def _postgres(self, parts: contextlib.AsyncExitStack) -> str:
         source = self.settings.postgres(self.settings.migration_database_url)
@@ -273,12 +385,39 @@ class Supervisor:
         self.done(f"PostgreSQL (embedded, {how}) in {_shown(pg.data_dir)}")
         return dsn
 
-    async def _migrate(self) -> str:
-        """Migrate as the owner, letting the runtime role log in; its DSN, once it connects."""
-        role = self.settings.runtime_role(login=True)
+    async def _node_database(self, node: Node) -> str:
+        """The node's own database on the server (created on the first start), as the owner;
+        the node's settings then name it, and its runtime DSN the same database."""
+        dsn = node_database(self.server_dsn, node.label)
+        name = database_name(dsn)
         try:
-            outcomes = await migrate_dsn(self.owner_dsn, runtime=role)
-            dsn = runtime_dsn(self.settings, self.owner_dsn)
+            conn = await connect(self.server_dsn)
+            try:
+                exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+                if not exists:
+                    with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                        await conn.execute(f"CREATE DATABASE {quote_ident(name)}")
+            finally:
+                await conn.close()
+        except (OSError, TimeoutError, ValueError, asyncpg.PostgresError) as error:
+            raise StartupError(
+                f"cannot create the database {name} of node {node.label}: {_first(error)}"
+            ) from None
+        runtime = self.settings.database_url
+        if runtime and runtime != self.settings.migration_database_url:
+            runtime = node_database(runtime, node.label)
+        node.settings = node.settings.model_copy(
+            update={"migration_database_url": dsn, "database_url": runtime or dsn}
+        )
+        self.done(f"database {name}{'' if exists else ' (created)'}", node)
+        return dsn
+
+    async def _migrate(self, node: Node) -> str:
+        """Migrate as the owner, letting the runtime role log in; its DSN, once it connects."""
+        role = node.settings.runtime_role(login=True)
+        try:
+            outcomes = await migrate_dsn(node.owner_dsn, runtime=role)
+            dsn = runtime_dsn(node.settings, node.owner_dsn)
         except (MigrationError, RoleError) as error:
             raise StartupError(f"migrations: {_first(error)}") from None
         except (OSError, TimeoutError, ValueError, asyncpg.PostgresError) as error:
@@ -292,7 +431,7 @@ class Supervisor:
             ) from None
         applied = sum(o.status == "applied" for o in outcomes)
         state = f"{applied} applied" if applied else "up to date"
-        self.done(f"migrations ({state}); processes connect as {role.name}")
+        self.done(f"migrations ({state}); processes connect as {role.name}", node)
         return dsn
 
     async def _catalogue(self) -> None:
@@ -305,75 +444,115 @@ class Supervisor:
             f"({', '.join(sorted(catalogue.agreements))}), {len(catalogue.protocols)} protocols"
         )
 
-    async def _temporal(self) -> Client:
-        if self.dev is not None:
+    async def _temporal(self, node: Node) -> Client:
+        settings = node.settings
+        if node.dev is not None:
             try:
-                await self.dev.wait_ready(self.settings.temporal_namespace)
+                await node.dev.wait_ready(settings.temporal_namespace)
             except DevServerError as error:
                 raise StartupError(str(error)) from None
-            self.temporal_address = self.dev.address
-            ui = f" (UI {self.dev.ui_url})" if self.dev.ui_url else " (headless)"
-            reused = ", already running" if self.dev.reused else ""
-            self.done(f"Temporal dev server at {self.dev.address}{ui}{reused}")
+            node.temporal_address = node.dev.address
+            ui = f" (UI {node.dev.ui_url})" if node.dev.ui_url else " (headless)"
+            reused = ", already running" if node.dev.reused else ""
+            self.done(f"Temporal dev server at {node.dev.address}{ui}{reused}", node)
         else:
-            assert self.settings.temporal_address is not None
-            self.temporal_address = self.settings.temporal_address
+            assert settings.temporal_address is not None
+            node.temporal_address = settings.temporal_address
             self.done(
-                f"Temporal at {self.temporal_address} "
-                f"(namespace {self.settings.temporal_namespace})"
+                f"Temporal at {node.temporal_address} (namespace {settings.temporal_namespace})",
+                node,
             )
         try:
-            return await connect_client(self.settings, self.temporal_address)
+            return await connect_client(settings, node.temporal_address)
         except RuntimeError as error:
             raise StartupError(f"cannot connect to Temporal: {_first(error)}") from None
 
-    async def _demo_data(self) -> None:
+    async def _demo_data(self, node: Node) -> None:
         demo = files("readmit.demo")
         try:
-            with as_file(demo / "officers.toml") as officers_file:
-                officers = await asyncio.to_thread(load_directory, Path(officers_file))
-            conn = await connect(self.owner_dsn)
+            if self.federated:
+                officers = await asyncio.to_thread(demo_officers, node.label)
+            else:
+                with as_file(demo / "officers.toml") as officers_file:
+                    officers = await asyncio.to_thread(load_directory, Path(officers_file))
+            conn = await connect(node.owner_dsn)
             try:
-                await import_directory(conn, officers, master=master_keyring(self.settings))
+                await import_directory(conn, officers, master=master_keyring(node.settings))
             finally:
                 await conn.close()
-            pool = await create_pool(self.owner_dsn, min_size=1, max_size=2)
+            pool = await create_pool(node.owner_dsn, min_size=1, max_size=2)
             try:
-                with as_file(demo / "registry.csv") as registry_file:
-                    report = await import_registry_csv(pool, Path(registry_file))
+                if self.federated:
+                    with tempfile.TemporaryDirectory() as scratch:
+                        rows = Path(scratch) / "registry.csv"
+                        await asyncio.to_thread(demo_registry_rows, node.label, rows)
+                        report = await import_registry_csv(pool, rows)
+                else:
+                    with as_file(demo / "registry.csv") as registry_file:
+                        report = await import_registry_csv(pool, Path(registry_file))
             finally:
                 await pool.close()
         except (DirectoryError, RegistryImportError) as error:
             raise StartupError(f"demo data: {_first(error)}") from None
-        self.done(f"demo data: {len(officers)} officers, {report.persons} persons in registries")
+        self.done(
+            f"demo data: {len(officers)} officers, {report.persons} persons in registries", node
+        )
 
-    async def _workers(self, parts: contextlib.AsyncExitStack, client: Client) -> None:
+    async def _peers(self) -> None:
+        """Each node registers every other one as its peer (their keys rotated in should a
+        node's key file have been made anew; a peer its administrator revoked stays revoked)."""
+        now = datetime.now(UTC)
+        overlap = timedelta(days=self.settings.federation_key_overlap_days)
+        notes: list[str] = []
+        for node in self.nodes:
+            pool = await create_pool(node.owner_dsn, min_size=1, max_size=2)
+            try:
+                directory = PeerDirectory(pool, own_state=node.label)
+                for other in self.nodes:
+                    if other is node:
+                        continue
+                    assert other.identity is not None
+                    note = await register_peer(
+                        directory, other.identity.descriptor(now), overlap, now
+                    )
+                    if note:
+                        notes.append(f"{node.label}: {note}")
+            except (PeerKeyRefused, PeerUpdateRefused, IdentityError) as error:
+                raise StartupError(f"peers of node {node.label}: {error}") from None
+            finally:
+                await pool.close()
+        states = " ⇄ ".join(n.label for n in self.nodes)
+        self.done(f"peers: {states} registered with each other" + "".join(f"; {n}" for n in notes))
+
+    async def _workers(self, parts: contextlib.AsyncExitStack, node: Node, client: Client) -> None:
+        settings = node.settings
         root = await parts.enter_async_context(
-            worker_root(self.settings, self.states, dsn=self.dsn, client=client, migrate=False)
+            worker_root(settings, node.states, dsn=node.dsn, client=client, migrate=False)
         )
         worker_stop = asyncio.Event()
-        runner = self.workers = asyncio.create_task(root.run(worker_stop))
+        runner = node.workers = asyncio.create_task(root.run(worker_stop))
 
         async def stop_workers() -> None:
-            self.say("  stopping workers (in-flight tasks finish)")
+            self.say(f"  stopping {node.prefix}workers (in-flight tasks finish)")
             worker_stop.set()
             with contextlib.suppress(Exception):  # a failure was reported when it happened
                 await runner
 
-        parts.push_async_callback(self._stopping_part, "the workers", stop_workers)
+        parts.push_async_callback(self._stopping_part, f"the {node.prefix}workers", stop_workers)
         while not all(w.is_running for w in root.workers):  # validated and polling
             if runner.done():
-                raise StartupError(f"workers: {_workers_failure(runner)}")
+                raise StartupError(f"{node.prefix}workers: {_workers_failure(runner)}")
             await asyncio.sleep(0.02)
-        channels = ", ".join(self.settings.notify_channels)
+        channels = ", ".join(settings.notify_channels)
         self.done(
-            f"workers for {', '.join(self.states)} on {cases_queue(self.settings.queue_prefix)} "
-            f"and the state queues (notices: {channels})"
+            f"workers for {', '.join(node.states)} on {cases_queue(settings.queue_prefix)} "
+            f"and the state queues (notices: {channels})",
+            node,
         )
 
-    async def _api(self, parts: contextlib.AsyncExitStack, client: Client) -> None:
-        app = create_app(self.settings, database_url=self.dsn, client=client)
-        self.web_pages = any(str(getattr(r, "path", "")).startswith(WEB) for r in app.routes)
+    async def _api(self, parts: contextlib.AsyncExitStack, node: Node, client: Client) -> None:
+        app = create_app(node.settings, database_url=node.dsn, client=client)
+        node.web_pages = any(str(getattr(r, "path", "")).startswith(WEB) for r in app.routes)
         config = uvicorn.Config(
             app,
             log_level="warning",
@@ -381,62 +560,59 @@ class Supervisor:
             lifespan="on",
             proxy_headers=False,  # api.hardening applies READMIT_TRUSTED_PROXIES instead
             timeout_graceful_shutdown=API_GRACE_SECONDS,
-            timeout_keep_alive=self.settings.api_keep_alive_seconds,
+            timeout_keep_alive=node.settings.api_keep_alive_seconds,
         )
         server = _Server(config)
-        serving = asyncio.create_task(_serve(server, self.api_socket))
+        serving = asyncio.create_task(_serve(server, node.api_socket))
 
         async def stop_api() -> None:
-            self.say("  stopping the API")
+            self.say(f"  stopping the {node.prefix}API")
             server.should_exit = True
             await serving
 
-        parts.push_async_callback(self._stopping_part, "the API", stop_api)
+        parts.push_async_callback(self._stopping_part, f"the {node.prefix}API", stop_api)
         while not server.started:
             if serving.done():
                 raise StartupError(
                     "the API did not start (see the lines above; READMIT_LOG_LEVEL=INFO for more)"
                 )
             await asyncio.sleep(0.02)
-        self.done(f"API on {self.api_url} (docs {self.api_url}/docs)")
+        self.done(f"API on {node.api_url} (docs {node.api_url}/docs)", node)
 
     # --- running and stopping --------------------------------------------------------------------
 
-    @property
-    def api_url(self) -> str:
-        host = self.settings.api_host
-        shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{self.settings.api_port}"
-
     def _print_ready(self, seconds: float) -> None:
         self.say(f"ready in {seconds:.1f} s")
-        for line in ready_lines(self):
+        lines = federated_ready_lines(self) if self.federated else ready_lines(self)
+        for line in lines:
             self.console.print(line, markup=False)
 
-    async def _watch_dev_server(self) -> None:
-        """Stop everything, exit 1, should the dev server die under the workers."""
-        process = self.dev.process if self.dev is not None else None
+    async def _watch_dev_server(self, node: Node) -> None:
+        """Stop everything, exit 1, should a dev server die under the workers."""
+        process = node.dev.process if node.dev is not None else None
         if process is None:
             return
         await asyncio.to_thread(process.wait)
         if self._stopping:
             return
         self.console.print(
-            f"[red]✗[/red] the Temporal dev server exited ({process.returncode}); "
-            f"its log: {_shown(self.dev.log_file) if self.dev else ''}"
+            f"[red]✗[/red] the {node.prefix}Temporal dev server exited ({process.returncode}); "
+            f"its log: {_shown(node.dev.log_file) if node.dev else ''}"
         )
         self.code = 1
         self.stop.set()
 
-    async def _watch_workers(self) -> None:
+    async def _watch_workers(self, node: Node) -> None:
         """Stop everything, exit 1, should the workers stop on their own (a worker's fatal
         error, a background loop that raised): a `run` serving nothing must not look alive."""
-        if self.workers is None:
+        if node.workers is None:
             return
-        await asyncio.wait({self.workers})
+        await asyncio.wait({node.workers})
         if self._stopping:
             return
-        self.console.print(f"[red]✗[/red] the workers stopped: {_workers_failure(self.workers)}")
+        self.console.print(
+            f"[red]✗[/red] the {node.prefix}workers stopped: {_workers_failure(node.workers)}"
+        )
         self.code = 1
         self.stop.set()
 
@@ -447,8 +623,9 @@ class Supervisor:
                 self.console.print()
             return
         self.console.print("forced stop", markup=False)
-        if self.dev is not None:
-            self.dev.kill()
+        for node in self.nodes:
+            if node.dev is not None:
+                node.dev.kill()
         if self.pg is not None and self.pg.started_here:
             with contextlib.suppress(EmbeddedPostgresError, OSError):
                 self.pg.stop()
@@ -461,14 +638,32 @@ class Supervisor:
         except Exception as error:
             self.console.print(f"[yellow]![/yellow] could not stop {name}: {_first(error)}")
 
-    async def _stop_dev_server(self) -> None:
-        dev = self.dev
+    async def _stop_dev_server(self, node: Node) -> None:
+        dev = node.dev
         if dev is not None and dev.process is not None:
-            self.say("  stopping the Temporal dev server")
+            self.say(f"  stopping the {node.prefix}Temporal dev server")
             await asyncio.to_thread(dev.stop)
 
     def say(self, line: str) -> None:
         self.console.print(line)
+
+
+async def register_peer(
+    directory: PeerDirectory, descriptor: NodeDescriptor, overlap: timedelta, at: datetime
+) -> str:
+    """Register the node `descriptor` describes as a peer, or bring it up to date (new keys,
+    a new URL); what was out of the ordinary, or "" ."""
+    peer = await directory.get(descriptor.state)
+    if peer is None:
+        await directory.add(descriptor, at)
+        return ""
+    if peer.revoked(at):
+        return f"peer {descriptor.state} is revoked here and stays so"
+    usable = {k.kid for k in peer.keys if k.status(at) == "active"}
+    if peer.url == descriptor.url and {k.kid for k in descriptor.keys} == usable:
+        return ""
+    rotation = await directory.rotate(descriptor, overlap, at)
+    return f"peer {descriptor.state} updated ({len(rotation.added)} new keys)"
 
 
 async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
@@ -483,23 +678,22 @@ async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
 
 def ready_lines(supervisor: Supervisor) -> list[str]:
     """What runs where, and how to call the API."""
-    s = supervisor.settings
-    url = supervisor.api_url
-    dev = supervisor.dev
+    node = supervisor.nodes[0]
+    s = node.settings
+    url = node.api_url
+    dev = node.dev
     lines = ["", "Readmit is running. Ctrl-C stops everything; data stays in " + _shown(s.home)]
     lines.append(f"  API          {url}   OpenAPI {url}/docs   readiness {url}/ready")
     secret = jwt_secret(s)
-    if supervisor.web_pages:
+    if node.web_pages:
         hint = " (sign in as one of the demo users)" if secret and supervisor.demo else ""
         lines.append(f"  web pages    {url}{WEB}{hint}")
-    temporal = supervisor.temporal_address
+    temporal = node.temporal_address
     if dev is not None and dev.ui_url:
         temporal += f"   UI {dev.ui_url}"
     lines.append(f"  Temporal     {temporal}   namespace {s.temporal_namespace}")
-    lines.append(
-        f"  PostgreSQL   {redact(supervisor.dsn)}   (migrations: {redact(supervisor.owner_dsn)})"
-    )
-    lines.append(f"  workers      {', '.join(supervisor.states)}")
+    lines.append(f"  PostgreSQL   {redact(node.dsn)}   (migrations: {redact(node.owner_dsn)})")
+    lines.append(f"  workers      {', '.join(node.states)}")
     if secret is None:
         lines += ["", "Tokens: from your identity provider (HS256 development tokens are off)."]
         return lines
@@ -522,6 +716,47 @@ def ready_lines(supervisor: Supervisor) -> list[str]:
             "piotr.pl, taras.ua, maria.md, elena.ro, greta.de; auditors audit.<state>"
         )
     return lines
+
+
+def federated_ready_lines(supervisor: Supervisor) -> list[str]:
+    """Where each node runs, and a token for each, which only that node accepts."""
+    home = _shown(supervisor.settings.home)
+    lines = ["", f"Readmit is running as {len(supervisor.nodes)} federated nodes. Ctrl-C stops "
+             f"everything; data stays in {home}"]  # fmt: skip
+    for node in supervisor.nodes:
+        url = node.api_url
+        pages = f"   web pages {url}{WEB}" if node.web_pages else ""
+        lines.append(f"  {node.label} node   {url}{pages}")
+        temporal = node.temporal_address
+        if node.dev is not None and node.dev.ui_url:
+            temporal += f" (UI {node.dev.ui_url})"
+        lines.append(
+            f"            Temporal {temporal}   database {database_name(node.owner_dsn)}   "
+            f"keys {_shown(node_home(supervisor.settings.home, node.label))}"
+        )
+    me = sys.argv[0] if Path(sys.argv[0]).name == "readmit" else "readmit"
+    ttl = supervisor.settings.token_ttl_minutes
+    lines += ["", f"Development tokens (valid {ttl} min), each accepted by its own node only:"]
+    for node in supervisor.nodes:
+        user = _demo_officer(node.label) if supervisor.demo else None
+        user_id = user.user_id if user else f"officer.{node.label.lower()}"
+        secret = jwt_secret(node.settings)
+        assert secret is not None  # the node's key set has one
+        token = issue_dev_token(
+            secret, user=user_id, role="officer", state=node.label, ttl_minutes=ttl
+        )
+        lines.append(f"  {node.label}  export TOKEN_{node.label}={token}   ({user_id}, officer)")
+    first = supervisor.nodes[-1]
+    lines.append(
+        f"Other tokens: {me} token --node {first.label} --user <id> --role <role> "
+        f"--state {first.label}"
+    )
+    return lines
+
+
+def _demo_officer(state: str) -> Officer | None:
+    """The demo directory's officer of `state`, if it has one."""
+    return next((o for o in demo_officers(state) if o.role == "officer"), None)
 
 
 def redact(dsn: str) -> str:

@@ -1,6 +1,8 @@
 """`readmit token`: a development bearer token (HS256, the shared or dev secret) for the API.
 
 Production tokens come from the identity provider; this exists for laptops, demos and scripts.
+`--node UA` signs with the key set of the UA node of `readmit run --federated`
+(`<READMIT_HOME>/nodes/UA/keys.env`): that node accepts the token, and no other.
 It refuses (exit 2, one line) when the API would not accept the token: HS256 not allowed, no
 secret, or claims that do not make a principal (an auditor without states, a bad state code).
 """
@@ -12,10 +14,12 @@ from typing import Annotated, get_args
 import typer
 from pydantic import ValidationError
 
+from adapters.federation.identity import IdentityError, check_state
 from adapters.keys import jwt_secret
 from adapters.settings import get_settings
 from api.auth import AuthError, Role, issue_dev_token
 from readmit.cli.common import fail
+from readmit.cli.federation import NodeSetupError, node_jwt_secret
 
 ROLES: tuple[str, ...] = get_args(Role)
 
@@ -44,6 +48,12 @@ def token(
     ttl_minutes: Annotated[
         int | None, typer.Option(help="lifetime in minutes (default: READMIT_TOKEN_TTL_MINUTES)")
     ] = None,
+    node: Annotated[
+        str | None,
+        typer.Option(
+            help="sign for this node of `readmit run --federated` (its state), with its keys"
+        ),
+    ] = None,
 ) -> None:
     """Print a development token the API accepts (HS256 with the configured or dev secret)."""
     settings = get_settings()
@@ -52,7 +62,13 @@ def token(
     if "HS256" not in settings.jwt_algorithms:
         allowed = ", ".join(settings.jwt_algorithms)
         fail(f"HS256 tokens are not accepted here (READMIT_JWT_ALGORITHMS: {allowed})")
-    secret = jwt_secret(settings)
+    if node is not None:
+        try:
+            secret: str | None = node_jwt_secret(settings.home, check_state(node.upper()))
+        except (NodeSetupError, IdentityError) as error:
+            fail(str(error))
+    else:
+        secret = jwt_secret(settings)
     if not secret:
         fail("no HS256 secret: set READMIT_JWT_SECRET")
     ttl = ttl_minutes if ttl_minutes is not None else settings.token_ttl_minutes

@@ -11,22 +11,21 @@ import socket
 from rich.console import Console
 
 from adapters.settings import Settings
-from readmit.cli.run import Supervisor
+from readmit.cli.run import Node, Supervisor
 
 
 async def test_workers_that_stop_on_their_own_stop_readmit_run_with_exit_1() -> None:
     out = io.StringIO()
     with socket.socket() as unused:
-        supervisor = Supervisor(
-            Settings(), ["PL"], demo=False, dev=None, api_socket=unused, console=Console(file=out)
-        )
+        node = Node(Settings(), ["PL"], dev=None, api_socket=unused)
+        supervisor = Supervisor(Settings(), [node], demo=False, console=Console(file=out))
 
         async def failing() -> None:
             await asyncio.sleep(0.05)
             raise RuntimeError("Worker validation failed: namespace not found\ndetails")
 
-        supervisor.workers = asyncio.create_task(failing())
-        await asyncio.wait_for(supervisor._watch_workers(), timeout=5)
+        node.workers = asyncio.create_task(failing())
+        await asyncio.wait_for(supervisor._watch_workers(node), timeout=5)
     assert supervisor.stop.is_set() and supervisor.code == 1
     assert out.getvalue().splitlines() == [
         "✗ the workers stopped: Worker validation failed: namespace not found"
@@ -35,10 +34,9 @@ async def test_workers_that_stop_on_their_own_stop_readmit_run_with_exit_1() -> 
 
 async def test_workers_stopped_on_the_way_out_are_no_failure() -> None:
     with socket.socket() as unused:
-        supervisor = Supervisor(
-            Settings(), ["PL"], demo=False, dev=None, api_socket=unused, console=Console()
-        )
+        node = Node(Settings(), ["PL"], dev=None, api_socket=unused)
+        supervisor = Supervisor(Settings(), [node], demo=False, console=Console())
         supervisor._stopping = True
-        supervisor.workers = asyncio.create_task(asyncio.sleep(0))
-        await asyncio.wait_for(supervisor._watch_workers(), timeout=5)
+        node.workers = asyncio.create_task(asyncio.sleep(0))
+        await asyncio.wait_for(supervisor._watch_workers(node), timeout=5)
     assert not supervisor.stop.is_set() and supervisor.code == 0

@@ -1,0 +1,209 @@
+"""`readmit run --federated` as a person runs it: two nodes (PL and UA) come up on consecutive
+ports, each with its own database, Temporal dev server and keys, each registered as the other's
+peer, each knowing only its own state's officers; a token `readmit token --node UA` signs is
+accepted by the UA node and refused by the PL node."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from runtime_support import RUNTIME_ROLE
+
+from adapters.db.pool import quote_ident
+from adapters.federation.identity import NodeIdentity
+from readmit.embedded_temporal import free_port, port_is_free
+
+pytestmark = [pytest.mark.temporal, pytest.mark.db]
+
+READY_WITHIN = 90.0
+STATES = ("PL", "UA")
+
+
+def readmit(*args: str) -> list[str]:
+    return [sys.executable, "-m", "readmit.cli.main", *args]
+
+
+def two_free_ports() -> int:
+    """A free port whose next one is free too (a node per port)."""
+    for _ in range(50):
+        port = free_port()
+        if port < 65535 and port_is_free(port + 1):
+            return port
+    raise AssertionError("no two consecutive free ports")
+
+
+def node_dsn(server: str, state: str) -> str:
+    parts = urlsplit(server)
+    return urlunsplit(parts._replace(path=f"{parts.path}_node_{state.lower()}"))
+
+
+def drop_node_databases(server: str) -> None:
+    async def drop() -> None:
+        conn = await asyncpg.connect(server)
+        try:
+            for state in STATES:
+                name = urlsplit(node_dsn(server, state)).path.lstrip("/")
+                await conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[str]:
+    """The test server's DSN, without the nodes' databases before and after."""
+    if urlsplit(database_url).query:
+        pytest.skip("the node databases are named after a plain DATABASE_URL's database")
+    drop_node_databases(database_url)
+    yield database_url
+    drop_node_databases(database_url)
+
+
+def test_federated_run_brings_up_two_nodes_that_are_each_others_peers(
+    tmp_path: Path, server: str
+) -> None:
+    api_port, temporal_port = two_free_ports(), two_free_ports()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("READMIT_")}
+    env |= {
+        "READMIT_HOME": str(tmp_path / "home"),
+        "DATABASE_URL": server,
+        "READMIT_DB_RUNTIME_PASSWORD": RUNTIME_ROLE.password or "",
+        "READMIT_API_PORT": str(api_port),
+        "READMIT_TEMPORAL_PORT": str(temporal_port),
+    }
+    urls = {state: f"http://127.0.0.1:{api_port + i}" for i, state in enumerate(STATES)}
+    home = tmp_path / "home"
+    first = start(env, tmp_path, tmp_path / "first.log")
+    try:
+        wait_ready(first, tmp_path / "first.log", urls.values())
+        output = (tmp_path / "first.log").read_text(errors="replace")
+        for state, url in urls.items():
+            assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+            assert f"{state} node   {url}" in output, output
+            assert f"export TOKEN_{state}=" in output, output
+        identities = {s: NodeIdentity.load(home / "nodes" / s / "node-keys.json") for s in STATES}
+        check_peers(env, tmp_path, server, urls, identities)
+        for state in STATES:
+            assert officers_states(node_dsn(server, state)) == {state}
+
+        # a token signed with the UA node's keys: UA accepts it, PL does not
+        minted = subprocess.run(
+            readmit("token", "--node", "UA", "--user", "olena.ua", "--role", "officer",
+                    "--state", "UA"),
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert minted.returncode == 0, minted.stderr
+        bearer = {"Authorization": f"Bearer {minted.stdout.strip()}"}
+        assert httpx.get(f"{urls['UA']}/cases", headers=bearer, timeout=30).status_code == 200
+        assert httpx.get(f"{urls['PL']}/cases", headers=bearer, timeout=30).status_code == 401
+        stop(first, tmp_path / "first.log", api_port, temporal_port)
+
+        # a second start keeps each node's keys, and its peers as they were
+        second = start(env, tmp_path, tmp_path / "second.log")
+        try:
+            wait_ready(second, tmp_path / "second.log", urls.values())
+            again = {s: NodeIdentity.load(home / "nodes" / s / "node-keys.json") for s in STATES}
+            assert {s: i.signing_kid for s, i in again.items()} == {
+                s: i.signing_kid for s, i in identities.items()
+            }
+            check_peers(env, tmp_path, server, urls, identities)
+            assert httpx.get(f"{urls['UA']}/cases", headers=bearer, timeout=30).status_code == 200
+            stop(second, tmp_path / "second.log", api_port, temporal_port)
+        finally:
+            kill(second)
+    finally:
+        kill(first)
+
+
+def start(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            readmit("run", "--federated", "--headless", "--state", "PL", "--state", "UA"),
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(process: subprocess.Popen[bytes], log: Path, api_port: int, temporal_port: int) -> None:
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0, log.read_text(errors="replace")
+    output = log.read_text(errors="replace")
+    assert "✓ stopped" in output and "Traceback" not in output, output
+    for port in (api_port, api_port + 1, temporal_port, temporal_port + 1):
+        assert port_is_free(port), output
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def check_peers(
+    env: dict[str, str],
+    cwd: Path,
+    server: str,
+    urls: dict[str, str],
+    identities: dict[str, NodeIdentity],
+) -> None:
+    """Each node lists the other as its only peer, with the other's key file's keys."""
+    for state, other in (("PL", "UA"), ("UA", "PL")):
+        listed = subprocess.run(
+            readmit("peers", "list", "--json", "--database-url", node_dsn(server, state)),
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0, listed.stderr
+        peers = json.loads(listed.stdout)
+        assert [(p["state"], p["url"], p["status"]) for p in peers] == [
+            (other, urls[other], "active")
+        ]
+        assert {(k["kid"], k["status"]) for k in peers[0]["keys"]} == {
+            (identities[other].signing_kid, "active"),
+            (identities[other].encryption_kid, "active"),
+        }
+
+
+def wait_ready(process: subprocess.Popen[bytes], log: Path, urls: Iterable[str]) -> None:
+    started = time.monotonic()
+    pending = set(urls)
+    while pending and time.monotonic() - started < READY_WITHIN:
+        assert process.poll() is None, f"`readmit run` exited:\n{log.read_text(errors='replace')}"
+        for url in list(pending):
+            try:
+                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                    pending.discard(url)
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    assert not pending, f"not ready within {READY_WITHIN} s:\n{log.read_text(errors='replace')}"
+
+
+def officers_states(dsn: str) -> set[str]:
+    async def query() -> set[str]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return {r["state"] for r in await conn.fetch("SELECT DISTINCT state FROM officers")}
+        finally:
+            await conn.close()
+
+    return asyncio.run(query())
