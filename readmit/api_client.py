@@ -83,13 +83,23 @@ class EventOut(BaseModel):
     at: datetime
 
 
+class SendingOut(BaseModel):
+    """A command on its way to the other node of a shared case (docs/federation.md)."""
+
+    message_id: str
+    seq: int
+    recipient: str
+
+
 class CommandResult(BaseModel):
-    """What a command (or opening a case) produced: the new status and the events appended."""
+    """What a command (or opening a case) produced: the new status and the events appended, or
+    (`sending`) the message carrying it to the other node, in effect once receipted."""
 
     case_id: str
     status: str
     version: int
     events: list[EventOut]
+    sending: SendingOut | None = None
 
 
 class CasePage(BaseModel):

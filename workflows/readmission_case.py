@@ -49,8 +49,8 @@ with workflow.unsafe.imports_passed_through():
         crosses,
         expiry_grace,
         held_limits,
-        quiet_limits,
         opening_of,
+        quiet_limits,
         side_of,
         submitted,
     )

@@ -35,6 +35,7 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from adapters.audit.checkpoint import AnchorFinding, Checkpoint, anchor_findings
+from adapters.audit.peer_anchors import PeerAnchors, PeerFinding
 from adapters.db import canonical
 from adapters.db.event_queries import absent_streams, read_streams
 from adapters.db.eventstore import EventStore, Recorded
@@ -76,6 +77,7 @@ class CaseVerification:
     runs: int = 0
     events: int = 0
     anchor: list[AnchorFinding] | None = None  # None: no checkpoint to check against
+    peer: list[PeerFinding] | None = None  # None: not checked against the peer's signed heads
 
     @property
     def anchor_ok(self) -> bool:
@@ -88,8 +90,20 @@ class CaseVerification:
         return "; ".join(f.detail for f in self.anchor) or "holds the checkpoint's head"
 
     @property
+    def peer_ok(self) -> bool:
+        return not self.peer
+
+    @property
+    def peer_detail(self) -> str:
+        if self.peer is None:
+            return "not checked"
+        return "; ".join(f.detail for f in self.peer) or "holds every head the peer signed"
+
+    @property
     def ok(self) -> bool:
-        return self.chain_ok and self.replay_ok and self.agree_ok and self.anchor_ok
+        return (
+            self.chain_ok and self.replay_ok and self.agree_ok and self.anchor_ok and self.peer_ok
+        )
 
     def as_dict(self) -> dict[str, Any]:
         report: dict[str, Any] = {
@@ -105,6 +119,12 @@ class CaseVerification:
                 "ok": self.anchor_ok,
                 "detail": self.anchor_detail,
                 "findings": [f.as_dict() for f in self.anchor],
+            }
+        if self.peer is not None:
+            report["peer"] = {
+                "ok": self.peer_ok,
+                "detail": self.peer_detail,
+                "findings": [f.as_dict() for f in self.peer],
             }
         return report
 
@@ -143,6 +163,7 @@ class Verifier:
     batch_size: int = 100
     fetch_concurrency: int = 16
     checkpoint: Checkpoint | None = None
+    peer: PeerAnchors | None = None
 
     async def histories(self, case_id: str) -> list[WorkflowHistory]:
         """Every run of the case's workflow, oldest first (following continue-as-new back)."""
@@ -271,6 +292,8 @@ class Verifier:
             report.chain_detail = "no events stored"
         if self.checkpoint is not None:
             report.anchor = anchor_findings(self.checkpoint, case_id, stored)
+        if self.peer is not None:
+            report.peer = await self.peer.findings(case_id, stored)
         try:
             async with fetching:
                 histories = await self.histories(case_id)

@@ -19,10 +19,13 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
+from adapters.audit.peer_anchors import PeerAnchors
 from adapters.audit.verify import CaseVerification, Verifier, with_lost_streams
 from adapters.db.event_queries import stream_ids
 from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
+from adapters.federation.peers import PeerDirectory
+from adapters.federation.store import ExchangeStore
 from adapters.keys import payload_keyring
 from adapters.settings import get_settings
 from adapters.temporal.client import connect_client
@@ -47,6 +50,8 @@ def _line(report: CaseVerification) -> str:
     )
     if report.anchor is not None:
         line += f"; checkpoint: {report.anchor_detail}"
+    if report.peer is not None:
+        line += f"; peer: {report.peer_detail}"
     return line
 
 
@@ -136,11 +141,21 @@ def verify_command(
         ),
     ] = None,
     public_key: PublicKey = None,
+    peer: Annotated[
+        bool,
+        typer.Option(
+            "--peer",
+            help="on a federated node: also check each case against the chain heads its peer "
+            "signed in receipts (docs/federation.md)",
+        ),
+    ] = False,
 ) -> None:
     """Recompute hash chains, replay Temporal histories against the current code, and check that
     the store holds exactly what the workflow appended. With --checkpoint, also check that
     every case still holds the head the checkpoint signed (a rewritten event, a truncated tail,
     a deleted case fail, even with their hash chains recomputed; later events only extend it).
+    With --peer, also check that every case still holds each head the peer node signed for it
+    in its receipts, and each this node signed in its own (a rewrite after an exchange fails).
     Named cases get a line each; with --all only failures do (unless --verbose), under a
     progress bar. Exit 1 on any failure."""
     if not case_ids and not all_cases:
@@ -151,6 +166,8 @@ def verify_command(
     elif public_key is not None:
         fail("--public-key checks a --checkpoint; pass one")
     settings = get_settings()
+    if peer and settings.node_state is None:
+        fail("--peer checks a federated node's cases: READMIT_NODE_STATE is not set")
     address = temporal_address(given_address)
     dsn = database_url()
     install_runtime("ERROR")
@@ -160,8 +177,16 @@ def verify_command(
         try:
             store = EventStore(pool)
             client = await connect_client(settings, address)
+            anchors = None
+            if peer:
+                directory = PeerDirectory(pool, own_state=settings.node_state)
+                anchors = PeerAnchors(ExchangeStore(pool), directory)
             verifier = Verifier(
-                store, client, data_converter(payload_keyring(settings)), checkpoint=checkpoint
+                store,
+                client,
+                data_converter(payload_keyring(settings)),
+                checkpoint=checkpoint,
+                peer=anchors,
             )
             if case_ids:
                 unique = list(dict.fromkeys(case_ids))

@@ -243,6 +243,11 @@ def result_lines(result: CommandResult) -> list[str]:
     lines += [
         f"  v{e.version} {e.type}  {e.at.isoformat(timespec='seconds')}" for e in result.events
     ]
+    if result.sending is not None:
+        lines.append(
+            f"  sent to {result.sending.recipient} (message {result.sending.seq}): in effect"
+            f" on both nodes once {result.sending.recipient}'s receipt is back"
+        )
     return lines
 
 
