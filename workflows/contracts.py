@@ -164,9 +164,9 @@ class Refused(Frozen):
 
 
 class Exchange(Frozen):
-    """Where a federated case's exchange stands: the highest sequence number applied from the
+    """Where a federated case's exchange stands: the highest sequence number taken from the
     peer (`in_seq`), the last assigned here (`out_seq`), the highest of this node's own applied
-    here (`out_applied`), the queue and the last refusals."""
+    here (`out_applied`), the queue and the last refusals (whose numbers went to the next)."""
 
     in_seq: int = 0
     out_seq: int = 0

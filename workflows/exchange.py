@@ -2,11 +2,12 @@
 other node and in what order, and how its own queue moves. Pure functions over the contracts, so
 the rules are tested without Temporal and the workflow only calls them.
 
-Order per case: each node numbers its messages (`seq`, strictly increasing, a refused one
-consumes its number) and says with each the highest number of the other's it had applied
-(`peer_seen`). A message is taken when its number is past the last one taken, the receiver has
+Order per case: each node numbers its messages 1, 2, 3… without gaps (a message refused for
+good gives its number to the next) and says with each the highest number of the other's it had
+applied (`peer_seen`). A message is taken when its number is the next one, the receiver has
 applied everything of its own the sender claims to have seen, and it does not cross a message of
-the receiver's still on its way. When two cross, a consequence (an expiry) wins over a command,
+the receiver's still on its way; one from further ahead waits (the ones before it come first),
+one already passed is refused. When two cross, a consequence (an expiry) wins over a command,
 and between commands the requesting state's wins: the other is refused, finally, and its officer
 acts again on the case as it now is.
 """
@@ -80,6 +81,13 @@ def peer_refusal(
     if peer.seq <= exchange.in_seq:
         return PeerRefusal(
             "out_of_order", f"message {peer.seq} comes after {exchange.in_seq} was taken"
+        )
+    if peer.seq > exchange.in_seq + 1:
+        return PeerRefusal(
+            "out_of_order",
+            f"message {peer.seq} before {exchange.in_seq + 1}",
+            retryable=True,
+            http_status=503,
         )
     tolerance = timedelta(seconds=federation.clock_skew_seconds)
     if skewed(peer.sent_at, now, tolerance):
@@ -212,4 +220,16 @@ def settled(exchange: Exchange, message: Outgoing, delivered: Delivered) -> Exch
         detail=delivered.detail or "",
     )
     kept = (*exchange.refused, refusal)[-KEPT_REFUSALS:]
-    return exchange.model_copy(update={"outbox": outbox, "refused": kept})
+    # its number goes to the next: those queued behind it were not built yet
+    later = tuple(
+        m.model_copy(update={"seq": m.seq - 1}) if m.seq > message.seq else m for m in outbox
+    )
+    shift = 1 if exchange.out_applied > message.seq else 0
+    return exchange.model_copy(
+        update={
+            "outbox": later,
+            "refused": kept,
+            "out_seq": exchange.out_seq - 1,
+            "out_applied": exchange.out_applied - shift,
+        }
+    )

@@ -114,7 +114,8 @@ class Inbound:
         except PeerKeyRefused as refused:
             return refuse(refused.code, str(refused))
         except EnvelopeRefused as refused:
-            return refuse(refused.code, refused.detail)
+            # altered on its way, perhaps: the sender's stored bytes may well arrive intact
+            return refuse(refused.code, refused.detail, refused.code == "bad_signature")
         body: MessageBody = verified.body
         if body.sender != sender or body.recipient != recipient:
             return refuse("malformed", "the header and body disagree")

@@ -195,7 +195,8 @@ def test_a_reply_in_order_is_taken() -> None:
         (Exchange(in_seq=3, out_seq=2, out_applied=2), 3, 2, "out_of_order"),
         (Exchange(in_seq=3, out_seq=2, out_applied=2), 2, 2, "out_of_order"),
         (Exchange(in_seq=0, out_seq=2, out_applied=1), 1, 2, "awaiting_receipt"),
-        (Exchange(in_seq=0, out_seq=1, out_applied=1), 5, 1, None),  # a gap: refusals consume
+        (Exchange(in_seq=0, out_seq=1, out_applied=1), 1, 1, None),
+        (Exchange(in_seq=1, out_seq=1, out_applied=1), 3, 1, "out_of_order"),  # 2 first
     ],
 )
 def test_order_and_duplicates(
@@ -353,3 +354,9 @@ def test_the_queue_moves_with_receipts() -> None:
     )
     done = settled(after, second, refused)
     assert done.outbox == () and done.refused[-1].code == "crossed"
+    # a refused message gives its number to the next, not yet built
+    third, fourth = outgoing(3), outgoing(4, "consequence", ExpireLimit(at=T0, limit="transfer"))
+    queue = queued(queued(Exchange(out_seq=2, out_applied=2), third), fourth)
+    gone = Delivered(message_id=third.message_id, outcome="refused", received_at=T0, code="late")
+    moved = settled(queue, third, gone)
+    assert [m.seq for m in moved.outbox] == [3] and moved.out_seq == 3 and moved.out_applied == 3
