@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from adapters.federation.identity import IdentityError, NodeIdentity
 from adapters.production import require_production
 from adapters.settings import ConfigurationError, Settings
 from adapters.temporal.codec import Keyring
@@ -128,3 +129,23 @@ def command_verifier(settings: Settings) -> CommandVerifier:
     if settings.command_signing_key or not keys:
         keys.append(command_signer(settings).public_key)
     return CommandVerifier(keys, timedelta(seconds=settings.command_signature_max_age_seconds))
+
+
+def node_identity(settings: Settings) -> NodeIdentity | None:
+    """A federated node's identity, from its key file (`settings.node_keys_path()`); None for a
+    single installation. A key file that is missing, unreadable, open to others or another
+    state's is a `ConfigurationError` (one line, exit 2): the process does not start."""
+    if settings.node_state is None:
+        return None
+    path = settings.node_keys_path()
+    assert path is not None
+    try:
+        identity = NodeIdentity.load(path)
+    except (IdentityError, OSError) as error:
+        raise ConfigurationError(f"the node key file {path}: {error}") from None
+    if identity.state != settings.node_state:
+        raise ConfigurationError(
+            f"the node key file {path} is {identity.state}'s, not READMIT_NODE_STATE's "
+            f"{settings.node_state}"
+        )
+    return identity

@@ -26,11 +26,14 @@ from adapters.settings import ConfigurationError, Settings
 from adapters.urls import https_or_loopback, is_loopback_host
 from adapters.webhooks import url_problem
 
-Part = Literal["payload", "master", "tokens", "audit", "commands", "verify", "services"]
+Part = Literal["payload", "master", "tokens", "audit", "commands", "verify", "services", "node"]
 """What a process may need: the payload keyring, the master keyring, what verifies tokens, the
-audit signing key, the command signing key, and where PostgreSQL and Temporal are."""
+audit signing key, the command signing key, where PostgreSQL and Temporal are, and a federated
+node's own address (docs/federation.md)."""
 
-API: frozenset[Part] = frozenset(("payload", "master", "tokens", "audit", "commands", "services"))
+API: frozenset[Part] = frozenset(
+    ("payload", "master", "tokens", "audit", "commands", "services", "node")
+)
 WORKER: frozenset[Part] = frozenset(("payload", "master", "audit", "verify", "services"))
 """The most a worker needs (the case queue and checkpoints); `worker_needs` says what one does."""
 
@@ -68,6 +71,8 @@ def worker_needs(settings: Settings, *, serves_cases: bool) -> frozenset[Part]:
     needs: set[Part] = {"payload", "master", "services"}
     if serves_cases:
         needs.add("verify")
+        if settings.node_state is not None:
+            needs.add("node")  # a federated node's case queue sends its messages
         if settings.audit_checkpoint_dir is not None or settings.audit_checkpoint_webhook_url:
             needs.add("audit")
     return frozenset(needs)
@@ -167,6 +172,18 @@ def _verify(settings: Settings) -> Iterator[str]:
             yield f"READMIT_COMMAND_VERIFY_KEYS ({why})"
 
 
+def _node(settings: Settings) -> Iterator[str]:
+    """A federated node is reached by its peers at its URL: https in production (its key file
+    is checked when it is read, at start)."""
+    if settings.node_state is None:
+        return
+    url = settings.node_url
+    if not url:
+        yield "READMIT_NODE_URL (unset: the URL peers reach this node at)"
+    elif not url.startswith("https://"):
+        yield "READMIT_NODE_URL (not https: peers reach a production node over TLS)"
+
+
 def _services(settings: Settings) -> Iterator[str]:
     if not settings.database_url:
         yield "DATABASE_URL (unset: production starts no embedded PostgreSQL)"
@@ -217,6 +234,7 @@ _ORDER: tuple[Part, ...] = (
     "audit",
     "commands",
     "verify",
+    "node",
 )
 _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
     "services": _service_addresses,
@@ -226,6 +244,7 @@ _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
     "audit": _seed("READMIT_AUDIT_SIGNING_KEY"),
     "commands": _seed("READMIT_COMMAND_SIGNING_KEY"),
     "verify": _verify,
+    "node": _node,
 }
 
 

@@ -23,14 +23,19 @@ from temporalio.client import Client
 from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
-from adapters.federation.identity import IdentityError, NodeIdentity
 from adapters.federation.inbound import Inbound
 from adapters.federation.peers import PeerDirectory
 from adapters.federation.store import ExchangeStore
-from adapters.keys import command_signer, command_signing_seed, jwt_secret, master_keyring
+from adapters.keys import (
+    command_signer,
+    command_signing_seed,
+    jwt_secret,
+    master_keyring,
+    node_identity,
+)
 from adapters.production import API, require_production
 from adapters.protection.vault import PersonalDataVault
-from adapters.settings import ConfigurationError, Settings, get_settings
+from adapters.settings import Settings, get_settings
 from adapters.temporal.cases import CaseGateway
 from adapters.tracing import Tracing, process_tracing
 from api import docs, hardening, problems, web
@@ -77,25 +82,6 @@ def sign_in_from(settings: Settings) -> tuple[TokenVerifier, OidcSignIn | None]:
     Raises `ConfigurationError` naming what is missing, before anything is served."""
     oidc, provider_keys = oidc_from(settings)
     return verifier_from(settings, provider_keys), oidc
-
-
-def node_identity(settings: Settings) -> NodeIdentity | None:
-    """A federated node's identity from its key file, None for a single installation; the
-    state it names must be the node's."""
-    if settings.node_state is None:
-        return None
-    path = settings.node_keys_path()
-    assert path is not None
-    try:
-        identity = NodeIdentity.load(path)
-    except (IdentityError, OSError) as error:
-        raise ConfigurationError(f"the node key file {path}: {error}") from None
-    if identity.state != settings.node_state:
-        raise ConfigurationError(
-            f"the node key file {path} is {identity.state}'s, not READMIT_NODE_STATE's "
-            f"{settings.node_state}"
-        )
-    return identity
 
 
 def create_app(

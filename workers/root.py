@@ -34,10 +34,9 @@ from adapters.audit.checkpoint_sinks import CheckpointPublisher
 from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
-from adapters.federation.identity import NodeIdentity
 from adapters.federation.peers import PeerDirectory
 from adapters.federation.store import ExchangeStore
-from adapters.keys import audit_signing_seed, command_verifier, master_keyring
+from adapters.keys import audit_signing_seed, command_verifier, master_keyring, node_identity
 from adapters.outbox import Dispatcher, DispatchSettings, EmailSender, WebhookSender
 from adapters.production import require_production, worker_needs
 from adapters.protection.vault import PersonalDataVault
@@ -231,10 +230,10 @@ def delivery_activities(
 ) -> DeliveryActivities:
     """What sends a federated node's messages: its own keys (the key file), its peers, its
     record of the exchange."""
-    keys = settings.node_keys_path()
-    assert keys is not None and settings.node_state is not None
+    identity = node_identity(settings)
+    assert identity is not None
     return DeliveryActivities(
-        NodeIdentity.load(keys),
+        identity,
         PeerDirectory(pool, own_state=settings.node_state),
         ExchangeStore(pool),
         vault,

@@ -220,8 +220,15 @@ async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
     )
     if answer is None:
         return _back(page, back, form, action, names, error=error, errors=errors)
+    label = page._(labels.label("action", action))
+    if sending := answer.get("sending"):  # a shared case: on its way to the other node
+        notice = page._(
+            "%(action)s: sent to %(state)s. It takes effect on both sides once %(state)s "
+            "acknowledges receipt."
+        ) % {"action": label, "state": sending["recipient"]}
+        return _redirect(page, back, Flash(notice=notice))
     notice = page._("%(action)s: done. The case is now “%(status)s”.") % {
-        "action": page._(labels.label("action", action)),
+        "action": label,
         "status": page._(labels.label("status", answer.get("status"))),
     }
     return _redirect(page, back, Flash(notice=notice))

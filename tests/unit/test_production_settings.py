@@ -277,3 +277,16 @@ def test_keys_init_refuses_where_keys_are_already_set(monkeypatch: pytest.Monkey
         get_settings.cache_clear()
     assert refused.exit_code == 1 and "already set" in refused.output
     assert forced.exit_code == 0 and "READMIT_MASTER_KEYS=" in forced.stdout
+
+
+def test_a_federated_node_in_production_is_reached_over_https() -> None:
+    """A node's peers post to its URL: production refuses plain http, even on loopback, and an
+    unset URL; a single installation has no such setting to check."""
+    assert problems(strong(), API) == []
+    for url, why in ((None, "unset"), ("http://127.0.0.1:8000", "not https")):
+        node = strong(node_state="PL", node_url=url)
+        found = [p for p in problems(node, API) if p.startswith("READMIT_NODE_URL")]
+        assert len(found) == 1 and why in found[0], found
+        assert "node" in worker_needs(node, serves_cases=True)
+        assert "node" not in worker_needs(node, serves_cases=False)
+    assert problems(strong(node_state="PL", node_url="https://pl.readmit.example"), API) == []
