@@ -76,19 +76,17 @@ class DeliveryActivities:
         url = await self.peers.url(request.recipient, datetime.now(UTC))
         url = url.rstrip("/") + MESSAGES_PATH
         try:
-            response = await self.http.post(
-                url, content=stored.token.encode(), headers={"content-type": JOSE}
-            )
+            status, media, answer = await self._post(url, stored.token)
         except httpx.HTTPError as error:
             log.warning("message not delivered, retrying", peer=request.recipient, error=str(error))
             raise ApplicationError(
                 f"{request.recipient} unreachable: {type(error).__name__}"
             ) from None
-        if response.headers.get("content-type", "").split(";")[0] != JOSE:
+        if media != JOSE or answer is None:
             raise ApplicationError(
-                f"{request.recipient} answered {response.status_code} without a signed receipt"
+                f"{request.recipient} answered {status} without a signed receipt"
             )
-        receipt = await self._verified(response.text, request, stored)
+        receipt = await self._verified(answer, request, stored)
         if receipt.refusal is not None and receipt.refusal.retryable:
             raise ApplicationError(
                 f"{request.recipient} refused for now: {receipt.refusal.code}",
@@ -108,7 +106,7 @@ class DeliveryActivities:
                 head_hash=receipt.head.hash if receipt.head else None,
                 echoed_version=receipt.echoed_head.version if receipt.echoed_head else None,
                 echoed_hash=receipt.echoed_head.hash if receipt.echoed_head else None,
-                token=response.text,
+                token=answer,
             )
         )
         log.info(
@@ -119,6 +117,19 @@ class DeliveryActivities:
             code=final.code,
         )
         return _delivered(receipt)
+
+    async def _post(self, url: str, token: str) -> tuple[int, str, str | None]:
+        """Post the message; the answer's status, media type and body, which is read only up
+        to this node's limit (a peer cannot make it hold more): None beyond it."""
+        headers = {"content-type": JOSE}
+        async with self.http.stream("POST", url, content=token.encode(), headers=headers) as r:
+            media = r.headers.get("content-type", "").split(";")[0]
+            body = bytearray()
+            async for chunk in r.aiter_bytes():
+                body += chunk
+                if len(body) > self.max_bytes:
+                    return r.status_code, media, None
+            return r.status_code, media, body.decode("ascii", errors="replace")
 
     async def _build(self, request: DeliverInput) -> StoredMessage:
         """The signed message, its command and opening encrypted to the peer."""

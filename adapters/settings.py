@@ -402,13 +402,15 @@ class Settings(BaseSettings):
     )
     federation_clock_skew_seconds: int = Field(
         default=120,
-        ge=0,
+        ge=1,
+        le=3600,
         description="how far a peer's signed instants may be ahead of this node's clock, and "
         "how long after a due instant the waiting node still counts a reply sent before it",
     )
     federation_max_message_bytes: int = Field(
         default=1_048_576,
         ge=1024,
+        le=1_048_576,  # the API's body cap (api/limits.py)
         description="largest federation message or receipt accepted from a peer, in bytes",
     )
     federation_key_overlap_days: int = Field(
@@ -417,6 +419,12 @@ class Settings(BaseSettings):
         description="after `readmit peers rotate`, how many days a peer's previous keys are "
         "still accepted (default of `--overlap-days`)",
     )
+
+    @field_validator("node_state", "node_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty variable (compose's `${X:-}`) leaves the setting unset."""
+        return None if value == "" else value
 
     @field_validator("node_url")
     @classmethod

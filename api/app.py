@@ -119,7 +119,7 @@ def create_app(
         if node is not None:
             peers = PeerDirectory(pool, own_state=node.state)
             limit = config.federation_max_message_bytes
-            inbound = Inbound(node, peers, ExchangeStore(pool), gateway, limit)
+            inbound = Inbound(node, peers, ExchangeStore(pool), gateway, catalogue, limit)
         return Services(
             settings=config,
             pool=pool,

@@ -46,6 +46,19 @@ async def authorise(services: Services, caller: Principal, case_id: str) -> Part
     return parties
 
 
+def check_node(services: Services, caller: Principal) -> None:
+    """403 on a federated node for an officer of another state: each state acts on its own
+    node, and the other's commands reach it only as signed messages (docs/federation.md)."""
+    node = services.settings.node_state
+    if node is not None and caller.state != node:
+        raise Problem(
+            403,
+            "Forbidden",
+            f"this is {node}'s node: {caller.state}'s officers act on their own",
+            type_="forbidden",
+        )
+
+
 def check_side(caller: Principal, parties: Parties, command: Presentation) -> None:
     """403 unless the caller's state is the party whose side issues `command`."""
     side = command.side

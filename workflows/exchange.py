@@ -102,10 +102,10 @@ def peer_refusal(
         )
     state = case_state
     if peer.opening is not None:
-        refusal = _opening_refusal(request, state, now, workflow_id)
+        refusal = _opening_refusal(request, state, federation, now, tolerance, workflow_id)
         if refusal is not None:
             return refusal
-        opening = peer.opening.model_copy(update={"at": now, "ruleset": CURRENT_RULESET})
+        opening = peer.opening.model_copy(update={"ruleset": CURRENT_RULESET})
         state = decider.execute(opening, state, _dry_id).state
     elif not state.opened:
         return PeerRefusal("unknown_case", "the case has not been submitted to this node")
@@ -137,15 +137,30 @@ def peer_refusal(
 
 
 def _opening_refusal(
-    request: CommandRequest, state: CaseState, now: datetime, workflow_id: str
+    request: CommandRequest,
+    state: CaseState,
+    federation: FederationInput,
+    now: datetime,
+    tolerance: timedelta,
+    workflow_id: str,
 ) -> PeerRefusal | None:
+    """A case's opening is taken only for a case between the sender (requesting) and this
+    node (requested), numbered by the sender, and not dated in this node's future. (The API
+    checked its terms against this node's own agreement data.)"""
     opening = request.peer.opening if request.peer else None
     if opening is None:
         return None
     if state.opened:
         return PeerRefusal("case_exists", "the case is open here already")
-    if opening.case_id != workflow_id:
+    terms = opening.terms
+    if opening.case_id != workflow_id or not opening.case_id.startswith(
+        f"{terms.requesting}-{terms.requested}-"
+    ):
         return PeerRefusal("wrong_case", "the opening names another case")
+    if (terms.requesting, terms.requested) != (federation.peer_state, federation.node_state):
+        return PeerRefusal("wrong_case", f"not a case of {federation.peer_state} to this node")
+    if skewed(opening.at, now, tolerance):
+        return PeerRefusal("clock_skew", "opened later than the receiving clock allows")
     if opening.ruleset != CURRENT_RULESET:
         return PeerRefusal(
             "unsupported_ruleset",
@@ -158,7 +173,7 @@ def _opening_refusal(
     if unsealed := personal_data_in_clear(opening):
         return PeerRefusal("not_sealed", f"unsealed: {', '.join(unsealed)}", http_status=500)
     try:
-        decider.validate(opening.model_copy(update={"at": now}), state)
+        decider.validate(opening, state)
     except DomainError as error:
         return PeerRefusal(snake(type(error).__name__), str(error))
     return None
@@ -177,8 +192,10 @@ def _consequence_refusal(
     deadline = state.deadlines.get(command.limit)
     if command.limit not in state.open_limits or deadline is None:
         return PeerRefusal("no_such_limit", f"the {command.limit} limit is not running here")
-    if command.at < deadline.due or command.at > now + tolerance:
-        return PeerRefusal("early", f"the {command.limit} limit ends at {deadline.due}")
+    if command.at < deadline.due + tolerance or command.at > now + tolerance:
+        return PeerRefusal(
+            "early", f"the {command.limit} limit ends at {deadline.due}, plus the tolerance"
+        )
     return None
 
 

@@ -196,6 +196,11 @@ class ReadmissionCase:
     async def run(self, start: CaseInput) -> CaseOutcome:
         if self.refused_start:
             raise _refused_start()
+        if self.federation is not None and not self.state.opened:
+            # started by a message whose opening the case then refused: nothing to keep open
+            opened = self.state.opened or await self._opened_within(timedelta(minutes=10))
+            if not opened:
+                return CaseOutcome(case_id=self.case_id, status="not_opened", version=0)
         while True:
             if self.verification_pending and not self.lock.locked():
                 self.verification_pending = False
@@ -211,7 +216,8 @@ class ReadmissionCase:
                 and await self._close_by_itself()
             ):
                 continue
-            if self._history_is_long():
+            # not while a message is on its way (its delivery may take days): the next moment
+            if self._history_is_long() and not self.delivering:
                 self._disarm()
                 await self._continue_as_new()
             await self._next_moment()
@@ -220,6 +226,14 @@ class ReadmissionCase:
         return CaseOutcome(
             case_id=self.case_id, status=self.state.status.value, version=self.state.version
         )
+
+    async def _opened_within(self, wait: timedelta) -> bool:
+        try:
+            await workflow.wait_condition(lambda: self.state.opened, timeout=wait)
+        except TimeoutError:
+            await self._settle()
+            return self.state.opened
+        return True
 
     async def _next_moment(self) -> None:
         """Wait for a change (a command, finished background work) or the next alarm. The
@@ -254,11 +268,16 @@ class ReadmissionCase:
             return next_alarm(self.state, self.reminders, now)
         own = side_of(self.state, self.federation.node_state)
         tolerance = timedelta(seconds=self.federation.clock_skew_seconds)
+        held = held_limits(self.state, own)
+        if any(m.kind == "command" for m in self.exchange.outbox):
+            # a command on its way takes effect before any expiry here: both copies then
+            # record them in one order (the expiry fires once the receipt is back)
+            held = frozenset(self.state.open_limits)
         return next_alarm(
             self.state,
             self.reminders,
             now,
-            held=held_limits(self.state, own),
+            held=held,
             quiet=quiet_limits(self.state, own),
             grace=expiry_grace(self.state, tolerance),
         )
@@ -334,9 +353,14 @@ class ReadmissionCase:
     async def execute(self, request: CommandRequest) -> CommandResult:
         if request.peer is not None:
             return await self._receive(request)
-        if self.federation is not None and crosses(request.command, self.state):
-            return await self._send(request)
-        return await self._apply(request.command, request.actor, request.correlation_id)
+        if self.federation is None:
+            return await self._apply(request.command, request.actor, request.correlation_id)
+        async with self.lock:
+            if self.exchange.outbox:
+                raise self._in_flight()  # another update queued one since this was validated
+            if crosses(request.command, self.state):
+                return self._send(request)
+            return await self._commit(request.command, request.actor, request.correlation_id)
 
     @execute.validator
     def check_execute(self, request: CommandRequest) -> None:
@@ -373,14 +397,20 @@ class ReadmissionCase:
             decider.validate(self._stamped(command), self.state)
         except DomainError as error:
             raise _domain_failure(error) from None
-        if self.federation is not None and crosses(command, self.state) and self.exchange.outbox:
-            raise ApplicationError(
-                f"a message to {self.federation.peer_state} is on its way: the case takes the "
-                "next command once its receipt is back",
-                {"http_status": 409},
-                type="MessageInFlight",
-                non_retryable=True,
-            )
+        if self.federation is not None and self.exchange.outbox:
+            raise self._in_flight()
+
+    def _in_flight(self) -> ApplicationError:
+        """A shared case takes no officer's command while a message is on its way (drafts
+        included: the submission may be carrying the case as it was)."""
+        assert self.federation is not None
+        return ApplicationError(
+            f"a message to {self.federation.peer_state} is on its way: the case takes the next "
+            "command once its receipt is back",
+            {"http_status": 409},
+            type="MessageInFlight",
+            non_retryable=True,
+        )
 
     def _check_peer(self, request: CommandRequest) -> None:
         refusal = peer_refusal(
@@ -539,26 +569,25 @@ class ReadmissionCase:
 
     # --- the exchange with the other node (docs/federation.md) ---------------------------------
 
-    async def _send(self, request: CommandRequest) -> CommandResult:
-        """Queue an officer's command for the other node: it takes effect here once that node's
-        receipt is back, at the instant the receipt names."""
-        async with self.lock:
-            command = self._stamped(request.command)
-            opening = None if submitted(self.state) else opening_of(self.state)
-            message = self._queue("command", command, request.actor, opening)
-            assert self.federation is not None
-            return CommandResult(
-                case_id=self.case_id,
-                version=self.state.version,
-                status=self.state.status.value,
-                events=(),
-                sending=MessageRef(
-                    message_id=message.message_id,
-                    seq=message.seq,
-                    recipient=self.federation.peer_state,
-                ),
-                at=command.at,
-            )
+    def _send(self, request: CommandRequest) -> CommandResult:
+        """Queue an officer's command for the other node (the caller holds the lock): it takes
+        effect here once that node's receipt is back, at the instant the receipt names."""
+        command = self._stamped(request.command)
+        opening = None if submitted(self.state) else opening_of(self.state)
+        message = self._queue("command", command, request.actor, opening)
+        assert self.federation is not None
+        return CommandResult(
+            case_id=self.case_id,
+            version=self.state.version,
+            status=self.state.status.value,
+            events=(),
+            sending=MessageRef(
+                message_id=message.message_id,
+                seq=message.seq,
+                recipient=self.federation.peer_state,
+            ),
+            at=command.at,
+        )
 
     def _queue(
         self,
@@ -590,9 +619,13 @@ class ReadmissionCase:
         assert peer is not None
         async with self.lock:
             if peer.opening is not None and not self.state.opened:
-                await self._commit(peer.opening, request.actor, request.correlation_id)
+                # at the requesting node's own instant: both copies open the same case
+                opening = peer.opening
+                await self._commit(opening, request.actor, request.correlation_id, at=opening.at)
             if peer.kind == "consequence":
-                result = await self._commit(request.command, request.actor, at=request.command.at)
+                result = await self._commit(
+                    request.command, request.actor, request.correlation_id, at=request.command.at
+                )
             else:
                 assert self.federation is not None
                 at = receiving_instant(request, self.state, self.federation, workflow.now())

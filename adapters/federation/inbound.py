@@ -20,6 +20,8 @@ from uuid import UUID
 import structlog
 from pydantic import TypeAdapter, ValidationError
 
+from adapters.agreements.catalogue import Catalogue, NotInCatalogue
+from adapters.db.eventstore import EventStore, Recorded
 from adapters.federation.envelope import (
     ChainHead,
     EnvelopeRefused,
@@ -37,9 +39,9 @@ from adapters.federation.hpke import decrypt_with, message_aad
 from adapters.federation.identity import NodeIdentity
 from adapters.federation.peers import PeerDirectory, PeerKeyRefused
 from adapters.federation.store import ExchangeStore, StoredMessage, StoredReceipt
-from adapters.temporal.cases import CaseGateway, CommandRefused
+from adapters.temporal.cases import CaseGateway, CaseNotFound, CommandRefused
 from domain.commands import Command, OpenCase
-from workflows.contracts import Actor, CommandResult, PeerMessage
+from workflows.contracts import Actor, CommandResult, PeerMessage, RecordedEvent
 from workflows.exchange import node_actor, snake
 
 log = structlog.get_logger(__name__)
@@ -78,12 +80,15 @@ class Inbound:
         peers: PeerDirectory,
         exchange: ExchangeStore,
         gateway: CaseGateway,
+        catalogue: Catalogue,
         max_bytes: int,
     ) -> None:
         self.identity = identity
         self.peers = peers
         self.exchange = exchange
         self.gateway = gateway
+        self.catalogue = catalogue
+        self.events = EventStore(exchange.pool)
         self.max_bytes = max_bytes
 
     async def receive(self, raw: bytes) -> Answer:
@@ -136,7 +141,14 @@ class Inbound:
             return refuse("malformed", "the payload is not a command of this version")
         if command.command != body.command_name:
             return refuse("malformed", "the payload's command differs from the envelope's")
+        if opening is not None and (wrong := self._not_ours(body, opening)):
+            return refuse("wrong_case", wrong)
+        if opening is not None and (differs := self._terms_differ(opening)):
+            return refuse("terms_differ", differs)
         await self.exchange.add_message(_stored(body, token, content_hash))
+        applied = await self._applied_before(body)
+        if applied:  # applied, but its receipt was never kept (this node stopped in between)
+            return await self._applied(body, content_hash, _result(body, applied))
         actor = (
             node_actor(body.sender)
             if body.kind == "consequence"
@@ -153,10 +165,51 @@ class Inbound:
         )
         try:
             result = await self.gateway.receive(body.case_id, command, actor, peer)
+        except CaseNotFound:
+            unknown = CommandRefused("unknown_case", "the case is not on this node", 404)
+            unknown.code = "unknown_case"
+            return await self._final_refusal(body, content_hash, unknown)
         except CommandRefused as refused:
             log.info("message refused", peer=sender, seq=body.seq, code=refused.code)
             return await self._final_refusal(body, content_hash, refused)
         return await self._applied(body, content_hash, result)
+
+    def _not_ours(self, body: MessageBody, opening: OpenCase) -> str | None:
+        """Why an opening is not one the sender may bring here, or None: a case of the sender
+        (requesting) to this node (requested), numbered by the sender, the one the message
+        names. Checked before the case's workflow is started."""
+        terms, me = opening.terms, self.identity.state
+        parties = (terms.requesting, terms.requested)
+        if parties != (body.sender, me) or opening.case_id != body.case_id:
+            return f"not a case of {body.sender} to {me}"
+        if not opening.case_id.startswith(f"{body.sender}-{me}-"):
+            return f"not numbered as a case of {body.sender} to {me}"
+        return None
+
+    def _terms_differ(self, opening: OpenCase) -> str | None:
+        """Why the opening's terms are not this node's own for the agreement, or None: both
+        nodes must compute the same deadlines from the same agreement data."""
+        terms = opening.terms
+        try:
+            own = self.catalogue.terms(
+                terms.agreement_id, terms.requesting, terms.requested, terms.protocol_state
+            )
+        except NotInCatalogue:
+            return f"{terms.agreement_id} is not in this node's agreement catalogue"
+        if own != terms:
+            return f"the {terms.agreement_id} terms differ from this node's agreement data"
+        return None
+
+    async def _applied_before(self, body: MessageBody) -> list[Recorded]:
+        """The events this node recorded for the message (by its id, the update's), if any."""
+        stream = await self.events.read_stream(body.case_id)
+        mine = str(body.message_id)
+        return [
+            r
+            for r in stream
+            if r.metadata.get("correlation_id") == mine
+            and r.metadata.get("command") == body.command_name
+        ]
 
     async def _applied(self, body: MessageBody, content_hash: str, result: CommandResult) -> Answer:
         head = await self.exchange.chain_head(body.case_id)
@@ -181,7 +234,8 @@ class Inbound:
         self, body: MessageBody, content_hash: str, refused: CommandRefused
     ) -> Answer:
         code = refused.code or snake(refused.type)
-        if refused.retryable:
+        if refused.retryable or refused.code is None:
+            # not the case's judgement (a worker not answering, a key out of step): for now
             return self._refusal(
                 body.message_id, content_hash, body.sender, code, refused.message, True
             )
@@ -247,6 +301,20 @@ class Inbound:
         log.info("message refused", peer=sender, code=code, retryable=retryable)
         token = sign_receipt(receipt, self.identity.signing_key, self.identity.signing_kid)
         return Answer(token, "refused", code)
+
+
+def _result(body: MessageBody, recorded: list[Recorded]) -> CommandResult:
+    """The command result its recorded events give (to answer a receipt once more)."""
+    return CommandResult(
+        case_id=body.case_id,
+        version=recorded[-1].version,
+        status="",
+        events=tuple(
+            RecordedEvent(event_id=r.event_id, version=r.version, type=r.type, at=r.event().at)
+            for r in recorded
+        ),
+        at=recorded[0].event().at,
+    )
 
 
 def _stored(body: MessageBody, token: str, content_hash: str) -> StoredMessage:

@@ -80,16 +80,18 @@ class ExchangeStore:
         self.events = EventStore(pool)
 
     async def add_message(self, message: StoredMessage) -> StoredMessage:
-        """Keep `message`; if one with its id is kept already, that one (first record stands)."""
+        """Keep `message`; if one with its id and direction is kept already, that one (the first
+        record stands: a peer reusing an id of ours cannot keep its own message out)."""
         row = await self.pool.fetchrow(
             f"""WITH added AS (
                    INSERT INTO federation_messages ({_MESSAGE_COLUMNS})
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                   ON CONFLICT (message_id) DO NOTHING
+                   ON CONFLICT (message_id, direction) DO NOTHING
                    RETURNING {_MESSAGE_COLUMNS})
                 SELECT {_MESSAGE_COLUMNS} FROM added
                 UNION ALL
-                SELECT {_MESSAGE_COLUMNS} FROM federation_messages WHERE message_id = $1
+                SELECT {_MESSAGE_COLUMNS} FROM federation_messages
+                 WHERE message_id = $1 AND direction = $2
                 LIMIT 1""",
             message.message_id,
             message.direction,

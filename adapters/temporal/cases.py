@@ -176,15 +176,22 @@ class CaseGateway:
         actor: Actor,
         peer: PeerMessage,
     ) -> CommandResult:
-        """Hand a verified message of the other node to the case (starting its workflow for a
-        submission): the command and the opening it carries sealed with this node's case key.
-        The message id is the update id, so a message handed twice is applied once."""
-        if peer.opening is not None:
-            opening = await self.vault.seal(case_id, peer.opening)
-            assert isinstance(opening, OpenCase)
-            peer = peer.model_copy(update={"opening": opening})
-        sealed = await self.vault.seal(case_id, command)
+        """Hand a verified message of the other node to the case: the command and the opening
+        it carries sealed with this node's case key. Only a submission (with its opening)
+        starts the case's workflow; any other message meets the case as it is (`CaseNotFound`
+        for none, a refusal for a closed one). The message id is the update id, so a message
+        handed twice to one run is applied once."""
         update_id = str(peer.message_id)
+        if peer.opening is None:
+            sealed = await self.vault.seal(case_id, command)
+            request = CommandRequest(
+                command=sealed, actor=actor, correlation_id=update_id, peer=peer
+            )
+            return await self._update(case_id, update_id, request, command.command)
+        opening = await self.vault.seal(case_id, peer.opening)
+        assert isinstance(opening, OpenCase)
+        peer = peer.model_copy(update={"opening": opening})
+        sealed = await self.vault.seal(case_id, command)
         request = CommandRequest(command=sealed, actor=actor, correlation_id=update_id, peer=peer)
         return await self._with_start(case_id, update_id, request)
 
@@ -222,6 +229,11 @@ class CaseGateway:
         update_id = request_id or str(uuid.uuid4())
         sealed = await self.vault.seal(case_id, command)
         request = CommandRequest(command=sealed, actor=actor, correlation_id=update_id)
+        return await self._update(case_id, update_id, request, command.command)
+
+    async def _update(
+        self, case_id: str, update_id: str, request: CommandRequest, name: str
+    ) -> CommandResult:
         deadline = time.monotonic() + self.wait_seconds
         while True:
             try:
@@ -240,7 +252,7 @@ class CaseGateway:
                     if await self._ended(case_id):  # closed: its workflow has completed
                         raise CommandRefused(
                             "CaseClosedError",
-                            f"{command.command}: the case is closed",
+                            f"{name}: the case is closed",
                             rule=CaseClosedError.rule,
                         ) from error
                     raise CaseNotFound(case_id) from error

@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, BaseModel
 from adapters.agreements.catalogue import NotInCatalogue
 from adapters.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
 from api.auth import Principal
-from api.case_access import authorise, check_side, load_case, not_found
+from api.case_access import authorise, check_node, check_side, load_case, not_found
 from api.command_bodies import OpenCaseBody
 from api.commands import CASE_COMMANDS, OPEN_CASE, Presentation
 from api.deps import PrincipalDep, ServicesDep, WriterDep
@@ -124,6 +124,7 @@ async def open_case(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     assert caller.state is not None
+    check_node(services, caller)
     try:
         terms = services.catalogue.terms(
             body.agreement.upper(), caller.state, body.requested, body.protocol
@@ -269,6 +270,7 @@ def _register_command(command: Presentation) -> None:
         caller: WriterDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Any:
+        check_node(services, caller)
         check_side(caller, await authorise(services, caller, case_id), command)
         issued = command.build(datetime.now(UTC), body)
 

@@ -1,7 +1,8 @@
 """`readmit run --federated` as a person runs it: two nodes (PL and UA) come up on consecutive
 ports, each with its own database, Temporal dev server and keys, each registered as the other's
 peer, each knowing only its own state's officers; a token `readmit token --node UA` signs is
-accepted by the UA node and refused by the PL node."""
+accepted by the UA node and refused by the PL node; and a case goes between them over HTTP, from
+PL's submission to its closing on both, each copy's chain verifying."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 import pytest
+from factories import application_body
 from runtime_support import RUNTIME_ROLE
 
 from adapters.db.pool import quote_ident
@@ -109,6 +113,8 @@ def test_federated_run_brings_up_two_nodes_that_are_each_others_peers(
         bearer = {"Authorization": f"Bearer {minted.stdout.strip()}"}
         assert httpx.get(f"{urls['UA']}/cases", headers=bearer, timeout=30).status_code == 200
         assert httpx.get(f"{urls['PL']}/cases", headers=bearer, timeout=30).status_code == 401
+        anna = {"Authorization": f"Bearer {token(env, tmp_path, 'PL', 'anna.pl')}"}
+        walk_case(urls, anna, bearer, token(env, tmp_path, "PL", "audit.pl", "auditor"))
         stop(first, tmp_path / "first.log", api_port, temporal_port)
 
         # a second start keeps each node's keys, and its peers as they were
@@ -126,6 +132,73 @@ def test_federated_run_brings_up_two_nodes_that_are_each_others_peers(
             kill(second)
     finally:
         kill(first)
+
+
+def token(env: dict[str, str], cwd: Path, node: str, user: str, role: str = "officer") -> str:
+    flags = ("--states", node) if role == "auditor" else ("--state", node)
+    minted = subprocess.run(
+        readmit("token", "--node", node, "--user", user, "--role", role, *flags),
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert minted.returncode == 0, minted.stderr
+    return minted.stdout.strip()
+
+
+def walk_case(
+    urls: dict[str, str], anna: dict[str, str], olena: dict[str, str], auditor: str
+) -> None:
+    """PL opens and submits; UA's node holds the case, its reply limit counted from the signed
+    receipt; UA acknowledges and accepts; PL schedules and completes the transfer and closes the
+    case; both copies end closed, with chains that verify."""
+    pl, ua = urls["PL"], urls["UA"]
+    today = datetime.now(UTC)
+    opened = httpx.post(
+        f"{pl}/cases",
+        json=application_body(knowledge_at=(today - timedelta(days=2)).isoformat()),
+        headers=anna,
+        timeout=60,
+    )
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["case_id"]
+
+    def act(url: str, path: str, who: dict[str, str], body: dict[str, Any] | None = None) -> None:
+        answer = httpx.post(
+            f"{url}/cases/{case_id}{path}", json=body or {}, headers=who, timeout=60
+        )
+        assert answer.status_code == 202, answer.text  # on its way to the other node
+
+    def reaches(url: str, who: dict[str, str], wanted: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            answer = httpx.get(f"{url}/cases/{case_id}", headers=who, timeout=30)
+            if answer.status_code == 200 and answer.json()["status"] == wanted:
+                view: dict[str, Any] = answer.json()
+                return view
+            time.sleep(0.2)
+        raise AssertionError(f"{case_id} not {wanted} at {url}: {answer.text}")
+
+    act(pl, "/submit", anna)
+    on_ua = reaches(ua, olena, "received")
+    on_pl = reaches(pl, anna, "received")
+    received = datetime.fromisoformat(on_ua["received_at"])
+    assert datetime.fromisoformat(on_pl["received_at"]) == received
+    reply = {n: v["deadlines"]["reply"] for n, v in (("PL", on_pl), ("UA", on_ua))}
+    assert datetime.fromisoformat(reply["UA"]["triggered_at"]) == received
+    assert reply["UA"]["due"] == reply["PL"]["due"]
+    act(ua, "/accept", olena)
+    reaches(pl, anna, "accepted")
+    on = (today + timedelta(days=3)).isoformat()
+    act(pl, "/transfer", anna, {"on": on, "bcp": "Medyka-Shehyni", "mode": "land"})
+    reaches(ua, olena, "transfer_scheduled")
+    act(pl, "/transfer/complete", anna)
+    reaches(ua, olena, "transferred")
+    reaches(pl, anna, "transferred")
+    act(pl, "/close", anna)
+    reaches(ua, olena, "closed")
+    reaches(pl, anna, "closed")
+    pl_auditor = {"Authorization": f"Bearer {auditor}"}
+    verified = httpx.get(f"{pl}/cases/{case_id}/verify", headers=pl_auditor, timeout=30).json()
+    assert verified["ok"], verified
 
 
 def start(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:

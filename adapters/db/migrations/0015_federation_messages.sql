@@ -6,7 +6,7 @@
 -- compares them. Append-only: the runtime role inserts and reads, never changes or deletes.
 
 CREATE TABLE federation_messages (
-    message_id   uuid        PRIMARY KEY,
+    message_id   uuid        NOT NULL,
     direction    text        NOT NULL CHECK (direction IN ('out', 'in')),
     case_id      text        NOT NULL,
     peer         text        NOT NULL CHECK (peer ~ '^[A-Z]{2}$'),
@@ -18,7 +18,8 @@ CREATE TABLE federation_messages (
     head_hash    text,
     content_hash text        NOT NULL CHECK (content_hash ~ '^[0-9a-f]{64}$'),
     token        text        NOT NULL,
-    stored_at    timestamptz NOT NULL DEFAULT now()
+    stored_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (message_id, direction)
 );
 CREATE INDEX federation_messages_by_case ON federation_messages (case_id, direction, seq);
 

@@ -1,0 +1,138 @@
+"""A case between two nodes, each state its own Readmit: opened and submitted on PL's, answered
+on UA's, transferred and closed on both, with both chains verifying and each matching the heads
+its peer signed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from factories import application_body
+from federation_nodes import Node, Nodes, eventually
+from tampering import rewrite_event, truncate_tail
+
+from adapters.audit.peer_anchors import PeerAnchors
+from adapters.db.eventstore import Recorded
+from adapters.federation.peers import PeerDirectory
+
+pytestmark = pytest.mark.temporal
+
+
+async def command(
+    node: Node, case_id: str, path: str, who: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    answer = await node.http.post(f"/cases/{case_id}{path}", json=body or {}, headers=node.as_(who))
+    assert answer.status_code in (200, 202), answer.text
+    reply: dict[str, Any] = answer.json()
+    return reply
+
+
+async def status(node: Node, case_id: str) -> str | None:
+    view = await node.view(case_id)
+    return view.state.status.value
+
+
+async def test_a_case_between_two_nodes(nodes: Nodes) -> None:
+    pl, ua = nodes["PL"], nodes["UA"]
+    now = datetime.now(UTC)
+    opened = await pl.http.post(
+        "/cases",
+        json=application_body(knowledge_at=(now - timedelta(days=2)).isoformat()),
+        headers=pl.as_("anna.pl"),
+    )
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["case_id"]
+    sending = await command(pl, case_id, "/submit", "anna.pl")
+    assert sending["sending"]["recipient"] == "UA" and sending["status"] == "draft"
+
+    async def received_on_ua() -> bool:
+        try:
+            return await status(ua, case_id) == "received"
+        except Exception:
+            return False
+
+    await eventually(received_on_ua, "UA's node holds the submitted case")
+    await eventually(lambda: _status_is(pl, case_id, "received"), "PL applied its receipt")
+    receipt = (await pl.exchange.receipts(case_id))[0]
+    ua_state = (await ua.view(case_id)).state
+    pl_state = (await pl.view(case_id)).state
+    assert ua_state.received_at == receipt.received_at == pl_state.received_at
+    assert ua_state.deadlines["reply"] == pl_state.deadlines["reply"]
+    assert ua_state.deadlines["reply"].triggered_at == receipt.received_at
+
+    await command(ua, case_id, "/receipt", "olena.ua")
+    await eventually(lambda: _acknowledged(pl, case_id), "PL sees UA's acknowledgement")
+    await command(ua, case_id, "/accept", "olena.ua")
+    await eventually(lambda: _status_is(pl, case_id, "accepted"), "PL sees the acceptance")
+    assert await status(ua, case_id) == "accepted"
+    on = (now + timedelta(days=5)).isoformat()
+    await command(
+        pl, case_id, "/transfer", "anna.pl", {"on": on, "bcp": "Medyka-Shehyni", "mode": "land"}
+    )
+    await eventually(lambda: _status_is(ua, case_id, "transfer_scheduled"), "UA sees the transfer")
+    await nodes.env.sleep(timedelta(days=5))
+    await command(pl, case_id, "/transfer/complete", "anna.pl")
+    await eventually(lambda: _status_is(ua, case_id, "transferred"), "UA sees the transfer done")
+    await eventually(lambda: _status_is(pl, case_id, "transferred"), "PL applied its receipt")
+    # the window for a claim of readmission in error binds UA: PL's node expires it, UA's learns
+    await nodes.env.sleep(timedelta(days=100))
+    await eventually(lambda: _closed(pl, case_id), "PL's case closed by itself")
+    await eventually(lambda: _closed(ua, case_id), "UA's case closed by itself")
+    for node in (pl, ua):
+        verified = await node.services.store.verify(case_id)
+        assert verified.ok, (node.state, verified)
+    types = {
+        node.state: [r.type for r in await node.services.store.read_stream(case_id)]
+        for node in (pl, ua)
+    }
+    # the window binds UA: UA's node reminded its officers, PL's reminded no one and applied
+    # its end (escalated at the expiry, as a single installation records it), which UA's took
+    reminders = {state: kinds.count("DeadlineEscalated") for state, kinds in types.items()}
+    assert reminders["PL"] == 1 and reminders["UA"] > 1, types
+    assert (
+        types["PL"][-3:] == types["UA"][-3:] == ["DeadlineEscalated", "LimitLapsed", "CaseClosed"]
+    )
+    # the identity check is UA's, against UA's registry, on UA's node only
+    assert "VerificationRecorded" in types["UA"] and "VerificationRecorded" not in types["PL"]
+    # both copies hold every head the peer signed; the same commands' events share their ids
+    for node in (pl, ua):
+        assert await anchors(node).findings(case_id, await stream(node, case_id)) == []
+        assert len(await node.exchange.receipts(case_id)) >= 4
+    ids = {node.state: {r.event_id for r in await stream(node, case_id)} for node in (pl, ua)}
+    assert len(ids["PL"] & ids["UA"]) >= 8
+
+    # a superuser rewrites PL's submission, recomputing the chain: PL's own chain still
+    # verifies, but no longer holds the head UA signed for it
+    await rewrite_event(pl.pool, case_id, 2, note="rewritten")
+    assert (await pl.services.store.verify(case_id)).ok
+    findings = await anchors(pl).findings(case_id, await stream(pl, case_id))
+    assert findings and {f.kind for f in findings} == {"rewritten"}, findings
+    assert all("UA's signed receipt" in f.detail or "this node's" in f.detail for f in findings)
+    await truncate_tail(ua.pool, case_id, keep=3)
+    cut = await anchors(ua).findings(case_id, await stream(ua, case_id))
+    assert "truncated" in {f.kind for f in cut}, cut
+
+
+def anchors(node: Node) -> PeerAnchors:
+    return PeerAnchors(node.exchange, PeerDirectory(node.pool, own_state=node.state))
+
+
+async def stream(node: Node, case_id: str) -> list[Recorded]:
+    return await node.services.store.read_stream(case_id)
+
+
+async def _acknowledged(node: Node, case_id: str) -> bool:
+    return (await node.view(case_id)).state.acknowledged_at is not None
+
+
+async def _closed(node: Node, case_id: str) -> bool:
+    try:
+        return await status(node, case_id) == "closed"
+    except Exception:  # its workflow completed: read its store
+        stream = await node.services.store.read_stream(case_id)
+        return bool(stream) and stream[-1].type == "CaseClosed"
+
+
+async def _status_is(node: Node, case_id: str, wanted: str) -> bool:
+    return await status(node, case_id) == wanted
