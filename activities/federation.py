@@ -11,7 +11,9 @@ receipt, or refuses for now (`retryable`) raises: `MessageDelivery` tries again 
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,7 +75,8 @@ class DeliveryActivities:
             stored = await self.exchange.add_message(await self._build(request))
         if kept is not None:  # receipted before this attempt's worker died
             return _delivered(await self._verified(kept.token, request, stored))
-        url = await self.peers.url(request.recipient, datetime.now(UTC))
+        with _peer_refusals(request.recipient):
+            url = await self.peers.url(request.recipient, datetime.now(UTC))
         url = url.rstrip("/") + MESSAGES_PATH
         try:
             status, media, answer = await self._post(url, stored.token)
@@ -82,6 +85,12 @@ class DeliveryActivities:
             raise ApplicationError(
                 f"{request.recipient} unreachable: {type(error).__name__}"
             ) from None
+        if status == 413:  # over the peer's body cap: no attempt can deliver it
+            raise ApplicationError(
+                f"the message is larger than {request.recipient} takes",
+                type="MessageNotBuildable",
+                non_retryable=True,
+            )
         if media != JOSE or answer is None:
             raise ApplicationError(
                 f"{request.recipient} answered {status} without a signed receipt"
@@ -146,7 +155,8 @@ class DeliveryActivities:
             ),
         }
         now = datetime.now(UTC)
-        kid, public = await self.peers.encryption_key(request.recipient, now)
+        with _peer_refusals(request.recipient):
+            kid, public = await self.peers.encryption_key(request.recipient, now)
         aad = message_aad(message.message_id, request.case_id, request.sender, request.recipient)
         payload = encrypt_to(public, kid, json.dumps(clear).encode(), aad)
         head = await self.exchange.chain_head(request.case_id)
@@ -201,6 +211,21 @@ class DeliveryActivities:
         ):
             raise ApplicationError(f"{request.recipient}'s receipt is for another message")
         return body
+
+
+@contextlib.contextmanager
+def _peer_refusals(peer: str) -> Iterator[None]:
+    """A peer this node no longer trusts (revoked, or not registered) is sent nothing: the
+    message fails at once. Keys rotated out without new ones yet may come back: retried."""
+    try:
+        yield
+    except PeerKeyRefused as refused:
+        final = refused.code in ("revoked", "unknown_peer")
+        raise ApplicationError(
+            f"{peer}: {refused}",
+            type="MessageNotBuildable" if final else "PeerKeysPending",
+            non_retryable=final,
+        ) from None
 
 
 def _delivered(receipt: ReceiptBody) -> Delivered:

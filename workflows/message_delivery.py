@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import DELIVER_MESSAGE, DELIVERY_WORKFLOW, Delivered, DeliverInput
@@ -43,11 +43,17 @@ class MessageDelivery:
             )
         except ActivityError as error:
             workflow.logger.error("message %s not delivered: %s", request.message.seq, error)
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type == "MessageNotBuildable":
+                code, detail = "not_sent", cause.message  # this node cannot send it at all
+            else:
+                code = "undelivered"
+                detail = f"no receipt from {request.recipient} in {request.attempts_for_days} days"
             return Delivered(
                 message_id=request.message.message_id,
                 outcome="refused",
                 received_at=workflow.now(),
-                code="undelivered",
-                detail=f"no receipt from {request.recipient} in {request.attempts_for_days} days",
+                code=code,
+                detail=detail,
             )
         return delivered

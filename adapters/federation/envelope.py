@@ -189,7 +189,7 @@ class ReceiptBody(_Wire):
     sender: State
     recipient: State
     received_at: Instant
-    outcome: Literal["applied", "duplicate", "refused"]
+    outcome: Literal["applied", "refused"]
     refusal: Refusal | None
     head: ChainHead | None
     echoed_head: ChainHead | None

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from adapters.agreements.catalogue import NotInCatalogue
 from adapters.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
+from adapters.temporal.cases import CaseNotFound
 from api.auth import Principal
 from api.case_access import authorise, check_node, check_side, load_case, not_found
 from api.command_bodies import OpenCaseBody
@@ -206,6 +207,55 @@ async def get_case(case_id: CaseId, services: ServicesDep, caller: PrincipalDep)
     _, state = await load_case(services, caller, case_id)
     await disclose(services.pool, caller, case_id, purpose="case view", endpoint="GET /cases/{id}")
     return case_detail(await services.vault.reveal(state), caller)
+
+
+@router.get(
+    "/{case_id}/exchange",
+    summary="A shared case's messages with the other node: sent, received, receipted, refused",
+)
+async def exchange(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    """What this node sent the other about the case and what it received, each with its
+    receipt (when, outcome, refusal code), and what is still on its way (docs/federation.md).
+    404 on a node that is not federated."""
+    if services.inbound is None:
+        raise Problem(404, "Not a federated node", "this installation exchanges no messages")
+    await authorise(services, caller, case_id)
+    kept = services.inbound.exchange
+    receipts = {(r.message_id, r.direction): r for r in await kept.receipts(case_id)}
+    messages = []
+    for m in await kept.messages(case_id):
+        receipt = receipts.get((m.message_id, m.direction))
+        messages.append(
+            {
+                "message_id": str(m.message_id),
+                "direction": "sent" if m.direction == "out" else "received",
+                "peer": m.peer,
+                "seq": m.seq,
+                "kind": m.kind,
+                "command": m.command,
+                "sent_at": m.sent_at.isoformat(),
+                "receipt": None
+                if receipt is None
+                else {
+                    "received_at": receipt.received_at.isoformat(),
+                    "outcome": receipt.outcome,
+                    "code": receipt.code,
+                },
+            }
+        )
+    try:
+        view = await services.gateway.view(case_id)
+    except CaseNotFound:  # its workflow ended: the record above is all there is
+        view = None
+    pending = view.exchange.outbox if view and view.exchange else ()
+    return {
+        "case_id": case_id,
+        "messages": messages,
+        "on_its_way": [
+            {"message_id": str(m.message_id), "seq": m.seq, "command": m.command.command}
+            for m in pending
+        ],
+    }
 
 
 @router.get("/{case_id}/events", summary="The case's event stream, with actors")

@@ -394,3 +394,16 @@ async def test_a_node_takes_commands_from_its_own_states_officers_only(nodes: No
         "/cases", json=application_body(), headers={"Authorization": f"Bearer {stranger}"}
     )
     assert opened.status_code == 401  # a token of PL's node means nothing to UA's
+
+
+async def test_nothing_is_sent_to_a_revoked_peer(nodes: Nodes) -> None:
+    pl = nodes["PL"]
+    await PeerDirectory(pl.pool, own_state="PL").revoke("UA", datetime.now(UTC))
+    case_id = await open_and_submit(pl)
+
+    async def refused() -> bool:
+        exchange = (await pl.view(case_id)).exchange
+        return exchange is not None and any(r.code == "not_sent" for r in exchange.refused)
+
+    await eventually(refused, "the submission refused at once")
+    assert await status(pl, case_id) == "draft" and not nodes.network.sent

@@ -66,6 +66,14 @@ async def test_a_case_between_two_nodes(nodes: Nodes) -> None:
     await command(ua, case_id, "/accept", "olena.ua")
     await eventually(lambda: _status_is(pl, case_id, "accepted"), "PL sees the acceptance")
     assert await status(ua, case_id) == "accepted"
+    record = (await pl.http.get(f"/cases/{case_id}/exchange", headers=pl.as_("anna.pl"))).json()
+    assert [
+        (m["direction"], m["command"], m["receipt"]["outcome"]) for m in record["messages"]
+    ] == [
+        ("received", "confirm_receipt", "applied"),
+        ("received", "accept", "applied"),
+        ("sent", "submit", "applied"),
+    ] and record["on_its_way"] == []
     on = (now + timedelta(days=5)).isoformat()
     await command(
         pl, case_id, "/transfer", "anna.pl", {"on": on, "bcp": "Medyka-Shehyni", "mode": "land"}
