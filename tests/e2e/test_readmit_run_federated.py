@@ -27,6 +27,7 @@ from runtime_support import RUNTIME_ROLE
 
 from adapters.db.pool import quote_ident
 from adapters.federation.identity import NodeIdentity
+from readmit.cli.federation import read_key_set
 from readmit.embedded_temporal import free_port, port_is_free
 
 pytestmark = [pytest.mark.temporal, pytest.mark.db]
@@ -115,6 +116,23 @@ def test_federated_run_brings_up_two_nodes_that_are_each_others_peers(
         assert httpx.get(f"{urls['PL']}/cases", headers=bearer, timeout=30).status_code == 401
         anna = {"Authorization": f"Bearer {token(env, tmp_path, 'PL', 'anna.pl')}"}
         walk_case(urls, anna, bearer, token(env, tmp_path, "PL", "audit.pl", "auditor"))
+        for index, state in enumerate(STATES):
+            # each copy holds every head its peer signed: `readmit audit verify --peer`
+            node_env = {
+                **env,
+                **read_key_set(home / "nodes" / state / "keys.env"),
+                "DATABASE_URL": node_dsn(server, state),
+                "READMIT_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port + index}",
+                "READMIT_NODE_STATE": state,
+                "READMIT_NODE_URL": urls[state],
+            }
+            verified = subprocess.run(
+                readmit("audit", "verify", "--all", "--peer", "--json", "--verbose"),
+                env=node_env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert verified.returncode == 0, verified.stdout + verified.stderr
+            reports = json.loads(verified.stdout)["cases"]
+            assert reports and all(r["peer"]["ok"] for r in reports), reports
         stop(first, tmp_path / "first.log", api_port, temporal_port)
 
         # a second start keeps each node's keys, and its peers as they were
