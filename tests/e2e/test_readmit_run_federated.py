@@ -205,9 +205,11 @@ def walk_case(
     assert reply["UA"]["due"] == reply["PL"]["due"]
     act(ua, "/accept", olena)
     reaches(pl, anna, "accepted")
+    reaches(ua, olena, "accepted")  # in effect on the sender once the receipt is back
     on = (today + timedelta(days=3)).isoformat()
     act(pl, "/transfer", anna, {"on": on, "bcp": "Medyka-Shehyni", "mode": "land"})
     reaches(ua, olena, "transfer_scheduled")
+    reaches(pl, anna, "transfer_scheduled")
     act(pl, "/transfer/complete", anna)
     reaches(ua, olena, "transferred")
     reaches(pl, anna, "transferred")

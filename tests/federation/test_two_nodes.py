@@ -11,10 +11,14 @@ import pytest
 from factories import application_body
 from federation_nodes import Node, Nodes, eventually
 from tampering import rewrite_event, truncate_tail
+from temporalio.worker import Replayer
 
 from adapters.audit.peer_anchors import PeerAnchors
 from adapters.db.eventstore import Recorded
 from adapters.federation.peers import PeerDirectory
+from adapters.temporal.codec import Keyring, data_converter
+from workflows.message_delivery import MessageDelivery
+from workflows.readmission_case import ReadmissionCase
 
 pytestmark = pytest.mark.temporal
 
@@ -22,9 +26,16 @@ pytestmark = pytest.mark.temporal
 async def command(
     node: Node, case_id: str, path: str, who: str, body: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    """Send a command as `who` and wait until it took effect on `node` (its receipt back)."""
     answer = await node.http.post(f"/cases/{case_id}{path}", json=body or {}, headers=node.as_(who))
     assert answer.status_code in (200, 202), answer.text
     reply: dict[str, Any] = answer.json()
+
+    async def receipted() -> bool:
+        exchange = (await node.view(case_id)).exchange
+        return exchange is not None and not exchange.outbox
+
+    await eventually(receipted, f"{path} receipted and applied on {node.state}'s node")
     return reply
 
 
@@ -33,7 +44,7 @@ async def status(node: Node, case_id: str) -> str | None:
     return view.state.status.value
 
 
-async def test_a_case_between_two_nodes(nodes: Nodes) -> None:
+async def test_a_case_between_two_nodes(nodes: Nodes, keyring: Keyring) -> None:
     pl, ua = nodes["PL"], nodes["UA"]
     now = datetime.now(UTC)
     opened = await pl.http.post(
@@ -65,15 +76,20 @@ async def test_a_case_between_two_nodes(nodes: Nodes) -> None:
     await eventually(lambda: _acknowledged(pl, case_id), "PL sees UA's acknowledgement")
     await command(ua, case_id, "/accept", "olena.ua")
     await eventually(lambda: _status_is(pl, case_id, "accepted"), "PL sees the acceptance")
-    assert await status(ua, case_id) == "accepted"
-    record = (await pl.http.get(f"/cases/{case_id}/exchange", headers=pl.as_("anna.pl"))).json()
-    assert [
-        (m["direction"], m["command"], m["receipt"]["outcome"]) for m in record["messages"]
-    ] == [
+    await eventually(lambda: _status_is(ua, case_id, "accepted"), "UA applied PL's receipt")
+
+    async def exchanged() -> list[tuple[str, str, str]] | None:
+        answer = await pl.http.get(f"/cases/{case_id}/exchange", headers=pl.as_("anna.pl"))
+        record = answer.json()
+        if record["on_its_way"] or any(m["receipt"] is None for m in record["messages"]):
+            return None
+        return [(m["direction"], m["command"], m["receipt"]["outcome"]) for m in record["messages"]]
+
+    assert await eventually(exchanged, "PL's record of the exchange") == [
         ("received", "confirm_receipt", "applied"),
         ("received", "accept", "applied"),
         ("sent", "submit", "applied"),
-    ] and record["on_its_way"] == []
+    ]
     on = (now + timedelta(days=5)).isoformat()
     await command(
         pl, case_id, "/transfer", "anna.pl", {"on": on, "bcp": "Medyka-Shehyni", "mode": "land"}
@@ -109,6 +125,20 @@ async def test_a_case_between_two_nodes(nodes: Nodes) -> None:
         assert len(await node.exchange.receipts(case_id)) >= 4
     ids = {node.state: {r.event_id for r in await stream(node, case_id)} for node in (pl, ua)}
     assert len(ids["PL"] & ids["UA"]) >= 8
+
+    # both nodes' case and delivery workflows replay deterministically against this code
+    replayer = Replayer(
+        workflows=[ReadmissionCase, MessageDelivery], data_converter=data_converter(keyring)
+    )
+    for node in (pl, ua):
+        ids = [case_id] + [
+            f"message-{m.message_id}"
+            for m in await node.exchange.messages(case_id)
+            if m.direction == "out"
+        ]
+        for workflow_id in ids:
+            history = await node.client.get_workflow_handle(workflow_id).fetch_history()
+            await replayer.replay_workflow(history)
 
     # a superuser rewrites PL's submission, recomputing the chain: PL's own chain still
     # verifies, but no longer holds the head UA signed for it
