@@ -134,16 +134,23 @@ class CaseGateway:
         self.node_state = node_state
         self.clock_skew_seconds = clock_skew_seconds
 
+    def peer_of(self, case_id: str) -> str | None:
+        """On a federated node, the other party of `case_id` (its id names both states)."""
+        if self.node_state is None:
+            return None
+        requesting, requested = case_id.split("-")[:2]
+        return requested if self.node_state == requesting else requesting
+
     def handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(case_id)
 
     def _input(self, case_id: str) -> CaseInput:
         extra: dict[str, Any] = {"history_limit": self.history_limit} if self.history_limit else {}
-        if self.node_state is not None:
-            requesting, requested = case_id.split("-")[:2]
+        if (peer := self.peer_of(case_id)) is not None:
+            assert self.node_state is not None
             extra["federation"] = FederationInput(
                 node_state=self.node_state,
-                peer_state=requested if self.node_state == requesting else requesting,
+                peer_state=peer,
                 clock_skew_seconds=self.clock_skew_seconds,
             )
         return CaseInput(

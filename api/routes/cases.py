@@ -17,7 +17,6 @@ from pydantic import AwareDatetime, BaseModel
 
 from adapters.agreements.catalogue import NotInCatalogue
 from adapters.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
-from adapters.temporal.cases import CaseNotFound
 from api.auth import Principal
 from api.case_access import authorise, check_node, check_side, load_case, not_found
 from api.command_bodies import OpenCaseBody
@@ -25,6 +24,7 @@ from api.commands import CASE_COMMANDS, OPEN_CASE, Presentation
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.disclosure import record as disclose
 from api.disclosure import record_shown
+from api.exchange_view import exchange_record
 from api.idempotency import idempotent
 from api.problems import Problem
 from api.services import Services
@@ -220,42 +220,9 @@ async def exchange(case_id: CaseId, services: ServicesDep, caller: PrincipalDep)
     if services.inbound is None:
         raise Problem(404, "Not a federated node", "this installation exchanges no messages")
     await authorise(services, caller, case_id)
-    kept = services.inbound.exchange
-    receipts = {(r.message_id, r.direction): r for r in await kept.receipts(case_id)}
-    messages = []
-    for m in await kept.messages(case_id):
-        receipt = receipts.get((m.message_id, m.direction))
-        messages.append(
-            {
-                "message_id": str(m.message_id),
-                "direction": "sent" if m.direction == "out" else "received",
-                "peer": m.peer,
-                "seq": m.seq,
-                "kind": m.kind,
-                "command": m.command,
-                "sent_at": m.sent_at.isoformat(),
-                "receipt": None
-                if receipt is None
-                else {
-                    "received_at": receipt.received_at.isoformat(),
-                    "outcome": receipt.outcome,
-                    "code": receipt.code,
-                },
-            }
-        )
-    try:
-        view = await services.gateway.view(case_id)
-    except CaseNotFound:  # its workflow ended: the record above is all there is
-        view = None
-    pending = view.exchange.outbox if view and view.exchange else ()
-    return {
-        "case_id": case_id,
-        "messages": messages,
-        "on_its_way": [
-            {"message_id": str(m.message_id), "seq": m.seq, "command": m.command.command}
-            for m in pending
-        ],
-    }
+    record = await exchange_record(services, case_id)
+    assert record is not None
+    return record
 
 
 @router.get("/{case_id}/events", summary="The case's event stream, with actors")

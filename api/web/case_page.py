@@ -28,6 +28,7 @@ from api.case_access import load_case
 from api.commands import CASE_COMMANDS, PRESENTED
 from api.deps import writer
 from api.disclosure import record as disclose
+from api.exchange_view import exchange_record
 from api.problems import Problem
 from api.routes import cases as api_cases
 from api.views import case_detail
@@ -177,6 +178,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
     return page.render(
         "case.html",
         case=detail,
+        exchange=await exchange_record(page.services, case_id),
         terms=terms,
         parties=[
             ("requesting", terms.requesting, territory(page, terms.requesting)),

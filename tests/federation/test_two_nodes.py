@@ -17,6 +17,7 @@ from adapters.audit.peer_anchors import PeerAnchors
 from adapters.db.eventstore import Recorded
 from adapters.federation.peers import PeerDirectory
 from adapters.temporal.codec import Keyring, data_converter
+from api.web.session import SESSION_COOKIE, start_session
 from workflows.message_delivery import MessageDelivery
 from workflows.readmission_case import ReadmissionCase
 
@@ -85,6 +86,8 @@ async def test_a_case_between_two_nodes(nodes: Nodes, keyring: Keyring) -> None:
             return None
         return [(m["direction"], m["command"], m["receipt"]["outcome"]) for m in record["messages"]]
 
+    page = await case_page(pl, case_id, "anna.pl")
+    assert "Messages with UA" in page and "sent, no. 1" in page and "received, no. 2" in page
     assert await eventually(exchanged, "PL's record of the exchange") == [
         ("received", "confirm_receipt", "applied"),
         ("received", "accept", "applied"),
@@ -158,6 +161,17 @@ def anchors(node: Node) -> PeerAnchors:
 
 async def stream(node: Node, case_id: str) -> list[Recorded]:
     return await node.services.store.read_stream(case_id)
+
+
+async def case_page(node: Node, case_id: str, user: str) -> str:
+    """The case's page as `user`, an officer of the node's state, signed in, sees it."""
+    principal = await node.services.verifier.verify(node.as_(user)["Authorization"][7:])
+    cookie = await start_session(node.services, principal, "token")
+    answer = await node.http.get(
+        f"/ui/cases/{case_id}", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.text
 
 
 async def _acknowledged(node: Node, case_id: str) -> bool:
