@@ -32,7 +32,10 @@ def _inbound(services: Any) -> Any:
 @router.post(
     "/messages",
     summary="Deliver a signed message from a peer node; answers its signed receipt",
-    responses={200: {"content": {JOSE: {}}, "description": "the signed receipt (compact JWS)"}},
+    responses={
+        200: {"content": {JOSE: {}}, "description": "the signed receipt (compact JWS)"},
+        404: {"description": "not a federated node (problem+json)"},
+    },
 )
 async def deliver(request: Request, services: ServicesDep) -> Response:
     inbound = _inbound(services)
@@ -43,7 +46,11 @@ async def deliver(request: Request, services: ServicesDep) -> Response:
     return Response(answer.token, media_type=JOSE)
 
 
-@router.get("/descriptor", summary="This node's public descriptor: state, URL, public keys")
+@router.get(
+    "/descriptor",
+    summary="This node's public descriptor: state, URL, public keys",
+    responses={404: {"description": "not a federated node (problem+json)"}},
+)
 async def descriptor(services: ServicesDep) -> dict[str, Any]:
     inbound = _inbound(services)
     result: dict[str, Any] = inbound.identity.descriptor().model_dump(mode="json")

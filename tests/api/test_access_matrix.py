@@ -83,6 +83,13 @@ def row(**by_caller: int) -> Row:
 
 
 PUBLIC = {caller: 200 for caller in CALLERS}
+# a single installation is no federated node: its federation endpoints are not there, for anyone
+# (a node's are tested in tests/federation/)
+NOT_A_NODE = {caller: 404 for caller in CALLERS}
+NOT_A_NODE_CASE = row(  # the case is authorised first: then 404, as on every installation
+    officer_PL=404, supervisor_PL=404, officer_UA=404, supervisor_UA=404,
+    auditor_PL=404, auditor_all=404, admin_PL=404, officer_DE=404,
+)  # fmt: skip
 ANY_CALLER = row(
     officer_PL=200, supervisor_PL=200, officer_UA=200, supervisor_UA=200,
     auditor_PL=200, auditor_all=200, admin_PL=200, officer_DE=200,
@@ -154,6 +161,11 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("GET", "/docs"): (PUBLIC, None, None),
     ("GET", "/docs/assets/{asset}"): (PUBLIC, None, None),
     ("GET", "/health"): (PUBLIC, None, None),
+    ("POST", "/federation/messages"): (NOT_A_NODE, {}, None),
+    ("GET", "/federation/descriptor"): (NOT_A_NODE, None, None),
+    ("GET", "/federation/schemas/message.json"): (PUBLIC, None, None),
+    ("GET", "/federation/schemas/receipt.json"): (PUBLIC, None, None),
+    ("GET", "/cases/{case_id}/exchange"): (NOT_A_NODE_CASE, None, None),
     ("GET", "/ready"): (PUBLIC, None, None),
     ("GET", "/metrics"): (ANY_CALLER, None, None),
     ("POST", "/cases"): (OPEN_CASE, OPEN, None),

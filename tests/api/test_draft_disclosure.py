@@ -249,6 +249,11 @@ SHOW_NO_CASE = {
     ("GET", "/docs"): "the API's documentation",
     ("GET", "/docs/assets/{asset}"): "the documentation page's script and style",
     ("GET", "/health"): "liveness",
+    ("GET", "/federation/descriptor"): "the node's public keys (none on a single installation)",
+    ("GET", "/federation/schemas/message.json"): "a JSON Schema",
+    ("GET", "/federation/schemas/receipt.json"): "a JSON Schema",
+    # 404 on a single installation; on a node, authorised as the case (tests/federation/)
+    ("GET", "/cases/{case_id}/exchange"): "a federated node's record of messages: 404 here",
     ("GET", "/ready"): "readiness",
     ("GET", "/metrics"): "process-wide counts, labelled by status and agreement, never by state",
     ("GET", "/agreements"): "the catalogue",

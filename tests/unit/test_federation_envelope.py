@@ -366,7 +366,7 @@ def test_a_receipt_gives_a_refusal_exactly_when_it_refuses() -> None:
 
 def test_a_receipt_signs_verifies_and_refuses_tampering() -> None:
     ua = Node()
-    body = receipt(outcome="duplicate")
+    body = receipt(outcome="applied")
     token = sign_receipt(body, ua.sign, ua.kid)
     verified = verify_receipt(token, directory(ua), MAX)
     assert verified.body == body and verified.content_hash == content_hash(body)
