@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -212,7 +213,7 @@ async def two_nodes(
                         identities[other].descriptor(), now
                     )
         for node in nodes.values():
-            await eventually(lambda n=node: _ready(n), f"{node.state}'s API ready")
+            await eventually(functools.partial(_ready, node), f"{node.state}'s API ready")
         yield Nodes(env, network, nodes)
 
 

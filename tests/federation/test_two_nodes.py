@@ -42,7 +42,7 @@ async def command(
 
 async def status(node: Node, case_id: str) -> str | None:
     view = await node.view(case_id)
-    return view.state.status.value
+    return str(view.state.status.value)
 
 
 async def test_a_case_between_two_nodes(nodes: Nodes, keyring: Keyring) -> None:
@@ -134,12 +134,12 @@ async def test_a_case_between_two_nodes(nodes: Nodes, keyring: Keyring) -> None:
         workflows=[ReadmissionCase, MessageDelivery], data_converter=data_converter(keyring)
     )
     for node in (pl, ua):
-        ids = [case_id] + [
+        workflows = [case_id] + [
             f"message-{m.message_id}"
             for m in await node.exchange.messages(case_id)
             if m.direction == "out"
         ]
-        for workflow_id in ids:
+        for workflow_id in workflows:
             history = await node.client.get_workflow_handle(workflow_id).fetch_history()
             await replayer.replay_workflow(history)
 
@@ -160,7 +160,8 @@ def anchors(node: Node) -> PeerAnchors:
 
 
 async def stream(node: Node, case_id: str) -> list[Recorded]:
-    return await node.services.store.read_stream(case_id)
+    recorded: list[Recorded] = await node.services.store.read_stream(case_id)
+    return recorded
 
 
 async def case_page(node: Node, case_id: str, user: str) -> str:
@@ -171,7 +172,7 @@ async def case_page(node: Node, case_id: str, user: str) -> str:
         f"/ui/cases/{case_id}", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}
     )
     assert answer.status_code == 200, answer.text
-    return answer.text
+    return str(answer.text)
 
 
 async def _acknowledged(node: Node, case_id: str) -> bool:

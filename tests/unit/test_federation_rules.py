@@ -8,6 +8,7 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from factories import CASE_ID, T0, open_case, passport, run
 
 from domain.alarms import next_alarm
 from domain.commands import (
@@ -30,7 +31,6 @@ from domain.federation import (
 )
 from domain.state import CaseState
 from domain.values import EscalationLevel, EvidenceItem, Sealed, Side
-from tests.factories import CASE_ID, T0, open_case, passport, run
 from workflows.contracts import (
     Actor,
     CommandRequest,
@@ -159,7 +159,7 @@ def message(
             seq=seq,
             peer_seen=peer_seen,
             sent_at=sent_at or command.at,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             opening=opening,
         ),
     )
@@ -170,7 +170,7 @@ def outgoing(seq: int, kind: str = "command", command: Command | None = None) ->
         message_id=uuid4(),
         seq=seq,
         peer_seen=0,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         command=command or SubmitApplication(at=T0),
         actor=PL_OFFICER,
         sent_at=T0,
