@@ -23,6 +23,7 @@ from temporalio.client import Client
 from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
+from adapters.federation.heads import HeadsService
 from adapters.federation.inbound import Inbound
 from adapters.federation.peers import PeerDirectory
 from adapters.federation.store import ExchangeStore
@@ -115,11 +116,12 @@ def create_app(
             node_state=config.node_state,
             clock_skew_seconds=config.federation_clock_skew_seconds,
         )
-        inbound = None
+        inbound = heads = None
         if node is not None:
             peers = PeerDirectory(pool, own_state=node.state)
             limit = config.federation_max_message_bytes
             inbound = Inbound(node, peers, ExchangeStore(pool), gateway, catalogue, limit)
+            heads = HeadsService(node, peers, EventStore(pool), limit)
         return Services(
             settings=config,
             pool=pool,
@@ -133,6 +135,7 @@ def create_app(
             idempotency_key=request_hash_key,
             oidc=oidc,
             inbound=inbound,
+            heads=heads,
         )
 
     @contextlib.asynccontextmanager

@@ -12,6 +12,7 @@ from adapters.agreements.catalogue import Catalogue
 from adapters.db.case_queries import Parties, case_parties
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
+from adapters.federation.heads import HeadsService
 from adapters.federation.inbound import Inbound
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
@@ -34,6 +35,7 @@ class Services:
     idempotency_key: bytes  # HMAC key of the request hashes that Idempotency-Keys remember
     oidc: OidcSignIn | None = None  # sign-in through the identity provider, when configured
     inbound: Inbound | None = None  # a federated node's receiving end (docs/federation.md)
+    heads: HeadsService | None = None  # a federated node's answer to its peer's audits
 
     async def parties(self, case_id: str) -> Parties:
         """The case's parties, without folding its stream: the read model's row, else (a case

@@ -16,12 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
+
 from adapters.db.eventstore import Recorded
 from adapters.federation.envelope import EnvelopeRefused, unverified_header, verify_receipt
+from adapters.federation.heads import HeadsRefused, PeerChains
 from adapters.federation.peers import PeerDirectory, PeerKeyRefused
 from adapters.federation.store import ExchangeStore, StoredReceipt
 
-Kind = Literal["rewritten", "truncated", "unverifiable"]
+Kind = Literal["rewritten", "truncated", "unverifiable", "peer_rewritten", "peer_truncated"]
 MAX_RECEIPT_BYTES = 1_048_576
 
 
@@ -39,12 +42,49 @@ class PeerFinding:
 
 @dataclass
 class PeerAnchors:
-    """What `readmit audit verify --peer` checks each case against."""
+    """What `readmit audit verify --peer` checks each case against; with `chains` (`--fetch`),
+    also the peer's own chain as it answers now against the heads it signed earlier."""
 
     exchange: ExchangeStore
     peers: PeerDirectory
+    chains: PeerChains | None = None
 
     async def findings(self, case_id: str, stored: Sequence[Recorded]) -> list[PeerFinding]:
+        found = await self._own(case_id, stored)
+        if self.chains is not None:
+            found += await self._peers(case_id)
+        return found
+
+    async def _peers(self, case_id: str) -> list[PeerFinding]:
+        """The heads the peer signed (its head in each of its messages, and after applying
+        each of ours in its receipts) against its chain as it answers now."""
+        assert self.chains is not None
+        signed: list[tuple[str, int, str, str]] = []
+        for message in await self.exchange.messages(case_id):
+            if message.direction == "in" and message.head_version and message.head_hash:
+                what = f"{message.peer}'s message {message.message_id}"
+                signed.append((message.peer, message.head_version, message.head_hash, what))
+        for receipt in await self.exchange.receipts(case_id):
+            if receipt.direction == "out" and receipt.head_version and receipt.head_hash:
+                what = f"{receipt.peer}'s receipt of message {receipt.message_id}"
+                signed.append((receipt.peer, receipt.head_version, receipt.head_hash, what))
+        found: list[PeerFinding] = []
+        for peer in sorted({s[0] for s in signed}):
+            try:
+                now = (await self.chains.fetch(peer, [case_id]))[case_id]
+            except (HeadsRefused, PeerKeyRefused, EnvelopeRefused, httpx.HTTPError) as error:
+                found.append(PeerFinding("unverifiable", 0, f"{peer} did not answer: {error}"))
+                continue
+            for _, version, digest, what in (s for s in signed if s[0] == peer):
+                if version not in now:
+                    detail = f"{peer}'s version {version} is gone (signed in {what})"
+                    found.append(PeerFinding("peer_truncated", version, detail))
+                elif now[version] != digest:
+                    detail = f"{peer}'s version {version} differs from {what}"
+                    found.append(PeerFinding("peer_rewritten", version, detail))
+        return found
+
+    async def _own(self, case_id: str, stored: Sequence[Recorded]) -> list[PeerFinding]:
         hashes = {r.version: r.hash.hex() for r in stored}
         found: list[PeerFinding] = []
         for receipt in await self.exchange.receipts(case_id):

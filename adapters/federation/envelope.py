@@ -51,6 +51,10 @@ from domain.commands import CASE_ID_PATTERN
 
 MESSAGE_TYP: Literal["readmit.message/1"] = "readmit.message/1"
 RECEIPT_TYP: Literal["readmit.receipt/1"] = "readmit.receipt/1"
+HEADS_REQUEST_TYP: Literal["readmit.heads-request/1"] = "readmit.heads-request/1"
+HEADS_TYP: Literal["readmit.heads/1"] = "readmit.heads/1"
+HEADS_REQUEST_JWS_TYP = "readmit.heads-request+jws"
+HEADS_JWS_TYP = "readmit.heads+jws"
 MESSAGE_JWS_TYP = "readmit.message+jws"
 RECEIPT_JWS_TYP = "readmit.receipt+jws"
 # RFC 8037's name for Ed25519 signatures in JOSE (RFC 9864 later named it "Ed25519" as well).
@@ -204,7 +208,40 @@ class ReceiptBody(_Wire):
         return self
 
 
-Body = TypeVar("Body", MessageBody, ReceiptBody)
+class HeadsRequest(_Wire):
+    """A node asking its peer for the peer's chain of some shared cases (`readmit audit verify
+    --peer --fetch`), signed as `readmit.heads-request+jws`."""
+
+    typ: Literal["readmit.heads-request/1"] = HEADS_REQUEST_TYP
+    request_id: UUID
+    sender: State
+    recipient: State
+    at: Instant
+    case_ids: tuple[Annotated[str, Field(pattern=CASE_ID_PATTERN)], ...] = Field(
+        min_length=1, max_length=100
+    )
+
+
+class CaseHeads(_Wire):
+    """One case's chain as the answering node holds it now: every version's hash."""
+
+    case_id: str = Field(pattern=CASE_ID_PATTERN)
+    heads: tuple[ChainHead, ...] = Field(max_length=100_000)
+
+
+class HeadsAnswer(_Wire):
+    """The answer, signed as `readmit.heads+jws`: it binds the answering node to its chain as
+    it stands, to compare with the heads it signed earlier in messages and receipts."""
+
+    typ: Literal["readmit.heads/1"] = HEADS_TYP
+    request_id: UUID
+    sender: State
+    recipient: State
+    at: Instant
+    cases: tuple[CaseHeads, ...] = Field(max_length=100)
+
+
+Body = TypeVar("Body", MessageBody, ReceiptBody, HeadsRequest, HeadsAnswer)
 
 
 @dataclass(frozen=True)
@@ -226,7 +263,7 @@ class Routing(NamedTuple):
     message_id: UUID
 
 
-def canonical(body: MessageBody | ReceiptBody) -> bytes:
+def canonical(body: MessageBody | ReceiptBody | HeadsRequest | HeadsAnswer) -> bytes:
     """The RFC 8785 canonical JSON of `body`'s JSON-mode dump: the bytes that are signed."""
     return rfc8785.dumps(body.model_dump(mode="json"))
 
@@ -258,7 +295,12 @@ class _Registry(jws.JWSRegistry):
         self.max_payload_length = max_bytes
 
 
-def _sign(body: MessageBody | ReceiptBody, key: Ed25519PrivateKey, kid: str, typ: str) -> str:
+def _sign(
+    body: MessageBody | ReceiptBody | HeadsRequest | HeadsAnswer,
+    key: Ed25519PrivateKey,
+    kid: str,
+    typ: str,
+) -> str:
     if not _KID.fullmatch(kid):
         raise ValueError("a kid is 1 to 128 base64url characters")
     header = {"alg": ALG, "kid": kid, "typ": typ}
@@ -276,6 +318,14 @@ def sign_message(body: MessageBody, key: Ed25519PrivateKey, kid: str) -> str:
 def sign_receipt(body: ReceiptBody, key: Ed25519PrivateKey, kid: str) -> str:
     """`body` signed with the node's Ed25519 `key` (named `kid`): a JWS compact token."""
     return _sign(body, key, kid, RECEIPT_JWS_TYP)
+
+
+def sign_heads_request(body: HeadsRequest, key: Ed25519PrivateKey, kid: str) -> str:
+    return _sign(body, key, kid, HEADS_REQUEST_JWS_TYP)
+
+
+def sign_heads(body: HeadsAnswer, key: Ed25519PrivateKey, kid: str) -> str:
+    return _sign(body, key, kid, HEADS_JWS_TYP)
 
 
 # --- reading and verifying ------------------------------------------------------------------
@@ -420,3 +470,15 @@ def verify_receipt(
     """The receipt in `token`, verified with the receiver's key `key_for(kid)`. Raises
     `EnvelopeRefused`, or whatever `key_for` raises for a key it does not accept."""
     return _verify(token, key_for, max_bytes, RECEIPT_JWS_TYP, ReceiptBody)
+
+
+def verify_heads_request(
+    token: str, key_for: Callable[[str], Ed25519PublicKey], max_bytes: int
+) -> Verified[HeadsRequest]:
+    return _verify(token, key_for, max_bytes, HEADS_REQUEST_JWS_TYP, HeadsRequest)
+
+
+def verify_heads(
+    token: str, key_for: Callable[[str], Ed25519PublicKey], max_bytes: int
+) -> Verified[HeadsAnswer]:
+    return _verify(token, key_for, max_bytes, HEADS_JWS_TYP, HeadsAnswer)

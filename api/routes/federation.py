@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from adapters.federation.heads import HeadsRefused
 from adapters.federation.inbound import JOSE, NotAMessage
 from adapters.federation.schemas import message_schema, receipt_schema
 from api.deps import ServicesDep
@@ -43,6 +44,8 @@ async def deliver(request: Request, services: ServicesDep) -> Response:
         answer = await inbound.receive(await request.body())
     except NotAMessage as error:
         raise Problem(400, "Not a message", str(error)) from None
+    if answer.outcome == "applied":
+        await services.projector.catch_up()  # the case lists and opens here at once
     return Response(answer.token, media_type=JOSE)
 
 
@@ -55,6 +58,26 @@ async def descriptor(services: ServicesDep) -> dict[str, Any]:
     inbound = _inbound(services)
     result: dict[str, Any] = inbound.identity.descriptor().model_dump(mode="json")
     return result
+
+
+@router.post(
+    "/heads",
+    summary="A registered peer's signed request for this node's chain of cases they share; "
+    "answers the chain, signed",
+    responses={
+        200: {"content": {JOSE: {}}, "description": "the signed heads (compact JWS)"},
+        403: {"description": "not a fresh request signed by a registered peer (problem+json)"},
+        404: {"description": "not a federated node (problem+json)"},
+    },
+)
+async def heads(request: Request, services: ServicesDep) -> Response:
+    if services.heads is None:
+        raise Problem(404, "Not a federated node", "this installation exchanges no messages")
+    try:
+        answer = await services.heads.answer(await request.body())
+    except HeadsRefused as refused:
+        raise Problem(403, "Forbidden", str(refused), type_="forbidden") from None
+    return Response(answer, media_type=JOSE)
 
 
 @router.get("/schemas/message.json", summary="JSON Schema of a message's signed body")

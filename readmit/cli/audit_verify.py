@@ -10,6 +10,7 @@ and benches run exactly what the command runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
+import httpx
 import typer
 
 from adapters.audit.peer_anchors import PeerAnchors
@@ -24,10 +26,11 @@ from adapters.audit.verify import CaseVerification, Verifier, with_lost_streams
 from adapters.db.event_queries import stream_ids
 from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
+from adapters.federation.heads import PeerChains
 from adapters.federation.peers import PeerDirectory
 from adapters.federation.store import ExchangeStore
-from adapters.keys import payload_keyring
-from adapters.settings import get_settings
+from adapters.keys import node_identity, payload_keyring
+from adapters.settings import ConfigurationError, get_settings
 from adapters.temporal.client import connect_client
 from adapters.temporal.codec import data_converter
 from adapters.temporal.runtime import exit_now, install_runtime
@@ -149,6 +152,14 @@ def verify_command(
             "signed in receipts (docs/federation.md)",
         ),
     ] = False,
+    fetch: Annotated[
+        bool,
+        typer.Option(
+            "--fetch",
+            help="with --peer: also ask the peer node (signed) for its chain of each case and "
+            "check it against the heads it signed in messages and receipts",
+        ),
+    ] = False,
 ) -> None:
     """Recompute hash chains, replay Temporal histories against the current code, and check that
     the store holds exactly what the workflow appended. With --checkpoint, also check that
@@ -168,11 +179,21 @@ def verify_command(
     settings = get_settings()
     if peer and settings.node_state is None:
         fail("--peer checks a federated node's cases: READMIT_NODE_STATE is not set")
+    if fetch and not peer:
+        fail("--fetch asks the peer for its chain: pass --peer too")
+    try:
+        identity = node_identity(settings) if fetch else None
+    except ConfigurationError as error:
+        fail(str(error))
     address = temporal_address(given_address)
     dsn = database_url()
     install_runtime("ERROR")
 
     async def run() -> int:
+        async with contextlib.AsyncExitStack() as closing:
+            return await verify(closing)
+
+    async def verify(closing: contextlib.AsyncExitStack) -> int:
         pool = await create_pool(dsn, min_size=1, max_size=4)
         try:
             store = EventStore(pool)
@@ -180,7 +201,12 @@ def verify_command(
             anchors = None
             if peer:
                 directory = PeerDirectory(pool, own_state=settings.node_state)
-                anchors = PeerAnchors(ExchangeStore(pool), directory)
+                chains = None
+                if identity is not None:
+                    http = httpx.AsyncClient(timeout=30.0, follow_redirects=False)
+                    closing.push_async_callback(http.aclose)
+                    chains = PeerChains(identity, directory, http)
+                anchors = PeerAnchors(ExchangeStore(pool), directory, chains)
             verifier = Verifier(
                 store,
                 client,

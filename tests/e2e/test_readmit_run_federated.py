@@ -127,7 +127,7 @@ def test_federated_run_brings_up_two_nodes_that_are_each_others_peers(
                 "READMIT_NODE_URL": urls[state],
             }
             verified = subprocess.run(
-                readmit("audit", "verify", "--all", "--peer", "--json", "--verbose"),
+                readmit("audit", "verify", "--all", "--peer", "--fetch", "--json", "--verbose"),
                 env=node_env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
             )  # fmt: skip
             assert verified.returncode == 0, verified.stdout + verified.stderr

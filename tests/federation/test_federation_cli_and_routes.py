@@ -12,6 +12,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import jsonschema
 import pytest
@@ -19,7 +20,13 @@ from factories import application_body
 from federation_nodes import Node, Nodes, eventually
 from tampering import rewrite_event
 
-from adapters.federation.envelope import b64url_decode
+from adapters.federation.envelope import (
+    HeadsRequest,
+    b64url_decode,
+    sign_heads_request,
+    verify_heads,
+)
+from adapters.federation.identity import NodeIdentity
 from adapters.temporal.codec import Keyring
 
 pytestmark = pytest.mark.temporal
@@ -124,3 +131,33 @@ async def test_verify_peer_finds_a_history_rewritten_after_the_peer_signed_it(
         readmit, {**env, "READMIT_NODE_STATE": ""}, "audit", "verify", case_id, "--peer"
     )
     assert single.returncode == 2 and "READMIT_NODE_STATE" in single.stderr
+
+
+async def test_a_node_answers_heads_to_its_peer_only(nodes: Nodes) -> None:
+    pl, ua = nodes["PL"], nodes["UA"]
+    case_id = await submitted(nodes)
+    jose = {"content-type": "application/jose"}
+    unsigned = await ua.http.post("/federation/heads", content=b"x.y.z", headers=jose)
+    assert unsigned.status_code == 403
+    assert unsigned.headers["content-type"].startswith("application/problem+json")
+    now = datetime.now(UTC)
+    others = "DE-FR-2026-000001"
+
+    def ask(at: datetime, sender: NodeIdentity = pl.identity) -> str:
+        request = HeadsRequest(
+            request_id=uuid4(), sender="PL", recipient="UA", at=at, case_ids=(case_id, others)
+        )
+        return sign_heads_request(request, sender.signing_key, sender.signing_kid)
+
+    answer = await ua.http.post("/federation/heads", content=ask(now), headers=jose)
+    assert answer.status_code == 200, answer.text
+    key = ua.identity.signing_key.public_key()
+    body = verify_heads(answer.text, lambda _kid: key, 1 << 20).body
+    assert [c.case_id for c in body.cases] == [case_id]  # nothing about other states' cases
+    stale = await ua.http.post(
+        "/federation/heads", content=ask(now - timedelta(hours=1)), headers=jose
+    )
+    assert stale.status_code == 403
+    stranger = NodeIdentity.create("PL", "https://pl.elsewhere.test")
+    forged = await ua.http.post("/federation/heads", content=ask(now, stranger), headers=jose)
+    assert forged.status_code == 403

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from factories import application_body
 from federation_nodes import Node, Nodes, eventually
@@ -15,6 +16,7 @@ from temporalio.worker import Replayer
 
 from adapters.audit.peer_anchors import PeerAnchors
 from adapters.db.eventstore import Recorded
+from adapters.federation.heads import PeerChains
 from adapters.federation.peers import PeerDirectory
 from adapters.temporal.codec import Keyring, data_converter
 from api.web.session import SESSION_COOKIE, start_session
@@ -123,9 +125,12 @@ async def test_a_case_between_two_nodes(nodes: Nodes, keyring: Keyring) -> None:
     # the identity check is UA's, against UA's registry, on UA's node only
     assert "VerificationRecorded" in types["UA"] and "VerificationRecorded" not in types["PL"]
     # both copies hold every head the peer signed; the same commands' events share their ids
-    for node in (pl, ua):
-        assert await anchors(node).findings(case_id, await stream(node, case_id)) == []
-        assert len(await node.exchange.receipts(case_id)) >= 4
+    async with httpx.AsyncClient(transport=nodes.network) as http:
+        for node in (pl, ua):
+            directory = PeerDirectory(node.pool, own_state=node.state)
+            both = PeerAnchors(node.exchange, directory, PeerChains(node.identity, directory, http))
+            assert await both.findings(case_id, await stream(node, case_id)) == []
+            assert len(await node.exchange.receipts(case_id)) >= 4
     ids = {node.state: {r.event_id for r in await stream(node, case_id)} for node in (pl, ua)}
     assert len(ids["PL"] & ids["UA"]) >= 8
 
@@ -153,6 +158,17 @@ async def test_a_case_between_two_nodes(nodes: Nodes, keyring: Keyring) -> None:
     await truncate_tail(ua.pool, case_id, keep=3)
     cut = await anchors(ua).findings(case_id, await stream(ua, case_id))
     assert "truncated" in {f.kind for f in cut}, cut
+
+    # each node asks the other for its chain (`verify --peer --fetch`): the rewrite of PL's
+    # history and the cut of UA's are both provable from the other side too
+    async with httpx.AsyncClient(transport=nodes.network) as http:
+        for node, other, kind in ((ua, "PL", "peer_rewritten"), (pl, "UA", "peer_truncated")):
+            chains = PeerChains(node.identity, PeerDirectory(node.pool, own_state=node.state), http)
+            fetched = PeerAnchors(node.exchange, chains.peers, chains)
+            seen = await fetched.findings(case_id, await stream(node, case_id))
+            theirs = [f for f in seen if f.kind.startswith("peer_")]
+            assert theirs and {f.kind for f in theirs} == {kind}, seen
+            assert all(f"{other}'s" in f.detail for f in theirs)
 
 
 def anchors(node: Node) -> PeerAnchors:
