@@ -264,9 +264,16 @@ class Recorded:
                 await self.wake.wait()
             pairs = list(self.waiting)
             asked = time.perf_counter()  # a row found was committed before this query's snapshot
-            found = await types_recorded(
-                self.pool, {case for case, _ in pairs}, {kind for _, kind in pairs}
-            )
+            try:
+                found = await types_recorded(
+                    self.pool, {case for case, _ in pairs}, {kind for _, kind in pairs}
+                )
+            except Exception as error:  # the waiters learn why, rather than time out
+                for futures in self.waiting.values():
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(error)
+                raise
             for pair in found:
                 for future in self.waiting.pop(pair, []):
                     if not future.done():
