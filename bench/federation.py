@@ -18,7 +18,7 @@ bench's workers do.
   command waited for until its sender applied the receipt (the next command may need it), then
   both nodes' workflows awaited, closed. The baseline is the lifecycle bench's walk
   (`bench.lifecycle.Walks.case`) on a single installation on PL's dev server, in a schema of its
-  own, while the nodes idle. Both at the lifecycle bench's concurrency, in alternating rounds
+  own, while the nodes idle. Both `CONCURRENCY` at a time, in alternating rounds
   (`bench.lifecycle.window`); the ratio is the median of each round's federated rate over the
   single rate measured just before it.
 """
@@ -183,6 +183,7 @@ async def measure(
         prefix = queue_prefix("fsi")
         async with running_workers(env.client, pool, prefix) as root:
             gateway = CaseGateway(env.client, vault=root.vault, signer=SIGNER, queue_prefix=prefix)
+            # only its `case`: this bench's baseline is the single installation's lifecycle
             single = Walks(env.client, gateway, trivial_queue=f"{prefix}-unused")
             federated = FederatedWalks(nodes)
             # untimed: the sandbox imports the workflow modules, connections are made

@@ -14,7 +14,13 @@ import pytest
 from adapters.federation.store import ExchangeStore
 from bench.__main__ import bench_modules
 from bench._federation import federated_nodes
-from bench.federation import HEALTH_SAMPLES, FederatedWalks, delivery_latencies, summary
+from bench.federation import (
+    CONCURRENCY,
+    HEALTH_SAMPLES,
+    FederatedWalks,
+    delivery_latencies,
+    summary,
+)
 from bench.read_model import measure
 
 EXPECTED = {
@@ -70,7 +76,7 @@ def test_the_federation_summary_sets_each_figure_against_its_baseline() -> None:
     assert (submit["value"], submit["baseline"]) == (200.0, 3.0)
     assert submit["ratio"] == pytest.approx(3.0 / 200.0)
     assert rows["202 → receipt applied, accept UA → PL p99"]["value"] == 70.0
-    lifecycle = rows["case open → closed over two nodes, 8 at a time"]
+    lifecycle = rows[f"case open → closed over two nodes, {CONCURRENCY} at a time"]
     assert (lifecycle["value"], lifecycle["baseline"]) == (2.0, 9.0)
     # the median of each round's own ratio, not the ratio of the medians (2 / 9)
     assert lifecycle["round_ratios"] == [0.2, 0.25]
