@@ -12,7 +12,7 @@ fragment here rather than writing its own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +33,8 @@ _HEADS = """SELECT e.stream_id, e.version, e.hash
     JOIN case_events e USING (stream_id, version)"""
 _ABSENT = """SELECT id FROM unnest($1::text[]) AS id
     WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.stream_id = id)"""
+_TYPES_RECORDED = """SELECT DISTINCT stream_id, type FROM case_events
+    WHERE stream_id = ANY($1::text[]) AND type = ANY($2::text[])"""
 _FULL_STREAMS = """SELECT stream_id FROM case_events
     GROUP BY stream_id HAVING max(version) = $1 LIMIT $2"""
 
@@ -60,6 +62,16 @@ async def streams_of_length(pool: asyncpg.Pool, length: int, limit: int) -> list
     """Up to `limit` ids of streams whose last version is `length`. For bench/event_store.py
     (it reads back streams it filled to a known length); nothing in Readmit itself asks."""
     return [r["stream_id"] for r in await pool.fetch(_FULL_STREAMS, length, limit)]
+
+
+async def types_recorded(
+    pool: asyncpg.Pool, stream_ids: Collection[str], types: Collection[str]
+) -> set[tuple[str, str]]:
+    """Which of `types` each of `stream_ids` holds an event of, as (stream id, type) pairs.
+    For bench/federation.py (when a node has applied a receipt, many cases watched in one
+    query); nothing in Readmit itself asks."""
+    rows = await pool.fetch(_TYPES_RECORDED, sorted(stream_ids), sorted(types))
+    return {(r["stream_id"], r["type"]) for r in rows}
 
 
 async def count_events(pool: asyncpg.Pool, event_type: str | None = None) -> int:
