@@ -121,7 +121,7 @@ def create_app(
             peers = PeerDirectory(pool, own_state=node.state)
             limit = config.federation_max_message_bytes
             inbound = Inbound(node, peers, ExchangeStore(pool), gateway, catalogue, limit)
-            heads = HeadsService(node, peers, EventStore(pool), limit)
+            heads = HeadsService(node, peers, EventStore(pool), ExchangeStore(pool), limit)
         return Services(
             settings=config,
             pool=pool,

@@ -4,10 +4,15 @@ its way (docs/federation.md). Metadata only: the commands' contents stay sealed.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+from temporalio.service import RPCError
 
 from adapters.temporal.cases import CaseNotFound
 from api.services import Services
+
+VIEW_SECONDS = 5.0  # the case page does not wait longer for what is on its way
 
 
 async def exchange_record(services: Services, case_id: str) -> dict[str, Any] | None:
@@ -38,8 +43,8 @@ async def exchange_record(services: Services, case_id: str) -> dict[str, Any] | 
             }
         )
     try:
-        view = await services.gateway.view(case_id)
-    except CaseNotFound:  # its workflow ended: the record above is all there is
+        view = await asyncio.wait_for(services.gateway.view(case_id), VIEW_SECONDS)
+    except (CaseNotFound, RPCError, TimeoutError):  # no workflow to ask: the record stands
         view = None
     pending = view.exchange.outbox if view and view.exchange else ()
     refused = view.exchange.refused if view and view.exchange else ()

@@ -474,12 +474,13 @@ class ReadmissionCase:
         stamp = self._stamped if at is None else (lambda c: c.model_copy(update={"at": at}))
         command = self._ruleset(stamp(command))
         metadata = self._metadata(command, actor, correlation_id)
-        names = iter(event_ids)
+        names = [iter(event_ids)]
 
         def new_id() -> UUID:
-            return next(names, None) or workflow.uuid4()
+            return next(names[0], None) or workflow.uuid4()
 
         while True:
+            names[0] = iter(event_ids)  # each decision names its events alike
             try:
                 # the validator judged the rules that count working days: not again on replay
                 decision = decider.execute(command, self.state, new_id, admitted=True)
@@ -654,6 +655,15 @@ class ReadmissionCase:
                     task_queue=cases_queue(self.prefix),
                     result_type=Delivered,
                 )
+                if delivered.code == "undelivered":
+                    # it may have arrived (its receipt lost): its number is not given to the
+                    # next, and it is sent again, the same bytes, until its receipt comes back
+                    workflow.logger.error(
+                        "message %s: no receipt from %s; sending it again",
+                        message.seq,
+                        self.federation.peer_state,
+                    )
+                    continue
                 async with self.lock:
                     await self._settle_message(message, delivered)
         finally:

@@ -19,8 +19,14 @@ from typing import Any, Literal
 import httpx
 
 from adapters.db.eventstore import Recorded
-from adapters.federation.envelope import EnvelopeRefused, unverified_header, verify_receipt
-from adapters.federation.heads import HeadsRefused, PeerChains
+from adapters.federation.envelope import (
+    EnvelopeRefused,
+    ReceiptBody,
+    unverified_header,
+    verify_message,
+    verify_receipt,
+)
+from adapters.federation.heads import HeadsRefused, PeerChains, only_key
 from adapters.federation.peers import PeerDirectory, PeerKeyRefused
 from adapters.federation.store import ExchangeStore, StoredReceipt
 
@@ -60,15 +66,31 @@ class PeerAnchors:
         each of ours in its receipts) against its chain as it answers now."""
         assert self.chains is not None
         signed: list[tuple[str, int, str, str]] = []
-        for message in await self.exchange.messages(case_id):
-            if message.direction == "in" and message.head_version and message.head_hash:
-                what = f"{message.peer}'s message {message.message_id}"
-                signed.append((message.peer, message.head_version, message.head_hash, what))
-        for receipt in await self.exchange.receipts(case_id):
-            if receipt.direction == "out" and receipt.head_version and receipt.head_hash:
-                what = f"{receipt.peer}'s receipt of message {receipt.message_id}"
-                signed.append((receipt.peer, receipt.head_version, receipt.head_hash, what))
         found: list[PeerFinding] = []
+        for message in await self.exchange.messages(case_id):
+            if message.direction != "in":
+                continue
+            what = f"{message.peer}'s message {message.message_id}"
+            try:  # the head as the peer signed it, not as a column here says
+                kid, _ = unverified_header(message.token)
+                key = await self.peers.verification_key(message.peer, kid, message.sent_at)
+                head = verify_message(message.token, only_key(key), MAX_RECEIPT_BYTES).body.head
+            except (EnvelopeRefused, PeerKeyRefused) as error:
+                found.append(PeerFinding("unverifiable", 0, f"{what} does not verify: {error}"))
+                continue
+            if head is not None:
+                signed.append((message.peer, head.version, head.hash, what))
+        for receipt in await self.exchange.receipts(case_id):
+            if receipt.direction != "out":
+                continue
+            what = f"{receipt.peer}'s receipt of message {receipt.message_id}"
+            try:
+                body = await self._verified(receipt)
+            except (EnvelopeRefused, PeerKeyRefused) as error:
+                found.append(PeerFinding("unverifiable", 0, f"{what} does not verify: {error}"))
+                continue
+            if body.head is not None:
+                signed.append((receipt.peer, body.head.version, body.head.hash, what))
         for peer in sorted({s[0] for s in signed}):
             try:
                 now = (await self.chains.fetch(peer, [case_id]))[case_id]
@@ -111,12 +133,16 @@ class PeerAnchors:
                 )
         return found
 
+    async def _verified(self, receipt: StoredReceipt) -> ReceiptBody:
+        """A kept receipt of the peer's, verified with its key at the receipt's instant."""
+        kid, _ = unverified_header(receipt.token)
+        key = await self.peers.verification_key(receipt.peer, kid, receipt.received_at)
+        return verify_receipt(receipt.token, only_key(key), MAX_RECEIPT_BYTES).body
+
     async def _unverified(self, receipt: StoredReceipt) -> str | None:
         """Why a kept receipt of the peer's does not verify (altered here), or None."""
         try:
-            kid, _ = unverified_header(receipt.token)
-            key = await self.peers.verification_key(receipt.peer, kid, receipt.received_at)
-            body = verify_receipt(receipt.token, lambda _kid: key, MAX_RECEIPT_BYTES).body
+            body = await self._verified(receipt)
         except (EnvelopeRefused, PeerKeyRefused) as error:
             return f"the receipt of message {receipt.message_id} does not verify: {error}"
         echoed = body.echoed_head

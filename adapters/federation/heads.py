@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adapters.db.eventstore import EventStore
@@ -35,12 +36,18 @@ from adapters.federation.envelope import (
 )
 from adapters.federation.identity import NodeIdentity
 from adapters.federation.peers import PeerDirectory, PeerKeyRefused
+from adapters.federation.store import ExchangeStore
+
+log = structlog.get_logger(__name__)
 
 HEADS_PATH = "/federation/heads"
 JOSE = "application/jose"
 FRESH = timedelta(minutes=5)  # how old (or early) a request may be: no replay after that
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 BATCH = 100
+
+
+NOT_ANSWERED = "not a fresh request of a registered peer, signed, for this node"
 
 
 class HeadsRefused(Exception):
@@ -54,6 +61,7 @@ class HeadsService:
     identity: NodeIdentity
     peers: PeerDirectory
     events: EventStore
+    exchange: ExchangeStore
     max_bytes: int
 
     async def answer(self, raw: bytes) -> str:
@@ -61,23 +69,24 @@ class HeadsService:
         try:
             token = raw.decode("ascii").strip()
             kid, _ = unverified_header(token)
-        except (UnicodeDecodeError, EnvelopeRefused) as error:
-            raise HeadsRefused(f"not a signed request: {error}") from None
+        except (UnicodeDecodeError, EnvelopeRefused):
+            raise HeadsRefused(NOT_ANSWERED) from None
         try:
             sender = _claimed_sender(token)
             key = await self.peers.verification_key(sender, kid, now)
-            request = verify_heads_request(token, lambda _kid: key, self.max_bytes).body
+            request = verify_heads_request(token, only_key(key), self.max_bytes).body
         except (EnvelopeRefused, PeerKeyRefused, ValueError) as error:
-            raise HeadsRefused(f"the request does not verify: {error}") from None
+            log.info("heads request refused", reason=str(error)[:200])
+            raise HeadsRefused(NOT_ANSWERED) from None
         if request.recipient != self.identity.state or request.sender != sender:
-            raise HeadsRefused("the request is for another node")
+            raise HeadsRefused(NOT_ANSWERED)
         if abs(request.at - now) > FRESH:
-            raise HeadsRefused("the request is not fresh")
-        shared = {f"{sender}-{self.identity.state}-", f"{self.identity.state}-{sender}-"}
+            raise HeadsRefused(NOT_ANSWERED)
         cases = []
         for case_id in request.case_ids:
-            if case_id[:6] not in shared:
-                continue  # not a case of these two states: nothing to say about it
+            exchanged = await self.exchange.messages(case_id)
+            if not any(m.peer == sender for m in exchanged):
+                continue  # a draft, another pair's case or none: all answered alike, by silence
             stream = await self.events.read_stream(case_id)
             heads = tuple(ChainHead(version=r.version, hash=r.hash.hex()) for r in stream)
             cases.append(CaseHeads(case_id=case_id, heads=heads))
@@ -91,7 +100,7 @@ class HeadsService:
         return sign_heads(answer, self.identity.signing_key, self.identity.signing_kid)
 
 
-def _only(key: Ed25519PublicKey) -> Callable[[str], Ed25519PublicKey]:
+def only_key(key: Ed25519PublicKey) -> Callable[[str], Ed25519PublicKey]:
     """The key lookup of a token whose key was looked up already (asynchronously)."""
     return lambda _kid: key
 
@@ -131,15 +140,26 @@ class PeerChains:
             token = sign_heads_request(
                 request, self.identity.signing_key, self.identity.signing_kid
             )
-            response = await self.http.post(url, content=token, headers={"content-type": JOSE})
-            if response.status_code != 200:
-                raise HeadsRefused(f"{peer} answered {response.status_code}: {response.text[:200]}")
-            kid, _ = unverified_header(response.text)
+            status, text = await self._post(url, token)
+            if status != 200 or text is None:
+                raise HeadsRefused(f"{peer} answered {status} without its signed chain")
+            kid, _ = unverified_header(text)
             key = await self.peers.verification_key(peer, kid, datetime.now(UTC))
-            answer = verify_heads(response.text, _only(key), MAX_ANSWER_BYTES).body
+            answer = verify_heads(text, only_key(key), MAX_ANSWER_BYTES).body
             if answer.request_id != request.request_id or answer.sender != peer:
                 raise HeadsRefused(f"{peer}'s answer is for another request")
             for case in answer.cases:
                 if case.case_id in found:
                     found[case.case_id] = {h.version: h.hash for h in case.heads}
         return found
+
+    async def _post(self, url: str, token: str) -> tuple[int, str | None]:
+        """The answer's status and body, read up to `MAX_ANSWER_BYTES` (None beyond)."""
+        headers = {"content-type": JOSE}
+        async with self.http.stream("POST", url, content=token.encode(), headers=headers) as r:
+            body = bytearray()
+            async for chunk in r.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    return r.status_code, None
+            return r.status_code, body.decode("ascii", errors="replace")

@@ -74,6 +74,8 @@ def signed_content(
         "key_id": key_id,
         "issued_at": issued_at.astimezone(UTC).isoformat(),
     }
+    if request.peer is not None:  # a message of the other node: how it is taken is signed too
+        document["peer"] = request.peer.model_dump(mode="json")
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -180,10 +180,19 @@ def walk_case(
     case_id = opened.json()["case_id"]
 
     def act(url: str, path: str, who: dict[str, str], body: dict[str, Any] | None = None) -> None:
+        """Send a command and wait until it took effect on this node too (its receipt back):
+        a node takes no command while one of its messages is on its way."""
         answer = httpx.post(
             f"{url}/cases/{case_id}{path}", json=body or {}, headers=who, timeout=60
         )
         assert answer.status_code == 202, answer.text  # on its way to the other node
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            record = httpx.get(f"{url}/cases/{case_id}/exchange", headers=who, timeout=30)
+            if record.status_code == 200 and not record.json()["on_its_way"]:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{path} still on its way from {url}: {record.text}")
 
     def reaches(url: str, who: dict[str, str], wanted: str) -> dict[str, Any]:
         deadline = time.monotonic() + 60

@@ -154,6 +154,23 @@ async def test_a_node_answers_heads_to_its_peer_only(nodes: Nodes) -> None:
     key = ua.identity.signing_key.public_key()
     body = verify_heads(answer.text, lambda _kid: key, 1 << 20).body
     assert [c.case_id for c in body.cases] == [case_id]  # nothing about other states' cases
+    # nor about UA's own drafts for PL, which have not crossed: asked, they are not there
+    draft = await ua.http.post(
+        "/cases",
+        json=application_body(
+            agreement="EU-UA", requested="PL", category="own_national",
+            knowledge_at=(now - timedelta(days=1)).isoformat(),
+        ),
+        headers=ua.as_("olena.ua"),
+    )  # fmt: skip
+    assert draft.status_code == 201, draft.text
+    drafted = draft.json()["case_id"]
+    request = HeadsRequest(
+        request_id=uuid4(), sender="PL", recipient="UA", at=now, case_ids=(drafted,)
+    )
+    token = sign_heads_request(request, pl.identity.signing_key, pl.identity.signing_kid)
+    quiet = await ua.http.post("/federation/heads", content=token, headers=jose)
+    assert verify_heads(quiet.text, lambda _kid: key, 1 << 20).body.cases == ()
     stale = await ua.http.post(
         "/federation/heads", content=ask(now - timedelta(hours=1)), headers=jose
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from domain.commands import (
 )
 from domain.state import initial_state
 from domain.values import EvidenceItem, Person
-from workflows.contracts import Actor, CommandRequest
+from workflows.contracts import Actor, CommandRequest, PeerMessage
 from workflows.readmission_case import may_not_act
 
 AT = datetime(2027, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
@@ -107,6 +108,29 @@ def test_a_forged_actor_command_case_or_update_breaks_the_signature() -> None:
     assert signed.signature is not None
     later = signed.signature.model_copy(update={"issued_at": AT + timedelta(seconds=1)})
     assert refusal(signed.model_copy(update={"signature": later})) == mismatch
+
+
+def test_how_a_peer_message_is_taken_is_signed_too() -> None:
+    """A message of the other node reaches the case with its number, what it saw, its sending
+    instant, its kind and the case's opening: changing any of them, or dropping them to pass
+    the command off as an officer's of this node, breaks the signature."""
+    peer = PeerMessage(message_id=uuid.UUID(int=7), sender="UA", seq=2, peer_seen=1, sent_at=AT)
+    signed = SIGNER.sign(
+        CASE, UPDATE, request(AcceptApplication(at=AT), OLENA).model_copy(update={"peer": peer}),
+        at=AT,
+    )  # fmt: skip
+    VERIFIER.check(CASE, UPDATE, signed, now=AT)  # as signed: taken
+    mismatch = "the command's signature does not match this case, update and command"
+    for change in (
+        {"sent_at": AT - timedelta(hours=1)},
+        {"seq": 3},
+        {"peer_seen": 0},
+        {"kind": "consequence"},
+    ):
+        assert refusal(signed.model_copy(update={"peer": peer.model_copy(update=change)})) == (
+            mismatch
+        ), change
+    assert refusal(signed.model_copy(update={"peer": None})) == mismatch
 
 
 def test_an_unknown_key_a_garbled_value_and_an_old_signature_are_refused() -> None:
