@@ -163,6 +163,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("GET", "/health"): (PUBLIC, None, None),
     ("POST", "/federation/messages"): (NOT_A_NODE, {}, None),
     ("GET", "/federation/descriptor"): (NOT_A_NODE, None, None),
+    ("POST", "/federation/heads"): (NOT_A_NODE, {}, None),
     ("GET", "/federation/schemas/message.json"): (PUBLIC, None, None),
     ("GET", "/federation/schemas/receipt.json"): (PUBLIC, None, None),
     ("GET", "/cases/{case_id}/exchange"): (NOT_A_NODE_CASE, None, None),
