@@ -37,7 +37,7 @@ from adapters.federation.hpke import encrypt_to, message_aad
 from adapters.federation.identity import NodeIdentity
 from adapters.federation.inbound import JOSE, MESSAGES_PATH
 from adapters.federation.peers import PeerDirectory, PeerKeyRefused
-from adapters.federation.store import ExchangeStore, StoredMessage, StoredReceipt
+from adapters.federation.store import ExchangeStore, StoredMessage, stored_receipt
 from adapters.logs import bind_case
 from adapters.protection.vault import PersonalDataVault
 from workflows.contracts import DELIVER_MESSAGE, Delivered, DeliverInput
@@ -102,21 +102,7 @@ class DeliveryActivities:
                 type="RefusedForNow",
             )
         final = await self.exchange.add_receipt(
-            StoredReceipt(
-                message_id=message.message_id,
-                direction="out",
-                case_id=request.case_id,
-                peer=request.recipient,
-                outcome=receipt.outcome if receipt.outcome == "refused" else "applied",
-                code=receipt.refusal.code if receipt.refusal else None,
-                received_at=receipt.received_at,
-                content_hash=receipt.content_hash,
-                head_version=receipt.head.version if receipt.head else None,
-                head_hash=receipt.head.hash if receipt.head else None,
-                echoed_version=receipt.echoed_head.version if receipt.echoed_head else None,
-                echoed_hash=receipt.echoed_head.hash if receipt.echoed_head else None,
-                token=answer,
-            )
+            stored_receipt(receipt, "out", request.case_id, request.recipient, answer)
         )
         log.info(
             "message receipted",

@@ -38,7 +38,7 @@ from adapters.federation.envelope import (
 from adapters.federation.hpke import decrypt_with, message_aad
 from adapters.federation.identity import NodeIdentity
 from adapters.federation.peers import PeerDirectory, PeerKeyRefused
-from adapters.federation.store import ExchangeStore, StoredMessage, StoredReceipt
+from adapters.federation.store import ExchangeStore, StoredMessage, stored_receipt
 from adapters.temporal.cases import CaseGateway, CaseNotFound, CommandRefused
 from domain.commands import Command, OpenCase
 from workflows.contracts import Actor, CommandResult, PeerMessage, RecordedEvent
@@ -257,21 +257,7 @@ class Inbound:
     async def _keep(self, body: MessageBody, receipt: ReceiptBody) -> Answer:
         token = sign_receipt(receipt, self.identity.signing_key, self.identity.signing_kid)
         kept = await self.exchange.add_receipt(
-            StoredReceipt(
-                message_id=body.message_id,
-                direction="in",
-                case_id=body.case_id,
-                peer=body.sender,
-                outcome=receipt.outcome,
-                code=receipt.refusal.code if receipt.refusal else None,
-                received_at=receipt.received_at,
-                content_hash=receipt.content_hash,
-                head_version=receipt.head.version if receipt.head else None,
-                head_hash=receipt.head.hash if receipt.head else None,
-                echoed_version=body.head.version if body.head else None,
-                echoed_hash=body.head.hash if body.head else None,
-                token=token,
-            )
+            stored_receipt(receipt, "in", body.case_id, body.sender, token)
         )
         return Answer(kept.token, kept.outcome, kept.code)
 

@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from adapters.db.eventstore import EventStore
+from adapters.federation.envelope import ReceiptBody
 
 Direction = Literal["out", "in"]
 
@@ -60,6 +61,29 @@ class ChainPoint:
 
     version: int
     hash: str
+
+
+def stored_receipt(
+    receipt: ReceiptBody, direction: Direction, case_id: str, peer: str, token: str
+) -> StoredReceipt:
+    """The row that keeps a final receipt (`token`, the signed JWS of `receipt`)."""
+    refused = receipt.outcome == "refused"
+    head, echoed = receipt.head, receipt.echoed_head
+    return StoredReceipt(
+        message_id=receipt.message_id,
+        direction=direction,
+        case_id=case_id,
+        peer=peer,
+        outcome="refused" if refused else "applied",
+        code=receipt.refusal.code if receipt.refusal else None,
+        received_at=receipt.received_at,
+        content_hash=receipt.content_hash,
+        head_version=head.version if head else None,
+        head_hash=head.hash if head else None,
+        echoed_version=echoed.version if echoed else None,
+        echoed_hash=echoed.hash if echoed else None,
+        token=token,
+    )
 
 
 _MESSAGE_COLUMNS = (

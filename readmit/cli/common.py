@@ -4,14 +4,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
+import asyncpg
 import typer
 
+from adapters.db.migrate import MigrationError
 from adapters.settings import ConfigurationError, get_settings
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_REFUSED = 1  # the input was understood but a rule or a check said no
@@ -88,3 +94,25 @@ def parse_instant(text: str, option: str) -> datetime:
     if instant.utcoffset() is None:
         fail(f"{option} {text!r} has no UTC offset; write e.g. {text}+01:00")
     return instant
+
+
+def run_on_database(
+    run: Callable[[], Coroutine[Any, Any, T]], refusals: tuple[type[Exception], ...] = ()
+) -> T:
+    """Run a command's database work: its own `refusals`, a migration that cannot apply and
+    PostgreSQL's errors are exit 1; a database that cannot be reached is exit 2. One line each."""
+    try:
+        return asyncio.run(run())
+    except refusals as error:
+        fail(str(error), EXIT_REFUSED)
+    except MigrationError as error:
+        fail(str(error), EXIT_REFUSED)
+    except asyncpg.PostgresError as error:
+        fail(f"PostgreSQL said: {first_line(error)}", EXIT_REFUSED)
+    except (OSError, TimeoutError, ValueError, asyncpg.InterfaceError) as error:
+        fail(f"cannot connect to PostgreSQL: {first_line(error)}", EXIT_BAD_INPUT)
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -7,7 +7,6 @@ owner; Readmit keeps it only wrapped by the master key (READMIT_MASTER_KEYS).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ import asyncpg
 import typer
 from asyncpg.pool import PoolConnectionProxy
 
-from adapters.db.migrate import MigrationError, migrate_dsn
+from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import connect
 from adapters.directory import (
     DirectoryError,
@@ -38,6 +37,7 @@ from readmit.cli.common import (
     Schema,
     fail,
     owner_database_url,
+    run_on_database,
 )
 
 T = TypeVar("T")
@@ -150,16 +150,4 @@ def _on_database(
         finally:
             await conn.close()
 
-    try:
-        return asyncio.run(run())
-    except MigrationError as error:
-        fail(str(error), EXIT_REFUSED)
-    except asyncpg.PostgresError as error:
-        fail(f"PostgreSQL said: {_first_line(error)}", EXIT_REFUSED)
-    except (OSError, TimeoutError, ValueError, asyncpg.InterfaceError) as error:
-        fail(f"cannot connect to PostgreSQL: {_first_line(error)}", EXIT_BAD_INPUT)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return run_on_database(run)

@@ -9,30 +9,27 @@ these commands migrate and connect with the owner's DSN, and the API and workers
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-import asyncpg
 import typer
 from pydantic import ValidationError
 
-from adapters.db.migrate import MigrationError, migrate_dsn
+from adapters.db.migrate import migrate_dsn
 from adapters.db.pool import create_pool
 from adapters.federation.identity import NodeDescriptor
 from adapters.federation.peers import Peer, PeerDirectory, PeerKeyRefused, PeerUpdateRefused
 from adapters.settings import get_settings
 from readmit.cli.common import (
-    EXIT_BAD_INPUT,
-    EXIT_REFUSED,
     OwnerDatabaseUrl,
     Schema,
     fail,
     owner_database_url,
     print_json,
+    run_on_database,
 )
 
 T = TypeVar("T")
@@ -171,18 +168,4 @@ def _on_directory(
         finally:
             await pool.close()
 
-    try:
-        return asyncio.run(run())
-    except (PeerKeyRefused, PeerUpdateRefused) as error:
-        fail(str(error), EXIT_REFUSED)
-    except MigrationError as error:
-        fail(str(error), EXIT_REFUSED)
-    except asyncpg.PostgresError as error:
-        fail(f"PostgreSQL said: {_first_line(error)}", EXIT_REFUSED)
-    except (OSError, TimeoutError, ValueError, asyncpg.InterfaceError) as error:
-        fail(f"cannot connect to PostgreSQL: {_first_line(error)}", EXIT_BAD_INPUT)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return run_on_database(run, (PeerKeyRefused, PeerUpdateRefused))

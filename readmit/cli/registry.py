@@ -32,6 +32,7 @@ from readmit.cli.common import (
     OwnerDatabaseUrl,
     Schema,
     fail,
+    first_line,
     owner_database_url,
 )
 
@@ -71,7 +72,7 @@ def import_command(
     except _Unreachable as error:
         fail(f"cannot connect to PostgreSQL: {error}", EXIT_BAD_INPUT)
     except asyncpg.PostgresError as error:
-        fail(f"PostgreSQL said: {_first_line(error)}", EXIT_REFUSED)
+        fail(f"PostgreSQL said: {first_line(error)}", EXIT_REFUSED)
     typer.echo(_summary(file, report))
 
 
@@ -84,7 +85,7 @@ async def _import(dsn: str, schema: str | None, file: Path, state: str | None) -
             runtime=get_settings().runtime_role(),
         )
     except (OSError, TimeoutError, ValueError, asyncpg.InterfaceError) as error:
-        raise _Unreachable(_first_line(error)) from None
+        raise _Unreachable(first_line(error)) from None
     pool = await create_pool(dsn, schema=schema, min_size=1, max_size=2)
     bar: Progress | None = None
     task = TaskID(0)
@@ -136,8 +137,3 @@ def _summary(file: Path, r: ImportReport) -> str:
         f"  documents: {r.documents} ({r.documents_new} new, {r.documents_updated} updated, "
         f"{r.documents_unchanged} unchanged)"
     )
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error)
-    return text.splitlines()[0] if text else type(error).__name__
