@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -27,7 +27,7 @@ from runtime_support import RUNTIME_ROLE
 
 from adapters.db.pool import quote_ident
 from adapters.federation.identity import NodeIdentity
-from readmit.cli.federation import read_key_set
+from readmit.cli.federation import node_database, read_key_set
 from readmit.embedded_temporal import free_port, port_is_free
 
 pytestmark = [pytest.mark.temporal, pytest.mark.db]
@@ -50,8 +50,7 @@ def two_free_ports() -> int:
 
 
 def node_dsn(server: str, state: str) -> str:
-    parts = urlsplit(server)
-    return urlunsplit(parts._replace(path=f"{parts.path}_node_{state.lower()}"))
+    return node_database(server, state)
 
 
 def drop_node_databases(server: str) -> None:
@@ -70,8 +69,6 @@ def drop_node_databases(server: str) -> None:
 @pytest.fixture
 def server(database_url: str) -> Iterator[str]:
     """The test server's DSN, without the nodes' databases before and after."""
-    if urlsplit(database_url).query:
-        pytest.skip("the node databases are named after a plain DATABASE_URL's database")
     drop_node_databases(database_url)
     yield database_url
     drop_node_databases(database_url)
