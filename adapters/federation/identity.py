@@ -25,7 +25,7 @@ import re
 import secrets
 import stat
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -179,6 +179,9 @@ class NodeIdentity:
     signing_key: Ed25519PrivateKey
     encryption_key: X25519PrivateKey
     created_at: datetime
+    # encryption keys of before a rotation, each kept to decrypt until its instant: messages
+    # the peer built (and keeps resending) to the old key still open during the overlap
+    previous: tuple[tuple[X25519PrivateKey, datetime], ...] = ()
 
     @classmethod
     def create(cls, state: str, url: str, *, now: datetime | None = None) -> NodeIdentity:
@@ -190,6 +193,31 @@ class NodeIdentity:
             encryption_key=X25519PrivateKey.generate(),
             created_at=now or datetime.now(UTC),
         )
+
+    def rotated(self, overlap: timedelta, now: datetime | None = None) -> NodeIdentity:
+        """New keys for this node; the current encryption key still decrypts for `overlap`
+        (earlier ones past their instant are dropped). Peers take the new descriptor with
+        `readmit peers rotate`, which keeps the old signing key accepted for their overlap."""
+        at = now or datetime.now(UTC)
+        kept = tuple((key, until) for key, until in self.previous if until > at)
+        return NodeIdentity(
+            state=self.state,
+            url=self.url,
+            signing_key=Ed25519PrivateKey.generate(),
+            encryption_key=X25519PrivateKey.generate(),
+            created_at=at,
+            previous=((self.encryption_key, at + overlap), *kept),
+        )
+
+    def decryption_key(self, kid: str, at: datetime) -> X25519PrivateKey | None:
+        """The private key of encryption key `kid`: the current one, or one kept from before
+        a rotation until its instant; None for any other."""
+        if kid == self.encryption_kid:
+            return self.encryption_key
+        for key, until in self.previous:
+            if thumbprint(key.public_key()) == kid and at < until:
+                return key
+        return None
 
     @cached_property
     def signing_kid(self) -> str:
@@ -219,12 +247,22 @@ class NodeIdentity:
         for key, use in ((self.signing_key, "sig"), (self.encryption_key, "enc")):
             jwk = OKPKey.import_key(key).as_dict(private=True)
             keys.append({**jwk, "kid": thumbprint(key.public_key()), "use": use})
+        previous = [
+            {
+                **OKPKey.import_key(key).as_dict(private=True),
+                "kid": thumbprint(key.public_key()),
+                "use": "enc",
+                "until": until.isoformat(),
+            }
+            for key, until in self.previous
+        ]
         document = {
             "typ": KEY_FILE_TYPE,
             "state": self.state,
             "url": self.url,
             "created_at": self.created_at.isoformat(),
             "keys": keys,
+            "previous": previous,
         }
         return json.dumps(document, indent=2) + "\n"
 
@@ -308,7 +346,20 @@ class NodeIdentity:
             raise IdentityError("created_at has no UTC offset")
         assert isinstance(signing, Ed25519PrivateKey)
         assert isinstance(encryption, X25519PrivateKey)
-        identity = cls(state, url, signing, encryption, created_at)
+        previous = []
+        try:
+            for jwk in document.get("previous", []):
+                key = _private(jwk, "X25519")
+                assert isinstance(key, X25519PrivateKey)
+                until = datetime.fromisoformat(str(jwk["until"]))
+                if until.utcoffset() is None or jwk.get("kid") != thumbprint(key.public_key()):
+                    raise IdentityError("a previous key is malformed")
+                previous.append((key, until))
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, IdentityError):
+                raise
+            raise IdentityError(f"malformed previous keys ({type(error).__name__})") from None
+        identity = cls(state, url, signing, encryption, created_at, tuple(previous))
         for key, kid in (
             (by_use["sig"], identity.signing_kid),
             (by_use["enc"], identity.encryption_kid),

@@ -117,18 +117,23 @@ class Inbound:
             key = await self.peers.verification_key(sender, kid, now)
             verified = verify_message(token, lambda _kid: key, self.max_bytes)
         except PeerKeyRefused as refused:
-            return refuse(refused.code, str(refused))
+            # a key the peer made and this node has not registered yet: the administrators are
+            # exchanging descriptors (`readmit peers rotate`), so the sender tries again later
+            return refuse(refused.code, str(refused), refused.code == "unknown_key")
         except EnvelopeRefused as refused:
             # altered on its way, perhaps: the sender's stored bytes may well arrive intact
             return refuse(refused.code, refused.detail, refused.code == "bad_signature")
         body: MessageBody = verified.body
         if body.sender != sender or body.recipient != recipient:
             return refuse("malformed", "the header and body disagree")
+        private = self.identity.decryption_key(body.payload.kid, now)
+        if private is None:
+            return refuse("undecryptable", "encrypted to a key this node does not hold")
         try:
             clear = json.loads(
                 decrypt_with(
-                    self.identity.encryption_key,
-                    self.identity.encryption_kid,
+                    private,
+                    body.payload.kid,
                     body.payload,
                     message_aad(body.message_id, body.case_id, body.sender, body.recipient),
                 )

@@ -3,11 +3,14 @@
 `init` makes the node's signing (Ed25519) and encryption (X25519) keys, writes them to the
 node's key file (mode 0600; an existing one is kept unless `--force`) and prints the node's
 public descriptor on stdout, for the peers' administrators (`readmit peers add`).
-`descriptor` prints it again from the key file.
+`descriptor` prints it again from the key file. `rotate` makes new keys, keeps the current
+encryption key to decrypt for an overlap (messages the peers built to it), and prints the new
+descriptor for the peers' administrators (`readmit peers rotate`).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +43,7 @@ def register(app: typer.Typer) -> None:
     )
     node_app.command("init")(init_command)
     node_app.command("descriptor")(descriptor_command)
+    node_app.command("rotate")(rotate_command)
     app.add_typer(node_app, name="node")
 
 
@@ -94,6 +98,48 @@ def init_command(
 def descriptor_command(keys_file: KeysFile = None) -> None:
     """Print this node's public descriptor (JSON) from its key file."""
     typer.echo(load_identity(keys_file).descriptor().to_json())
+
+
+def rotate_command(
+    keys_file: KeysFile = None,
+    overlap_days: Annotated[
+        int | None,
+        typer.Option(
+            "--overlap-days",
+            min=1,
+            max=365,
+            help="how long the current encryption key still decrypts what peers built to it "
+            "(default: READMIT_FEDERATION_KEY_OVERLAP_DAYS; at least the 14 days a message "
+            "may be resent is safest)",
+        ),
+    ] = None,
+) -> None:
+    """Give this node new keys and print its new descriptor (JSON) on stdout. Restart the
+    node's API and workers to use them; the peers take them with `readmit peers rotate`."""
+    settings = get_settings()
+    path = keys_file or settings.node_keys_path()
+    identity = load_identity(keys_file)
+    assert path is not None
+    days = overlap_days or settings.federation_key_overlap_days or 1
+    renewed = identity.rotated(timedelta(days=days))
+    try:
+        renewed.save(path, force=True)
+    except IdentityError as error:
+        fail(str(error), EXIT_REFUSED)
+    typer.echo(renewed.descriptor().to_json())
+    typer.echo(f"node keys of {renewed.state} renewed in {path}", err=True)
+    typer.echo(f"  signing key (Ed25519)    {renewed.signing_kid}", err=True)
+    typer.echo(f"  encryption key (X25519)  {renewed.encryption_kid}", err=True)
+    typer.echo(
+        f"  the previous encryption key {identity.encryption_kid} decrypts for {days} days",
+        err=True,
+    )
+    typer.echo(
+        "next: restart this node's API and workers; hand the descriptor above to each peer's "
+        "administrator (readmit peers rotate); until a peer has it, this node's messages to it "
+        "wait and are resent",
+        err=True,
+    )
 
 
 def load_identity(keys_file: Path | None = None) -> NodeIdentity:

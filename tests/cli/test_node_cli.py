@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import stat
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,24 @@ def test_node_init_writes_the_keys_and_prints_the_descriptor(home: Path) -> None
     replaced = readmit("node", "init", "--state", "PL", "--url", "https://pl.example", "--force")
     assert replaced.exit_code == 0, replaced.output
     assert NodeIdentity.load(path).signing_kid != identity.signing_kid
+
+
+def test_node_rotate_renews_the_keys_and_keeps_the_old_one_to_decrypt(home: Path) -> None:
+    made = readmit("node", "init", "--state", "PL", "--url", "https://readmit.gov.pl")
+    assert made.exit_code == 0, made.output
+    path = home / "nodes" / "PL" / "node-keys.json"
+    before = NodeIdentity.load(path)
+    rotated = readmit("node", "rotate", "--overlap-days", "14")
+    assert rotated.exit_code == 0, rotated.output
+    after = NodeIdentity.load(path)
+    descriptor = NodeDescriptor.model_validate_json(rotated.stdout)
+    assert {k.kid for k in descriptor.keys} == {after.signing_kid, after.encryption_kid}
+    assert after.signing_kid != before.signing_kid
+    assert after.decryption_key(before.encryption_kid, datetime.now(UTC)) is not None
+    assert before.encryption_kid in rotated.stderr and "readmit peers rotate" in rotated.stderr
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    refused = readmit("node", "rotate", "--overlap-days", "0")
+    assert refused.exit_code == 2
 
 
 @pytest.mark.parametrize(

@@ -407,3 +407,34 @@ async def test_nothing_is_sent_to_a_revoked_peer(nodes: Nodes) -> None:
 
     await eventually(refused, "the submission refused at once")
     assert await status(pl, case_id) == "draft" and not nodes.network.sent
+
+
+async def test_a_message_built_before_the_receiver_rotated_its_keys_still_opens(
+    nodes: Nodes,
+) -> None:
+    """UA gives itself new keys (`readmit node rotate`) while PL's submission, built and
+    stored for UA's old encryption key, waits for UA to come back: UA still opens it with the
+    key it keeps for the overlap, and PL takes UA's receipt, signed with UA's new key, once it
+    has UA's new descriptor (`readmit peers rotate`)."""
+    pl, ua = nodes["PL"], nodes["UA"]
+    nodes.network.down.add(host_of("UA"))
+    case_id = await open_and_submit(pl)
+
+    async def built() -> bool:
+        return bool(await pl.exchange.messages(case_id))
+
+    await eventually(built, "PL built and kept its message")
+    now = datetime.now(UTC)
+    renewed = ua.identity.rotated(timedelta(days=14), now=now)
+    inbound: Any = ua.services.inbound
+    inbound.identity = renewed  # what UA's API takes up when restarted after the rotation
+    await PeerDirectory(pl.pool, own_state="PL").rotate(
+        renewed.descriptor(), timedelta(days=7), now
+    )
+    nodes.network.down.clear()
+    await nodes.env.sleep(timedelta(minutes=11))
+    await reaches(ua, case_id, "received")
+    await reaches(pl, case_id, "received")
+    receipt = (await pl.exchange.receipts(case_id))[0]
+    assert unverified_header(receipt.token)[0] == renewed.signing_kid
+    await chains_verify(nodes, case_id)

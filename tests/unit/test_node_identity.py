@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -186,3 +186,23 @@ def test_settings_name_the_key_file_under_home(tmp_path: Path) -> None:
         Settings(node_url="http://pl.example")
     with pytest.raises(ValidationError):
         Settings(node_state="pl")
+
+
+def test_a_rotation_keeps_the_old_encryption_key_for_the_overlap(tmp_path: Path) -> None:
+    """A node's new keys: the old encryption key still opens what peers built to it, until the
+    overlap ends, and the key file keeps it; an overlap already over is dropped at the next."""
+    now = datetime(2027, 3, 1, tzinfo=UTC)
+    old = NodeIdentity.create("PL", "https://readmit.gov.pl", now=now)
+    new = old.rotated(timedelta(days=14), now=now)
+    assert new.signing_kid != old.signing_kid and new.encryption_kid != old.encryption_kid
+    assert new.decryption_key(new.encryption_kid, now) is new.encryption_key
+    kept = new.decryption_key(old.encryption_kid, now + timedelta(days=13))
+    assert kept is not None and thumbprint(kept.public_key()) == old.encryption_kid
+    assert new.decryption_key(old.encryption_kid, now + timedelta(days=14)) is None
+    assert new.decryption_key(old.signing_kid, now) is None
+    path = new.save(tmp_path / "node-keys.json")
+    loaded = NodeIdentity.load(path)
+    assert loaded.decryption_key(old.encryption_kid, now) is not None
+    assert {k.kid for k in loaded.descriptor().keys} == {new.signing_kid, new.encryption_kid}
+    later = loaded.rotated(timedelta(days=14), now=now + timedelta(days=20))
+    assert [thumbprint(k.public_key()) for k, _ in later.previous] == [new.encryption_kid]
