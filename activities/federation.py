@@ -29,6 +29,7 @@ from adapters.federation.envelope import (
     MessageBody,
     ReceiptBody,
     content_hash,
+    only_key,
     sign_message,
     unverified_header,
     verify_receipt,
@@ -74,7 +75,7 @@ class DeliveryActivities:
         if stored is None:
             stored = await self.exchange.add_message(await self._build(request))
         if kept is not None:  # receipted before this attempt's worker died
-            return _delivered(await self._verified(kept.token, request, stored))
+            return _delivered(await self._verified(kept.token, request, stored, kept.received_at))
         with _peer_refusals(request.recipient):
             url = await self.peers.url(request.recipient, datetime.now(UTC))
         url = url.rstrip("/") + MESSAGES_PATH
@@ -177,13 +178,19 @@ class DeliveryActivities:
         )
 
     async def _verified(
-        self, token: str, request: DeliverInput, stored: StoredMessage
+        self,
+        token: str,
+        request: DeliverInput,
+        stored: StoredMessage,
+        at: datetime | None = None,
     ) -> ReceiptBody:
-        """The receipt's body, signed by the recipient and naming this very message."""
+        """The receipt's body, signed by the recipient (with a key valid `at`, default now)
+        and naming this very message."""
         try:
             kid, _ = unverified_header(token)
-            key = await self.peers.verification_key(request.recipient, kid, datetime.now(UTC))
-            verified = verify_receipt(token, lambda _kid: key, self.max_bytes)
+            when = at or datetime.now(UTC)
+            key = await self.peers.verification_key(request.recipient, kid, when)
+            verified = verify_receipt(token, only_key(key), self.max_bytes)
         except (EnvelopeRefused, PeerKeyRefused) as error:
             raise ApplicationError(
                 f"the receipt from {request.recipient} does not verify: {error}"

@@ -22,11 +22,12 @@ from adapters.db.eventstore import Recorded
 from adapters.federation.envelope import (
     EnvelopeRefused,
     ReceiptBody,
+    only_key,
     unverified_header,
     verify_message,
     verify_receipt,
 )
-from adapters.federation.heads import HeadsRefused, PeerChains, only_key
+from adapters.federation.heads import HeadsRefused, PeerChains
 from adapters.federation.peers import PeerDirectory, PeerKeyRefused
 from adapters.federation.store import ExchangeStore, StoredReceipt
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import structlog
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from adapters.db.eventstore import EventStore
 from adapters.federation.envelope import (
@@ -28,6 +26,7 @@ from adapters.federation.envelope import (
     HeadsAnswer,
     HeadsRequest,
     b64url_decode,
+    only_key,
     sign_heads,
     sign_heads_request,
     unverified_header,
@@ -98,11 +97,6 @@ class HeadsService:
             cases=tuple(cases),
         )
         return sign_heads(answer, self.identity.signing_key, self.identity.signing_kid)
-
-
-def only_key(key: Ed25519PublicKey) -> Callable[[str], Ed25519PublicKey]:
-    """The key lookup of a token whose key was looked up already (asynchronously)."""
-    return lambda _kid: key
 
 
 def _claimed_sender(token: str) -> str:

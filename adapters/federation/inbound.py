@@ -30,6 +30,7 @@ from adapters.federation.envelope import (
     ReceiptEvent,
     Refusal,
     b64url_decode,
+    only_key,
     peek_sender,
     sign_receipt,
     unverified_header,
@@ -115,7 +116,7 @@ class Inbound:
         try:
             kid, _ = unverified_header(token)
             key = await self.peers.verification_key(sender, kid, now)
-            verified = verify_message(token, lambda _kid: key, self.max_bytes)
+            verified = verify_message(token, only_key(key), self.max_bytes)
         except PeerKeyRefused as refused:
             # a key the peer made and this node has not registered yet: the administrators are
             # exchanging descriptors (`readmit peers rotate`), so the sender tries again later
