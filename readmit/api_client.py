@@ -215,5 +215,10 @@ class ApiClient:
         answer: dict[str, Any] = self._request("GET", f"/cases/{case_id}/state", params=params)
         return answer
 
+    def exchange(self, case_id: str) -> dict[str, Any]:
+        """A shared case's messages with the other node (a federated node only)."""
+        answer: dict[str, Any] = self._request("GET", f"/cases/{case_id}/exchange")
+        return answer
+
     def verify(self, case_id: str) -> ChainCheck:
         return ChainCheck.model_validate(self._request("GET", f"/cases/{case_id}/verify"))

@@ -47,6 +47,7 @@ def register(app: typer.Typer) -> None:
         "events": events,
         "state": state,
         "verify": verify,
+        "exchange": exchange,
     }
     for name, command in commands.items():
         group.command(name)(with_session(command))
@@ -294,6 +295,40 @@ def state(
         typer.echo(f"{case_id.upper()}: nothing recorded by then (version {answer['version']})")
         return
     _print_case(answer["state"])
+
+
+def exchange(session: Session, case_id: CaseId) -> None:
+    """A shared case's messages with the other node (on a federated node): what was sent and
+    received, each with its receipt, what is on its way and what was refused."""
+    with connected(session) as api:
+        record = api.exchange(case_id.upper())
+    if session.as_json:
+        print_json(record)
+        return
+    out = console()
+    for line in exchange_lines(record):
+        out.print(line, highlight=False)
+
+
+def exchange_lines(record: dict[str, Any]) -> list[str]:
+    """The record as lines: one per message, then what is on its way and what was refused."""
+    peer = record.get("peer") or "the other node"
+    lines = [f"{record['case_id']}: messages with {peer}"]
+    for m in record["messages"]:
+        receipt = m.get("receipt")
+        if receipt is None:
+            answer = "awaiting receipt"
+        elif receipt["outcome"] == "applied":
+            answer = f"applied {receipt['received_at']}"
+        else:
+            answer = f"refused ({receipt['code']}) {receipt['received_at']}"
+        lines.append(f"  {m['direction']:<8} no. {m['seq']:<3} {m['command']:<20} {answer}")
+    lines += [
+        f"  on its way: no. {m['seq']} {m['command']}, sent {m['sent_at']}"
+        for m in record["on_its_way"]
+    ]
+    lines += [f"  refused: {r['command']} ({r['code']})" for r in record.get("refused", [])]
+    return lines
 
 
 def verify(session: Session, case_id: CaseId) -> None:

@@ -112,7 +112,18 @@ def test_federated_run_brings_up_two_nodes_that_are_each_others_peers(
         assert httpx.get(f"{urls['UA']}/cases", headers=bearer, timeout=30).status_code == 200
         assert httpx.get(f"{urls['PL']}/cases", headers=bearer, timeout=30).status_code == 401
         anna = {"Authorization": f"Bearer {token(env, tmp_path, 'PL', 'anna.pl')}"}
-        walk_case(urls, anna, bearer, token(env, tmp_path, "PL", "audit.pl", "auditor"))
+        case_id = walk_case(urls, anna, bearer, token(env, tmp_path, "PL", "audit.pl", "auditor"))
+        # PL's record of the exchange, through the CLI
+        record = subprocess.run(
+            readmit("case", "--api-url", urls["PL"], "--json", "exchange", case_id),
+            env={**env, "READMIT_TOKEN": anna["Authorization"][7:]},
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert record.returncode == 0, record.stderr
+        sent = [
+            m["command"] for m in json.loads(record.stdout)["messages"] if m["direction"] == "sent"
+        ]
+        assert sent == ["submit", "schedule_transfer", "complete_transfer", "close"], sent
         for index, state in enumerate(STATES):
             # each copy holds every head its peer signed: `readmit audit verify --peer`
             node_env = {
@@ -161,7 +172,7 @@ def token(env: dict[str, str], cwd: Path, node: str, user: str, role: str = "off
 
 def walk_case(
     urls: dict[str, str], anna: dict[str, str], olena: dict[str, str], auditor: str
-) -> None:
+) -> str:
     """PL opens and submits; UA's node holds the case, its reply limit counted from the signed
     receipt; UA acknowledges and accepts; PL schedules and completes the transfer and closes the
     case; both copies end closed, with chains that verify."""
@@ -225,6 +236,7 @@ def walk_case(
     pl_auditor = {"Authorization": f"Bearer {auditor}"}
     verified = httpx.get(f"{pl}/cases/{case_id}/verify", headers=pl_auditor, timeout=30).json()
     assert verified["ok"], verified
+    return str(case_id)
 
 
 def start(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
