@@ -1,5 +1,5 @@
-"""Interface languages (English, Ukrainian, Romanian) from gettext catalogues, and dates, times
-and durations formatted with Babel in the user's locale and a state's time zone.
+"""Interface languages (English, Polish, German, Ukrainian, Romanian) from gettext catalogues,
+and dates, times and durations formatted with Babel in the user's locale and a state's time zone.
 
 Catalogues live in `locale/<lang>/LC_MESSAGES/messages.po`; the compiled `.mo` beside it is used
 when it is at least as new as the `.po`, otherwise the `.po` is compiled in memory, so a clean
@@ -23,7 +23,13 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
-LANGUAGES: dict[str, str] = {"en": "English", "uk": "Українська", "ro": "Română"}
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "pl": "Polski",
+    "de": "Deutsch",
+    "uk": "Українська",
+    "ro": "Română",
+}
 DEFAULT_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"

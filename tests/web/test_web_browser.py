@@ -217,7 +217,7 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
     with zipfile.ZipFile(saved) as bundle:
         assert f"{case_id}/manifest.sig" in bundle.namelist()
 
-    # --- the statistics, the same pages in Ukrainian, and at a tablet's width -----------------
+    # --- the statistics, the same pages in Ukrainian, Polish, German, at a tablet's width ------
     await anna.goto("/ui/stats")
     await expect(anna.locator("#figures")).to_contain_text("EU-UA · UA")
     await check_accessible(anna)
@@ -228,6 +228,11 @@ async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifact
     await auditor.goto(f"/ui/cases/{case_id}")
     await expect(auditor.locator("#case-status")).to_have_text("Передано")
     await auditor.screenshot(path=artifacts / "web-case-uk.png", full_page=True)
+    # the languages of the demo states PL and DE; the menu's label is in the current language
+    for label, lang, status in (("Мова", "pl", "Przekazano"), ("Język", "de", "Überstellt")):
+        await field(auditor, label).select_option(lang)
+        await expect(auditor.locator("html")).to_have_attribute("lang", lang)
+        await expect(auditor.locator("#case-status")).to_have_text(status)
     await anna.set_viewport_size({"width": 768, "height": 1024})
     await anna.goto("/ui/")
     width = await anna.evaluate("document.documentElement.scrollWidth")

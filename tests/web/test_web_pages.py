@@ -194,6 +194,18 @@ async def test_languages_and_statistics_csv(web_http: Web) -> None:
     assert page.status_code == 200 and 'lang="uk"' in page.text and "Статистика" in page.text
     await http.get("/ui/language", params={"lang": "ro", "next": "/ui/"})
     assert "Cazuri" in (await http.get("/ui/")).text
+    for lang, words in (
+        ("pl", ("Sprawy", "Statystyki", "Państwo wezwane", "Umowa · druga strona")),
+        ("de", ("Fälle", "Statistik", "Ersuchter Staat", "Abkommen · Gegenseite")),
+    ):
+        await http.get("/ui/language", params={"lang": lang, "next": "/ui/"})
+        dashboard, stats = (await http.get("/ui/")).text, (await http.get("/ui/stats")).text
+        assert f'<html lang="{lang}">' in dashboard and f'data-lang="{lang}"' in stats
+        assert all(word in dashboard + stats for word in words), lang
+    http.cookies.delete("readmit_lang")
+    for accept, lang, word in (("pl-PL,pl;q=0.9", "pl", "Sprawy"), ("de-AT,de", "de", "Fälle")):
+        page = await http.get("/ui/", headers={"Accept-Language": accept})
+        assert f'<html lang="{lang}">' in page.text and word in page.text
     csv = await http.get("/ui/stats.csv")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0].startswith("agreement,counterpart,cases,status_draft")

@@ -25,7 +25,7 @@ from babel.messages.pofile import read_po, write_po
 HERE = Path(__file__).resolve().parent
 WEB = HERE.parent
 DOMAIN = "messages"
-LANGUAGES = ("uk", "ro")
+LANGUAGES = ("pl", "de", "uk", "ro")
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS = {
     "**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true"},
