@@ -12,10 +12,23 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, ServicesDep
+from api.problems import Problem
 from api.web.stats import Breakdown, Group, breakdowns, figures, stats_filter
 from domain.values import CaseKind
 
 router = APIRouter(prefix="/stats", tags=["statistics"])
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _day(text: str | None, name: str) -> date | None:
+    """A day as the page takes it (ISO 8601, `YYYY-MM-DD`): pydantic's dates would also take
+    a number of seconds since 1970."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise Problem(422, "Invalid input", f"{name}: not a date: {text}") from error
 
 
 class GroupOut(BaseModel):
@@ -120,22 +133,33 @@ async def statistics(
         str | None, Query(pattern=r"^[A-Za-z]{2,3}-[A-Za-z]{2,3}$", description="e.g. EU-UA")
     ] = None,
     opened_from: Annotated[
-        date | None, Query(alias="from", description="opened on this day or later")
+        str | None,
+        Query(
+            alias="from",
+            pattern=DAY,
+            json_schema_extra={"format": "date"},
+            description="opened on this day or later, YYYY-MM-DD",
+        ),
     ] = None,
     opened_to: Annotated[
-        date | None, Query(alias="to", description="opened on this day or earlier")
+        str | None,
+        Query(
+            alias="to",
+            pattern=DAY,
+            json_schema_extra={"format": "date"},
+            description="opened on this day or earlier, YYYY-MM-DD",
+        ),
     ] = None,
 ) -> StatsOut:
-    selection = stats_filter(
-        caller, agreement=agreement, first=opened_from, last=opened_to, kind=kind.value
-    )
+    first, last = _day(opened_from, "from"), _day(opened_to, "to")
+    selection = stats_filter(caller, agreement=agreement, first=first, last=last, kind=kind.value)
     groups = await figures(services.pool, selection)
     found = await breakdowns(services.pool, selection)
     return StatsOut(
         kind=selection.kind,
         agreement=selection.agreement,
-        opened_from=opened_from,
-        opened_to=opened_to,
+        opened_from=first,
+        opened_to=last,
         time_zone=selection.time_zone,
         groups=[GroupOut.of(g) for g in groups if not g.is_total],
         total=GroupOut.of(groups[-1]),

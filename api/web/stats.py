@@ -40,7 +40,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -103,8 +103,14 @@ def stats_filter(
         raise Problem(422, "Invalid input", f"to: {last} is before from: {first}")
     zone_name = caller_zone(caller)
     zone = ZoneInfo(zone_name)
-    start = datetime.combine(first, time(), zone) if first else None
-    end = datetime.combine(last + timedelta(days=1), time(), zone) if last else None
+    # the calendar's first day (0001-01-01, east of UTC before year 1) and last (9999-12-31,
+    # no day after it) leave the period open at that end
+    start = datetime.combine(first, time(), zone) if first and first > date.min else None
+    end = (
+        datetime.combine(last + timedelta(days=1), time(), zone)
+        if last and last < date.max
+        else None
+    )
     return StatsFilter(caller.states, agreement, start, end, kind, zone_name)
 
 
@@ -200,7 +206,7 @@ async def breakdowns(pool: asyncpg.Pool, f: StatsFilter) -> dict[Dimension, list
     )
     found: dict[Dimension, list[Breakdown]] = {d: [] for d in DIMENSIONS}
     for row in rows:
-        dimension: Dimension = BREAKDOWN_LEVELS[row["level"]]  # type: ignore[assignment]
+        dimension = cast(Dimension, BREAKDOWN_LEVELS[row["level"]])
         found[dimension].append(
             Breakdown(
                 row[dimension],
