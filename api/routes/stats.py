@@ -12,23 +12,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, ServicesDep
-from api.problems import Problem
-from api.web.stats import Breakdown, Group, breakdowns, figures, stats_filter
+from api.web.stats import Breakdown, Group, breakdowns, figures, parse_day, stats_filter
 from domain.values import CaseKind
 
 router = APIRouter(prefix="/stats", tags=["statistics"])
 DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-
-
-def _day(text: str | None, name: str) -> date | None:
-    """A day as the page takes it (ISO 8601, `YYYY-MM-DD`): pydantic's dates would also take
-    a number of seconds since 1970."""
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise Problem(422, "Invalid input", f"{name}: not a date: {text}") from error
 
 
 class GroupOut(BaseModel):
@@ -151,7 +139,7 @@ async def statistics(
         ),
     ] = None,
 ) -> StatsOut:
-    first, last = _day(opened_from, "from"), _day(opened_to, "to")
+    first, last = parse_day(opened_from, "from"), parse_day(opened_to, "to")
     selection = stats_filter(caller, agreement=agreement, first=first, last=last, kind=kind.value)
     groups = await figures(services.pool, selection)
     found = await breakdowns(services.pool, selection)

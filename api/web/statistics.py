@@ -3,7 +3,7 @@ bar charts, a table and a download with the same figures."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
@@ -21,6 +21,7 @@ from api.web.stats import (
     breakdowns,
     breakdowns_csv,
     figures,
+    parse_day,
     stats_filter,
     to_csv,
 )
@@ -31,21 +32,12 @@ DEEMED_COLOUR = "#66a23a"
 OVERDUE_COLOUR = "#b00020"
 
 
-def _day(text: str | None, name: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise Problem(422, "Invalid input", f"{name}: not a date: {text}") from error
-
-
 def page_filter(page: Page) -> tuple[StatsFilter, dict[str, str]]:
     """The selection from the page's query (`stats.stats_filter`), and the values to show."""
     params = page.request.query_params
     if page.principal.role == "admin":  # before anything in the query is looked at
         raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
-    first, last = _day(params.get("from"), "from"), _day(params.get("to"), "to")
+    first, last = parse_day(params.get("from"), "from"), parse_day(params.get("to"), "to")
     kind = params.get("kind") or CaseKind.READMISSION.value
     selection = stats_filter(
         page.principal, agreement=params.get("agreement"), first=first, last=last, kind=kind

@@ -79,6 +79,18 @@ def caller_zone(caller: Principal) -> str:
     return TIME_ZONES.get(caller.state or "", "UTC")
 
 
+def parse_day(text: str | None, name: str) -> date | None:
+    """A day of the period filter as the page and `GET /stats` take it, ISO 8601 `YYYY-MM-DD`
+    (not, as pydantic's dates would, a number of seconds since 1970); a day that is not one is
+    bad input (422) naming the filter `name`."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise Problem(422, "Invalid input", f"{name}: not a date: {text}") from error
+
+
 def stats_filter(
     caller: Principal,
     *,
