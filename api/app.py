@@ -46,7 +46,17 @@ from api.claims_mapping import ClaimsMapping
 from api.idempotency import derive_hash_key
 from api.jwks import KeySet
 from api.oidc import OidcSignIn, oidc_from
-from api.routes import agreements, audit, cases, codec, federation, health, identity, inbox
+from api.routes import (
+    agreements,
+    audit,
+    cases,
+    codec,
+    federation,
+    health,
+    identity,
+    inbox,
+    stats,
+)
 from api.services import Services
 
 DESCRIPTION = """Readmission cases between states: open, submit, reply, transfer; exact
@@ -179,6 +189,7 @@ def create_app(
     app.include_router(agreements.router)
     app.include_router(identity.router)
     app.include_router(inbox.router)
+    app.include_router(stats.router)
     app.include_router(audit.router)
     app.include_router(web.router)
     app.include_router(codec.router)

@@ -222,3 +222,9 @@ class ApiClient:
 
     def verify(self, case_id: str) -> ChainCheck:
         return ChainCheck.model_validate(self._request("GET", f"/cases/{case_id}/verify"))
+
+    def statistics(self, filters: Mapping[str, Any]) -> dict[str, Any]:
+        """`GET /stats`; `filters` are its query parameters (`kind`, `agreement`, `from`, `to`;
+        None = not set)."""
+        answer: dict[str, Any] = self._request("GET", "/stats", params=filters)
+        return answer

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from adapters.db.event_queries import has_event_sql, opening_data_sql
+from adapters.db.event_queries import has_event_sql, last_event_data_sql, opening_data_sql
 
 ALL = "*"
 _SORT = "((NOT overdue)::int), (coalesce(next_due, 'infinity'::timestamptz)), case_id"
@@ -334,3 +334,72 @@ async def committee_figures(
     for all cases of `kind` in scope; `states` None: every state; counterparts are relative to
     `own_state` when given, else written `requesting→requested`."""
     return await pool.fetch(_FIGURES, states, own_state, agreement, opened_from, opened_to, kind)
+
+
+# The committee's breakdowns (api/web/stats.py says what each one means): the same cases in
+# scope as `_FIGURES`, counted per month of opening (in the time zone $6), per procedure, per
+# crossing point of the latest transfer plan (a transit's: its entry point), and per outcome of
+# the verification. Acceptances and refusals are found among the events, as deemed acceptances
+# are: a refused case may since have been closed, and its status says so, not the refusal.
+def _any_event(*types: str) -> str:
+    return "(" + " OR ".join(has_event_sql("s.case_id", t) for t in types) + ")"
+
+
+_CROSSING = (
+    "CASE WHEN s.kind = 'transit' THEN "
+    + last_event_data_sql("s.case_id", "TransitScheduled", "{plan,entry_point}")
+    + " ELSE "
+    + last_event_data_sql("s.case_id", "TransferScheduled", "{plan,bcp}")
+    + " END"
+)
+_BREAKDOWNS = f"""
+WITH scoped AS (
+    SELECT c.case_id, c.kind, c.procedure, c.verification_status, c.opened_at, c.replied_at,
+           c.transferred_at
+    FROM cases c
+    WHERE ($1::text[] IS NULL OR {_SCOPED})
+      AND ($2::text IS NULL OR c.agreement_id = $2::text)
+      AND ($3::timestamptz IS NULL OR c.opened_at >= $3::timestamptz)
+      AND ($4::timestamptz IS NULL OR c.opened_at < $4::timestamptz)
+      AND c.kind = $5::text
+), marked AS (
+    SELECT to_char(s.opened_at AT TIME ZONE $6::text, 'YYYY-MM') AS month,
+           s.procedure,
+           btrim({_CROSSING}) AS crossing_point,
+           s.verification_status AS verification,
+           s.replied_at IS NOT NULL AND {_DEEMED} AS deemed,
+           {_any_event("ApplicationAccepted", "TransitConsented")} AS accepted,
+           {_any_event("ApplicationRefused", "TransitRefused")} AS refused,
+           s.transferred_at IS NOT NULL AS transferred
+    FROM scoped s
+)
+SELECT GROUPING(month, procedure, crossing_point, verification) AS level,
+       month, procedure, crossing_point, verification,
+       count(*) AS cases,
+       count(*) FILTER (WHERE accepted OR refused) AS replies,
+       count(*) FILTER (WHERE accepted) AS acceptances,
+       count(*) FILTER (WHERE refused) AS refusals,
+       count(*) FILTER (WHERE deemed) AS deemed,
+       count(*) FILTER (WHERE transferred) AS transfers
+FROM marked
+GROUP BY GROUPING SETS ((month), (procedure), (crossing_point), (verification))
+ORDER BY level, month, procedure, crossing_point NULLS LAST, verification NULLS LAST
+"""
+# GROUPING(...) of each set: the bit of every column left out is set (month is the highest)
+BREAKDOWN_LEVELS = {7: "month", 11: "procedure", 13: "crossing_point", 14: "verification"}
+
+
+async def committee_breakdowns(
+    pool: asyncpg.Pool,
+    states: list[str] | None,
+    agreement: str | None,
+    opened_from: datetime | None,
+    opened_to: datetime | None,
+    kind: str,
+    time_zone: str,
+) -> list[asyncpg.Record]:
+    """Rows per month of opening (`YYYY-MM` in `time_zone`), procedure, crossing point and
+    verification outcome of the cases of `kind` in scope (`states` None: every state); each
+    row's `level` names its dimension (`BREAKDOWN_LEVELS`), the other dimensions' columns NULL.
+    A NULL crossing point or verification: none recorded."""
+    return await pool.fetch(_BREAKDOWNS, states, agreement, opened_from, opened_to, kind, time_zone)

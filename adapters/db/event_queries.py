@@ -111,6 +111,21 @@ def opening_data_sql(stream_id: str, path: str) -> str:
     )
 
 
+def last_event_data_sql(stream_id: str, event_type: str, path: str) -> str:
+    """SQL giving the text at JSON `path` (a `#>>` path literal such as `{plan,bcp}`) of the
+    latest event of `event_type` (a literal type name: `[A-Za-z]+`) in stream `stream_id` (an
+    SQL expression); NULL when the stream holds no such event."""
+    if not event_type.isalpha():
+        raise ValueError(f"not an event type: {event_type!r}")
+    if "'" in path:
+        raise ValueError(f"not a JSON path literal: {path!r}")
+    return (
+        f"(SELECT e.data #>> '{path}' FROM case_events e"
+        f" WHERE e.stream_id = {stream_id} AND e.type = '{event_type}'"
+        " ORDER BY e.version DESC LIMIT 1)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class StreamHead:
     """A stream's last version and that event's hash: what a checkpoint anchors."""

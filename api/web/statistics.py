@@ -3,8 +3,7 @@ bar charts, a table and a download with the same figures."""
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
@@ -14,7 +13,18 @@ from api.problems import Problem
 from api.web import labels
 from api.web.charts import PLAIN_COLOUR, STATUS_COLOURS, Chart, Row, Segment, render_bars
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.stats import STATUSES, Group, StatsFilter, figures, to_csv
+from api.web.stats import (
+    DIMENSIONS,
+    STATUSES,
+    Group,
+    StatsFilter,
+    breakdowns,
+    breakdowns_csv,
+    figures,
+    parse_day,
+    stats_filter,
+    to_csv,
+)
 from domain.values import CaseKind
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -22,37 +32,23 @@ DEEMED_COLOUR = "#66a23a"
 OVERDUE_COLOUR = "#b00020"
 
 
-def _day(text: str | None, name: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise Problem(422, "Invalid input", f"{name}: not a date: {text}") from error
-
-
-def stats_filter(page: Page) -> tuple[StatsFilter, dict[str, str]]:
-    caller = page.principal
-    if caller.role == "admin":
-        raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
+def page_filter(page: Page) -> tuple[StatsFilter, dict[str, str]]:
+    """The selection from the page's query (`stats.stats_filter`), and the values to show."""
     params = page.request.query_params
-    agreement = (params.get("agreement") or "").strip().upper() or None
-    if agreement and not re.fullmatch(r"[A-Z]{2,3}-[A-Z]{2,3}", agreement):
-        raise Problem(422, "Invalid input", f"agreement: not an agreement id: {agreement}")
-    zone = ZoneInfo(page.zone)
-    first, last = _day(params.get("from"), "from"), _day(params.get("to"), "to")
-    start = datetime.combine(first, time(), zone) if first else None
-    end = datetime.combine(last + timedelta(days=1), time(), zone) if last else None
+    if page.principal.role == "admin":  # before anything in the query is looked at
+        raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
+    first, last = parse_day(params.get("from"), "from"), parse_day(params.get("to"), "to")
     kind = params.get("kind") or CaseKind.READMISSION.value
-    if kind not in {k.value for k in CaseKind}:
-        raise Problem(422, "Invalid input", f"kind: readmission or transit, not {kind}")
+    selection = stats_filter(
+        page.principal, agreement=params.get("agreement"), first=first, last=last, kind=kind
+    )
     shown = {
         "kind": kind,
-        "agreement": agreement or "",
+        "agreement": selection.agreement or "",
         "from": params.get("from", ""),
         "to": params.get("to", ""),
     }
-    return StatsFilter(caller.states, agreement, start, end, kind), shown
+    return selection, shown
 
 
 def group_label(page: Page, group: Group) -> str:
@@ -145,8 +141,9 @@ def charts(page: Page, groups: list[Group], kind: str = "readmission") -> list[t
 
 @router.get("/ui/stats", response_class=HTMLResponse)
 async def statistics(page: SignedIn) -> HTMLResponse:
-    selection, shown = stats_filter(page)
+    selection, shown = page_filter(page)
     groups = await figures(page.services.pool, selection)
+    found = await breakdowns(page.services.pool, selection)
     agreements = [a.id for a in page.services.catalogue.list_agreements()]
     return page.render(
         "stats.html",
@@ -154,6 +151,7 @@ async def statistics(page: SignedIn) -> HTMLResponse:
         charts=charts(page, groups, selection.kind),
         statuses=[s for s in STATUSES if any(g.by_status.get(s) for g in groups)],
         shown=shown,
+        breakdowns=[(d, found[d]) for d in DIMENSIONS],
         agreements=agreements,
         query=str(page.request.url.query),
     )
@@ -161,11 +159,20 @@ async def statistics(page: SignedIn) -> HTMLResponse:
 
 @router.get("/ui/stats.csv")
 async def statistics_csv(page: SignedIn) -> Response:
-    selection, _ = stats_filter(page)
-    groups = await figures(page.services.pool, selection)
+    """The figures per agreement and counterpart; with `table=breakdowns`, the breakdowns per
+    month, procedure, crossing point and verification outcome."""
+    selection, _ = page_filter(page)
+    table = page.request.query_params.get("table") or "figures"
+    if table not in ("figures", "breakdowns"):
+        raise Problem(422, "Invalid input", f"table: figures or breakdowns, not {table}")
+    if table == "breakdowns":
+        text = breakdowns_csv(await breakdowns(page.services.pool, selection), selection.kind)
+    else:
+        text = to_csv(await figures(page.services.pool, selection), selection.kind)
     stamp = datetime.now(ZoneInfo(page.zone)).strftime("%Y%m%d")
+    name = "statistics" if table == "figures" else "statistics-breakdowns"
     return Response(
-        to_csv(groups, selection.kind),
+        text,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="readmit-statistics-{stamp}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="readmit-{name}-{stamp}.csv"'},
     )

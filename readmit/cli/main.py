@@ -21,6 +21,7 @@ from readmit.cli import (
     registry,
     run,
     simulate,
+    stats,
     token,
     worker,
 )
@@ -48,6 +49,7 @@ peers.register(app)
 privacy.register(app)
 registry.register(app)
 simulate.register(app)
+stats.register(app)
 token.register(app)
 app.add_typer(keys.app, name="keys")
 

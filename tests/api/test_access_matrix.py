@@ -229,6 +229,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ),
     ("POST", "/identity/unzr"): (IDENTITY, {"number": make_unzr(date(1990, 5, 17), 1)}, None),
     ("GET", "/inbox"): (ANY_CALLER, None, {"unread": "true"}),
+    ("GET", "/stats"): (LIST_CASES, None, {"kind": "readmission"}),
     ("POST", "/inbox/{notification_id}/read"): (OWN_NOTIFICATION, None, None),
     ("GET", "/audit/disclosures"): (AUDITORS, None, None),
     ("POST", "/codec/decode"): (CODEC, {"payloads": []}, None),

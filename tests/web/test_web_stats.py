@@ -13,7 +13,16 @@ import asyncpg
 import pytest
 
 from adapters.db.eventstore import EventStore
-from api.web.stats import CSV_HEADER, StatsFilter, figures, to_csv
+from api.web.stats import (
+    BREAKDOWN_CSV_HEADER,
+    CSV_HEADER,
+    Dimension,
+    StatsFilter,
+    breakdowns,
+    breakdowns_csv,
+    figures,
+    to_csv,
+)
 from domain.stored import NewEvent
 
 pytestmark = pytest.mark.db
@@ -186,3 +195,89 @@ async def test_drafts_count_for_the_requesting_state_only(read_model: asyncpg.Po
     assert (ua["submitted"], ua["draft"], ua["withdrawn"]) == (1, 1, 1)
     everywhere = await counted("*")
     assert everywhere["draft"] == 1 and everywhere["withdrawn"] == 1
+
+
+async def record(pool: asyncpg.Pool, case_id: str, *events: tuple[str, dict[str, Any]]) -> None:
+    """Append `events` (type, data) to the case's stream, after what it holds."""
+    store = EventStore(pool)
+    version = len(await store.read_stream(case_id))
+    await store.append(
+        case_id,
+        version,
+        [
+            NewEvent(event_id=uuid.uuid4(), type=kind, schema_version=1, data=data)
+            for kind, data in events
+        ],
+    )
+
+
+def plan(bcp: str) -> dict[str, Any]:
+    return {"plan": {"on": (T + 30 * DAY).isoformat(), "bcp": bcp, "mode": "land"}}
+
+
+async def test_breakdowns_per_month_procedure_crossing_point_and_verification(
+    pool: asyncpg.Pool,
+) -> None:
+    """Months are the opening's in the caller's time zone, gaps between them listed; refusals
+    and acceptances come from the events (a refused case closes); the crossing point is the
+    latest plan's."""
+    late_february = datetime.fromisoformat("2027-02-28T23:30:00+00:00")  # 1 March in Warsaw
+    await add_case(
+        pool,
+        "PL-UA-2027-000001",
+        status="closed",
+        opened_at=late_february,
+        replied_at=T,
+        verification_status="not_confirmed",
+    )
+    await record(pool, "PL-UA-2027-000001", ("ApplicationRefused", {"reasons": {"sealed": "x"}}))
+    await add_case(
+        pool,
+        "PL-UA-2027-000002",
+        status="transferred",
+        procedure="accelerated",
+        opened_at=T - 60 * DAY,
+        replied_at=T,
+        transferred_at=T + 30 * DAY,
+        verification_status="confirmed",
+    )
+    await record(
+        pool,
+        "PL-UA-2027-000002",
+        ("ApplicationAccepted", {}),
+        ("TransferScheduled", plan("Dorohusk–Yahodyn")),
+        ("TransferScheduled", plan(" Medyka–Shehyni ")),  # rescheduled elsewhere
+    )
+    await add_case(pool, "UA-PL-2027-000001", status="draft")  # UA's: not PL's business
+    found = await breakdowns(pool, StatsFilter({"PL"}, time_zone="Europe/Warsaw"))
+
+    def figures_of(dimension: Dimension) -> dict[str | None, tuple[int, ...]]:
+        return {
+            b.value: (b.cases, b.replies, b.acceptances, b.refusals, b.transfers)
+            for b in found[dimension]
+        }
+
+    assert figures_of("month") == {  # T - 60 days: 31 December 2026 in Warsaw
+        "2026-12": (1, 1, 1, 0, 1),
+        "2027-01": (0, 0, 0, 0, 0),
+        "2027-02": (0, 0, 0, 0, 0),
+        "2027-03": (1, 1, 0, 1, 0),
+    }
+    assert figures_of("procedure") == {"accelerated": (1, 1, 1, 0, 1), "standard": (1, 1, 0, 1, 0)}
+    assert figures_of("crossing_point") == {
+        "Medyka–Shehyni": (1, 1, 1, 0, 1),
+        None: (1, 1, 0, 1, 0),
+    }
+    assert figures_of("verification") == {
+        "confirmed": (1, 1, 1, 0, 1),
+        "not_confirmed": (1, 1, 0, 1, 0),
+    }
+    utc = await breakdowns(pool, StatsFilter({"*"}, time_zone="UTC"))
+    assert [(b.value, b.cases) for b in utc["month"]] == [
+        ("2026-12", 1),
+        ("2027-01", 0),
+        ("2027-02", 2),  # the late February opening in UTC, and UA's draft (T - 10 days)
+    ]
+    rows = list(csv.DictReader(io.StringIO(breakdowns_csv(found))))
+    assert list(rows[0]) == list(BREAKDOWN_CSV_HEADER)
+    assert {"dimension": "crossing_point", "value": "", "refusals": "1"}.items() <= rows[7].items()
