@@ -104,7 +104,7 @@ def cli_commands() -> dict[str, Any]:
 
 def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field() -> None:
     commands = cli_commands()
-    reads = {"list", "show", "events", "state", "verify"}
+    reads = {"list", "show", "events", "state", "verify", "exchange"}
     assert set(commands) - reads == {c.cli for c in PRESENTED.values() if c.cli}
     for presented in CASE_COMMANDS:
         if presented.cli is None:
