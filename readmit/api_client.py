@@ -223,6 +223,20 @@ class ApiClient:
     def verify(self, case_id: str) -> ChainCheck:
         return ChainCheck.model_validate(self._request("GET", f"/cases/{case_id}/verify"))
 
+    def inbox(self, *, unread: bool = False, limit: int = 50) -> dict[str, Any]:
+        """`GET /inbox`: the caller's notifications, newest first (the first page)."""
+        params = {"unread": "true" if unread else None, "limit": limit}
+        answer: dict[str, Any] = self._request("GET", "/inbox", params=params)
+        return answer
+
+    def disclosures(
+        self, *, case_id: str | None = None, user_id: str | None = None, limit: int = 100
+    ) -> dict[str, Any]:
+        """`GET /audit/disclosures`: who saw which case's personal data (auditors only)."""
+        params = {"case_id": case_id, "user_id": user_id, "limit": limit}
+        answer: dict[str, Any] = self._request("GET", "/audit/disclosures", params=params)
+        return answer
+
     def statistics(self, filters: Mapping[str, Any]) -> dict[str, Any]:
         """`GET /stats`; `filters` are its query parameters (`kind`, `agreement`, `from`, `to`;
         None = not set)."""

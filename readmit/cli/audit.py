@@ -37,13 +37,14 @@ from readmit.cli.audit_caller import AuditToken, may_audit, token_auditor
 from readmit.cli.audit_checkpoint import check_checkpoint_command, checkpoint_command
 from readmit.cli.audit_verify import verify_command
 from readmit.cli.common import EXIT_REFUSED, database_url, fail, parse_instant, print_json
+from readmit.cli.inbox import disclosures
 
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
-        help="Audits: replay, verify, checkpoint, export and check bundles.",
+        help="Audits: replay, verify, checkpoint, export and check bundles, the disclosure log.",
         no_args_is_help=True,
     )
     group.command("replay")(replay_command)
@@ -53,6 +54,7 @@ def register(app: typer.Typer) -> None:
     group.command("export")(export_command)
     group.command("check-bundle")(check_bundle_command)
     group.command("public-key")(public_key_command)
+    group.command("disclosures")(disclosures)
     app.add_typer(group, name="audit")
 
 

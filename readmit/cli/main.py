@@ -14,6 +14,7 @@ from readmit.cli import (
     db,
     directory,
     identity,
+    inbox,
     keys,
     node,
     peers,
@@ -42,6 +43,7 @@ agreements.register(app)
 audit.register(app)
 case.register(app)
 identity.register(app)
+inbox.register(app)
 db.register(app)
 directory.register(app)
 node.register(app)
