@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
 import hashlib
 import json
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 from typing import Any, Protocol, Self
 
 import aiosmtplib
@@ -39,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from standardwebhooks import Webhook
 
 from adapters import metrics
+from adapters.i18n import DEFAULT_LANGUAGE, language, notice_subject, translations
 from adapters.temporal.codec import Keyring, KeyringError
 from adapters.webhooks import (
     Resolver,
@@ -115,6 +117,8 @@ class Outgoing:
     # the recipient's webhook secrets that sign now: the current one, then during a rotation
     # the previous one
     secrets: tuple[WrappedSecret, ...] = ()
+    # the recipient's language tag in the directory: an e-mail's words are in it
+    locale: str = DEFAULT_LANGUAGE
 
 
 class SendError(Exception):
@@ -139,6 +143,13 @@ def message_id_for(key: str, mail_from: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+# Headers are not folded below RFC 5322's 998 characters: Python 3.11 folds a translated subject
+# between two encoded words and so loses the space there ("terminu „odpowiedź”" arrived as
+# "terminu„odpowiedź”"). The message is flattened with it here, as aiosmtplib would refold it;
+# 7-bit, so a translated body goes as quoted-printable or base64 to servers without 8BITMIME.
+_UNFOLDED = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
+
+
 class EmailSender:
     """SMTP through aiosmtplib, one connection per message."""
 
@@ -149,10 +160,10 @@ class EmailSender:
         """The message for a row: the subject and the notice's fields, no personal data."""
         if not item.address:
             raise SendError("the directory has no e-mail address for the recipient", permanent=True)
-        message = EmailMessage()
+        message = EmailMessage(policy=_UNFOLDED)
         message["From"] = self.settings.mail_from
         message["To"] = item.address
-        message["Subject"] = item.subject
+        message["Subject"] = notice_subject(item.subject, item.case_id, item.locale)
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = message_id_for(item.key, self.settings.mail_from)
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
@@ -163,7 +174,9 @@ class EmailSender:
         message = self.build(item)
         password = self.settings.smtp_password
         await aiosmtplib.send(
-            message,
+            message.as_bytes(policy=_UNFOLDED),
+            sender=parseaddr(self.settings.mail_from)[1],
+            recipients=[str(message["To"])],
             hostname=self.settings.smtp_host,
             port=self.settings.smtp_port,
             username=self.settings.smtp_username,
@@ -175,12 +188,19 @@ class EmailSender:
 
 
 def _email_body(item: Outgoing) -> str:
-    lines = [item.subject, "", f"Case:   {item.case_id}", f"Kind:   {item.kind}"]
-    for label, field in (("Limit", "limit"), ("Level", "level"), ("Due", "due")):
+    """The plain text: the subject, the notice's fields (their names in the recipient's language,
+    their values as codes) and where to look; extracted into the pages' catalogue."""
+    _ = translations(language(item.locale)).gettext
+    fields = [(_("Case"), item.case_id), (_("Kind"), item.kind)]
+    for label, field in ((_("Limit"), "limit"), (_("Level"), "level"), (_("Due"), "due")):
         value = item.payload.get(field)
         if value is not None:
-            lines.append(f"{label + ':':<7} {value}")
-    lines += ["", "Open the case in Readmit for the details.", f"Notification: {item.key}"]
+            fields.append((label, str(value)))
+    width = max(len(label) for label, _value in fields) + 1
+    lines = [notice_subject(item.subject, item.case_id, item.locale), ""]
+    lines += [f"{label + ':':<{width}} {value}" for label, value in fields]
+    notification = _("Notification")
+    lines += ["", _("Open the case in Readmit for the details."), f"{notification}: {item.key}"]
     return "\n".join(lines) + "\n"
 
 
@@ -189,7 +209,9 @@ def _email_body(item: Outgoing) -> str:
 
 def webhook_body(item: Outgoing, at: datetime) -> bytes:
     """The JSON body: `{"type", "timestamp", "data"}` as Standard Webhooks suggests, the data
-    being the notice (ids, kind, limit, due; no personal data)."""
+    being the notice (ids, kind, limit, due; no personal data). Always in English, whatever the
+    recipient's language: its readers are programs, which match on `kind` and the codes, and a
+    subject that changed with a directory's `locale` would break them."""
     envelope = {
         "type": f"notice.{item.kind}",
         "timestamp": at.isoformat().replace("+00:00", "Z"),
@@ -306,7 +328,7 @@ WITH due AS (
               n.attempts, n.next_try_at
 )
 SELECT c.*, CASE c.channel WHEN 'email' THEN o.email ELSE o.webhook_url END AS address,
-       o.webhook_secret_key_id, o.webhook_secret,
+       o.locale, o.webhook_secret_key_id, o.webhook_secret,
        CASE WHEN o.webhook_previous_until > now() THEN o.webhook_previous_key_id END
            AS webhook_previous_key_id,
        CASE WHEN o.webhook_previous_until > now() THEN o.webhook_previous_secret END
@@ -485,6 +507,7 @@ def _outgoing(row: asyncpg.Record) -> Outgoing:
         lease=row["next_try_at"],
         address=row["address"],
         secrets=secrets,
+        locale=row["locale"] or DEFAULT_LANGUAGE,
     )
 
 

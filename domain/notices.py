@@ -187,16 +187,17 @@ def notices_for(
     return notices
 
 
+# The escalations' subjects, `{limit}` being the limit's name (underscores as spaces) and `{due}`
+# its end. Adapters translate a stored subject by matching it against these (adapters/i18n.py).
+ESCALATION_SUBJECTS: dict[EscalationLevel, str] = {
+    EscalationLevel.REMINDER_HALF: "half of the {limit} limit has elapsed; it ends {due}",
+    EscalationLevel.REMINDER_LAST_DAY: "the {limit} limit ends on the next working day ({due})",
+    EscalationLevel.ESCALATION_NEAR: "escalation: the {limit} limit ends {due}",
+    EscalationLevel.ESCALATION_PASSED: "escalation: the {limit} limit passed at {due}",
+}
+
+
 def _escalation_subject(event: DeadlineEscalated) -> str:
     due = event.due.strftime("%Y-%m-%d %H:%M %Z")
     limit = event.limit.replace("_", " ")
-    match event.level:
-        case EscalationLevel.REMINDER_HALF:
-            text = f"half of the {limit} limit has elapsed; it ends {due}"
-        case EscalationLevel.REMINDER_LAST_DAY:
-            text = f"the {limit} limit ends on the next working day ({due})"
-        case EscalationLevel.ESCALATION_NEAR:
-            text = f"escalation: the {limit} limit ends {due}"
-        case EscalationLevel.ESCALATION_PASSED:
-            text = f"escalation: the {limit} limit passed at {due}"
-    return text
+    return ESCALATION_SUBJECTS[event.level].format(limit=limit, due=due)

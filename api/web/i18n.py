@@ -1,61 +1,39 @@
 """Interface languages (English, Polish, German, Ukrainian, Romanian) from gettext catalogues,
 and dates, times and durations formatted with Babel in the user's locale and a state's time zone.
 
-Catalogues live in `locale/<lang>/LC_MESSAGES/messages.po`; the compiled `.mo` beside it is used
-when it is at least as new as the `.po`, otherwise the `.po` is compiled in memory, so a clean
-checkout without compiled catalogues still speaks every language.
+Catalogues live in `locale/<lang>/LC_MESSAGES/messages.po`, loaded by `adapters.i18n` (the
+dispatcher's e-mails use them too).
 """
 
 from __future__ import annotations
 
-import gettext
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from io import BytesIO
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time, format_timedelta
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
-from babel.support import NullTranslations, Translations
 
-LANGUAGES: dict[str, str] = {
-    "en": "English",
-    "pl": "Polski",
-    "de": "Deutsch",
-    "uk": "Українська",
-    "ro": "Română",
-}
-DEFAULT_LANGUAGE = "en"
-LOCALE_DIR = Path(__file__).parent / "locale"
-DOMAIN = "messages"
+from adapters.i18n import (  # the catalogues' loading, shared with the e-mails of notices
+    DEFAULT_LANGUAGE,
+    DOMAIN,
+    LANGUAGES,
+    LOCALE_DIR,
+    N_,
+    translations,
+)
 
-
-def N_(message: str) -> str:
-    """Mark a string for extraction without translating it here (it is translated at render)."""
-    return message
-
-
-@lru_cache(maxsize=len(LANGUAGES))
-def translations(lang: str) -> gettext.NullTranslations:
-    """The catalogue of `lang` (English is the source language: no catalogue)."""
-    if lang not in LANGUAGES or lang == DEFAULT_LANGUAGE:
-        return NullTranslations()
-    folder = LOCALE_DIR / lang / "LC_MESSAGES"
-    mo, po = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
-    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
-        with mo.open("rb") as handle:
-            return Translations(handle, domain=DOMAIN)
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=lang, domain=DOMAIN)
-    compiled = BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "DOMAIN",
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "N_",
+    "Formatter",
+    "negotiate",
+    "translations",
+]
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:

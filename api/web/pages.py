@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.i18n import notice_subject
 from adapters.temporal.cases import CaseNotFound
 from api.auth import Principal
 from api.problems import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, Problem
@@ -89,6 +90,8 @@ def environment(lang: str) -> Environment:
         languages=LANGUAGES,
         static=static_url,
         word=word,
+        # a notice's stored English subject in the page's language
+        notice_subject=lambda subject, case_id: notice_subject(subject, case_id, lang),
         zone_of=lambda state: TIME_ZONES.get(state or "", "UTC"),
     )
     return env

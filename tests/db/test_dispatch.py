@@ -163,15 +163,17 @@ async def add_officer(
     email: str | None = None,
     webhook_url: str | None = None,
     active: bool = True,
+    locale: str = "en",
 ) -> str | None:
     """An officer as the directory holds them; returns the webhook secret issued, if any."""
     await pool.execute(
-        "INSERT INTO officers (user_id, state, role, display_name, email, webhook_url, active)"
-        " VALUES ($1, 'PL', 'officer', $1, $2, $3, $4)",
+        "INSERT INTO officers (user_id, state, role, display_name, email, webhook_url, active,"
+        " locale) VALUES ($1, 'PL', 'officer', $1, $2, $3, $4, $5)",
         user_id,
         email,
         webhook_url,
         active,
+        locale,
     )
     if webhook_url is None:
         return None
@@ -181,7 +183,13 @@ async def add_officer(
 
 
 async def add_row(
-    pool: asyncpg.Pool, recipient: str, channel: str, *, status: str = "pending", n: int = 0
+    pool: asyncpg.Pool,
+    recipient: str,
+    channel: str,
+    *,
+    status: str = "pending",
+    n: int = 0,
+    subject: str = f"{CASE_ID}: half of the reply limit has elapsed",
 ) -> str:
     """An outbox row as `record_notices` writes it; returns its key."""
     notice = Notice(
@@ -190,7 +198,7 @@ async def add_row(
         state="PL",
         role="officer",
         kind="reminder_half",
-        subject=f"{CASE_ID}: half of the reply limit has elapsed",
+        subject=subject,
         event_id=uuid.uuid4(),
         limit="reply",
         level=EscalationLevel.REMINDER_HALF,
@@ -253,6 +261,36 @@ async def test_email_reaches_the_smtp_server_with_subject_and_message_id(
     sent = await row(pool, key)
     assert (sent["status"], sent["attempts"], sent["last_error"]) == ("sent", 1, None)
     assert sent["sent_at"] is not None
+
+
+async def test_email_speaks_the_recipients_language_and_the_webhook_stays_english(
+    pool: asyncpg.Pool, smtp_peer: tuple[MailHandler, int], http_peer: HttpPeer
+) -> None:
+    handler, port = smtp_peer
+    await add_officer(pool, "olena.ua", email="olena@dpsu.example", locale="uk-UA")
+    await add_officer(pool, "piotr.pl", email="piotr@sg.example", locale="pl")
+    await add_officer(pool, "hook.ua", webhook_url=http_peer.url, locale="uk")
+    escalation = f"{CASE_ID}: half of the reply limit has elapsed; it ends 2027-03-01 23:59 UTC"
+    await add_row(pool, "olena.ua", "email", subject=f"{CASE_ID}: New readmission application")
+    await add_row(pool, "piotr.pl", "email", subject=escalation, n=1)
+    await add_row(pool, "hook.ua", "webhook", subject=escalation, n=2)
+
+    async with dispatcher(pool, settings(port)) as d:
+        report = await d.run_once()
+
+    assert (report.claimed, report.sent) == (3, 3)
+    sent = {m["To"]: m for m in handler.messages()}
+    ukrainian, polish = sent["olena@dpsu.example"], sent["piotr@sg.example"]
+    assert ukrainian["Subject"] == f"{CASE_ID}: Нове клопотання про реадмісію"
+    assert "Справа:" in ukrainian.get_content() and "Readmit" in ukrainian.get_content()
+    assert polish["Subject"] == (
+        f"{CASE_ID}: upłynęła połowa terminu „odpowiedź”; termin upływa 2027-03-01 23:59 UTC"
+    )
+    body = polish.get_content()
+    assert body.startswith(polish["Subject"]) and "Sprawa:" in body and "reminder_half" in body
+    [hook] = http_peer.requests
+    assert b"half of the reply limit has elapsed; it ends" in hook.body  # the English subject
+    assert "upłynęła".encode() not in hook.body and "термін".encode() not in hook.body
 
 
 async def test_webhook_verifies_with_standard_webhooks_and_the_recipients_own_secret(

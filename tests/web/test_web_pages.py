@@ -253,6 +253,12 @@ async def test_who_sees_which_page(web_http: Web) -> None:
     await sign_in(http, "olena.ua")
     inbox = await http.get("/ui/inbox")
     assert "New readmission application" in inbox.text and "Mark as read" in inbox.text
+    # the stored English subject, in the page's language
+    await http.get("/ui/language", params={"lang": "pl", "next": "/ui/inbox"})
+    polish = (await http.get("/ui/inbox")).text
+    assert f"{case_id}: Nowy wniosek o readmisję" in polish
+    assert "New readmission application" not in polish
+    await http.get("/ui/language", params={"lang": "en", "next": "/ui/inbox"})
     read = await http.post(f"/ui/inbox/{notification}/read", data={"csrf": csrf_of(inbox.text)})
     assert read.status_code == 303
     assert "Mark as read" not in (await http.get("/ui/inbox")).text

@@ -51,6 +51,12 @@ def extract() -> Catalog:
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     for message in command_words():
         template.add(message, None, [("../commands.py", 0)])
+    for message in notice_words():
+        template.add(message, None, [("../../domain/notices.py", 0)])
+    for filename, lineno, message, _comments, context in extract_from_dir(
+        WEB.parent.parent / "adapters", method_map=[("outbox.py", "python")], keywords=KEYWORDS
+    ):
+        template.add(message, None, [(f"../../adapters/{filename}", lineno)], context=context)
     return template
 
 
@@ -65,6 +71,15 @@ def command_words() -> list[str]:
         for found in command.fields:
             words += [found.label, *([found.hint] if found.hint else [])]
     return words
+
+
+def notice_words() -> list[str]:
+    """The notices' subjects (domain/notices.py, outside api/web), which e-mails and the inbox
+    page show in the reader's language: `adapters.i18n.notice_messages` reads them from the code.
+    The e-mail's own lines are extracted from adapters/outbox.py."""
+    from adapters.i18n import notice_messages  # the project, not needed by --check
+
+    return list(notice_messages())
 
 
 def update(template: Catalog) -> None:
