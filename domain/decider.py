@@ -676,7 +676,10 @@ def evolve(state: CaseState, event: Event) -> CaseState:
         case CaseClosed():
             changes |= {"status": Status.CLOSED, "closed_at": event.at, "open_limits": ()}
         case CaseAssigned():
-            changes |= assigned(state, event)
+            # who works on the case, not what happened to it: `updated_at` stays the case's
+            # last move, so a node's own assignment never makes a command of the shared case
+            # (a reply counted at its signed sending instant) lie "before the last event"
+            changes |= {"updated_at": state.updated_at, **assigned(state, event)}
         case (
             TransitConsented()
             | TransitRefused()

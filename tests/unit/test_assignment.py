@@ -13,6 +13,7 @@ from factories import T0, open_case, run
 from domain.actions import expected_actions
 from domain.assignment import decide_assignment
 from domain.commands import (
+    AcceptApplication,
     AssignCase,
     ClaimCase,
     CloseCase,
@@ -240,3 +241,15 @@ def test_a_case_with_assignees_replays_to_the_same_state() -> None:
     state, events = run(commands)
     assert fold(parse_event(dump_event(e)) for e in events) == state
     assert state.assignees == {"requesting": "officer2.pl"}
+
+
+def test_a_claim_is_no_move_of_the_case_a_reply_counted_before_it_still_counts() -> None:
+    """A reply sent just before its deadline may be received after it and recorded at its
+    signed sending instant (docs/federation.md); a claim recorded on the waiting node meanwhile
+    does not make that reply lie before the case's last move."""
+    state = submitted()
+    due = state.deadlines["reply"].due
+    claimed = with_([claim("officer.pl", at=due + timedelta(seconds=30))], state)
+    assert claimed.updated_at == state.updated_at
+    reply = AcceptApplication(at=due - timedelta(seconds=10))
+    assert [e.type for e in decide(reply, claimed)] == [e.type for e in decide(reply, state)]
