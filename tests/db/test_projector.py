@@ -18,6 +18,7 @@ from domain.decider import fold
 from domain.events import CaseAssigned, Event, to_stored
 from domain.state import CaseState
 from domain.stored import NewEvent
+from domain.values import Side
 
 CASES = 2000
 
@@ -155,11 +156,11 @@ async def test_each_sides_assignee_is_projected_and_rebuilt_alike(pool: asyncpg.
     store = EventStore(pool)
     projector = CaseProjector(pool, batch_size=3)
     cases = generated_cases(4, seed=17)
-    moves = [
-        [("requesting", "anna.pl")],
-        [("requesting", "anna.pl"), ("requested", "olena.ua")],
-        [("requesting", "anna.pl"), ("requesting", "marek.pl"), ("requested", "olena.ua")],
-        [("requested", "olena.ua"), ("requested", None)],
+    moves: list[list[tuple[Side, str | None]]] = [
+        [(Side.REQUESTING, "anna.pl")],
+        [(Side.REQUESTING, "anna.pl"), (Side.REQUESTED, "olena.ua")],
+        [(Side.REQUESTING, "anna.pl"), (Side.REQUESTING, "marek.pl"), (Side.REQUESTED, "olena.ua")],
+        [(Side.REQUESTED, "olena.ua"), (Side.REQUESTED, None)],
     ]
     expected = {}
     for (case_id, state, events), assignments in zip(cases, moves, strict=True):
@@ -167,8 +168,7 @@ async def test_each_sides_assignee_is_projected_and_rebuilt_alike(pool: asyncpg.
         await projector.run_once()
         last = events[-1].at
         added: list[Event] = [
-            CaseAssigned(at=last, side=side, assignee=who)  # type: ignore[arg-type]
-            for side, who in assignments
+            CaseAssigned(at=last, side=side, assignee=who) for side, who in assignments
         ]
         await store.append(case_id, len(events), new_events(added))
         after = fold(added, state)

@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, get_args
 
+import pytest
 import typer
 from fastapi.routing import APIRoute
-
-import pytest
 from pydantic import ValidationError
 
 from api.command_bodies import AssignBody, EmptyBody
@@ -72,7 +71,7 @@ def test_a_command_of_either_side_is_issued_by_the_side_it_names() -> None:
     assert issued_by(claim) is Side.REQUESTED
     assert issued_by(BY_NAME["submit"].build(AT, {})) is Side.REQUESTING
     with pytest.raises(ValidationError):  # a party's side, never the clock's or "either"
-        ClaimCase(at=AT, side=Side.EITHER, by="officer.ua")  # type: ignore[arg-type]
+        ClaimCase(at=AT, side=Side.EITHER, by="officer.ua")
 
 
 def test_an_assignment_takes_its_side_and_actor_from_the_caller_never_the_body() -> None:
