@@ -55,6 +55,8 @@ async def test_claim_release_and_assign_through_the_cli(
     assert assigned.exit_code == 0 and "CaseAssigned" in assigned.stdout
     shown = await piotr("--json", "show", case_id)
     assert json.loads(shown.stdout)["assignees"] == {"requesting": "marek.pl", "requested": None}
+    text = await piotr("show", case_id)
+    assert "assigned:  PL marek.pl; UA -" in text.stdout
 
     released = await marek("release", case_id)
     assert released.exit_code == 0 and "CaseAssigned" in released.stdout
