@@ -22,7 +22,7 @@ import tomllib
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -364,6 +364,21 @@ async def import_directory(
         deactivated=tuple(deactivated),
         secrets=tuple(issued),
     )
+
+
+class Entry(NamedTuple):
+    """Who a user id is in the directory: their state and role."""
+
+    state: str
+    role: str
+
+
+async def directory_entry(pool: asyncpg.Pool, user_id: str) -> Entry | None:
+    """The state and role of an active directory entry (None: no such user, or deactivated)."""
+    row = await pool.fetchrow(
+        "SELECT state, role FROM officers WHERE user_id = $1 AND active", user_id
+    )
+    return Entry(row["state"], row["role"]) if row is not None else None
 
 
 class NoWebhook(LookupError):

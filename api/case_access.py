@@ -12,6 +12,7 @@ import re
 
 from adapters.db.case_queries import Parties
 from adapters.db.eventstore import Recorded
+from adapters.directory import directory_entry
 from adapters.temporal.cases import CaseNotFound
 from api.auth import Principal
 from api.commands import Presentation
@@ -59,9 +60,22 @@ def check_node(services: Services, caller: Principal) -> None:
         )
 
 
-def check_side(caller: Principal, parties: Parties, command: Presentation) -> None:
-    """403 unless the caller's state is the party whose side issues `command`."""
+def check_side(caller: Principal, parties: Parties, command: Presentation) -> Side:
+    """The side the caller issues `command` on; 403 unless the caller's state is the party
+    whose side issues it (for a command of either side, one of the case's parties)."""
     side = command.side
+    if side is Side.EITHER:
+        if caller.state == parties.requesting:
+            return Side.REQUESTING
+        if caller.state == parties.requested:
+            return Side.REQUESTED
+        raise Problem(
+            403,
+            "Forbidden",
+            f"{command.name.replace('_', ' ')} is for the case's parties "
+            f"({parties.requesting}, {parties.requested})",
+            type_="forbidden",
+        )
     party = parties.requesting if side is Side.REQUESTING else parties.requested
     if caller.state != party:
         raise Problem(
@@ -69,6 +83,31 @@ def check_side(caller: Principal, parties: Parties, command: Presentation) -> No
             "Forbidden",
             f"{command.name.replace('_', ' ')} is for the {side.value} state ({party})",
             type_="forbidden",
+        )
+    return side
+
+
+async def check_assignee(services: Services, caller: Principal, officer: str) -> None:
+    """403 unless the caller is a supervisor (officers claim, supervisors assign); 422 unless
+    `officer` is an active officer or supervisor of the caller's own state in the directory."""
+    if caller.role != "supervisor":
+        raise Problem(
+            403, "Forbidden", "a supervisor assigns a case; an officer claims it", type_="forbidden"
+        )
+    entry = await directory_entry(services.pool, officer)
+    if entry is None or entry.role not in ("officer", "supervisor"):
+        raise Problem(
+            422,
+            "Invalid input",
+            f"{officer} is not an officer in the directory",
+            type_="invalid-input",
+        )
+    if entry.state != caller.state:
+        raise Problem(
+            422,
+            "Invalid input",
+            f"{officer} is not an officer of {caller.state}",
+            type_="invalid-input",
         )
 
 

@@ -76,6 +76,15 @@ class EmptyBody(Body):
     pass
 
 
+class AssignBody(Body):
+    """A supervisor's assignment: the user id of an officer (or supervisor) of their own state,
+    as the directory knows them."""
+
+    officer: str = Field(
+        min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$", examples=["officer.pl"]
+    )
+
+
 class EvidenceBody(Body):
     items: ClearEvidence = Field(min_length=1, max_length=100)
 

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from api.command_bodies import (
+    AssignBody,
     EmptyBody,
     EvidenceBody,
     NoteBody,
@@ -72,11 +73,29 @@ class Presentation:
 
     @property
     def side(self) -> Side:
+        """The side that issues it (`either`: the caller's own, `Caller.side`)."""
         return self.kind.side
 
-    def build(self, at: datetime, body: BaseModel) -> Command:
-        """The command a valid request body asks for, issued at `at`."""
-        return self.kind.build(at, body.model_dump())
+    def build(self, at: datetime, body: BaseModel, caller: Caller | None = None) -> Command:
+        """The command a valid request body asks for, issued at `at`; a command of either side
+        also takes the caller's side and user id from `caller` (never from the body)."""
+        fields = body.model_dump()
+        if self.side is Side.EITHER:
+            if caller is None:
+                raise ValueError(f"{self.name} is issued for the caller's side: give the caller")
+            fields["side"] = caller.side
+            if "by" in self.kind.model.model_fields:
+                fields["by"] = caller.user_id
+        return self.kind.build(at, fields)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who issues a command of either side (`Side.EITHER`): their user id and the case's side
+    their state is on, as the API found them from the token and the case's parties."""
+
+    user_id: str
+    side: Side
 
 
 REASONS = Field("reasons", "Reasons", "textarea", required=True, hint="One reason per line.")
@@ -387,3 +406,37 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
     ),
 )
 PRESENTED: dict[str, Presentation] = {p.name: p for p in (OPEN_CASE, *CASE_COMMANDS)}
+
+# Assignment (domain.assignment): each side's officers take, give back or (supervisors) assign
+# their side of a case. The API routes them and the CLI offers them like the commands above;
+# the pages do not show them yet, so their words stay out of `PRESENTED` (whose titles, labels
+# and hints the pages' catalogues translate).
+ASSIGNMENT_COMMANDS: tuple[Presentation, ...] = (
+    Presentation(
+        "claim_case",
+        "/claim",
+        "claim",
+        "Claim the case",
+        "Take the case for your side: you become its assignee there",
+        EmptyBody,
+    ),
+    Presentation(
+        "release_case",
+        "/release",
+        "release",
+        "Release the case",
+        "Give the case back: your side has no assignee until one claims it or a supervisor "
+        "assigns it",
+        EmptyBody,
+    ),
+    Presentation(
+        "assign_case",
+        "/assign",
+        "assign",
+        "Assign the case",
+        "Assign (or reassign) your side of the case to an officer of your state (supervisors)",
+        AssignBody,
+    ),
+)
+# Every command officers reach over the API and the CLI, by name.
+REACHABLE: dict[str, Presentation] = PRESENTED | {p.name: p for p in ASSIGNMENT_COMMANDS}

@@ -34,6 +34,9 @@ def caller_side(caller: Principal, requesting: str, requested: str) -> Side | No
     return None
 
 
+PARTY_SIDES = (Side.REQUESTING, Side.REQUESTED)
+
+
 def next_actions(state: CaseState, caller: Principal) -> list[str]:
     """Commands the caller's side may take now (none for auditors and admins)."""
     terms = state.terms
@@ -56,6 +59,10 @@ def case_summary(row: asyncpg.Record, caller: Principal) -> dict[str, Any]:
         "requested": row["requested"],
         "side": side.value if side else None,
         "counterpart": counterpart,
+        "assignees": {
+            "requesting": row["requesting_assignee"],
+            "requested": row["requested_assignee"],
+        },
         "kind": row["kind"],
         "procedure": row["procedure"],
         "category": row["category"],
@@ -170,6 +177,8 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         "withdrawal_reasons": _reasons(state.withdrawal_reasons),
         "error_claim": _error_claim(state),
         "person_amended_at": [_iso(at) for at in state.person_amended_at],
+        # who works on the case for each side (user ids; None: nobody has claimed it)
+        "assignees": {side.value: state.assignees.get(side.value) for side in PARTY_SIDES},
         "opened_at": _iso(state.opened_at),
         "submitted_at": _iso(state.submitted_at),
         "received_at": _iso(state.received_at),

@@ -29,6 +29,7 @@ from domain.values import (
     EscalationLevel,
     EvidenceItem,
     NoteRecord,
+    PartySide,
     PersonRecord,
     Procedure,
     ReasonsRecord,
@@ -244,6 +245,42 @@ class TakeBack(CommandBase):
     note: NoteRecord | None = None
 
 
+# --- assignment (domain.assignment): each side of a case has an assignee --------------------
+
+
+UserId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class ClaimCase(CommandBase):
+    """An officer or supervisor takes the case for their side. `side` and `by` are the caller's
+    (the API sets them from the token, the case workflow checks them against the actor)."""
+
+    command: Literal["claim_case"] = "claim_case"
+    side: PartySide
+    by: UserId
+
+
+class ReleaseCase(CommandBase):
+    """The side's assignee gives the case back: the side has no assignee until one claims it or
+    a supervisor assigns it."""
+
+    command: Literal["release_case"] = "release_case"
+    side: PartySide
+    by: UserId
+
+
+class AssignCase(CommandBase):
+    """A supervisor assigns (or reassigns) their side of the case to one of their state's
+    officers (the API checks the officer against the directory)."""
+
+    command: Literal["assign_case"] = "assign_case"
+    side: PartySide
+    officer: UserId
+
+
+ASSIGNMENT_COMMANDS = (ClaimCase, ReleaseCase, AssignCase)
+
+
 Command = Annotated[
     OpenCase
     | AddEvidence
@@ -273,7 +310,10 @@ Command = Annotated[
     | ScheduleTransit
     | CompleteTransit
     | ReportTransitFailure
-    | TakeBack,
+    | TakeBack
+    | ClaimCase
+    | ReleaseCase
+    | AssignCase,
     Field(discriminator="command"),
 ]
 
@@ -281,12 +321,16 @@ Command = Annotated[
 @dataclass(frozen=True)
 class CommandKind:
     """One command of the catalogue: its model, the side whose officers issue it (`system`: the
-    case's own clock), and `flat`, a nested model whose fields API bodies and scenario steps
-    give at the top level (a verification's `status`, `score`... for its `outcome`)."""
+    case's own clock; `either`: either party's, the command naming its side, see `issued_by`),
+    `flat`, a nested model whose fields API bodies and scenario steps give at the top level (a
+    verification's `status`, `score`... for its `outcome`), and `local`: the command is the
+    acting node's own business (who works on the case there) and never crosses to the other
+    node of a shared case (`domain.federation.crosses`), nor is it a move the case waits for."""
 
     model: type[CommandBase]
     side: Side
     flat: str | None = None
+    local: bool = False
 
     @property
     def name(self) -> str:
@@ -336,9 +380,22 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(CompleteTransit, Side.REQUESTED),
     CommandKind(ReportTransitFailure, Side.REQUESTED),
     CommandKind(TakeBack, Side.REQUESTING),
+    CommandKind(ClaimCase, Side.EITHER, local=True),
+    CommandKind(ReleaseCase, Side.EITHER, local=True),
+    CommandKind(AssignCase, Side.EITHER, local=True),
 )
 BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
+
+
+def issued_by(command: Command) -> Side:
+    """The side whose officers issue `command`: the catalogue's, or for a command either side
+    issues (`Side.EITHER`), the side it names."""
+    side = BY_NAME[command.command].side
+    if side is Side.EITHER:
+        assert isinstance(command, ClaimCase | ReleaseCase | AssignCase)
+        return command.side
+    return side
 
 
 # The free text of the commands (reasons, notes): officers write what they need to, which may

@@ -20,11 +20,14 @@ from uuid import UUID
 
 from domain import transit
 from domain.agreements import NOTICE_REPLY, AgreementTerms, Category, OnExpiry
+from domain.assignment import assigned, decide_assignment
 from domain.commands import (
     AcceptApplication,
     AcceptErrorClaim,
     AddEvidence,
     AmendPerson,
+    AssignCase,
+    ClaimCase,
     ClaimReadmissionInError,
     CloseCase,
     Command,
@@ -44,6 +47,7 @@ from domain.commands import (
     RecordVerification,
     RefuseApplication,
     RefuseTransit,
+    ReleaseCase,
     ReportTransitFailure,
     ScheduleReturn,
     ScheduleTransfer,
@@ -70,6 +74,7 @@ from domain.events import (
     ApplicationDelivered,
     ApplicationRefused,
     ApplicationSubmitted,
+    CaseAssigned,
     CaseClosed,
     CaseOpened,
     CaseWithdrawn,
@@ -228,13 +233,13 @@ def decide(command: Command, state: CaseState, *, admitted: bool = False) -> lis
 
 def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> list[Event]:
     at = command.at
+    if isinstance(command, ClaimCase | ReleaseCase | AssignCase):
+        # who works on the case, not what happens to it: any case but a closed one
+        _check_order(command, state)
+        return list(decide_assignment(command, state))
     if not isinstance(command, OpenCase):
         check_status(command, state, tuple(Status))
-        if state.updated_at is not None and at < state.updated_at:
-            raise InvalidCommand(
-                f"{command.command} at {at.isoformat()} lies before the case's last event "
-                f"({state.updated_at.isoformat()})"
-            )
+        _check_order(command, state)
     transit.check_kind(command, command.kind if isinstance(command, OpenCase) else state.kind)
     match command:
         case OpenCase() if command.kind is CaseKind.TRANSIT:
@@ -394,6 +399,15 @@ def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> li
             return transit.decide_transit(command, state)
         case _:
             assert_never(command)
+
+
+def _check_order(command: Command, state: CaseState) -> None:
+    """Refuse a command issued before the case's last event: a case's history runs forward."""
+    if state.updated_at is not None and command.at < state.updated_at:
+        raise InvalidCommand(
+            f"{command.command} at {command.at.isoformat()} lies before the case's last event "
+            f"({state.updated_at.isoformat()})"
+        )
 
 
 def _opened_event(command: OpenCase, request: TransitRequest | None = None) -> CaseOpened:
@@ -661,6 +675,11 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             }
         case CaseClosed():
             changes |= {"status": Status.CLOSED, "closed_at": event.at, "open_limits": ()}
+        case CaseAssigned():
+            # who works on the case, not what happened to it: `updated_at` stays the case's
+            # last move, so a node's own assignment never makes a command of the shared case
+            # (a reply counted at its signed sending instant) lie "before the last event"
+            changes |= {"updated_at": state.updated_at, **assigned(state, event)}
         case (
             TransitConsented()
             | TransitRefused()

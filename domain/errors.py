@@ -57,6 +57,14 @@ class CaseClosedError(DomainError):
     rule = "nothing happens after a case is closed"
 
 
+class AlreadyAssigned(DomainError):
+    rule = "each side of a case has one assignee: a supervisor reassigns it"
+
+
+class NotAssigned(DomainError):
+    rule = "only a side's assignee releases the case"
+
+
 class AgreementSuspended(DomainError):
     rule = "no new submissions under a suspended agreement"
 

@@ -23,6 +23,7 @@ from domain.values import (
     EscalationLevel,
     GradedEvidence,
     NoteRecord,
+    PartySide,
     PersonRecord,
     Procedure,
     ReasonsRecord,
@@ -253,6 +254,15 @@ class PersonTakenBack(EventBase):
     note: NoteRecord | None = None
 
 
+class CaseAssigned(EventBase):
+    """One side of the case has a new assignee (`None`: released, the side has none). Who
+    claimed, released or assigned it is the event's actor, in its metadata."""
+
+    type: Literal["CaseAssigned"] = "CaseAssigned"
+    side: PartySide
+    assignee: str | None
+
+
 Event = Annotated[
     CaseOpened
     | EvidenceAdded
@@ -289,7 +299,8 @@ Event = Annotated[
     | TransitScheduled
     | TransitCompleted
     | TransitFailed
-    | PersonTakenBack,
+    | PersonTakenBack
+    | CaseAssigned,
     Field(discriminator="type"),
 ]
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.alarms import ACTING_SIDE
-from domain.commands import BY_NAME, Command, OpenCase
+from domain.commands import BY_NAME, Command, OpenCase, issued_by
 from domain.state import CaseState
 from domain.values import Side, Status
 
@@ -52,8 +52,10 @@ def submitted(state: CaseState) -> bool:
 
 def crosses(command: Command, state: CaseState) -> bool:
     """Whether an officer's `command` must reach the other node: the submission and every
-    command after it. The clock's own commands never cross this way (see `applies_expiry`)."""
-    if BY_NAME[command.command].side is Side.SYSTEM or isinstance(command, OpenCase):
+    command after it. The clock's own commands never cross this way (see `applies_expiry`),
+    nor do a node's own (`CommandKind.local`: who works on the case there)."""
+    kind = BY_NAME[command.command]
+    if kind.side is Side.SYSTEM or kind.local or isinstance(command, OpenCase):
         return False
     return submitted(state) or command.command == "submit"
 
@@ -103,7 +105,7 @@ def late(
     running deadlines and was sent after it; None if it counts. (Received before the deadline, it
     counts whatever its sending instant; once the waiting node has applied the expiry the case
     itself refuses it.)"""
-    if BY_NAME[command.command].side is not sender:
+    if issued_by(command) is not sender:
         return None
     for name in state.open_limits:
         deadline = state.deadlines.get(name)
@@ -120,7 +122,7 @@ def counted_at(
     """The instant a command received `now` counts at: now, unless it arrives after a deadline
     of its side that it was sent before (see `late`): then its signed sending instant, so the
     reply given in time is recorded in time on both nodes."""
-    if BY_NAME[command.command].side is not sender:
+    if issued_by(command) is not sender:
         return now
     for name in state.open_limits:
         deadline = state.deadlines.get(name)

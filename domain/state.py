@@ -110,6 +110,8 @@ class CaseState(Frozen):
     transit_failure_reasons: ReasonsRecord = ()
     entry_refused: bool = False
     taken_back_at: AwareDatetime | None = None
+    # who works on the case on each side (`domain.assignment`): side value -> user id
+    assignees: dict[str, str] = Field(default_factory=dict)
 
     @property
     def opened(self) -> bool:

@@ -37,9 +37,18 @@ CURRENT_RULESET = 2
 
 
 class Side(StrEnum):
+    """Who issues a command (`domain.commands.CATALOGUE`): one party's officers, the case's own
+    clock (`system`), or the officers of either party (`either`: the command names its side,
+    `domain.commands.issued_by`). A case's parties are only ever `requesting` and `requested`."""
+
     REQUESTING = "requesting"
     REQUESTED = "requested"
     SYSTEM = "system"
+    EITHER = "either"
+
+
+# One of a case's two parties: the side a command of `Side.EITHER` names, an assignee's side.
+PartySide = Literal[Side.REQUESTING, Side.REQUESTED]
 
 
 class CaseKind(StrEnum):

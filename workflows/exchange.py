@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain import decider
-from domain.commands import BY_NAME, ExpireLimit, personal_data_in_clear
+from domain.commands import BY_NAME, ExpireLimit, issued_by, personal_data_in_clear
 from domain.errors import DomainError
 from domain.federation import bound_side, counted_at, late, side_of, skewed
 from domain.state import CaseState
@@ -125,7 +125,9 @@ def peer_refusal(
         return PeerRefusal("not_sealed", f"unsealed: {', '.join(unsealed)}", http_status=500)
     if BY_NAME[command.command].side is Side.SYSTEM:
         return PeerRefusal("not_a_command", f"{command.command} is the case's clock's")
-    if BY_NAME[command.command].side is not sender:
+    if BY_NAME[command.command].local:
+        return PeerRefusal("not_a_command", f"{command.command} stays on its own node")
+    if issued_by(command) is not sender:
         return PeerRefusal("wrong_side", f"{command.command} is not the {sender.value} state's")
     if limit := late(command, sender, state, peer.sent_at, now):
         return PeerRefusal("late", f"sent after the {limit} limit ended")

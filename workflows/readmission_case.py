@@ -35,12 +35,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.alarms import Alarm, ReminderPolicy, next_alarm
     from domain.commands import (
         BY_NAME,
+        AssignCase,
+        ClaimCase,
         CloseCase,
         Command,
         ExpireLimit,
         OpenCase,
         RecordEscalation,
         RecordVerification,
+        ReleaseCase,
+        issued_by,
         personal_data_in_clear,
     )
     from domain.errors import DomainError
@@ -105,17 +109,23 @@ ACTING_ROLES = ("officer", "supervisor")
 def may_not_act(actor: Actor, command: Command, state: CaseState) -> str | None:
     """Why `actor` may not issue `command` on a case in `state`, or None if it may: officers
     and supervisors of the state on the command's side (the requesting state for the requesting
-    side's commands, the requested for the requested's), never auditors, administrators or the
-    case's own clock. Whether the command fits the case is the decider's judgement, after."""
+    side's commands, the requested for the requested's, the side it names for a command of
+    either side), never auditors, administrators or the case's own clock. Of the assignment
+    commands, only a supervisor assigns, and a claim or release is the actor's own (`by`).
+    Whether the command fits the case is the decider's judgement, after."""
     if actor.role not in ACTING_ROLES:
         return f"a{'n' if actor.role[0] in 'aeiou' else ''} {actor.role} issues no case commands"
     terms = command.terms if isinstance(command, OpenCase) else state.terms
     if terms is None:
         return None  # no case yet: the decider refuses anything but an opening
-    side = BY_NAME[command.command].side
+    side = issued_by(command)
     party = terms.requesting if side is Side.REQUESTING else terms.requested
     if actor.state != party:
         return f"{command.command} is for the {side.value} state ({party})"
+    if isinstance(command, AssignCase) and actor.role != "supervisor":
+        return "a supervisor assigns a case; an officer claims it"
+    if isinstance(command, ClaimCase | ReleaseCase) and command.by != actor.user_id:
+        return f"{command.command} is the acting officer's own"
     return None
 
 

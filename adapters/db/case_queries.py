@@ -77,6 +77,15 @@ def disclosed_to_sql(case_id: str, state: str) -> str:
 
 
 @dataclass(frozen=True)
+class Assigned:
+    """Cases by their assignee on one state's side (the side `state` is party on in each case):
+    `assignee` a user id, or None for the cases that side has no assignee for."""
+
+    state: str
+    assignee: str | None
+
+
+@dataclass(frozen=True)
 class CaseFilter:
     states: Collection[str]
     side: Literal["requesting", "requested"] | None = None
@@ -87,6 +96,7 @@ class CaseFilter:
     due_before: datetime | None = None
     prefix: str | None = None
     kind: str | None = None  # readmission | transit (docs/transit.md)
+    assigned: Assigned | None = None  # by the assignee on one state's side (issue 17)
 
 
 def encode_cursor(row: asyncpg.Record) -> str:
@@ -137,6 +147,12 @@ def _where(f: CaseFilter, args: list[Any]) -> list[str]:
         clauses.append(f"overdue = {arg(f.overdue)}")
     if f.due_before is not None:
         clauses.append(f"next_due < {arg(f.due_before)}")
+    if f.assigned is not None:
+        state, who = arg(f.assigned.state), arg(f.assigned.assignee)
+        clauses.append(
+            f"((requesting = {state} AND requesting_assignee IS NOT DISTINCT FROM {who}::text)"
+            f" OR (requested = {state} AND requested_assignee IS NOT DISTINCT FROM {who}::text))"
+        )
     if f.prefix:
         escaped = f.prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         clauses.append(f"case_id LIKE {arg(escaped + '%')}")

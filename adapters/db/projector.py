@@ -25,7 +25,7 @@ from adapters.db.notify import listen_positions
 from adapters.protection.sealing import CaseSealer
 from domain.decider import evolve, fold
 from domain.state import CaseState
-from domain.values import Person, Sealed
+from domain.values import Person, Sealed, Side
 
 if TYPE_CHECKING:
     from adapters.protection.vault import PersonalDataVault
@@ -42,13 +42,14 @@ INSERT INTO cases (
     case_id, requesting, requested, agreement_id, protocol_state, procedure, category, status,
     person_summary, deadlines, open_limits, next_limit, next_due, overdue, overdue_limits,
     unverified_parameters, verification_status, opened_at, submitted_at, received_at,
-    replied_at, transferred_at, closed_at, updated_at, version, last_position, kind
+    replied_at, transferred_at, closed_at, updated_at, version, last_position, kind,
+    requesting_assignee, requested_assignee
 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
           CASE WHEN EXISTS (SELECT 1 FROM case_keys k WHERE k.case_id = $1
                             AND k.erased_at IS NOT NULL)
                THEN '{ERASED_SUMMARY}' ELSE $9 END,
           $10, $11, $12, $13, $14, $15, $16, $17, $18,
-          $19, $20, $21, $22, $23, $24, $25, $26, $27)
+          $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
 ON CONFLICT (case_id) DO UPDATE SET
     status = EXCLUDED.status,
     person_summary = CASE WHEN cases.person_summary = '{ERASED_SUMMARY}'
@@ -61,7 +62,9 @@ ON CONFLICT (case_id) DO UPDATE SET
     submitted_at = EXCLUDED.submitted_at, received_at = EXCLUDED.received_at,
     replied_at = EXCLUDED.replied_at, transferred_at = EXCLUDED.transferred_at,
     closed_at = EXCLUDED.closed_at, updated_at = EXCLUDED.updated_at,
-    version = EXCLUDED.version, last_position = EXCLUDED.last_position
+    version = EXCLUDED.version, last_position = EXCLUDED.last_position,
+    requesting_assignee = EXCLUDED.requesting_assignee,
+    requested_assignee = EXCLUDED.requested_assignee
 """
 
 
@@ -127,6 +130,8 @@ def case_row(state: CaseState, position: int, sealer: CaseSealer | None = None) 
         state.version,
         position,
         state.kind.value,
+        state.assignees.get(Side.REQUESTING.value),
+        state.assignees.get(Side.REQUESTED.value),
     )
 
 

@@ -16,11 +16,18 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel
 
 from adapters.agreements.catalogue import NotInCatalogue
-from adapters.db.case_queries import BadCursor, CaseFilter, list_cases, next_case_id
+from adapters.db.case_queries import Assigned, BadCursor, CaseFilter, list_cases, next_case_id
 from api.auth import Principal
-from api.case_access import authorise, check_node, check_side, load_case, not_found
-from api.command_bodies import OpenCaseBody
-from api.commands import CASE_COMMANDS, OPEN_CASE, Presentation
+from api.case_access import (
+    authorise,
+    check_assignee,
+    check_node,
+    check_side,
+    load_case,
+    not_found,
+)
+from api.command_bodies import AssignBody, OpenCaseBody
+from api.commands import ASSIGNMENT_COMMANDS, CASE_COMMANDS, OPEN_CASE, Caller, Presentation
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.disclosure import record as disclose
 from api.disclosure import record_shown
@@ -171,6 +178,15 @@ async def list_(
     due_before: AwareDatetime | None = None,
     q: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Z0-9-]+$")] = None,
     kind: CaseKind | None = None,
+    assigned: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=r"^[A-Za-z0-9._@-]+$",
+            description="me | unassigned | an officer's user id (supervisors): by the assignee "
+            "on the caller's side",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> dict[str, Any]:
@@ -186,6 +202,7 @@ async def list_(
         due_before=due_before,
         prefix=q,
         kind=kind.value if kind else None,
+        assigned=_assigned(caller, assigned) if assigned is not None else None,
     )
     try:
         rows, following = await list_cases(services.pool, filters, limit=limit, cursor=cursor)
@@ -200,6 +217,26 @@ async def list_(
             endpoint="GET /cases",
         )
     return {"items": [case_summary(r, caller) for r in rows], "next_cursor": following}
+
+
+def _assigned(caller: Principal, assigned: str) -> Assigned:
+    """The `assigned` filter on the caller's side: `me`, `unassigned`, or an officer's user id
+    (a supervisor's view of one officer's cases; an officer may name only themselves)."""
+    if not caller.can_write or caller.state is None:
+        raise Problem(
+            403,
+            "Forbidden",
+            "assigned filters by the caller's own side: for officers and supervisors",
+            type_="forbidden",
+        )
+    if assigned == "unassigned":
+        return Assigned(caller.state, None)
+    who = caller.user_id if assigned == "me" else assigned
+    if who != caller.user_id and caller.role != "supervisor":
+        raise Problem(
+            403, "Forbidden", "a supervisor lists another officer's cases", type_="forbidden"
+        )
+    return Assigned(caller.state, who)
 
 
 @router.get("/{case_id}", summary="One case, with its deadlines and what the caller may do")
@@ -288,8 +325,10 @@ def _register_command(command: Presentation) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> Any:
         check_node(services, caller)
-        check_side(caller, await authorise(services, caller, case_id), command)
-        issued = command.build(datetime.now(UTC), body)
+        side = check_side(caller, await authorise(services, caller, case_id), command)
+        if isinstance(body, AssignBody):
+            await check_assignee(services, caller, body.officer)
+        issued = command.build(datetime.now(UTC), body, Caller(caller.user_id, side))
 
         async def run() -> tuple[int, Any]:
             result = await services.gateway.execute(
@@ -311,5 +350,5 @@ def _register_command(command: Presentation) -> None:
     )
 
 
-for _command in CASE_COMMANDS:
+for _command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS):
     _register_command(_command)

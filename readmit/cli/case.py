@@ -203,6 +203,9 @@ def list_cases(
     due_before: Annotated[str | None, Opt(help="next deadline before this instant")] = None,
     prefix: Annotated[str | None, Opt(help="case id prefix, e.g. PL-UA-2027")] = None,
     kind: Annotated[CaseKind | None, Opt(help="readmission | transit")] = None,
+    assigned: Annotated[
+        str | None, Opt(help="me | unassigned | an officer's user id (supervisors)")
+    ] = None,
     limit: Annotated[int, Opt(min=1, max=200, help="cases per page")] = 50,
     all_pages: Annotated[bool, Opt("--all", help="follow every page")] = False,
 ) -> None:
@@ -219,6 +222,7 @@ def list_cases(
         "due_before": due.isoformat() if due else None,
         "q": prefix.upper() if prefix else None,
         "kind": kind.value if kind else None,
+        "assigned": assigned.strip() if assigned else None,
         "limit": limit,
     }
     items: list[dict[str, Any]] = []

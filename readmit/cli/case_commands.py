@@ -15,8 +15,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from api.commands import CASE_COMMANDS, PRESENTED
-from domain.values import TransferMode, VerificationStatus
+from api.commands import ASSIGNMENT_COMMANDS, CASE_COMMANDS, REACHABLE, Presentation
+from domain.values import Side, TransferMode, VerificationStatus
 from readmit.cli.case_render import result_lines
 from readmit.cli.case_session import Session, connected, instant, reasons_required, with_session
 from readmit.cli.common import fail, print_json
@@ -33,31 +33,37 @@ def options_of(name: str) -> Callable[[Options], Options]:
     """Mark a function as the options of the catalogue's command `name`."""
 
     def mark(function: Options) -> Options:
-        BY_COMMAND[PRESENTED[name].name] = function
+        BY_COMMAND[REACHABLE[name].name] = function
         return function
 
     return mark
 
 
 def register(group: typer.Typer) -> None:
-    for command in CASE_COMMANDS:
+    for command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS):
         if command.cli is not None:
             group.command(
                 command.cli,
-                help=f"{command.help} ({command.side.value} side).",
+                help=f"{command.help} ({_side_words(command)}).",
                 rich_help_panel="Commands of a case",
             )(with_session(BY_COMMAND[command.name]))
 
 
+def _side_words(command: Presentation) -> str:
+    if command.side is Side.EITHER:
+        return "your own side"
+    return f"{command.side.value} side"
+
+
 def cli_name(action: str) -> str:
     """How the CLI names a command of the API (`confirm_receipt` -> `receipt`)."""
-    found = PRESENTED.get(action)
+    found = REACHABLE.get(action)
     return found.cli if found is not None and found.cli else action
 
 
 def issue(session: Session, name: str, case_id: str, body: dict[str, Any] | None = None) -> None:
     with connected(session) as api:
-        result = api.command(case_id.upper(), PRESENTED[name].path, body, session.idempotency_key)
+        result = api.command(case_id.upper(), REACHABLE[name].path, body, session.idempotency_key)
     if session.as_json:
         print_json(result.model_dump(mode="json"))
         return
@@ -252,7 +258,7 @@ def amend_person(
         merged = {k: v for k, v in {**current, **given}.items() if v not in (None, "", [])}
         result = api.command(
             case_id.upper(),
-            PRESENTED["amend_person"].path,
+            REACHABLE["amend_person"].path,
             {"person": merged},
             session.idempotency_key,
         )
@@ -271,6 +277,30 @@ def withdraw(session: Session, case_id: CaseId, reason: Reasons = None) -> None:
 @options_of("close")
 def close(session: Session, case_id: CaseId) -> None:
     issue(session, "close", case_id)
+
+
+# --- assignment (domain.assignment) ---------------------------------------------------------
+
+
+@options_of("claim_case")
+def claim(session: Session, case_id: CaseId) -> None:
+    issue(session, "claim_case", case_id)
+
+
+@options_of("release_case")
+def release(session: Session, case_id: CaseId) -> None:
+    issue(session, "release_case", case_id)
+
+
+@options_of("assign_case")
+def assign(
+    session: Session,
+    case_id: CaseId,
+    officer: Annotated[str, typer.Option("--officer", help="the officer's user id")],
+) -> None:
+    if not officer.strip():
+        fail("--officer: give the officer's user id")
+    issue(session, "assign_case", case_id, {"officer": officer.strip()})
 
 
 # --- transit cases (docs/transit.md) --------------------------------------------------------

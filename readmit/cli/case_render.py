@@ -112,6 +112,9 @@ def deadline_table(deadlines: dict[str, dict[str, Any]], now: datetime) -> Table
     return table
 
 
+SIDES = ("requesting", "requested")
+
+
 def case_lines(case: dict[str, Any], actions: list[str]) -> list[str]:
     """The readable summary of one case (without the deadlines table)."""
     agreement = case["agreement"]
@@ -139,6 +142,10 @@ def case_lines(case: dict[str, Any], actions: list[str]) -> list[str]:
         described = " ".join(str(item[k]) for k in ("kind", "number") if item.get(k))
         lines.append(f"  {described}: {graded['grade']}")
     lines.append(f"verification: {_verification(case)}")
+    assignees = case.get("assignees") or {}
+    lines.append(
+        "assigned:  " + "; ".join(f"{case[side]} {assignees.get(side) or '-'}" for side in SIDES)
+    )
     steps = ("opened", "submitted", "received", "replied", "transferred", "closed")
     happened = [f"{s} {_when(case.get(f'{s}_at'))}" for s in steps if case.get(f"{s}_at")]
     lines.append(f"timeline:  {', '.join(happened) or '-'}")

@@ -37,9 +37,12 @@ from domain.values import (
 )
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-# what officers do to an open case: every command of the catalogue but opening and the clock's
+# what officers do to an open case: every command of the catalogue but opening, the clock's and
+# a node's own (`local`: who works on the case, not what happens to it)
 STEP_COMMANDS = tuple(
-    kind.name for kind in CATALOGUE if kind.side is not Side.SYSTEM and kind.name != "open_case"
+    kind.name
+    for kind in CATALOGUE
+    if kind.side is not Side.SYSTEM and not kind.local and kind.name != "open_case"
 )
 
 

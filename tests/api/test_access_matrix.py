@@ -118,6 +118,10 @@ REQUESTED_DRAFT_REFUSES = row(
     officer_PL=403, supervisor_PL=403, officer_UA=404, supervisor_UA=404,
     auditor_PL=403, auditor_all=403, admin_PL=403, officer_DE=404,
 )  # fmt: skip
+SUPERVISOR_ASSIGNS = row(  # to an officer of the directory (anna.pl, PL)
+    officer_PL=403, supervisor_PL=200, officer_UA=404, supervisor_UA=404,
+    auditor_PL=403, auditor_all=403, admin_PL=403, officer_DE=404,
+)  # fmt: skip
 IDENTITY = row(
     officer_PL=200, supervisor_PL=200, officer_UA=200, supervisor_UA=200,
     auditor_PL=200, auditor_all=200, admin_PL=403, officer_DE=200,
@@ -207,6 +211,10 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/cases/{case_id}/person"): (REQUESTING_DRAFT_ALLOWS, {"person": PERSON}, None),
     ("POST", "/cases/{case_id}/withdraw"): (REQUESTING_DRAFT_ALLOWS, REASONS, None),
     ("POST", "/cases/{case_id}/close"): (REQUESTING_DRAFT_REFUSES, {}, None),
+    # assignment: either party's officers for their own side (only PL knows a draft)
+    ("POST", "/cases/{case_id}/claim"): (REQUESTING_DRAFT_ALLOWS, {}, None),
+    ("POST", "/cases/{case_id}/release"): (REQUESTING_DRAFT_REFUSES, {}, None),  # no assignee
+    ("POST", "/cases/{case_id}/assign"): (SUPERVISOR_ASSIGNS, {"officer": "anna.pl"}, None),
     # transit commands on a readmission case: 409 (each kind takes its own commands)
     ("POST", "/cases/{case_id}/transit/consent"): (REQUESTED_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/transit/refuse"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
@@ -329,6 +337,10 @@ async def test_access_matrix(api: Api) -> None:
         " kind, subject, payload, status) VALUES ('m', 'm', $1, '@UA:officer', 'UA', 'officer',"
         " 'inbox', 'ApplicationSubmitted', 'subject', '{}', 'delivered') RETURNING id",
         submitted,
+    )
+    await api.pool.execute(  # the officer the supervisors assign cases to
+        "INSERT INTO officers (user_id, state, role, display_name) VALUES"
+        " ('anna.pl', 'PL', 'officer', 'Anna')"
     )
     mismatches: list[str] = []
     for (method, template), (expected, body, query) in MATRIX.items():

@@ -167,6 +167,9 @@ CASE_FILTERS: tuple[dict[str, str], ...] = (
     {"status": "withdrawn"},
     {"status": "closed"},
     {"q": "PL-UA"},
+    # by the assignee on the caller's side: the draft has none on UA's, and UA still sees nothing
+    {"assigned": "unassigned"},
+    {"assigned": "me"},
 )
 INBOX_FILTERS: tuple[dict[str, str], ...] = ({}, {"unread": "true"})
 
@@ -302,6 +305,8 @@ async def open_three(api: Api) -> dict[str, str]:
         cases[name] = opened.json()["case_id"]
     submitted = await api.http.post(f"/cases/{cases[SUBMITTED]}/submit", json={}, headers=anna)
     assert submitted.status_code == 200, submitted.text
+    claimed = await api.http.post(f"/cases/{cases[DRAFT]}/claim", json={}, headers=anna)
+    assert claimed.status_code == 200, claimed.text  # PL's side of the draft is anna's
     withdrawn = await api.http.post(
         f"/cases/{cases[WITHDRAWN]}/withdraw", json={"reasons": ["not needed"]}, headers=anna
     )

@@ -15,9 +15,10 @@ from adapters.db.eventstore import EventStore
 from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector, case_row
 from domain.decider import fold
-from domain.events import Event, to_stored
+from domain.events import CaseAssigned, Event, to_stored
 from domain.state import CaseState
 from domain.stored import NewEvent
+from domain.values import Side
 
 CASES = 2000
 
@@ -147,3 +148,44 @@ async def test_concurrent_catch_ups_share_a_small_pool_without_deadlock(
         assert await projector.position() == await store.last_position()
     finally:
         await small.close()
+
+
+async def test_each_sides_assignee_is_projected_and_rebuilt_alike(pool: asyncpg.Pool) -> None:
+    """Assignment (issue 17): the row keeps each side's assignee as the case's `CaseAssigned`
+    events leave it, incrementally and rebuilt, a release clearing it."""
+    store = EventStore(pool)
+    projector = CaseProjector(pool, batch_size=3)
+    cases = generated_cases(4, seed=17)
+    moves: list[list[tuple[Side, str | None]]] = [
+        [(Side.REQUESTING, "anna.pl")],
+        [(Side.REQUESTING, "anna.pl"), (Side.REQUESTED, "olena.ua")],
+        [(Side.REQUESTING, "anna.pl"), (Side.REQUESTING, "marek.pl"), (Side.REQUESTED, "olena.ua")],
+        [(Side.REQUESTED, "olena.ua"), (Side.REQUESTED, None)],
+    ]
+    expected = {}
+    for (case_id, state, events), assignments in zip(cases, moves, strict=True):
+        await store.append(case_id, 0, new_events(events))
+        await projector.run_once()
+        last = events[-1].at
+        added: list[Event] = [
+            CaseAssigned(at=last, side=side, assignee=who) for side, who in assignments
+        ]
+        await store.append(case_id, len(events), new_events(added))
+        after = fold(added, state)
+        expected[case_id] = (
+            after.assignees.get("requesting"),
+            after.assignees.get("requested"),
+        )
+    await projector.catch_up()
+    incremental = await rows(pool)
+    assert {
+        r["case_id"]: (r["requesting_assignee"], r["requested_assignee"]) for r in incremental
+    } == expected
+    assert list(expected.values()) == [
+        ("anna.pl", None),
+        ("anna.pl", "olena.ua"),
+        ("marek.pl", "olena.ua"),
+        (None, None),
+    ]
+    await projector.rebuild()
+    assert await rows(pool) == incremental

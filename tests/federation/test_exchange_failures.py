@@ -438,3 +438,29 @@ async def test_a_message_built_before_the_receiver_rotated_its_keys_still_opens(
     receipt = (await pl.exchange.receipts(case_id))[0]
     assert unverified_header(receipt.token)[0] == renewed.signing_kid
     await chains_verify(nodes, case_id)
+
+
+async def test_assignment_stays_on_its_own_node(nodes: Nodes) -> None:
+    """Who works on a case is each node's own business: a claim is recorded at once (200, no
+    message), never reaches the other node, and the case's exchange goes on around it."""
+    pl, ua = nodes["PL"], nodes["UA"]
+    case_id = await submitted_case(nodes)
+    sent = len(await pl.exchange.messages(case_id))
+    ua_before = await events(ua, case_id)
+    claimed = await pl.http.post(f"/cases/{case_id}/claim", json={}, headers=pl.as_("anna.pl"))
+    assert claimed.status_code == 200, claimed.text
+    assert claimed.json().get("sending") is None
+    assert [e["type"] for e in claimed.json()["events"]] == ["CaseAssigned"]
+    olena = await ua.http.post(f"/cases/{case_id}/claim", json={}, headers=ua.as_("olena.ua"))
+    assert olena.status_code == 200, olena.text
+    assert len(await pl.exchange.messages(case_id)) == sent  # nothing sent either way
+    assert await events(ua, case_id) == [*ua_before, "CaseAssigned"]  # UA's own claim only
+    assert (await pl.view(case_id)).state.assignees == {"requesting": "anna.pl"}
+    assert (await ua.view(case_id)).state.assignees == {"requested": "olena.ua"}
+    # a crossing command afterwards is delivered and applied on both nodes as ever
+    accepted = await ua.http.post(f"/cases/{case_id}/accept", json={}, headers=ua.as_("olena.ua"))
+    assert accepted.status_code == 202, accepted.text
+    await reaches(pl, case_id, "accepted")
+    await reaches(ua, case_id, "accepted")
+    assert (await pl.view(case_id)).state.assignees == {"requesting": "anna.pl"}
+    await chains_verify(nodes, case_id)

@@ -7,10 +7,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, get_args
 
+import pytest
 import typer
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 
-from api.commands import CASE_COMMANDS, OPEN_CASE, PRESENTED
+from api.command_bodies import AssignBody, EmptyBody
+from api.commands import (
+    ASSIGNMENT_COMMANDS,
+    CASE_COMMANDS,
+    OPEN_CASE,
+    PRESENTED,
+    REACHABLE,
+    Caller,
+)
 from api.routes.cases import router
 from api.web.case_page import ACTIONS
 from api.web.forms import action_body, fields_for
@@ -18,8 +28,11 @@ from domain.actions import expected_actions
 from domain.commands import (
     BY_NAME,
     CATALOGUE,
+    AssignCase,
+    ClaimCase,
     Command,
     RecordVerification,
+    issued_by,
 )
 from domain.state import CaseState
 from domain.values import Side, Status
@@ -28,6 +41,7 @@ from readmit.simulate.scenario import STEP_COMMANDS
 
 AT = datetime(2027, 2, 1, 9, tzinfo=UTC)
 OFFICERS = {kind.name for kind in CATALOGUE if kind.side is not Side.SYSTEM}
+ASSIGNMENT = {"claim_case", "release_case", "assign_case"}
 
 
 def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
@@ -45,11 +59,45 @@ def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None
             assert name in BY_NAME and side is not Side.SYSTEM, (status, name)
 
 
+def test_assignment_is_either_sides_a_nodes_own_and_never_a_move_the_case_waits_for() -> None:
+    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT
+    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT
+    offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
+    assert not offered & ASSIGNMENT
+
+
+def test_a_command_of_either_side_is_issued_by_the_side_it_names() -> None:
+    claim = ClaimCase(at=AT, side=Side.REQUESTED, by="officer.ua")
+    assert issued_by(claim) is Side.REQUESTED
+    assert issued_by(BY_NAME["submit"].build(AT, {})) is Side.REQUESTING
+    with pytest.raises(ValidationError):  # a party's side, never the clock's or "either"
+        ClaimCase(at=AT, side=Side.EITHER, by="officer.ua")
+
+
+def test_an_assignment_takes_its_side_and_actor_from_the_caller_never_the_body() -> None:
+    claim = REACHABLE["claim_case"].build(AT, EmptyBody(), Caller("officer.pl", Side.REQUESTING))
+    assert isinstance(claim, ClaimCase)
+    assert (claim.side, claim.by) == (Side.REQUESTING, "officer.pl")
+    assign = REACHABLE["assign_case"].build(
+        AT, AssignBody(officer="officer2.pl"), Caller("supervisor.pl", Side.REQUESTING)
+    )
+    assert isinstance(assign, AssignCase) and assign.officer == "officer2.pl"
+    with pytest.raises(ValueError, match="caller"):
+        REACHABLE["release_case"].build(AT, EmptyBody())
+    for extra in ({"side": "requested"}, {"by": "someone.else"}):
+        with pytest.raises(ValidationError):
+            EmptyBody.model_validate(extra)
+        with pytest.raises(ValidationError):
+            AssignBody.model_validate({"officer": "officer2.pl", **extra})
+
+
 def test_the_presentation_table_presents_every_command_officers_issue() -> None:
-    assert set(PRESENTED) == OFFICERS
-    assert len(PRESENTED) == len(CASE_COMMANDS) + 1
-    assert len({c.path for c in PRESENTED.values()}) == len(PRESENTED)
-    cli = [c.cli for c in PRESENTED.values() if c.cli]
+    assert set(REACHABLE) == OFFICERS
+    assert len(REACHABLE) == len(CASE_COMMANDS) + len(ASSIGNMENT_COMMANDS) + 1
+    # the pages' commands (and their words) are all but assignment, not on the pages yet
+    assert set(PRESENTED) == OFFICERS - ASSIGNMENT
+    assert len({c.path for c in REACHABLE.values()}) == len(REACHABLE)
+    cli = [c.cli for c in REACHABLE.values() if c.cli]
     assert len(set(cli)) == len(cli)
 
 
@@ -59,7 +107,7 @@ def test_every_command_route_is_the_catalogues() -> None:
         for route in router.routes
         if isinstance(route, APIRoute) and "POST" in (route.methods or ())
     }
-    wanted = {f"/cases/{{case_id}}{c.path}": c for c in CASE_COMMANDS}
+    wanted = {f"/cases/{{case_id}}{c.path}": c for c in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS)}
     wanted["/cases" + OPEN_CASE.path] = OPEN_CASE
     assert set(posts) == set(wanted)
     for path, command in wanted.items():
@@ -105,13 +153,15 @@ def cli_commands() -> dict[str, Any]:
 def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field() -> None:
     commands = cli_commands()
     reads = {"list", "show", "events", "state", "verify", "exchange"}
-    assert set(commands) - reads == {c.cli for c in PRESENTED.values() if c.cli}
-    for presented in CASE_COMMANDS:
+    assert set(commands) - reads == {c.cli for c in REACHABLE.values() if c.cli}
+    assert "--officer" in {o for p in commands["assign"].params for o in p.opts}
+    for presented in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS):
         if presented.cli is None:
             continue
         command = commands[presented.cli]
         assert command.help is not None and command.help.startswith(presented.help)
-        assert f"({presented.side.value} side)" in command.help
+        words = "your own side" if presented.side is Side.EITHER else f"{presented.side.value} side"
+        assert f"({words})" in command.help
         options = {o for p in command.params for o in p.opts}
         for f in presented.fields:
             # the person's fields (`person.surname`) by their own name (`--surname`), other
@@ -124,4 +174,4 @@ def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field(
 
 
 def test_scenario_steps_are_the_officers_commands_on_an_open_case() -> None:
-    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"}
+    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT

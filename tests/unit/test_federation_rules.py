@@ -14,6 +14,7 @@ from domain.alarms import next_alarm
 from domain.commands import (
     AcceptApplication,
     AddEvidence,
+    ClaimCase,
     Command,
     ExpireLimit,
     OpenCase,
@@ -187,6 +188,15 @@ def refusal(
 def test_a_reply_in_order_is_taken() -> None:
     state, now = received(), T0 + timedelta(days=2)
     assert refusal(message(AcceptApplication(at=now)), state, Exchange(), ON_PL, now) is None
+
+
+def test_a_peers_assignment_is_refused_it_stays_on_its_own_node() -> None:
+    """Assignment never crosses (`CommandKind.local`): a message carrying one is not a command
+    this node takes, whichever side it names."""
+    state, now = received(), T0 + timedelta(days=2)
+    for side in (Side.REQUESTED, Side.REQUESTING):
+        claim = ClaimCase(at=now, side=side, by="olena.ua")
+        assert refusal(message(claim), state, Exchange(), ON_PL, now) == "not_a_command"
 
 
 @pytest.mark.parametrize(

@@ -128,6 +128,9 @@ def test_every_catalogue_command_with_all_its_personal_fields_round_trips(
             "days": 30,
             "entry_point": "Chop",
             "exit_point": "Záhony",
+            "side": "requested",  # assignment: its side, who claims and whom it assigns
+            "by": "officer.ua",
+            "officer": "officer2.ua",
         }
         assert_round_trip(box, kind.build(AT, {k: v for k, v in fields.items() if k in names}))
 
