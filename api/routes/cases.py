@@ -34,6 +34,7 @@ from api.disclosure import record_shown
 from api.exchange_view import exchange_record
 from api.idempotency import idempotent
 from api.problems import Problem
+from api.routes.federation import not_a_node
 from api.services import Services
 from api.views import case_detail, case_summary, history_view
 from domain.commands import CASE_ID_PATTERN, OpenCase
@@ -255,7 +256,7 @@ async def exchange(case_id: CaseId, services: ServicesDep, caller: PrincipalDep)
     receipt (when, outcome, refusal code), and what is still on its way (docs/federation.md).
     404 on a node that is not federated."""
     if services.inbound is None:
-        raise Problem(404, "Not a federated node", "this installation exchanges no messages")
+        raise not_a_node()
     await authorise(services, caller, case_id)
     record = await exchange_record(services, case_id)
     assert record is not None

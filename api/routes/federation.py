@@ -16,17 +16,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from adapters.federation.heads import HeadsRefused
-from adapters.federation.inbound import JOSE, NotAMessage
+from adapters.federation.inbound import JOSE, Inbound, NotAMessage
 from adapters.federation.schemas import message_schema, receipt_schema
 from api.deps import ServicesDep
 from api.problems import Problem
+from api.services import Services
 
 router = APIRouter(prefix="/federation", tags=["federation"])
 
 
-def _inbound(services: Any) -> Any:
+def not_a_node() -> Problem:
+    """What a single installation answers on a federated node's endpoints."""
+    return Problem(404, "Not a federated node", "this installation exchanges no messages")
+
+
+def _inbound(services: Services) -> Inbound:
     if services.inbound is None:
-        raise Problem(404, "Not a federated node", "this installation exchanges no messages")
+        raise not_a_node()
     return services.inbound
 
 
@@ -72,7 +78,7 @@ async def descriptor(services: ServicesDep) -> dict[str, Any]:
 )
 async def heads(request: Request, services: ServicesDep) -> Response:
     if services.heads is None:
-        raise Problem(404, "Not a federated node", "this installation exchanges no messages")
+        raise not_a_node()
     try:
         answer = await services.heads.answer(await request.body())
     except HeadsRefused as refused:

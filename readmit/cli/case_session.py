@@ -27,6 +27,14 @@ ApiUrl = Annotated[
     str | None, typer.Option("--api-url", help="base URL of the readmit API [env READMIT_API_URL]")
 ]
 Token = Annotated[str | None, typer.Option(help="bearer token [env READMIT_TOKEN]")]
+# The same options as a command's own (`readmit stats`, `readmit inbox`), read from the
+# environment when not given.
+ApiUrlFromEnv = Annotated[
+    str, typer.Option("--api-url", envvar="READMIT_API_URL", help="base URL of the readmit API")
+]
+TokenFromEnv = Annotated[
+    str | None, typer.Option(envvar="READMIT_TOKEN", help="bearer token", show_default=False)
+]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON instead of text")]
 IdempotencyKey = Annotated[
     str | None,
@@ -46,13 +54,8 @@ class Session:
 
 def group_options(
     ctx: typer.Context,
-    api_url: Annotated[
-        str,
-        typer.Option("--api-url", envvar="READMIT_API_URL", help="base URL of the readmit API"),
-    ] = DEFAULT_API_URL,
-    token: Annotated[
-        str | None, typer.Option(envvar="READMIT_TOKEN", help="bearer token", show_default=False)
-    ] = None,
+    api_url: ApiUrlFromEnv = DEFAULT_API_URL,
+    token: TokenFromEnv = None,
     as_json: AsJson = False,
     idempotency_key: IdempotencyKey = None,
 ) -> None:

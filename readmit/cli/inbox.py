@@ -15,15 +15,9 @@ from rich.table import Table
 
 from readmit.api_client import DEFAULT_API_URL
 from readmit.cli.case_render import console
-from readmit.cli.case_session import Session, connected
+from readmit.cli.case_session import ApiUrlFromEnv, Session, TokenFromEnv, connected
 from readmit.cli.common import print_json
 
-ApiUrl = Annotated[
-    str, typer.Option("--api-url", envvar="READMIT_API_URL", help="base URL of the readmit API")
-]
-Token = Annotated[
-    str | None, typer.Option(envvar="READMIT_TOKEN", help="bearer token", show_default=False)
-]
 AsJson = Annotated[bool, typer.Option("--json", help="print the API's JSON answer")]
 
 
@@ -36,8 +30,8 @@ def inbox(
     unread: Annotated[bool, typer.Option("--unread", help="only those not read yet")] = False,
     limit: Annotated[int, typer.Option(min=1, max=200, help="at most this many")] = 50,
     as_json: AsJson = False,
-    api_url: ApiUrl = DEFAULT_API_URL,
-    token: Token = None,
+    api_url: ApiUrlFromEnv = DEFAULT_API_URL,
+    token: TokenFromEnv = None,
 ) -> None:
     """Your notifications, newest first: what your cases ask of you."""
     with connected(Session(api_url, token or None, as_json)) as client:
@@ -64,8 +58,8 @@ def disclosures(
     user_id: Annotated[str | None, typer.Option("--user", help="only this user")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="at most this many")] = 100,
     as_json: AsJson = False,
-    api_url: ApiUrl = DEFAULT_API_URL,
-    token: Token = None,
+    api_url: ApiUrlFromEnv = DEFAULT_API_URL,
+    token: TokenFromEnv = None,
 ) -> None:
     """Who saw which case's personal data, newest first, within your states (auditors)."""
     with connected(Session(api_url, token or None, as_json)) as client:

@@ -17,7 +17,7 @@ from rich.table import Table
 from domain.values import CaseKind
 from readmit.api_client import DEFAULT_API_URL
 from readmit.cli.case_render import console
-from readmit.cli.case_session import Session, connected
+from readmit.cli.case_session import ApiUrlFromEnv, Session, TokenFromEnv, connected
 from readmit.cli.common import fail, print_json
 
 BREAKDOWNS = (
@@ -55,13 +55,8 @@ def stats(
         str | None, typer.Option("--to", help="opened on this day or earlier, YYYY-MM-DD")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the API's JSON answer")] = False,
-    api_url: Annotated[
-        str,
-        typer.Option("--api-url", envvar="READMIT_API_URL", help="base URL of the readmit API"),
-    ] = DEFAULT_API_URL,
-    token: Annotated[
-        str | None, typer.Option(envvar="READMIT_TOKEN", help="bearer token", show_default=False)
-    ] = None,
+    api_url: ApiUrlFromEnv = DEFAULT_API_URL,
+    token: TokenFromEnv = None,
 ) -> None:
     """Your cases' statistics: per agreement and counterpart, per month of opening, procedure,
     crossing point and verification outcome."""
