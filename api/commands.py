@@ -129,7 +129,7 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
     Presentation(
         "add_evidence",
         "/evidence",
-        None,
+        "evidence",
         "Add evidence",
         "Add evidence (sealed with the case key before it reaches the case)",
         EvidenceBody,

@@ -10,6 +10,7 @@ error's type.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 
@@ -69,6 +70,37 @@ def issue(session: Session, name: str, case_id: str, body: dict[str, Any] | None
         return
     for line in result_lines(result):
         typer.echo(line)
+
+
+@options_of("add_evidence")
+def evidence(
+    session: Session,
+    case_id: CaseId,
+    kind: Annotated[str, typer.Option(help="e.g. passport, identity_card, travel_ticket")],
+    number: Annotated[str | None, typer.Option(help="the document's number")] = None,
+    issued_by: Annotated[str | None, typer.Option(help="issuing authority or state")] = None,
+    issued_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    valid_until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    mrz: Annotated[list[str] | None, typer.Option("--mrz", help="an MRZ line (repeatable)")] = None,
+    description: Annotated[str | None, typer.Option(help="what the item shows")] = None,
+) -> None:
+    """One evidence item per call; the API seals its number, MRZ and description."""
+    item: dict[str, Any] = {"kind": kind.strip().lower()}
+    given = {"number": number, "issued_by": issued_by, "description": description}
+    item |= {k: v.strip() for k, v in given.items() if v is not None and v.strip()}
+    for option, text in (("--issued-on", issued_on), ("--valid-until", valid_until)):
+        if text is not None:
+            item[option[2:].replace("-", "_")] = calendar_date(option, text)
+    if mrz:
+        item["mrz"] = [line.strip() for line in mrz if line.strip()]
+    issue(session, "add_evidence", case_id, {"items": [item]})
+
+
+def calendar_date(option: str, text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        fail(f"{option} {text!r} is not a date, e.g. 2031-05-17")
 
 
 @options_of("submit")
