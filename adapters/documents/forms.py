@@ -108,7 +108,11 @@ def _transit_application(state: CaseState) -> Form:
 def _reply(state: CaseState) -> Form:
     terms = _terms(state)
     refused = bool(state.refusal_reasons)
-    decision = "refused" if refused else "consented" if state.is_transit else "accepted"
+    decision = "consented" if state.is_transit else "accepted"
+    if refused:
+        decision = "refused"
+    elif _deemed(state):
+        decision = f"deemed_{decision}"
     fields = [
         Field("section_reply", decision, translated=True),
         Field("replied_at", _instant(state, state.replied_at, terms.requested)),
@@ -120,6 +124,17 @@ def _reply(state: CaseState) -> Form:
         "reply",
         (Section("section_person", _person(state)), Section("section_reply", tuple(fields))),
     )
+
+
+_REPLY_LIMITS = ("reply", "accelerated_reply", "transit_reply")
+
+
+def _deemed(state: CaseState) -> bool:
+    """Whether the reply is the silence of the limit: it came after the reply limit ran out."""
+    replied = state.replied_at
+    assert replied is not None
+    limits = (state.deadlines[n] for n in _REPLY_LIMITS if n in state.deadlines)
+    return any(deadline.has_passed(replied) for deadline in limits)
 
 
 def _transfer_notice(state: CaseState) -> Form:

@@ -8,12 +8,13 @@ from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
-from factories import T0, open_case, run, terms
+from factories import T0, at, open_case, run, terms
 from pypdf import PdfReader
 from transit_factories import open_transit
 
 from adapters.documents import DOCUMENTS, DocumentUnavailable, available, render
 from adapters.documents.wording import LANGUAGES, keys, languages_of, word
+from domain.commands import AcceptApplication, ExpireLimit, RefuseApplication, SubmitApplication
 from domain.state import CaseState
 from domain.values import (
     ApprehensionPlace,
@@ -144,6 +145,23 @@ def test_the_reply_and_the_transfer_notice_exist_only_once_the_case_has_them() -
     assert "Medyka–Shehyni" in notice and "2027-01-24 10:00 (Europe/Warsaw)" in notice
     assert "lądowy / наземний / land" in notice
     assert "SHEVCHENKO Oleksandr" in notice and "ШЕВЧЕНКО Олександр" in notice
+
+
+def test_the_reply_says_accepted_refused_or_deemed_as_the_decider_recorded_it() -> None:
+    submitted, _ = run([open_case(), SubmitApplication(at=at("2027-01-05T12:00:00+02:00"))])
+    accepted, _ = run([AcceptApplication(at=at("2027-01-10T09:00:00+02:00"))], submitted)
+    assert "Клопотання задоволено." in text_of(render("reply", accepted))
+    refused, _ = run(
+        [RefuseApplication(at=at("2027-01-10T09:00:00+02:00"), reasons=("not a national",))],
+        submitted,
+    )
+    text = text_of(render("reply", refused))
+    assert "Wniosek został odrzucony." in text and "not a national" in text
+    expiry = ExpireLimit(at=at("2027-01-20T00:00:00+02:00"), limit="reply")
+    deemed, _ = run([expiry], submitted)
+    assert deemed.status is Status.DEEMED_ACCEPTED
+    text = text_of(render("reply", deemed))
+    assert "the application is deemed accepted" in text and "Клопотання задоволено." not in text
 
 
 def test_an_erased_case_prints_nothing() -> None:
