@@ -9,6 +9,7 @@ file, which tests compare and an auditor can reproduce.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,11 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from adapters.documents.wording import words
+
+# fontTools logs, at INFO, the glyphs each subset keeps: the letters of the document, the
+# person's name among them. Personal data stays out of the logs, so these loggers stay quiet.
+for _logger in ("fontTools", "fpdf"):
+    logging.getLogger(_logger).setLevel(logging.WARNING)
 
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVuSans"

@@ -4,6 +4,7 @@ diacritics and Ukrainian letters intact, and each document only once the case ha
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from io import BytesIO
 
@@ -168,6 +169,13 @@ def test_an_erased_case_prints_nothing() -> None:
     state = polish_ukrainian().model_copy(update={"person": Sealed(sealed="v1." + "A" * 40)})
     with pytest.raises(DocumentUnavailable, match="erased"):
         render("application", state)
+
+
+def test_rendering_logs_nothing_of_the_text(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    render("application", polish_ukrainian())
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert not [r for r in caplog.records if "uni04" in r.getMessage()]  # Cyrillic glyphs
 
 
 def test_the_same_case_gives_the_same_file() -> None:
