@@ -17,6 +17,7 @@ from domain.agreements import AgreementTerms
 from domain.calendars import zone_of
 from domain.identity.cyrillic import name_in_scripts
 from domain.state import CaseState
+from domain.transit_request import Assurance
 from domain.values import ApprehensionPlace, GradedEvidence, Person
 
 
@@ -86,7 +87,7 @@ def _transit_application(state: CaseState) -> Form:
     )
     transit = [
         Field("destination", request.destination),
-        Field("assurance", f"{request.assurance.reference}, {request.assurance.given_on}"),
+        Field("assurance", _assurance(request.assurance)),
         Field("planned_at", _instant(state, request.planned_at, _terms(state).requested)),
         Field("entry_point", request.entry_point),
         Field("exit_point", request.exit_point),
@@ -148,6 +149,11 @@ def _transfer_notice(state: CaseState) -> Form:
             Field("mode", plan.mode.value, translated=True),
             Field("escorts", str(plan.escorts)),
         ]
+        rules = terms.transfer
+        if rules.notice_reply_working_days:
+            fields.append(Field("answer_within", str(rules.notice_reply_working_days)))
+            if rules.silence_is_consent:
+                fields.append(Field("answer", "silence_is_consent", translated=True))
     else:
         transit = state.transit_plan
         assert transit is not None
@@ -255,6 +261,11 @@ def _instant(state: CaseState, at: datetime | None, party: str) -> str:
         return ""
     zone = zone_of(party, _terms(state).time_zones)
     return f"{at.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+
+
+def _assurance(assurance: Assurance) -> str:
+    given = f"{assurance.reference}, {assurance.given_on.isoformat()}"
+    return f"{given}, {assurance.given_by}" if assurance.given_by else given
 
 
 def _place(place: ApprehensionPlace | None) -> str:

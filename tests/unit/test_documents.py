@@ -165,6 +165,24 @@ def test_the_reply_says_accepted_refused_or_deemed_as_the_decider_recorded_it() 
     assert "the application is deemed accepted" in text and "Клопотання задоволено." not in text
 
 
+def test_the_transfer_notice_quotes_the_protocols_answer_time() -> None:
+    base = terms()
+    rules = base.transfer.model_copy(
+        update={"notice_reply_working_days": 3, "silence_is_consent": True}
+    )
+    state, _ = run([open_case(terms=base.model_copy(update={"transfer": rules}))])
+    scheduled = state.model_copy(
+        update={
+            "replied_at": T0,
+            "transfer": TransferPlan(on=T0 + timedelta(days=20), bcp="Medyka", mode="air"),
+        }
+    )
+    text = " ".join(text_of(render("transfer-notice", scheduled)).split())  # lines unwrapped
+    assert "Answer to this notice within (working days) 3" in text
+    assert "Brak odpowiedzi w tym terminie oznacza zgodę na przekazanie." in text
+    assert "lotniczy / повітряний / air" in text
+
+
 def test_an_erased_case_prints_nothing() -> None:
     state = polish_ukrainian().model_copy(update={"person": Sealed(sealed="v1." + "A" * 40)})
     with pytest.raises(DocumentUnavailable, match="erased"):
