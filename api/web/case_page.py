@@ -193,7 +193,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
         history=history_rows(recorded),
         actions=actions,
         idem=secrets.token_urlsafe(16),
-        documents=document_links(state),
+        documents=document_links(opened),
     )
 
 

@@ -13,6 +13,7 @@ from api.routes.documents import document_pdf
 from api.web.i18n import N_
 from api.web.pages import SignedIn, WebRoute
 from domain.state import CaseState
+from domain.values import Person
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 TITLES = {
@@ -23,9 +24,12 @@ TITLES = {
 }
 
 
-def links(state: CaseState) -> list[dict[str, str]]:
-    """The documents the case has now: name and (untranslated) title, for the page."""
-    return [{"name": name, "title": TITLES[name]} for name in available(state)]
+def links(opened: CaseState) -> list[dict[str, str]]:
+    """The documents the case has now: name and (untranslated) title, for the page; none once
+    its personal data is erased (`opened`: the case with its personal data opened)."""
+    if not isinstance(opened.person, Person):
+        return []
+    return [{"name": name, "title": TITLES[name]} for name in available(opened)]
 
 
 @router.get("/ui/cases/{case_id}/documents/{document}.pdf")

@@ -6,7 +6,7 @@ is in the disclosure log."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 from test_web_browser import CHROMIUM, FLAGS, act, check_accessible, field, need_browser, signed_in
+from test_web_pages import open_case, sign_in
 from web_support import Web
 
 pytestmark = pytest.mark.temporal
@@ -100,3 +101,29 @@ async def test_documents_download_from_the_case_page(
     for context in (anna_context, olena_context):
         await context.close()
     assert web.problems == []
+
+
+async def test_the_page_offers_no_document_of_an_erased_case(web_http: Web) -> None:
+    http = web_http.http
+    assert http is not None
+    await sign_in(http, "anna.pl")
+    case_id = await open_case(http, await web_http.env.get_current_time())
+    page = await http.get(f"/ui/cases/{case_id}")
+    assert f'href="/ui/cases/{case_id}/documents/application.pdf"' in page.text
+    assert "documents/reply.pdf" not in page.text
+    pdf = await http.get(f"/ui/cases/{case_id}/documents/application.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    early = await http.get(f"/ui/cases/{case_id}/documents/reply.pdf")
+    assert early.status_code == 409 and "has not replied yet" in early.text
+    unknown = await http.get(f"/ui/cases/{case_id}/documents/passport.pdf")
+    assert unknown.status_code == 404
+    await sign_in(http, "olena.ua")  # a draft: UA does not know the case yet
+    hidden = await http.get(f"/ui/cases/{case_id}/documents/application.pdf")
+    assert hidden.status_code == 404
+    await sign_in(http, "anna.pl")
+    vault = web_http.app.state.services.vault
+    assert await vault.erase([case_id], datetime.now(UTC), "test") == [case_id]
+    page = await http.get(f"/ui/cases/{case_id}")
+    assert page.status_code == 200 and 'id="documents"' not in page.text
+    gone = await http.get(f"/ui/cases/{case_id}/documents/application.pdf")
+    assert gone.status_code == 409 and "erased" in gone.text
