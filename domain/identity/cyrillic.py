@@ -3,8 +3,9 @@
 Printed forms carry the name as each state writes it. A name entered in Cyrillic is romanised
 with the Ukrainian passport system (Cabinet Resolution No. 55 of 27 Jan 2010, the system the
 name matcher tries first); a name entered in Latin takes its Cyrillic form from the person's
-other names when one is written in Cyrillic, or else back-transliterates under the same
-system, which is marked as such: the soft sign and some vowels cannot be recovered from Latin.
+other names when one is written in Cyrillic, or else back-transliterates under the passport
+system of the Cyrillic party (Ukrainian KMU 2010, Russian ICAO 2013), which is marked as such:
+the soft sign and some vowels cannot be recovered from Latin.
 """
 
 from __future__ import annotations
@@ -18,15 +19,42 @@ import translitua
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’ʼ][A-Za-z]+)*")
 _VOWELS = frozenset("aeiouy")
-# Cabinet Resolution No. 55 in reverse: longest Latin groups first.
-_GROUPS = (
-    ("shch", "щ"), ("zgh", "зг"), ("kh", "х"), ("zh", "ж"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"),
-    ("ie", "є"), ("iu", "ю"), ("ia", "я"),
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A romanisation in reverse: Latin groups (longest first), groups read so only at the start
+    of a word, single letters; a final i after a vowel is й (Andrii, Sergei)."""
+
+    groups: tuple[tuple[str, str], ...]
+    initial: tuple[tuple[str, str], ...]
+    letters: dict[str, str]
+    initial_groups: bool  # whether `groups` apply at a word's start too
+
+
+_APOSTROPHES = {"'": "ʼ", "’": "ʼ", "ʼ": "ʼ"}
+# Cabinet Resolution No. 55 (Ukrainian passports since 2010) in reverse.
+_UKRAINIAN = _Table(
+    groups=(
+        ("shch", "щ"), ("zgh", "зг"), ("kh", "х"), ("zh", "ж"), ("ts", "ц"), ("ch", "ч"),
+        ("sh", "ш"), ("ie", "є"), ("iu", "ю"), ("ia", "я"),
+    ),
+    initial=(("ye", "є"), ("yi", "ї"), ("yu", "ю"), ("ya", "я")),
+    letters=dict(zip("abvhgdezyiklmnoprstuf", "абвгґдезиіклмнопрстуф", strict=True))
+    | _APOSTROPHES,
+    initial_groups=False,
 )  # fmt: skip
-_INITIAL = (("ye", "є"), ("yi", "ї"), ("yu", "ю"), ("ya", "я"))
-_LETTERS = dict(zip("abvhgdezyiklmnoprstuf", "абвгґдезиіклмнопрстуф", strict=True)) | {
-    "'": "ʼ", "’": "ʼ", "ʼ": "ʼ",
-}  # fmt: skip
+# ICAO Doc 9303 (Russian passports since 2013) in reverse, with the older spellings' y-, j-.
+_RUSSIAN = _Table(
+    groups=(
+        ("shch", "щ"), ("kh", "х"), ("zh", "ж"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"),
+        ("iu", "ю"), ("ia", "я"), ("iy", "ий"), ("yy", "ый"),
+    ),
+    initial=(("ye", "е"), ("yo", "ё"), ("yu", "ю"), ("ya", "я")),
+    letters=dict(zip("abvgdezijklmnoprstufhycwx", "абвгдезийклмнопрстуфхыцвх", strict=True))
+    | _APOSTROPHES,
+    initial_groups=True,
+)  # fmt: skip
 
 CYRILLIC_LANGUAGES = frozenset({"uk", "ru", "be", "bg", "sr", "mk"})
 
@@ -49,7 +77,17 @@ def has_cyrillic(text: str) -> bool:
 def ukrainian_from_latin(text: str) -> str:
     """`text` with every Latin word back-transliterated to Ukrainian Cyrillic (KMU 2010);
     other characters are kept. "SHEVCHENKO Oleksandr" -> "ШЕВЧЕНКО Олександр"."""
-    return _LATIN_WORD.sub(lambda m: _cased(m.group(0), _word(m.group(0).lower())), text)
+    return _reverse(text, _UKRAINIAN)
+
+
+def russian_from_latin(text: str) -> str:
+    """`text` with every Latin word back-transliterated to Russian Cyrillic (ICAO 2013):
+    "IVANOV Dmitrii" -> "ИВАНОВ Дмитрий"."""
+    return _reverse(text, _RUSSIAN)
+
+
+def _reverse(text: str, table: _Table) -> str:
+    return _LATIN_WORD.sub(lambda m: _cased(m.group(0), _word(m.group(0).lower(), table)), text)
 
 
 def latin_from_cyrillic(text: str) -> str:
@@ -75,33 +113,37 @@ def name_in_scripts(
     written = next((name for name in other_names if has_cyrillic(name)), None)
     if written is not None:
         return NameInScripts(latin=entered, cyrillic=written)
-    if "uk" in languages:
+    reverse = next((_BY_LANGUAGE[lang] for lang in languages if lang in _BY_LANGUAGE), None)
+    if reverse is not None:
         return NameInScripts(
-            latin=entered, cyrillic=ukrainian_from_latin(entered), cyrillic_transliterated=True
+            latin=entered, cyrillic=_reverse(entered, reverse), cyrillic_transliterated=True
         )
     return NameInScripts(latin=entered, cyrillic=None)
 
 
-def _word(word: str) -> str:
+_BY_LANGUAGE = {"uk": _UKRAINIAN, "ru": _RUSSIAN}
+
+
+def _word(word: str, table: _Table) -> str:
     out: list[str] = []
     i = 0
     while i < len(word):
         if i == 0:
-            initial = next((c for latin, c in _INITIAL if word.startswith(latin)), None)
+            initial = next((c for latin, c in table.initial if word.startswith(latin)), None)
             if initial is not None:
                 out.append(initial)
                 i += 2
                 continue
-        group = next(((lat, c) for lat, c in _GROUPS if word.startswith(lat, i)), None)
-        if group is not None and not (group[0][0] == "i" and i == 0):
+        group = next(((lat, c) for lat, c in table.groups if word.startswith(lat, i)), None)
+        if group is not None and (i > 0 or table.initial_groups or group[0][0] != "i"):
             out.append(group[1])
             i += len(group[0])
             continue
         letter = word[i]
         if letter == "i" and i == len(word) - 1 and i > 0 and word[i - 1] in _VOWELS:
-            out.append("й")  # Andrii, Mykolai: a final i after a vowel is й
+            out.append("й")  # Andrii, Mykolai, Sergei: a final i after a vowel is й
         else:
-            out.append(_LETTERS.get(letter, letter))
+            out.append(table.letters.get(letter, letter))
         i += 1
     return "".join(out)
 
