@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from babel import Locale
+
 from adapters.documents.layout import Field, Form, Section
 from adapters.documents.wording import languages_of
 from domain.agreements import AgreementTerms
@@ -86,7 +88,7 @@ def _transit_application(state: CaseState) -> Form:
         else ""
     )
     transit = [
-        Field("destination", request.destination),
+        Field("destination", _state_name(request.destination, _languages(state))),
         Field("assurance", _assurance(request.assurance)),
         Field("planned_at", _instant(state, request.planned_at, _terms(state).requested)),
         Field("entry_point", request.entry_point),
@@ -184,16 +186,17 @@ def _document(state: CaseState, title: str, sections: tuple[Section, ...]) -> Fo
     terms = _terms(state)
     assert state.case_id is not None and state.opened_at is not None
     agreement = terms.title + (f" ({terms.protocol_state})" if terms.protocol_state else "")
+    languages = _languages(state)
     return Form(
         title=title,
         case_id=state.case_id,
-        languages=languages_of(terms.requesting, terms.requested),
+        languages=languages,
         created_at=state.updated_at or state.opened_at,
         header=(
             Field("case_number", state.case_id),
             Field("agreement", f"{terms.agreement_id}: {agreement}"),
-            Field("requesting_state", terms.requesting),
-            Field("requested_state", terms.requested),
+            Field("requesting_state", _state_name(terms.requesting, languages)),
+            Field("requested_state", _state_name(terms.requested, languages)),
         ),
         sections=sections,
     )
@@ -202,8 +205,7 @@ def _document(state: CaseState, title: str, sections: tuple[Section, ...]) -> Fo
 def _person(state: CaseState) -> tuple[Field, ...]:
     person = state.person
     assert isinstance(person, Person)
-    terms = _terms(state)
-    languages = languages_of(terms.requesting, terms.requested)
+    languages = _languages(state)
     name = name_in_scripts(person.surname, person.given_names, person.other_names, languages)
     fields = [
         Field(
@@ -247,8 +249,14 @@ def _submission(state: CaseState) -> tuple[Field, ...]:
         Field("procedure", state.procedure.value if state.procedure else "", translated=True),
         Field("opened_at", _instant(state, state.opened_at, requesting)),
         Field("submitted_at", _instant(state, state.submitted_at, requesting)),
+        Field("bcps", ", ".join(_terms(state).transfer.bcps)),
     ]
     return tuple(f for f in fields if f.value)
+
+
+def _languages(state: CaseState) -> tuple[str, ...]:
+    terms = _terms(state)
+    return languages_of(terms.requesting, terms.requested)
 
 
 def _terms(state: CaseState) -> AgreementTerms:
@@ -261,6 +269,12 @@ def _instant(state: CaseState, at: datetime | None, party: str) -> str:
         return ""
     zone = zone_of(party, _terms(state).time_zones)
     return f"{at.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+
+
+def _state_name(code: str, languages: tuple[str, ...]) -> str:
+    """ "Polska / Польща / Poland (PL)": the state's name in each language of the form (CLDR)."""
+    names = (Locale.parse(lang).territories.get(code, code) for lang in languages)
+    return f"{' / '.join(dict.fromkeys(names))} ({code})"
 
 
 def _assurance(assurance: Assurance) -> str:

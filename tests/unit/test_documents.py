@@ -72,6 +72,8 @@ def test_the_polish_ukrainian_application_names_the_person_in_both_scripts() -> 
     assert "Nazwisko" not in text  # the name is one field per script, not split
     assert "Imię i nazwisko (cyrylica) / Прізвище та ім'я (кирилицею)" in text
     assert "FA123456" in text and "1990-05-17" in text
+    assert "Polska / Польща / Poland (PL)" in text and "Ukraina / Україна / Ukraine (UA)" in text
+    assert "Medyka-Shehyni, Dorohusk-Yahodyn" in text  # the crossing points the terms name
 
 
 def test_a_name_entered_in_cyrillic_is_printed_as_entered_and_romanised() -> None:
@@ -101,6 +103,7 @@ def test_the_moldovan_application_keeps_romanian_diacritics_and_has_no_cyrillic(
     for written in ("ȚURCANU Ștefan", "Bălți", "Chișinău", "Sculeni", "Întocmită", "Cetățenia"):
         assert written in text, written
     assert "Cerere de readmisie" in text and "Readmission application" in text
+    assert "Republica Moldova / Moldova (MD)" in text
     assert "кирилиц" not in text and "Cyrillic" not in text  # no Cyrillic party, none entered
 
 
