@@ -36,6 +36,13 @@ router = APIRouter(
 )
 CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN, examples=["PL-UA-2027-000123"])]
 PDF = {200: {"content": {"application/pdf": {}}, "description": "the document as PDF"}}
+# the personal data each document shows, as the disclosure log names it
+FIELDS = {
+    "application": ("person", "evidence"),
+    "transit-application": ("person", "evidence"),
+    "reply": ("person", "reasons"),
+    "transfer-notice": ("person",),
+}
 TITLES = {
     "application": "The readmission application (the agreement's annexed form)",
     "transit-application": "The transit application (transit cases)",
@@ -64,7 +71,7 @@ async def document_pdf(
         case_id,
         purpose=f"document {name}",
         endpoint=endpoint,
-        fields=("person", "evidence"),
+        fields=FIELDS[name],
     )
     return Response(
         pdf,

@@ -87,6 +87,11 @@ async def test_documents_the_case_has_not_reached_answer_409_and_log_nothing(api
     reply = await api.http.get(f"/cases/{case_id}/documents/reply.pdf", headers=anna)
     assert reply.status_code == 200, reply.text
     assert "Клопотання задоволено." in text_of(reply.content)
+    fields = await api.pool.fetchval(
+        "SELECT fields FROM disclosure_log WHERE case_id = $1 AND purpose = 'document reply'",
+        case_id,
+    )
+    assert list(fields) == ["person", "reasons"]
 
 
 async def test_other_states_and_administrators_get_no_document(api: Api) -> None:
