@@ -244,12 +244,16 @@ def _evidence(evidence: tuple[GradedEvidence, ...]) -> tuple[Field, ...]:
 
 
 def _submission(state: CaseState) -> tuple[Field, ...]:
+    """When the application was drawn up and sent; for a readmission also its procedure and
+    the crossing points the terms name for the transfer (a transit has neither)."""
     requesting = _terms(state).requesting
+    readmission = not state.is_transit
+    procedure = state.procedure.value if state.procedure and readmission else ""
     fields = [
-        Field("procedure", state.procedure.value if state.procedure else "", translated=True),
+        Field("procedure", procedure, translated=True),
         Field("opened_at", _instant(state, state.opened_at, requesting)),
         Field("submitted_at", _instant(state, state.submitted_at, requesting)),
-        Field("bcps", ", ".join(_terms(state).transfer.bcps)),
+        Field("bcps", ", ".join(_terms(state).transfer.bcps) if readmission else ""),
     ]
     return tuple(f for f in fields if f.value)
 

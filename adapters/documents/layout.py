@@ -18,7 +18,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from adapters.documents.wording import words
+from adapters.documents.wording import word, words
 
 # fontTools logs, at INFO, the glyphs each subset keeps: the letters of the document, the
 # person's name among them. Personal data stays out of the logs, so these loggers stay quiet.
@@ -96,6 +96,8 @@ def render(form: Form) -> bytes:
     pdf.ln(2)
     for item in form.header:
         _field(pdf, form, item)
+    lettered = (section for section in form.sections if section.heading)
+    letters = {id(section): chr(ord("A") + n) for n, section in enumerate(lettered)}
     for section in form.sections:
         pdf.ln(3)
         if section.heading:
@@ -103,7 +105,11 @@ def render(form: Form) -> bytes:
             pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
             pdf.ln(1.5)
             pdf.set_font(FAMILY, "B", 11)
-            pdf.multi_cell(0, 6, words(section.heading, form.languages), **_NEXT)
+            letter = letters[id(section)]
+            heading = " / ".join(
+                dict.fromkeys(f"{letter}. {word(section.heading, lang)}" for lang in form.languages)
+            )
+            pdf.multi_cell(0, 6, heading, **_NEXT)
         for item in section.fields:
             _field(pdf, form, item)
     if form.signature:

@@ -114,6 +114,9 @@ def test_the_transit_application_prints_the_transit_in_german_romanian_and_engli
     for written in ("Durchbeförderungsersuchen", "Cerere de tranzit", "Application for transit"):
         assert written in text
     assert "GE-MIA-2027/118" in text and "9U 171" in text and "Chișinău" in text
+    assert "B. Beweismittel / B. Mijloace de probă / B. Means of evidence" in text
+    assert "C. Durchbeförderung / C. Operațiunea de tranzit / C. Transit operation" in text
+    assert "Verfahren" not in text and "Medyka" not in text  # a readmission's, not a transit's
     with pytest.raises(DocumentUnavailable, match="transit case"):
         render("application", state)
 
