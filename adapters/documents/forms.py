@@ -117,7 +117,7 @@ def _reply(state: CaseState) -> Form:
     elif _deemed(state):
         decision = f"deemed_{decision}"
     fields = [
-        Field("section_reply", decision, translated=True),
+        Field("outcome", decision, translated=True),
         Field("replied_at", _instant(state, state.replied_at, terms.requested)),
     ]
     if refused and isinstance(state.refusal_reasons, tuple):
