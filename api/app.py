@@ -51,6 +51,7 @@ from api.routes import (
     audit,
     cases,
     codec,
+    documents,
     federation,
     health,
     identity,
@@ -194,6 +195,7 @@ def create_app(
     app.include_router(web.router)
     app.include_router(codec.router)
     app.include_router(federation.router)
+    app.include_router(documents.router)
     hardening.install(app, config, backends)
     traces.instrument(app)
     return app

@@ -138,6 +138,10 @@ AUDITORS = row(
     officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
     auditor_PL=200, auditor_all=200, admin_PL=403, officer_DE=403,
 )  # fmt: skip
+DOCUMENT_NOT_YET = row(  # a draft has its application, not yet a reply or a transfer notice
+    officer_PL=409, supervisor_PL=409, officer_UA=404, supervisor_UA=404,
+    auditor_PL=409, auditor_all=409, admin_PL=403, officer_DE=404,
+)  # fmt: skip
 
 TD3 = [
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
@@ -265,6 +269,11 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/ui/audit/cases/{case_id}/export"): (SESSION, None, None),
     ("GET", "/ui/stats"): (SESSION, None, None),
     ("GET", "/ui/stats.csv"): (SESSION, None, None),
+    ("GET", "/cases/{case_id}/documents/application.pdf"): (READ_CASE, None, None),
+    ("GET", "/cases/{case_id}/documents/transit-application.pdf"): (DOCUMENT_NOT_YET, None, None),
+    ("GET", "/cases/{case_id}/documents/reply.pdf"): (DOCUMENT_NOT_YET, None, None),
+    ("GET", "/cases/{case_id}/documents/transfer-notice.pdf"): (DOCUMENT_NOT_YET, None, None),
+    ("GET", "/ui/cases/{case_id}/documents/{document}.pdf"): (SESSION, None, None),
 }
 
 
@@ -367,6 +376,7 @@ async def test_access_matrix(api: Api) -> None:
                 action="submit",
                 name="app.css",
                 asset="init.js",
+                document="application",
             )
             api.http.cookies.clear()  # only what this request sends counts
             answer = await api.http.request(method, path, json=body, params=query, headers=headers)

@@ -157,6 +157,26 @@ def listing(path: str, variants: tuple[dict[str, str], ...], *, json: bool) -> S
     return surface
 
 
+def one_document(path: str) -> Surface:
+    """A document of one case: a case the caller sees answers 200, or 409 when it has not
+    reached the document yet (which discloses the case: so only to those who see it); a hidden
+    case answers 404 as `one_case` says."""
+    shown = one_case(path)
+
+    async def surface(world: World, caller: str) -> frozenset[str]:
+        seen = set()
+        for name, case_id in world.cases.items():
+            answer = await world.ask(caller, "GET", path.format(case_id=case_id))
+            if answer.status_code == 409:
+                seen.add(name)
+        rest = {n: c for n, c in world.cases.items() if n not in seen}
+        return frozenset(seen) | await shown(
+            World(world.api, rest, world.problems, world.tokens), caller
+        )
+
+    return surface
+
+
 CASE_FILTERS: tuple[dict[str, str], ...] = (
     {},
     {"side": "requesting"},
@@ -253,6 +273,22 @@ SURFACES: dict[tuple[str, str], Surface] = {
     ("GET", "/ui/stats"): statistics_page,
     ("GET", "/ui/stats.csv"): statistics_csv,
     ("GET", "/stats"): statistics_json,
+    # printable documents: a draft has its application, not yet a reply or a transfer notice
+    ("GET", "/cases/{case_id}/documents/application.pdf"): one_case(
+        "/cases/{case_id}/documents/application.pdf"
+    ),
+    ("GET", "/cases/{case_id}/documents/transit-application.pdf"): one_document(
+        "/cases/{case_id}/documents/transit-application.pdf"
+    ),
+    ("GET", "/cases/{case_id}/documents/reply.pdf"): one_document(
+        "/cases/{case_id}/documents/reply.pdf"
+    ),
+    ("GET", "/cases/{case_id}/documents/transfer-notice.pdf"): one_document(
+        "/cases/{case_id}/documents/transfer-notice.pdf"
+    ),
+    ("GET", "/ui/cases/{case_id}/documents/{document}.pdf"): one_case(
+        "/ui/cases/{case_id}/documents/application.pdf"
+    ),
 }
 # Surfaces for one role only: the others see no case there, whichever they may know.
 AUDIENCE = {
