@@ -27,17 +27,25 @@ from api.case_access import (
     not_found,
 )
 from api.command_bodies import AssignBody, OpenCaseBody
-from api.commands import ASSIGNMENT_COMMANDS, CASE_COMMANDS, OPEN_CASE, Caller, Presentation
+from api.commands import (
+    ASSIGNMENT_COMMANDS,
+    CASE_COMMANDS,
+    OPEN_CASE,
+    REPLY_APPROVAL_COMMANDS,
+    Caller,
+    Presentation,
+)
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.disclosure import record as disclose
 from api.disclosure import record_shown
 from api.exchange_view import exchange_record
 from api.idempotency import idempotent
 from api.problems import Problem
+from api.reply_approval import check_supervisor, reply_or_draft
 from api.routes.federation import not_a_node
 from api.services import Services
 from api.views import case_detail, case_summary, history_view
-from domain.commands import CASE_ID_PATTERN, OpenCase
+from domain.commands import CASE_ID_PATTERN, DraftReply, OpenCase
 from domain.decider import fold
 from domain.values import CaseKind, Status
 from workflows.contracts import Actor
@@ -79,6 +87,8 @@ class CommandResponse(BaseModel):
     version: int
     events: list[EventOut]
     sending: SendingOut | None = None
+    # "awaiting": the reply was recorded as a draft, for a supervisor's approval
+    approval: Literal["awaiting"] | None = None
 
 
 def actor(caller: Principal) -> Actor:
@@ -327,15 +337,19 @@ def _register_command(command: Presentation) -> None:
     ) -> Any:
         check_node(services, caller)
         side = check_side(caller, await authorise(services, caller, case_id), command)
+        check_supervisor(caller, command)
         if isinstance(body, AssignBody):
             await check_assignee(services, caller, body.officer)
         issued = command.build(datetime.now(UTC), body, Caller(caller.user_id, side))
+        issued = await reply_or_draft(services, caller, case_id, issued)
 
         async def run() -> tuple[int, Any]:
             result = await services.gateway.execute(
                 case_id, issued, actor(caller), request_id=update_id(caller, idempotency_key)
             )
             await services.projector.catch_up()
+            if isinstance(issued, DraftReply):  # awaiting a supervisor's approval
+                return 202, _response(result) | {"approval": "awaiting"}
             # on its way to the other node: accepted here, in effect once receipted
             return (202 if result.sending else 200), _response(result)
 
@@ -351,5 +365,5 @@ def _register_command(command: Presentation) -> None:
     )
 
 
-for _command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS):
+for _command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS, *REPLY_APPROVAL_COMMANDS):
     _register_command(_command)

@@ -255,6 +255,8 @@ def result_lines(result: CommandResult) -> list[str]:
             f"  sent to {result.sending.recipient} (message {result.sending.seq}): in effect"
             f" on both nodes once {result.sending.recipient}'s receipt is back"
         )
+    if result.approval == "awaiting":
+        lines.append("  drafted: the reply leaves once a supervisor approves it")
     return lines
 
 

@@ -1,0 +1,49 @@
+"""How a reply awaiting a supervisor's approval looks in a case's answer (and on its page).
+
+The draft is the replying state's own deliberation (`domain.reply_approval`): shown to the
+requested state's officers, supervisors and auditors, never to the requesting state's, and its
+note and reasons opened only when the caller may read them (`vault.reveal`; `ERASED` once the
+case's key is erased).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.protection.sealing import ERASED
+from api.auth import Principal
+from domain.state import CaseState
+from domain.values import NoteRecord, ReasonsRecord, Sealed
+
+
+def reply_approval_view(state: CaseState, caller: Principal) -> dict[str, Any] | None:
+    """The drafted reply and the last returned one, for the requested state; None otherwise
+    (or when there is neither)."""
+    terms = state.terms
+    if terms is None or caller.state != terms.requested:
+        return None
+    draft, back = state.reply_draft, state.reply_returned
+    if draft is None and back is None:
+        return None
+    return {
+        "draft": None
+        if draft is None
+        else {
+            "reply": draft.reply,
+            "note": _note(draft.note),
+            "reasons": _reasons(draft.reasons),
+            "by": draft.by,
+            "at": draft.at.isoformat(),
+        },
+        "returned": None
+        if back is None
+        else {"reasons": _reasons(back.reasons), "at": back.at.isoformat()},
+    }
+
+
+def _reasons(reasons: ReasonsRecord) -> list[str] | dict[str, Any]:
+    return dict(ERASED) if isinstance(reasons, Sealed) else list(reasons)
+
+
+def _note(note: NoteRecord | None) -> str | dict[str, Any] | None:
+    return dict(ERASED) if isinstance(note, Sealed) else note
