@@ -223,6 +223,9 @@ async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
     if answer is None:
         return _back(page, back, form, action, names, error=error, errors=errors)
     label = page._(labels.label("action", action))
+    if answer.get("approval") == "awaiting":  # drafted: a supervisor lets it leave
+        notice = page._("%(action)s: drafted. The reply leaves once a supervisor approves it.")
+        return _redirect(page, back, Flash(notice=notice % {"action": label}))
     if sending := answer.get("sending"):  # a shared case: on its way to the other node
         notice = page._(
             "%(action)s: sent to %(state)s. It takes effect on both sides once %(state)s "
