@@ -1,15 +1,17 @@
 """How a reply awaiting a supervisor's approval looks in a case's answer (and on its page).
 
 The draft is the replying state's own deliberation (`domain.reply_approval`): shown to the
-requested state's officers, supervisors and auditors, never to the requesting state's, and its
-note and reasons opened only when the caller may read them (`vault.reveal`; `ERASED` once the
-case's key is erased).
+requested state's officers, supervisors and auditors, never to the requesting state's (neither
+in the case's answer nor in its history), and its note and reasons opened only when the caller
+may read them (`vault.reveal`; `ERASED` once the case's key is erased).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from adapters.db.eventstore import Recorded
 from adapters.protection.sealing import ERASED
 from api.auth import Principal
 from domain.state import CaseState
@@ -20,7 +22,7 @@ def reply_approval_view(state: CaseState, caller: Principal) -> dict[str, Any] |
     """The drafted reply and the last returned one, for the requested state; None otherwise
     (or when there is neither)."""
     terms = state.terms
-    if terms is None or caller.state != terms.requested:
+    if terms is None or not caller.sees_state(terms.requested):
         return None
     draft, back = state.reply_draft, state.reply_returned
     if draft is None and back is None:
@@ -39,6 +41,21 @@ def reply_approval_view(state: CaseState, caller: Principal) -> dict[str, Any] |
         if back is None
         else {"reasons": _reasons(back.reasons), "at": back.at.isoformat()},
     }
+
+
+# the requested state's own events of a reply's approval
+OWN_EVENTS = frozenset({"ReplyDrafted", "ReplyReturned"})
+
+
+def visible_events(
+    recorded: Sequence[Recorded], caller: Principal, requested: str
+) -> list[Recorded]:
+    """A case's history as `caller` may read it: a draft and its return are the requested
+    state's own (a federated node never sends them), so a single installation hides them from
+    the requesting state's officers and auditors too."""
+    if caller.sees_state(requested):
+        return list(recorded)
+    return [r for r in recorded if r.type not in OWN_EVENTS]
 
 
 def _reasons(reasons: ReasonsRecord) -> list[str] | dict[str, Any]:

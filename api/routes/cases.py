@@ -42,6 +42,7 @@ from api.exchange_view import exchange_record
 from api.idempotency import idempotent
 from api.problems import Problem
 from api.reply_approval import check_supervisor, reply_or_draft
+from api.reply_draft_view import visible_events
 from api.routes.federation import not_a_node
 from api.services import Services
 from api.views import case_detail, case_summary, history_view
@@ -275,7 +276,7 @@ async def exchange(case_id: CaseId, services: ServicesDep, caller: PrincipalDep)
 
 @router.get("/{case_id}/events", summary="The case's event stream, with actors")
 async def events(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
-    await authorise(services, caller, case_id)
+    parties = await authorise(services, caller, case_id)
     recorded = await services.store.read_stream(case_id)
     if not recorded:
         raise not_found(case_id)
@@ -283,7 +284,8 @@ async def events(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -
         services.pool, caller, case_id, purpose="history", endpoint="GET /cases/{id}/events"
     )
     sealers = await services.vault.sealers([case_id])
-    return history_view(recorded, sealers[case_id])
+    # a drafted reply and its return: the requested state's own (api.reply_draft_view)
+    return history_view(visible_events(recorded, caller, parties.requested), sealers[case_id])
 
 
 @router.get("/{case_id}/state", summary="The case's state folded up to an instant or a version")

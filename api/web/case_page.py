@@ -30,6 +30,7 @@ from api.deps import writer
 from api.disclosure import record as disclose
 from api.exchange_view import exchange_record
 from api.problems import Problem
+from api.reply_draft_view import visible_events
 from api.routes import cases as api_cases
 from api.views import case_detail
 from api.web import labels
@@ -165,6 +166,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
     terms = state.terms
     assert terms is not None
     zone = page.zone if caller.state in (terms.requesting, terms.requested) else "UTC"
+    recorded = visible_events(recorded, caller, terms.requested)  # drafts: the requested's own
     built = build_timeline(decoded(recorded), datetime.now(UTC))
     window = focus(built)
     whole = page.request.query_params.get("timeline") == "whole"

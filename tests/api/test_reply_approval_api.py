@@ -67,6 +67,11 @@ async def test_an_officer_drafts_a_supervisor_approves(api: Api) -> None:
     assert (draft["reply"], draft["note"], draft["by"]) == ("accept", "ok", "olena.ua")
     # the requested state's own deliberation: not the requesting state's to see
     assert (await api.http.get(f"/cases/{case_id}", headers=anna)).json()["reply_approval"] is None
+    # nor in the history the requesting state reads
+    for caller, shown_to in ((olena, True), (anna, False)):
+        history = (await api.http.get(f"/cases/{case_id}/events", headers=caller)).json()
+        types = [e["type"] for e in history["events"]]
+        assert ("ReplyDrafted" in types) is shown_to, types
     # the note is sealed like the reply's own
     stored = await api.pool.fetchval(
         "SELECT data::text FROM case_events WHERE stream_id = $1 AND type = 'ReplyDrafted'",

@@ -115,6 +115,7 @@ async def test_a_drafted_reply_is_returned_then_approved(
     await anna.goto(f"/ui/cases/{case_id}")
     await expect(anna.locator("#case-status")).to_have_text(re.compile("Refused|Closed"))
     await expect(anna.locator("#reply-approval")).to_have_count(0)
+    await expect(anna.get_by_text("Reply drafted, awaiting approval")).to_have_count(0)
     for context in (olena_context, taras_context, anna_context):
         await context.close()
     assert web.problems == []
