@@ -5,6 +5,7 @@ not stop the reply clock, is refused once the reply limit has ended, and stays o
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 from factories import at, open_case, run
@@ -21,7 +22,7 @@ from domain.commands import (
     ReturnReply,
     SubmitApplication,
 )
-from domain.decider import decide, fold, validate
+from domain.decider import decide, execute, fold, validate
 from domain.errors import (
     DomainError,
     InvalidCommand,
@@ -227,3 +228,21 @@ def test_the_policy_names_states_and_agreements() -> None:
 def test_a_rule_that_is_not_one_is_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="STATE:AGREEMENT"):
         ApprovalPolicy.parse(bad)
+
+
+# --- who hears of it -------------------------------------------------------------------------
+
+
+def test_supervisors_hear_of_a_draft_and_its_officers_of_a_return() -> None:
+    before = received()
+    drafted_state = fold(decide(accept_draft(), before), before)
+    decision = execute(accept_draft(), before, uuid4)
+    assert [(n.state, n.role, n.kind) for n in decision.notices] == [
+        ("UA", "supervisor", "ReplyDrafted")
+    ]
+    back = execute(ReturnReply(at=APPROVE_AT, reasons=("r",)), drafted_state, uuid4)
+    assert [(n.state, n.role, n.kind) for n in back.notices] == [("UA", "officer", "ReplyReturned")]
+    assert all(
+        "awaits" in n.subject or "draft it again" in n.subject
+        for n in (*decision.notices, *back.notices)
+    )
