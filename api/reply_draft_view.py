@@ -58,6 +58,17 @@ def visible_events(
     return [r for r in recorded if r.type not in OWN_EVENTS]
 
 
+REPLIES = frozenset({"accept", "refuse"})
+
+
+def offered_actions(actions: Sequence[str], state: CaseState, caller: Principal) -> list[str]:
+    """The page's actions for `caller`: while a reply awaits approval its officers are offered
+    no other reply (one draft at a time); a supervisor's own reply still leaves at once."""
+    if state.reply_draft is None or caller.role == "supervisor":
+        return list(actions)
+    return [a for a in actions if a not in REPLIES]
+
+
 def _reasons(reasons: ReasonsRecord) -> list[str] | dict[str, Any]:
     return dict(ERASED) if isinstance(reasons, Sealed) else list(reasons)
 

@@ -30,7 +30,7 @@ from api.deps import writer
 from api.disclosure import record as disclose
 from api.exchange_view import exchange_record
 from api.problems import Problem
-from api.reply_draft_view import visible_events
+from api.reply_draft_view import offered_actions, visible_events
 from api.routes import cases as api_cases
 from api.views import case_detail
 from api.web import labels
@@ -175,7 +175,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
     )
     actions = [
         {"name": name, "fields": fields_for(name, opened), "zone": action_zone(state, name)}
-        for name in detail["next_actions"]
+        for name in offered_actions(detail["next_actions"], state, caller)
     ]
     return page.render(
         "case.html",

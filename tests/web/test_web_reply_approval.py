@@ -85,6 +85,8 @@ async def test_a_drafted_reply_is_returned_then_approved(
     await expect(olena.locator("#reply-draft-reply")).to_have_text("Accept")
     await expect(section).to_contain_text("registry checked")
     await expect(olena.get_by_role("button", name="Approve the reply")).to_have_count(0)
+    # one draft at a time: no other reply is offered meanwhile
+    await expect(olena.get_by_role("button", name="Refuse", exact=True)).to_have_count(0)
 
     taras_context, taras = await signed_in(browser, web, "taras.ua", "Taras Bondarenko")
     await taras.goto(f"/ui/cases/{case_id}")
