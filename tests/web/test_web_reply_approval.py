@@ -93,6 +93,7 @@ async def test_a_drafted_reply_is_returned_then_approved(
     await check_accessible(taras)
     await taras.get_by_role("button", name="Return the reply").click()  # no reasons: refused
     await expect(taras.get_by_role("alert").first).to_contain_text("Return the reply")
+    await expect(taras.locator("#return_reply-reasons")).to_have_attribute("aria-invalid", "true")
     await field(taras, "Reasons").last.fill("cite the registry's answer")
     await taras.get_by_role("button", name="Return the reply").click()
     await expect(taras.get_by_role("status").first).to_contain_text("done")
