@@ -25,6 +25,7 @@ from adapters.outbox import DispatchSettings
 from adapters.urls import https_or_loopback
 from adapters.webhooks import url_problem
 from domain.alarms import ReminderPolicy
+from domain.approval_policy import ApprovalPolicy
 
 
 class Settings(BaseSettings):
@@ -487,6 +488,23 @@ class Settings(BaseSettings):
             working_days_before=self.reminder_working_days_before,
             escalate_hours_before=self.escalate_hours_before,
         )
+
+    # --- a reply's approval (issue 17; domain.reply_approval, docs/api.md) -----------------
+    reply_approval: str = Field(
+        default="",
+        max_length=2000,
+        description="replies that await a supervisor's approval before they leave, per replying "
+        "state and agreement: `PL:EU-UA,UA:*` (empty: none)",
+    )
+
+    @field_validator("reply_approval")
+    @classmethod
+    def _reply_approval_parses(cls, value: str) -> str:
+        ApprovalPolicy.parse(value)
+        return value
+
+    def approval_policy(self) -> ApprovalPolicy:
+        return ApprovalPolicy.parse(self.reply_approval)
 
 
 class ConfigurationError(Exception):

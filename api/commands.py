@@ -440,3 +440,28 @@ ASSIGNMENT_COMMANDS: tuple[Presentation, ...] = (
 )
 # Every command officers reach over the API and the CLI, by name.
 REACHABLE: dict[str, Presentation] = PRESENTED | {p.name: p for p in ASSIGNMENT_COMMANDS}
+
+# A reply's approval (domain.reply_approval): where the replying state requires it, an
+# officer's accept or refuse becomes a draft (`api.reply_approval`) that a supervisor approves
+# (it leaves then, and counts from then) or returns with reasons. The case page offers them in
+# a section of their own (api/web/templates/reply_approval.html), so they stay out of `PRESENTED`.
+REPLY_APPROVAL_COMMANDS: tuple[Presentation, ...] = (
+    Presentation(
+        "approve_reply",
+        "/reply/approve",
+        "approve",
+        "Approve the reply",
+        "Approve the drafted reply: it leaves now and counts from now (supervisors)",
+        EmptyBody,
+    ),
+    Presentation(
+        "return_reply",
+        "/reply/return",
+        "return-reply",  # `readmit case return` schedules a return in error
+        "Return the reply",
+        "Return the drafted reply to its officer, with reasons (supervisors)",
+        ReasonsBody,
+        (REASONS,),
+    ),
+)
+REACHABLE.update({p.name: p for p in REPLY_APPROVAL_COMMANDS})

@@ -10,6 +10,7 @@ import asyncpg
 from adapters.db.eventstore import Recorded
 from adapters.protection.sealing import ERASED, CaseSealer, free_texts
 from api.auth import Principal
+from api.reply_draft_view import reply_approval_view
 from domain.actions import expected_actions, waiting_for
 from domain.deadline_starts import counted_from
 from domain.state import CaseState
@@ -179,6 +180,8 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         "person_amended_at": [_iso(at) for at in state.person_amended_at],
         # who works on the case for each side (user ids; None: nobody has claimed it)
         "assignees": {side.value: state.assignees.get(side.value) for side in PARTY_SIDES},
+        # a reply awaiting a supervisor's approval (the requested state's own; api.reply_draft_view)
+        "reply_approval": reply_approval_view(state, caller),
         "opened_at": _iso(state.opened_at),
         "submitted_at": _iso(state.submitted_at),
         "received_at": _iso(state.received_at),

@@ -281,6 +281,37 @@ class AssignCase(CommandBase):
 ASSIGNMENT_COMMANDS = (ClaimCase, ReleaseCase, AssignCase)
 
 
+# --- a reply's approval (domain.reply_approval): a supervisor lets a drafted reply leave ------
+
+
+class DraftReply(CommandBase):
+    """An officer of the requested state drafts the reply (`accept`, with an optional note, or
+    `refuse`, with reasons) where their state requires a supervisor's approval before a reply
+    leaves. `by` is the drafting officer (the API sets it from the token, the case workflow
+    checks it against the actor). The draft stays on the officer's node; the reply clock runs on."""
+
+    command: Literal["draft_reply"] = "draft_reply"
+    reply: Literal["accept", "refuse"]
+    note: NoteRecord | None = None
+    reasons: ReasonsRecord = ()
+    by: UserId
+
+
+class ApproveReply(CommandBase):
+    """A supervisor of the requested state approves the drafted reply: it is issued as the real
+    reply (`AcceptApplication` or `RefuseApplication`) at this instant, the one it counts from."""
+
+    command: Literal["approve_reply"] = "approve_reply"
+
+
+class ReturnReply(CommandBase):
+    """A supervisor of the requested state returns the drafted reply to its officer, with
+    reasons; the officer may draft again."""
+
+    command: Literal["return_reply"] = "return_reply"
+    reasons: ReasonsRecord
+
+
 Command = Annotated[
     OpenCase
     | AddEvidence
@@ -313,7 +344,10 @@ Command = Annotated[
     | TakeBack
     | ClaimCase
     | ReleaseCase
-    | AssignCase,
+    | AssignCase
+    | DraftReply
+    | ApproveReply
+    | ReturnReply,
     Field(discriminator="command"),
 ]
 
@@ -383,6 +417,9 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(ClaimCase, Side.EITHER, local=True),
     CommandKind(ReleaseCase, Side.EITHER, local=True),
     CommandKind(AssignCase, Side.EITHER, local=True),
+    CommandKind(DraftReply, Side.REQUESTED, local=True),
+    CommandKind(ApproveReply, Side.REQUESTED, local=True),
+    CommandKind(ReturnReply, Side.REQUESTED, local=True),
 )
 BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

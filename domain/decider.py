@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import assert_never
 from uuid import UUID
 
-from domain import transit
+from domain import reply_approval, transit
 from domain.agreements import NOTICE_REPLY, AgreementTerms, Category, OnExpiry
 from domain.assignment import assigned, decide_assignment
 from domain.commands import (
@@ -26,6 +26,7 @@ from domain.commands import (
     AcceptErrorClaim,
     AddEvidence,
     AmendPerson,
+    ApproveReply,
     AssignCase,
     ClaimCase,
     ClaimReadmissionInError,
@@ -38,6 +39,7 @@ from domain.commands import (
     ConfirmTransfer,
     ConsentTransit,
     DisputeErrorClaim,
+    DraftReply,
     ExpireLimit,
     ExtendReplyLimit,
     ExtendTransferLimit,
@@ -49,6 +51,7 @@ from domain.commands import (
     RefuseTransit,
     ReleaseCase,
     ReportTransitFailure,
+    ReturnReply,
     ScheduleReturn,
     ScheduleTransfer,
     ScheduleTransit,
@@ -93,7 +96,9 @@ from domain.events import (
     ReadmissionInErrorClaimed,
     ReceiptAcknowledged,
     ReceiptConfirmed,
+    ReplyDrafted,
     ReplyLimitExtended,
+    ReplyReturned,
     ReturnCompleted,
     ReturnScheduled,
     TransferCompleted,
@@ -226,6 +231,7 @@ def decide(command: Command, state: CaseState, *, admitted: bool = False) -> lis
     """The events `command` produces in `state`, or a `DomainError` naming the rule broken;
     the deadlines it starts or moves are computed here and recorded as `DeadlineSet` events
     (`admitted`: see `execute`)."""
+    command = reply_approval.as_sent(command, state)  # an approval is the drafted reply
     events = _decide(command, state, admitted=admitted)
     started = started_deadlines(command, state)
     return [*events, *(DeadlineSet(at=command.at, deadline=d) for d in started)]
@@ -310,6 +316,16 @@ def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> li
             require_reasons(command.reasons, "a refusal")
             _running_reply(state, at)
             return [ApplicationRefused(at=at, reasons=command.reasons)]
+        case DraftReply():
+            # drafted like the reply itself: while it may still be given
+            check_status(command, state, (Status.RECEIVED,))
+            _running_reply(state, at)
+            return [reply_approval.drafted(command, state)]
+        case ReturnReply():
+            return [reply_approval.returned(command, state)]
+        case ApproveReply():
+            approved = reply_approval.approved_reply(command, state)
+            return _decide(approved, state, admitted=admitted)
         case ExpireLimit():
             return _expire(command, state)
         case RecordEscalation():
@@ -680,6 +696,10 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             # last move, so a node's own assignment never makes a command of the shared case
             # (a reply counted at its signed sending instant) lie "before the last event"
             changes |= {"updated_at": state.updated_at, **assigned(state, event)}
+        case ReplyDrafted():
+            changes |= reply_approval.draft_changes(state, event)
+        case ReplyReturned():
+            changes |= reply_approval.return_changes(state, event)
         case (
             TransitConsented()
             | TransitRefused()
@@ -692,6 +712,8 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             changes |= transit.transit_changes(state, event)
         case _:
             assert_never(event)
+    if changes.get("status", Status.RECEIVED) is not Status.RECEIVED:
+        changes["reply_draft"] = None  # replied, or the reply limit's consequence applied
     return state.model_copy(update=changes)
 
 

@@ -65,6 +65,14 @@ class NotAssigned(DomainError):
     rule = "only a side's assignee releases the case"
 
 
+class ReplyAlreadyDrafted(DomainError):
+    rule = "one drafted reply at a time: a supervisor approves or returns it first"
+
+
+class NothingDrafted(DomainError):
+    rule = "a supervisor approves or returns a drafted reply"
+
+
 class AgreementSuspended(DomainError):
     rule = "no new submissions under a suspended agreement"
 

@@ -263,6 +263,25 @@ class CaseAssigned(EventBase):
     assignee: str | None
 
 
+class ReplyDrafted(EventBase):
+    """An officer drafted the reply (`accept` or `refuse`, with its note or reasons, sealed
+    like the reply's own) where a supervisor's approval is required before it leaves. Local to
+    the requested state's node; it does not stop the reply clock."""
+
+    type: Literal["ReplyDrafted"] = "ReplyDrafted"
+    reply: Literal["accept", "refuse"]
+    note: NoteRecord | None = None
+    reasons: ReasonsRecord = ()
+    by: str
+
+
+class ReplyReturned(EventBase):
+    """A supervisor returned the drafted reply to its officer, with reasons (sealed)."""
+
+    type: Literal["ReplyReturned"] = "ReplyReturned"
+    reasons: ReasonsRecord
+
+
 Event = Annotated[
     CaseOpened
     | EvidenceAdded
@@ -300,7 +319,9 @@ Event = Annotated[
     | TransitCompleted
     | TransitFailed
     | PersonTakenBack
-    | CaseAssigned,
+    | CaseAssigned
+    | ReplyDrafted
+    | ReplyReturned,
     Field(discriminator="type"),
 ]
 

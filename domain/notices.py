@@ -32,6 +32,8 @@ from domain.events import (
     ReadmissionInErrorClaimed,
     ReceiptAcknowledged,
     ReceiptConfirmed,
+    ReplyDrafted,
+    ReplyReturned,
     ReturnCompleted,
     ReturnScheduled,
     TransferCompleted,
@@ -124,6 +126,11 @@ def _event_notice(event: Event) -> tuple[Side, str, str] | None:
             return Side.REQUESTING, "supervisor", "Transit failed: take the person back"
         case PersonTakenBack():
             return Side.REQUESTED, "officer", "Person taken back after the failed transit"
+        # a reply's approval (domain.reply_approval): the requested state's own business
+        case ReplyDrafted():
+            return Side.REQUESTED, "supervisor", "A drafted reply awaits your approval"
+        case ReplyReturned():
+            return Side.REQUESTED, "officer", "Drafted reply returned: draft it again"
         case _:
             return None
 

@@ -6,6 +6,7 @@ from pydantic import AwareDatetime, Field
 
 from domain.agreements import AgreementTerms, Category, Frozen
 from domain.deadlines import Deadline
+from domain.reply_drafts import ReplyDraft, ReplyReturn
 from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
     LEGACY_RULESET,
@@ -112,6 +113,9 @@ class CaseState(Frozen):
     taken_back_at: AwareDatetime | None = None
     # who works on the case on each side (`domain.assignment`): side value -> user id
     assignees: dict[str, str] = Field(default_factory=dict)
+    # a reply awaiting a supervisor's approval, and the last one returned (domain.reply_approval)
+    reply_draft: ReplyDraft | None = None
+    reply_returned: ReplyReturn | None = None
 
     @property
     def opened(self) -> bool:

@@ -100,6 +100,8 @@ class CommandResult(BaseModel):
     version: int
     events: list[EventOut]
     sending: SendingOut | None = None
+    # "awaiting": recorded as a draft reply, for a supervisor's approval (docs/api.md)
+    approval: str | None = None
 
 
 class CasePage(BaseModel):

@@ -35,15 +35,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.alarms import Alarm, ReminderPolicy, next_alarm
     from domain.commands import (
         BY_NAME,
+        ApproveReply,
         AssignCase,
         ClaimCase,
         CloseCase,
         Command,
+        DraftReply,
         ExpireLimit,
         OpenCase,
         RecordEscalation,
         RecordVerification,
         ReleaseCase,
+        ReturnReply,
         issued_by,
         personal_data_in_clear,
     )
@@ -58,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         side_of,
         submitted,
     )
+    from domain.reply_approval import as_sent
     from domain.state import CaseState, initial_state, is_terminal
     from domain.stored import NewEvent
     from domain.values import CURRENT_RULESET, LEGACY_RULESET, Side, Status
@@ -124,8 +128,10 @@ def may_not_act(actor: Actor, command: Command, state: CaseState) -> str | None:
         return f"{command.command} is for the {side.value} state ({party})"
     if isinstance(command, AssignCase) and actor.role != "supervisor":
         return "a supervisor assigns a case; an officer claims it"
-    if isinstance(command, ClaimCase | ReleaseCase) and command.by != actor.user_id:
+    if isinstance(command, ClaimCase | ReleaseCase | DraftReply) and command.by != actor.user_id:
         return f"{command.command} is the acting officer's own"
+    if isinstance(command, ApproveReply | ReturnReply) and actor.role != "supervisor":
+        return "a supervisor approves or returns a drafted reply"
     return None
 
 
@@ -368,6 +374,12 @@ class ReadmissionCase:
         async with self.lock:
             if self.exchange.outbox:
                 raise self._in_flight()  # another update queued one since this was validated
+            # an approval crosses as the drafted reply itself, counted from this instant
+            try:
+                sent = as_sent(request.command, self.state)
+            except DomainError as error:  # returned by another update since validated
+                raise _domain_failure(error) from None
+            request = request.model_copy(update={"command": sent})
             if crosses(request.command, self.state):
                 return self._send(request)
             return await self._commit(request.command, request.actor, request.correlation_id)

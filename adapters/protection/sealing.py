@@ -243,8 +243,14 @@ class CaseSealer:
                 ),
                 "apprehension_place": self.open_place(state.apprehension_place),
                 **{name: self.open_reasons(getattr(state, name)) for name in REASONS_FIELDS},
+                # a reply awaiting approval, and the last one returned (domain.reply_approval)
+                "reply_draft": self._opened_or_none(state.reply_draft),
+                "reply_returned": self._opened_or_none(state.reply_returned),
             }
         )
+
+    def _opened_or_none(self, carrier: Carrier | None) -> Carrier | None:
+        return None if carrier is None else self.open_free_text(carrier)
 
     def open_evidence(self, graded: tuple[GradedEvidence, ...]) -> tuple[GradedEvidence, ...]:
         return tuple(GradedEvidence(item=self.open_item(g.item), grade=g.grade) for g in graded)

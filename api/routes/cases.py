@@ -27,17 +27,26 @@ from api.case_access import (
     not_found,
 )
 from api.command_bodies import AssignBody, OpenCaseBody
-from api.commands import ASSIGNMENT_COMMANDS, CASE_COMMANDS, OPEN_CASE, Caller, Presentation
+from api.commands import (
+    ASSIGNMENT_COMMANDS,
+    CASE_COMMANDS,
+    OPEN_CASE,
+    REPLY_APPROVAL_COMMANDS,
+    Caller,
+    Presentation,
+)
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.disclosure import record as disclose
 from api.disclosure import record_shown
 from api.exchange_view import exchange_record
 from api.idempotency import idempotent
 from api.problems import Problem
+from api.reply_approval import check_supervisor, reply_or_draft
+from api.reply_draft_view import visible_events
 from api.routes.federation import not_a_node
 from api.services import Services
 from api.views import case_detail, case_summary, history_view
-from domain.commands import CASE_ID_PATTERN, OpenCase
+from domain.commands import CASE_ID_PATTERN, DraftReply, OpenCase
 from domain.decider import fold
 from domain.values import CaseKind, Status
 from workflows.contracts import Actor
@@ -79,6 +88,8 @@ class CommandResponse(BaseModel):
     version: int
     events: list[EventOut]
     sending: SendingOut | None = None
+    # "awaiting": the reply was recorded as a draft, for a supervisor's approval
+    approval: Literal["awaiting"] | None = None
 
 
 def actor(caller: Principal) -> Actor:
@@ -265,7 +276,7 @@ async def exchange(case_id: CaseId, services: ServicesDep, caller: PrincipalDep)
 
 @router.get("/{case_id}/events", summary="The case's event stream, with actors")
 async def events(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
-    await authorise(services, caller, case_id)
+    parties = await authorise(services, caller, case_id)
     recorded = await services.store.read_stream(case_id)
     if not recorded:
         raise not_found(case_id)
@@ -273,7 +284,8 @@ async def events(case_id: CaseId, services: ServicesDep, caller: PrincipalDep) -
         services.pool, caller, case_id, purpose="history", endpoint="GET /cases/{id}/events"
     )
     sealers = await services.vault.sealers([case_id])
-    return history_view(recorded, sealers[case_id])
+    # a drafted reply and its return: the requested state's own (api.reply_draft_view)
+    return history_view(visible_events(recorded, caller, parties.requested), sealers[case_id])
 
 
 @router.get("/{case_id}/state", summary="The case's state folded up to an instant or a version")
@@ -327,15 +339,19 @@ def _register_command(command: Presentation) -> None:
     ) -> Any:
         check_node(services, caller)
         side = check_side(caller, await authorise(services, caller, case_id), command)
+        check_supervisor(caller, command)
         if isinstance(body, AssignBody):
             await check_assignee(services, caller, body.officer)
         issued = command.build(datetime.now(UTC), body, Caller(caller.user_id, side))
+        issued = await reply_or_draft(services, caller, case_id, issued)
 
         async def run() -> tuple[int, Any]:
             result = await services.gateway.execute(
                 case_id, issued, actor(caller), request_id=update_id(caller, idempotency_key)
             )
             await services.projector.catch_up()
+            if isinstance(issued, DraftReply):  # awaiting a supervisor's approval
+                return 202, _response(result) | {"approval": "awaiting"}
             # on its way to the other node: accepted here, in effect once receipted
             return (202 if result.sending else 200), _response(result)
 
@@ -351,5 +367,5 @@ def _register_command(command: Presentation) -> None:
     )
 
 
-for _command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS):
+for _command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS, *REPLY_APPROVAL_COMMANDS):
     _register_command(_command)

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web import audit, case_page, dashboard, documents, inbox, signin, statistics
+from api.web import (
+    audit,
+    case_page,
+    dashboard,
+    documents,
+    inbox,
+    reply_approval_page,
+    signin,
+    statistics,
+)
 
 router = APIRouter(include_in_schema=False)
 for _module in (signin, dashboard, case_page, inbox, audit, statistics, documents):
     router.include_router(_module.router)
+router.include_router(reply_approval_page.router)
 
 __all__ = ["router"]

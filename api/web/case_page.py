@@ -30,6 +30,7 @@ from api.deps import writer
 from api.disclosure import record as disclose
 from api.exchange_view import exchange_record
 from api.problems import Problem
+from api.reply_draft_view import offered_actions, visible_events
 from api.routes import cases as api_cases
 from api.views import case_detail
 from api.web import labels
@@ -166,6 +167,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
     terms = state.terms
     assert terms is not None
     zone = page.zone if caller.state in (terms.requesting, terms.requested) else "UTC"
+    recorded = visible_events(recorded, caller, terms.requested)  # drafts: the requested's own
     built = build_timeline(decoded(recorded), datetime.now(UTC))
     window = focus(built)
     whole = page.request.query_params.get("timeline") == "whole"
@@ -174,7 +176,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
     )
     actions = [
         {"name": name, "fields": fields_for(name, opened), "zone": action_zone(state, name)}
-        for name in detail["next_actions"]
+        for name in offered_actions(detail["next_actions"], state, caller)
     ]
     return page.render(
         "case.html",
@@ -225,6 +227,9 @@ async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
     if answer is None:
         return _back(page, back, form, action, names, error=error, errors=errors)
     label = page._(labels.label("action", action))
+    if answer.get("approval") == "awaiting":  # drafted: a supervisor lets it leave
+        notice = page._("%(action)s: drafted. The reply leaves once a supervisor approves it.")
+        return _redirect(page, back, Flash(notice=notice % {"action": label}))
     if sending := answer.get("sending"):  # a shared case: on its way to the other node
         notice = page._(
             "%(action)s: sent to %(state)s. It takes effect on both sides once %(state)s "

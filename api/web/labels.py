@@ -111,6 +111,15 @@ EVENT = {
     "CaseAssigned": N_("Assignee changed"),
 }
 
+# a reply's approval (domain.reply_approval): its events and its two actions
+EVENT.update(
+    {
+        "ReplyDrafted": N_("Reply drafted, awaiting approval"),
+        "ReplyReturned": N_("Drafted reply returned"),
+    }
+)
+ACTION.update({"approve_reply": N_("Approve the reply"), "return_reply": N_("Return the reply")})
+
 KIND = {"readmission": N_("Readmission"), "transit": N_("Transit")}
 
 GRADE = {"proof": N_("Proof"), "prima_facie": N_("Prima facie")}

@@ -19,7 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from api.commands import OPEN_CASE
 from domain.agreements import Category
 from domain.values import CaseKind, PlaceKind, Procedure
-from readmit.cli import case_commands, case_documents
+from readmit.cli import case_commands, case_documents, reply_approval
 from readmit.cli.case_render import (
     case_lines,
     case_table,
@@ -53,6 +53,7 @@ def register(app: typer.Typer) -> None:
     for name, command in commands.items():
         group.command(name)(with_session(command))
     case_commands.register(group)
+    reply_approval.register(group)
     app.add_typer(group, name="case")
 
 

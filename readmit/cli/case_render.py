@@ -146,6 +146,7 @@ def case_lines(case: dict[str, Any], actions: list[str]) -> list[str]:
     lines.append(
         "assigned:  " + "; ".join(f"{case[side]} {assignees.get(side) or '-'}" for side in SIDES)
     )
+    lines += _reply_approval(case.get("reply_approval"))
     steps = ("opened", "submitted", "received", "replied", "transferred", "closed")
     happened = [f"{s} {_when(case.get(f'{s}_at'))}" for s in steps if case.get(f"{s}_at")]
     lines.append(f"timeline:  {', '.join(happened) or '-'}")
@@ -255,7 +256,23 @@ def result_lines(result: CommandResult) -> list[str]:
             f"  sent to {result.sending.recipient} (message {result.sending.seq}): in effect"
             f" on both nodes once {result.sending.recipient}'s receipt is back"
         )
+    if result.approval == "awaiting":
+        lines.append("  drafted: the reply leaves once a supervisor approves it")
     return lines
+
+
+def _reply_approval(found: dict[str, Any] | None) -> list[str]:
+    """A reply awaiting a supervisor's approval, or the last one returned (the requested
+    state's own: the API shows it to that state only)."""
+    if not found:
+        return []
+    if draft := found.get("draft"):
+        return [
+            f"reply:     {draft['reply']} drafted by {draft['by']} {_when(draft['at'])},"
+            " awaiting a supervisor's approval"
+        ]
+    back = found["returned"]
+    return [f"reply:     returned {_when(back['at'])} ({_text(back['reasons'])})"]
 
 
 def _error_claim(claim: dict[str, Any] | None) -> list[str]:

@@ -219,6 +219,9 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/cases/{case_id}/claim"): (REQUESTING_DRAFT_ALLOWS, {}, None),
     ("POST", "/cases/{case_id}/release"): (REQUESTING_DRAFT_REFUSES, {}, None),  # no assignee
     ("POST", "/cases/{case_id}/assign"): (SUPERVISOR_ASSIGNS, {"officer": "anna.pl"}, None),
+    # a reply's approval: the requested state's supervisors (UA does not know a draft yet)
+    ("POST", "/cases/{case_id}/reply/approve"): (REQUESTED_DRAFT_REFUSES, {}, None),
+    ("POST", "/cases/{case_id}/reply/return"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
     # transit commands on a readmission case: 409 (each kind takes its own commands)
     ("POST", "/cases/{case_id}/transit/consent"): (REQUESTED_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/transit/refuse"): (REQUESTED_DRAFT_REFUSES, REASONS, None),

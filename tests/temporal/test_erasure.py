@@ -27,9 +27,11 @@ from domain.commands import (
     CloseCase,
     CompleteTransfer,
     ConfirmReceipt,
+    DraftReply,
     ExtendReplyLimit,
     ExtendTransferLimit,
     OpenCase,
+    ReturnReply,
     ScheduleTransfer,
     SubmitApplication,
 )
@@ -43,6 +45,7 @@ pytestmark = pytest.mark.temporal
 
 ANNA = Actor(user_id="anna.pl", state="PL", role="officer")
 OLENA = Actor(user_id="olena.ua", state="UA", role="officer")
+TARAS = Actor(user_id="taras.ua", state="UA", role="supervisor")
 # What the case knows of the person, in every spelling it could be stored in.
 PERSONAL = ("Shevchenko", "SHEVCHENKO", "Oleksandr", "1990-05-17", "FA123456", "Bila Tserkva")
 # What officers wrote about the case: reasons, notes, the place where the person was found.
@@ -52,6 +55,9 @@ FREE_TEXT = (
     "escorted by lawyer Petrenko",
     "Petrenko asked for a later date",
     "strike at the crossing point",
+    # a reply drafted for a supervisor's approval, and why it was returned (domain.reply_approval)
+    "his cousin Ivan Hnatiuk vouched for him",
+    "ask Hnatiuk for the birth certificate",
 )
 REGISTRY_TABLES = ("registry_persons", "registry_documents")  # the state's registry, not the case
 
@@ -87,11 +93,16 @@ async def closed_case(system: CaseSystem) -> str:
             break
         await asyncio.sleep(0.1)
     await gateway.execute(case_id, ExtendReplyLimit(at=at, reasons=(FREE_TEXT[1],)), OLENA)
+    drafted = DraftReply(at=at, reply="refuse", reasons=(FREE_TEXT[5],), by=OLENA.user_id)
+    await gateway.execute(case_id, drafted, OLENA)
+    await gateway.execute(case_id, ReturnReply(at=at, reasons=(FREE_TEXT[6],)), TARAS)
     await gateway.execute(case_id, AcceptApplication(at=at, note=FREE_TEXT[2]), OLENA)
     on = await system.env.get_current_time() + timedelta(days=3)
     transfer = ScheduleTransfer(at=at, on=on, bcp="Medyka-Shehyni", mode="land")
     await gateway.execute(case_id, transfer, ANNA)
-    await gateway.execute(case_id, ExtendTransferLimit(at=at, days=10, reasons=FREE_TEXT[3:]), ANNA)
+    await gateway.execute(
+        case_id, ExtendTransferLimit(at=at, days=10, reasons=FREE_TEXT[3:5]), ANNA
+    )
     await system.sleep(3 * 86400)
     await gateway.execute(case_id, CompleteTransfer(at=at), ANNA)
     await gateway.execute(case_id, CloseCase(at=at), ANNA)

@@ -19,6 +19,7 @@ from api.commands import (
     OPEN_CASE,
     PRESENTED,
     REACHABLE,
+    REPLY_APPROVAL_COMMANDS,
     Caller,
 )
 from api.routes.cases import router
@@ -42,6 +43,9 @@ from readmit.simulate.scenario import STEP_COMMANDS
 AT = datetime(2027, 2, 1, 9, tzinfo=UTC)
 OFFICERS = {kind.name for kind in CATALOGUE if kind.side is not Side.SYSTEM}
 ASSIGNMENT = {"claim_case", "release_case", "assign_case"}
+# a reply's approval (domain.reply_approval): a node's own; the draft is reached through the
+# accept and refuse endpoints (api.reply_approval), approvals and returns through their own
+APPROVAL = {"draft_reply", "approve_reply", "return_reply"}
 
 
 def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
@@ -61,7 +65,7 @@ def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None
 
 def test_assignment_is_either_sides_a_nodes_own_and_never_a_move_the_case_waits_for() -> None:
     assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT
-    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT
+    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT | APPROVAL
     offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
     assert not offered & ASSIGNMENT
 
@@ -92,10 +96,13 @@ def test_an_assignment_takes_its_side_and_actor_from_the_caller_never_the_body()
 
 
 def test_the_presentation_table_presents_every_command_officers_issue() -> None:
-    assert set(REACHABLE) == OFFICERS
-    assert len(REACHABLE) == len(CASE_COMMANDS) + len(ASSIGNMENT_COMMANDS) + 1
-    # the pages' commands (and their words) are all but assignment, not on the pages yet
-    assert set(PRESENTED) == OFFICERS - ASSIGNMENT
+    assert set(REACHABLE) == OFFICERS - {"draft_reply"}
+    assert len(REACHABLE) == (
+        len(CASE_COMMANDS) + len(ASSIGNMENT_COMMANDS) + len(REPLY_APPROVAL_COMMANDS) + 1
+    )
+    # the pages' commands (and their words) are all but assignment, not on the pages yet, and
+    # a reply's approval, in a section of its own
+    assert set(PRESENTED) == OFFICERS - ASSIGNMENT - APPROVAL
     assert len({c.path for c in REACHABLE.values()}) == len(REACHABLE)
     cli = [c.cli for c in REACHABLE.values() if c.cli]
     assert len(set(cli)) == len(cli)
@@ -107,7 +114,8 @@ def test_every_command_route_is_the_catalogues() -> None:
         for route in router.routes
         if isinstance(route, APIRoute) and "POST" in (route.methods or ())
     }
-    wanted = {f"/cases/{{case_id}}{c.path}": c for c in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS)}
+    commands = (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS, *REPLY_APPROVAL_COMMANDS)
+    wanted = {f"/cases/{{case_id}}{c.path}": c for c in commands}
     wanted["/cases" + OPEN_CASE.path] = OPEN_CASE
     assert set(posts) == set(wanted)
     for path, command in wanted.items():
@@ -174,4 +182,4 @@ def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field(
 
 
 def test_scenario_steps_are_the_officers_commands_on_an_open_case() -> None:
-    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT
+    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT - APPROVAL

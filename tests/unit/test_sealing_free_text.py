@@ -70,6 +70,8 @@ def with_free_text(kind_name: str) -> Command:
         "person": PERSON,
         "items": [{"kind": "passport", "issued_on": "2020-01-01"}],
         "outcome": {"status": "confirmed", "score": "0.9"},
+        "reply": "refuse",
+        "by": "officer.ua",
     }.items():
         if name in names and names[name].is_required():
             fields[name] = value
@@ -85,8 +87,9 @@ TEXT_COMMANDS = [
 
 def test_the_catalogue_has_free_text_in_many_commands() -> None:
     # reasons: extend, refuse, object, extend transfer, claim, dispute, withdraw, refuse transit,
-    # transit failure; notes: accept, confirm transfer, accept claim, consent, take back
-    assert len(TEXT_COMMANDS) == 14
+    # transit failure; notes: accept, confirm transfer, accept claim, consent, take back; both:
+    # a draft reply; reasons: a returned reply
+    assert len(TEXT_COMMANDS) == 16
 
 
 @pytest.mark.parametrize("name", TEXT_COMMANDS)
