@@ -26,10 +26,13 @@ from adapters.settings import ConfigurationError, Settings
 from adapters.urls import https_or_loopback, is_loopback_host
 from adapters.webhooks import url_problem
 
-Part = Literal["payload", "master", "tokens", "audit", "commands", "verify", "services", "node"]
+Part = Literal[
+    "payload", "master", "tokens", "audit", "commands", "verify", "services", "node", "search"
+]
 """What a process may need: the payload keyring, the master keyring, what verifies tokens, the
 audit signing key, the command signing key, where PostgreSQL and Temporal are, and a federated
-node's own address (docs/federation.md)."""
+node's own address (docs/federation.md), and the person search's key (asked for by
+`adapters.keys.search_key`, by the processes that project cases or search)."""
 
 API: frozenset[Part] = frozenset(
     ("payload", "master", "tokens", "audit", "commands", "services", "node")
@@ -235,6 +238,7 @@ _ORDER: tuple[Part, ...] = (
     "commands",
     "verify",
     "node",
+    "search",
 )
 _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
     "services": _service_addresses,
@@ -245,6 +249,7 @@ _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
     "commands": _seed("READMIT_COMMAND_SIGNING_KEY"),
     "verify": _verify,
     "node": _node,
+    "search": _seed("READMIT_SEARCH_KEY"),
 }
 
 

@@ -33,6 +33,7 @@ from api.disclosure import record as disclose
 from api.disclosure import record_shown
 from api.exchange_view import exchange_record
 from api.idempotency import idempotent
+from api.person_search import earlier_cases
 from api.problems import Problem
 from api.routes.federation import not_a_node
 from api.services import Services
@@ -122,8 +123,21 @@ def _response(result: Any) -> dict[str, Any]:
     ).model_dump(mode="json", exclude_none=True)
 
 
+class EarlierCase(BaseModel):
+    """Another case of the same person (same document number, or surname and birth date)."""
+
+    case_id: str
+    status: str
+    opened_at: str
+    reasons: list[str]
+
+
+class OpenCaseResponse(CommandResponse):
+    earlier_cases: list[EarlierCase] = []  # the person search's warning (issue 17)
+
+
 @router.post(
-    OPEN_CASE.path, status_code=201, response_model=CommandResponse, summary=OPEN_CASE.help
+    OPEN_CASE.path, status_code=201, response_model=OpenCaseResponse, summary=OPEN_CASE.help
 )
 async def open_case(
     body: OpenCaseBody,
@@ -162,7 +176,11 @@ async def open_case(
             command, actor(caller), request_id=update_id(caller, idempotency_key)
         )
         await services.projector.catch_up()
-        return 201, _response(result)
+        # same person, earlier case: looked up with the person as given, not as projected
+        earlier = await earlier_cases(
+            services, caller, body.person, body.evidence, case_id=case_id, endpoint="POST /cases"
+        )
+        return 201, {**_response(result), "earlier_cases": earlier}
 
     return await once(services, caller, idempotency_key, request, body, run)
 
