@@ -265,6 +265,10 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/ui/audit/cases/{case_id}/export"): (SESSION, None, None),
     ("GET", "/ui/stats"): (SESSION, None, None),
     ("GET", "/ui/stats.csv"): (SESSION, None, None),
+    # the person search (issue 17): a read, scoped like the case list
+    ("POST", "/search/persons"): (LIST_CASES, {"surname": "Shevchenko"}, None),
+    ("GET", "/ui/search"): (SESSION, None, None),
+    ("POST", "/ui/search"): (SESSION, None, None),
 }
 
 

@@ -99,7 +99,10 @@ def test_a_query_asks_only_what_it_has() -> None:
 def test_the_score_is_the_weight_matched_over_the_weight_asked() -> None:
     indexed = person_tokens("Шевченко", "Олена", date(1990, 5, 1), ["FA123456"])
     full = PersonQuery("Shevchenko", "Olena", date(1990, 5, 1), "FA 123456").asked()
-    assert score(full, indexed) == (1.0, ("surname", "given_names", "birth_date", "document_number"))
+    assert score(full, indexed) == (
+        1.0,
+        ("surname", "given_names", "birth_date", "document_number"),
+    )
     wrong_date = PersonQuery("Shevchenko", birth_date=date(1991, 5, 1)).asked()
     assert score(wrong_date, indexed) == (0.5, ("surname",))
     nothing = PersonQuery("Bondar", birth_date=date(1991, 5, 1)).asked()
