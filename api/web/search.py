@@ -33,6 +33,8 @@ async def search(page: SignedIn) -> HTMLResponse:
     form = await page.request.form()
     check_csrf(page.session.csrf, form)
     refuse_admin(page.principal)
+    # bad input shows the form again with its message (200, as the other forms' messages are
+    # shown); the API answers 422 for the same input
     values = {name: str(form.get(name) or "").strip() for name in FIELDS}
     given: dict[str, Any] = {k: v for k, v in values.items() if v}
     try:
@@ -43,11 +45,11 @@ async def search(page: SignedIn) -> HTMLResponse:
             for e in invalid.errors()
             if e["loc"]
         }
-        return page.render("search.html", 422, values=values, errors=errors, items=None)
+        return page.render("search.html", values=values, errors=errors, items=None)
     query = PersonQuery(body.surname, body.given_names, body.birth_date, body.document_number)
     if not query.asked():
         message = page._("Give a surname, given names, a date of birth or a document number.")
-        return page.render("search.html", 422, values=values, errors={"": message}, items=None)
+        return page.render("search.html", values=values, errors={"": message}, items=None)
     items = await search_persons(
         page.services, page.principal, query, limit=PAGE_SIZE, endpoint="POST /ui/search"
     )
