@@ -8,8 +8,10 @@ answer naming cases is one row of the disclosure log, as a case list is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
+
+import asyncpg
 
 from adapters.db.case_queries import case_rows
 from adapters.db.person_index import entries_of, find
@@ -22,7 +24,7 @@ from domain.identity import search_tokens
 from domain.identity.search_tokens import Kind, Token
 from domain.values import EvidenceItem, Person
 
-CANDIDATES = 1000  # cases with the most matching hashes considered, before scoring
+CANDIDATES = 300  # cases scored at most: those whose kinds of token found weigh most
 SAME_PERSON = (frozenset({"document_number"}), frozenset({"surname", "birth_date"}))
 """What makes an earlier case the same person's: the same document number, or the same
 surname (in any spelling) and birth date."""
@@ -54,20 +56,7 @@ async def search_persons(
             "give at least one of surname, given_names, birth_date, document_number",
             type_="invalid-input",
         )
-    index = index_of(services)
-    by_hash = {index.hash(t): t for t in all_tokens(asked)}
-    found = await find(services.pool, by_hash, caller.states, limit=CANDIDATES)
-    scored = []
-    for case_id, hashes in found.items():
-        value, reasons = search_tokens.score(asked, {by_hash[h] for h in hashes})
-        scored.append((-value, case_id, value, reasons))
-    best = sorted(scored)[:limit]
-    rows = await case_rows(services.pool, [case_id for _, case_id, _, _ in best])
-    items = [
-        _item(rows[case_id], value, reasons)
-        for _, case_id, value, reasons in best
-        if case_id in rows
-    ]
+    items = await ranked(services.pool, index_of(services), caller.states, asked, limit)
     if items:
         await record_shown(
             services.pool,
@@ -77,6 +66,31 @@ async def search_persons(
             endpoint=endpoint,
         )
     return items
+
+
+async def ranked(
+    pool: asyncpg.Pool,
+    index: BlindIndex,
+    states: Collection[str],
+    asked: dict[str, list[set[Token]] | set[Token]],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The cases known to a holder of `states` matching the criteria `asked`, scored, best
+    first (then by case id), at most `limit`, each with its read-model summary (the search
+    without its checks and log: what the bench times)."""
+    by_hash = {index.hash(t): t for t in all_tokens(asked)}
+    found = await find(pool, by_hash, states, limit=CANDIDATES)
+    scored = []
+    for case_id, hashes in found.items():
+        value, reasons = search_tokens.score(asked, {by_hash[h] for h in hashes})
+        scored.append((-value, case_id, value, reasons))
+    best = sorted(scored)[:limit]
+    rows = await case_rows(pool, [case_id for _, case_id, _, _ in best])
+    return [
+        _item(rows[case_id], value, reasons)
+        for _, case_id, value, reasons in best
+        if case_id in rows
+    ]
 
 
 async def earlier_cases(

@@ -15,6 +15,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from adapters.db.case_queries import known_to_any_sql
 from adapters.protection.blind_index import Entry
+from domain.identity.search_tokens import KIND_WEIGHTS
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 
@@ -78,15 +79,22 @@ async def find(
     excluding: str | None = None,
 ) -> dict[str, set[bytes]]:
     """The cases known to a holder of `states` (`*`: every state) with any of `hashes`, each
-    with the hashes it has; those with the most first, at most `limit` of them."""
+    with the hashes it has; at most `limit` of them, those whose kinds of token found weigh most
+    first (`search_tokens.KIND_WEIGHTS`, an upper bound of their score), then by hashes found."""
     rows = await pool.fetch(
         "SELECT i.case_id, array_agg(i.hash) AS found FROM person_index i"
         " WHERE i.hash = ANY($1::bytea[]) AND i.case_id IS DISTINCT FROM $4"
         f" AND {known_to_any_sql('i.case_id', '$2::text[]')}"
-        " GROUP BY i.case_id ORDER BY count(*) DESC, i.case_id LIMIT $3",
+        f" GROUP BY i.case_id ORDER BY {_WEIGHED} DESC, count(*) DESC, i.case_id LIMIT $3",
         list(hashes),
         list(states),
         limit,
         excluding,
     )
     return {r["case_id"]: {bytes(h) for h in r["found"]} for r in rows}
+
+
+_WEIGHED = " + ".join(
+    f"(CASE WHEN bool_or(i.kind = '{kind.value}') THEN {weight!r} ELSE 0 END)"
+    for kind, weight in KIND_WEIGHTS.items()
+)

@@ -43,6 +43,17 @@ WEIGHTS: Mapping[str, float] = {
 """Each criterion's weight: a document number says most, a given name least. A score is the
 weight matched over the weight of the criteria asked, so 1.0 means everything asked matched."""
 
+KIND_WEIGHTS: Mapping[Kind, float] = {
+    Kind.DOCUMENT: WEIGHTS["document_number"],
+    Kind.BIRTH_DATE: WEIGHTS["birth_date"],
+    Kind.SURNAME: WEIGHTS["surname"],
+    Kind.SURNAME_SKELETON: WEIGHTS["surname"] * SIMILAR_SHARE,
+    Kind.GIVEN_NAME: WEIGHTS["given_names"],
+    Kind.GIVEN_NAME_SKELETON: WEIGHTS["given_names"] * SIMILAR_SHARE,
+}
+"""What a kind of token found weighs at most, for choosing which cases to score: the index
+orders its candidates by these, so the best-scored are among them however common a name is."""
+
 
 def document_token(number: str) -> str:
     """A document number as the index keeps it: letters and digits only, in capitals."""
