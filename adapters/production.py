@@ -35,9 +35,11 @@ node's own address (docs/federation.md), and the person search's key (asked for 
 `adapters.keys.search_key`, by the processes that project cases or search)."""
 
 API: frozenset[Part] = frozenset(
-    ("payload", "master", "tokens", "audit", "commands", "services", "node")
+    ("payload", "master", "tokens", "audit", "commands", "services", "node", "search")
 )
-WORKER: frozenset[Part] = frozenset(("payload", "master", "audit", "verify", "services"))
+WORKER: frozenset[Part] = frozenset(
+    ("payload", "master", "audit", "verify", "services", "search")
+)
 """The most a worker needs (the case queue and checkpoints); `worker_needs` says what one does."""
 
 KEY_BYTES = 32
@@ -70,10 +72,11 @@ def worker_needs(settings: Settings, *, serves_cases: bool) -> frozenset[Part]:
     """What a worker process uses, so that each holds no more than that: every worker reads
     payloads and case data (payload and master keys) and needs PostgreSQL and Temporal; only
     one serving the case queue checks command signatures (`verify`: the signing key or its
-    public half), and signs audit checkpoints (`audit`) when a checkpoint sink is configured."""
+    public half), keeps the person search's index (`search`, its projector), and signs audit checkpoints (`audit`) when a checkpoint sink is configured."""
     needs: set[Part] = {"payload", "master", "services"}
     if serves_cases:
         needs.add("verify")
+        needs.add("search")  # its projector keeps the person search's index
         if settings.node_state is not None:
             needs.add("node")  # a federated node's case queue sends its messages
         if settings.audit_checkpoint_dir is not None or settings.audit_checkpoint_webhook_url:
