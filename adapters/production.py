@@ -72,7 +72,8 @@ def worker_needs(settings: Settings, *, serves_cases: bool) -> frozenset[Part]:
     """What a worker process uses, so that each holds no more than that: every worker reads
     payloads and case data (payload and master keys) and needs PostgreSQL and Temporal; only
     one serving the case queue checks command signatures (`verify`: the signing key or its
-    public half), keeps the person search's index (`search`, its projector), and signs audit checkpoints (`audit`) when a checkpoint sink is configured."""
+    public half), keeps the person search's index (`search`, its projector), and signs audit
+    checkpoints (`audit`) when a checkpoint sink is configured."""
     needs: set[Part] = {"payload", "master", "services"}
     if serves_cases:
         needs.add("verify")
