@@ -37,9 +37,7 @@ node's own address (docs/federation.md), and the person search's key (asked for 
 API: frozenset[Part] = frozenset(
     ("payload", "master", "tokens", "audit", "commands", "services", "node", "search")
 )
-WORKER: frozenset[Part] = frozenset(
-    ("payload", "master", "audit", "verify", "services", "search")
-)
+WORKER: frozenset[Part] = frozenset(("payload", "master", "audit", "verify", "services", "search"))
 """The most a worker needs (the case queue and checkpoints); `worker_needs` says what one does."""
 
 KEY_BYTES = 32
