@@ -100,10 +100,11 @@ async def earlier_cases(
     evidence: Iterable[EvidenceItem] = (),
     *,
     case_id: str,
-    endpoint: str,
+    endpoint: str | None,
 ) -> list[dict[str, Any]]:
     """The other cases the caller may know of the person of case `case_id` (given in the clear,
-    as opening it does), any status: the warning shown on opening."""
+    as opening it does), any status: the warning shown on opening. With `endpoint` None the
+    answer is not logged yet: `disclose_earlier` logs it once it is shown (the case opened)."""
     index = index_of(services)
     numbers = [item.number for item in evidence if item.number]
     asked: dict[str, list[set[Token]] | set[Token]] = {
@@ -148,7 +149,7 @@ async def _same_person(
     asked: dict[str, list[set[Token]] | set[Token]],
     documents: set[Token],
     case_id: str,
-    endpoint: str,
+    endpoint: str | None,
 ) -> list[dict[str, Any]]:
     if documents:
         asked = {**asked, "document_number": documents}
@@ -181,7 +182,7 @@ async def _answer(
     services: Services,
     caller: Principal,
     matches: list[tuple[str, tuple[str, ...]]],
-    endpoint: str,
+    endpoint: str | None,
 ) -> list[dict[str, Any]]:
     rows = await case_rows(services.pool, [c for c, _ in matches])
     known = sorted((rows[c]["opened_at"], c, reasons) for c, reasons in matches if c in rows)
@@ -194,6 +195,15 @@ async def _answer(
         }
         for opened, c, reasons in known
     ]
+    if endpoint is not None:
+        await disclose_earlier(services, caller, items, endpoint=endpoint)
+    return items
+
+
+async def disclose_earlier(
+    services: Services, caller: Principal, items: list[dict[str, Any]], *, endpoint: str
+) -> None:
+    """One row of the disclosure log naming the earlier cases shown (none: nothing)."""
     if items:
         await record_shown(
             services.pool,
@@ -203,7 +213,6 @@ async def _answer(
             endpoint=endpoint,
             fields=("case_id", "status"),
         )
-    return items
 
 
 def _item(row: Any, value: float, reasons: tuple[str, ...]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from api.disclosure import record as disclose
 from api.disclosure import record_shown
 from api.exchange_view import exchange_record
 from api.idempotency import idempotent
-from api.person_search import earlier_cases
+from api.person_search import disclose_earlier, earlier_cases
 from api.problems import Problem
 from api.routes.federation import not_a_node
 from api.services import Services
@@ -172,14 +172,16 @@ async def open_case(
             kind=body.kind,
             transit=body.transit,
         )
+        # same person, earlier case: looked up before opening (a read, failing before anything
+        # is written), with the person as given; logged once the answer shows it
+        earlier = await earlier_cases(
+            services, caller, body.person, body.evidence, case_id=case_id, endpoint=None
+        )
         result = await services.gateway.open(
             command, actor(caller), request_id=update_id(caller, idempotency_key)
         )
         await services.projector.catch_up()
-        # same person, earlier case: looked up with the person as given, not as projected
-        earlier = await earlier_cases(
-            services, caller, body.person, body.evidence, case_id=case_id, endpoint="POST /cases"
-        )
+        await disclose_earlier(services, caller, earlier, endpoint="POST /cases")
         return 201, {**_response(result), "earlier_cases": earlier}
 
     return await once(services, caller, idempotency_key, request, body, run)
