@@ -12,11 +12,13 @@ from factories import CASE_ID, T0, open_case, passport
 from test_projector import new_events
 from test_projector_erasure import MASTER, ErasedMeanwhile
 
+from adapters.db.case_queries import some_case_ids
 from adapters.db.eventstore import EventStore
-from adapters.db.person_index import entries_of, find
+from adapters.db.person_index import entries_of, find, replace_entries
 from adapters.db.projector import CaseProjector
-from adapters.protection.blind_index import BlindIndex, PersonQuery, all_tokens
+from adapters.protection.blind_index import BlindIndex, Entry, PersonQuery, all_tokens
 from adapters.protection.vault import PersonalDataVault
+from bench.read_model import fill
 from domain.commands import AddEvidence, AmendPerson, Command
 from domain.decider import decide, fold
 from domain.identity.search_tokens import Kind
@@ -107,3 +109,21 @@ async def test_the_search_finds_only_cases_known_to_the_caller(pool: asyncpg.Poo
     assert await find(pool, wanted, ["PL"], excluding=CASE_ID) == {}
     found = await find(pool, wanted, ["PL"])
     assert found[CASE_ID] <= wanted and len(found[CASE_ID]) >= 2
+
+
+async def test_candidates_are_chosen_by_the_weight_of_what_they_match(pool: asyncpg.Pool) -> None:
+    """However many cases share a surname (many hashes each), the one with the same document
+    number and birth date is among the few candidates the search scores."""
+    await fill(pool, 60)
+    ids = sorted(await some_case_ids(pool, 60))
+    surname = [INDEX.hash((Kind.SURNAME, f"key{i}")) for i in range(8)]
+    document, born = INDEX.hash((Kind.DOCUMENT, "FA1")), INDEX.hash((Kind.BIRTH_DATE, "1990-01-01"))
+    async with pool.acquire() as conn:
+        await replace_entries(
+            conn,
+            {c: [Entry("surname", h) for h in surname] for c in ids[:-1]}
+            | {ids[-1]: [Entry("document", document), Entry("birth_date", born)]},
+        )
+    found = await find(pool, [*surname, document, born], ["*"], limit=3)
+    assert ids[-1] in found and len(found) == 3
+    assert next(iter(found)) == ids[-1]  # the heaviest first
