@@ -144,3 +144,19 @@ async def test_bad_searches_are_refused_and_record_nothing(api: Api, body: dict[
 async def test_a_search_needs_a_token(api: Api) -> None:
     answer = await api.http.post("/search/persons", json={"surname": "Shevchenko"})
     assert answer.status_code == 401
+
+
+async def test_an_erased_case_is_found_no_more(api: Api) -> None:
+    anna = api.as_("anna.pl", "officer", "PL")
+    first = await open_case(api, SHEVCHENKO, "FA123456")
+    criteria = {"surname": "Shevchenko", "document_number": "FA123456"}
+    assert [i["case_id"] for i in await search(api, anna, **criteria)] == [first["case_id"]]
+    await api.services.vault.erase([first["case_id"]], datetime.now(UTC), "test: erased")
+    assert await search(api, anna, **criteria) == []
+    again = await open_case(api, SHEVCHENKO, "FA123456")
+    assert again["earlier_cases"] == []  # nothing left to recognise the person by
+    page = await api.http.get(
+        f"/ui/cases/{again['case_id']}",
+        headers={"Cookie": f"readmit_session={await api.session('anna.pl', 'officer', 'PL')}"},
+    )
+    assert page.status_code == 200 and 'id="earlier-cases"' not in page.text
