@@ -119,12 +119,12 @@ async def earlier_cases_of(
     services: Services, caller: Principal, case_id: str, *, endpoint: str
 ) -> list[dict[str, Any]]:
     """The same as `earlier_cases` for a case already indexed (its page): its own entries are
-    looked up, so nothing of its sealed person needs opening."""
-    own = {e.hash for e in await entries_of(services.pool, case_id)}
-    if not own:
-        return []
-    found = await find(services.pool, own, caller.states, limit=CANDIDATES, excluding=case_id)
+    looked up, so nothing of its sealed person needs opening (a surname matches here when any
+    of its words' keys does, its other names included: they are indexed as surnames)."""
     kinds = {e.hash: e.kind for e in await entries_of(services.pool, case_id)}
+    if not kinds:
+        return []
+    found = await find(services.pool, kinds, caller.states, limit=CANDIDATES, excluding=case_id)
     matches: list[tuple[str, tuple[str, ...]]] = []
     for other, hashes in found.items():
         have = {kinds[h] for h in hashes}
