@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from adapters import encoding
 from adapters.federation.identity import IdentityError, NodeIdentity
 from adapters.production import require_production
 from adapters.settings import ConfigurationError, Settings
@@ -42,6 +43,7 @@ def _new_material() -> dict[str, Any]:
         "jwt_secret": secrets.token_urlsafe(32),
         "audit_signing_key": base64.b64encode(os.urandom(32)).decode(),
         "command_signing_key": base64.b64encode(os.urandom(32)).decode(),
+        "search_key": base64.b64encode(os.urandom(32)).decode(),
     }
 
 
@@ -110,6 +112,17 @@ def command_signing_seed(settings: Settings) -> str:
     if settings.command_signing_key:
         return settings.command_signing_key
     return str(_dev_material(settings.home)["command_signing_key"])
+
+
+def search_key(settings: Settings) -> bytes:
+    """The key of the person search's blind index (32 bytes): from settings, else the dev one.
+    In production it must be set (a `ProductionSettingsError` otherwise)."""
+    require_production(settings, {"search"})
+    text = settings.search_key or str(_dev_material(settings.home)["search_key"])
+    try:
+        return encoding.decode(text, encoding.KEY_BYTES)
+    except encoding.KeyEncodingError as error:
+        raise ConfigurationError(f"READMIT_SEARCH_KEY: {error}") from None
 
 
 def command_signer(settings: Settings) -> CommandSigner:

@@ -26,15 +26,18 @@ from adapters.settings import ConfigurationError, Settings
 from adapters.urls import https_or_loopback, is_loopback_host
 from adapters.webhooks import url_problem
 
-Part = Literal["payload", "master", "tokens", "audit", "commands", "verify", "services", "node"]
+Part = Literal[
+    "payload", "master", "tokens", "audit", "commands", "verify", "services", "node", "search"
+]
 """What a process may need: the payload keyring, the master keyring, what verifies tokens, the
 audit signing key, the command signing key, where PostgreSQL and Temporal are, and a federated
-node's own address (docs/federation.md)."""
+node's own address (docs/federation.md), and the person search's key (asked for by
+`adapters.keys.search_key`, by the processes that project cases or search)."""
 
 API: frozenset[Part] = frozenset(
-    ("payload", "master", "tokens", "audit", "commands", "services", "node")
+    ("payload", "master", "tokens", "audit", "commands", "services", "node", "search")
 )
-WORKER: frozenset[Part] = frozenset(("payload", "master", "audit", "verify", "services"))
+WORKER: frozenset[Part] = frozenset(("payload", "master", "audit", "verify", "services", "search"))
 """The most a worker needs (the case queue and checkpoints); `worker_needs` says what one does."""
 
 KEY_BYTES = 32
@@ -67,10 +70,12 @@ def worker_needs(settings: Settings, *, serves_cases: bool) -> frozenset[Part]:
     """What a worker process uses, so that each holds no more than that: every worker reads
     payloads and case data (payload and master keys) and needs PostgreSQL and Temporal; only
     one serving the case queue checks command signatures (`verify`: the signing key or its
-    public half), and signs audit checkpoints (`audit`) when a checkpoint sink is configured."""
+    public half), keeps the person search's index (`search`, its projector), and signs audit
+    checkpoints (`audit`) when a checkpoint sink is configured."""
     needs: set[Part] = {"payload", "master", "services"}
     if serves_cases:
         needs.add("verify")
+        needs.add("search")  # its projector keeps the person search's index
         if settings.node_state is not None:
             needs.add("node")  # a federated node's case queue sends its messages
         if settings.audit_checkpoint_dir is not None or settings.audit_checkpoint_webhook_url:
@@ -235,6 +240,7 @@ _ORDER: tuple[Part, ...] = (
     "commands",
     "verify",
     "node",
+    "search",
 )
 _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
     "services": _service_addresses,
@@ -245,6 +251,7 @@ _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
     "commands": _seed("READMIT_COMMAND_SIGNING_KEY"),
     "verify": _verify,
     "node": _node,
+    "search": _seed("READMIT_SEARCH_KEY"),
 }
 
 

@@ -420,6 +420,13 @@ class Settings(BaseSettings):
         description="after `readmit peers rotate`, how many days a peer's previous keys are "
         "still accepted (default of `--overlap-days`)",
     )
+    # --- person search (issue 17) ---
+    search_key: str | None = Field(
+        default=None,
+        description="the key (base64, 32 bytes) of the person search's blind index: keyed "
+        "hashes of names, birth dates and document numbers (unset in development: generated "
+        "under `home`; required in production; changing it means rebuilding the projection)",
+    )
 
     @field_validator("node_state", "node_url", mode="before")
     @classmethod

@@ -33,8 +33,10 @@ from adapters.keys import (
     jwt_secret,
     master_keyring,
     node_identity,
+    search_key,
 )
 from adapters.production import API, require_production
+from adapters.protection.blind_index import BlindIndex
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings, get_settings
 from adapters.temporal.cases import CaseGateway
@@ -56,6 +58,7 @@ from api.routes import (
     health,
     identity,
     inbox,
+    search,
     stats,
 )
 from api.services import Services
@@ -115,6 +118,7 @@ def create_app(
     verifier, oidc = sign_in_from(config)  # a configuration error stops the app before it serves
     catalogue = load_catalogue(config.agreements_dir)
     node = node_identity(config)  # a federated node's own keys: a bad key file stops it here
+    person_index = BlindIndex(search_key(config))  # the person search's key (issue 17)
 
     def services(pool: asyncpg.Pool, temporal: Client) -> Services:
         vault = PersonalDataVault(pool, master)
@@ -139,7 +143,7 @@ def create_app(
             client=temporal,
             gateway=gateway,
             store=EventStore(pool),
-            projector=CaseProjector(pool, vault=vault),
+            projector=CaseProjector(pool, vault=vault, index=person_index),
             catalogue=catalogue,
             verifier=verifier,
             vault=vault,
@@ -196,6 +200,7 @@ def create_app(
     app.include_router(codec.router)
     app.include_router(federation.router)
     app.include_router(documents.router)
+    app.include_router(search.router)
     hardening.install(app, config, backends)
     traces.instrument(app)
     return app

@@ -102,6 +102,8 @@ class CommandResult(BaseModel):
     sending: SendingOut | None = None
     # "awaiting": recorded as a draft reply, for a supervisor's approval (docs/api.md)
     approval: str | None = None
+    # opening only: the same person's other cases the caller may see (issue 17's search)
+    earlier_cases: list[dict[str, Any]] = []
 
 
 class CasePage(BaseModel):
@@ -237,6 +239,12 @@ class ApiClient:
         """`GET /audit/disclosures`: who saw which case's personal data (auditors only)."""
         params = {"case_id": case_id, "user_id": user_id, "limit": limit}
         answer: dict[str, Any] = self._request("GET", "/audit/disclosures", params=params)
+        return answer
+
+    def search_persons(self, criteria: Mapping[str, Any]) -> dict[str, Any]:
+        """`POST /search/persons`: the criteria travel in the body, never in the URL."""
+        body = {k: v for k, v in criteria.items() if v is not None}
+        answer: dict[str, Any] = self._request("POST", "/search/persons", body=body)
         return answer
 
     def statistics(self, filters: Mapping[str, Any]) -> dict[str, Any]:

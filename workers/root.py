@@ -36,9 +36,16 @@ from adapters.db.pool import create_pool
 from adapters.db.projector import CaseProjector
 from adapters.federation.peers import PeerDirectory
 from adapters.federation.store import ExchangeStore
-from adapters.keys import audit_signing_seed, command_verifier, master_keyring, node_identity
+from adapters.keys import (
+    audit_signing_seed,
+    command_verifier,
+    master_keyring,
+    node_identity,
+    search_key,
+)
 from adapters.outbox import Dispatcher, DispatchSettings, EmailSender, WebhookSender
 from adapters.production import require_production, worker_needs
+from adapters.protection.blind_index import BlindIndex
 from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.checkpoints import ensure_checkpoint_schedule
@@ -214,7 +221,8 @@ async def worker_root(
                         "audit checkpoints off: no checkpoint sink is configured",
                         schedule_deleted=removed,
                     )
-                loops.append(CaseProjector(pool, vault=vault).follow)
+                index = BlindIndex(search_key(settings))  # the person search's (issue 17)
+                loops.append(CaseProjector(pool, vault=vault, index=index).follow)
             dispatcher = build_dispatcher(
                 pool, settings.dispatch, vault.master, production=settings.production
             )

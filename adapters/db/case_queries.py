@@ -419,3 +419,20 @@ async def committee_breakdowns(
     row's `level` names its dimension (`BREAKDOWN_LEVELS`), the other dimensions' columns NULL.
     A NULL crossing point or verification: none recorded."""
     return await pool.fetch(_BREAKDOWNS, states, agreement, opened_from, opened_to, kind, time_zone)
+
+
+def known_to_any_sql(case_id: str, states: str) -> str:
+    """SQL true when the case `case_id` (an SQL expression) is known to a holder of `states`
+    (an SQL `text[]` expression, `*` in it for every state): `seen_by` for another table's
+    query (the person search's index), nobody's for a case the read model does not hold yet."""
+    return (
+        f"EXISTS (SELECT 1 FROM cases c WHERE c.case_id = {case_id}"
+        f" AND ({states} @> ARRAY['{ALL}']::text[] OR {seen_by(states, 'c')}))"
+    )
+
+
+async def case_rows(pool: asyncpg.Pool, case_ids: Collection[str]) -> dict[str, asyncpg.Record]:
+    """The read model's rows of `case_ids` (those it holds), for a list of cases found
+    otherwise (the person search): callers have scoped the ids already."""
+    rows = await pool.fetch("SELECT * FROM cases WHERE case_id = ANY($1)", list(case_ids))
+    return {r["case_id"]: r for r in rows}

@@ -73,6 +73,9 @@ TABLES: dict[str, str] = {
     "federation_peer_keys": "SELECT",
     # processes check at start that the schema is current, and apply nothing themselves
     "schema_migrations": "SELECT",
+    # the person search's blind index (hashes only): the projector replaces a case's entries
+    # (DELETE, INSERT), the erasure deletes them, the search reads; an entry is never updated
+    "person_index": "SELECT, INSERT, DELETE",
 }
 
 # sequence -> the runtime role's privileges; rows of both come from definer functions

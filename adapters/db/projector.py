@@ -22,6 +22,9 @@ from asyncpg.pool import PoolConnectionProxy
 from adapters import metrics
 from adapters.db.eventstore import EventStore, Recorded
 from adapters.db.notify import listen_positions
+from adapters.db.person_index import clear as clear_person_index
+from adapters.db.person_index import replace_entries
+from adapters.protection.blind_index import INDEXED_EVENTS, BlindIndex
 from adapters.protection.sealing import CaseSealer
 from domain.decider import evolve, fold
 from domain.state import CaseState
@@ -142,9 +145,11 @@ class CaseProjector:
         batch_size: int = 500,
         cache_size: int = 10_000,
         vault: PersonalDataVault | None = None,
+        index: BlindIndex | None = None,
     ) -> None:
         self.pool = pool
         self.vault = vault
+        self.index = index  # the person search's blind index, kept with the rows (issue 17)
         # One batch at a time per process: a batch holds a connection (and the checkpoint's row
         # lock) while it reads through the pool, so concurrent batches could hold every pooled
         # connection, waiting on the row lock, while the lock's holder waits for a connection.
@@ -178,6 +183,7 @@ class CaseProjector:
                 return 0
             states = await self._apply(batch)
             sealers = await self._sealers(states)
+            await self._index(conn, batch, states, sealers)
             await conn.executemany(
                 _UPSERT, [case_row(s, p, sealers.get(c)) for c, (s, p) in states.items()]
             )
@@ -187,6 +193,22 @@ class CaseProjector:
                 batch[-1].global_position,
             )
         return len(batch)
+
+    async def _index(
+        self,
+        conn: PoolConnectionProxy,
+        batch: list[Recorded],
+        states: dict[str, tuple[CaseState, int]],
+        sealers: dict[str, CaseSealer | None],
+    ) -> None:
+        """Index again the person of each case whose person or evidence the batch records."""
+        if self.index is None:
+            return
+        touched = {r.stream_id for r in batch if r.type in INDEXED_EVENTS}
+        index = self.index
+        entries = {c: index.case_entries(states[c][0], sealers.get(c)) for c in sorted(touched)}
+        sealed = {c for c in touched if isinstance(states[c][0].person, Sealed)}
+        await replace_entries(conn, entries, sealed=sealed)
 
     async def _sealers(
         self, states: dict[str, tuple[CaseState, int]]
@@ -231,6 +253,7 @@ class CaseProjector:
         async with self._running, self.pool.acquire() as conn, conn.transaction():
             await conn.execute("LOCK TABLE projection_checkpoints IN EXCLUSIVE MODE")
             await conn.execute("DELETE FROM cases")
+            await clear_person_index(conn)
             await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", NAME)
         self.cache.clear()
         return await self.catch_up()

@@ -40,6 +40,7 @@ from api.disclosure import record as disclose
 from api.disclosure import record_shown
 from api.exchange_view import exchange_record
 from api.idempotency import idempotent
+from api.person_search import disclose_earlier, earlier_cases
 from api.problems import Problem
 from api.reply_approval import check_supervisor, reply_or_draft
 from api.reply_draft_view import visible_events
@@ -133,8 +134,21 @@ def _response(result: Any) -> dict[str, Any]:
     ).model_dump(mode="json", exclude_none=True)
 
 
+class EarlierCase(BaseModel):
+    """Another case of the same person (same document number, or surname and birth date)."""
+
+    case_id: str
+    status: str
+    opened_at: str
+    reasons: list[str]
+
+
+class OpenCaseResponse(CommandResponse):
+    earlier_cases: list[EarlierCase] = []  # the person search's warning (issue 17)
+
+
 @router.post(
-    OPEN_CASE.path, status_code=201, response_model=CommandResponse, summary=OPEN_CASE.help
+    OPEN_CASE.path, status_code=201, response_model=OpenCaseResponse, summary=OPEN_CASE.help
 )
 async def open_case(
     body: OpenCaseBody,
@@ -169,11 +183,17 @@ async def open_case(
             kind=body.kind,
             transit=body.transit,
         )
+        # same person, earlier case: looked up before opening (a read, failing before anything
+        # is written), with the person as given; logged once the answer shows it
+        earlier = await earlier_cases(
+            services, caller, body.person, body.evidence, case_id=case_id, endpoint=None
+        )
         result = await services.gateway.open(
             command, actor(caller), request_id=update_id(caller, idempotency_key)
         )
         await services.projector.catch_up()
-        return 201, _response(result)
+        await disclose_earlier(services, caller, earlier, endpoint="POST /cases")
+        return 201, {**_response(result), "earlier_cases": earlier}
 
     return await once(services, caller, idempotency_key, request, body, run)
 

@@ -16,12 +16,13 @@ from api.web import (
     documents,
     inbox,
     reply_approval_page,
+    search,
     signin,
     statistics,
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, dashboard, case_page, inbox, audit, statistics, documents):
+for _module in (signin, dashboard, case_page, inbox, audit, statistics, documents, search):
     router.include_router(_module.router)
 router.include_router(reply_approval_page.router)
 

@@ -29,6 +29,7 @@ from api.commands import CASE_COMMANDS, PRESENTED
 from api.deps import writer
 from api.disclosure import record as disclose
 from api.exchange_view import exchange_record
+from api.person_search import earlier_cases_of
 from api.problems import Problem
 from api.reply_draft_view import offered_actions, visible_events
 from api.routes import cases as api_cases
@@ -196,6 +197,9 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
         actions=actions,
         idem=secrets.token_urlsafe(16),
         documents=document_links(opened),
+        earlier=await earlier_cases_of(
+            page.services, caller, case_id, endpoint="GET /ui/cases/{id}"
+        ),
     )
 
 

@@ -317,3 +317,14 @@ def name_match(name_a: str, name_b: str) -> dict[str, Any]:
     """The score of two names with its reasons and the threshold, as the CLI's `readmit identity
     match` and the API's `POST /identity/match` both answer."""
     return {**match_names(name_a, name_b).model_dump(mode="json"), "threshold": MATCH_THRESHOLD}
+
+
+def spelling_keys(word: str) -> tuple[str, ...]:
+    """The normalised keys of one word under every transliteration system the matcher knows
+    (the person search's blind index hashes these, so that any spelling finds any other)."""
+    return tuple(_variants(word).keys)
+
+
+def name_words(name: str) -> list[str]:
+    """The words of a name as the matcher splits it (MRZ fillers `<` count as spaces)."""
+    return _words(name)

@@ -144,6 +144,12 @@ def open_case(
         print_json(result.model_dump(mode="json"))
     else:
         typer.echo(result.case_id)
+        for earlier in result.earlier_cases:  # the person search's warning, on stderr
+            typer.echo(
+                f"warning: this person already has case {earlier['case_id']}"
+                f" ({earlier['status']}; same {', '.join(earlier['reasons'])})",
+                err=True,
+            )
 
 
 def _file_body(path: Path) -> dict[str, Any]:

@@ -84,6 +84,7 @@ def production_key_set(now: datetime) -> dict[str, str]:
         # the workers' half: they check the API's signatures without being able to sign
         "READMIT_COMMAND_VERIFY_KEYS": f"'{json.dumps(verify_keys)}'",
         "READMIT_JWT_SECRET": secrets.token_urlsafe(48),
+        "READMIT_SEARCH_KEY": _seed(),  # the person search's blind index
     }
 
 

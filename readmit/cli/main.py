@@ -21,6 +21,7 @@ from readmit.cli import (
     privacy,
     registry,
     run,
+    search,
     simulate,
     stats,
     token,
@@ -52,6 +53,7 @@ privacy.register(app)
 registry.register(app)
 simulate.register(app)
 stats.register(app)
+search.register(app)
 token.register(app)
 app.add_typer(keys.app, name="keys")
 

@@ -278,6 +278,10 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("GET", "/cases/{case_id}/documents/reply.pdf"): (DOCUMENT_NOT_YET, None, None),
     ("GET", "/cases/{case_id}/documents/transfer-notice.pdf"): (DOCUMENT_NOT_YET, None, None),
     ("GET", "/ui/cases/{case_id}/documents/{document}.pdf"): (SESSION, None, None),
+    # the person search (issue 17): a read, scoped like the case list
+    ("POST", "/search/persons"): (LIST_CASES, {"surname": "Shevchenko"}, None),
+    ("GET", "/ui/search"): (SESSION, None, None),
+    ("POST", "/ui/search"): (SESSION, None, None),
 }
 
 

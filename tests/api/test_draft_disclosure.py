@@ -319,6 +319,7 @@ SHOW_NO_CASE = {
     ("GET", "/ui/language"): "the language switch",
     ("GET", "/ui/static/{name}"): "CSS and JavaScript",
     ("GET", "/ui/cases/new"): "the empty form of a new case",
+    ("GET", "/ui/search"): "the empty person search form (the search is a POST: below)",
 }
 
 
@@ -502,3 +503,36 @@ async def test_the_codec_decodes_drafts_for_auditors_of_every_state_only(api: Ap
                 continue
             assert answer.status_code == 200, answer.text
             assert answer.json()["payloads"] == as_json(plain), name
+
+
+async def test_the_person_search_shows_what_the_case_list_shows(api: Api) -> None:
+    """`POST /search/persons` and its page (issue 17) find the three cases' person only where the
+    caller may know the case: every caller sees by search exactly what it sees in lists."""
+    cases = await open_three(api)
+    world = World(api, cases)
+    criteria = {"surname": "Шевченко", "birth_date": "1990-05-17"}
+    wrong = []
+    for caller, (_, role, *_, sees) in CALLERS.items():
+        answer = await world.ask(caller, "POST", "/search/persons", json=criteria)
+        if role == "admin":
+            assert answer.status_code == 403, answer.text
+            seen: frozenset[str] = NOTHING
+        else:
+            assert answer.status_code == 200, (caller, answer.text)
+            seen = world.named(" ".join(i["case_id"] for i in answer.json()["items"]))
+        if seen != sees:
+            wrong.append(f"POST /search/persons as {caller}: {sorted(seen)}, not {sorted(sees)}")
+        form = await world.ask(caller, "GET", "/ui/search")
+        if role == "admin":
+            assert form.status_code == 403, form.status_code
+            continue
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf, "no CSRF field on the search page"
+        page = await world.ask(
+            caller, "POST", "/ui/search", data={"csrf": csrf.group(1), **criteria}
+        )
+        assert page.status_code == 200, (caller, page.status_code)
+        found = page.text.split('id="search-results"')[-1] if "search-results" in page.text else ""
+        if world.named(found) != sees:
+            wrong.append(f"POST /ui/search as {caller}: {sorted(world.named(found))}")
+    assert not wrong, "\n".join(wrong)

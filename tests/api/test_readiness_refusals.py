@@ -43,6 +43,7 @@ def settings_for(env: str, dsn: str, time_env: WorkflowEnvironment) -> Settings:
             "master_key_id": "m-2027-01",
             "audit_signing_key": seed(),
             "command_signing_key": seed(),
+            "search_key": seed(),
         }
     else:
         values["master_keys"] = {"m": Keyring.new_key()}

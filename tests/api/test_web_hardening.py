@@ -46,6 +46,7 @@ def settings_for(env: str, dsn: str, time_env: WorkflowEnvironment, **changes: A
         "master_key_id": "m-2027-01",
         "audit_signing_key": seed(),
         "command_signing_key": seed(),
+        "search_key": seed(),
     }
     base: dict[str, Any] = {"env": env, "jwt_secret": SECRET, "queue_prefix": "hardening"}
     if env == "production":

@@ -19,6 +19,7 @@ from temporalio.worker import Replayer
 from adapters.agreements.catalogue import load_catalogue
 from adapters.audit.verify import Verifier
 from adapters.db.projector import ERASED_SUMMARY, CaseProjector
+from adapters.protection.blind_index import BlindIndex, PersonQuery, all_tokens
 from adapters.protection.sealing import free_texts
 from adapters.registry import import_registry_csv
 from adapters.temporal.codec import Keyring, data_converter
@@ -109,6 +110,23 @@ async def closed_case(system: CaseSystem) -> str:
     return case_id
 
 
+SEARCH_INDEX = BlindIndex(bytes(range(32)))
+
+
+async def person_entries(pool: asyncpg.Pool, case_id: str) -> set[bytes]:
+    """The case's rows in the person search's index (a scan of the table, not its API)."""
+    rows = await pool.fetch("SELECT hash FROM person_index WHERE case_id = $1", case_id)
+    return {bytes(r["hash"]) for r in rows}
+
+
+async def indexed_shevchenko(pool: asyncpg.Pool) -> set[bytes]:
+    """The index's hashes of the case's surname, birth date and passport, whoever holds them."""
+    query = PersonQuery("Shevchenko", None, date(1990, 5, 17), "FA123456")
+    wanted = [SEARCH_INDEX.hash(t) for t in all_tokens(query.asked())]
+    rows = await pool.fetch("SELECT hash FROM person_index WHERE hash = ANY($1)", wanted)
+    return {bytes(r["hash"]) for r in rows}
+
+
 async def database_text(pool: asyncpg.Pool) -> str:
     """Every row of every table of the test's schema but the registry's, as text."""
     tables = await pool.fetch(
@@ -157,8 +175,11 @@ async def test_erasure_shreds_personal_data_everywhere_and_the_case_still_verifi
     ]
     shown = json.dumps(texts)
     assert all(text in shown for text in FREE_TEXT)
-    projector = CaseProjector(system.pool, vault=vault)  # lists show a summary, opened
+    # lists show a summary, opened; the person search indexes the person (issue 17)
+    projector = CaseProjector(system.pool, vault=vault, index=SEARCH_INDEX)
     await projector.catch_up()
+    shevchenko = await indexed_shevchenko(system.pool)
+    assert shevchenko and shevchenko <= await person_entries(system.pool, case_id)
     summary = await system.pool.fetchval(
         "SELECT person_summary FROM cases WHERE case_id = $1", case_id
     )
@@ -189,8 +210,11 @@ async def test_erasure_shreds_personal_data_everywhere_and_the_case_still_verifi
         assert personal not in text, personal
     summary_sql = "SELECT person_summary FROM cases WHERE case_id = $1"
     assert await system.pool.fetchval(summary_sql, case_id) == ERASED_SUMMARY
+    assert await person_entries(system.pool, case_id) == set()  # nor any index entry
     await projector.rebuild()  # a rebuild from the events cannot bring the summary back
     assert await system.pool.fetchval(summary_sql, case_id) == ERASED_SUMMARY
+    assert await person_entries(system.pool, case_id) == set()  # nor the index
+    assert await indexed_shevchenko(system.pool) == set()
     # ...the seals no longer open for anyone...
     revealed = await vault.reveal(state)
     assert isinstance(revealed.person, Sealed)

@@ -29,6 +29,7 @@ EXPECTED = {
     "event_store",
     "federation",
     "lifecycle",
+    "person_search",
     "read_model",
 }
 

@@ -14,7 +14,13 @@ import pytest
 from adapters import encoding
 from adapters.audit.bundle import BundleError
 from adapters.audit.bundle import signing_key_from as audit_signing_key
-from adapters.keys import command_signer, command_verifier, master_keyring, payload_keyring
+from adapters.keys import (
+    command_signer,
+    command_verifier,
+    master_keyring,
+    payload_keyring,
+    search_key,
+)
 from adapters.production import API, WORKER, problems
 from adapters.settings import Settings
 from adapters.temporal.command_signing import CommandKeyError, CommandSigner, public_key_from
@@ -36,6 +42,7 @@ def settings_of(key_set: dict[str, str], **more: Any) -> Settings:
         command_signing_key=values["READMIT_COMMAND_SIGNING_KEY"],
         command_verify_keys=json.loads(values["READMIT_COMMAND_VERIFY_KEYS"]),
         jwt_secret=values["READMIT_JWT_SECRET"],
+        search_key=values["READMIT_SEARCH_KEY"],
         **more,
     )
 
@@ -57,6 +64,7 @@ def test_every_fresh_key_set_loads_into_every_reader() -> None:
         payload_keyring(settings)
         master_keyring(settings)
         audit_signing_key(settings.audit_signing_key or "")
+        assert len(search_key(settings)) == 32
 
 
 @pytest.mark.parametrize(

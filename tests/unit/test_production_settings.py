@@ -45,6 +45,7 @@ EVERY_SECRET = [
     "READMIT_JWT_SECRET",
     "READMIT_AUDIT_SIGNING_KEY",
     "READMIT_COMMAND_SIGNING_KEY",
+    "READMIT_SEARCH_KEY",
 ]
 
 
@@ -65,6 +66,7 @@ def strong(**changes: Any) -> Settings:
         "jwt_secret": "a-service-token-secret-of-48-characters-0123456789",
         "audit_signing_key": seed(),
         "command_signing_key": seed(),
+        "search_key": seed(),
     }
     return Settings(_env_file=None, **(values | changes))
 
@@ -121,7 +123,7 @@ def test_each_worker_needs_only_the_keys_of_what_it_serves() -> None:
     assert state_only == {"payload", "master", "services"}
     assert problems(bare, state_only) == []
     cases = worker_needs(bare, serves_cases=True)
-    assert cases == {"payload", "master", "services", "verify"}
+    assert cases == {"payload", "master", "services", "verify", "search"}
     assert [p.split(" ", 1)[0] for p in problems(bare, cases)] == ["READMIT_COMMAND_SIGNING_KEY"]
     public = base64.b64encode(os.urandom(32)).decode()
     assert problems(bare.model_copy(update={"command_verify_keys": (public,)}), cases) == []

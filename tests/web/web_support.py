@@ -69,6 +69,7 @@ async def running_app(
             "payload_key_id": "payload-test",
             "master_key_id": "master-1",
             "command_signing_key": base64.b64encode(os.urandom(32)).decode(),
+            "search_key": base64.b64encode(os.urandom(32)).decode(),
         } | overrides
     settings = Settings(
         jwt_secret=SECRET,

@@ -1,0 +1,97 @@
+"""The person search in a real browser (Chromium): a second case of the same person warns on
+its page and links the first; the search page finds both under another transliteration, with
+scores and reasons; a search with no criterion says so."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from test_web_browser import CHROMIUM, FLAGS, check_accessible, field, need_browser, signed_in
+from web_support import Web
+
+pytestmark = pytest.mark.temporal
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Any]:
+    need_browser()  # skips, saying so, without playwright or Chromium
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=FLAGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def open_case(page: Any, surname: str, given: str, number: str, knowledge: str) -> str:
+    from playwright.async_api import expect
+
+    await page.get_by_role("link", name="Open a case").first.click()
+    await field(page, "Agreement").select_option("EU-UA")
+    await field(page, "Requested state").select_option("UA")
+    await field(page, "Category").select_option("own_national")
+    await field(page, "Surname").fill(surname)
+    await field(page, "Given names").fill(given)
+    await field(page, "Date of birth").fill("1990-05-17")
+    await page.locator("#open-evidence-0-kind").fill("passport")
+    await page.locator("#open-evidence-0-number").fill(number)
+    await field(page, "Knowledge of the irregular stay").fill(knowledge)
+    await page.get_by_role("button", name="Open the case").click()
+    await expect(page.locator("h1")).to_contain_text("Case PL-UA-")
+    return str((await page.locator("h1").inner_text()).split()[-1])
+
+
+async def test_the_person_search_in_the_browser(
+    web_server: Web, chromium: Any, artifacts: Path
+) -> None:
+    from playwright.async_api import expect
+
+    web = web_server
+    clock = await web.env.get_current_time()
+    knowledge = (clock - timedelta(days=2)).astimezone(ZoneInfo("Europe/Warsaw"))
+    when = knowledge.strftime("%Y-%m-%dT%H:%M")
+    context, anna = await signed_in(chromium, web, "anna.pl", "Anna Nowak")
+
+    first = await open_case(anna, "Шевченко", "Олександр", "FA123456", when)
+    await expect(anna.locator("#earlier-cases")).to_have_count(0)
+    second = await open_case(anna, "Shevchenko", "Oleksandr", "FB765432", when)
+    warning = anna.locator("#earlier-cases")
+    await expect(warning).to_contain_text("This person already has other cases")
+    await expect(warning).to_contain_text("surname, date of birth")
+    await check_accessible(anna)
+    await warning.get_by_role("link", name=first).click()
+    await expect(anna.locator("h1")).to_contain_text(first)
+    await expect(anna.locator("#earlier-cases")).to_contain_text(second)  # and back
+
+    await anna.get_by_role("link", name="Find a person").click()
+    await expect(anna.locator("h1")).to_have_text("Find a person")
+    await check_accessible(anna)
+    await anna.get_by_role("button", name="Search").click()
+    await expect(anna.get_by_role("alert")).to_contain_text("Give a surname")
+    await field(anna, "Surname").fill("Schewtschenko")
+    await field(anna, "Date of birth").fill("1990-05-17")
+    await anna.get_by_role("button", name="Search").click()
+    rows = anna.locator("#search-results tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(rows.first).to_contain_text("100%")
+    await expect(rows.first).to_contain_text("surname, date of birth")
+    assert "Schewtschenko" not in anna.url and "1990" not in anna.url  # the form was posted
+    await field(anna, "Given names").fill("Aleksandr")  # the values typed stay in the form
+    await field(anna, "Surname").fill("")
+    await field(anna, "Date of birth").fill("")
+    await anna.get_by_role("button", name="Search").click()
+    await expect(rows.first).to_contain_text("given names (similar spelling)")
+    await rows.first.get_by_role("link").click()
+    await expect(anna.locator("h1")).to_contain_text("Case PL-UA-")
+    await anna.screenshot(path=artifacts / "web-person-search.png", full_page=True)
+    await context.close()
+    assert web.problems == []
