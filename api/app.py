@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from adapters.agreements.catalogue import load_catalogue
+from adapters.attachments.store import attachment_store
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
 from adapters.federation.heads import HeadsService
@@ -48,6 +49,7 @@ from api.jwks import KeySet
 from api.oidc import OidcSignIn, oidc_from
 from api.routes import (
     agreements,
+    attachments,
     audit,
     cases,
     codec,
@@ -146,6 +148,7 @@ def create_app(
             oidc=oidc,
             inbound=inbound,
             heads=heads,
+            attachments=attachment_store(config, pool),
         )
 
     @contextlib.asynccontextmanager
@@ -186,6 +189,7 @@ def create_app(
     if show_docs:
         app.include_router(docs.router)
     app.include_router(cases.router)
+    app.include_router(attachments.router)
     app.include_router(agreements.router)
     app.include_router(identity.router)
     app.include_router(inbox.router)

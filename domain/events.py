@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Category, Frozen
+from domain.attachment_record import AttachmentId, MediaType, Sha256
 from domain.deadlines import Deadline
 from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
@@ -263,6 +264,21 @@ class CaseAssigned(EventBase):
     assignee: str | None
 
 
+class AttachmentAdded(EventBase):
+    """A file was added to the case (domain.attachments): its SHA-256, so the hash chain covers
+    the bytes, its sniffed type and size, and the officer's sealed description; the sealed bytes
+    are in the attachment store, keyed by the case and the hash."""
+
+    type: Literal["AttachmentAdded"] = "AttachmentAdded"
+    side: PartySide
+    by: str
+    attachment_id: AttachmentId
+    sha256: Sha256
+    media_type: MediaType
+    size: Annotated[int, Field(gt=0)]
+    note: NoteRecord | None = None
+
+
 Event = Annotated[
     CaseOpened
     | EvidenceAdded
@@ -300,7 +316,8 @@ Event = Annotated[
     | TransitCompleted
     | TransitFailed
     | PersonTakenBack
-    | CaseAssigned,
+    | CaseAssigned
+    | AttachmentAdded,
     Field(discriminator="type"),
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, Field
 
 from domain.agreements import AgreementTerms, Category, Frozen
+from domain.attachment_record import AttachmentRecord
 from domain.deadlines import Deadline
 from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
@@ -112,6 +113,8 @@ class CaseState(Frozen):
     taken_back_at: AwareDatetime | None = None
     # who works on the case on each side (`domain.assignment`): side value -> user id
     assignees: dict[str, str] = Field(default_factory=dict)
+    # the files added to the case (`domain.attachments`), oldest first
+    attachments: tuple[AttachmentRecord, ...] = ()
 
     @property
     def opened(self) -> bool:

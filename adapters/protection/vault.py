@@ -17,6 +17,7 @@ from datetime import datetime
 
 import asyncpg
 
+from adapters.attachments.postgres import erase_attachments
 from adapters.db.case_queries import past_retention
 from adapters.db.projector import erase_person_summaries
 from adapters.protection.sealing import CaseSealer
@@ -132,7 +133,8 @@ class PersonalDataVault:
         return found
 
     async def erase(self, case_ids: Sequence[str], at: datetime, reason: str) -> list[str]:
-        """Erase the data keys of `case_ids` (and their list summaries) in one transaction.
+        """Erase the data keys of `case_ids` (their list summaries, and the attachments kept in
+        PostgreSQL) in one transaction.
 
         Returns the cases erased now; cases erased before are left as they were.
         """
@@ -140,6 +142,7 @@ class PersonalDataVault:
             rows = await conn.fetch(_ERASE, list(case_ids), at, reason)
             erased = [r["case_id"] for r in rows]
             await erase_person_summaries(conn, erased)
+            await erase_attachments(conn, erased)  # the sealed files kept in PostgreSQL
         return erased
 
     async def expired(self, at: datetime, limit: int = 1000, default_days: int = 1095) -> list[str]:

@@ -42,6 +42,9 @@ from readmit.simulate.scenario import STEP_COMMANDS
 AT = datetime(2027, 2, 1, 9, tzinfo=UTC)
 OFFICERS = {kind.name for kind in CATALOGUE if kind.side is not Side.SYSTEM}
 ASSIGNMENT = {"claim_case", "release_case", "assign_case"}
+# a file added to a case: either side's, a node's own, uploaded (multipart) at its own route
+# (api/routes/attachments.py) and `readmit case attach`, not a JSON body of the catalogue's
+UPLOADS = {"add_attachment"}
 
 
 def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
@@ -60,10 +63,10 @@ def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None
 
 
 def test_assignment_is_either_sides_a_nodes_own_and_never_a_move_the_case_waits_for() -> None:
-    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT
-    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT
+    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT | UPLOADS
+    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT | UPLOADS
     offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
-    assert not offered & ASSIGNMENT
+    assert not offered & (ASSIGNMENT | UPLOADS)
 
 
 def test_a_command_of_either_side_is_issued_by_the_side_it_names() -> None:
@@ -92,10 +95,10 @@ def test_an_assignment_takes_its_side_and_actor_from_the_caller_never_the_body()
 
 
 def test_the_presentation_table_presents_every_command_officers_issue() -> None:
-    assert set(REACHABLE) == OFFICERS
+    assert set(REACHABLE) == OFFICERS - UPLOADS
     assert len(REACHABLE) == len(CASE_COMMANDS) + len(ASSIGNMENT_COMMANDS) + 1
     # the pages' commands (and their words) are all but assignment, not on the pages yet
-    assert set(PRESENTED) == OFFICERS - ASSIGNMENT
+    assert set(PRESENTED) == OFFICERS - ASSIGNMENT - UPLOADS
     assert len({c.path for c in REACHABLE.values()}) == len(REACHABLE)
     cli = [c.cli for c in REACHABLE.values() if c.cli]
     assert len(set(cli)) == len(cli)
@@ -152,8 +155,9 @@ def cli_commands() -> dict[str, Any]:
 
 def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field() -> None:
     commands = cli_commands()
-    reads = {"list", "show", "events", "state", "verify", "exchange"}
-    assert set(commands) - reads == {c.cli for c in REACHABLE.values() if c.cli}
+    reads = {"list", "show", "events", "state", "verify", "exchange", "attachments", "attachment"}
+    uploads = {"attach"}  # add_attachment: a file, not the catalogue's fields
+    assert set(commands) - reads - uploads == {c.cli for c in REACHABLE.values() if c.cli}
     assert "--officer" in {o for p in commands["assign"].params for o in p.opts}
     for presented in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS):
         if presented.cli is None:
@@ -174,4 +178,4 @@ def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field(
 
 
 def test_scenario_steps_are_the_officers_commands_on_an_open_case() -> None:
-    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT
+    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT - UPLOADS
