@@ -3,7 +3,10 @@ real tools read, and files that are none of them."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import socket
+from collections.abc import Iterator
 
 from fpdf import FPDF
 from PIL import Image
@@ -36,3 +39,19 @@ def pdf(text: str = "Readmission scan") -> bytes:
     document.set_font("helvetica", size=12)
     document.cell(text=text)
     return bytes(document.output())
+
+
+@contextlib.contextmanager
+def moto_s3() -> Iterator[str]:
+    """A real S3-compatible HTTP server (moto's) on a free local port: its `host:port`."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 from api_harness import Api
-from attachment_files import gif, jpeg, pdf, png
+from attachment_files import gif, jpeg, moto_s3, pdf, png
 from factories import application_body
+
+from adapters.attachments.s3 import S3AttachmentStore
+from adapters.attachments.store import BlobKey
 
 pytestmark = pytest.mark.temporal
 
@@ -231,3 +234,22 @@ async def test_a_refused_upload_leaves_no_stored_bytes(api: Api) -> None:
     refused = await upload(api, case_id, anna, png(7))
     problem(refused, 409, "command-refused")
     assert await written(api, case_id) == (0, 0)
+
+
+async def test_an_s3_store_behind_the_same_routes(api: Api) -> None:
+    case_id = await opened_case(api)
+    anna = api.as_("anna.pl", "officer", "PL")
+    with moto_s3() as endpoint:
+        store = S3AttachmentStore.connect(
+            endpoint, "readmit-api", access_key="k", secret_key="s", secure=False
+        )
+        api.services.attachments = store
+        document = pdf("Stored in S3")
+        added = await upload(api, case_id, anna, document, name="x.pdf")
+        assert added.status_code == 201, added.text
+        sha = added.json()["sha256"]
+        sealed = await store.get(BlobKey(case_id, sha))
+        assert sealed is not None and b"Stored in S3" not in sealed
+        got = await api.http.get(added.json()["download"], headers=anna)
+        assert (got.status_code, got.content) == (200, document)
+    assert await written(api, case_id) == (0, 1)  # nothing kept in PostgreSQL meanwhile
