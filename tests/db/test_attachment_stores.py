@@ -88,7 +88,7 @@ def test_settings_choose_the_store(pool: asyncpg.Pool, s3_endpoint: str) -> None
             attachment_store="s3",
             attachment_s3_endpoint=s3_endpoint,
             attachment_s3_access_key="testing",
-            attachment_s3_secret_key="testing",  # type: ignore[arg-type]
+            attachment_s3_secret_key="testing",
             attachment_s3_secure=False,
             attachment_s3_bucket="abc",
         ),
