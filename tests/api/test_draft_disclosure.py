@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 from api_harness import Api, app_endpoints
+from attachment_files import png
 from factories import application_body
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
@@ -233,6 +234,23 @@ async def statistics_json(world: World, caller: str) -> frozenset[str]:
     return by_status(counted)
 
 
+async def attachment_download(world: World, caller: str) -> frozenset[str]:
+    """Each case's file, by the id its requesting officer lists: 200 shows the case; hidden,
+    404 as a third state's case (403 for admins, before any lookup)."""
+    seen = set()
+    for name, case_id in world.cases.items():
+        listed = await world.ask("officer PL", "GET", f"/cases/{case_id}/attachments")
+        target = listed.json()["items"][0]["download"]
+        answer = await world.ask(caller, "GET", target)
+        if answer.status_code == 200:
+            seen.add(name)
+            continue
+        want = 403 if world.role(caller) == "admin" else 404
+        if answer.status_code != want:
+            world.problems.append(f"{target} as {caller}: {answer.status_code} (want {want})")
+    return frozenset(seen)
+
+
 # GET routes that show cases, and how; the rest of the app's GET routes show none (below).
 SURFACES: dict[tuple[str, str], Surface] = {
     ("GET", "/cases"): listing("/cases", CASE_FILTERS, json=True),
@@ -253,6 +271,8 @@ SURFACES: dict[tuple[str, str], Surface] = {
     ("GET", "/ui/stats"): statistics_page,
     ("GET", "/ui/stats.csv"): statistics_csv,
     ("GET", "/stats"): statistics_json,
+    ("GET", "/cases/{case_id}/attachments"): one_case("/cases/{case_id}/attachments"),
+    ("GET", "/cases/{case_id}/attachments/{attachment_id}"): attachment_download,
 }
 # Surfaces for one role only: the others see no case there, whichever they may know.
 AUDIENCE = {
@@ -303,6 +323,13 @@ async def open_three(api: Api) -> dict[str, str]:
         opened = await api.http.post("/cases", json=OPEN, headers=anna)
         assert opened.status_code == 201, opened.text
         cases[name] = opened.json()["case_id"]
+    for seed, case_id in enumerate(cases.values()):  # each case holds a file (before submitting)
+        attached = await api.http.post(
+            f"/cases/{case_id}/attachments",
+            files={"file": ("scan.png", png(seed), "image/png")},
+            headers=anna,
+        )
+        assert attached.status_code == 201, attached.text
     submitted = await api.http.post(f"/cases/{cases[SUBMITTED]}/submit", json={}, headers=anna)
     assert submitted.status_code == 200, submitted.text
     claimed = await api.http.post(f"/cases/{cases[DRAFT]}/claim", json={}, headers=anna)
