@@ -5,6 +5,7 @@ disclosure log."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -47,7 +48,7 @@ async def download(page: Any, row: int, target: Path) -> bytes:
         await page.locator("#attachments-table tbody tr").nth(row).get_by_role("link").click()
     saved = await info.value
     await saved.save_as(target)
-    return target.read_bytes()
+    return await asyncio.to_thread(target.read_bytes)
 
 
 async def test_files_of_a_case_in_the_browser(
