@@ -25,6 +25,7 @@ from adapters.attachments.sniff import EXTENSIONS, sniff
 from adapters.attachments.store import AttachmentStore, BlobKey
 from adapters.protection.sealing import CaseSealer
 from adapters.protection.vault import DataErased
+from adapters.temporal.cases import CaseNotFound, CommandRefused
 from api.auth import Principal
 from api.case_access import authorise, check_node, load_case, not_found
 from api.disclosure import record as disclose
@@ -144,10 +145,12 @@ async def add(
         assert caller.state is not None
         actor = Actor(user_id=caller.user_id, state=caller.state, role=caller.role)
         await services.gateway.execute(case_id, command, actor)
-    except BaseException:
+    except (CommandRefused, CaseNotFound, DataErased):
         if stored:  # nothing half-written: the bytes go with the refused command
             await store.delete(key)
         raise
+    # any other failure (Temporal unreachable, no answer in time) leaves the outcome unknown:
+    # the bytes stay, so a command applied after all never names a file that is not there
     await services.projector.catch_up()
     return Added(_record(command), created=True)
 
