@@ -132,7 +132,15 @@ def create_app(
         if node is not None:
             peers = PeerDirectory(pool, own_state=node.state)
             limit = config.federation_max_message_bytes
-            inbound = Inbound(node, peers, ExchangeStore(pool), gateway, catalogue, limit)
+            inbound = Inbound(
+                node,
+                peers,
+                ExchangeStore(pool),
+                gateway,
+                catalogue,
+                limit,
+                attachment_store(config, pool),
+            )
             heads = HeadsService(node, peers, EventStore(pool), ExchangeStore(pool), limit)
         return Services(
             settings=config,

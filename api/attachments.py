@@ -21,8 +21,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from adapters.attachments.crossing import max_crossing_bytes
 from adapters.attachments.sniff import EXTENSIONS, sniff
-from adapters.attachments.store import AttachmentStore, BlobKey
+from adapters.attachments.store import AttachmentStore, BlobKey, seal_purpose
 from adapters.protection.sealing import CaseSealer
 from adapters.protection.vault import DataErased
 from adapters.temporal.cases import CaseNotFound, CommandRefused
@@ -33,6 +34,7 @@ from api.problems import Problem
 from api.services import Services
 from domain.attachment_record import AttachmentRecord
 from domain.commands import AddAttachment
+from domain.state import CaseState
 from domain.values import ShortText, Side
 from workflows.contracts import Actor
 
@@ -47,17 +49,13 @@ class Added:
 
     attachment: AttachmentRecord
     created: bool
+    sending: dict[str, Any] | None = None  # on its way to the other node of a shared case
 
 
 def store_of(services: Services) -> AttachmentStore:
     store = services.attachments
     assert store is not None, "the app factory builds the attachment store"
     return store
-
-
-def purpose(sha256: str) -> str:
-    """What an attachment's seal is bound to besides its case: its own hash."""
-    return f"attachment/{sha256}"
 
 
 def media_type_of(data: bytes, max_bytes: int) -> str:
@@ -127,6 +125,7 @@ async def add(
     for known in state.attachments:
         if known.sha256 == sha:
             return Added(known, created=False)
+    _check_crossing(services, state, len(data))
     sealer = await _sealer(services, case_id)
     command = AddAttachment(
         at=datetime.now(UTC),
@@ -140,11 +139,11 @@ async def add(
     )
     key = BlobKey(case_id, sha)
     store = store_of(services)
-    stored = await store.put(key, sealer.seal_bytes(purpose(sha), data))
+    stored = await store.put(key, sealer.seal_bytes(seal_purpose(sha), data))
     try:
         assert caller.state is not None
         actor = Actor(user_id=caller.user_id, state=caller.state, role=caller.role)
-        await services.gateway.execute(case_id, command, actor)
+        result = await services.gateway.execute(case_id, command, actor)
     except (CommandRefused, CaseNotFound, DataErased):
         if stored:  # nothing half-written: the bytes go with the refused command
             await store.delete(key)
@@ -152,7 +151,24 @@ async def add(
     # any other failure (Temporal unreachable, no answer in time) leaves the outcome unknown:
     # the bytes stay, so a command applied after all never names a file that is not there
     await services.projector.catch_up()
-    return Added(_record(command), created=True)
+    sending = result.sending.model_dump(mode="json") if result.sending else None
+    return Added(_record(command), created=True, sending=sending)
+
+
+def _check_crossing(services: Services, state: CaseState, size: int) -> None:
+    """413 for a file of a shared case (a federated node's, submitted) too large to travel to
+    the other node within `READMIT_FEDERATION_MAX_MESSAGE_BYTES`."""
+    if services.settings.node_state is None or state.submitted_at is None:
+        return
+    limit = max_crossing_bytes(services.settings.federation_max_message_bytes)
+    if size > limit:
+        raise Problem(
+            413,
+            "Content too large",
+            f"a file of a case shared with the other node is at most {limit} bytes (it "
+            "travels in one federation message)",
+            type_="content-too-large",
+        )
 
 
 def _record(command: AddAttachment) -> AttachmentRecord:
@@ -231,7 +247,7 @@ async def content(
             f"the bytes of attachment {attachment_id} are no longer stored",
             type_="attachment-gone",
         )
-    data = sealer.open_bytes(purpose(record.sha256), sealed)
+    data = sealer.open_bytes(seal_purpose(record.sha256), sealed)
     await disclose(
         services.pool,
         caller,

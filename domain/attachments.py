@@ -1,10 +1,11 @@
 """Attachments: either party's officers add scans, photos and documents to a case.
 
 `AddAttachment` records one `AttachmentAdded` event naming the bytes by their SHA-256 (the
-bytes themselves are sealed in a store, outside the history). Like assignment, an attachment is
-the acting node's own business (`CommandKind.local`): it never crosses to the other node of a
-shared case, and a case never waits for one. A case holds each content once: the same bytes
-added again are refused (the API answers with the attachment already there).
+bytes themselves are sealed in a store, outside the history). Either party adds files for its
+own side; like any officer's command of a shared case it crosses to the other node from the
+submission on (its file travelling with it), while a draft's files stay with the requesting
+state. A case never waits for one. A case holds each content once: the same bytes added again
+are refused (the API answers with the attachment already there).
 """
 
 from __future__ import annotations

@@ -403,7 +403,7 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(ClaimCase, Side.EITHER, local=True),
     CommandKind(ReleaseCase, Side.EITHER, local=True),
     CommandKind(AssignCase, Side.EITHER, local=True),
-    CommandKind(AddAttachment, Side.EITHER, local=True),
+    CommandKind(AddAttachment, Side.EITHER),
 )
 BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

@@ -29,6 +29,7 @@ from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
 from activities.federation import DeliveryActivities
+from adapters.attachments.store import attachment_store
 from adapters.audit.bundle import signing_key_from
 from adapters.audit.checkpoint_sinks import CheckpointPublisher
 from adapters.db.migrate import migrate_dsn
@@ -239,6 +240,7 @@ def delivery_activities(
         vault,
         http,
         settings.federation_max_message_bytes,
+        attachment_store(settings, pool),
     )
 
 

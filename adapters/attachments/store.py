@@ -37,6 +37,12 @@ class BlobKey:
         return f"{self.case_id}/{self.sha256}"
 
 
+def seal_purpose(sha256: str) -> str:
+    """What an attachment's seal is bound to besides its case: its own hash (so a blob moved
+    to another key, case or file does not open)."""
+    return f"attachment/{sha256}"
+
+
 class AttachmentStore(Protocol):
     """Keeps sealed attachment bytes by key."""
 

@@ -43,6 +43,7 @@ class AttachmentOut(BaseModel):
     at: str
     description: Any = None
     download: str
+    sending: dict[str, Any] | None = None  # 202: on its way to the other node of a shared case
 
 
 class AttachmentList(BaseModel):
@@ -56,6 +57,7 @@ class AttachmentList(BaseModel):
     summary="Add a file (PDF, JPEG or PNG) to the case, sealed with the case's key",
     responses={
         200: {"description": "the same bytes were already attached: that attachment"},
+        202: {"description": "a shared case: on its way to the other node with its file"},
         409: {"description": "the case refuses it (closed, or a message in flight)"},
         413: {"description": "larger than READMIT_ATTACHMENT_MAX_BYTES (problem+json)"},
         415: {"description": "not a PDF, JPEG or PNG by its content (problem+json)"},
@@ -72,6 +74,8 @@ async def add_attachment(
     added = await attachments.add(services, caller, case_id, data, description)
     sealer = await services.vault.sealer(case_id)
     body = attachments.view(added.attachment, sealer, case_id)
+    if added.sending:  # a shared case: recorded on both nodes once the other acknowledges it
+        return JSONResponse({**body, "sending": added.sending}, status_code=202)
     return JSONResponse(body, status_code=201 if added.created else 200)
 
 

@@ -1,6 +1,6 @@
 """Attachments without I/O: the decider's table for `AddAttachment`, who may issue it, that it
-stays on its node; sniffing a file's type from its bytes alone; sealing bytes bound to their
-case and hash."""
+crosses to the other node once the case is shared; sniffing a file's type from its bytes alone;
+sealing bytes bound to their case and hash."""
 
 from __future__ import annotations
 
@@ -81,14 +81,16 @@ def test_no_attachment_before_opening_or_after_closing() -> None:
         decide(add().model_copy(update={"at": AT + timedelta(hours=2)}), closed)
 
 
-def test_either_party_adds_for_its_own_side_and_it_stays_on_its_node() -> None:
+def test_either_party_adds_for_its_own_side_and_a_shared_cases_file_crosses() -> None:
     state, _ = run([open_case(), SubmitApplication(at=AT)])
     ua = Actor(user_id="olena.ua", state="UA", role="officer")
     assert may_not_act(ua, add(Side.REQUESTED, by="olena.ua"), state) is None
     assert may_not_act(ua, add(Side.REQUESTING), state) is not None
     auditor = Actor(user_id="audit.pl", state="PL", role="auditor")
     assert may_not_act(auditor, add(), state) is not None
-    assert not crosses(add(), state)  # attachments stay on the node that received them
+    assert crosses(add(), state)  # a shared case's file travels to the other node
+    draft, _ = run([open_case()])
+    assert not crosses(add(), draft)  # a draft's stays with the requesting state
     assert "add_attachment" not in {name for _, name in expected_actions(state)}
 
 

@@ -42,7 +42,7 @@ from readmit.simulate.scenario import STEP_COMMANDS
 AT = datetime(2027, 2, 1, 9, tzinfo=UTC)
 OFFICERS = {kind.name for kind in CATALOGUE if kind.side is not Side.SYSTEM}
 ASSIGNMENT = {"claim_case", "release_case", "assign_case"}
-# a file added to a case: either side's, a node's own, uploaded (multipart) at its own route
+# a file added to a case: either side's, uploaded (multipart) at its own route
 # (api/routes/attachments.py) and `readmit case attach`, not a JSON body of the catalogue's
 UPLOADS = {"add_attachment"}
 
@@ -64,7 +64,7 @@ def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None
 
 def test_assignment_is_either_sides_a_nodes_own_and_never_a_move_the_case_waits_for() -> None:
     assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT | UPLOADS
-    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT | UPLOADS
+    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT  # a file crosses with its case
     offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
     assert not offered & (ASSIGNMENT | UPLOADS)
 
