@@ -71,7 +71,7 @@ async def test_a_shared_cases_file_reaches_the_other_node_sealed_with_its_key(
     await chains_verify(nodes, case_id)
 
 
-async def test_a_drafts_file_stays_and_an_oversized_one_is_refused(nodes: Nodes) -> None:
+async def test_a_drafts_file_stays_and_a_shared_cases_must_fit_one_message(nodes: Nodes) -> None:
     pl = nodes["PL"]
     opened = await pl.http.post(
         "/cases",
@@ -94,3 +94,11 @@ async def test_a_drafts_file_stays_and_an_oversized_one_is_refused(nodes: Nodes)
         await pl.pool.fetchval("SELECT count(*) FROM case_attachments WHERE case_id = $1", case_id)
         == 0
     )
+    # a file of exactly the limit fits in one message: it is sent, received and kept
+    largest = big[:limit]
+    sent = await attach(pl, case_id, "anna.pl", "largest.png", largest)
+    assert sent.status_code == 202, sent.text
+    await receipted(pl, case_id)
+    ua = nodes["UA"]
+    got = await ua.http.get(sent.json()["download"], headers=ua.as_("olena.ua"))
+    assert (got.status_code, got.content) == (200, largest)
