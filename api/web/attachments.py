@@ -61,7 +61,11 @@ async def add_attachment(case_id: str, page: SignedIn) -> Response:
             raise
         flash = Flash(error=problem.detail or problem.title, form=FORM)
         return _redirect(page, back, flash)
-    if added.created:
+    if added.sending:  # a shared case: on its way to the other node with its file
+        notice = page._(
+            "File sent to %(state)s. It is added on both sides once %(state)s acknowledges receipt."
+        ) % {"state": added.sending["recipient"]}
+    elif added.created:
         notice = page._("File added: %(id)s.") % {"id": added.attachment.attachment_id}
     else:
         notice = page._("This file is already attached: %(id)s.") % {
