@@ -234,13 +234,22 @@ async def statistics_json(world: World, caller: str) -> frozenset[str]:
     return by_status(counted)
 
 
-async def attachment_download(world: World, caller: str) -> frozenset[str]:
-    """Each case's file, by the id its requesting officer lists: 200 shows the case; hidden,
-    404 as a third state's case (403 for admins, before any lookup)."""
+def attachment_download(prefix: str = "") -> Surface:
+    """Each case's file (the API's download, or the page's under `prefix` `/ui`), by the id its
+    requesting officer lists: 200 shows the case; hidden, 404 as a third state's case (403 for
+    admins, before any lookup)."""
+
+    async def surface(world: World, caller: str) -> frozenset[str]:
+        return await _downloads(world, caller, prefix)
+
+    return surface
+
+
+async def _downloads(world: World, caller: str, prefix: str) -> frozenset[str]:
     seen = set()
     for name, case_id in world.cases.items():
         listed = await world.ask("officer PL", "GET", f"/cases/{case_id}/attachments")
-        target = listed.json()["items"][0]["download"]
+        target = prefix + listed.json()["items"][0]["download"]
         answer = await world.ask(caller, "GET", target)
         if answer.status_code == 200:
             seen.add(name)
@@ -272,7 +281,8 @@ SURFACES: dict[tuple[str, str], Surface] = {
     ("GET", "/ui/stats.csv"): statistics_csv,
     ("GET", "/stats"): statistics_json,
     ("GET", "/cases/{case_id}/attachments"): one_case("/cases/{case_id}/attachments"),
-    ("GET", "/cases/{case_id}/attachments/{attachment_id}"): attachment_download,
+    ("GET", "/cases/{case_id}/attachments/{attachment_id}"): attachment_download(),
+    ("GET", "/ui/cases/{case_id}/attachments/{attachment_id}"): attachment_download("/ui"),
 }
 # Surfaces for one role only: the others see no case there, whichever they may know.
 AUDIENCE = {
