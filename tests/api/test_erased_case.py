@@ -164,6 +164,16 @@ async def test_erasure_removes_attachments_and_their_download_says_so(
     assert gone.status_code == 410, gone.text
     assert gone.headers["content-type"].startswith("application/problem+json")
     assert gone.json()["type"].endswith("data-erased")
+    late = await api.http.post(  # a file for an erased case has no key to be sealed with
+        f"/cases/{case_id}/attachments",
+        files={"file": ("x.png", png(10), "image/png")},
+        headers=anna,
+    )
+    assert late.status_code == 410 and late.json()["type"].endswith("data-erased"), late.text
+    assert (
+        await api.pool.fetchval("SELECT count(*) FROM case_attachments WHERE case_id = $1", case_id)
+        == 0
+    )
     listed = (await api.http.get(f"/cases/{case_id}/attachments", headers=anna)).json()["items"]
     assert listed[0]["description"] == {"erased": True}  # the record stays, its words are gone
     assert "Melnyk" not in str(listed)
