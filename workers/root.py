@@ -177,7 +177,9 @@ async def worker_root(
             pool = await create_pool(target, schema=schema, min_size=low, max_size=high)
             owned.push_async_callback(pool.close)
         client = client or await connect_client(settings)
-        vault = PersonalDataVault(pool, master or master_keyring(settings))
+        vault = PersonalDataVault(
+            pool, master or master_keyring(settings), attachment_store(settings, pool)
+        )
         checkpoints = checkpoint_publisher(settings) if serve_cases else None
         delivery = None
         if serve_cases and settings.node_state is not None:

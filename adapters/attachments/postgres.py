@@ -42,6 +42,10 @@ class PostgresAttachmentStore:
             key.sha256,
         )
 
+    async def delete_case(self, case_id: str) -> int:
+        async with self.pool.acquire() as conn:
+            return await erase_attachments(conn, [case_id])
+
 
 async def erase_attachments(
     conn: asyncpg.Connection | PoolConnectionProxy, case_ids: Sequence[str]

@@ -3,8 +3,8 @@
 the sealed bytes, so the store's operators see only ciphertext. The client is blocking; each
 call runs in a worker thread. The bucket is created on first use if it is missing.
 
-Erasure erases the case key, after which these objects cannot be opened; they are deleted
-one by one only when an upload is undone (an object store has no transaction to join).
+Erasure erases the case key, after which these objects cannot be opened, and then deletes them
+(`delete_case`, after the erasing transaction: an object store has no transaction to join).
 """
 
 from __future__ import annotations
@@ -97,6 +97,21 @@ class S3AttachmentStore:
             if error.code not in _MISSING:
                 raise
 
+    def _delete_case(self, case_id: str) -> int:
+        try:
+            names = [
+                o.object_name
+                for o in self.client.list_objects(self.bucket, prefix=f"{case_id}/")
+                if o.object_name
+            ]
+        except S3Error as error:
+            if error.code in _MISSING:
+                return 0
+            raise
+        for name in names:
+            self.client.remove_object(self.bucket, name)
+        return len(names)
+
     async def put(self, key: BlobKey, sealed: bytes) -> bool:
         return await asyncio.to_thread(self._put, key, sealed)
 
@@ -105,3 +120,6 @@ class S3AttachmentStore:
 
     async def delete(self, key: BlobKey) -> None:
         await asyncio.to_thread(self._delete, key)
+
+    async def delete_case(self, case_id: str) -> int:
+        return await asyncio.to_thread(self._delete_case, case_id)

@@ -59,6 +59,10 @@ class AttachmentStore(Protocol):
         """Forget `key` (nothing happens if it is not there)."""
         ...
 
+    async def delete_case(self, case_id: str) -> int:
+        """Forget every file of a case (its erasure); how many went."""
+        ...
+
 
 def attachment_store(settings: Settings, pool: asyncpg.Pool) -> AttachmentStore:
     """The store `READMIT_ATTACHMENT_STORE` names; `ConfigurationError` (one line) for an S3

@@ -113,3 +113,21 @@ async def test_erasure_deletes_the_cases_stored_attachments_with_its_key(
     assert await vault.erase([CASE], datetime.now(UTC), "test") == [CASE]
     assert await store.get(key(f"scan of {CASE}".encode())) is None
     assert await store.get(key(f"scan of {OTHER}".encode(), OTHER)) is not None
+
+
+async def test_erasure_deletes_a_cases_files_in_an_s3_store_too(
+    pool: asyncpg.Pool, s3_endpoint: str
+) -> None:
+    store = s3_store(s3_endpoint, f"readmit-{os.urandom(4).hex()}")
+    keys = Keyring({"m": os.urandom(32)}, "m", what="master")
+    vault = PersonalDataVault(pool, keys, store)
+    for case_id in (CASE, OTHER):
+        sealer = await vault.create(case_id)
+        for n in range(2):
+            plain = f"scan {n} of {case_id}".encode()
+            await store.put(key(plain, case_id), sealer.seal_bytes("attachment/x", plain))
+    assert await vault.erase([CASE], datetime.now(UTC), "test") == [CASE]
+    for n in range(2):
+        assert await store.get(key(f"scan {n} of {CASE}".encode())) is None
+        assert await store.get(key(f"scan {n} of {OTHER}".encode(), OTHER)) is not None
+    assert await store.delete_case(CASE) == 0  # nothing left to forget
