@@ -22,6 +22,8 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from adapters.attachments.crossing import for_peer
+from adapters.attachments.store import AttachmentStore
 from adapters.federation.envelope import (
     ChainHead,
     EnvelopeRefused,
@@ -41,6 +43,7 @@ from adapters.federation.peers import PeerDirectory, PeerKeyRefused
 from adapters.federation.store import ExchangeStore, StoredMessage, stored_receipt
 from adapters.logs import bind_case
 from adapters.protection.vault import PersonalDataVault
+from domain.commands import AddAttachment
 from workflows.contracts import DELIVER_MESSAGE, Delivered, DeliverInput
 
 log = structlog.get_logger(__name__)
@@ -58,6 +61,7 @@ class DeliveryActivities:
         vault: PersonalDataVault,
         http: httpx.AsyncClient,
         max_bytes: int,
+        attachments: AttachmentStore | None = None,
     ) -> None:
         self.identity = identity
         self.peers = peers
@@ -65,6 +69,7 @@ class DeliveryActivities:
         self.vault = vault
         self.http = http
         self.max_bytes = max_bytes
+        self.attachments = attachments  # a file added to a shared case travels with its command
 
     @activity.defn(name=DELIVER_MESSAGE)
     async def deliver_message(self, request: DeliverInput) -> Delivered:
@@ -141,6 +146,12 @@ class DeliveryActivities:
                 else None
             ),
         }
+        if isinstance(message.command, AddAttachment):
+            try:
+                assert self.attachments is not None, "the worker root gives the store"
+                clear["attachment"] = await for_peer(self.attachments, sealer, message.command)
+            except LookupError as missing:
+                raise ApplicationError(str(missing), type="MessageNotBuildable") from None
         now = datetime.now(UTC)
         with _peer_refusals(request.recipient):
             kid, public = await self.peers.encryption_key(request.recipient, now)

@@ -428,6 +428,29 @@ class Settings(BaseSettings):
         "under `home`; required in production; changing it means rebuilding the projection)",
     )
 
+    # --- attachments (issue 17): sealed scans, photos and documents of a case ----------------
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="largest attachment accepted, in bytes (larger: 413)",
+    )
+    attachment_store: Literal["postgres", "s3"] = Field(
+        default="postgres",
+        description="where the sealed bytes of attachments are kept: PostgreSQL, or an "
+        "S3-compatible object store (the READMIT_ATTACHMENT_S3_* settings)",
+    )
+    attachment_s3_endpoint: str | None = Field(
+        default=None, description="host[:port] of the S3-compatible store, e.g. s3.example:9000"
+    )
+    attachment_s3_bucket: str = Field(
+        default="readmit-attachments", min_length=3, max_length=63, description="its bucket"
+    )
+    attachment_s3_access_key: str | None = Field(default=None, description="its access key")
+    attachment_s3_secret_key: SecretStr | None = Field(default=None, description="its secret")
+    attachment_s3_region: str | None = Field(default=None, description="its region, if any")
+    attachment_s3_secure: bool = Field(default=True, description="HTTPS to the store")
+
     @field_validator("node_state", "node_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

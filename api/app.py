@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from adapters.agreements.catalogue import load_catalogue
+from adapters.attachments.store import attachment_store
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
 from adapters.federation.heads import HeadsService
@@ -50,6 +51,7 @@ from api.jwks import KeySet
 from api.oidc import OidcSignIn, oidc_from
 from api.routes import (
     agreements,
+    attachments,
     audit,
     cases,
     codec,
@@ -135,7 +137,15 @@ def create_app(
         if node is not None:
             peers = PeerDirectory(pool, own_state=node.state)
             limit = config.federation_max_message_bytes
-            inbound = Inbound(node, peers, ExchangeStore(pool), gateway, catalogue, limit)
+            inbound = Inbound(
+                node,
+                peers,
+                ExchangeStore(pool),
+                gateway,
+                catalogue,
+                limit,
+                attachment_store(config, pool),
+            )
             heads = HeadsService(node, peers, EventStore(pool), ExchangeStore(pool), limit)
         return Services(
             settings=config,
@@ -151,6 +161,7 @@ def create_app(
             oidc=oidc,
             inbound=inbound,
             heads=heads,
+            attachments=attachment_store(config, pool),
         )
 
     @contextlib.asynccontextmanager
@@ -191,6 +202,7 @@ def create_app(
     if show_docs:
         app.include_router(docs.router)
     app.include_router(cases.router)
+    app.include_router(attachments.router)
     app.include_router(agreements.router)
     app.include_router(identity.router)
     app.include_router(inbox.router)

@@ -47,7 +47,7 @@ class StrictTransportSecurity:
 def install(app: FastAPI, settings: Settings, backends: Backends) -> None:
     """Add the middleware to `app`, the innermost first."""
     app.add_middleware(ReadinessGate, backends=backends)
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodySizeLimit, upload_max_bytes=settings.attachment_max_bytes)
     app.add_middleware(RateLimits, settings=settings)
     if settings.production and settings.hsts_seconds > 0:
         app.add_middleware(StrictTransportSecurity, max_age=settings.hsts_seconds)

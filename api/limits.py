@@ -7,6 +7,8 @@ the cap and refused as soon as it exceeds it, so at most `max_bytes` are ever he
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
@@ -14,18 +16,28 @@ from api.problems import problem_response
 MAX_BODY_BYTES = 1024 * 1024
 
 
+# Uploads of case attachments (the API's and the pages' form) may be larger: up to the
+# attachment limit plus room for the multipart framing and the form's other fields.
+UPLOAD_PATH = re.compile(r"^(/ui)?/cases/[^/]+/attachments$")
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, upload_max_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cap = self._cap(scope)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared > cap:
+            await self._refuse(scope, receive, send, cap)
             return
         chunks: list[bytes] = []
         size = 0
@@ -35,19 +47,25 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if size > cap:
+                await self._refuse(scope, receive, send, cap)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _cap(self, scope: Scope) -> int:
+        """The cap of this request: an attachment upload's, or every other body's."""
+        if self.upload_max_bytes is not None and UPLOAD_PATH.match(scope.get("path", "")):
+            return max(self.max_bytes, self.upload_max_bytes + UPLOAD_OVERHEAD_BYTES)
+        return self.max_bytes
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, cap: int) -> None:
         response = problem_response(
             413,
             "Content too large",
-            f"the request body exceeds {self.max_bytes} bytes",
+            f"the request body exceeds {cap} bytes",
             type_="content-too-large",
         )
         response.headers["Connection"] = "close"

@@ -9,6 +9,7 @@ import asyncpg
 from temporalio.client import Client
 
 from adapters.agreements.catalogue import Catalogue
+from adapters.attachments.store import AttachmentStore
 from adapters.db.case_queries import Parties, case_parties
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
@@ -36,6 +37,7 @@ class Services:
     oidc: OidcSignIn | None = None  # sign-in through the identity provider, when configured
     inbound: Inbound | None = None  # a federated node's receiving end (docs/federation.md)
     heads: HeadsService | None = None  # a federated node's answer to its peer's audits
+    attachments: AttachmentStore | None = None  # the sealed bytes of case attachments
 
     async def parties(self, case_id: str) -> Parties:
         """The case's parties, without folding its stream: the read model's row, else (a case

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Category, Frozen
+from domain.attachment_record import AttachmentId, MediaType, Sha256
 from domain.transit_request import FlightDetails, TransitRequest
 from domain.values import (
     CURRENT_RULESET,
@@ -312,6 +313,24 @@ class ReturnReply(CommandBase):
     reasons: ReasonsRecord
 
 
+# --- attachments (domain.attachments): scans, photos and documents of a case ----------------
+
+
+class AddAttachment(CommandBase):
+    """An officer of either side adds a file to the case: the API has sniffed its type, hashed
+    its bytes and sealed them in the attachment store; the case records the hash. `note` is the
+    officer's description (sealed like any note); `side` and `by` are the caller's."""
+
+    command: Literal["add_attachment"] = "add_attachment"
+    side: PartySide
+    by: UserId
+    attachment_id: AttachmentId
+    sha256: Sha256
+    media_type: MediaType
+    size: Annotated[int, Field(gt=0)]
+    note: NoteRecord | None = None
+
+
 Command = Annotated[
     OpenCase
     | AddEvidence
@@ -347,7 +366,8 @@ Command = Annotated[
     | AssignCase
     | DraftReply
     | ApproveReply
-    | ReturnReply,
+    | ReturnReply
+    | AddAttachment,
     Field(discriminator="command"),
 ]
 
@@ -420,6 +440,7 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(DraftReply, Side.REQUESTED, local=True),
     CommandKind(ApproveReply, Side.REQUESTED, local=True),
     CommandKind(ReturnReply, Side.REQUESTED, local=True),
+    CommandKind(AddAttachment, Side.EITHER),
 )
 BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
@@ -430,7 +451,7 @@ def issued_by(command: Command) -> Side:
     issues (`Side.EITHER`), the side it names."""
     side = BY_NAME[command.command].side
     if side is Side.EITHER:
-        assert isinstance(command, ClaimCase | ReleaseCase | AssignCase)
+        assert isinstance(command, ClaimCase | ReleaseCase | AssignCase | AddAttachment)
         return command.side
     return side
 

@@ -21,9 +21,11 @@ from uuid import UUID
 from domain import reply_approval, transit
 from domain.agreements import NOTICE_REPLY, AgreementTerms, Category, OnExpiry
 from domain.assignment import assigned, decide_assignment
+from domain.attachments import attached, decide_attachment
 from domain.commands import (
     AcceptApplication,
     AcceptErrorClaim,
+    AddAttachment,
     AddEvidence,
     AmendPerson,
     ApproveReply,
@@ -77,6 +79,7 @@ from domain.events import (
     ApplicationDelivered,
     ApplicationRefused,
     ApplicationSubmitted,
+    AttachmentAdded,
     CaseAssigned,
     CaseClosed,
     CaseOpened,
@@ -243,6 +246,10 @@ def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> li
         # who works on the case, not what happens to it: any case but a closed one
         _check_order(command, state)
         return list(decide_assignment(command, state))
+    if isinstance(command, AddAttachment):
+        # a file added to the case, not a move of it: any opened case but a closed one
+        _check_order(command, state)
+        return list(decide_attachment(command, state))
     if not isinstance(command, OpenCase):
         check_status(command, state, tuple(Status))
         _check_order(command, state)
@@ -700,6 +707,9 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             changes |= reply_approval.draft_changes(state, event)
         case ReplyReturned():
             changes |= reply_approval.return_changes(state, event)
+        case AttachmentAdded():
+            # like an assignment, a node's own record: the case's last move stays as it was
+            changes |= {"updated_at": state.updated_at, **attached(state, event)}
         case (
             TransitConsented()
             | TransitRefused()

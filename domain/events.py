@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Category, Frozen
+from domain.attachment_record import AttachmentId, MediaType, Sha256
 from domain.deadlines import Deadline
 from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
@@ -282,6 +283,21 @@ class ReplyReturned(EventBase):
     reasons: ReasonsRecord
 
 
+class AttachmentAdded(EventBase):
+    """A file was added to the case (domain.attachments): its SHA-256, so the hash chain covers
+    the bytes, its sniffed type and size, and the officer's sealed description; the sealed bytes
+    are in the attachment store, keyed by the case and the hash."""
+
+    type: Literal["AttachmentAdded"] = "AttachmentAdded"
+    side: PartySide
+    by: str
+    attachment_id: AttachmentId
+    sha256: Sha256
+    media_type: MediaType
+    size: Annotated[int, Field(gt=0)]
+    note: NoteRecord | None = None
+
+
 Event = Annotated[
     CaseOpened
     | EvidenceAdded
@@ -321,7 +337,8 @@ Event = Annotated[
     | PersonTakenBack
     | CaseAssigned
     | ReplyDrafted
-    | ReplyReturned,
+    | ReplyReturned
+    | AttachmentAdded,
     Field(discriminator="type"),
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, Field
 
 from domain.agreements import AgreementTerms, Category, Frozen
+from domain.attachment_record import AttachmentRecord
 from domain.deadlines import Deadline
 from domain.reply_drafts import ReplyDraft, ReplyReturn
 from domain.transit_request import TransitPlan, TransitRequest
@@ -116,6 +117,8 @@ class CaseState(Frozen):
     # a reply awaiting a supervisor's approval, and the last one returned (domain.reply_approval)
     reply_draft: ReplyDraft | None = None
     reply_returned: ReplyReturn | None = None
+    # the files added to the case (`domain.attachments`), oldest first
+    attachments: tuple[AttachmentRecord, ...] = ()
 
     @property
     def opened(self) -> bool:

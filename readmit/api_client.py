@@ -159,15 +159,20 @@ class ApiClient:
     ) -> Any:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         query = {k: v for k, v in (params or {}).items() if v is not None and v != []}
+        return self._send(method, path, params=query, json=body, headers=headers).json()
+
+    def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request (`options` as httpx takes them); `ApiError` for a 4xx/5xx answer,
+        `ApiUnreachable` when none comes."""
         try:
-            response = self._http.request(method, path, params=query, json=body, headers=headers)
+            response = self._http.request(method, path, **options)
         except httpx.TimeoutException as error:
             raise ApiUnreachable(self.base_url, "no answer in time", timed_out=True) from error
         except httpx.TransportError as error:
             raise ApiUnreachable(self.base_url, str(error) or type(error).__name__) from error
         if response.is_error:
             raise ApiError.from_response(response)
-        return response.json()
+        return response
 
     def open_case(
         self, body: Mapping[str, Any], idempotency_key: str | None = None
@@ -265,3 +270,27 @@ class ApiClient:
         if response.is_error:
             raise ApiError.from_response(response)
         return response.content
+
+    def attach(
+        self, case_id: str, name: str, data: bytes, description: str | None = None
+    ) -> dict[str, Any]:
+        """`POST /cases/{id}/attachments`: the file as multipart (its type is the server's
+        judgement, from the bytes); the attachment recorded."""
+        form = {"description": description} if description else None
+        files = {"file": (name, data, "application/octet-stream")}
+        answer: dict[str, Any] = self._send(
+            "POST", f"/cases/{case_id}/attachments", files=files, data=form
+        ).json()
+        return answer
+
+    def attachments(self, case_id: str) -> dict[str, Any]:
+        """`GET /cases/{id}/attachments`: the case's attachments, oldest first."""
+        answer: dict[str, Any] = self._request("GET", f"/cases/{case_id}/attachments")
+        return answer
+
+    def attachment(self, case_id: str, attachment_id: str) -> tuple[str, bytes]:
+        """`GET /cases/{id}/attachments/{attachment_id}`: its media type and bytes."""
+        response = self._send(
+            "GET", f"/cases/{case_id}/attachments/{attachment_id}", headers={"Accept": "*/*"}
+        )
+        return response.headers.get("content-type", ""), response.content

@@ -29,6 +29,7 @@ from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
 from activities.federation import DeliveryActivities
+from adapters.attachments.store import attachment_store
 from adapters.audit.bundle import signing_key_from
 from adapters.audit.checkpoint_sinks import CheckpointPublisher
 from adapters.db.migrate import migrate_dsn
@@ -183,7 +184,9 @@ async def worker_root(
             pool = await create_pool(target, schema=schema, min_size=low, max_size=high)
             owned.push_async_callback(pool.close)
         client = client or await connect_client(settings)
-        vault = PersonalDataVault(pool, master or master_keyring(settings))
+        vault = PersonalDataVault(
+            pool, master or master_keyring(settings), attachment_store(settings, pool)
+        )
         checkpoints = checkpoint_publisher(settings) if serve_cases else None
         delivery = None
         if serve_cases and settings.node_state is not None:
@@ -247,6 +250,7 @@ def delivery_activities(
         vault,
         http,
         settings.federation_max_message_bytes,
+        attachment_store(settings, pool),
     )
 
 

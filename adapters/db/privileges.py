@@ -71,6 +71,9 @@ TABLES: dict[str, str] = {
     # verify what a peer signed and to encrypt what is sent to it
     "federation_peers": "SELECT",
     "federation_peer_keys": "SELECT",
+    # the sealed bytes of attachments (adapters/attachments/postgres.py): stored once per case
+    # and hash, read back, deleted when the case is erased or an upload is undone; never changed
+    "case_attachments": "SELECT, INSERT, DELETE",
     # processes check at start that the schema is current, and apply nothing themselves
     "schema_migrations": "SELECT",
     # the person search's blind index (hashes only): the projector replaces a case's entries

@@ -21,6 +21,8 @@ import structlog
 from pydantic import TypeAdapter, ValidationError
 
 from adapters.agreements.catalogue import Catalogue, NotInCatalogue
+from adapters.attachments.crossing import AttachmentRefused, keep_from_peer
+from adapters.attachments.store import AttachmentStore, BlobKey
 from adapters.db.eventstore import EventStore, Recorded
 from adapters.federation.envelope import (
     ChainHead,
@@ -40,8 +42,9 @@ from adapters.federation.hpke import decrypt_with, message_aad
 from adapters.federation.identity import NodeIdentity
 from adapters.federation.peers import PeerDirectory, PeerKeyRefused
 from adapters.federation.store import ExchangeStore, StoredMessage, stored_receipt
+from adapters.protection.vault import DataErased
 from adapters.temporal.cases import CaseGateway, CaseNotFound, CommandRefused
-from domain.commands import Command, OpenCase
+from domain.commands import AddAttachment, Command, OpenCase
 from workflows.contracts import Actor, CommandResult, PeerMessage, RecordedEvent
 from workflows.exchange import node_actor, snake
 
@@ -83,6 +86,7 @@ class Inbound:
         gateway: CaseGateway,
         catalogue: Catalogue,
         max_bytes: int,
+        attachments: AttachmentStore | None = None,
     ) -> None:
         self.identity = identity
         self.peers = peers
@@ -91,6 +95,7 @@ class Inbound:
         self.catalogue = catalogue
         self.events = EventStore(exchange.pool)
         self.max_bytes = max_bytes
+        self.attachments = attachments  # where a file the peer sends is kept, under our key
 
     async def receive(self, raw: bytes) -> Answer:
         try:
@@ -169,16 +174,42 @@ class Inbound:
             kind=body.kind,
             opening=opening,
         )
+        kept_file = False
+        if isinstance(command, AddAttachment):
+            try:
+                kept_file = await self._keep_file(body.case_id, command, clear.get("attachment"))
+            except AttachmentRefused as wrong:
+                return refuse("malformed", str(wrong))
         try:
             result = await self.gateway.receive(body.case_id, command, actor, peer)
         except CaseNotFound:
+            await self._drop_file(body.case_id, command, kept_file)
             unknown = CommandRefused("unknown_case", "the case is not on this node", 404)
             unknown.code = "unknown_case"
             return await self._final_refusal(body, content_hash, unknown)
         except CommandRefused as refused:
+            await self._drop_file(body.case_id, command, kept_file)
             log.info("message refused", peer=sender, seq=body.seq, code=refused.code)
             return await self._final_refusal(body, content_hash, refused)
         return await self._applied(body, content_hash, result)
+
+    async def _keep_file(self, case_id: str, command: AddAttachment, encoded: object) -> bool:
+        """The file of a peer's `AddAttachment`, sealed with this node's case key and stored
+        before the case records the command; True if stored now."""
+        if self.attachments is None:
+            raise AttachmentRefused("this node keeps no attachments")
+        try:
+            sealer = await self.gateway.vault.sealer(case_id)
+        except DataErased:
+            raise AttachmentRefused("the case's personal data was erased here") from None
+        if sealer is None:
+            raise AttachmentRefused("the case is not on this node")
+        return await keep_from_peer(self.attachments, sealer, command, encoded)
+
+    async def _drop_file(self, case_id: str, command: Command, kept: bool) -> None:
+        """A refused `AddAttachment`'s file, stored for it a moment ago, goes with it."""
+        if kept and self.attachments is not None and isinstance(command, AddAttachment):
+            await self.attachments.delete(BlobKey(case_id, command.sha256))
 
     def _not_ours(self, body: MessageBody, opening: OpenCase) -> str | None:
         """Why an opening is not one the sender may bring here, or None: a case of the sender

@@ -94,6 +94,23 @@ class CaseSealer:
             ) from None
         return json.loads(plaintext)
 
+    # --- files: an attachment's bytes ---------------------------------------------------------
+
+    def seal_bytes(self, purpose: str, data: bytes) -> bytes:
+        """`data` sealed as raw bytes (nonce + ciphertext), bound to this case and `purpose`
+        (an attachment's `attachment/<sha256>`), for a store outside the history."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._cipher.encrypt(nonce, data, self._aad(purpose))
+
+    def open_bytes(self, purpose: str, blob: bytes) -> bytes:
+        """The bytes `seal_bytes` sealed; `SealError` for another case's, purpose's or altered."""
+        try:
+            return self._cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], self._aad(purpose))
+        except InvalidTag:
+            raise SealError(
+                f"a {purpose.split('/')[0]} seal does not open with case {self.case_id}'s key"
+            ) from None
+
     # --- the case's personal fields -----------------------------------------------------------
 
     def seal_person(self, person: PersonRecord) -> Sealed:

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+import structlog
 
+from adapters.attachments.postgres import erase_attachments
+from adapters.attachments.store import AttachmentStore
 from adapters.db.case_queries import past_retention
 from adapters.db.person_index import erase_entries
 from adapters.db.projector import erase_person_summaries
@@ -24,6 +27,8 @@ from adapters.protection.sealing import CaseSealer
 from adapters.temporal.codec import Keyring
 from domain.commands import Command, OpenCase, personal_data_in_clear
 from domain.state import CaseState
+
+log = structlog.get_logger(__name__)
 
 _ERASE = """
 INSERT INTO case_keys (case_id, erased_at, erasure_reason)
@@ -55,9 +60,14 @@ class KeyStatus:
 class PersonalDataVault:
     """Creates, unwraps, erases and re-wraps case data keys."""
 
-    def __init__(self, pool: asyncpg.Pool, master: Keyring) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, master: Keyring, attachments: AttachmentStore | None = None
+    ) -> None:
         self.pool = pool
         self.master = master
+        # where the case's files are kept outside PostgreSQL too (an S3-compatible store):
+        # erasure deletes them there after its transaction
+        self.attachments = attachments
 
     def _unwrap(self, case_id: str, master_key_id: str, wrapped: bytes) -> CaseSealer:
         return CaseSealer(case_id, self.master.decrypt(master_key_id, wrapped, case_id.encode()))
@@ -133,8 +143,8 @@ class PersonalDataVault:
         return found
 
     async def erase(self, case_ids: Sequence[str], at: datetime, reason: str) -> list[str]:
-        """Erase the data keys of `case_ids` (their list summaries and search index entries
-        with them) in one transaction.
+        """Erase the data keys of `case_ids` (their list summaries, search index entries and the
+        attachments kept in PostgreSQL) in one transaction.
 
         Returns the cases erased now; cases erased before are left as they were.
         """
@@ -143,6 +153,17 @@ class PersonalDataVault:
             erased = [r["case_id"] for r in rows]
             await erase_person_summaries(conn, erased)
             await erase_entries(conn, erased)  # the person search's index (issue 17)
+            await erase_attachments(conn, erased)  # the sealed files kept in PostgreSQL
+        if self.attachments is not None:
+            for case_id in erased:
+                try:
+                    await self.attachments.delete_case(case_id)
+                except Exception as error:  # the key is gone: what is left cannot be opened
+                    log.warning(
+                        "erased case's files not deleted",
+                        case_id=case_id,
+                        error_type=type(error).__name__,
+                    )
         return erased
 
     async def expired(self, at: datetime, limit: int = 1000, default_days: int = 1095) -> list[str]:

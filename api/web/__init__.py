@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.web import (
+    attachments,
     audit,
     case_page,
     dashboard,
@@ -22,7 +23,8 @@ from api.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, dashboard, case_page, inbox, audit, statistics, documents, search):
+_modules = (signin, dashboard, case_page, attachments, inbox, audit, statistics, documents, search)
+for _module in _modules:
     router.include_router(_module.router)
 router.include_router(reply_approval_page.router)
 

@@ -35,6 +35,7 @@ from api.reply_draft_view import offered_actions, visible_events
 from api.routes import cases as api_cases
 from api.views import case_detail
 from api.web import labels
+from api.web.attachments import attachment_rows
 from api.web.documents import links as document_links
 from api.web.forms import FormErrors, action_body, fields_for, raw_values
 from api.web.i18n import N_
@@ -200,6 +201,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
         earlier=await earlier_cases_of(
             page.services, caller, case_id, endpoint="GET /ui/cases/{id}"
         ),
+        attachments=await attachment_rows(page, state),
     )
 
 

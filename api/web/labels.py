@@ -109,6 +109,7 @@ EVENT = {
     "TransitFailed": N_("Transit failed"),
     "PersonTakenBack": N_("Person taken back"),
     "CaseAssigned": N_("Assignee changed"),
+    "AttachmentAdded": N_("File added"),
 }
 
 # a reply's approval (domain.reply_approval): its events and its two actions

@@ -19,7 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from api.commands import OPEN_CASE
 from domain.agreements import Category
 from domain.values import CaseKind, PlaceKind, Procedure
-from readmit.cli import case_commands, case_documents, reply_approval
+from readmit.cli import case_attachments, case_commands, case_documents, reply_approval
 from readmit.cli.case_render import (
     case_lines,
     case_table,
@@ -49,6 +49,9 @@ def register(app: typer.Typer) -> None:
         "verify": verify,
         "exchange": exchange,
         "document": case_documents.document,
+        "attach": case_attachments.attach,
+        "attachments": case_attachments.attachments,
+        "attachment": case_attachments.attachment,
     }
     for name, command in commands.items():
         group.command(name)(with_session(command))

@@ -16,12 +16,13 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 import typer
 
+from adapters.attachments.store import attachment_store
 from adapters.db.case_queries import closed_at
 from adapters.db.pool import create_pool
 from adapters.directory import rewrap_webhook_secrets
 from adapters.keys import master_keyring
 from adapters.protection.vault import PersonalDataVault
-from adapters.settings import get_settings
+from adapters.settings import ConfigurationError, get_settings
 from adapters.temporal.codec import KeyringError
 from readmit.cli.common import EXIT_REFUSED, database_url, fail, parse_instant, print_json
 from readmit.cli.progress import job_progress
@@ -56,7 +57,7 @@ def _with_vault(work: Callable[[PersonalDataVault], Awaitable[T]]) -> T:
     async def run() -> T:
         pool = await create_pool(dsn, min_size=1, max_size=4)
         try:
-            return await work(PersonalDataVault(pool, master))
+            return await work(PersonalDataVault(pool, master, attachment_store(settings, pool)))
         finally:
             await pool.close()
 
@@ -64,6 +65,8 @@ def _with_vault(work: Callable[[PersonalDataVault], Awaitable[T]]) -> T:
         return asyncio.run(run())
     except KeyringError as error:
         fail(f"{error}: add that master key to READMIT_MASTER_KEYS", EXIT_REFUSED)
+    except ConfigurationError as error:  # an attachment store the settings cannot make
+        fail(str(error))
     except (OSError, asyncpg.PostgresError) as error:
         fail(f"PostgreSQL: {str(error).splitlines()[0]}", EXIT_REFUSED)
 

@@ -38,11 +38,14 @@ from domain.values import (
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # what officers do to an open case: every command of the catalogue but opening, the clock's and
-# a node's own (`local`: who works on the case, not what happens to it)
+# a node's own (`local`: who works on the case, not what happens to it), and adding a file (an
+# upload, not a step's fields)
 STEP_COMMANDS = tuple(
     kind.name
     for kind in CATALOGUE
-    if kind.side is not Side.SYSTEM and not kind.local and kind.name != "open_case"
+    if kind.side is not Side.SYSTEM
+    and not kind.local
+    and kind.name not in ("open_case", "add_attachment")
 )
 
 

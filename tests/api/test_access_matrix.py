@@ -34,6 +34,7 @@ import jwt
 import pytest
 import typer
 from api_harness import SECRET, Api, app_endpoints
+from attachment_files import png
 from factories import application_body
 from typer.testing import CliRunner
 
@@ -134,6 +135,12 @@ CODEC = row(  # decrypting payloads reveals any case's: auditors of every state,
     officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
     auditor_PL=403, auditor_all=200, admin_PL=403, officer_DE=403,
 )  # fmt: skip
+ADD_ATTACHMENT = row(  # either party's officers; only PL knows a draft; auditors never write
+    officer_PL=201, supervisor_PL=201, officer_UA=404, supervisor_UA=404,
+    auditor_PL=403, auditor_all=403, admin_PL=403, officer_DE=404,
+)  # fmt: skip
+# a multipart upload (the body of POST /cases/{id}/attachments): a PNG in the `file` field
+UPLOAD = object()
 AUDITORS = row(
     officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
     auditor_PL=200, auditor_all=200, admin_PL=403, officer_DE=403,
@@ -222,6 +229,10 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     # a reply's approval: the requested state's supervisors (UA does not know a draft yet)
     ("POST", "/cases/{case_id}/reply/approve"): (REQUESTED_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/reply/return"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
+    # attachments (api/routes/attachments.py): the shared case holds one (see the setup)
+    ("POST", "/cases/{case_id}/attachments"): (ADD_ATTACHMENT, UPLOAD, None),
+    ("GET", "/cases/{case_id}/attachments"): (READ_CASE, None, None),
+    ("GET", "/cases/{case_id}/attachments/{attachment_id}"): (READ_CASE, None, None),
     # transit commands on a readmission case: 409 (each kind takes its own commands)
     ("POST", "/cases/{case_id}/transit/consent"): (REQUESTED_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/transit/refuse"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
@@ -266,6 +277,8 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("GET", "/ui/cases/{case_id}"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/actions/{action}"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/reply/{action}"): (SESSION, None, None),
+    ("POST", "/ui/cases/{case_id}/attachments"): (SESSION, None, None),
+    ("GET", "/ui/cases/{case_id}/attachments/{attachment_id}"): (SESSION, None, None),
     ("GET", "/ui/inbox"): (SESSION, None, None),
     ("POST", "/ui/inbox/{notification_id}/read"): (SESSION, None, None),
     ("GET", "/ui/audit/cases/{case_id}"): (SESSION, None, None),
@@ -359,6 +372,12 @@ async def test_access_matrix(api: Api) -> None:
         "INSERT INTO officers (user_id, state, role, display_name) VALUES"
         " ('anna.pl', 'PL', 'officer', 'Anna')"
     )
+    attached = await api.http.post(
+        f"/cases/{case_id}/attachments",
+        files={"file": ("scan.png", png(), "image/png")},
+        headers=api.as_("anna.pl", "officer", "PL"),
+    )
+    assert attached.status_code == 201, attached.text
     mismatches: list[str] = []
     for (method, template), (expected, body, query) in MATRIX.items():
         for caller in CALLERS:
@@ -375,7 +394,8 @@ async def test_access_matrix(api: Api) -> None:
             else:
                 headers = {"Authorization": f"Bearer {token}"} if token else {}
                 want = expected.get(caller, 401) if expected is not PUBLIC else 200
-                if template.startswith("/cases/{case_id}/") and 200 <= want < 300:
+                fresh = "{attachment_id}" not in template  # the shared case's attachment
+                if template.startswith("/cases/{case_id}/") and 200 <= want < 300 and fresh:
                     target = await open_case(api)  # a command that succeeds gets its own case
             path = template.format(
                 case_id=target,
@@ -385,9 +405,18 @@ async def test_access_matrix(api: Api) -> None:
                 name="app.css",
                 asset="init.js",
                 document="application",
+                attachment_id=attached.json()["attachment_id"],
             )
             api.http.cookies.clear()  # only what this request sends counts
-            answer = await api.http.request(method, path, json=body, params=query, headers=headers)
+            if body is UPLOAD:
+                files = {"file": ("scan.png", png(), "image/png")}
+                answer = await api.http.request(
+                    method, path, files=files, params=query, headers=headers
+                )
+            else:
+                answer = await api.http.request(
+                    method, path, json=body, params=query, headers=headers
+                )
             where = f"{method} {template} as {caller}"
             if isinstance(expected, Page):
                 mismatches += page_mismatches(where, expected, caller in PRINCIPALS, answer)

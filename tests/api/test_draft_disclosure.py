@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 from api_harness import Api, app_endpoints
+from attachment_files import png
 from factories import application_body
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
@@ -253,6 +254,32 @@ async def statistics_json(world: World, caller: str) -> frozenset[str]:
     return by_status(counted)
 
 
+def attachment_download(prefix: str = "") -> Surface:
+    """Each case's file (the API's download, or the page's under `prefix` `/ui`), by the id its
+    requesting officer lists: 200 shows the case; hidden, 404 as a third state's case (403 for
+    admins, before any lookup)."""
+
+    async def surface(world: World, caller: str) -> frozenset[str]:
+        return await _downloads(world, caller, prefix)
+
+    return surface
+
+
+async def _downloads(world: World, caller: str, prefix: str) -> frozenset[str]:
+    seen = set()
+    for name, case_id in world.cases.items():
+        listed = await world.ask("officer PL", "GET", f"/cases/{case_id}/attachments")
+        target = prefix + listed.json()["items"][0]["download"]
+        answer = await world.ask(caller, "GET", target)
+        if answer.status_code == 200:
+            seen.add(name)
+            continue
+        want = 403 if world.role(caller) == "admin" else 404
+        if answer.status_code != want:
+            world.problems.append(f"{target} as {caller}: {answer.status_code} (want {want})")
+    return frozenset(seen)
+
+
 # GET routes that show cases, and how; the rest of the app's GET routes show none (below).
 SURFACES: dict[tuple[str, str], Surface] = {
     ("GET", "/cases"): listing("/cases", CASE_FILTERS, json=True),
@@ -289,6 +316,9 @@ SURFACES: dict[tuple[str, str], Surface] = {
     ("GET", "/ui/cases/{case_id}/documents/{document}.pdf"): one_case(
         "/ui/cases/{case_id}/documents/application.pdf"
     ),
+    ("GET", "/cases/{case_id}/attachments"): one_case("/cases/{case_id}/attachments"),
+    ("GET", "/cases/{case_id}/attachments/{attachment_id}"): attachment_download(),
+    ("GET", "/ui/cases/{case_id}/attachments/{attachment_id}"): attachment_download("/ui"),
 }
 # Surfaces for one role only: the others see no case there, whichever they may know.
 AUDIENCE = {
@@ -340,6 +370,13 @@ async def open_three(api: Api) -> dict[str, str]:
         opened = await api.http.post("/cases", json=OPEN, headers=anna)
         assert opened.status_code == 201, opened.text
         cases[name] = opened.json()["case_id"]
+    for seed, case_id in enumerate(cases.values()):  # each case holds a file (before submitting)
+        attached = await api.http.post(
+            f"/cases/{case_id}/attachments",
+            files={"file": ("scan.png", png(seed), "image/png")},
+            headers=anna,
+        )
+        assert attached.status_code == 201, attached.text
     submitted = await api.http.post(f"/cases/{cases[SUBMITTED]}/submit", json={}, headers=anna)
     assert submitted.status_code == 200, submitted.text
     claimed = await api.http.post(f"/cases/{cases[DRAFT]}/claim", json={}, headers=anna)

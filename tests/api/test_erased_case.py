@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -117,3 +118,62 @@ async def test_evidence_added_later_is_sealed_and_clients_cannot_send_seals(
         refused = await api.http.post(path, json=body, headers=anna)
         assert refused.status_code == 422, refused.text
         assert "the server seals it" in refused.text
+
+
+async def test_erasure_removes_attachments_and_their_download_says_so(
+    api: Api, vault: PersonalDataVault
+) -> None:
+    from attachment_files import png
+
+    anna = api.as_("anna.pl", "officer", "PL")
+    knowledge = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    opened = await api.http.post("/cases", json={**OPEN, "knowledge_at": knowledge}, headers=anna)
+    case_id = opened.json()["case_id"]
+    scan = png(9)
+    added = await api.http.post(
+        f"/cases/{case_id}/attachments",
+        files={"file": ("melnyk.png", scan, "image/png")},
+        data={"description": "Halyna Melnyk's passport"},
+        headers=anna,
+    )
+    assert added.status_code == 201, added.text
+    download = added.json()["download"]
+    assert (await api.http.get(download, headers=anna)).content == scan
+
+    inside = "SELECT count(*) FROM case_attachments WHERE position($1::bytea in sealed) > 0"
+    assert await api.pool.fetchval(inside, scan) == 0  # stored sealed, never in the clear
+    assert (
+        await api.pool.fetchval("SELECT count(*) FROM case_attachments WHERE case_id = $1", case_id)
+        == 1
+    )
+
+    await vault.erase([case_id], datetime.now(UTC), "test: erasure")
+
+    # the stored file is gone with the key, and no row anywhere holds its bytes
+    assert (
+        await api.pool.fetchval("SELECT count(*) FROM case_attachments WHERE case_id = $1", case_id)
+        == 0
+    )
+    assert await api.pool.fetchval(inside, scan) == 0
+    history = await api.pool.fetch(
+        "SELECT data::text FROM case_events WHERE stream_id = $1", case_id
+    )
+    encodings = (scan.hex(), base64.b64encode(scan).decode(), "Melnyk's passport")
+    assert not any(e in r["data"] for r in history for e in encodings)
+    gone = await api.http.get(download, headers=anna)
+    assert gone.status_code == 410, gone.text
+    assert gone.headers["content-type"].startswith("application/problem+json")
+    assert gone.json()["type"].endswith("data-erased")
+    late = await api.http.post(  # a file for an erased case has no key to be sealed with
+        f"/cases/{case_id}/attachments",
+        files={"file": ("x.png", png(10), "image/png")},
+        headers=anna,
+    )
+    assert late.status_code == 410 and late.json()["type"].endswith("data-erased"), late.text
+    assert (
+        await api.pool.fetchval("SELECT count(*) FROM case_attachments WHERE case_id = $1", case_id)
+        == 0
+    )
+    listed = (await api.http.get(f"/cases/{case_id}/attachments", headers=anna)).json()["items"]
+    assert listed[0]["description"] == {"erased": True}  # the record stays, its words are gone
+    assert "Melnyk" not in str(listed)

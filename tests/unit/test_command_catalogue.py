@@ -46,6 +46,9 @@ ASSIGNMENT = {"claim_case", "release_case", "assign_case"}
 # a reply's approval (domain.reply_approval): a node's own; the draft is reached through the
 # accept and refuse endpoints (api.reply_approval), approvals and returns through their own
 APPROVAL = {"draft_reply", "approve_reply", "return_reply"}
+# a file added to a case: either side's, uploaded (multipart) at its own route
+# (api/routes/attachments.py) and `readmit case attach`, not a JSON body of the catalogue's
+UPLOADS = {"add_attachment"}
 
 
 def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
@@ -64,10 +67,10 @@ def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None
 
 
 def test_assignment_is_either_sides_a_nodes_own_and_never_a_move_the_case_waits_for() -> None:
-    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT
-    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT | APPROVAL
+    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT | UPLOADS
+    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT | APPROVAL  # a file crosses
     offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
-    assert not offered & ASSIGNMENT
+    assert not offered & (ASSIGNMENT | UPLOADS)
 
 
 def test_a_command_of_either_side_is_issued_by_the_side_it_names() -> None:
@@ -96,13 +99,13 @@ def test_an_assignment_takes_its_side_and_actor_from_the_caller_never_the_body()
 
 
 def test_the_presentation_table_presents_every_command_officers_issue() -> None:
-    assert set(REACHABLE) == OFFICERS - {"draft_reply"}
+    assert set(REACHABLE) == OFFICERS - {"draft_reply"} - UPLOADS
     assert len(REACHABLE) == (
         len(CASE_COMMANDS) + len(ASSIGNMENT_COMMANDS) + len(REPLY_APPROVAL_COMMANDS) + 1
     )
-    # the pages' commands (and their words) are all but assignment, not on the pages yet, and
-    # a reply's approval, in a section of its own
-    assert set(PRESENTED) == OFFICERS - ASSIGNMENT - APPROVAL
+    # the pages' commands (and their words) are all but assignment, not on the pages yet, a
+    # reply's approval, in a section of its own, and a file's upload, a form of its own
+    assert set(PRESENTED) == OFFICERS - ASSIGNMENT - APPROVAL - UPLOADS
     assert len({c.path for c in REACHABLE.values()}) == len(REACHABLE)
     cli = [c.cli for c in REACHABLE.values() if c.cli]
     assert len(set(cli)) == len(cli)
@@ -161,7 +164,9 @@ def cli_commands() -> dict[str, Any]:
 def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field() -> None:
     commands = cli_commands()
     reads = {"list", "show", "events", "state", "verify", "exchange", "document"}
-    assert set(commands) - reads == {c.cli for c in REACHABLE.values() if c.cli}
+    reads |= {"attachments", "attachment"}
+    uploads = {"attach"}  # add_attachment: a file, not the catalogue's fields
+    assert set(commands) - reads - uploads == {c.cli for c in REACHABLE.values() if c.cli}
     assert "--officer" in {o for p in commands["assign"].params for o in p.opts}
     for presented in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS):
         if presented.cli is None:
@@ -182,4 +187,4 @@ def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field(
 
 
 def test_scenario_steps_are_the_officers_commands_on_an_open_case() -> None:
-    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT - APPROVAL
+    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT - APPROVAL - UPLOADS

@@ -132,6 +132,10 @@ def test_every_catalogue_command_with_all_its_personal_fields_round_trips(
             "by": "officer.ua",
             "officer": "officer2.ua",
             "reply": "refuse",  # a drafted reply (domain.reply_approval)
+            "attachment_id": "3f2b8c1e-9d4a-4c6b-8e2f-0a1b2c3d4e5f",  # a file added (its hash)
+            "sha256": "0" * 64,
+            "media_type": "application/pdf",
+            "size": 1,
         }
         assert_round_trip(box, kind.build(AT, {k: v for k, v in fields.items() if k in names}))
 

@@ -70,8 +70,14 @@ def with_free_text(kind_name: str) -> Command:
         "person": PERSON,
         "items": [{"kind": "passport", "issued_on": "2020-01-01"}],
         "outcome": {"status": "confirmed", "score": "0.9"},
-        "reply": "refuse",
+        "reply": "refuse",  # a drafted reply
         "by": "officer.ua",
+        # a file added to the case (its description is the note)
+        "side": "requesting",
+        "attachment_id": "3f2b8c1e-9d4a-4c6b-8e2f-0a1b2c3d4e5f",
+        "sha256": "0" * 64,
+        "media_type": "image/png",
+        "size": 1,
     }.items():
         if name in names and names[name].is_required():
             fields[name] = value
@@ -87,9 +93,9 @@ TEXT_COMMANDS = [
 
 def test_the_catalogue_has_free_text_in_many_commands() -> None:
     # reasons: extend, refuse, object, extend transfer, claim, dispute, withdraw, refuse transit,
-    # transit failure; notes: accept, confirm transfer, accept claim, consent, take back; both:
-    # a draft reply; reasons: a returned reply
-    assert len(TEXT_COMMANDS) == 16
+    # transit failure; notes: accept, confirm transfer, accept claim, consent, take back, and an
+    # attachment's description; both: a draft reply; reasons: a returned reply
+    assert len(TEXT_COMMANDS) == 17
 
 
 @pytest.mark.parametrize("name", TEXT_COMMANDS)

@@ -1,0 +1,1 @@
+"""Attachments' bytes: sniffing their type, and the stores that keep them sealed."""
