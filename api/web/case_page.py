@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 from adapters.db.eventstore import ConcurrencyError, Recorded
 from adapters.temporal.cases import CaseNotFound, CommandRefused
 from api.case_access import load_case
-from api.commands import CASE_COMMANDS, PRESENTED
+from api.commands import ASSIGNMENT_COMMANDS, CASE_COMMANDS, PRESENTED
 from api.deps import writer
 from api.disclosure import record as disclose
 from api.exchange_view import exchange_record
@@ -33,6 +33,7 @@ from api.problems import Problem
 from api.routes import cases as api_cases
 from api.views import case_detail
 from api.web import labels
+from api.web.assignment import ASSIGNMENT, assignment_notice, assignment_view
 from api.web.documents import links as document_links
 from api.web.forms import FormErrors, action_body, fields_for, raw_values
 from api.web.i18n import N_
@@ -47,7 +48,7 @@ from domain.state import CaseState
 from domain.values import Side
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-ACTIONS = {command.name for command in CASE_COMMANDS}
+ACTIONS = {command.name for command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS)}
 TIMELINE_STATUS = {
     "running": N_("running"),
     "met": N_("met"),
@@ -194,6 +195,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
         actions=actions,
         idem=secrets.token_urlsafe(16),
         documents=document_links(opened),
+        assignment=await assignment_view(page, state, detail),
     )
 
 
@@ -224,6 +226,9 @@ async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
     )
     if answer is None:
         return _back(page, back, form, action, names, error=error, errors=errors)
+    if action in ASSIGNMENT:  # a node's own business: recorded at once, never sent
+        officer = getattr(body, "officer", None)
+        return _redirect(page, back, Flash(notice=assignment_notice(page, action, officer)))
     label = page._(labels.label("action", action))
     if sending := answer.get("sending"):  # a shared case: on its way to the other node
         notice = page._(
