@@ -11,7 +11,7 @@ import asyncpg
 from adapters.directory import Officer, import_directory, load_directory
 from adapters.temporal.codec import Keyring
 
-MAREK = Officer(user_id="marek.pl", state="PL", role="officer", display_name="Marek Zieliński")
+MAREK = Officer(user_id="marek.pl", state="PL", role="officer", display_name="Marek Wójcik")
 
 
 async def with_second_officer(pool: asyncpg.Pool) -> None:

@@ -83,7 +83,7 @@ async def test_claim_release_and_assign_through_the_case_page(web_http: Web) -> 
     assert 'id="action-claim_case"' in html  # a supervisor may take it too
     html = await post(http, case_id, html, "assign_case", officer="marek.pl")
     assert "The case is now assigned to marek.pl." in html
-    assert assignee(html, "requesting") == "assigned to Marek Zieliński (marek.pl)"
+    assert assignee(html, "requesting") == "assigned to Marek Wójcik (marek.pl)"
     options = re.findall(r'<option value="([^"]+)"', html.split('name="officer"', 1)[1])
     assert "marek.pl" not in options  # reassigning offers the others
     refused = await post(http, case_id, html, "assign_case", officer="olena.ua")
