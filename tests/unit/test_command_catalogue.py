@@ -23,7 +23,7 @@ from api.commands import (
 )
 from api.routes.cases import router
 from api.web.case_page import ACTIONS
-from api.web.forms import action_body, fields_for
+from api.web.forms import FormErrors, action_body, fields_for
 from domain.actions import expected_actions
 from domain.commands import (
     BY_NAME,
@@ -176,3 +176,14 @@ def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field(
 
 def test_scenario_steps_are_the_officers_commands_on_an_open_case() -> None:
     assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT
+
+
+def test_the_assign_form_builds_the_assignment_its_select_names() -> None:
+    (officer,) = fields_for("assign_case", CaseState())
+    assert (officer.name, officer.kind, officer.required) == ("officer", "select", True)
+    body = action_body("assign_case", {"officer": "marek.pl"}, "Europe/Warsaw")
+    assert body == AssignBody(officer="marek.pl")
+    assert action_body("claim_case", {}, "Europe/Warsaw") == EmptyBody()
+    with pytest.raises(FormErrors) as missing:
+        action_body("assign_case", {}, "Europe/Warsaw")
+    assert "officer" in missing.value.errors
