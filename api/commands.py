@@ -405,6 +405,7 @@ CASE_COMMANDS: tuple[Presentation, ...] = (
         (Field("note", "Note (optional)", attrs={"maxlength": "200"}),),
     ),
 )
+PRESENTED: dict[str, Presentation] = {p.name: p for p in (OPEN_CASE, *CASE_COMMANDS)}
 
 # Assignment (domain.assignment): each side's officers take, give back or (supervisors) assign
 # their side of a case. The API routes them and the CLI offers them like the commands above;
@@ -438,9 +439,6 @@ ASSIGNMENT_COMMANDS: tuple[Presentation, ...] = (
         (Field("officer", "Assign to", "select", required=True),),
     ),
 )
-# Every command officers reach over the API, the CLI and the pages, by name; the pages'
-# catalogues translate their titles, labels and hints.
-PRESENTED: dict[str, Presentation] = {
-    p.name: p for p in (OPEN_CASE, *CASE_COMMANDS, *ASSIGNMENT_COMMANDS)
-}
-REACHABLE: dict[str, Presentation] = PRESENTED
+PRESENTED.update({p.name: p for p in ASSIGNMENT_COMMANDS})  # the case page's own section
+# Every command officers reach over the API and the CLI, by name.
+REACHABLE: dict[str, Presentation] = PRESENTED | {p.name: p for p in ASSIGNMENT_COMMANDS}
