@@ -180,6 +180,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
     return page.render(
         "case.html",
         case=detail,
+        assignment=await assignment_view(page, state, detail),
         exchange=await exchange_record(page.services, case_id),
         terms=terms,
         parties=[
@@ -195,7 +196,6 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
         actions=actions,
         idem=secrets.token_urlsafe(16),
         documents=document_links(opened),
-        assignment=await assignment_view(page, state, detail),
     )
 
 
@@ -226,9 +226,6 @@ async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
     )
     if answer is None:
         return _back(page, back, form, action, names, error=error, errors=errors)
-    if action in ASSIGNMENT:  # a node's own business: recorded at once, never sent
-        officer = getattr(body, "officer", None)
-        return _redirect(page, back, Flash(notice=assignment_notice(page, action, officer)))
     label = page._(labels.label("action", action))
     if sending := answer.get("sending"):  # a shared case: on its way to the other node
         notice = page._(
@@ -236,6 +233,9 @@ async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
             "acknowledges receipt."
         ) % {"action": label, "state": sending["recipient"]}
         return _redirect(page, back, Flash(notice=notice))
+    if action in ASSIGNMENT:  # a node's own business: recorded at once, never sent
+        officer = getattr(body, "officer", None)
+        return _redirect(page, back, Flash(notice=assignment_notice(page, action, officer)))
     notice = page._("%(action)s: done. The case is now “%(status)s”.") % {
         "action": label,
         "status": page._(labels.label("status", answer.get("status"))),
