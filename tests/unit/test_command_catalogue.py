@@ -143,6 +143,17 @@ def test_a_verification_is_given_flat_and_built_nested() -> None:
     assert (built.outcome.status.value, str(built.outcome.score)) == ("confirmed", "0.9")
 
 
+def test_the_assign_form_builds_the_assignment_its_select_names() -> None:
+    (officer,) = fields_for("assign_case", CaseState())
+    assert (officer.name, officer.kind, officer.required) == ("officer", "select", True)
+    body = action_body("assign_case", {"officer": "marek.pl"}, "Europe/Warsaw")
+    assert body == AssignBody(officer="marek.pl")
+    assert action_body("claim_case", {}, "Europe/Warsaw") == EmptyBody()
+    with pytest.raises(FormErrors) as missing:
+        action_body("assign_case", {}, "Europe/Warsaw")
+    assert "officer" in missing.value.errors
+
+
 def cli_commands() -> dict[str, Any]:
     """The click commands of `readmit case` (typer's own click, whichever it brings)."""
     app = typer.Typer()
@@ -176,14 +187,3 @@ def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field(
 
 def test_scenario_steps_are_the_officers_commands_on_an_open_case() -> None:
     assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT
-
-
-def test_the_assign_form_builds_the_assignment_its_select_names() -> None:
-    (officer,) = fields_for("assign_case", CaseState())
-    assert (officer.name, officer.kind, officer.required) == ("officer", "select", True)
-    body = action_body("assign_case", {"officer": "marek.pl"}, "Europe/Warsaw")
-    assert body == AssignBody(officer="marek.pl")
-    assert action_body("claim_case", {}, "Europe/Warsaw") == EmptyBody()
-    with pytest.raises(FormErrors) as missing:
-        action_body("assign_case", {}, "Europe/Warsaw")
-    assert "officer" in missing.value.errors
