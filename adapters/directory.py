@@ -381,6 +381,26 @@ async def directory_entry(pool: asyncpg.Pool, user_id: str) -> Entry | None:
     return Entry(row["state"], row["role"]) if row is not None else None
 
 
+class Colleague(NamedTuple):
+    """An active officer or supervisor of a state, as a supervisor's "assign to" lists them."""
+
+    user_id: str
+    display_name: str
+    role: str
+
+
+async def officers_of(pool: asyncpg.Pool, state: str) -> list[Colleague]:
+    """The active officers and supervisors of `state`, by display name: those a case's side
+    may be assigned to (`api.case_access.check_assignee` accepts exactly these)."""
+    rows = await pool.fetch(
+        "SELECT user_id, display_name, role FROM officers"
+        " WHERE state = $1 AND active AND role IN ('officer', 'supervisor')"
+        " ORDER BY display_name, user_id",
+        state,
+    )
+    return [Colleague(r["user_id"], r["display_name"], r["role"]) for r in rows]
+
+
 class NoWebhook(LookupError):
     """The officer is not in the directory, or has no webhook URL to sign for."""
 

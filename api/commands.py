@@ -409,8 +409,8 @@ PRESENTED: dict[str, Presentation] = {p.name: p for p in (OPEN_CASE, *CASE_COMMA
 
 # Assignment (domain.assignment): each side's officers take, give back or (supervisors) assign
 # their side of a case. The API routes them and the CLI offers them like the commands above;
-# the pages do not show them yet, so their words stay out of `PRESENTED` (whose titles, labels
-# and hints the pages' catalogues translate).
+# the case page shows them in its own "Assignment" section (api/web/assignment.py), never among
+# the moves a case waits for, its "Assign to" choices the officers of the caller's state.
 ASSIGNMENT_COMMANDS: tuple[Presentation, ...] = (
     Presentation(
         "claim_case",
@@ -436,8 +436,10 @@ ASSIGNMENT_COMMANDS: tuple[Presentation, ...] = (
         "Assign the case",
         "Assign (or reassign) your side of the case to an officer of your state (supervisors)",
         AssignBody,
+        (Field("officer", "Assign to", "select", required=True),),
     ),
 )
+PRESENTED.update({p.name: p for p in ASSIGNMENT_COMMANDS})  # the case page's own section
 # Every command officers reach over the API and the CLI, by name.
 REACHABLE: dict[str, Presentation] = PRESENTED | {p.name: p for p in ASSIGNMENT_COMMANDS}
 

@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 from adapters.db.eventstore import ConcurrencyError, Recorded
 from adapters.temporal.cases import CaseNotFound, CommandRefused
 from api.case_access import load_case
-from api.commands import CASE_COMMANDS, PRESENTED
+from api.commands import ASSIGNMENT_COMMANDS, CASE_COMMANDS, PRESENTED
 from api.deps import writer
 from api.disclosure import record as disclose
 from api.exchange_view import exchange_record
@@ -35,6 +35,7 @@ from api.reply_draft_view import offered_actions, visible_events
 from api.routes import cases as api_cases
 from api.views import case_detail
 from api.web import labels
+from api.web.assignment import ASSIGNMENT, assignment_notice, assignment_view
 from api.web.attachments import attachment_rows
 from api.web.documents import links as document_links
 from api.web.forms import FormErrors, action_body, fields_for, raw_values
@@ -50,7 +51,7 @@ from domain.state import CaseState
 from domain.values import Side
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-ACTIONS = {command.name for command in CASE_COMMANDS}
+ACTIONS = {command.name for command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS)}
 TIMELINE_STATUS = {
     "running": N_("running"),
     "met": N_("met"),
@@ -183,6 +184,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
     return page.render(
         "case.html",
         case=detail,
+        assignment=await assignment_view(page, state, detail),
         exchange=await exchange_record(page.services, case_id),
         terms=terms,
         parties=[
@@ -242,6 +244,9 @@ async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
             "acknowledges receipt."
         ) % {"action": label, "state": sending["recipient"]}
         return _redirect(page, back, Flash(notice=notice))
+    if action in ASSIGNMENT:  # a node's own business: recorded at once, never sent
+        officer = getattr(body, "officer", None)
+        return _redirect(page, back, Flash(notice=assignment_notice(page, action, officer)))
     notice = page._("%(action)s: done. The case is now “%(status)s”.") % {
         "action": label,
         "status": page._(labels.label("status", answer.get("status"))),

@@ -111,14 +111,15 @@ async def test_claim_release_and_assign_each_side(api: Api) -> None:
     # assignment is no move the case waits for
     shown = (await api.http.get(f"/cases/{case_id}", headers=anna)).json()
     assert not {"claim_case", "release_case", "assign_case"} & set(shown["next_actions"])
-    # the case's page shows its history, assignments included (no label of theirs yet), and
-    # offers none of them
+    # the case's page shows its history, assignments included, and offers them in its own
+    # "Assignment" section (tests/web/test_web_assignment.py), not among the case's next moves
     cookie = await api.session("anna.pl", "officer", "PL")
     page = await api.http.get(
         f"/ui/cases/{case_id}", headers={"Cookie": f"readmit_session={cookie}"}
     )
     assert page.status_code == 200, page.text
-    assert "/actions/claim_case" not in page.text
+    section = page.text.split('id="assignment"', 1)[1]
+    assert "/actions/claim_case" in section and 'id="action-claim_case-heading"' not in page.text
 
 
 async def test_refusals_change_nothing(api: Api) -> None:

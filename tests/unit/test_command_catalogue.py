@@ -24,7 +24,7 @@ from api.commands import (
 )
 from api.routes.cases import router
 from api.web.case_page import ACTIONS
-from api.web.forms import action_body, fields_for
+from api.web.forms import FormErrors, action_body, fields_for
 from domain.actions import expected_actions
 from domain.commands import (
     BY_NAME,
@@ -103,9 +103,10 @@ def test_the_presentation_table_presents_every_command_officers_issue() -> None:
     assert len(REACHABLE) == (
         len(CASE_COMMANDS) + len(ASSIGNMENT_COMMANDS) + len(REPLY_APPROVAL_COMMANDS) + 1
     )
-    # the pages' commands (and their words) are all but assignment, not on the pages yet, a
-    # reply's approval, in a section of its own, and a file's upload, a form of its own
-    assert set(PRESENTED) == OFFICERS - ASSIGNMENT - APPROVAL - UPLOADS
+    # the pages' commands (and their words): all but a reply's approval, in a section of its
+    # own, and a file's upload, a form of its own; assignment in the case page's own section
+    assert set(PRESENTED) == OFFICERS - APPROVAL - UPLOADS
+    assert set(PRESENTED) >= ASSIGNMENT and set(ACTIONS) >= ASSIGNMENT
     assert len({c.path for c in REACHABLE.values()}) == len(REACHABLE)
     cli = [c.cli for c in REACHABLE.values() if c.cli]
     assert len(set(cli)) == len(cli)
@@ -127,7 +128,7 @@ def test_every_command_route_is_the_catalogues() -> None:
 
 def test_every_offered_action_has_a_form_that_builds_its_command() -> None:
     offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
-    assert offered <= ACTIONS == {c.name for c in CASE_COMMANDS}
+    assert offered <= ACTIONS == {c.name for c in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS)}
     samples = {
         "text": "x",
         "textarea": "a reason",
@@ -151,6 +152,17 @@ def test_a_verification_is_given_flat_and_built_nested() -> None:
     built = BY_NAME["record_verification"].build(AT, {"status": "confirmed", "score": "0.9"})
     assert isinstance(built, RecordVerification)
     assert (built.outcome.status.value, str(built.outcome.score)) == ("confirmed", "0.9")
+
+
+def test_the_assign_form_builds_the_assignment_its_select_names() -> None:
+    (officer,) = fields_for("assign_case", CaseState())
+    assert (officer.name, officer.kind, officer.required) == ("officer", "select", True)
+    body = action_body("assign_case", {"officer": "marek.pl"}, "Europe/Warsaw")
+    assert body == AssignBody(officer="marek.pl")
+    assert action_body("claim_case", {}, "Europe/Warsaw") == EmptyBody()
+    with pytest.raises(FormErrors) as missing:
+        action_body("assign_case", {}, "Europe/Warsaw")
+    assert "officer" in missing.value.errors
 
 
 def cli_commands() -> dict[str, Any]:
