@@ -55,6 +55,7 @@ from api.routes import (
     health,
     identity,
     inbox,
+    mrz,
     stats,
 )
 from api.services import Services
@@ -188,6 +189,7 @@ def create_app(
     app.include_router(cases.router)
     app.include_router(agreements.router)
     app.include_router(identity.router)
+    app.include_router(mrz.router)
     app.include_router(inbox.router)
     app.include_router(stats.router)
     app.include_router(audit.router)

@@ -52,8 +52,13 @@ def ink(gray: Image.Image, radius: float) -> Image.Image:
     return ImageChops.subtract(background, gray).point(lambda v: 255 if v > 18 else 0)
 
 
+def _levels(image: Image.Image) -> list[int]:
+    """The pixel values of a one-band image, row by row."""
+    return [v for v in image.get_flattened_data() if isinstance(v, int)]
+
+
 def _row_profile(mask: Image.Image) -> list[int]:
-    return list(mask.resize((1, mask.height), Image.Resampling.BOX).get_flattened_data())
+    return _levels(mask.resize((1, mask.height), Image.Resampling.BOX))
 
 
 def _peakedness(mask: Image.Image, angle: float) -> float:
@@ -124,7 +129,7 @@ def _lines(mask: Image.Image) -> list[Line]:
 def _extent(strip: Image.Image) -> tuple[int, int] | None:
     """The columns of a line's text: the run of ink columns (gaps under a line's height
     bridged) with the most ink, so a card's edge or a stray mark beside the line is left out."""
-    columns = list(strip.resize((strip.width, 1), Image.Resampling.BOX).get_flattened_data())
+    columns = _levels(strip.resize((strip.width, 1), Image.Resampling.BOX))
     runs: list[list[int]] = []  # [first, last, ink columns]
     for x, value in enumerate(columns):
         if value < 8:

@@ -126,6 +126,10 @@ IDENTITY = row(
     officer_PL=200, supervisor_PL=200, officer_UA=200, supervisor_UA=200,
     auditor_PL=200, auditor_all=200, admin_PL=403, officer_DE=200,
 )  # fmt: skip
+MRZ_READ = row(  # the matrix sends JSON, not the image: writers get past the role check (422)
+    officer_PL=422, supervisor_PL=422, officer_UA=422, supervisor_UA=422,
+    auditor_PL=403, auditor_all=403, admin_PL=403, officer_DE=422,
+)  # fmt: skip
 OWN_NOTIFICATION = row(  # the notification is in the UA officers' shared inbox
     officer_PL=404, supervisor_PL=404, officer_UA=200, supervisor_UA=404,
     auditor_PL=404, auditor_all=404, admin_PL=404, officer_DE=404,
@@ -236,6 +240,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
         None,
     ),
     ("POST", "/identity/unzr"): (IDENTITY, {"number": make_unzr(date(1990, 5, 17), 1)}, None),
+    ("POST", "/mrz/read"): (MRZ_READ, {}, None),
     ("GET", "/inbox"): (ANY_CALLER, None, {"unread": "true"}),
     ("GET", "/stats"): (LIST_CASES, None, {"kind": "readmission"}),
     ("POST", "/inbox/{notification_id}/read"): (OWN_NOTIFICATION, None, None),

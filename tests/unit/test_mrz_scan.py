@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import shutil
 from datetime import date
+from typing import Any
 
+import mrz_specimens as specimens
 import pytest
 
 from adapters.mrz_scan import read_mrz
 from adapters.mrz_scan.prepare import bands, load, rotate, skew
 from adapters.mrz_scan.reading import fitted
-from tests import mrz_specimens as specimens
 
 TODAY = date(2026, 12, 8)
 
@@ -65,7 +66,7 @@ def test_a_short_filler_run_is_lengthened_to_the_shape() -> None:
     ids=["td3-straight", "td1-upside-down-jpeg", "td3-tilted-blurred", "td1-tilted-small"],
 )
 def test_a_photographed_zone_is_read_and_checked(
-    zone: tuple[str, ...], photo: dict[str, float], surname: str
+    zone: tuple[str, ...], photo: dict[str, Any], surname: str
 ) -> None:
     scan = read_mrz(specimens.phone_photo(specimens.render(zone), **photo), today=TODAY)
     assert scan.found, scan.reason
