@@ -33,6 +33,7 @@ from api.problems import Problem
 from api.routes import cases as api_cases
 from api.views import case_detail
 from api.web import labels
+from api.web.evidence_form import EVIDENCE_FIELDS
 from api.web.forms import FormErrors, action_body, fields_for, raw_values
 from api.web.i18n import N_
 from api.web.open_form import choices, form_names, open_body, open_sections
@@ -192,6 +193,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
         history=history_rows(recorded),
         actions=actions,
         idem=secrets.token_urlsafe(16),
+        evidence_fields=EVIDENCE_FIELDS,  # the evidence form, filled from a scan if need be
     )
 
 
