@@ -45,8 +45,8 @@ def _fit(line: str, width: int) -> str | None:
     """The line at `width` characters, None if too far off. Tesseract reads a run of fillers
     as fillers mixed with the letters '<' resembles, and shortens or lengthens it: such runs
     become fillers, and the longest run of fillers takes up the difference in length."""
-    line = _SOUP.sub(lambda m: "<" * len(m[0]) if m[0].count("<") >= 3 else m[0], line)
-    if abs(len(line) - width) > 6:
+    line = _desouped(line)
+    if not -6 <= width - len(line) <= 12:  # long runs of fillers lose the most
         return None
     runs = [(m.end() - m.start(), m.start(), m.end()) for m in re.finditer("<+", line)]
     if len(line) > width:
@@ -59,6 +59,10 @@ def _fit(line: str, width: int) -> str | None:
         return line + "<" * missing
     _, _, end = max(runs)
     return line[:end] + "<" * missing + line[end:]
+
+
+def _desouped(line: str) -> str:
+    return _SOUP.sub(lambda m: "<" * len(m[0]) if m[0].count("<") >= 3 else m[0], line)
 
 
 def _repaired(rows: list[str]) -> list[str]:
@@ -109,6 +113,26 @@ def fitted(text: str) -> list[tuple[str, ...]]:
             rows = [_fit(line, width) for line in lines[start : start + count]]
             if all(row is not None for row in rows):
                 found.append(tuple(row for row in rows if row is not None))
+    return found
+
+
+def alternatives(text: str) -> list[tuple[str, ...]]:
+    """Where a line is one character too long, Tesseract may have read one character as two
+    (OCR-B's `O` and `L` side by side): the shape's fits with each single character dropped
+    from that line instead of a filler, for the check digits to choose from."""
+    lines = candidate_lines(text)
+    found: list[tuple[str, ...]] = []
+    for count, width in _SHAPES:
+        for start in range(len(lines) - count + 1):
+            group = lines[start : start + count]
+            rows = [_fit(line, width) for line in group]
+            for index, line in enumerate(group):
+                plain = _desouped(line)
+                others = rows[:index] + rows[index + 1 :]
+                if len(plain) != width + 1 or any(row is None for row in others):
+                    continue
+                for cut in sorted({plain[:i] + plain[i + 1 :] for i in range(len(plain))}):
+                    found.append(tuple(cut if i == index else str(r) for i, r in enumerate(rows)))
     return found
 
 

@@ -9,8 +9,25 @@ import pytesseract
 from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
-from adapters.mrz_scan.prepare import NotAnImage, bands, crop_band, for_ocr, load, rotate, skew
-from adapters.mrz_scan.reading import Reading, fitted, parsed, passed_digits, score, voted
+from adapters.mrz_scan.prepare import (
+    Band,
+    NotAnImage,
+    bands,
+    crop_band,
+    for_ocr,
+    load,
+    rotate,
+    skew,
+)
+from adapters.mrz_scan.reading import (
+    Reading,
+    alternatives,
+    fitted,
+    parsed,
+    passed_digits,
+    score,
+    voted,
+)
 from domain.identity.mrz import MrzResult
 
 MAX_BANDS = 3  # the widest candidate bands tried
@@ -51,7 +68,7 @@ class MrzScan(BaseModel):
 def read_mrz(image: bytes, *, today: date, deadline: float = 15.0) -> MrzScan:
     """The MRZ of a passport or identity card image (PNG, JPEG...), checked; `found=False` with
     a reason when there is none, the image cannot be decoded or `deadline` seconds ran out."""
-    started = time.monotonic()
+    clock = _Deadline(deadline)
     try:
         gray = load(image)
     except NotAnImage:
@@ -59,27 +76,63 @@ def read_mrz(image: bytes, *, today: date, deadline: float = 15.0) -> MrzScan:
     angle = skew(gray)
     upright = rotate(gray, angle)
     best: tuple[Reading, float] | None = None
+    read_from: Band | None = None  # the band the best reading so far came from
     for band in bands(upright)[:MAX_BANDS]:
+        if read_from and best and passed_digits(best[0].result) >= 2 and _overlap(band, read_from):
+            continue  # the same lines again: the zone was found there, only less well
         strip = crop_band(upright, band)
+        # which way up: the first reading of both, the one more like an MRZ goes on
+        first: dict[int, str] = {}
         for flip in (0, 180):
+            if clock.out:
+                return _answer(best, TIMED_OUT)
             turned = strip.rotate(flip) if flip else strip
-            candidates: list[tuple[str, ...]] = []
-            for height, binarise in ATTEMPTS:
-                remaining = deadline - (time.monotonic() - started)
-                if remaining <= 0.2:
-                    return _answer(best, TIMED_OUT)
-                read = _ocr(for_ocr(turned, band, height, binarise), remaining)
-                found = fitted(read)
-                readings = [*parsed(found, today), *parsed(voted(candidates + found), today)]
-                if not candidates and not any(passed_digits(r.result) for r in readings):
-                    break  # nothing like an MRZ this way up: turn it over or move on
-                candidates += found
-                for reading in readings:
-                    if best is None or score(reading) > score(best[0]):
-                        best = (reading, (angle + flip) % 360)
-                if best and best[0].result.valid:
-                    return _answer(best, NO_MRZ)
+            first[flip] = _ocr(for_ocr(turned, band, *ATTEMPTS[0]), clock.left)
+        flip = max(first, key=lambda f: _likeness(first[f], today))
+        if "<" not in first[flip]:
+            continue  # no filler anywhere: not a zone
+        turned = strip.rotate(flip) if flip else strip
+        candidates: list[tuple[str, ...]] = []
+        for attempt, (height, binarise) in enumerate(ATTEMPTS):
+            if attempt and clock.out:
+                return _answer(best, TIMED_OUT)
+            read = (
+                first[flip]
+                if not attempt
+                else _ocr(for_ocr(turned, band, height, binarise), clock.left)
+            )
+            found = fitted(read)
+            candidates += found
+            tried = [*found, *voted(candidates), *alternatives(read)]
+            for reading in parsed(tried, today):
+                if best is None or score(reading) > score(best[0]):
+                    best, read_from = (reading, (angle + flip) % 360), band
+            if best and best[0].result.valid:
+                return _answer(best, NO_MRZ)
     return _answer(best, NO_MRZ)
+
+
+def _overlap(a: Band, b: Band) -> bool:
+    return a.top < b.bottom and b.top < a.bottom
+
+
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    @property
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    @property
+    def out(self) -> bool:
+        return self.left <= 0.2
+
+
+def _likeness(text: str, today: date) -> tuple[int, int]:
+    """How much a reading looks like an MRZ: check digits passed, then fillers read."""
+    digits = max((passed_digits(r.result) for r in parsed(fitted(text), today)), default=0)
+    return digits, text.count("<")
 
 
 def _ocr(strip: Image.Image, timeout: float) -> str:
