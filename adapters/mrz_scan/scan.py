@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import date
 
@@ -37,9 +38,15 @@ TESSERACT_CONFIG = (
     "--psm 6 --oem 1 -c tessedit_char_whitelist=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789< "
     "-c load_system_dawg=0 -c load_freq_dawg=0"
 )
+VALID_AT_ONCE = 99
 NO_MRZ = "no readable MRZ was found in the image"
 NOT_AN_IMAGE = "the file is not an image that can be read"
 TIMED_OUT = "reading the image took too long"
+
+
+# Tesseract's OpenMP threads only slow a small image down on a busy machine (its manual
+# suggests one thread when several run at once); the child process inherits the setting.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
 class TesseractUnavailable(RuntimeError):
@@ -81,13 +88,12 @@ def read_mrz(image: bytes, *, today: date, deadline: float = 15.0) -> MrzScan:
         if read_from and best and passed_digits(best[0].result) >= 2 and _overlap(band, read_from):
             continue  # the same lines again: the zone was found there, only less well
         strip = crop_band(upright, band)
-        # which way up: the first reading of both, the one more like an MRZ goes on
-        first: dict[int, str] = {}
-        for flip in (0, 180):
+        # which way up: as it is unless turning it over reads more like an MRZ
+        first = {0: _ocr(for_ocr(strip, band, *ATTEMPTS[0]), clock.left)}
+        if _likeness(first[0], today)[0] < VALID_AT_ONCE:
             if clock.out:
                 return _answer(best, TIMED_OUT)
-            turned = strip.rotate(flip) if flip else strip
-            first[flip] = _ocr(for_ocr(turned, band, *ATTEMPTS[0]), clock.left)
+            first[180] = _ocr(for_ocr(strip.rotate(180), band, *ATTEMPTS[0]), clock.left)
         flip = max(first, key=lambda f: _likeness(first[f], today))
         if "<" not in first[flip]:
             continue  # no filler anywhere: not a zone
@@ -130,9 +136,12 @@ class _Deadline:
 
 
 def _likeness(text: str, today: date) -> tuple[int, int]:
-    """How much a reading looks like an MRZ: check digits passed, then fillers read."""
-    digits = max((passed_digits(r.result) for r in parsed(fitted(text), today)), default=0)
-    return digits, text.count("<")
+    """How much a reading looks like an MRZ: check digits passed (`VALID_AT_ONCE` when every
+    check passed), then fillers read."""
+    readings = parsed(fitted(text), today)
+    if any(r.result.valid for r in readings):
+        return VALID_AT_ONCE, text.count("<")
+    return max((passed_digits(r.result) for r in readings), default=0), text.count("<")
 
 
 def _ocr(strip: Image.Image, timeout: float) -> str:
