@@ -4,8 +4,10 @@ the MRZ read off the event loop with a deadline, and the reading turned into wha
 fill: the open-case form's person fields and an evidence entry. The image is never stored and
 nothing read from it is logged.
 
-`scan_image(data)` is the one entry point: `POST /mrz/read`, the pages' "Read from a scan" and
-an attachment's MRZ (its bytes fetched by the attachments store) all call it.
+`scan_image(data, today)` is the one entry point: `POST /mrz/read`, the pages' "Read from a
+scan" and the CLI call it; `mrz_answer(data, today)` adds the API's answer (or its 422), for any
+endpoint that has an image's bytes, such as a case attachment's once fetched and authorised.
+The request body cap (api/limits.py, 1 MiB for most paths) must let these uploads through.
 """
 
 from __future__ import annotations
@@ -85,6 +87,15 @@ async def scan_image(data: bytes, today: date) -> MrzScan:
         raise Problem(503, "Service unavailable", "OCR is not installed here") from error
     log.info("mrz: scan read", found=scan.found, valid=bool(scan.result and scan.result.valid))
     return scan
+
+
+async def mrz_answer(data: bytes, today: date) -> dict[str, Any]:
+    """The JSON `POST /mrz/read` answers for an image's bytes: `scan_answer`, or the 422 problem
+    `no_mrz` raised (and 413/415/503 as `scan_image` raises them)."""
+    scan = await scan_image(data, today)
+    if not scan.found:
+        raise no_mrz(scan)
+    return scan_answer(scan)
 
 
 def no_mrz(scan: MrzScan) -> Problem:

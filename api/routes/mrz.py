@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 
 from api.deps import WriterDep
-from api.mrz_scans import MAX_SCAN_BYTES, no_mrz, scan_answer, scan_image
+from api.mrz_scans import MAX_SCAN_BYTES, mrz_answer
 
 router = APIRouter(
     prefix="/mrz",
@@ -36,8 +36,4 @@ async def read_scan(
     file: Annotated[UploadFile, File(description="a PNG or JPEG image of the document")],
     _: WriterDep,
 ) -> dict[str, Any]:
-    data = await file.read(MAX_SCAN_BYTES + 1)
-    scan = await scan_image(data, date.today())
-    if not scan.found:
-        raise no_mrz(scan)
-    return scan_answer(scan)
+    return await mrz_answer(await file.read(MAX_SCAN_BYTES + 1), date.today())

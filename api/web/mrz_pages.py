@@ -20,6 +20,7 @@ from api.command_bodies import EvidenceBody
 from api.deps import writer
 from api.mrz_scans import MAX_SCAN_BYTES, MrzSuggestions, scan_image, suggestions
 from api.problems import Problem
+from api.web import labels
 from api.web.case_page import _call, _idempotency_key, _redirect, api_endpoint
 from api.web.evidence_form import EVIDENCE_FIELDS, EVIDENCE_FORM
 from api.web.forms import validation_messages
@@ -143,4 +144,13 @@ async def add_evidence(case_id: str, page: SignedIn) -> Response:
     if answer is None:
         flash = Flash(error=error, form=EVIDENCE_FORM, values=item)
         return _redirect(page, back + f"#{EVIDENCE_FORM}", flash)
+    if sending := answer.get("sending"):  # a shared case: on its way to the other node
+        notice = page._(
+            "%(action)s: sent to %(state)s. It takes effect on both sides once %(state)s "
+            "acknowledges receipt."
+        ) % {
+            "action": page._(labels.label("action", "add_evidence")),
+            "state": sending["recipient"],
+        }
+        return _redirect(page, back, Flash(notice=notice))
     return _redirect(page, back, Flash(notice=page._("Evidence added.")))
