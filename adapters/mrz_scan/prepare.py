@@ -15,6 +15,7 @@ from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 WORK_SIDE = 900  # the longest side of the image the layout is analysed on
 MAX_SIDE = 2400  # larger scans are scaled down before anything else
+MAX_PIXELS = 50_000_000  # a phone's photo has 12-50 megapixels; more is a decompression bomb
 SMALL_ANGLES = tuple(a / 2 for a in range(-20, 21))  # -10°..10° in half degrees
 
 
@@ -37,6 +38,8 @@ def load(data: bytes) -> Image.Image:
     """The image upright per its EXIF orientation, grayscale, at most `MAX_SIDE` pixels."""
     try:
         image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_PIXELS:  # checked before decoding a single pixel
+            raise NotAnImage(f"more than {MAX_PIXELS} pixels")
         image.load()
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         raise NotAnImage(str(error)) from None

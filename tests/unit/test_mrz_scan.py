@@ -110,3 +110,15 @@ def test_the_deadline_bounds_the_reading() -> None:
     scan = read_mrz(photo, today=TODAY, deadline=0.0)
     assert not scan.found
     assert scan.reason == "reading the image took too long"
+
+
+def test_an_image_of_too_many_pixels_is_not_decoded() -> None:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (10_000, 6_000)).save(out, "PNG")  # 60 megapixels in a few kilobytes
+    scan = read_mrz(out.getvalue(), today=TODAY)
+    assert not scan.found
+    assert scan.reason == "the file is not an image that can be read"
