@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,7 +45,7 @@ def image(name: str, data: bytes, kind: str = "image/jpeg") -> dict[str, Any]:
     return {"name": name, "mimeType": kind, "buffer": data}
 
 
-async def test_a_scan_fills_the_forms(web_server: Web, chromium: Any) -> None:
+async def test_a_scan_fills_the_forms(web_server: Web, chromium: Any, artifacts: Path) -> None:
     from playwright.async_api import expect
 
     web = web_server
@@ -69,6 +70,7 @@ async def test_a_scan_fills_the_forms(web_server: Web, chromium: Any) -> None:
     await expect(field(anna, "Date of birth")).to_have_value("1990-05-17")
     await expect(anna.locator("#open-evidence-0-kind")).to_have_value("passport")
     await expect(anna.locator("#open-evidence-0-number")).to_have_value("FA123456")
+    await anna.screenshot(path=artifacts / "web-mrz-open-form.png", full_page=True)
 
     # the officer checks, completes and confirms the form
     await field(anna, "Agreement").select_option("EU-UA")
@@ -89,6 +91,7 @@ async def test_a_scan_fills_the_forms(web_server: Web, chromium: Any) -> None:
     await expect(field(section, "Kind of document")).to_have_value("identity_card")
     await expect(field(section, "Number")).to_have_value("ABA300000")
     assert await anna.evaluate(UNLABELLED) == [], "inputs without a label on the case page"
+    await section.screenshot(path=artifacts / "web-mrz-evidence-form.png")
     await section.get_by_role("button", name="Add evidence").click()
     await expect(anna.get_by_role("status").first).to_contain_text("Evidence added")
     await expect(anna.get_by_role("cell", name="ABA300000")).to_be_visible()
