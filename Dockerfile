@@ -32,6 +32,11 @@ LABEL org.opencontainers.image.title="readmit" \
 RUN groupadd --system --gid 10001 readmit \
     && useradd --system --uid 10001 --gid readmit --home-dir /var/lib/readmit \
        --create-home --shell /usr/sbin/nologin readmit
+# Tesseract (Debian's tesseract-ocr, with its English model) reads the machine-readable zone of
+# uploaded passports and identity cards (POST /mrz/read, "Read from a scan" on the pages)
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/readmit /opt/readmit
 ENV PATH=/opt/readmit/bin:$PATH \
     PYTHONUNBUFFERED=1 \

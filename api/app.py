@@ -60,6 +60,7 @@ from api.routes import (
     health,
     identity,
     inbox,
+    mrz,
     search,
     stats,
 )
@@ -205,6 +206,7 @@ def create_app(
     app.include_router(attachments.router)
     app.include_router(agreements.router)
     app.include_router(identity.router)
+    app.include_router(mrz.router)
     app.include_router(inbox.router)
     app.include_router(stats.router)
     app.include_router(audit.router)

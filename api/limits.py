@@ -16,9 +16,10 @@ from api.problems import problem_response
 MAX_BODY_BYTES = 1024 * 1024
 
 
-# Uploads of case attachments (the API's and the pages' form) may be larger: up to the
-# attachment limit plus room for the multipart framing and the form's other fields.
-UPLOAD_PATH = re.compile(r"^(/ui)?/cases/[^/]+/attachments$")
+# Uploads of case attachments (the API's and the pages' form) and scans whose MRZ is read
+# (`POST /mrz/read`, the pages' "Read from a scan" forms) may be larger: up to the attachment
+# limit plus room for the multipart framing and the form's other fields.
+UPLOAD_PATH = re.compile(r"^(/ui)?/cases/[^/]+/(attachments|mrz)$|^/mrz/read$")
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
 
 

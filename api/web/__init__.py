@@ -16,6 +16,7 @@ from api.web import (
     dashboard,
     documents,
     inbox,
+    mrz_pages,
     reply_approval_page,
     search,
     signin,
@@ -24,7 +25,7 @@ from api.web import (
 
 router = APIRouter(include_in_schema=False)
 _modules = (signin, dashboard, case_page, attachments, inbox, audit, statistics, documents, search)
-for _module in _modules:
+for _module in (*_modules, mrz_pages):
     router.include_router(_module.router)
 router.include_router(reply_approval_page.router)
 

@@ -38,6 +38,7 @@ from api.web import labels
 from api.web.assignment import ASSIGNMENT, assignment_notice, assignment_view
 from api.web.attachments import attachment_rows
 from api.web.documents import links as document_links
+from api.web.evidence_form import EVIDENCE_FIELDS
 from api.web.forms import FormErrors, action_body, fields_for, raw_values
 from api.web.i18n import N_
 from api.web.open_form import choices, form_names, open_body, open_sections
@@ -204,6 +205,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
             page.services, caller, case_id, endpoint="GET /ui/cases/{id}"
         ),
         attachments=await attachment_rows(page, state),
+        evidence_fields=EVIDENCE_FIELDS,  # the evidence form, filled from a scan if need be
     )
 
 

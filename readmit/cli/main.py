@@ -16,6 +16,7 @@ from readmit.cli import (
     identity,
     inbox,
     keys,
+    mrz,
     node,
     peers,
     privacy,
@@ -45,6 +46,7 @@ audit.register(app)
 case.register(app)
 identity.register(app)
 inbox.register(app)
+mrz.register(app)
 db.register(app)
 directory.register(app)
 node.register(app)

@@ -127,6 +127,10 @@ IDENTITY = row(
     officer_PL=200, supervisor_PL=200, officer_UA=200, supervisor_UA=200,
     auditor_PL=200, auditor_all=200, admin_PL=403, officer_DE=200,
 )  # fmt: skip
+MRZ_READ = row(  # the matrix sends JSON, not the image: writers get past the role check (422)
+    officer_PL=422, supervisor_PL=422, officer_UA=422, supervisor_UA=422,
+    auditor_PL=403, auditor_all=403, admin_PL=403, officer_DE=422,
+)  # fmt: skip
 OWN_NOTIFICATION = row(  # the notification is in the UA officers' shared inbox
     officer_PL=404, supervisor_PL=404, officer_UA=200, supervisor_UA=404,
     auditor_PL=404, auditor_all=404, admin_PL=404, officer_DE=404,
@@ -254,6 +258,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
         None,
     ),
     ("POST", "/identity/unzr"): (IDENTITY, {"number": make_unzr(date(1990, 5, 17), 1)}, None),
+    ("POST", "/mrz/read"): (MRZ_READ, {}, None),
     ("GET", "/inbox"): (ANY_CALLER, None, {"unread": "true"}),
     ("GET", "/stats"): (LIST_CASES, None, {"kind": "readmission"}),
     ("POST", "/inbox/{notification_id}/read"): (OWN_NOTIFICATION, None, None),
@@ -279,6 +284,9 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/ui/cases/{case_id}/reply/{action}"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/attachments"): (SESSION, None, None),
     ("GET", "/ui/cases/{case_id}/attachments/{attachment_id}"): (SESSION, None, None),
+    ("POST", "/ui/cases/new/mrz"): (SESSION, None, None),
+    ("POST", "/ui/cases/{case_id}/mrz"): (SESSION, None, None),
+    ("POST", "/ui/cases/{case_id}/evidence"): (SESSION, None, None),
     ("GET", "/ui/inbox"): (SESSION, None, None),
     ("POST", "/ui/inbox/{notification_id}/read"): (SESSION, None, None),
     ("GET", "/ui/audit/cases/{case_id}"): (SESSION, None, None),

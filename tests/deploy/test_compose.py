@@ -881,3 +881,11 @@ def test_the_image_carries_no_temporal_dev_or_test_server() -> None:
     pinned = {m.lower() for m in re.findall(r"^([A-Za-z0-9._-]+)==", runtime, re.M)}
     assert pinned and not pinned & servers
     assert "opentelemetry-sdk" in pinned
+
+
+def test_the_image_has_tesseract_for_reading_mrzs() -> None:
+    """`POST /mrz/read` runs Debian's `tesseract` in the API's container (503 without it)."""
+    final = final_stage()
+    assert any(
+        k == "RUN" and re.search(r"apt-get install .*\btesseract-ocr\b", a) for k, a in final
+    )

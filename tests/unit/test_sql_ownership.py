@@ -37,6 +37,7 @@ EXCEPTIONS = {
 ENVIRONMENT_READERS = {
     "adapters/db/embedded.py": "initdb/pg_ctl get the environment without PG* variables",
     "bench/_support.py": "a bench's `readmit` child process inherits the environment",
+    "adapters/mrz_scan/scan.py": "Tesseract's child processes inherit one OpenMP thread",
 }
 
 
