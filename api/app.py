@@ -55,6 +55,7 @@ from api.routes import (
     health,
     identity,
     inbox,
+    messages,
     stats,
 )
 from api.services import Services
@@ -186,6 +187,7 @@ def create_app(
     if show_docs:
         app.include_router(docs.router)
     app.include_router(cases.router)
+    app.include_router(messages.router)
     app.include_router(agreements.router)
     app.include_router(identity.router)
     app.include_router(inbox.router)

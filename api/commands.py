@@ -34,6 +34,7 @@ from api.command_bodies import (
     TransitScheduleBody,
     VerificationBody,
 )
+from api.message_bodies import MessageBody
 from domain.commands import BY_NAME, Command, CommandKind
 from domain.values import Side, VerificationStatus
 
@@ -438,5 +439,21 @@ ASSIGNMENT_COMMANDS: tuple[Presentation, ...] = (
         AssignBody,
     ),
 )
+# Messages (domain.messages): either side writes to the other. api/routes/messages.py routes it
+# (naming each message), `readmit case message send` offers it, and the case page has a form of
+# its own beside the conversation, so its words too stay out of `PRESENTED`.
+MESSAGE_COMMANDS: tuple[Presentation, ...] = (
+    Presentation(
+        "send_case_message",
+        "/messages",
+        None,
+        "Send a message",
+        "Write to the other state: ask for information or an interview (requested state), "
+        "answer a request (requesting state), or a note (either)",
+        MessageBody,
+    ),
+)
 # Every command officers reach over the API and the CLI, by name.
-REACHABLE: dict[str, Presentation] = PRESENTED | {p.name: p for p in ASSIGNMENT_COMMANDS}
+REACHABLE: dict[str, Presentation] = (
+    PRESENTED | {p.name: p for p in ASSIGNMENT_COMMANDS} | {p.name: p for p in MESSAGE_COMMANDS}
+)

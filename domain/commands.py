@@ -16,10 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Category, Frozen
+from domain.message_values import MessageKind, MessageTextRecord
 from domain.transit_request import FlightDetails, TransitRequest
 from domain.values import (
     CURRENT_RULESET,
@@ -281,6 +283,22 @@ class AssignCase(CommandBase):
 ASSIGNMENT_COMMANDS = (ClaimCase, ReleaseCase, AssignCase)
 
 
+# --- messages (domain.messages): the case's conversation between the two states -------------
+
+
+class SendCaseMessage(CommandBase):
+    """One side writes to the other: a request for information or an interview (the requested
+    state), an answer to one (the requesting state), or a note (either). The API names the
+    message (`message_id`) and its side (the caller's); its text is sealed with the case key."""
+
+    command: Literal["send_case_message"] = "send_case_message"
+    side: PartySide
+    message_id: UUID
+    kind: MessageKind
+    text: MessageTextRecord
+    answers: UUID | None = None
+
+
 Command = Annotated[
     OpenCase
     | AddEvidence
@@ -313,7 +331,8 @@ Command = Annotated[
     | TakeBack
     | ClaimCase
     | ReleaseCase
-    | AssignCase,
+    | AssignCase
+    | SendCaseMessage,
     Field(discriminator="command"),
 ]
 
@@ -383,6 +402,7 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(ClaimCase, Side.EITHER, local=True),
     CommandKind(ReleaseCase, Side.EITHER, local=True),
     CommandKind(AssignCase, Side.EITHER, local=True),
+    CommandKind(SendCaseMessage, Side.EITHER),
 )
 BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
@@ -393,14 +413,15 @@ def issued_by(command: Command) -> Side:
     issues (`Side.EITHER`), the side it names."""
     side = BY_NAME[command.command].side
     if side is Side.EITHER:
-        assert isinstance(command, ClaimCase | ReleaseCase | AssignCase)
+        assert isinstance(command, ClaimCase | ReleaseCase | AssignCase | SendCaseMessage)
         return command.side
     return side
 
 
-# The free text of the commands (reasons, notes): officers write what they need to, which may
-# name the person, their family or their health, so it is sealed like the person.
-FREE_TEXT_FIELDS = ("reasons", "note")
+# The free text of the commands (reasons, notes, a message's text): officers write what they
+# need to, which may name the person, their family or their health, so it is sealed like the
+# person.
+FREE_TEXT_FIELDS = ("reasons", "note", "text")
 
 
 def free_text_in_clear(command: Command) -> tuple[str, ...]:

@@ -52,6 +52,7 @@ from domain.commands import (
     ScheduleReturn,
     ScheduleTransfer,
     ScheduleTransit,
+    SendCaseMessage,
     SubmitApplication,
     TakeBack,
     WithdrawCase,
@@ -76,6 +77,7 @@ from domain.events import (
     ApplicationSubmitted,
     CaseAssigned,
     CaseClosed,
+    CaseMessageSent,
     CaseOpened,
     CaseWithdrawn,
     DeadlineEscalated,
@@ -109,6 +111,7 @@ from domain.events import (
     TransitScheduled,
     VerificationRecorded,
 )
+from domain.messages import decide_message, message_recorded
 from domain.notices import Notice, notices_for
 from domain.rules import (
     check_accelerated,
@@ -237,6 +240,10 @@ def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> li
         # who works on the case, not what happens to it: any case but a closed one
         _check_order(command, state)
         return list(decide_assignment(command, state))
+    if isinstance(command, SendCaseMessage):
+        # a message between the two states, not a move of the case: until it is closed
+        _check_order(command, state)
+        return list(decide_message(command, state))
     if not isinstance(command, OpenCase):
         check_status(command, state, tuple(Status))
         _check_order(command, state)
@@ -680,6 +687,8 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             # last move, so a node's own assignment never makes a command of the shared case
             # (a reply counted at its signed sending instant) lie "before the last event"
             changes |= {"updated_at": state.updated_at, **assigned(state, event)}
+        case CaseMessageSent():
+            changes |= message_recorded(state, event)
         case (
             TransitConsented()
             | TransitRefused()

@@ -6,6 +6,7 @@ from pydantic import AwareDatetime, Field
 
 from domain.agreements import AgreementTerms, Category, Frozen
 from domain.deadlines import Deadline
+from domain.message_values import MessageOnRecord
 from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
     LEGACY_RULESET,
@@ -112,6 +113,9 @@ class CaseState(Frozen):
     taken_back_at: AwareDatetime | None = None
     # who works on the case on each side (`domain.assignment`): side value -> user id
     assignees: dict[str, str] = Field(default_factory=dict)
+    # the conversation between the two states (`domain.messages`): message id -> what the case
+    # keeps of it to judge the next (the texts stay in the events)
+    messages: dict[str, MessageOnRecord] = Field(default_factory=dict)
 
     @property
     def opened(self) -> bool:

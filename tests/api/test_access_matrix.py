@@ -215,6 +215,13 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/cases/{case_id}/claim"): (REQUESTING_DRAFT_ALLOWS, {}, None),
     ("POST", "/cases/{case_id}/release"): (REQUESTING_DRAFT_REFUSES, {}, None),  # no assignee
     ("POST", "/cases/{case_id}/assign"): (SUPERVISOR_ASSIGNS, {"officer": "anna.pl"}, None),
+    # messages: either party writes once submitted (a draft has no other side yet); all read
+    ("POST", "/cases/{case_id}/messages"): (
+        REQUESTING_DRAFT_REFUSES,
+        {"kind": "note", "text": "the matrix test"},
+        None,
+    ),
+    ("GET", "/cases/{case_id}/messages"): (READ_CASE, None, None),
     # transit commands on a readmission case: 409 (each kind takes its own commands)
     ("POST", "/cases/{case_id}/transit/consent"): (REQUESTED_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/transit/refuse"): (REQUESTED_DRAFT_REFUSES, REASONS, None),

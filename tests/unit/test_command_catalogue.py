@@ -16,6 +16,7 @@ from api.command_bodies import AssignBody, EmptyBody
 from api.commands import (
     ASSIGNMENT_COMMANDS,
     CASE_COMMANDS,
+    MESSAGE_COMMANDS,
     OPEN_CASE,
     PRESENTED,
     REACHABLE,
@@ -42,6 +43,7 @@ from readmit.simulate.scenario import STEP_COMMANDS
 AT = datetime(2027, 2, 1, 9, tzinfo=UTC)
 OFFICERS = {kind.name for kind in CATALOGUE if kind.side is not Side.SYSTEM}
 ASSIGNMENT = {"claim_case", "release_case", "assign_case"}
+MESSAGES = {"send_case_message"}
 
 
 def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
@@ -60,8 +62,8 @@ def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None
 
 
 def test_assignment_is_either_sides_a_nodes_own_and_never_a_move_the_case_waits_for() -> None:
-    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT
-    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT
+    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT | MESSAGES
+    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT  # messages cross
     offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
     assert not offered & ASSIGNMENT
 
@@ -93,9 +95,12 @@ def test_an_assignment_takes_its_side_and_actor_from_the_caller_never_the_body()
 
 def test_the_presentation_table_presents_every_command_officers_issue() -> None:
     assert set(REACHABLE) == OFFICERS
-    assert len(REACHABLE) == len(CASE_COMMANDS) + len(ASSIGNMENT_COMMANDS) + 1
-    # the pages' commands (and their words) are all but assignment, not on the pages yet
-    assert set(PRESENTED) == OFFICERS - ASSIGNMENT
+    assert len(REACHABLE) == (
+        len(CASE_COMMANDS) + len(ASSIGNMENT_COMMANDS) + len(MESSAGE_COMMANDS) + 1
+    )
+    # the pages' commands (and their words) are all but assignment, not on the pages yet, and
+    # messages, whose form the case page has beside the conversation
+    assert set(PRESENTED) == OFFICERS - ASSIGNMENT - MESSAGES
     assert len({c.path for c in REACHABLE.values()}) == len(REACHABLE)
     cli = [c.cli for c in REACHABLE.values() if c.cli]
     assert len(set(cli)) == len(cli)

@@ -58,6 +58,8 @@ def with_free_text(kind_name: str) -> Command:
         fields["reasons"] = [SECRET_REASON]
     if "note" in names:
         fields["note"] = SECRET_NOTE
+    if "text" in names:  # a message between the two states
+        fields["text"] = SECRET_NOTE
     for name, value in {
         "limit": "reply",
         "level": "reminder_half",
@@ -70,6 +72,9 @@ def with_free_text(kind_name: str) -> Command:
         "person": PERSON,
         "items": [{"kind": "passport", "issued_on": "2020-01-01"}],
         "outcome": {"status": "confirmed", "score": "0.9"},
+        "side": "requested",
+        "message_id": "00000000-0000-4000-8000-000000000001",
+        "kind": "note",
     }.items():
         if name in names and names[name].is_required():
             fields[name] = value
@@ -85,8 +90,9 @@ TEXT_COMMANDS = [
 
 def test_the_catalogue_has_free_text_in_many_commands() -> None:
     # reasons: extend, refuse, object, extend transfer, claim, dispute, withdraw, refuse transit,
-    # transit failure; notes: accept, confirm transfer, accept claim, consent, take back
-    assert len(TEXT_COMMANDS) == 14
+    # transit failure; notes: accept, confirm transfer, accept claim, consent, take back; a
+    # message's text
+    assert len(TEXT_COMMANDS) == 15
 
 
 @pytest.mark.parametrize("name", TEXT_COMMANDS)
