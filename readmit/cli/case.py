@@ -19,7 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from api.commands import OPEN_CASE
 from domain.agreements import Category
 from domain.values import CaseKind, PlaceKind, Procedure
-from readmit.cli import case_commands
+from readmit.cli import case_commands, case_messages
 from readmit.cli.case_render import (
     case_lines,
     case_table,
@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
     for name, command in commands.items():
         group.command(name)(with_session(command))
     case_commands.register(group)
+    case_messages.register(group)
     app.add_typer(group, name="case")
 
 
