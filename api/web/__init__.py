@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web import audit, case_page, dashboard, inbox, signin, statistics
+from api.web import (
+    audit,
+    case_messages,
+    case_page,
+    dashboard,
+    inbox,
+    signin,
+    statistics,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, dashboard, case_page, inbox, audit, statistics):
+for _module in (signin, dashboard, case_page, inbox, audit, statistics, case_messages):
     router.include_router(_module.router)
 
 __all__ = ["router"]

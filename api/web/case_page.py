@@ -35,6 +35,7 @@ from api.views import case_detail
 from api.web import labels
 from api.web.forms import FormErrors, action_body, fields_for, raw_values
 from api.web.i18n import N_
+from api.web.messages_view import messages_section
 from api.web.open_form import choices, form_names, open_body, open_sections
 from api.web.pages import Page, SignedIn, WebRoute
 from api.web.session import Flash, WebSession, check_csrf, flash_to
@@ -192,6 +193,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
         history=history_rows(recorded),
         actions=actions,
         idem=secrets.token_urlsafe(16),
+        messages=await messages_section(page, case_id, recorded, state),
     )
 
 

@@ -108,6 +108,7 @@ EVENT = {
     "TransitCompleted": N_("Transit completed"),
     "TransitFailed": N_("Transit failed"),
     "PersonTakenBack": N_("Person taken back"),
+    "CaseMessageSent": N_("Message sent"),
 }
 
 KIND = {"readmission": N_("Readmission"), "transit": N_("Transit")}
