@@ -303,6 +303,8 @@ def unverified_values(terms: Agreement | AgreementTerms) -> tuple[tuple[str, str
         ("transfer", terms.transfer),
         ("retention", terms.retention),
     ]
+    if terms.messages.information_answer_days is not None:  # only a limit a file sets counts
+        sections.append(("messages", terms.messages))
     found += [(key, part.source) for key, part in sections if not part.verified]
     return tuple(found)
 

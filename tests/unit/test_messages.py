@@ -275,3 +275,12 @@ def test_messages_cross_to_the_other_node_once_submitted() -> None:
     assert issued_by(ask()) is REQUESTED
     assert crosses(ask(), submitted())
     assert crosses(message(MessageKind.NOTE, REQUESTING), submitted())
+
+
+def test_a_limit_set_by_a_file_without_confirmation_is_listed_as_unverified() -> None:
+    unset = submitted().terms
+    assert unset is not None and "messages" not in dict(unset.unverified_values)
+    rules = {"information_answer_days": 10, "source": "protocol draft", "verified": False}
+    set_by_file = submitted(messages=rules).terms
+    assert set_by_file is not None
+    assert dict(set_by_file.unverified_values)["messages"] == "protocol draft"
