@@ -35,7 +35,9 @@ STATUS = {
 # A command's title comes from the command catalogue; "reply" is what a case awaits (accept or
 # refuse) on the dashboard.
 ACTION = {command.name: command.title for command in PRESENTED.values()} | {
-    "reply": N_("Reply (accept or refuse)")
+    "reply": N_("Reply (accept or refuse)"),
+    # a message between the two states (its form is the case page's Messages section)
+    "send_case_message": N_("Message to the other state"),
 }
 
 LIMIT = {

@@ -180,6 +180,23 @@ def test_a_request_for_information_carries_the_terms_limit_and_an_interview_none
     assert isinstance(interview, CaseMessageSent) and interview.answer_due is None
 
 
+def test_a_protocol_may_set_the_limit_for_its_state_only() -> None:
+    from adapters.agreements.catalogue import load_catalogue
+    from domain.agreements import Protocol
+    from domain.terms import resolve_terms
+
+    catalogue = load_catalogue()
+    agreement = catalogue.agreement("EU-UA")
+    protocol = catalogue.protocol("EU-UA", "PL")
+    assert protocol is not None
+    data = protocol.model_dump(by_alias=True, exclude_unset=True)
+    data["messages"] = {"information_answer_days": 7, "source": "a test protocol"}
+    overlaid = Protocol.model_validate(data)
+    terms_ = resolve_terms(agreement, overlaid, "PL", "UA")
+    assert terms_.messages.information_answer_days == 7
+    assert resolve_terms(agreement, None, "PL", "UA").messages.information_answer_days is None
+
+
 def test_no_shipped_agreement_or_protocol_sets_a_limit_research_has_not_confirmed() -> None:
     from adapters.agreements.catalogue import load_catalogue
 
