@@ -125,12 +125,18 @@ async def case_messages(
     return {"case_id": case_id, "messages": items}
 
 
-async def read_disclosed(services: Services, caller: Principal, case_id: str) -> None:
+async def read_disclosed(
+    services: Services,
+    caller: Principal,
+    case_id: str,
+    endpoint: str = "GET /cases/{id}/messages",
+) -> None:
+    """One disclosure-log row: `caller` read the case's messages (their texts are personal)."""
     await disclose(
         services.pool,
         caller,
         case_id,
         purpose="messages",
-        endpoint="GET /cases/{id}/messages",
+        endpoint=endpoint,
         fields=DISCLOSED_FIELDS,
     )

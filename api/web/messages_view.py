@@ -52,7 +52,7 @@ async def messages_section(
         recorded, sealers[case_id], (state.terms.requesting, state.terms.requested)
     )
     if items:
-        await read_disclosed(page.services, page.principal, case_id)
+        await read_disclosed(page.services, page.principal, case_id, "GET /ui/cases/{id}")
     side = _own_side(page.principal, state)
     open_conversation = state.status not in (Status.DRAFT, Status.CLOSED)
     kinds = [

@@ -103,4 +103,11 @@ async def test_a_conversation_on_the_case_page(
     await olena.locator("#messages").screenshot(path=artifacts / "web-messages.png")
     for context in (anna_context, olena_context):
         await context.close()
+    # every page that showed the messages' texts is in the disclosure log
+    readers = await web.pool.fetch(
+        "SELECT DISTINCT user_id FROM disclosure_log WHERE case_id = $1 AND purpose = 'messages'"
+        " AND endpoint = 'GET /ui/cases/{id}'",
+        case_id,
+    )
+    assert {r["user_id"] for r in readers} == {"anna.pl", "olena.ua"}
     assert web.problems == []
