@@ -301,3 +301,20 @@ def test_a_limit_set_by_a_file_without_confirmation_is_listed_as_unverified() ->
     set_by_file = submitted(messages=rules).terms
     assert set_by_file is not None
     assert dict(set_by_file.unverified_values)["messages"] == "protocol draft"
+
+
+def test_a_message_near_a_deadline_is_never_late_and_counts_when_received() -> None:
+    """A reply sent in time but received after its deadline counts at its sending instant, and
+    one sent after it is late (docs/federation.md); a message is no reply: it counts when it is
+    received, whatever the deadlines of its side."""
+    from domain.federation import counted_at, late
+
+    state = submitted()
+    due = state.deadlines["reply"].due
+    now = due + timedelta(seconds=30)
+    for sent_at in (due - timedelta(seconds=10), due + timedelta(seconds=10)):
+        note = message(MessageKind.NOTE, REQUESTED, at=sent_at)
+        assert late(note, REQUESTED, state, sent_at, now) is None
+        assert counted_at(note, REQUESTED, state, sent_at, now) == now
+    reply = AcceptApplication(at=due + timedelta(seconds=10))
+    assert late(reply, REQUESTED, state, reply.at, now) == "reply"  # what a reply would be
