@@ -265,6 +265,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/ui/cases"): (SESSION, None, None),
     ("GET", "/ui/cases/{case_id}"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/actions/{action}"): (SESSION, None, None),
+    ("POST", "/ui/cases/{case_id}/messages"): (SESSION, None, None),
     ("GET", "/ui/inbox"): (SESSION, None, None),
     ("POST", "/ui/inbox/{notification_id}/read"): (SESSION, None, None),
     ("GET", "/ui/audit/cases/{case_id}"): (SESSION, None, None),
