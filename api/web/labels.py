@@ -35,9 +35,7 @@ STATUS = {
 # A command's title comes from the command catalogue; "reply" is what a case awaits (accept or
 # refuse) on the dashboard.
 ACTION = {command.name: command.title for command in PRESENTED.values()} | {
-    "reply": N_("Reply (accept or refuse)"),
-    # a message between the two states (its form is the case page's Messages section)
-    "send_case_message": N_("Message to the other state"),
+    "reply": N_("Reply (accept or refuse)")
 }
 
 LIMIT = {
@@ -110,7 +108,6 @@ EVENT = {
     "TransitCompleted": N_("Transit completed"),
     "TransitFailed": N_("Transit failed"),
     "PersonTakenBack": N_("Person taken back"),
-    "CaseMessageSent": N_("Message sent"),
 }
 
 KIND = {"readmission": N_("Readmission"), "transit": N_("Transit")}
@@ -190,3 +187,8 @@ PROBLEM_TITLES = (
     N_("Request in progress"),
     N_("Internal error"),
 )
+
+# Messages between the two states (domain.messages): the command (its form is the case page's
+# Messages section, so it is not in `PRESENTED`) and its event.
+ACTION["send_case_message"] = N_("Message to the other state")
+EVENT["CaseMessageSent"] = N_("Message sent")
