@@ -60,6 +60,7 @@ from api.routes import (
     health,
     identity,
     inbox,
+    messages,
     mrz,
     search,
     stats,
@@ -204,6 +205,7 @@ def create_app(
         app.include_router(docs.router)
     app.include_router(cases.router)
     app.include_router(attachments.router)
+    app.include_router(messages.router)
     app.include_router(agreements.router)
     app.include_router(identity.router)
     app.include_router(mrz.router)

@@ -34,6 +34,7 @@ from api.command_bodies import (
     TransitScheduleBody,
     VerificationBody,
 )
+from api.message_bodies import MessageBody
 from domain.commands import BY_NAME, Command, CommandKind
 from domain.values import Side, VerificationStatus
 
@@ -467,3 +468,19 @@ REPLY_APPROVAL_COMMANDS: tuple[Presentation, ...] = (
     ),
 )
 REACHABLE.update({p.name: p for p in REPLY_APPROVAL_COMMANDS})
+
+# Messages (domain.messages): either side writes to the other. api/routes/messages.py routes it
+# (naming each message), `readmit case message send` offers it, and the case page has a form of
+# its own beside the conversation, so its words too stay out of `PRESENTED`.
+MESSAGE_COMMANDS: tuple[Presentation, ...] = (
+    Presentation(
+        "send_case_message",
+        "/messages",
+        None,
+        "Send a message",
+        "Write to the other state: ask for information or an interview (requested state), "
+        "answer a request (requesting state), or a note (either)",
+        MessageBody,
+    ),
+)
+REACHABLE.update({p.name: p for p in MESSAGE_COMMANDS})

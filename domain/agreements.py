@@ -270,6 +270,20 @@ class TransitRules(Sourced):
     )
 
 
+class MessageRules(Sourced):
+    """Limits on the conversation between the two states (`[messages]` of an agreement or
+    protocol file, `domain.messages`): within how many calendar days a request for information
+    is to be answered. None (the default, and every shipped file today): the agreement or
+    protocol sets no such limit, and a request carries none."""
+
+    information_answer_days: int | None = Field(
+        default=None,
+        gt=0,
+        le=365,
+        description="a request for information is answered within N days",
+    )
+
+
 class Retention(Sourced):
     personal_data_days_after_close: int = Field(default=1095, gt=0)
 
@@ -289,6 +303,8 @@ def unverified_values(terms: Agreement | AgreementTerms) -> tuple[tuple[str, str
         ("transfer", terms.transfer),
         ("retention", terms.retention),
     ]
+    if terms.messages.information_answer_days is not None:  # only a limit a file sets counts
+        sections.append(("messages", terms.messages))
     found += [(key, part.source) for key, part in sections if not part.verified]
     return tuple(found)
 
@@ -312,6 +328,7 @@ class Agreement(Frozen):
     transfer: TransferRules = TransferRules()
     transit: TransitRules = TransitRules()
     retention: Retention = Retention()
+    messages: MessageRules = MessageRules()
     source: str = ""
     verified: bool = False
 
@@ -359,6 +376,7 @@ class Protocol(Frozen):
     evidence: EvidenceGrades | None = None
     transfer: TransferRules | None = None
     transit: TransitRules | None = None
+    messages: MessageRules | None = None
     time_zones: dict[str, str] = Field(default_factory=dict)
     source: str = ""
     verified: bool = False
@@ -394,6 +412,8 @@ class AgreementTerms(Frozen):
     # absent from the terms recorded by cases opened before transit existed
     transit: TransitRules = TransitRules()
     retention: Retention
+    # absent from the terms recorded by cases opened before messages existed
+    messages: MessageRules = MessageRules()
 
     @property
     def unverified_parameters(self) -> tuple[str, ...]:

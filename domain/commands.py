@@ -16,11 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Category, Frozen
 from domain.attachment_record import AttachmentId, MediaType, Sha256
+from domain.message_values import MessageKind, MessageTextRecord
 from domain.transit_request import FlightDetails, TransitRequest
 from domain.values import (
     CURRENT_RULESET,
@@ -331,6 +333,22 @@ class AddAttachment(CommandBase):
     note: NoteRecord | None = None
 
 
+# --- messages (domain.messages): the case's conversation between the two states -------------
+
+
+class SendCaseMessage(CommandBase):
+    """One side writes to the other: a request for information or an interview (the requested
+    state), an answer to one (the requesting state), or a note (either). The API names the
+    message (`message_id`) and its side (the caller's); its text is sealed with the case key."""
+
+    command: Literal["send_case_message"] = "send_case_message"
+    side: PartySide
+    message_id: UUID
+    kind: MessageKind
+    text: MessageTextRecord
+    answers: UUID | None = None
+
+
 Command = Annotated[
     OpenCase
     | AddEvidence
@@ -367,7 +385,8 @@ Command = Annotated[
     | DraftReply
     | ApproveReply
     | ReturnReply
-    | AddAttachment,
+    | AddAttachment
+    | SendCaseMessage,
     Field(discriminator="command"),
 ]
 
@@ -441,6 +460,7 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(ApproveReply, Side.REQUESTED, local=True),
     CommandKind(ReturnReply, Side.REQUESTED, local=True),
     CommandKind(AddAttachment, Side.EITHER),
+    CommandKind(SendCaseMessage, Side.EITHER),
 )
 BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
@@ -451,14 +471,17 @@ def issued_by(command: Command) -> Side:
     issues (`Side.EITHER`), the side it names."""
     side = BY_NAME[command.command].side
     if side is Side.EITHER:
-        assert isinstance(command, ClaimCase | ReleaseCase | AssignCase | AddAttachment)
+        assert isinstance(
+            command, ClaimCase | ReleaseCase | AssignCase | AddAttachment | SendCaseMessage
+        )
         return command.side
     return side
 
 
-# The free text of the commands (reasons, notes): officers write what they need to, which may
-# name the person, their family or their health, so it is sealed like the person.
-FREE_TEXT_FIELDS = ("reasons", "note")
+# The free text of the commands (reasons, notes, a message's text): officers write what they
+# need to, which may name the person, their family or their health, so it is sealed like the
+# person.
+FREE_TEXT_FIELDS = ("reasons", "note", "text")
 
 
 def free_text_in_clear(command: Command) -> tuple[str, ...]:

@@ -57,6 +57,7 @@ from domain.commands import (
     ScheduleReturn,
     ScheduleTransfer,
     ScheduleTransit,
+    SendCaseMessage,
     SubmitApplication,
     TakeBack,
     WithdrawCase,
@@ -82,6 +83,7 @@ from domain.events import (
     AttachmentAdded,
     CaseAssigned,
     CaseClosed,
+    CaseMessageSent,
     CaseOpened,
     CaseWithdrawn,
     DeadlineEscalated,
@@ -117,6 +119,7 @@ from domain.events import (
     TransitScheduled,
     VerificationRecorded,
 )
+from domain.messages import decide_message, message_recorded
 from domain.notices import Notice, notices_for
 from domain.rules import (
     check_accelerated,
@@ -250,6 +253,10 @@ def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> li
         # a file added to the case, not a move of it: any opened case but a closed one
         _check_order(command, state)
         return list(decide_attachment(command, state))
+    if isinstance(command, SendCaseMessage):
+        # a message between the two states, not a move of the case: until it is closed
+        _check_order(command, state)
+        return list(decide_message(command, state))
     if not isinstance(command, OpenCase):
         check_status(command, state, tuple(Status))
         _check_order(command, state)
@@ -710,6 +717,8 @@ def evolve(state: CaseState, event: Event) -> CaseState:
         case AttachmentAdded():
             # like an assignment, a node's own record: the case's last move stays as it was
             changes |= {"updated_at": state.updated_at, **attached(state, event)}
+        case CaseMessageSent():
+            changes |= message_recorded(state, event)
         case (
             TransitConsented()
             | TransitRefused()

@@ -164,3 +164,10 @@ class TransitLeadTooShort(InvalidCommand):
 
 class TransitNotAllowed(DomainError):
     rule = "a transit happens only after consent, and never before the instant consented to"
+
+
+class MessageNotAllowed(DomainError):
+    rule = (
+        "the requested state asks for information or an interview, the requesting state answers "
+        "its requests, either side writes notes"
+    )

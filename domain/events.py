@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
 from domain.agreements import AgreementTerms, Category, Frozen
 from domain.attachment_record import AttachmentId, MediaType, Sha256
 from domain.deadlines import Deadline
+from domain.message_values import MessageKind, MessageTextRecord
 from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
     CURRENT_RULESET,
@@ -298,6 +300,21 @@ class AttachmentAdded(EventBase):
     note: NoteRecord | None = None
 
 
+class CaseMessageSent(EventBase):
+    """One side wrote to the other (`domain.messages`): its text sealed with the case key, the
+    message it answers if any, and for a request for information the instant by which the
+    terms say it is to be answered (None where they set no limit). Its author is the event's
+    actor, in its metadata."""
+
+    type: Literal["CaseMessageSent"] = "CaseMessageSent"
+    message_id: UUID
+    side: PartySide
+    kind: MessageKind
+    text: MessageTextRecord
+    answers: UUID | None = None
+    answer_due: AwareDatetime | None = None
+
+
 Event = Annotated[
     CaseOpened
     | EvidenceAdded
@@ -338,7 +355,8 @@ Event = Annotated[
     | CaseAssigned
     | ReplyDrafted
     | ReplyReturned
-    | AttachmentAdded,
+    | AttachmentAdded
+    | CaseMessageSent,
     Field(discriminator="type"),
 ]
 

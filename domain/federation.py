@@ -27,7 +27,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.alarms import ACTING_SIDE
-from domain.commands import BY_NAME, Command, OpenCase, issued_by
+from domain.commands import BY_NAME, Command, OpenCase, SendCaseMessage, issued_by
 from domain.state import CaseState
 from domain.values import Side, Status
 
@@ -104,8 +104,9 @@ def late(
     """The limit a command of `sender`'s side misses, if it arrives after one of that side's
     running deadlines and was sent after it; None if it counts. (Received before the deadline, it
     counts whatever its sending instant; once the waiting node has applied the expiry the case
-    itself refuses it.)"""
-    if issued_by(command) is not sender:
+    itself refuses it.) A message between the states (`domain.messages`) is no reply: never late.
+    """
+    if issued_by(command) is not sender or isinstance(command, SendCaseMessage):
         return None
     for name in state.open_limits:
         deadline = state.deadlines.get(name)
@@ -121,8 +122,9 @@ def counted_at(
 ) -> datetime:
     """The instant a command received `now` counts at: now, unless it arrives after a deadline
     of its side that it was sent before (see `late`): then its signed sending instant, so the
-    reply given in time is recorded in time on both nodes."""
-    if issued_by(command) is not sender:
+    reply given in time is recorded in time on both nodes. A message between the states counts
+    when received."""
+    if issued_by(command) is not sender or isinstance(command, SendCaseMessage):
         return now
     for name in state.open_limits:
         deadline = state.deadlines.get(name)

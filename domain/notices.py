@@ -19,6 +19,7 @@ from domain.events import (
     ApplicationAccepted,
     ApplicationRefused,
     ApplicationSubmitted,
+    CaseMessageSent,
     CaseWithdrawn,
     DeadlineEscalated,
     DeemedAccepted,
@@ -47,6 +48,7 @@ from domain.events import (
     TransitRefused,
     TransitScheduled,
 )
+from domain.message_values import MessageKind
 from domain.state import CaseState
 from domain.values import EscalationLevel, Side
 
@@ -131,6 +133,17 @@ def _event_notice(event: Event) -> tuple[Side, str, str] | None:
             return Side.REQUESTED, "supervisor", "A drafted reply awaits your approval"
         case ReplyReturned():
             return Side.REQUESTED, "officer", "Drafted reply returned: draft it again"
+        # a message (domain.messages) goes to the other side's officers
+        case CaseMessageSent(kind=MessageKind.REQUEST_INFORMATION):
+            return Side.REQUESTING, "officer", "Request for information from the other state"
+        case CaseMessageSent(kind=MessageKind.REQUEST_INTERVIEW):
+            return Side.REQUESTING, "officer", "Request for an interview from the other state"
+        case CaseMessageSent(kind=MessageKind.ANSWER):
+            return Side.REQUESTED, "officer", "Answer from the other state"
+        case CaseMessageSent(side=Side.REQUESTING):
+            return Side.REQUESTED, "officer", "Note from the other state"
+        case CaseMessageSent():
+            return Side.REQUESTING, "officer", "Note from the other state"
         case _:
             return None
 

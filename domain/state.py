@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, Field
 from domain.agreements import AgreementTerms, Category, Frozen
 from domain.attachment_record import AttachmentRecord
 from domain.deadlines import Deadline
+from domain.message_values import MessageOnRecord
 from domain.reply_drafts import ReplyDraft, ReplyReturn
 from domain.transit_request import TransitPlan, TransitRequest
 from domain.values import (
@@ -119,6 +120,9 @@ class CaseState(Frozen):
     reply_returned: ReplyReturn | None = None
     # the files added to the case (`domain.attachments`), oldest first
     attachments: tuple[AttachmentRecord, ...] = ()
+    # the conversation between the two states (`domain.messages`): message id -> what the case
+    # keeps of it to judge the next (the texts stay in the events)
+    messages: dict[str, MessageOnRecord] = Field(default_factory=dict)
 
     @property
     def opened(self) -> bool:

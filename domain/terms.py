@@ -30,7 +30,15 @@ EU = "EU"
 # Replaced as a whole: its two kinds (`up_to`, `by`) exclude each other.
 _REPLACED_WHOLE = frozenset({"extension"})
 # The sections of an agreement a protocol may overlay.
-OVERLAY_SECTIONS = ("limits", "border_region", "evidence", "transfer", "transit", "time_zones")
+OVERLAY_SECTIONS = (
+    "limits",
+    "border_region",
+    "evidence",
+    "transfer",
+    "transit",
+    "time_zones",
+    "messages",
+)
 
 
 class TermsError(ValueError):
@@ -175,6 +183,7 @@ def resolve_terms(
         transfer=merged.transfer,
         transit=merged.transit,
         retention=merged.retention,
+        messages=merged.messages,
     )
 
 

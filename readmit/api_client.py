@@ -294,3 +294,17 @@ class ApiClient:
             "GET", f"/cases/{case_id}/attachments/{attachment_id}", headers={"Accept": "*/*"}
         )
         return response.headers.get("content-type", ""), response.content
+
+    def send_message(
+        self, case_id: str, body: Mapping[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """`POST /cases/{id}/messages`: a message to the other state; the answer names it."""
+        answer: dict[str, Any] = self._request(
+            "POST", f"/cases/{case_id}/messages", body=dict(body), idempotency_key=idempotency_key
+        )
+        return answer
+
+    def messages(self, case_id: str) -> dict[str, Any]:
+        """`GET /cases/{id}/messages`: the case's conversation, oldest first."""
+        answer: dict[str, Any] = self._request("GET", f"/cases/{case_id}/messages")
+        return answer

@@ -3,8 +3,9 @@
 What is sealed: the person (names, birth data, personal number, address; as opened and as
 amended), each evidence item's number, MRZ and description, the reasons of an identity
 verification (they quote document numbers and birth dates), and every free text an officer
-writes: the reasons of a refusal, withdrawal, extension, objection, claim or dispute, notes, and
-the name of the place where the person was apprehended. Each seal is bound to its case and
+writes: the reasons of a refusal, withdrawal, extension, objection, claim or dispute, notes, the
+text of a message between the two states, and the name of the place where the person was
+apprehended. Each seal is bound to its case and
 purpose by the associated data, so a seal copied into another case, or from a person into an
 evidence item, does not open. The text of a seal is `v1.<base64url(nonce + ciphertext)>`: what
 the event store hashes and Temporal keeps.
@@ -30,6 +31,7 @@ from domain.commands import (
     RecordVerification,
 )
 from domain.events import Event
+from domain.message_values import MessageTextRecord
 from domain.state import REASONS_FIELDS, CaseState
 from domain.values import (
     ApprehensionPlace,
@@ -179,6 +181,13 @@ class CaseSealer:
             return place
         return place.model_copy(update={"name": str(self.open("place", place.name))})
 
+    def seal_text(self, text: MessageTextRecord) -> MessageTextRecord:
+        """A message's text (`domain.messages`) sealed, like a note."""
+        return self.seal("message", text) if isinstance(text, str) else text
+
+    def open_text(self, text: MessageTextRecord) -> MessageTextRecord:
+        return str(self.open("message", text)) if isinstance(text, Sealed) else text
+
     def seal_free_text(self, carrier: Carrier) -> Carrier:
         """A command or event with its reasons, note and apprehension place's name sealed."""
         return carrier.model_copy(update=self._free_text(carrier, sealing=True))
@@ -192,6 +201,7 @@ class CaseSealer:
             "reasons": (self.seal_reasons, self.open_reasons),
             "note": (self.seal_note, self.open_note),
             "apprehension_place": (self.seal_place, self.open_place),
+            "text": (self.seal_text, self.open_text),
         }
         fields = type(carrier).model_fields
         return {
@@ -283,6 +293,8 @@ def free_texts(event: Event, sealer: CaseSealer | None) -> dict[str, Any]:
         texts["reasons"] = dict(ERASED) if isinstance(reasons, Sealed) else list(reasons)
     if (note := getattr(opened, "note", None)) is not None:
         texts["note"] = dict(ERASED) if isinstance(note, Sealed) else note
+    if (text := getattr(opened, "text", None)) is not None:
+        texts["text"] = dict(ERASED) if isinstance(text, Sealed) else text
     place = getattr(opened, "apprehension_place", None)
     if place is not None and place.name is not None:
         texts["apprehension_place"] = dict(ERASED) if isinstance(place.name, Sealed) else place.name

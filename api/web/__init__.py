@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from api.web import (
     attachments,
     audit,
+    case_messages,
     case_page,
     dashboard,
     documents,
@@ -25,7 +26,7 @@ from api.web import (
 
 router = APIRouter(include_in_schema=False)
 _modules = (signin, dashboard, case_page, attachments, inbox, audit, statistics, documents, search)
-for _module in (*_modules, mrz_pages):
+for _module in (*_modules, mrz_pages, case_messages):
     router.include_router(_module.router)
 router.include_router(reply_approval_page.router)
 

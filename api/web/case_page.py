@@ -41,6 +41,7 @@ from api.web.documents import links as document_links
 from api.web.evidence_form import EVIDENCE_FIELDS
 from api.web.forms import FormErrors, action_body, fields_for, raw_values
 from api.web.i18n import N_
+from api.web.messages_view import messages_section
 from api.web.open_form import choices, form_names, open_body, open_sections
 from api.web.pages import Page, SignedIn, WebRoute
 from api.web.session import Flash, WebSession, check_csrf, flash_to
@@ -206,6 +207,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
         ),
         attachments=await attachment_rows(page, state),
         evidence_fields=EVIDENCE_FIELDS,  # the evidence form, filled from a scan if need be
+        messages=await messages_section(page, case_id, recorded, state),
     )
 
 

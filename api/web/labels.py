@@ -198,3 +198,8 @@ PROBLEM_TITLES = (
     N_("Request in progress"),
     N_("Internal error"),
 )
+
+# Messages between the two states (domain.messages): the command (its form is the case page's
+# Messages section, so it is not in `PRESENTED`) and its event.
+ACTION["send_case_message"] = N_("Message to the other state")
+EVENT["CaseMessageSent"] = N_("Message sent")

@@ -19,7 +19,13 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from api.commands import OPEN_CASE
 from domain.agreements import Category
 from domain.values import CaseKind, PlaceKind, Procedure
-from readmit.cli import case_attachments, case_commands, case_documents, reply_approval
+from readmit.cli import (
+    case_attachments,
+    case_commands,
+    case_documents,
+    case_messages,
+    reply_approval,
+)
 from readmit.cli.case_render import (
     case_lines,
     case_table,
@@ -57,6 +63,7 @@ def register(app: typer.Typer) -> None:
         group.command(name)(with_session(command))
     case_commands.register(group)
     reply_approval.register(group)
+    case_messages.register(group)
     app.add_typer(group, name="case")
 
 

@@ -26,7 +26,7 @@ from adapters.temporal.clock import advance_to
 from adapters.temporal.codec import Keyring, data_converter
 from adapters.temporal.command_signing import CommandSigner
 from domain.agreements import AgreementTerms
-from domain.commands import BY_NAME, OpenCase
+from domain.commands import BY_NAME, Command, OpenCase, issued_by
 from domain.values import Side
 from readmit.simulate.scenario import Scenario, build_command
 from workers.root import worker_root
@@ -35,8 +35,10 @@ from workflows.contracts import Actor
 Progress = Callable[[str], None]
 
 
-def _actor(scenario: Scenario, command: str) -> Actor:
-    side = BY_NAME[command].side
+def _actor(scenario: Scenario, command: str | Command) -> Actor:
+    """The simulated officer who issues `command` (a name, or a built command: a message names
+    its own side)."""
+    side = BY_NAME[command].side if isinstance(command, str) else issued_by(command)
     state = scenario.case.requesting if side is Side.REQUESTING else scenario.case.requested
     return Actor(user_id=f"simulator.{state.lower()}", state=state, role="officer")
 
@@ -135,7 +137,8 @@ async def _drive(
         say(f"{now.isoformat(timespec='seconds')}  {step.command}")
         error = None
         try:
-            await gateway.execute(case_id, build_command(step, now), _actor(scenario, step.command))
+            built = build_command(step, now)
+            await gateway.execute(case_id, built, _actor(scenario, built))
         except CommandRefused as refused:
             error = {"type": refused.type, "message": refused.message}
         steps.append(

@@ -12,6 +12,7 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import yaml
 from pydantic import (
@@ -148,6 +149,9 @@ def build_command(step: Step, at: datetime) -> Command:
         if isinstance(value, date) and not isinstance(value, datetime):
             value = datetime.combine(value, step.at.timetz())
         fields["on"] = value
+    if step.command == "send_case_message" and "message_id" not in fields:
+        # a message step need not name its message: one id per step, the same on every run
+        fields["message_id"] = uuid5(NAMESPACE_URL, f"readmit-scenario:{step.at.isoformat()}")
     return BY_NAME[step.command].build(at, fields)
 
 

@@ -237,6 +237,13 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/cases/{case_id}/attachments"): (ADD_ATTACHMENT, UPLOAD, None),
     ("GET", "/cases/{case_id}/attachments"): (READ_CASE, None, None),
     ("GET", "/cases/{case_id}/attachments/{attachment_id}"): (READ_CASE, None, None),
+    # messages: either party writes once submitted (a draft has no other side yet); all read
+    ("POST", "/cases/{case_id}/messages"): (
+        REQUESTING_DRAFT_REFUSES,
+        {"kind": "note", "text": "the matrix test"},
+        None,
+    ),
+    ("GET", "/cases/{case_id}/messages"): (READ_CASE, None, None),
     # transit commands on a readmission case: 409 (each kind takes its own commands)
     ("POST", "/cases/{case_id}/transit/consent"): (REQUESTED_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/transit/refuse"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
@@ -287,6 +294,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/ui/cases/new/mrz"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/mrz"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/evidence"): (SESSION, None, None),
+    ("POST", "/ui/cases/{case_id}/messages"): (SESSION, None, None),
     ("GET", "/ui/inbox"): (SESSION, None, None),
     ("POST", "/ui/inbox/{notification_id}/read"): (SESSION, None, None),
     ("GET", "/ui/audit/cases/{case_id}"): (SESSION, None, None),

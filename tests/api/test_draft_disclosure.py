@@ -287,6 +287,7 @@ SURFACES: dict[tuple[str, str], Surface] = {
     ("GET", "/cases/{case_id}/events"): one_case("/cases/{case_id}/events"),
     ("GET", "/cases/{case_id}/state"): one_case("/cases/{case_id}/state"),
     ("GET", "/cases/{case_id}/verify"): one_case("/cases/{case_id}/verify"),
+    ("GET", "/cases/{case_id}/messages"): one_case("/cases/{case_id}/messages"),
     ("GET", "/inbox"): listing("/inbox", INBOX_FILTERS, json=True),
     ("GET", "/audit/disclosures"): disclosure_log,
     ("GET", "/ui/"): listing("/ui/", CASE_FILTERS, json=False),

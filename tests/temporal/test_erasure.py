@@ -1,7 +1,7 @@
 """Crypto-shredding: when a closed case's retention ends, the sweep erases its data key; then no
 personal field, and no free text an officer wrote (reasons, notes, the apprehension place's
-name), can be read from PostgreSQL or Temporal's history, while the hash chain still verifies
-and the history still replays against the workflow code."""
+name, the messages between the two states), can be read from PostgreSQL or Temporal's history,
+while the hash chain still verifies and the history still replays against the workflow code."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import asyncio
 import json
 import secrets
 from datetime import date, timedelta
+from uuid import uuid4
 
 import asyncpg
 import pytest
@@ -34,9 +35,11 @@ from domain.commands import (
     OpenCase,
     ReturnReply,
     ScheduleTransfer,
+    SendCaseMessage,
     SubmitApplication,
 )
-from domain.values import ApprehensionPlace, EvidenceItem, Person, PlaceKind, Sealed
+from domain.message_values import MessageKind
+from domain.values import ApprehensionPlace, EvidenceItem, Person, PlaceKind, Sealed, Side
 from readmit.demo import REGISTRY_CSV
 from workflows.contracts import Actor, RetentionInput, RetentionResult, cases_queue
 from workflows.readmission_case import ReadmissionCase
@@ -59,7 +62,11 @@ FREE_TEXT = (
     # a reply drafted for a supervisor's approval, and why it was returned (domain.reply_approval)
     "his cousin Ivan Hnatiuk vouched for him",
     "ask Hnatiuk for the birth certificate",
+    # the messages between the two states (domain.messages)
+    "the person's sister Iryna lives in Uzhhorod",
+    "Iryna's address is vul. Korzo 5",
 )
+INFO, ANSWER = MessageKind.REQUEST_INFORMATION, MessageKind.ANSWER
 REGISTRY_TABLES = ("registry_persons", "registry_documents")  # the state's registry, not the case
 
 
@@ -93,6 +100,25 @@ async def closed_case(system: CaseSystem) -> str:
         if (await gateway.view(case_id)).state.verification is not None:
             break
         await asyncio.sleep(0.1)
+    ask, requested, requesting = uuid4(), Side.REQUESTED, Side.REQUESTING
+    for message, actor in (
+        (
+            SendCaseMessage(at=at, side=requested, message_id=ask, kind=INFO, text=FREE_TEXT[7]),
+            OLENA,
+        ),
+        (
+            SendCaseMessage(
+                at=at,
+                side=requesting,
+                message_id=uuid4(),
+                kind=ANSWER,
+                text=FREE_TEXT[8],
+                answers=ask,
+            ),
+            ANNA,
+        ),
+    ):
+        await gateway.execute(case_id, message, actor)
     await gateway.execute(case_id, ExtendReplyLimit(at=at, reasons=(FREE_TEXT[1],)), OLENA)
     drafted = DraftReply(at=at, reply="refuse", reasons=(FREE_TEXT[5],), by=OLENA.user_id)
     await gateway.execute(case_id, drafted, OLENA)
@@ -224,6 +250,7 @@ async def test_erasure_shreds_personal_data_everywhere_and_the_case_still_verifi
     erased = [free_texts(r.event(), None) for r in await system.store.read_stream(case_id)]
     assert not any(text in json.dumps(erased) for text in FREE_TEXT)
     assert {"reasons": {"erased": True}} in erased and {"note": {"erased": True}} in erased
+    assert erased.count({"text": {"erased": True}}) == 2  # the two messages' texts
     # ...while the chain verifies and the history replays against the current code
     assert (await system.store.verify(case_id)).ok
     await Replayer(

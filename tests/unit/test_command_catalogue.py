@@ -16,6 +16,7 @@ from api.command_bodies import AssignBody, EmptyBody
 from api.commands import (
     ASSIGNMENT_COMMANDS,
     CASE_COMMANDS,
+    MESSAGE_COMMANDS,
     OPEN_CASE,
     PRESENTED,
     REACHABLE,
@@ -49,6 +50,7 @@ APPROVAL = {"draft_reply", "approve_reply", "return_reply"}
 # a file added to a case: either side's, uploaded (multipart) at its own route
 # (api/routes/attachments.py) and `readmit case attach`, not a JSON body of the catalogue's
 UPLOADS = {"add_attachment"}
+MESSAGES = {"send_case_message"}
 
 
 def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
@@ -67,8 +69,8 @@ def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None
 
 
 def test_assignment_is_either_sides_a_nodes_own_and_never_a_move_the_case_waits_for() -> None:
-    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT | UPLOADS
-    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT | APPROVAL  # a file crosses
+    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT | UPLOADS | MESSAGES
+    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT | APPROVAL  # files, messages cross
     offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
     assert not offered & (ASSIGNMENT | UPLOADS)
 
@@ -101,11 +103,16 @@ def test_an_assignment_takes_its_side_and_actor_from_the_caller_never_the_body()
 def test_the_presentation_table_presents_every_command_officers_issue() -> None:
     assert set(REACHABLE) == OFFICERS - {"draft_reply"} - UPLOADS
     assert len(REACHABLE) == (
-        len(CASE_COMMANDS) + len(ASSIGNMENT_COMMANDS) + len(REPLY_APPROVAL_COMMANDS) + 1
+        len(CASE_COMMANDS)
+        + len(ASSIGNMENT_COMMANDS)
+        + len(REPLY_APPROVAL_COMMANDS)
+        + len(MESSAGE_COMMANDS)
+        + 1
     )
     # the pages' commands (and their words): all but a reply's approval, in a section of its
-    # own, and a file's upload, a form of its own; assignment in the case page's own section
-    assert set(PRESENTED) == OFFICERS - APPROVAL - UPLOADS
+    # own, a file's upload, a form of its own, and messages, whose form the case page has beside
+    # the conversation; assignment in the case page's own section
+    assert set(PRESENTED) == OFFICERS - APPROVAL - UPLOADS - MESSAGES
     assert set(PRESENTED) >= ASSIGNMENT and set(ACTIONS) >= ASSIGNMENT
     assert len({c.path for c in REACHABLE.values()}) == len(REACHABLE)
     cli = [c.cli for c in REACHABLE.values() if c.cli]
@@ -175,10 +182,12 @@ def cli_commands() -> dict[str, Any]:
 
 def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field() -> None:
     commands = cli_commands()
-    reads = {"list", "show", "events", "state", "verify", "exchange", "document"}
+    reads = {"list", "show", "events", "state", "verify", "exchange", "document", "messages"}
     reads |= {"attachments", "attachment"}
     uploads = {"attach"}  # add_attachment: a file, not the catalogue's fields
-    assert set(commands) - reads - uploads == {c.cli for c in REACHABLE.values() if c.cli}
+    groups = {"message"}  # `readmit case message send` (readmit/cli/case_messages.py)
+    assert set(commands) - reads - uploads - groups == {c.cli for c in REACHABLE.values() if c.cli}
+    assert set(commands["message"].commands) == {"send"}
     assert "--officer" in {o for p in commands["assign"].params for o in p.opts}
     for presented in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS):
         if presented.cli is None:

@@ -58,6 +58,8 @@ def with_free_text(kind_name: str) -> Command:
         fields["reasons"] = [SECRET_REASON]
     if "note" in names:
         fields["note"] = SECRET_NOTE
+    if "text" in names:  # a message between the two states
+        fields["text"] = SECRET_NOTE
     for name, value in {
         "limit": "reply",
         "level": "reminder_half",
@@ -72,12 +74,14 @@ def with_free_text(kind_name: str) -> Command:
         "outcome": {"status": "confirmed", "score": "0.9"},
         "reply": "refuse",  # a drafted reply
         "by": "officer.ua",
-        # a file added to the case (its description is the note)
+        # a file added to the case (its description is the note); a message (its text)
         "side": "requesting",
         "attachment_id": "3f2b8c1e-9d4a-4c6b-8e2f-0a1b2c3d4e5f",
         "sha256": "0" * 64,
         "media_type": "image/png",
         "size": 1,
+        "message_id": "00000000-0000-4000-8000-000000000001",
+        "kind": "note",
     }.items():
         if name in names and names[name].is_required():
             fields[name] = value
@@ -94,8 +98,8 @@ TEXT_COMMANDS = [
 def test_the_catalogue_has_free_text_in_many_commands() -> None:
     # reasons: extend, refuse, object, extend transfer, claim, dispute, withdraw, refuse transit,
     # transit failure; notes: accept, confirm transfer, accept claim, consent, take back, and an
-    # attachment's description; both: a draft reply; reasons: a returned reply
-    assert len(TEXT_COMMANDS) == 17
+    # attachment's description; both: a draft reply; reasons: a returned reply; a message's text
+    assert len(TEXT_COMMANDS) == 18
 
 
 @pytest.mark.parametrize("name", TEXT_COMMANDS)
