@@ -57,6 +57,7 @@ from api.routes import (
     inbox,
     stats,
 )
+from api.routes import workload as workload_routes
 from api.services import Services
 
 DESCRIPTION = """Readmission cases between states: open, submit, reply, transfer; exact
@@ -194,6 +195,7 @@ def create_app(
     app.include_router(web.router)
     app.include_router(codec.router)
     app.include_router(federation.router)
+    app.include_router(workload_routes.router)
     hardening.install(app, config, backends)
     traces.instrument(app)
     return app

@@ -242,3 +242,8 @@ class ApiClient:
         None = not set)."""
         answer: dict[str, Any] = self._request("GET", "/stats", params=filters)
         return answer
+
+    def workload(self, state: str | None = None) -> dict[str, Any]:
+        """`GET /workload`: a state's open cases per officer (supervisors and auditors)."""
+        answer: dict[str, Any] = self._request("GET", "/workload", params={"state": state})
+        return answer

@@ -419,3 +419,16 @@ async def committee_breakdowns(
     row's `level` names its dimension (`BREAKDOWN_LEVELS`), the other dimensions' columns NULL.
     A NULL crossing point or verification: none recorded."""
     return await pool.fetch(_BREAKDOWNS, states, agreement, opened_from, opened_to, kind, time_zone)
+
+
+async def workload_rows(pool: asyncpg.Pool, state: str) -> list[asyncpg.Record]:
+    """The open (not closed) cases `state` knows, with its own side's assignee (`assignee`,
+    None: unassigned) and what urgency needs (`next_limit`, `next_due`, `overdue`, `deadlines`):
+    the supervisors' workload view (issue 17)."""
+    return await pool.fetch(
+        "SELECT next_limit, next_due, overdue, deadlines,"
+        " CASE WHEN requesting = $1 THEN requesting_assignee ELSE requested_assignee END"
+        " AS assignee FROM cases"
+        f" WHERE status <> 'closed' AND {seen_by('ARRAY[$1]::text[]')}",
+        state,
+    )

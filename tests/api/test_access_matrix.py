@@ -134,6 +134,10 @@ CODEC = row(  # decrypting payloads reveals any case's: auditors of every state,
     officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
     auditor_PL=403, auditor_all=200, admin_PL=403, officer_DE=403,
 )  # fmt: skip
+WORKLOAD = row(  # supervisors and auditors of one state; an auditor of every state names one
+    officer_PL=403, supervisor_PL=200, officer_UA=403, supervisor_UA=200,
+    auditor_PL=200, auditor_all=422, admin_PL=403, officer_DE=403,
+)  # fmt: skip
 AUDITORS = row(
     officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
     auditor_PL=200, auditor_all=200, admin_PL=403, officer_DE=403,
@@ -238,6 +242,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/identity/unzr"): (IDENTITY, {"number": make_unzr(date(1990, 5, 17), 1)}, None),
     ("GET", "/inbox"): (ANY_CALLER, None, {"unread": "true"}),
     ("GET", "/stats"): (LIST_CASES, None, {"kind": "readmission"}),
+    ("GET", "/workload"): (WORKLOAD, None, None),
     ("POST", "/inbox/{notification_id}/read"): (OWN_NOTIFICATION, None, None),
     ("GET", "/audit/disclosures"): (AUDITORS, None, None),
     ("POST", "/codec/decode"): (CODEC, {"payloads": []}, None),
