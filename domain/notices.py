@@ -4,6 +4,12 @@ A notice names a state and a role, not a person (the directory resolves those) a
 personal data: e-mails and webhooks leave the system. Its key makes sending idempotent: for a
 reminder or escalation it is (case, limit, level, due), so a retry never sends twice while a
 deadline re-armed by an extension gets its reminders again.
+
+Assignee first (issue 17): a notice for the officers of a side that has an assignee names them
+(`assignee`), and the outbox addresses it to that officer alone; while the side is unassigned
+it goes to the whole team (every officer of the state), as before. Escalations and the other
+notices for supervisors keep going to the state's supervisors, assigned or not: they are the
+supervisor's to act on (and to acknowledge, `domain.escalations`), not the assignee's.
 """
 
 from __future__ import annotations
@@ -60,6 +66,14 @@ class Notice(Frozen):
     limit: str | None = None
     level: EscalationLevel | None = None
     due: AwareDatetime | None = None
+    # the side's assignee (a user id) when the notice is for its officers: they alone get it
+    assignee: str | None = None
+
+
+def _assignee(state: CaseState, side: Side, role: str) -> str | None:
+    """Who a notice for `role` of `side` goes to first: the side's assignee, for the officers'
+    notices; None (the whole team, or the supervisors) otherwise."""
+    return state.assignees.get(side.value) if role == "officer" else None
 
 
 def _party(state: CaseState, side: Side) -> str:
@@ -148,6 +162,7 @@ def notices_for(
                     limit=event.limit,
                     level=event.level,
                     due=event.due,
+                    assignee=_assignee(state, side, event.level.recipient_role),
                 )
             )
             continue
@@ -168,6 +183,7 @@ def notices_for(
                 kind=event.type,
                 subject=f"{case_id}: {subject}",
                 event_id=event_id,
+                assignee=_assignee(state, side, role),
             )
         )
         if isinstance(event, ErrorClaimDisputed):
