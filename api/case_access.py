@@ -124,3 +124,10 @@ async def load_case(
     if not recorded:
         raise not_found(case_id)
     return recorded, fold(r.event() for r in recorded)
+
+
+def check_supervisor(caller: Principal, detail: str) -> None:
+    """403 unless the caller is a supervisor (a command of theirs alone, e.g. acknowledging an
+    escalation), before the case is asked."""
+    if caller.role != "supervisor":
+        raise Problem(403, "Forbidden", detail, type_="forbidden")

@@ -438,5 +438,21 @@ ASSIGNMENT_COMMANDS: tuple[Presentation, ...] = (
         AssignBody,
     ),
 )
+# Escalations (domain.escalations): a supervisor acknowledges their side's escalations, which
+# stops their repeats. The case page offers it in a section of its own (api/web/escalations.py),
+# not among the actions a case waits for.
+ESCALATION_COMMANDS: tuple[Presentation, ...] = (
+    Presentation(
+        "acknowledge_escalation",
+        "/escalations/acknowledge",
+        "acknowledge",
+        "Acknowledge the escalations",
+        "Acknowledge your side's escalations of limits that passed or are about to: their "
+        "repeats stop (supervisors)",
+        EmptyBody,
+    ),
+)
 # Every command officers reach over the API and the CLI, by name.
-REACHABLE: dict[str, Presentation] = PRESENTED | {p.name: p for p in ASSIGNMENT_COMMANDS}
+REACHABLE: dict[str, Presentation] = (
+    PRESENTED | {p.name: p for p in ASSIGNMENT_COMMANDS} | {p.name: p for p in ESCALATION_COMMANDS}
+)

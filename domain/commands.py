@@ -281,6 +281,27 @@ class AssignCase(CommandBase):
 ASSIGNMENT_COMMANDS = (ClaimCase, ReleaseCase, AssignCase)
 
 
+# --- escalations (domain.escalations): a supervisor acknowledges them, which stops repeats ----
+
+
+class AcknowledgeEscalation(CommandBase):
+    """A supervisor of a side acknowledges the escalations of its limits (`domain.escalations`):
+    the repeats of each stop. `side` and `by` are the caller's (as for assignment)."""
+
+    command: Literal["acknowledge_escalation"] = "acknowledge_escalation"
+    side: PartySide
+    by: UserId
+
+
+class RepeatEscalation(CommandBase):
+    """Time-driven: the escalation of a limit that passed and still runs (`OnExpiry.ESCALATE`)
+    is sent again, its `repeat`-th time, nobody having acknowledged it."""
+
+    command: Literal["repeat_escalation"] = "repeat_escalation"
+    limit: str
+    repeat: int = Field(ge=1)
+
+
 Command = Annotated[
     OpenCase
     | AddEvidence
@@ -313,7 +334,9 @@ Command = Annotated[
     | TakeBack
     | ClaimCase
     | ReleaseCase
-    | AssignCase,
+    | AssignCase
+    | AcknowledgeEscalation
+    | RepeatEscalation,
     Field(discriminator="command"),
 ]
 
@@ -383,6 +406,8 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(ClaimCase, Side.EITHER, local=True),
     CommandKind(ReleaseCase, Side.EITHER, local=True),
     CommandKind(AssignCase, Side.EITHER, local=True),
+    CommandKind(AcknowledgeEscalation, Side.EITHER, local=True),
+    CommandKind(RepeatEscalation, Side.SYSTEM),
 )
 BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
@@ -393,7 +418,7 @@ def issued_by(command: Command) -> Side:
     issues (`Side.EITHER`), the side it names."""
     side = BY_NAME[command.command].side
     if side is Side.EITHER:
-        assert isinstance(command, ClaimCase | ReleaseCase | AssignCase)
+        assert isinstance(command, ClaimCase | ReleaseCase | AssignCase | AcknowledgeEscalation)
         return command.side
     return side
 

@@ -24,6 +24,7 @@ from domain.assignment import assigned, decide_assignment
 from domain.commands import (
     AcceptApplication,
     AcceptErrorClaim,
+    AcknowledgeEscalation,
     AddEvidence,
     AmendPerson,
     AssignCase,
@@ -48,6 +49,7 @@ from domain.commands import (
     RefuseApplication,
     RefuseTransit,
     ReleaseCase,
+    RepeatEscalation,
     ReportTransitFailure,
     ScheduleReturn,
     ScheduleTransfer,
@@ -69,6 +71,7 @@ from domain.errors import (
     ReplyDeadlinePassed,
     TransitRequestInvalid,
 )
+from domain.escalations import acknowledged, decide_escalation, repeated
 from domain.events import (
     ApplicationAccepted,
     ApplicationDelivered,
@@ -85,6 +88,8 @@ from domain.events import (
     ErrorClaimDeemedAccepted,
     ErrorClaimDisputed,
     ErrorClaimed,
+    EscalationAcknowledged,
+    EscalationRepeated,
     Event,
     EvidenceAdded,
     LimitLapsed,
@@ -237,6 +242,10 @@ def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> li
         # who works on the case, not what happens to it: any case but a closed one
         _check_order(command, state)
         return list(decide_assignment(command, state))
+    if isinstance(command, AcknowledgeEscalation | RepeatEscalation):
+        # who is told of a late act, not what happens to the case (domain.escalations)
+        _check_order(command, state)
+        return list(decide_escalation(command, state))
     if not isinstance(command, OpenCase):
         check_status(command, state, tuple(Status))
         _check_order(command, state)
@@ -680,6 +689,11 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             # last move, so a node's own assignment never makes a command of the shared case
             # (a reply counted at its signed sending instant) lie "before the last event"
             changes |= {"updated_at": state.updated_at, **assigned(state, event)}
+        case EscalationAcknowledged():
+            # a node's own record, like an assignment: `updated_at` stays the case's last move
+            changes |= {"updated_at": state.updated_at, **acknowledged(state, event)}
+        case EscalationRepeated():
+            changes |= {"updated_at": state.updated_at, **repeated(state, event)}
         case (
             TransitConsented()
             | TransitRefused()

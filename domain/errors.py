@@ -156,3 +156,7 @@ class TransitLeadTooShort(InvalidCommand):
 
 class TransitNotAllowed(DomainError):
     rule = "a transit happens only after consent, and never before the instant consented to"
+
+
+class NothingToAcknowledge(DomainError):
+    rule = "a supervisor acknowledges an escalation of a limit of their side that still runs"

@@ -32,6 +32,7 @@ from domain.events import (
     ErrorClaimDeemedAccepted,
     ErrorClaimDisputed,
     ErrorClaimed,
+    EscalationRepeated,
     Event,
     PersonAmended,
     PersonTakenBack,
@@ -166,6 +167,25 @@ def notices_for(
                 )
             )
             continue
+        if isinstance(event, EscalationRepeated):
+            # to the supervisors, like the escalation it repeats (one notice per repeat)
+            side = ACTING_SIDE.get(event.limit, Side.REQUESTING)
+            notices.append(
+                Notice(
+                    key=f"{case_id}:{event.limit}:{REPEATED}:{event.due.isoformat()}:"
+                    f"{event.repeat}",
+                    case_id=case_id,
+                    state=_party(state, side),
+                    role="supervisor",
+                    kind=REPEATED,
+                    subject=f"{case_id}: {_repeat_subject(event)}",
+                    event_id=event_id,
+                    limit=event.limit,
+                    level=EscalationLevel.ESCALATION_PASSED,
+                    due=event.due,
+                )
+            )
+            continue
         found = _event_notice(event)
         if found is None:
             continue
@@ -217,3 +237,13 @@ def _escalation_subject(event: DeadlineEscalated) -> str:
     due = event.due.strftime("%Y-%m-%d %H:%M %Z")
     limit = event.limit.replace("_", " ")
     return ESCALATION_SUBJECTS[event.level].format(limit=limit, due=due)
+
+
+# A repeated escalation's kind and subject (`domain.escalations`): `{limit}`, `{due}` as above.
+REPEATED = "escalation_repeated"
+REPEATED_SUBJECT = "escalation repeated: the {limit} limit passed at {due}; acknowledge it"
+
+
+def _repeat_subject(event: EscalationRepeated) -> str:
+    due = event.due.strftime("%Y-%m-%d %H:%M %Z")
+    return REPEATED_SUBJECT.format(limit=event.limit.replace("_", " "), due=due)

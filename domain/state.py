@@ -112,6 +112,10 @@ class CaseState(Frozen):
     taken_back_at: AwareDatetime | None = None
     # who works on the case on each side (`domain.assignment`): side value -> user id
     assignees: dict[str, str] = Field(default_factory=dict)
+    # escalations (`domain.escalations`): each limit's deadline (its due instant) a supervisor
+    # acknowledged, and the escalations sent again for a limit that passed and still runs
+    acknowledged: dict[str, AwareDatetime] = Field(default_factory=dict)
+    escalation_repeats: tuple[Escalation, ...] = ()
 
     @property
     def opened(self) -> bool:

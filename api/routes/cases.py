@@ -23,11 +23,19 @@ from api.case_access import (
     check_assignee,
     check_node,
     check_side,
+    check_supervisor,
     load_case,
     not_found,
 )
 from api.command_bodies import AssignBody, OpenCaseBody
-from api.commands import ASSIGNMENT_COMMANDS, CASE_COMMANDS, OPEN_CASE, Caller, Presentation
+from api.commands import (
+    ASSIGNMENT_COMMANDS,
+    CASE_COMMANDS,
+    ESCALATION_COMMANDS,
+    OPEN_CASE,
+    Caller,
+    Presentation,
+)
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.disclosure import record as disclose
 from api.disclosure import record_shown
@@ -329,6 +337,8 @@ def _register_command(command: Presentation) -> None:
         side = check_side(caller, await authorise(services, caller, case_id), command)
         if isinstance(body, AssignBody):
             await check_assignee(services, caller, body.officer)
+        if command.name == "acknowledge_escalation":
+            check_supervisor(caller, "a supervisor acknowledges an escalation")
         issued = command.build(datetime.now(UTC), body, Caller(caller.user_id, side))
 
         async def run() -> tuple[int, Any]:
@@ -351,5 +361,5 @@ def _register_command(command: Presentation) -> None:
     )
 
 
-for _command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS):
+for _command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS, *ESCALATION_COMMANDS):
     _register_command(_command)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web import audit, case_page, dashboard, inbox, signin, statistics
+from api.web import audit, case_page, dashboard, escalations, inbox, signin, statistics
 
 router = APIRouter(include_in_schema=False)
 for _module in (signin, dashboard, case_page, inbox, audit, statistics):
     router.include_router(_module.router)
+router.include_router(escalations.router)  # issue 17: a supervisor acknowledges escalations
 
 __all__ = ["router"]

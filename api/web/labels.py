@@ -109,6 +109,12 @@ EVENT = {
     "TransitFailed": N_("Transit failed"),
     "PersonTakenBack": N_("Person taken back"),
 }
+# a supervisor's acknowledgement of the escalations, and their repeats (domain.escalations)
+EVENT |= {
+    "EscalationAcknowledged": N_("Escalation acknowledged"),
+    "EscalationRepeated": N_("Escalation repeated"),
+}
+ACTION |= {"acknowledge_escalation": N_("Acknowledge the escalations")}
 
 KIND = {"readmission": N_("Readmission"), "transit": N_("Transit")}
 

@@ -134,6 +134,10 @@ CODEC = row(  # decrypting payloads reveals any case's: auditors of every state,
     officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
     auditor_PL=403, auditor_all=200, admin_PL=403, officer_DE=403,
 )  # fmt: skip
+SUPERVISOR_ACKNOWLEDGES = row(  # a draft has no escalation: 409 for PL's supervisor
+    officer_PL=403, supervisor_PL=409, officer_UA=404, supervisor_UA=404,
+    auditor_PL=403, auditor_all=403, admin_PL=403, officer_DE=404,
+)  # fmt: skip
 WORKLOAD = row(  # supervisors and auditors of one state; an auditor of every state names one
     officer_PL=403, supervisor_PL=200, officer_UA=403, supervisor_UA=200,
     auditor_PL=200, auditor_all=422, admin_PL=403, officer_DE=403,
@@ -219,6 +223,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/cases/{case_id}/claim"): (REQUESTING_DRAFT_ALLOWS, {}, None),
     ("POST", "/cases/{case_id}/release"): (REQUESTING_DRAFT_REFUSES, {}, None),  # no assignee
     ("POST", "/cases/{case_id}/assign"): (SUPERVISOR_ASSIGNS, {"officer": "anna.pl"}, None),
+    ("POST", "/cases/{case_id}/escalations/acknowledge"): (SUPERVISOR_ACKNOWLEDGES, {}, None),
     # transit commands on a readmission case: 409 (each kind takes its own commands)
     ("POST", "/cases/{case_id}/transit/consent"): (REQUESTED_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/transit/refuse"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
@@ -263,6 +268,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/ui/cases"): (SESSION, None, None),
     ("GET", "/ui/cases/{case_id}"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/actions/{action}"): (SESSION, None, None),
+    ("POST", "/ui/cases/{case_id}/escalations/acknowledge"): (SESSION, None, None),
     ("GET", "/ui/inbox"): (SESSION, None, None),
     ("POST", "/ui/inbox/{notification_id}/read"): (SESSION, None, None),
     ("GET", "/ui/audit/cases/{case_id}"): (SESSION, None, None),

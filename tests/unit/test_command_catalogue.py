@@ -16,6 +16,7 @@ from api.command_bodies import AssignBody, EmptyBody
 from api.commands import (
     ASSIGNMENT_COMMANDS,
     CASE_COMMANDS,
+    ESCALATION_COMMANDS,
     OPEN_CASE,
     PRESENTED,
     REACHABLE,
@@ -42,6 +43,8 @@ from readmit.simulate.scenario import STEP_COMMANDS
 AT = datetime(2027, 2, 1, 9, tzinfo=UTC)
 OFFICERS = {kind.name for kind in CATALOGUE if kind.side is not Side.SYSTEM}
 ASSIGNMENT = {"claim_case", "release_case", "assign_case"}
+# a supervisor's acknowledgement of their side's escalations: local like assignment (issue 17)
+LOCAL = ASSIGNMENT | {"acknowledge_escalation"}
 
 
 def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
@@ -50,7 +53,8 @@ def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
     assert len(BY_NAME) == len(CATALOGUE) == len(members)
     for kind in CATALOGUE:
         assert kind.model.model_fields["command"].default == kind.name
-    assert {"expire_limit", "record_escalation"} == set(BY_NAME) - OFFICERS  # the clock's
+    clocks = {"expire_limit", "record_escalation", "repeat_escalation"}
+    assert clocks == set(BY_NAME) - OFFICERS  # the clock's
 
 
 def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None:
@@ -60,10 +64,10 @@ def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None
 
 
 def test_assignment_is_either_sides_a_nodes_own_and_never_a_move_the_case_waits_for() -> None:
-    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT
-    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT
+    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == LOCAL
+    assert {k.name for k in CATALOGUE if k.local} == LOCAL
     offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
-    assert not offered & ASSIGNMENT
+    assert not offered & LOCAL
 
 
 def test_a_command_of_either_side_is_issued_by_the_side_it_names() -> None:
@@ -93,9 +97,10 @@ def test_an_assignment_takes_its_side_and_actor_from_the_caller_never_the_body()
 
 def test_the_presentation_table_presents_every_command_officers_issue() -> None:
     assert set(REACHABLE) == OFFICERS
-    assert len(REACHABLE) == len(CASE_COMMANDS) + len(ASSIGNMENT_COMMANDS) + 1
-    # the pages' commands (and their words) are all but assignment, not on the pages yet
-    assert set(PRESENTED) == OFFICERS - ASSIGNMENT
+    local = len(ASSIGNMENT_COMMANDS) + len(ESCALATION_COMMANDS)
+    assert len(REACHABLE) == len(CASE_COMMANDS) + local + 1
+    # the pages' commands (and their words) are all but the local ones, offered apart
+    assert set(PRESENTED) == OFFICERS - LOCAL
     assert len({c.path for c in REACHABLE.values()}) == len(REACHABLE)
     cli = [c.cli for c in REACHABLE.values() if c.cli]
     assert len(set(cli)) == len(cli)
@@ -107,7 +112,8 @@ def test_every_command_route_is_the_catalogues() -> None:
         for route in router.routes
         if isinstance(route, APIRoute) and "POST" in (route.methods or ())
     }
-    wanted = {f"/cases/{{case_id}}{c.path}": c for c in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS)}
+    every = (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS, *ESCALATION_COMMANDS)
+    wanted = {f"/cases/{{case_id}}{c.path}": c for c in every}
     wanted["/cases" + OPEN_CASE.path] = OPEN_CASE
     assert set(posts) == set(wanted)
     for path, command in wanted.items():
@@ -174,4 +180,4 @@ def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field(
 
 
 def test_scenario_steps_are_the_officers_commands_on_an_open_case() -> None:
-    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT
+    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - LOCAL

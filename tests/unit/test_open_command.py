@@ -131,6 +131,7 @@ def test_every_catalogue_command_with_all_its_personal_fields_round_trips(
             "side": "requested",  # assignment: its side, who claims and whom it assigns
             "by": "officer.ua",
             "officer": "officer2.ua",
+            "repeat": 1,  # a repeated escalation's number
         }
         assert_round_trip(box, kind.build(AT, {k: v for k, v in fields.items() if k in names}))
 
