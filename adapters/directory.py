@@ -501,3 +501,21 @@ async def rewrap_webhook_secrets(
             )
         await conn.executemany(_REWRAP, updates)
     return len(updates)
+
+
+class TeamMember(NamedTuple):
+    """An active officer or supervisor of a state: who may hold a side of its cases."""
+
+    user_id: str
+    role: str
+    display_name: str
+
+
+async def team(pool: asyncpg.Pool, state: str) -> list[TeamMember]:
+    """The active officers and supervisors of `state`, by user id (the workload view's rows)."""
+    rows = await pool.fetch(
+        "SELECT user_id, role, display_name FROM officers"
+        " WHERE state = $1 AND active AND role IN ('officer', 'supervisor') ORDER BY user_id",
+        state,
+    )
+    return [TeamMember(r["user_id"], r["role"], r["display_name"]) for r in rows]

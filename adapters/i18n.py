@@ -90,7 +90,7 @@ def notice_subject(subject: str, case_id: str, lang: str | None) -> str:
 def _escalation_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """Each escalation's template and a pattern reading its limit and end back from a subject."""
     found = []
-    for template in notices.ESCALATION_SUBJECTS.values():
+    for template in (*notices.ESCALATION_SUBJECTS.values(), notices.REPEATED_SUBJECT):
         pattern = re.escape(template)
         pattern = pattern.replace(r"\{limit\}", "(?P<limit>.+?)").replace(r"\{due\}", "(?P<due>.+)")
         found.append((template, re.compile(pattern)))
@@ -121,5 +121,6 @@ def notice_messages() -> tuple[str, ...]:
                 if named == ["subject"] and isinstance(value, ast.Constant):
                     texts.append(str(value.value))
     texts += notices.ESCALATION_SUBJECTS.values()
+    texts.append(notices.REPEATED_SUBJECT)  # a repeated escalation's (domain.escalations)
     texts += [limit.replace("_", " ") for limit in ACTING_SIDE]
     return tuple(dict.fromkeys(texts))

@@ -180,6 +180,15 @@ class Settings(BaseSettings):
         "(Standard Webhooks `v1a`); plain http only to a loopback address",
     )
 
+    # --- escalation repeats (issue 17, domain.escalations) ---
+    repeat_escalation_hours: int = Field(
+        default=24,
+        ge=0,
+        le=24 * 14,
+        description="send a passed limit's escalation to the supervisors again this many hours "
+        "after the last, while the limit runs and nobody acknowledged it (0: never)",
+    )
+
     @model_validator(mode="after")
     def _checkpoint_webhook_url(self) -> Settings:
         url = self.audit_checkpoint_webhook_url
@@ -517,6 +526,7 @@ class Settings(BaseSettings):
             half=self.reminder_half,
             working_days_before=self.reminder_working_days_before,
             escalate_hours_before=self.escalate_hours_before,
+            repeat_escalation_hours=self.repeat_escalation_hours,
         )
 
     # --- a reply's approval (issue 17; domain.reply_approval, docs/api.md) -----------------

@@ -65,6 +65,7 @@ from api.routes import (
     search,
     stats,
 )
+from api.routes import workload as workload_routes
 from api.services import Services
 
 DESCRIPTION = """Readmission cases between states: open, submit, reply, transfer; exact
@@ -217,6 +218,7 @@ def create_app(
     app.include_router(federation.router)
     app.include_router(documents.router)
     app.include_router(search.router)
+    app.include_router(workload_routes.router)
     hardening.install(app, config, backends)
     traces.instrument(app)
     return app

@@ -124,3 +124,18 @@ async def load_case(
     if not recorded:
         raise not_found(case_id)
     return recorded, fold(r.event() for r in recorded)
+
+
+# The commands of a case only a supervisor issues, each with the reason a refusal gives.
+SUPERVISORS_ONLY = {
+    "approve_reply": "a supervisor approves or returns a drafted reply",
+    "return_reply": "a supervisor approves or returns a drafted reply",
+    "acknowledge_escalation": "a supervisor acknowledges an escalation",
+}
+
+
+def check_supervisor(caller: Principal, detail: str) -> None:
+    """403 unless the caller is a supervisor (a command of theirs alone, e.g. acknowledging an
+    escalation), before the case is asked."""
+    if caller.role != "supervisor":
+        raise Problem(403, "Forbidden", detail, type_="forbidden")

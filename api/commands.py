@@ -484,3 +484,19 @@ MESSAGE_COMMANDS: tuple[Presentation, ...] = (
     ),
 )
 REACHABLE.update({p.name: p for p in MESSAGE_COMMANDS})
+
+# Escalations (domain.escalations): a supervisor acknowledges their side's escalations, which
+# stops their repeats. The case page offers it in a section of its own (api/web/escalations.py),
+# not among the actions a case waits for.
+ESCALATION_COMMANDS: tuple[Presentation, ...] = (
+    Presentation(
+        "acknowledge_escalation",
+        "/escalations/acknowledge",
+        "acknowledge",
+        "Acknowledge the escalations",
+        "Acknowledge your side's escalations of limits that passed or are about to: their "
+        "repeats stop (supervisors)",
+        EmptyBody,
+    ),
+)
+REACHABLE.update({p.name: p for p in ESCALATION_COMMANDS})

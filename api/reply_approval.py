@@ -12,23 +12,8 @@ own reply leaves at once: they are the ones who approve. `POST /cases/{id}/reply
 from __future__ import annotations
 
 from api.auth import Principal
-from api.commands import REPLY_APPROVAL_COMMANDS, Presentation
-from api.problems import Problem
 from api.services import Services
 from domain.commands import AcceptApplication, Command, DraftReply, RefuseApplication
-
-SUPERVISED = frozenset(p.name for p in REPLY_APPROVAL_COMMANDS)
-
-
-def check_supervisor(caller: Principal, command: Presentation) -> None:
-    """403 unless a supervisor approves or returns a drafted reply."""
-    if command.name in SUPERVISED and caller.role != "supervisor":
-        raise Problem(
-            403,
-            "Forbidden",
-            "a supervisor approves or returns a drafted reply",
-            type_="forbidden",
-        )
 
 
 async def reply_or_draft(

@@ -13,6 +13,7 @@ from api.auth import Principal
 from api.reply_draft_view import reply_approval_view
 from domain.actions import expected_actions, waiting_for
 from domain.deadline_starts import counted_from
+from domain.escalations import acknowledgeable
 from domain.state import CaseState
 from domain.values import (
     ApprehensionPlace,
@@ -182,6 +183,8 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         "assignees": {side.value: state.assignees.get(side.value) for side in PARTY_SIDES},
         # a reply awaiting a supervisor's approval (the requested state's own; api.reply_draft_view)
         "reply_approval": reply_approval_view(state, caller),
+        # the limits of the caller's side whose escalation a supervisor may acknowledge
+        "escalations_to_acknowledge": _to_acknowledge(state, caller),
         "opened_at": _iso(state.opened_at),
         "submitted_at": _iso(state.submitted_at),
         "received_at": _iso(state.received_at),
@@ -194,6 +197,16 @@ def case_detail(state: CaseState, caller: Principal) -> dict[str, Any]:
         "waiting_for": waiting.value if waiting else None,
         "next_actions": next_actions(state, caller),
     }
+
+
+def _to_acknowledge(state: CaseState, caller: Principal) -> list[str]:
+    """The limits of the caller's side with an escalation awaiting acknowledgement
+    (`domain.escalations`); none for a caller of neither party (auditors of every state)."""
+    terms = state.terms
+    if terms is None or caller.state not in (terms.requesting, terms.requested):
+        return []
+    side = Side.REQUESTING if caller.state == terms.requesting else Side.REQUESTED
+    return acknowledgeable(state, side)
 
 
 def _transit(state: CaseState) -> dict[str, Any] | None:

@@ -32,6 +32,9 @@ class ReminderPolicy(Frozen):
     half: bool = True
     working_days_before: int = Field(default=1, ge=0, le=10)
     escalate_hours_before: int = Field(default=12, ge=0, le=24 * 14)
+    # how long after a limit passed (and after each repeat) its escalation is sent again while
+    # the limit still runs and no supervisor acknowledged it (`domain.escalations`); 0: never
+    repeat_escalation_hours: int = Field(default=24, ge=0, le=24 * 14)
 
 
 class Alarm(Frozen):
@@ -41,6 +44,8 @@ class Alarm(Frozen):
     limit: str
     due: AwareDatetime
     level: EscalationLevel | None = Field(default=None, description="None = expiry")
+    # the n-th repeat of a passed limit's escalation (`domain.escalations`); None: not a repeat
+    repeat: int | None = None
 
     @property
     def is_expiry(self) -> bool:

@@ -349,6 +349,27 @@ class SendCaseMessage(CommandBase):
     answers: UUID | None = None
 
 
+# --- escalations (domain.escalations): a supervisor acknowledges them, which stops repeats ----
+
+
+class AcknowledgeEscalation(CommandBase):
+    """A supervisor of a side acknowledges the escalations of its limits (`domain.escalations`):
+    the repeats of each stop. `side` and `by` are the caller's (as for assignment)."""
+
+    command: Literal["acknowledge_escalation"] = "acknowledge_escalation"
+    side: PartySide
+    by: UserId
+
+
+class RepeatEscalation(CommandBase):
+    """Time-driven: the escalation of a limit that passed and still runs (`OnExpiry.ESCALATE`)
+    is sent again, its `repeat`-th time, nobody having acknowledged it."""
+
+    command: Literal["repeat_escalation"] = "repeat_escalation"
+    limit: str
+    repeat: int = Field(ge=1)
+
+
 Command = Annotated[
     OpenCase
     | AddEvidence
@@ -386,7 +407,9 @@ Command = Annotated[
     | ApproveReply
     | ReturnReply
     | AddAttachment
-    | SendCaseMessage,
+    | SendCaseMessage
+    | AcknowledgeEscalation
+    | RepeatEscalation,
     Field(discriminator="command"),
 ]
 
@@ -461,6 +484,8 @@ CATALOGUE: tuple[CommandKind, ...] = (
     CommandKind(ReturnReply, Side.REQUESTED, local=True),
     CommandKind(AddAttachment, Side.EITHER),
     CommandKind(SendCaseMessage, Side.EITHER),
+    CommandKind(AcknowledgeEscalation, Side.EITHER, local=True),
+    CommandKind(RepeatEscalation, Side.SYSTEM),
 )
 BY_NAME: dict[str, CommandKind] = {kind.name: kind for kind in CATALOGUE}
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
@@ -472,7 +497,13 @@ def issued_by(command: Command) -> Side:
     side = BY_NAME[command.command].side
     if side is Side.EITHER:
         assert isinstance(
-            command, ClaimCase | ReleaseCase | AssignCase | AddAttachment | SendCaseMessage
+            command,
+            ClaimCase
+            | ReleaseCase
+            | AssignCase
+            | AddAttachment
+            | SendCaseMessage
+            | AcknowledgeEscalation,
         )
         return command.side
     return side

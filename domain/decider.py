@@ -25,6 +25,7 @@ from domain.attachments import attached, decide_attachment
 from domain.commands import (
     AcceptApplication,
     AcceptErrorClaim,
+    AcknowledgeEscalation,
     AddAttachment,
     AddEvidence,
     AmendPerson,
@@ -52,6 +53,7 @@ from domain.commands import (
     RefuseApplication,
     RefuseTransit,
     ReleaseCase,
+    RepeatEscalation,
     ReportTransitFailure,
     ReturnReply,
     ScheduleReturn,
@@ -75,6 +77,7 @@ from domain.errors import (
     ReplyDeadlinePassed,
     TransitRequestInvalid,
 )
+from domain.escalations import acknowledged, decide_escalation, repeated
 from domain.events import (
     ApplicationAccepted,
     ApplicationDelivered,
@@ -93,6 +96,8 @@ from domain.events import (
     ErrorClaimDeemedAccepted,
     ErrorClaimDisputed,
     ErrorClaimed,
+    EscalationAcknowledged,
+    EscalationRepeated,
     Event,
     EvidenceAdded,
     LimitLapsed,
@@ -257,6 +262,10 @@ def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> li
         # a message between the two states, not a move of the case: until it is closed
         _check_order(command, state)
         return list(decide_message(command, state))
+    if isinstance(command, AcknowledgeEscalation | RepeatEscalation):
+        # who is told of a late act, not what happens to the case (domain.escalations)
+        _check_order(command, state)
+        return list(decide_escalation(command, state))
     if not isinstance(command, OpenCase):
         check_status(command, state, tuple(Status))
         _check_order(command, state)
@@ -719,6 +728,11 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             changes |= {"updated_at": state.updated_at, **attached(state, event)}
         case CaseMessageSent():
             changes |= message_recorded(state, event)
+        case EscalationAcknowledged():
+            # a node's own record, like an assignment: `updated_at` stays the case's last move
+            changes |= {"updated_at": state.updated_at, **acknowledged(state, event)}
+        case EscalationRepeated():
+            changes |= {"updated_at": state.updated_at, **repeated(state, event)}
         case (
             TransitConsented()
             | TransitRefused()

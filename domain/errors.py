@@ -171,3 +171,7 @@ class MessageNotAllowed(DomainError):
         "the requested state asks for information or an interview, the requesting state answers "
         "its requests, either side writes notes"
     )
+
+
+class NothingToAcknowledge(DomainError):
+    rule = "a supervisor acknowledges an escalation of a limit of their side that still runs"

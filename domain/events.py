@@ -315,6 +315,26 @@ class CaseMessageSent(EventBase):
     answer_due: AwareDatetime | None = None
 
 
+class EscalationAcknowledged(EventBase):
+    """A supervisor of the acting side acknowledged the escalation of the limit's deadline ending
+    `due` (`domain.escalations`): it is repeated no more. Who did is the event's actor."""
+
+    type: Literal["EscalationAcknowledged"] = "EscalationAcknowledged"
+    side: PartySide
+    limit: str
+    due: AwareDatetime
+
+
+class EscalationRepeated(EventBase):
+    """The escalation of a limit that passed at `due` and still runs was sent again, its
+    `repeat`-th time (`domain.escalations`)."""
+
+    type: Literal["EscalationRepeated"] = "EscalationRepeated"
+    limit: str
+    due: AwareDatetime
+    repeat: int
+
+
 Event = Annotated[
     CaseOpened
     | EvidenceAdded
@@ -356,7 +376,9 @@ Event = Annotated[
     | ReplyDrafted
     | ReplyReturned
     | AttachmentAdded
-    | CaseMessageSent,
+    | CaseMessageSent
+    | EscalationAcknowledged
+    | EscalationRepeated,
     Field(discriminator="type"),
 ]
 

@@ -4,6 +4,12 @@ A notice names a state and a role, not a person (the directory resolves those) a
 personal data: e-mails and webhooks leave the system. Its key makes sending idempotent: for a
 reminder or escalation it is (case, limit, level, due), so a retry never sends twice while a
 deadline re-armed by an extension gets its reminders again.
+
+Assignee first (issue 17): a notice for the officers of a side that has an assignee names them
+(`assignee`), and the outbox addresses it to that officer alone; while the side is unassigned
+it goes to the whole team (every officer of the state), as before. Escalations and the other
+notices for supervisors keep going to the state's supervisors, assigned or not: they are the
+supervisor's to act on (and to acknowledge, `domain.escalations`), not the assignee's.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from domain.events import (
     ErrorClaimDeemedAccepted,
     ErrorClaimDisputed,
     ErrorClaimed,
+    EscalationRepeated,
     Event,
     PersonAmended,
     PersonTakenBack,
@@ -64,6 +71,14 @@ class Notice(Frozen):
     limit: str | None = None
     level: EscalationLevel | None = None
     due: AwareDatetime | None = None
+    # the side's assignee (a user id) when the notice is for its officers: they alone get it
+    assignee: str | None = None
+
+
+def _assignee(state: CaseState, side: Side, role: str) -> str | None:
+    """Who a notice for `role` of `side` goes to first: the side's assignee, for the officers'
+    notices; None (the whole team, or the supervisors) otherwise."""
+    return state.assignees.get(side.value) if role == "officer" else None
 
 
 def _party(state: CaseState, side: Side) -> str:
@@ -168,6 +183,26 @@ def notices_for(
                     limit=event.limit,
                     level=event.level,
                     due=event.due,
+                    assignee=_assignee(state, side, event.level.recipient_role),
+                )
+            )
+            continue
+        if isinstance(event, EscalationRepeated):
+            # to the supervisors, like the escalation it repeats (one notice per repeat)
+            side = ACTING_SIDE.get(event.limit, Side.REQUESTING)
+            notices.append(
+                Notice(
+                    key=f"{case_id}:{event.limit}:{REPEATED}:{event.due.isoformat()}:"
+                    f"{event.repeat}",
+                    case_id=case_id,
+                    state=_party(state, side),
+                    role="supervisor",
+                    kind=REPEATED,
+                    subject=f"{case_id}: {_repeat_subject(event)}",
+                    event_id=event_id,
+                    limit=event.limit,
+                    level=EscalationLevel.ESCALATION_PASSED,
+                    due=event.due,
                 )
             )
             continue
@@ -188,6 +223,7 @@ def notices_for(
                 kind=event.type,
                 subject=f"{case_id}: {subject}",
                 event_id=event_id,
+                assignee=_assignee(state, side, role),
             )
         )
         if isinstance(event, ErrorClaimDisputed):
@@ -221,3 +257,13 @@ def _escalation_subject(event: DeadlineEscalated) -> str:
     due = event.due.strftime("%Y-%m-%d %H:%M %Z")
     limit = event.limit.replace("_", " ")
     return ESCALATION_SUBJECTS[event.level].format(limit=limit, due=due)
+
+
+# A repeated escalation's kind and subject (`domain.escalations`): `{limit}`, `{due}` as above.
+REPEATED = "escalation_repeated"
+REPEATED_SUBJECT = "escalation repeated: the {limit} limit passed at {due}; acknowledge it"
+
+
+def _repeat_subject(event: EscalationRepeated) -> str:
+    due = event.due.strftime("%Y-%m-%d %H:%M %Z")
+    return REPEATED_SUBJECT.format(limit=event.limit.replace("_", " "), due=due)

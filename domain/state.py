@@ -123,6 +123,10 @@ class CaseState(Frozen):
     # the conversation between the two states (`domain.messages`): message id -> what the case
     # keeps of it to judge the next (the texts stay in the events)
     messages: dict[str, MessageOnRecord] = Field(default_factory=dict)
+    # escalations (`domain.escalations`): each limit's deadline (its due instant) a supervisor
+    # acknowledged, and the escalations sent again for a limit that passed and still runs
+    acknowledged: dict[str, AwareDatetime] = Field(default_factory=dict)
+    escalation_repeats: tuple[Escalation, ...] = ()
 
     @property
     def opened(self) -> bool:

@@ -308,3 +308,8 @@ class ApiClient:
         """`GET /cases/{id}/messages`: the case's conversation, oldest first."""
         answer: dict[str, Any] = self._request("GET", f"/cases/{case_id}/messages")
         return answer
+
+    def workload(self, state: str | None = None) -> dict[str, Any]:
+        """`GET /workload`: a state's open cases per officer (supervisors and auditors)."""
+        answer: dict[str, Any] = self._request("GET", "/workload", params={"state": state})
+        return answer

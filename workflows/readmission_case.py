@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.alarms import Alarm, ReminderPolicy, next_alarm
     from domain.commands import (
         BY_NAME,
+        AcknowledgeEscalation,
         ApproveReply,
         AssignCase,
         ClaimCase,
@@ -46,11 +47,13 @@ with workflow.unsafe.imports_passed_through():
         RecordEscalation,
         RecordVerification,
         ReleaseCase,
+        RepeatEscalation,
         ReturnReply,
         issued_by,
         personal_data_in_clear,
     )
     from domain.errors import DomainError
+    from domain.escalations import next_repeat
     from domain.events import Event, PersonAmended
     from domain.federation import (
         crosses,
@@ -101,6 +104,9 @@ with workflow.unsafe.imports_passed_through():
 # `case-ruleset-<n>` marks a history whose case was opened under ruleset n (`domain.values`);
 # a history without one (v0.2) replays under the first
 RULESET_PATCH = "case-ruleset"
+# marks a history whose case repeats the escalation of a limit that passed and still runs
+# (`domain.escalations`); the v0.2 histories never armed such a timer
+REPEATS_PATCH = "escalation-repeats"
 FOREVER = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 VERIFICATION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5
@@ -132,6 +138,11 @@ def may_not_act(actor: Actor, command: Command, state: CaseState) -> str | None:
         return f"{command.command} is the acting officer's own"
     if isinstance(command, ApproveReply | ReturnReply) and actor.role != "supervisor":
         return "a supervisor approves or returns a drafted reply"
+    if isinstance(command, AcknowledgeEscalation):
+        if actor.role != "supervisor":
+            return "a supervisor acknowledges an escalation"
+        if command.by != actor.user_id:
+            return f"{command.command} is the acting supervisor's own"
     return None
 
 
@@ -205,6 +216,8 @@ class ReadmissionCase:
         self.background: set[asyncio.Task[None]] = set()
         self.timer: asyncio.Task[None] | None = None
         self.armed_at: datetime | None = None
+        # whether this run repeats escalations (`REPEATS_PATCH`), asked once, when first due
+        self.repeating: bool | None = None
 
     # --- run --------------------------------------------------------------------------------
 
@@ -276,9 +289,27 @@ class ReadmissionCase:
             if due is not None and due.at <= workflow.now():
                 await self._fire(due)
 
-    def _next_alarm(self) -> Alarm | None:
-        """The clock's next alarm; on a shared case, without the expiries the other node applies
-        and with the clock-skew grace on those this node applies (`domain.federation`)."""
+    def _next_alarm(self, *, deciding: bool = True) -> Alarm | None:
+        """The clock's next alarm, or the repeat of an escalation (`domain.escalations`) when it
+        comes first; `deciding` false in a query, which may not mark the history."""
+        alarm = self._next_deadline_alarm()
+        quiet: frozenset[str] = frozenset()
+        if self.federation is not None and self.state.terms is not None:
+            quiet = quiet_limits(self.state, side_of(self.state, self.federation.node_state))
+        every = timedelta(hours=self.policy.repeat_escalation_hours)
+        repeat = next_repeat(self.state, every, quiet=quiet)
+        if repeat is None or (alarm is not None and alarm.at <= repeat.at):
+            return alarm
+        if self.repeating is None and deciding:
+            # asked only when a repeat would come first: a history recorded before repeats
+            # existed reaches this point without the marker and replays as it ran
+            self.repeating = workflow.patched(REPEATS_PATCH)
+        return repeat if self.repeating else alarm
+
+    def _next_deadline_alarm(self) -> Alarm | None:
+        """The clock's next reminder, escalation or expiry; on a shared case, without the
+        expiries the other node applies and with the clock-skew grace on those this node
+        applies (`domain.federation`)."""
         now = workflow.now()
         if self.federation is None or self.state.terms is None:
             return next_alarm(self.state, self.reminders, now)
@@ -331,7 +362,9 @@ class ReadmissionCase:
 
     async def _fire(self, alarm: Alarm) -> None:
         command: Command
-        if alarm.level is None:
+        if alarm.repeat is not None:
+            command = RepeatEscalation(at=workflow.now(), limit=alarm.limit, repeat=alarm.repeat)
+        elif alarm.level is None:
             command = ExpireLimit(at=workflow.now(), limit=alarm.limit)
         else:
             command = RecordEscalation(at=workflow.now(), limit=alarm.limit, level=alarm.level)
@@ -766,6 +799,6 @@ class ReadmissionCase:
         return CaseView(
             state=self.state,
             reminders=self.reminders,
-            next_alarm=self._next_alarm(),
+            next_alarm=self._next_alarm(deciding=False),
             exchange=self.exchange if self.federation is not None else None,
         )

@@ -436,3 +436,16 @@ async def case_rows(pool: asyncpg.Pool, case_ids: Collection[str]) -> dict[str, 
     otherwise (the person search): callers have scoped the ids already."""
     rows = await pool.fetch("SELECT * FROM cases WHERE case_id = ANY($1)", list(case_ids))
     return {r["case_id"]: r for r in rows}
+
+
+async def workload_rows(pool: asyncpg.Pool, state: str) -> list[asyncpg.Record]:
+    """The open (not closed) cases `state` knows, with its own side's assignee (`assignee`,
+    None: unassigned) and what urgency needs (`next_limit`, `next_due`, `overdue`, `deadlines`):
+    the supervisors' workload view (issue 17)."""
+    return await pool.fetch(
+        "SELECT next_limit, next_due, overdue, deadlines,"
+        " CASE WHEN requesting = $1 THEN requesting_assignee ELSE requested_assignee END"
+        " AS assignee FROM cases"
+        f" WHERE status <> 'closed' AND {seen_by('ARRAY[$1]::text[]')}",
+        state,
+    )

@@ -19,10 +19,12 @@ from adapters.agreements.catalogue import NotInCatalogue
 from adapters.db.case_queries import Assigned, BadCursor, CaseFilter, list_cases, next_case_id
 from api.auth import Principal
 from api.case_access import (
+    SUPERVISORS_ONLY,
     authorise,
     check_assignee,
     check_node,
     check_side,
+    check_supervisor,
     load_case,
     not_found,
 )
@@ -30,6 +32,7 @@ from api.command_bodies import AssignBody, OpenCaseBody
 from api.commands import (
     ASSIGNMENT_COMMANDS,
     CASE_COMMANDS,
+    ESCALATION_COMMANDS,
     OPEN_CASE,
     REPLY_APPROVAL_COMMANDS,
     Caller,
@@ -42,7 +45,7 @@ from api.exchange_view import exchange_record
 from api.idempotency import idempotent
 from api.person_search import disclose_earlier, earlier_cases
 from api.problems import Problem
-from api.reply_approval import check_supervisor, reply_or_draft
+from api.reply_approval import reply_or_draft
 from api.reply_draft_view import visible_events
 from api.routes.federation import not_a_node
 from api.services import Services
@@ -359,7 +362,8 @@ def _register_command(command: Presentation) -> None:
     ) -> Any:
         check_node(services, caller)
         side = check_side(caller, await authorise(services, caller, case_id), command)
-        check_supervisor(caller, command)
+        if only := SUPERVISORS_ONLY.get(command.name):
+            check_supervisor(caller, only)
         if isinstance(body, AssignBody):
             await check_assignee(services, caller, body.officer)
         issued = command.build(datetime.now(UTC), body, Caller(caller.user_id, side))
@@ -387,5 +391,10 @@ def _register_command(command: Presentation) -> None:
     )
 
 
-for _command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS, *REPLY_APPROVAL_COMMANDS):
+for _command in (
+    *CASE_COMMANDS,
+    *ASSIGNMENT_COMMANDS,
+    *REPLY_APPROVAL_COMMANDS,
+    *ESCALATION_COMMANDS,
+):
     _register_command(_command)

@@ -16,6 +16,7 @@ from api.web import (
     case_page,
     dashboard,
     documents,
+    escalations,
     inbox,
     mrz_pages,
     reply_approval_page,
@@ -29,5 +30,6 @@ _modules = (signin, dashboard, case_page, attachments, inbox, audit, statistics,
 for _module in (*_modules, mrz_pages, case_messages):
     router.include_router(_module.router)
 router.include_router(reply_approval_page.router)
+router.include_router(escalations.router)  # issue 17: a supervisor acknowledges escalations
 
 __all__ = ["router"]

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from adapters.db.case_queries import BadCursor, CaseFilter, list_cases
+from adapters.db.case_queries import Assigned, BadCursor, CaseFilter, list_cases
 from api.auth import Principal
 from api.disclosure import record_shown
 from api.problems import Problem
@@ -129,6 +129,8 @@ class Filters:
     counterpart: str | None = None
     overdue: bool = False
     cursor: str | None = None
+    # by the assignee on the caller's side (issue 17): me | unassigned | an officer's user id
+    assigned: str | None = None
 
     @classmethod
     def from_request(cls, request: Request) -> tuple[Filters, list[str]]:
@@ -156,6 +158,7 @@ class Filters:
                 counterpart=pick("counterpart", lambda v: re.fullmatch(r"[A-Z]{2}", v), str.upper),
                 overdue=params.get("overdue") in ("1", "on", "true"),
                 cursor=pick("cursor", lambda v: len(v) <= 400),
+                assigned=pick("assigned", lambda v: re.fullmatch(r"[A-Za-z0-9._@-]{1,100}", v)),
             ),
             problems,
         )
@@ -178,6 +181,7 @@ async def _load(page: Page, filters: Filters) -> tuple[list[DashboardRow], str |
         counterpart=filters.counterpart,
         overdue=True if filters.overdue else None,
         prefix=filters.q,
+        assigned=assigned_filter(caller, filters.assigned),
     )
     try:
         records, following = await list_cases(
@@ -188,6 +192,19 @@ async def _load(page: Page, filters: Filters) -> tuple[list[DashboardRow], str |
         records, following = await list_cases(page.services.pool, query, limit=PAGE_SIZE)
         problem = "cursor"
     return dashboard_rows(records, caller, datetime.now(UTC)), following, problem
+
+
+def assigned_filter(caller: Principal, assigned: str | None) -> Assigned | None:
+    """The page's assignee filter on the caller's own side: their cases (`me`), their team's
+    unassigned ones, or (supervisors) one officer's. Auditors, and officers naming another
+    officer, get no filter: the page then shows what it shows without one."""
+    if assigned is None or not caller.can_write or caller.state is None:
+        return None
+    if assigned == "unassigned":
+        return Assigned(caller.state, None)
+    if assigned in ("me", caller.user_id):
+        return Assigned(caller.state, caller.user_id)
+    return Assigned(caller.state, assigned) if caller.role == "supervisor" else None
 
 
 def _groups(rows: list[DashboardRow]) -> list[tuple[str, list[DashboardRow]]]:
@@ -206,13 +223,29 @@ async def _disclose(page: Page, rows: list[DashboardRow], endpoint: str) -> None
         )
 
 
+async def _workload(page: Page) -> Any:
+    """The workload per officer (`api.workload`) for a supervisor or an auditor of one state;
+    None for everyone else (the page then has no such section)."""
+    # imported here: api.workload counts with this module's urgency groups
+    from api.workload import workload, workload_state
+
+    try:
+        state = workload_state(page.principal, None)
+    except Problem:
+        return None
+    return await workload(page.services.pool, state, datetime.now(UTC))
+
+
 @router.get("/ui/", response_class=HTMLResponse)
 async def dashboard(page: SignedIn) -> HTMLResponse:
     filters, problems = Filters.from_request(page.request)
     rows, following, bad_cursor = await _load(page, filters)
     await _disclose(page, rows, "GET /ui/")
+    if filters.assigned and assigned_filter(page.principal, filters.assigned) is None:
+        problems.append("assigned")
     return page.render(
         "dashboard.html",
+        workload=await _workload(page),
         filters=filters,
         problems=problems + ([bad_cursor] if bad_cursor else []),
         groups=_groups(rows),

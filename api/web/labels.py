@@ -111,6 +111,12 @@ EVENT = {
     "CaseAssigned": N_("Assignee changed"),
     "AttachmentAdded": N_("File added"),
 }
+# a supervisor's acknowledgement of the escalations, and their repeats (domain.escalations)
+EVENT |= {
+    "EscalationAcknowledged": N_("Escalation acknowledged"),
+    "EscalationRepeated": N_("Escalation repeated"),
+}
+ACTION |= {"acknowledge_escalation": N_("Acknowledge the escalations")}
 
 # a reply's approval (domain.reply_approval): its events and its two actions
 EVENT.update(

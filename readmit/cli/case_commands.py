@@ -16,7 +16,13 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from api.commands import ASSIGNMENT_COMMANDS, CASE_COMMANDS, REACHABLE, Presentation
+from api.commands import (
+    ASSIGNMENT_COMMANDS,
+    CASE_COMMANDS,
+    ESCALATION_COMMANDS,
+    REACHABLE,
+    Presentation,
+)
 from domain.values import Side, TransferMode, VerificationStatus
 from readmit.cli.case_render import result_lines
 from readmit.cli.case_session import Session, connected, instant, reasons_required, with_session
@@ -41,7 +47,7 @@ def options_of(name: str) -> Callable[[Options], Options]:
 
 
 def register(group: typer.Typer) -> None:
-    for command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS):
+    for command in (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS, *ESCALATION_COMMANDS):
         if command.cli is not None:
             group.command(
                 command.cli,
@@ -333,6 +339,14 @@ def assign(
     if not officer.strip():
         fail("--officer: give the officer's user id")
     issue(session, "assign_case", case_id, {"officer": officer.strip()})
+
+
+# --- escalations (domain.escalations) -------------------------------------------------------
+
+
+@options_of("acknowledge_escalation")
+def acknowledge(session: Session, case_id: CaseId) -> None:
+    issue(session, "acknowledge_escalation", case_id)
 
 
 # --- transit cases (docs/transit.md) --------------------------------------------------------

@@ -29,6 +29,7 @@ from readmit.cli import (
     worker,
 )
 from readmit.cli import api as api_command
+from readmit.cli import workload as workload_command
 from readmit.cli.common import EXIT_BAD_INPUT
 
 app = typer.Typer(
@@ -56,6 +57,7 @@ registry.register(app)
 simulate.register(app)
 stats.register(app)
 search.register(app)
+workload_command.register(app)
 token.register(app)
 app.add_typer(keys.app, name="keys")
 

@@ -145,6 +145,14 @@ ADD_ATTACHMENT = row(  # either party's officers; only PL knows a draft; auditor
 )  # fmt: skip
 # a multipart upload (the body of POST /cases/{id}/attachments): a PNG in the `file` field
 UPLOAD = object()
+SUPERVISOR_ACKNOWLEDGES = row(  # a draft has no escalation: 409 for PL's supervisor
+    officer_PL=403, supervisor_PL=409, officer_UA=404, supervisor_UA=404,
+    auditor_PL=403, auditor_all=403, admin_PL=403, officer_DE=404,
+)  # fmt: skip
+WORKLOAD = row(  # supervisors and auditors of one state; an auditor of every state names one
+    officer_PL=403, supervisor_PL=200, officer_UA=403, supervisor_UA=200,
+    auditor_PL=200, auditor_all=422, admin_PL=403, officer_DE=403,
+)  # fmt: skip
 AUDITORS = row(
     officer_PL=403, supervisor_PL=403, officer_UA=403, supervisor_UA=403,
     auditor_PL=200, auditor_all=200, admin_PL=403, officer_DE=403,
@@ -244,6 +252,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
         None,
     ),
     ("GET", "/cases/{case_id}/messages"): (READ_CASE, None, None),
+    ("POST", "/cases/{case_id}/escalations/acknowledge"): (SUPERVISOR_ACKNOWLEDGES, {}, None),
     # transit commands on a readmission case: 409 (each kind takes its own commands)
     ("POST", "/cases/{case_id}/transit/consent"): (REQUESTED_DRAFT_REFUSES, {}, None),
     ("POST", "/cases/{case_id}/transit/refuse"): (REQUESTED_DRAFT_REFUSES, REASONS, None),
@@ -268,6 +277,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/mrz/read"): (MRZ_READ, {}, None),
     ("GET", "/inbox"): (ANY_CALLER, None, {"unread": "true"}),
     ("GET", "/stats"): (LIST_CASES, None, {"kind": "readmission"}),
+    ("GET", "/workload"): (WORKLOAD, None, None),
     ("POST", "/inbox/{notification_id}/read"): (OWN_NOTIFICATION, None, None),
     ("GET", "/audit/disclosures"): (AUDITORS, None, None),
     ("POST", "/codec/decode"): (CODEC, {"payloads": []}, None),
@@ -295,6 +305,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/ui/cases/{case_id}/mrz"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/evidence"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/messages"): (SESSION, None, None),
+    ("POST", "/ui/cases/{case_id}/escalations/acknowledge"): (SESSION, None, None),
     ("GET", "/ui/inbox"): (SESSION, None, None),
     ("POST", "/ui/inbox/{notification_id}/read"): (SESSION, None, None),
     ("GET", "/ui/audit/cases/{case_id}"): (SESSION, None, None),

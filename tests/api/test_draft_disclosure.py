@@ -351,6 +351,9 @@ SHOW_NO_CASE = {
     ("GET", "/ui/static/{name}"): "CSS and JavaScript",
     ("GET", "/ui/cases/new"): "the empty form of a new case",
     ("GET", "/ui/search"): "the empty person search form (the search is a POST: below)",
+    # counts only, scoped like the lists (tests/api/test_workload_api.py: a draft is not counted
+    # on the requested side)
+    ("GET", "/workload"): "counts of open cases per officer of the caller's state",
 }
 
 

@@ -16,6 +16,7 @@ from api.command_bodies import AssignBody, EmptyBody
 from api.commands import (
     ASSIGNMENT_COMMANDS,
     CASE_COMMANDS,
+    ESCALATION_COMMANDS,
     MESSAGE_COMMANDS,
     OPEN_CASE,
     PRESENTED,
@@ -51,6 +52,8 @@ APPROVAL = {"draft_reply", "approve_reply", "return_reply"}
 # (api/routes/attachments.py) and `readmit case attach`, not a JSON body of the catalogue's
 UPLOADS = {"add_attachment"}
 MESSAGES = {"send_case_message"}
+# a supervisor's acknowledgement of their side's escalations: local like assignment (issue 17)
+ESCALATION = {"acknowledge_escalation"}
 
 
 def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
@@ -59,7 +62,8 @@ def test_the_catalogue_holds_every_command_of_the_decider_once() -> None:
     assert len(BY_NAME) == len(CATALOGUE) == len(members)
     for kind in CATALOGUE:
         assert kind.model.model_fields["command"].default == kind.name
-    assert {"expire_limit", "record_escalation"} == set(BY_NAME) - OFFICERS  # the clock's
+    clocks = {"expire_limit", "record_escalation", "repeat_escalation"}
+    assert clocks == set(BY_NAME) - OFFICERS  # the clock's
 
 
 def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None:
@@ -69,10 +73,12 @@ def test_what_a_case_waits_for_is_an_officers_command_of_the_catalogue() -> None
 
 
 def test_assignment_is_either_sides_a_nodes_own_and_never_a_move_the_case_waits_for() -> None:
-    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == ASSIGNMENT | UPLOADS | MESSAGES
-    assert {k.name for k in CATALOGUE if k.local} == ASSIGNMENT | APPROVAL  # files, messages cross
+    either = ASSIGNMENT | UPLOADS | MESSAGES | ESCALATION
+    assert {k.name for k in CATALOGUE if k.side is Side.EITHER} == either
+    local = ASSIGNMENT | APPROVAL | ESCALATION  # files and messages cross
+    assert {k.name for k in CATALOGUE if k.local} == local
     offered = {name for status in Status for _, name in expected_actions(CaseState(status=status))}
-    assert not offered & (ASSIGNMENT | UPLOADS)
+    assert not offered & (ASSIGNMENT | UPLOADS | ESCALATION)
 
 
 def test_a_command_of_either_side_is_issued_by_the_side_it_names() -> None:
@@ -107,12 +113,14 @@ def test_the_presentation_table_presents_every_command_officers_issue() -> None:
         + len(ASSIGNMENT_COMMANDS)
         + len(REPLY_APPROVAL_COMMANDS)
         + len(MESSAGE_COMMANDS)
+        + len(ESCALATION_COMMANDS)
         + 1
     )
     # the pages' commands (and their words): all but a reply's approval, in a section of its
-    # own, a file's upload, a form of its own, and messages, whose form the case page has beside
-    # the conversation; assignment in the case page's own section
-    assert set(PRESENTED) == OFFICERS - APPROVAL - UPLOADS - MESSAGES
+    # own, a file's upload, a form of its own, messages, whose form the case page has beside
+    # the conversation, and the acknowledgement of escalations, a section of its own;
+    # assignment in the case page's own section
+    assert set(PRESENTED) == OFFICERS - APPROVAL - UPLOADS - MESSAGES - ESCALATION
     assert set(PRESENTED) >= ASSIGNMENT and set(ACTIONS) >= ASSIGNMENT
     assert len({c.path for c in REACHABLE.values()}) == len(REACHABLE)
     cli = [c.cli for c in REACHABLE.values() if c.cli]
@@ -125,7 +133,12 @@ def test_every_command_route_is_the_catalogues() -> None:
         for route in router.routes
         if isinstance(route, APIRoute) and "POST" in (route.methods or ())
     }
-    commands = (*CASE_COMMANDS, *ASSIGNMENT_COMMANDS, *REPLY_APPROVAL_COMMANDS)
+    commands = (
+        *CASE_COMMANDS,
+        *ASSIGNMENT_COMMANDS,
+        *REPLY_APPROVAL_COMMANDS,
+        *ESCALATION_COMMANDS,
+    )
     wanted = {f"/cases/{{case_id}}{c.path}": c for c in commands}
     wanted["/cases" + OPEN_CASE.path] = OPEN_CASE
     assert set(posts) == set(wanted)
@@ -208,4 +221,5 @@ def test_every_cli_command_of_a_case_is_the_catalogues_with_an_option_per_field(
 
 
 def test_scenario_steps_are_the_officers_commands_on_an_open_case() -> None:
-    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - ASSIGNMENT - APPROVAL - UPLOADS
+    local = ASSIGNMENT | APPROVAL | UPLOADS | ESCALATION
+    assert set(STEP_COMMANDS) == OFFICERS - {"open_case"} - local

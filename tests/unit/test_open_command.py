@@ -139,6 +139,7 @@ def test_every_catalogue_command_with_all_its_personal_fields_round_trips(
             "message_id": "00000000-0000-4000-8000-000000000001",  # a message: its text
             "kind": "note",
             "text": note,
+            "repeat": 1,  # a repeated escalation's number
         }
         assert_round_trip(box, kind.build(AT, {k: v for k, v in fields.items() if k in names}))
 
