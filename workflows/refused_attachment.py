@@ -36,13 +36,19 @@ DROP_RETRY = RetryPolicy(
 )
 
 
+def orphaned(command: AddAttachment, state: CaseState) -> bool:
+    """Whether the bytes of refused `command` belong to no attachment `state` recorded (the
+    same bytes, recorded from the other node meanwhile, stay)."""
+    return not any(known.sha256 == command.sha256 for known in state.attachments)
+
+
 async def drop_refused_file(case_id: str, command: Command, state: CaseState, prefix: str) -> None:
     """Remove the stored bytes of `command` (refused by the other node) if it is a file that
     no recorded attachment of `state` shares."""
     if not isinstance(command, AddAttachment) or not workflow.patched(PATCH):
         return
-    if any(known.sha256 == command.sha256 for known in state.attachments):
-        return  # the same bytes belong to an attachment the case recorded: they stay
+    if not orphaned(command, state):
+        return
     try:
         await workflow.execute_activity(
             DROP_REFUSED_ATTACHMENT,

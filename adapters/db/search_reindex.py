@@ -59,22 +59,32 @@ class SearchReindexer:
         `on_batch` hears how many cases each committed batch held."""
         cases = entries = 0
         after = ""
-        while ids := await self._next(after, batch):
-            entries += await self._batch(ids)
-            cases += len(ids)
-            after = ids[-1]
-            if on_batch is not None:
+        while scanned := await self._next(after, batch):
+            after = scanned[-1]
+            ids = await self._not_erased(scanned)
+            if ids:
+                entries += await self._batch(ids)
+                cases += len(ids)
+            if on_batch is not None and ids:
                 on_batch(len(ids))
         return ReindexResult(cases, entries)
 
     async def _next(self, after: str, limit: int) -> list[str]:
+        """The next `limit` cases after `after` (walking the event store's primary key)."""
         rows = await self.pool.fetch(
-            f"SELECT stream_id FROM ({_NOT_ERASED}) c WHERE stream_id > $1"
+            "SELECT DISTINCT stream_id FROM case_events WHERE stream_id > $1"
             " ORDER BY stream_id LIMIT $2",
             after,
             limit,
         )
         return [r["stream_id"] for r in rows]
+
+    async def _not_erased(self, ids: list[str]) -> list[str]:
+        erased = await self.pool.fetch(
+            "SELECT case_id FROM case_keys WHERE case_id = ANY($1) AND erased_at IS NOT NULL", ids
+        )
+        gone = {r["case_id"] for r in erased}
+        return [c for c in ids if c not in gone]
 
     async def _batch(self, ids: list[str]) -> int:
         """Replace the entries of `ids` in one transaction; returns how many were written."""
