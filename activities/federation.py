@@ -23,7 +23,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.attachments.crossing import for_peer
-from adapters.attachments.store import AttachmentStore
+from adapters.attachments.store import AttachmentStore, BlobKey
 from adapters.federation.envelope import (
     ChainHead,
     EnvelopeRefused,
@@ -44,7 +44,14 @@ from adapters.federation.store import ExchangeStore, StoredMessage, stored_recei
 from adapters.logs import bind_case
 from adapters.protection.vault import PersonalDataVault
 from domain.commands import AddAttachment
-from workflows.contracts import DELIVER_MESSAGE, Delivered, DeliverInput
+from workflows.contracts import (
+    DELIVER_MESSAGE,
+    DROP_REFUSED_ATTACHMENT,
+    Delivered,
+    DeliverInput,
+    DropAttachmentInput,
+    DropAttachmentResult,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -118,6 +125,19 @@ class DeliveryActivities:
             code=final.code,
         )
         return _delivered(receipt)
+
+    @activity.defn(name=DROP_REFUSED_ATTACHMENT)
+    async def drop_refused_attachment(self, request: DropAttachmentInput) -> DropAttachmentResult:
+        """Remove the sealed bytes kept for a file whose crossing `AddAttachment` the other
+        node refused: the case never records it, so nothing would ever name them. The case
+        workflow asks only when no attachment of the case it recorded has the same bytes.
+        Idempotent (a retried attempt finds nothing to remove)."""
+        bind_case(request.case_id, activity.info().workflow_id or "", self.identity.state)
+        if self.attachments is None:
+            return DropAttachmentResult(removed=False)
+        await self.attachments.delete(BlobKey(request.case_id, request.sha256))
+        log.info("refused attachment's bytes removed")
+        return DropAttachmentResult(removed=True)
 
     async def _post(self, url: str, token: str) -> tuple[int, str, str | None]:
         """Post the message; the answer's status, media type and body, which is read only up

@@ -81,7 +81,9 @@ def build_workers(
         store = case_store(EventStore(pool), channels)
         retention = RetentionActivities(vault)
         anchor = CheckpointActivities(pool, checkpoints)
-        federated: list[Callable[..., Any]] = [delivery.deliver_message] if delivery else []
+        federated: list[Callable[..., Any]] = (
+            [delivery.deliver_message, delivery.drop_refused_attachment] if delivery else []
+        )
         workers.append(
             Worker(
                 client,

@@ -36,6 +36,7 @@ TAKE_CHECKPOINT = "take_audit_checkpoint"
 CHECKPOINT_WORKFLOW = "AuditCheckpoint"
 DELIVERY_WORKFLOW = "MessageDelivery"
 DELIVER_MESSAGE = "deliver_message"
+DROP_REFUSED_ATTACHMENT = "drop_refused_attachment"  # a refused crossing file's stored bytes
 
 
 def cases_queue(prefix: str = QUEUE_PREFIX) -> str:
@@ -312,3 +313,15 @@ class CheckpointResult(Frozen):
     merkle_root: str
     created_at: str
     delivered: tuple[str, ...] = ()
+
+
+class DropAttachmentInput(Frozen):
+    """The stored bytes of a file whose crossing `AddAttachment` the other node refused: no
+    event names them, so the sending node removes them (issue 17)."""
+
+    case_id: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class DropAttachmentResult(Frozen):
+    removed: bool

@@ -100,6 +100,7 @@ with workflow.unsafe.imports_passed_through():
         receiving_instant,
         settled,
     )
+    from workflows.refused_attachment import drop_refused_file
 
 # `case-ruleset-<n>` marks a history whose case was opened under ruleset n (`domain.values`);
 # a history without one (v0.2) replays under the first
@@ -742,6 +743,7 @@ class ReadmissionCase:
             workflow.logger.warning(
                 "message %s refused by %s: %s", message.seq, delivered.code, delivered.detail
             )
+            await drop_refused_file(self.case_id, message.command, self.state, self.prefix)
         self.exchange = settled(self.exchange, message, delivered)
         self.changed = True
 

@@ -31,6 +31,7 @@ from readmit.cli.common import (
     fail,
     owner_database_url,
 )
+from readmit.cli.db_reindex import reindex_search_command
 
 T = TypeVar("T")
 
@@ -44,6 +45,7 @@ def register(app: typer.Typer) -> None:
     db_app.command("verify")(verify_command)
     db_app.command("url")(url_command)
     db_app.command("stop")(stop_command)
+    db_app.command("reindex-search")(reindex_search_command)
     app.add_typer(db_app, name="db")
 
 

@@ -102,3 +102,35 @@ async def test_a_drafts_file_stays_and_a_shared_cases_must_fit_one_message(nodes
     ua = nodes["UA"]
     got = await ua.http.get(sent.json()["download"], headers=ua.as_("olena.ua"))
     assert (got.status_code, got.content) == (200, largest)
+
+
+async def test_a_file_the_peer_refuses_leaves_no_stored_bytes_on_the_sender(
+    nodes: Nodes,
+) -> None:
+    """The sender stores the sealed bytes before its 202; when the peer refuses the crossing
+    `AddAttachment` (here: UA erased its copy's personal data, so it cannot keep the file), the
+    sender's case records nothing and its stored bytes go too. Bytes shared with an attachment
+    the case did record stay."""
+    pl, ua = nodes["PL"], nodes["UA"]
+    case_id = await submitted_case(nodes)
+    kept = png(34)
+    first = await attach(pl, case_id, "anna.pl", "kept.png", kept)
+    assert first.status_code == 202, first.text
+    await receipted(pl, case_id)
+
+    await ua.services.vault.erase([case_id], datetime.now(UTC), "test: the peer refuses")
+    scan = png(35)
+    sent = await attach(pl, case_id, "anna.pl", "scan.png", scan)
+    assert sent.status_code == 202, sent.text
+    sha = sent.json()["sha256"]
+    assert await pl.services.attachments.get(BlobKey(case_id, sha)) is not None  # until refused
+    await receipted(pl, case_id)
+
+    exchange = (await pl.view(case_id)).exchange
+    assert exchange is not None
+    assert [(r.command, r.code) for r in exchange.refused] == [("add_attachment", "malformed")]
+    assert await pl.services.attachments.get(BlobKey(case_id, sha)) is None
+    rows = await pl.pool.fetch("SELECT sha256 FROM case_attachments WHERE case_id = $1", case_id)
+    assert [r["sha256"] for r in rows] == [first.json()["sha256"]]  # the recorded one stays
+    assert (await events(pl, case_id)).count("AttachmentAdded") == 1
+    assert await pl.services.attachments.get(BlobKey(case_id, first.json()["sha256"]))
