@@ -27,6 +27,10 @@ from domain.reply_drafts import ReplyDraft, ReplyReturn
 from domain.rules import require_reasons
 from domain.state import CaseState
 
+OWN_EVENTS = frozenset({"ReplyDrafted", "ReplyReturned"})
+"""The requested state's own events of a reply's approval: a federated node never sends them,
+and a single installation shows them (and their texts) to the requested state only."""
+
 
 def drafted(command: DraftReply, state: CaseState) -> ReplyDrafted:
     """The draft's event, or the rule it breaks: one draft at a time, a refusal with reasons
