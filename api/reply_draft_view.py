@@ -59,7 +59,7 @@ def visible_events(
     return [r for r in recorded if r.type not in OWN_EVENTS]
 
 
-REPLIES = frozenset({"accept", "refuse"})
+REPLIES = frozenset({"accept", "refuse", "consent_transit", "refuse_transit"})
 
 
 def offered_actions(actions: Sequence[str], state: CaseState, caller: Principal) -> list[str]:
