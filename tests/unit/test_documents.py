@@ -251,3 +251,20 @@ def test_a_late_transit_consent_where_the_limit_escalates_is_printed_as_given() 
     )
     assert silent.status is Status.DEEMED_CONSENTED
     assert outcome_of(silent) == "deemed_consented"
+
+
+def test_characters_the_fonts_lack_refuse_the_document_and_stay_out_of_the_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """fpdf2 names the glyphs its font lacks in a warning, and leaves them out of the PDF: for
+    a person's name in a script the shipped fonts do not cover, that would put the name in the
+    logs and print it wrong. The document is refused instead (409), naming the field only."""
+    caplog.set_level(logging.DEBUG)
+    person = Person(
+        surname="王秀英", given_names="Li", birth_date=date(1990, 1, 1), nationality="CN"
+    )
+    with pytest.raises(DocumentUnavailable) as refused:
+        render("application", run([open_case(person=person)])[0])
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "王" not in logged and "\\u738b" not in logged
+    assert "cannot print" in str(refused.value) and "王" not in str(refused.value)
