@@ -14,6 +14,7 @@ from typing import Any
 from adapters.db.eventstore import Recorded
 from adapters.protection.sealing import ERASED
 from api.auth import Principal
+from domain.reply_approval import OWN_EVENTS as REQUESTED_OWN_EVENTS
 from domain.state import CaseState
 from domain.values import NoteRecord, ReasonsRecord, Sealed
 
@@ -43,8 +44,8 @@ def reply_approval_view(state: CaseState, caller: Principal) -> dict[str, Any] |
     }
 
 
-# the requested state's own events of a reply's approval
-OWN_EVENTS = frozenset({"ReplyDrafted", "ReplyReturned"})
+# the requested state's own events of a reply's approval (domain.reply_approval)
+OWN_EVENTS = REQUESTED_OWN_EVENTS
 
 
 def visible_events(
@@ -58,7 +59,7 @@ def visible_events(
     return [r for r in recorded if r.type not in OWN_EVENTS]
 
 
-REPLIES = frozenset({"accept", "refuse"})
+REPLIES = frozenset({"accept", "refuse", "consent_transit", "refuse_transit"})
 
 
 def offered_actions(actions: Sequence[str], state: CaseState, caller: Principal) -> list[str]:

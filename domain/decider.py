@@ -342,7 +342,10 @@ def _decide(command: Command, state: CaseState, *, admitted: bool = False) -> li
         case DraftReply():
             # drafted like the reply itself: while it may still be given
             check_status(command, state, (Status.RECEIVED,))
-            _running_reply(state, at)
+            if state.is_transit:  # a transit case's reply: its consent or refusal
+                transit.running_reply(state, at)
+            else:
+                _running_reply(state, at)
             return [reply_approval.drafted(command, state)]
         case ReturnReply():
             return [reply_approval.returned(command, state)]

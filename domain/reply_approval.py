@@ -17,8 +17,10 @@ from domain.commands import (
     AcceptApplication,
     ApproveReply,
     Command,
+    ConsentTransit,
     DraftReply,
     RefuseApplication,
+    RefuseTransit,
     ReturnReply,
 )
 from domain.errors import InvalidCommand, NothingDrafted, ReplyAlreadyDrafted
@@ -26,6 +28,10 @@ from domain.events import ReplyDrafted, ReplyReturned
 from domain.reply_drafts import ReplyDraft, ReplyReturn
 from domain.rules import require_reasons
 from domain.state import CaseState
+
+OWN_EVENTS = frozenset({"ReplyDrafted", "ReplyReturned"})
+"""The requested state's own events of a reply's approval: a federated node never sends them,
+and a single installation shows them (and their texts) to the requested state only."""
 
 
 def drafted(command: DraftReply, state: CaseState) -> ReplyDrafted:
@@ -61,9 +67,14 @@ def returned(command: ReturnReply, state: CaseState) -> ReplyReturned:
 
 def approved_reply(
     command: ApproveReply, state: CaseState
-) -> AcceptApplication | RefuseApplication:
-    """The real reply an approval issues: the draft's, at the approval instant."""
+) -> AcceptApplication | RefuseApplication | ConsentTransit | RefuseTransit:
+    """The real reply an approval issues: the draft's, at the approval instant (on a transit
+    case, the consent or refusal of the transit)."""
     draft = _draft(state, command)
+    if state.is_transit:
+        if draft.reply == "accept":
+            return ConsentTransit(at=command.at, note=draft.note)
+        return RefuseTransit(at=command.at, reasons=draft.reasons)
     if draft.reply == "accept":
         return AcceptApplication(at=command.at, note=draft.note)
     return RefuseApplication(at=command.at, reasons=draft.reasons)

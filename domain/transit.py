@@ -90,6 +90,10 @@ SHARED = frozenset(
         "record_escalation",
         "withdraw",
         "close",
+        # a reply's approval (domain.reply_approval): a transit case's reply is drafted too
+        "draft_reply",
+        "approve_reply",
+        "return_reply",
     }
 )
 READMISSION_ONLY = frozenset(kind.name for kind in CATALOGUE) - TRANSIT_ONLY - SHARED

@@ -3,7 +3,7 @@ disclosures; exporting records itself in the disclosure log."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from adapters.protection.sealing import free_texts
 from adapters.protection.vault import DataErased, PersonalDataVault
 from domain.decider import fold
 from domain.events import CaseOpened, PersonAmended
+from domain.reply_approval import OWN_EVENTS
 from domain.state import CaseState
 from domain.values import Person
 
@@ -155,15 +156,18 @@ async def person_versions(
 
 
 async def written_texts(
-    vault: PersonalDataVault, recorded: Sequence[Recorded]
+    vault: PersonalDataVault, recorded: Sequence[Recorded], withheld: Collection[str] = ()
 ) -> list[dict[str, Any]]:
     """Every free text the history holds (reasons, notes, the apprehension place's name), event
-    by event, opened with the case key (`{"erased": true}` once the key is erased)."""
+    by event, opened with the case key (`{"erased": true}` once the key is erased); the texts
+    of events whose type is in `withheld` stay sealed (left out)."""
     if not recorded:
         return []
     sealer = (await vault.sealers([recorded[0].stream_id]))[recorded[0].stream_id]
     found = []
     for row in recorded:
+        if row.type in withheld:
+            continue
         texts = free_texts(row.event(), sealer)
         if texts:
             found.append({"version": row.version, "event": row.type, **texts})
@@ -176,13 +180,19 @@ async def collect_for_export(
     case_ids: Sequence[str],
     exported_by: str,
     role: str = "auditor",
+    sees: Callable[[str], bool] | None = None,
 ) -> list[CaseFiles]:
-    """Everything a bundle holds for `case_ids`; each export is logged as a disclosure first."""
+    """Everything a bundle holds for `case_ids`; each export is logged as a disclosure first.
+    `sees(state)`: whether the exporter sees that state's own deliberation (None: every
+    state's); a reply's draft and its return are the requested state's (domain.reply_approval),
+    so their texts are opened only for an exporter who sees the requested state."""
     store = EventStore(pool)
     cases = []
     for case_id in case_ids:
         recorded = await stored_events(store, case_id)
         opened = recorded[0]
+        requested = str(opened.data.get("terms", {}).get("requested", ""))
+        withheld = () if sees is None or sees(requested) else OWN_EVENTS
         await log_disclosure(
             pool,
             exported_by,
@@ -201,7 +211,7 @@ async def collect_for_export(
                 personal={
                     **await personal_data(vault, fold(r.event() for r in recorded)),
                     "person_versions": await person_versions(vault, recorded),
-                    "texts": await written_texts(vault, recorded),
+                    "texts": await written_texts(vault, recorded, withheld),
                 },
             )
         )

@@ -15,7 +15,7 @@ from babel import Locale
 
 from adapters.documents.layout import Field, Form, Section
 from adapters.documents.wording import languages_of
-from domain.agreements import AgreementTerms
+from domain.agreements import AgreementTerms, OnExpiry
 from domain.calendars import zone_of
 from domain.identity.cyrillic import name_in_scripts
 from domain.state import CaseState
@@ -133,11 +133,16 @@ _REPLY_LIMITS = ("reply", "accelerated_reply", "transit_reply")
 
 
 def _deemed(state: CaseState) -> bool:
-    """Whether the reply is the silence of the limit: it came after the reply limit ran out."""
+    """Whether the reply is the silence of the limit: it came after a reply limit ran out whose
+    expiry is a deemed reply. (Where a transit reply limit escalates instead, a consent after it
+    is still the requested state's own, given late, not a deemed one.)"""
     replied = state.replied_at
     assert replied is not None
     limits = (state.deadlines[n] for n in _REPLY_LIMITS if n in state.deadlines)
-    return any(deadline.has_passed(replied) for deadline in limits)
+    return any(d.on_expiry in _DEEMED and d.has_passed(replied) for d in limits)
+
+
+_DEEMED = (OnExpiry.DEEMED_ACCEPTED, OnExpiry.DEEMED_CONSENTED)
 
 
 def _transfer_notice(state: CaseState) -> Form:

@@ -17,13 +17,15 @@ from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import TTFFont
 
 from adapters.documents.wording import word, words
 
-# fontTools logs, at INFO, the glyphs each subset keeps: the letters of the document, the
-# person's name among them. Personal data stays out of the logs, so these loggers stay quiet.
+# fontTools logs, at INFO, the glyphs each subset keeps, and fpdf2, at WARNING, the characters
+# the font lacks: the letters of the document, the person's name among them. Personal data stays
+# out of the logs, so these loggers stay quiet below errors.
 for _logger in ("fontTools", "fpdf"):
-    logging.getLogger(_logger).setLevel(logging.WARNING)
+    logging.getLogger(_logger).setLevel(logging.ERROR)
 
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVuSans"
@@ -86,9 +88,25 @@ class _Document(FPDF):
         self.cell(0, 4, text, align="C")
 
 
+class Unprintable(ValueError):
+    """The form holds characters its fonts lack (a script other than Latin and Cyrillic, say):
+    fpdf2 would leave them out, printing a name wrong without a word."""
+
+
+def _check_printable(pdf: FPDF, form: Form) -> None:
+    """`Unprintable` when a value of the form has a character the value font has no glyph for
+    (the message names neither the characters nor the field's value: they are personal data)."""
+    font = pdf.fonts[FAMILY.lower()]
+    covered = font.cmap if isinstance(font, TTFFont) else {}
+    for item in (*form.header, *(f for section in form.sections for f in section.fields)):
+        if any(ord(c) not in covered and not c.isspace() for c in item.value):
+            raise Unprintable(f"{item.label}: characters the document's fonts cannot print")
+
+
 def render(form: Form) -> bytes:
-    """The form as PDF bytes."""
+    """The form as PDF bytes; `Unprintable` when its fonts lack a character of a value."""
     pdf = _Document(form)
+    _check_printable(pdf, form)
     pdf.add_page()
     for index, language in enumerate(form.languages):
         pdf.set_font(FAMILY, "B" if index == 0 else "", 15 if index == 0 else 12)

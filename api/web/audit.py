@@ -159,7 +159,11 @@ async def audit_export(case_id: str, page: SignedIn) -> Response:
     except (BundleError, KeyError) as error:
         raise Problem(503, "Service unavailable", f"no audit signing key: {error}") from error
     cases = await collect_for_export(
-        page.services.pool, page.services.vault, [case_id], caller.user_id
+        page.services.pool,
+        page.services.vault,
+        [case_id],
+        caller.user_id,
+        sees=caller.sees_state,  # a drafted reply's texts: the requested state's own
     )
     with tempfile.TemporaryDirectory(prefix="readmit-export-") as folder:
         out = write_bundle(Path(folder) / "bundle", cases, key, caller.user_id)

@@ -174,7 +174,9 @@ def export_command(
                 if not may_audit(caller, await stored_events(store, case_id)):
                     raise UnknownCase(case_id)  # as the API: not the auditor's, not disclosed
             vault = PersonalDataVault(pool, master_keyring(settings))
-            cases = await collect_for_export(pool, vault, case_ids, who, caller.role)
+            cases = await collect_for_export(
+                pool, vault, case_ids, who, caller.role, sees=caller.sees_state
+            )
         finally:
             await pool.close()
         write_bundle(out, cases, key, who)

@@ -7,12 +7,16 @@ Where no approval is required, a reply leaves as before."""
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from api_harness import Api
 from factories import application_body
+from test_transit_api import open_transit
 
 pytestmark = pytest.mark.temporal
 
@@ -174,3 +178,75 @@ async def test_where_no_approval_is_required_a_reply_leaves_as_before(api: Api) 
     taras = api.as_("taras.ua", "supervisor", "UA")
     direct = await api.http.post(f"/cases/{second}/accept", json={}, headers=taras)
     assert direct.status_code == 200 and direct.json()["status"] == "accepted"
+
+
+async def bundle_text(api: Api, case_id: str, auditor: tuple[str, str]) -> str:
+    """Every file of the audit bundle `auditor` (user, state) exports from the case's audit
+    page, as one text."""
+    user, state = auditor
+    api.http.cookies.clear()
+    headers = {"Cookie": f"readmit_session={await api.session(user, 'auditor', None, (state,))}"}
+    page = await api.http.get(f"/ui/audit/cases/{case_id}", headers=headers)
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    exported = await api.http.post(
+        f"/ui/audit/cases/{case_id}/export", data={"csrf": found[1]}, headers=headers
+    )
+    assert exported.status_code == 200, exported.text
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as bundle:
+        return "\n".join(bundle.read(name).decode() for name in bundle.namelist())
+
+
+async def test_the_requesting_state_s_audit_export_holds_no_drafted_text(api: Api) -> None:
+    """A draft and its return are the requested state's own: its auditor's bundle opens their
+    reasons, the requesting state's auditor's does not (the events stay, sealed, for the chain)."""
+    require_approval(api)
+    case_id = await received_case(api)
+    olena, taras = api.as_("olena.ua", "officer", "UA"), api.as_("taras.ua", "supervisor", "UA")
+    path = f"/cases/{case_id}"
+    drafted = {"reasons": ["draft-reason-of-ukraine"]}
+    assert (await api.http.post(f"{path}/refuse", json=drafted, headers=olena)).status_code == 202
+    back = {"reasons": ["return-reason-of-ukraine"]}
+    assert (
+        await api.http.post(f"{path}/reply/return", json=back, headers=taras)
+    ).status_code == 200
+
+    own = await bundle_text(api, case_id, ("audit.ua", "UA"))
+    assert "draft-reason-of-ukraine" in own and "return-reason-of-ukraine" in own
+    other = await bundle_text(api, case_id, ("audit.pl", "PL"))
+    assert "draft-reason-of-ukraine" not in other and "return-reason-of-ukraine" not in other
+
+
+async def test_a_transit_reply_awaits_approval_as_a_readmission_reply_does(api: Api) -> None:
+    """Consent to a transit, or its refusal, is the requested state's reply too: where Moldova
+    requires approval under EU-MD, its officer's consent or refusal is a draft, and only a
+    supervisor's approval lets it leave (as the consent or refusal, from that instant)."""
+    require_approval(api, "MD:EU-MD")
+    anna, ion = api.as_("anna.at", "officer", "AT"), api.as_("ion.md", "officer", "MD")
+    maria = api.as_("maria.md", "supervisor", "MD")
+    case_id = await open_transit(api, anna, datetime.now(UTC) + timedelta(days=14))
+    path = f"/cases/{case_id}"
+    assert (await api.http.post(f"{path}/submit", json={}, headers=anna)).status_code == 200
+
+    refused = await api.http.post(
+        f"{path}/transit/refuse", json={"reasons": ["no assurance"]}, headers=ion
+    )
+    assert refused.status_code == 202, refused.text
+    assert refused.json()["approval"] == "awaiting" and refused.json()["status"] == "received"
+    back = {"reasons": ["consent instead"]}
+    assert (
+        await api.http.post(f"{path}/reply/return", json=back, headers=maria)
+    ).status_code == 200
+
+    consent = await api.http.post(f"{path}/transit/consent", json={"note": "ok"}, headers=ion)
+    assert consent.status_code == 202, consent.text
+    assert [e["type"] for e in consent.json()["events"]] == ["ReplyDrafted"]
+    shown = (await api.http.get(path, headers=ion)).json()
+    assert shown["status"] == "received" and shown["reply_approval"]["draft"]["note"] == "ok"
+    assert (await api.http.get(path, headers=anna)).json()["reply_approval"] is None
+
+    approved = await api.http.post(f"{path}/reply/approve", json={}, headers=maria)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "consented"
+    assert approved.json()["events"][0]["type"] == "TransitConsented"

@@ -11,11 +11,21 @@ from io import BytesIO
 import pytest
 from factories import T0, at, open_case, run, terms
 from pypdf import PdfReader
-from transit_factories import open_transit
+from transit_factories import REPLY_DUE as TRANSIT_REPLY_DUE
+from transit_factories import SUBMITTED as TRANSIT_SUBMITTED
+from transit_factories import open_transit, transit_terms
 
 from adapters.documents import DOCUMENTS, DocumentUnavailable, available, render
+from adapters.documents.forms import form
 from adapters.documents.wording import LANGUAGES, keys, languages_of, word
-from domain.commands import AcceptApplication, ExpireLimit, RefuseApplication, SubmitApplication
+from domain.agreements import OnExpiry
+from domain.commands import (
+    AcceptApplication,
+    ConsentTransit,
+    ExpireLimit,
+    RefuseApplication,
+    SubmitApplication,
+)
 from domain.state import CaseState
 from domain.values import (
     ApprehensionPlace,
@@ -214,3 +224,47 @@ def test_every_label_is_in_every_language() -> None:
     assert languages_of("PL", "UA") == ("pl", "uk", "en")
     assert languages_of("RO", "MD") == ("ro", "en")
     assert languages_of("BE", "GE") == ("en",)  # no labels of theirs: English alone
+
+
+def outcome_of(state: CaseState) -> str:
+    fields = [f for s in form("reply", state).sections for f in s.fields if f.label == "outcome"]
+    assert len(fields) == 1
+    return fields[0].value
+
+
+def test_a_late_transit_consent_where_the_limit_escalates_is_printed_as_given() -> None:
+    """Where silence is not consent the transit reply limit escalates and a late consent is
+    still taken: it is the requested state's consent, not a deemed one (only a
+    TransitDeemedConsented is)."""
+    submitted, _ = run([open_transit(), SubmitApplication(at=TRANSIT_SUBMITTED)])
+    assert submitted.deadlines["transit_reply"].on_expiry is not OnExpiry.DEEMED_CONSENTED
+    late = ConsentTransit(at=TRANSIT_REPLY_DUE + timedelta(days=1), note="agreed")
+    consented, _ = run([late], submitted)
+    assert consented.status is Status.CONSENTED
+    assert outcome_of(consented) == "consented"
+    silent, _ = run(
+        [
+            open_transit(terms=transit_terms(silence_is_consent=True)),
+            SubmitApplication(at=TRANSIT_SUBMITTED),
+            ExpireLimit(at=TRANSIT_REPLY_DUE + timedelta(seconds=1), limit="transit_reply"),
+        ]
+    )
+    assert silent.status is Status.DEEMED_CONSENTED
+    assert outcome_of(silent) == "deemed_consented"
+
+
+def test_characters_the_fonts_lack_refuse_the_document_and_stay_out_of_the_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """fpdf2 names the glyphs its font lacks in a warning, and leaves them out of the PDF: for
+    a person's name in a script the shipped fonts do not cover, that would put the name in the
+    logs and print it wrong. The document is refused instead (409), naming the field only."""
+    caplog.set_level(logging.DEBUG)
+    person = Person(
+        surname="王秀英", given_names="Li", birth_date=date(1990, 1, 1), nationality="CN"
+    )
+    with pytest.raises(DocumentUnavailable) as refused:
+        render("application", run([open_case(person=person)])[0])
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "王" not in logged and "\\u738b" not in logged
+    assert "cannot print" in str(refused.value) and "王" not in str(refused.value)

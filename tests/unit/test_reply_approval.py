@@ -9,6 +9,9 @@ from uuid import uuid4
 
 import pytest
 from factories import at, open_case, run
+from transit_factories import REPLY_DUE as TRANSIT_REPLY_DUE
+from transit_factories import SUBMITTED as TRANSIT_SUBMITTED
+from transit_factories import open_transit, transit_terms
 
 from domain.approval_policy import ApprovalPolicy
 from domain.commands import (
@@ -246,3 +249,43 @@ def test_supervisors_hear_of_a_draft_and_its_officers_of_a_return() -> None:
         "awaits" in n.subject or "draft it again" in n.subject
         for n in (*decision.notices, *back.notices)
     )
+
+
+# --- a transit case's reply: its consent or refusal, drafted and approved alike ---------------
+
+
+def transit_received(**rules: object) -> CaseState:
+    opening = open_transit(terms=transit_terms(**rules))
+    return run([opening, SubmitApplication(at=TRANSIT_SUBMITTED)])[0]
+
+
+def test_an_approved_transit_draft_is_the_consent_or_refusal_at_the_approval_instant() -> None:
+    drafted_at = TRANSIT_SUBMITTED + timedelta(hours=2)
+    approved_at = TRANSIT_SUBMITTED + timedelta(hours=6)
+    state = transit_received()
+    for draft, event, status in (
+        (
+            DraftReply(at=drafted_at, reply="accept", note="ok", by="o"),
+            "TransitConsented",
+            Status.CONSENTED,
+        ),
+        (
+            DraftReply(at=drafted_at, reply="refuse", reasons=("no",), by="o"),
+            "TransitRefused",
+            Status.REFUSED,
+        ),
+    ):
+        after, _ = run([draft], state)
+        assert after.reply_draft is not None and after.status is Status.RECEIVED
+        events = decide(ApproveReply(at=approved_at), after)
+        assert type(events[0]).__name__ == event and events[0].at == approved_at
+        final, _ = run([ApproveReply(at=approved_at)], after)
+        assert final.reply_draft is None and final.status is status
+
+
+def test_a_transit_draft_is_refused_once_silence_is_consent() -> None:
+    late = DraftReply(
+        at=TRANSIT_REPLY_DUE + timedelta(seconds=1), reply="refuse", reasons=("x",), by="o"
+    )
+    with pytest.raises(ReplyDeadlinePassed):
+        validate(late, transit_received(silence_is_consent=True))
