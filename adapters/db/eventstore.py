@@ -350,6 +350,16 @@ class EventStore:
         """How many streams `verify_all` will report on (for a progress bar)."""
         return int(await self.pool.fetchval("SELECT count(DISTINCT stream_id) FROM case_events"))
 
+    async def stream_ids(self, after: str = "", limit: int = 1000) -> list[str]:
+        """The next `limit` stream ids after `after`, in order (walking the primary key)."""
+        rows = await self.pool.fetch(
+            "SELECT DISTINCT stream_id FROM case_events WHERE stream_id > $1"
+            " ORDER BY stream_id LIMIT $2",
+            after,
+            limit,
+        )
+        return [r["stream_id"] for r in rows]
+
     async def verify_all(self, prefetch: int = 2000) -> AsyncIterator[canonical.VerifyResult]:
         """Verify every stream in one consistent snapshot, yielding one result per stream."""
         async with (

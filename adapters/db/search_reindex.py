@@ -27,13 +27,6 @@ from adapters.protection.vault import PersonalDataVault
 from domain.decider import fold
 from domain.values import Sealed
 
-# The cases whose data key is not erased (a case without a key row has its person in the clear).
-_NOT_ERASED = """
-SELECT DISTINCT e.stream_id FROM case_events e
-WHERE NOT EXISTS (SELECT 1 FROM case_keys k WHERE k.case_id = e.stream_id
-                  AND k.erased_at IS NOT NULL)
-"""
-
 
 @dataclass(frozen=True)
 class ReindexResult:
@@ -50,7 +43,10 @@ class SearchReindexer:
 
     async def count(self) -> int:
         """How many cases `run` will index (for a progress bar)."""
-        return int(await self.pool.fetchval(f"SELECT count(*) FROM ({_NOT_ERASED}) c"))
+        erased = await self.pool.fetchval(
+            "SELECT count(*) FROM case_keys WHERE erased_at IS NOT NULL"
+        )
+        return await self.store.count_streams() - int(erased)
 
     async def run(
         self, batch: int = 200, on_batch: Callable[[int], None] | None = None
@@ -71,13 +67,7 @@ class SearchReindexer:
 
     async def _next(self, after: str, limit: int) -> list[str]:
         """The next `limit` cases after `after` (walking the event store's primary key)."""
-        rows = await self.pool.fetch(
-            "SELECT DISTINCT stream_id FROM case_events WHERE stream_id > $1"
-            " ORDER BY stream_id LIMIT $2",
-            after,
-            limit,
-        )
-        return [r["stream_id"] for r in rows]
+        return await self.store.stream_ids(after, limit)
 
     async def _not_erased(self, ids: list[str]) -> list[str]:
         erased = await self.pool.fetch(
