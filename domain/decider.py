@@ -750,7 +750,20 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             assert_never(event)
     if changes.get("status", Status.RECEIVED) is not Status.RECEIVED:
         changes["reply_draft"] = None  # replied, or the reply limit's consequence applied
-    return state.model_copy(update=changes)
+    evolved = state.model_copy(update=changes)
+    if evolved.reply_draft is not None and _reply_ended(evolved, event.at):
+        # the reply limit has ended and still runs (it escalates): the draft can no longer be
+        # approved, so it awaits nobody (a new reply is refused as the draft's would be)
+        return evolved.model_copy(update={"reply_draft": None})
+    return evolved
+
+
+def _reply_ended(state: CaseState, at: datetime) -> bool:
+    """Whether a readmission case's reply limit has ended at `at` (a reply is refused then)."""
+    if state.is_transit or state.terms is None:
+        return False
+    deadline = state.deadlines.get(reply_limit_name(state.procedure, state.terms))
+    return deadline is not None and deadline.has_passed(at)
 
 
 def _replied(state: CaseState, at: datetime, status: Status) -> dict[str, object]:

@@ -8,11 +8,12 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from factories import at, open_case, run
+from factories import at, open_case, run, terms
 from transit_factories import REPLY_DUE as TRANSIT_REPLY_DUE
 from transit_factories import SUBMITTED as TRANSIT_SUBMITTED
 from transit_factories import open_transit, transit_terms
 
+from domain.agreements import OnExpiry
 from domain.approval_policy import ApprovalPolicy
 from domain.commands import (
     AcceptApplication,
@@ -151,6 +152,20 @@ def test_the_limit_s_consequence_clears_the_draft() -> None:
         decide(ExpireLimit(at=REPLY_DUE + timedelta(seconds=1), limit="reply"), state), state
     )
     assert expired.status is Status.DEEMED_ACCEPTED
+    assert expired.reply_draft is None
+    refuses(ApproveReply(at=REPLY_DUE + timedelta(hours=1)), expired, NothingDrafted)
+
+
+def test_a_reply_limit_that_escalates_clears_the_draft_once_it_has_ended() -> None:
+    limits = dict(terms().limits)
+    limits["reply"] = limits["reply"].model_copy(update={"on_expiry": OnExpiry.ESCALATE})
+    opened = run([open_case(terms=terms(limits=limits)), SubmitApplication(at=SUBMIT_AT)])[0]
+    state = run([ConfirmReceipt(at=SUBMIT_AT), accept_draft()], opened)[0]
+    assert state.reply_draft is not None
+    expired = fold(
+        decide(ExpireLimit(at=REPLY_DUE + timedelta(seconds=1), limit="reply"), state), state
+    )
+    assert expired.status is Status.RECEIVED  # the limit escalates: the case still waits
     assert expired.reply_draft is None
     refuses(ApproveReply(at=REPLY_DUE + timedelta(hours=1)), expired, NothingDrafted)
 
