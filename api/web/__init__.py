@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.web import (
+    attachment_mrz,
     attachments,
     audit,
     case_messages,
@@ -29,5 +30,6 @@ _modules = (signin, dashboard, case_page, attachments, inbox, audit, statistics,
 for _module in (*_modules, mrz_pages, case_messages):
     router.include_router(_module.router)
 router.include_router(reply_approval_page.router)
+router.include_router(attachment_mrz.router)
 
 __all__ = ["router"]

@@ -58,10 +58,13 @@ async def test_what_cannot_be_read_and_who_may_not_read_it(api: Api) -> None:
     problem(await api.http.post(pdf_url, headers=anna), 415, "not-an-image")
     problem(await api.http.post(blank_url, headers=anna), 422, "no-readable-mrz")
     # a PDF refused before its bytes are read: only the blank image's read is logged
-    assert await api.pool.fetchval(
-        "SELECT count(*) FROM disclosure_log WHERE case_id = $1 AND purpose = 'mrz reading'",
-        case_id,
-    ) == 1
+    assert (
+        await api.pool.fetchval(
+            "SELECT count(*) FROM disclosure_log WHERE case_id = $1 AND purpose = 'mrz reading'",
+            case_id,
+        )
+        == 1
+    )
 
     auditor = api.as_("audit.pl", "auditor", None, ("PL",))
     problem(await api.http.post(blank_url, headers=auditor), 403)
