@@ -225,19 +225,17 @@ def view(record: AttachmentRecord, sealer: CaseSealer | None, case_id: str) -> d
 
 
 async def content(
-    services: Services, caller: Principal, case_id: str, attachment_id: str, endpoint: str
+    services: Services,
+    caller: Principal,
+    case_id: str,
+    attachment_id: str,
+    endpoint: str,
+    purpose: str = "download",
 ) -> tuple[AttachmentRecord, bytes]:
     """One attachment and its bytes as uploaded; 404 for an id the case does not have, 410
-    once the case's data key (and so the bytes) is erased. Logged as a disclosure."""
-    _, state = await load_case(services, caller, case_id)
-    record = next((a for a in state.attachments if a.attachment_id == attachment_id), None)
-    if record is None:
-        raise Problem(
-            404,
-            "Not found",
-            f"case {case_id} has no attachment {attachment_id}",
-            type_="attachment-not-found",
-        )
+    once the case's data key (and so the bytes) is erased. Logged as a disclosure for
+    `purpose` (a download unless the caller says what the bytes are read for)."""
+    record = await find(services, caller, case_id, attachment_id)
     sealer = await _sealer(services, case_id)
     sealed = await store_of(services).get(BlobKey(case_id, record.sha256))
     if sealed is None:
@@ -252,11 +250,28 @@ async def content(
         services.pool,
         caller,
         case_id,
-        purpose="download",
+        purpose=purpose,
         endpoint=endpoint,
         fields=("attachment",),
     )
     return record, data
+
+
+async def find(
+    services: Services, caller: Principal, case_id: str, attachment_id: str
+) -> AttachmentRecord:
+    """The case's attachment `attachment_id` (nothing read, nothing logged); 404 for a case
+    the caller cannot see or an id the case does not have."""
+    _, state = await load_case(services, caller, case_id)
+    record = next((a for a in state.attachments if a.attachment_id == attachment_id), None)
+    if record is None:
+        raise Problem(
+            404,
+            "Not found",
+            f"case {case_id} has no attachment {attachment_id}",
+            type_="attachment-not-found",
+        )
+    return record
 
 
 def file_name(record: AttachmentRecord) -> str:

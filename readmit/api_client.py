@@ -295,6 +295,14 @@ class ApiClient:
         )
         return response.headers.get("content-type", ""), response.content
 
+    def attachment_mrz(self, case_id: str, attachment_id: str) -> dict[str, Any]:
+        """`POST /cases/{id}/attachments/{attachment_id}/mrz`: the image's MRZ, read and
+        checked, as `POST /mrz/read` answers it."""
+        answer: dict[str, Any] = self._request(
+            "POST", f"/cases/{case_id}/attachments/{attachment_id}/mrz"
+        )
+        return answer
+
     def send_message(
         self, case_id: str, body: Mapping[str, Any], idempotency_key: str | None = None
     ) -> dict[str, Any]:

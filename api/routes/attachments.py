@@ -1,6 +1,7 @@
 """A case's attachments over HTTP: `POST /cases/{id}/attachments` (multipart: `file`, optional
 `description`), `GET /cases/{id}/attachments`, `GET /cases/{id}/attachments/{attachment_id}`
-(the bytes as uploaded). The rules are api/attachments.py's, which the pages share.
+(the bytes as uploaded), `POST /cases/{id}/attachments/{attachment_id}/mrz` (the MRZ of an
+image attachment, api/attachment_mrz.py). The rules are api/attachments.py's, which the pages share.
 
 A retry of an upload needs no Idempotency-Key: attachments are content-addressed, so the same
 bytes sent again answer 200 with the attachment recorded the first time (201 when new).
@@ -8,13 +9,14 @@ bytes sent again answer 200 with the attachment recorded the first time (201 whe
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api import attachments
+from api import attachment_mrz, attachments
 from api.attachments import ATTACHMENT_ID_PATTERN
 from api.deps import PrincipalDep, ServicesDep, WriterDep
 from api.routes.cases import CaseId
@@ -112,3 +114,25 @@ async def get_attachment(
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+@router.post(
+    "/{case_id}/attachments/{attachment_id}/mrz",
+    summary="Read the MRZ of an attachment's passport or identity card image (OCR)",
+    description=(
+        "The attachment (a PNG or JPEG already in the case's files) read as `POST /mrz/read` "
+        "reads an upload, answering the same JSON: the fields, their check digits and what it "
+        "offers for the person and evidence fields. The case's writers only; the read of the "
+        "bytes is in the disclosure log (purpose `mrz reading`). Nothing is stored."
+    ),
+    responses={
+        413: {"description": "the image is larger than a scan may be (problem+json)"},
+        415: {"description": "the attachment is not an image (a PDF) (problem+json)"},
+        422: {"description": "no readable MRZ in the image (problem+json)"},
+        503: {"description": "OCR is not installed on this server (problem+json)"},
+    },
+)
+async def read_attachment_mrz(
+    case_id: CaseId, attachment_id: AttachmentId, services: ServicesDep, caller: WriterDep
+) -> dict[str, Any]:
+    return await attachment_mrz.answer(services, caller, case_id, attachment_id, date.today())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.web import (
+    attachment_mrz,
     attachments,
     audit,
     case_messages,
@@ -26,10 +27,22 @@ from api.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-_modules = (signin, dashboard, case_page, attachments, inbox, audit, statistics, documents, search)
-for _module in (*_modules, mrz_pages, case_messages):
+for _module in (
+    signin,
+    dashboard,
+    case_page,
+    attachments,
+    attachment_mrz,
+    inbox,
+    audit,
+    statistics,
+    documents,
+    search,
+    mrz_pages,
+    case_messages,
+    reply_approval_page,
+    escalations,
+):
     router.include_router(_module.router)
-router.include_router(reply_approval_page.router)
-router.include_router(escalations.router)  # issue 17: a supervisor acknowledges escalations
 
 __all__ = ["router"]

@@ -209,3 +209,6 @@ PROBLEM_TITLES = (
 # Messages section, so it is not in `PRESENTED`) and its event.
 ACTION["send_case_message"] = N_("Message to the other state")
 EVENT["CaseMessageSent"] = N_("Message sent")
+
+# "Read the MRZ" of an image in the case's files (api/web/attachment_mrz.py): its error's form.
+ACTION["attachment_mrz"] = N_("Read the MRZ")

@@ -20,6 +20,7 @@ from api.commands import OPEN_CASE
 from domain.agreements import Category
 from domain.values import CaseKind, PlaceKind, Procedure
 from readmit.cli import (
+    case_attachment_mrz,
     case_attachments,
     case_commands,
     case_documents,
@@ -58,6 +59,7 @@ def register(app: typer.Typer) -> None:
         "attach": case_attachments.attach,
         "attachments": case_attachments.attachments,
         "attachment": case_attachments.attachment,
+        "attachment-mrz": case_attachment_mrz.attachment_mrz,
     }
     for name, command in commands.items():
         group.command(name)(with_session(command))

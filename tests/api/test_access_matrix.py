@@ -143,6 +143,10 @@ ADD_ATTACHMENT = row(  # either party's officers; only PL knows a draft; auditor
     officer_PL=201, supervisor_PL=201, officer_UA=404, supervisor_UA=404,
     auditor_PL=403, auditor_all=403, admin_PL=403, officer_DE=404,
 )  # fmt: skip
+MRZ_ATTACHMENT = row(  # the case's writers read its file (a PNG without an MRZ: 422)
+    officer_PL=422, supervisor_PL=422, officer_UA=404, supervisor_UA=404,
+    auditor_PL=403, auditor_all=403, admin_PL=403, officer_DE=404,
+)  # fmt: skip
 # a multipart upload (the body of POST /cases/{id}/attachments): a PNG in the `file` field
 UPLOAD = object()
 SUPERVISOR_ACKNOWLEDGES = row(  # a draft has no escalation: 409 for PL's supervisor
@@ -245,6 +249,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/cases/{case_id}/attachments"): (ADD_ATTACHMENT, UPLOAD, None),
     ("GET", "/cases/{case_id}/attachments"): (READ_CASE, None, None),
     ("GET", "/cases/{case_id}/attachments/{attachment_id}"): (READ_CASE, None, None),
+    ("POST", "/cases/{case_id}/attachments/{attachment_id}/mrz"): (MRZ_ATTACHMENT, None, None),
     # messages: either party writes once submitted (a draft has no other side yet); all read
     ("POST", "/cases/{case_id}/messages"): (
         REQUESTING_DRAFT_REFUSES,
@@ -301,6 +306,7 @@ MATRIX: dict[tuple[str, str], tuple[Row | Page, Any, dict[str, str] | None]] = {
     ("POST", "/ui/cases/{case_id}/reply/{action}"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/attachments"): (SESSION, None, None),
     ("GET", "/ui/cases/{case_id}/attachments/{attachment_id}"): (SESSION, None, None),
+    ("POST", "/ui/cases/{case_id}/attachments/{attachment_id}/mrz"): (SESSION, None, None),
     ("POST", "/ui/cases/new/mrz"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/mrz"): (SESSION, None, None),
     ("POST", "/ui/cases/{case_id}/evidence"): (SESSION, None, None),

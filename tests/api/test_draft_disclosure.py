@@ -577,3 +577,21 @@ async def test_the_person_search_shows_what_the_case_list_shows(api: Api) -> Non
         if world.named(found) != sees:
             wrong.append(f"POST /ui/search as {caller}: {sorted(world.named(found))}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_the_mrz_of_a_drafts_attachment_is_read_by_the_requesting_state_only(
+    api: Api,
+) -> None:
+    """`POST /cases/{id}/attachments/{attachment_id}/mrz` answers with a case's data: a hidden
+    case's file is 404 as a third state's (auditors and admins 403 for every case, before any
+    lookup); a visible one is read (these files hold no MRZ: 422)."""
+    cases = await open_three(api)
+    world = World(api, cases)
+    for name, case_id in cases.items():
+        listed = await world.ask("officer PL", "GET", f"/cases/{case_id}/attachments")
+        target = listed.json()["items"][0]["download"] + "/mrz"
+        for caller in ("officer PL", "officer UA", "supervisor UA", "officer DE", "auditor UA"):
+            answer = await world.ask(caller, "POST", target)
+            role = CALLERS[caller][1]
+            want = 403 if role == "auditor" else 422 if name in CALLERS[caller][4] else 404
+            assert answer.status_code == want, (caller, name, answer.status_code)

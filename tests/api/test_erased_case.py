@@ -164,6 +164,8 @@ async def test_erasure_removes_attachments_and_their_download_says_so(
     assert gone.status_code == 410, gone.text
     assert gone.headers["content-type"].startswith("application/problem+json")
     assert gone.json()["type"].endswith("data-erased")
+    unread = await api.http.post(f"{download}/mrz", headers=anna)  # nor is its MRZ read
+    assert unread.status_code == 410 and unread.json()["type"].endswith("data-erased")
     late = await api.http.post(  # a file for an erased case has no key to be sealed with
         f"/cases/{case_id}/attachments",
         files={"file": ("x.png", png(10), "image/png")},
