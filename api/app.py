@@ -39,7 +39,7 @@ from adapters.keys import (
 from adapters.production import API, require_production
 from adapters.protection.blind_index import BlindIndex
 from adapters.protection.vault import PersonalDataVault
-from adapters.settings import Settings, get_settings
+from adapters.settings import ConfigurationError, Settings, get_settings
 from adapters.temporal.cases import CaseGateway
 from adapters.tracing import Tracing, process_tracing
 from api import docs, hardening, problems, web
@@ -122,6 +122,12 @@ def create_app(
     request_hash_key = derive_hash_key(command_signing_seed(config))
     verifier, oidc = sign_in_from(config)  # a configuration error stops the app before it serves
     catalogue = load_catalogue(config.agreements_dir)
+    known = {a.id for a in catalogue.list_agreements()}
+    if unknown := config.approval_policy().unknown_agreements(known):
+        raise ConfigurationError(
+            f"READMIT_REPLY_APPROVAL names agreements the catalogue does not hold: "
+            f"{', '.join(unknown)}"
+        )
     node = node_identity(config)  # a federated node's own keys: a bad key file stops it here
     person_index = BlindIndex(search_key(config))  # the person search's key (issue 17)
 

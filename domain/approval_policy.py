@@ -41,3 +41,7 @@ class ApprovalPolicy:
     def requires(self, state: str, agreement_id: str) -> bool:
         """Whether `state`'s replies under `agreement_id` need a supervisor's approval."""
         return (state, agreement_id) in self.rules or (state, "*") in self.rules
+
+    def unknown_agreements(self, known: set[str]) -> list[str]:
+        """The rules that name an agreement not among `known` (a typo would never apply)."""
+        return sorted(f"{s}:{a}" for s, a in self.rules if a != "*" and a not in known)

@@ -292,3 +292,15 @@ def test_a_federated_node_in_production_is_reached_over_https() -> None:
         assert "node" in worker_needs(node, serves_cases=True)
         assert "node" not in worker_needs(node, serves_cases=False)
     assert problems(strong(node_state="PL", node_url="https://pl.readmit.example"), API) == []
+
+
+def test_a_reply_approval_rule_naming_no_agreement_stops_the_app(tmp_path: Path) -> None:
+    """A typo in READMIT_REPLY_APPROVAL (`EU-UAA`) would silently never apply: the app refuses
+    to start, naming the rule."""
+    settings = Settings(
+        _env_file=None, env="development", home=tmp_path, reply_approval="PL:EU-UA,UA:EU-UAA"
+    )
+    with pytest.raises(ConfigurationError, match="UA:EU-UAA") as raised:
+        create_app(settings)
+    assert "PL:EU-UA" not in str(raised.value)
+    create_app(settings.model_copy(update={"reply_approval": "PL:EU-UA,UA:*"}))
