@@ -18,9 +18,12 @@ MAX_BODY_BYTES = 1024 * 1024
 
 # Uploads of case attachments (the API's and the pages' form) and scans whose MRZ is read
 # (`POST /mrz/read`, the pages' "Read from a scan" forms) may be larger: up to the attachment
-# limit plus room for the multipart framing and the form's other fields.
+# limit plus room for the multipart framing and the form's other fields; a scan up to its own
+# limit too (`api.mrz_scans.MAX_SCAN_BYTES`), whatever the attachment limit is set to.
 UPLOAD_PATH = re.compile(r"^(/ui)?/cases/[^/]+/(attachments|mrz)$|^/mrz/read$")
+SCAN_PATH = re.compile(r"^(/ui)?/cases/[^/]+/mrz$|^/mrz/read$")
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+SCAN_MAX_BYTES = 10 * 1024 * 1024  # api.mrz_scans.MAX_SCAN_BYTES (tests/unit/test_body_caps.py)
 
 
 class BodySizeLimit:
@@ -58,8 +61,12 @@ class BodySizeLimit:
 
     def _cap(self, scope: Scope) -> int:
         """The cap of this request: an attachment upload's, or every other body's."""
-        if self.upload_max_bytes is not None and UPLOAD_PATH.match(scope.get("path", "")):
-            return max(self.max_bytes, self.upload_max_bytes + UPLOAD_OVERHEAD_BYTES)
+        path = scope.get("path", "")
+        if self.upload_max_bytes is not None and UPLOAD_PATH.match(path):
+            upload = self.upload_max_bytes
+            if SCAN_PATH.match(path):
+                upload = max(upload, SCAN_MAX_BYTES)
+            return max(self.max_bytes, upload + UPLOAD_OVERHEAD_BYTES)
         return self.max_bytes
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, cap: int) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.alarms import ACTING_SIDE
-from domain.commands import BY_NAME, Command, OpenCase, SendCaseMessage, issued_by
+from domain.commands import BY_NAME, AddAttachment, Command, OpenCase, SendCaseMessage, issued_by
 from domain.state import CaseState
 from domain.values import Side, Status
 
@@ -98,15 +98,20 @@ def skewed(sent_at: datetime, now: datetime, tolerance: timedelta) -> bool:
     return sent_at > now + tolerance
 
 
+# Commands of a side that are no reply: neither late nor back-dated (`late`, `counted_at`).
+NOT_REPLIES = (SendCaseMessage, AddAttachment)
+
+
 def late(
     command: Command, sender: Side, state: CaseState, sent_at: datetime, now: datetime
 ) -> str | None:
     """The limit a command of `sender`'s side misses, if it arrives after one of that side's
     running deadlines and was sent after it; None if it counts. (Received before the deadline, it
     counts whatever its sending instant; once the waiting node has applied the expiry the case
-    itself refuses it.) A message between the states (`domain.messages`) is no reply: never late.
+    itself refuses it.) A message between the states (`domain.messages`) or a file added to the
+    case (`domain.attachments`) is no reply: never late.
     """
-    if issued_by(command) is not sender or isinstance(command, SendCaseMessage):
+    if issued_by(command) is not sender or isinstance(command, NOT_REPLIES):
         return None
     for name in state.open_limits:
         deadline = state.deadlines.get(name)
@@ -122,9 +127,9 @@ def counted_at(
 ) -> datetime:
     """The instant a command received `now` counts at: now, unless it arrives after a deadline
     of its side that it was sent before (see `late`): then its signed sending instant, so the
-    reply given in time is recorded in time on both nodes. A message between the states counts
-    when received."""
-    if issued_by(command) is not sender or isinstance(command, SendCaseMessage):
+    reply given in time is recorded in time on both nodes. A message between the states or a
+    file counts when received."""
+    if issued_by(command) is not sender or isinstance(command, NOT_REPLIES):
         return now
     for name in state.open_limits:
         deadline = state.deadlines.get(name)

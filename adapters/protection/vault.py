@@ -146,7 +146,8 @@ class PersonalDataVault:
         """Erase the data keys of `case_ids` (their list summaries, search index entries and the
         attachments kept in PostgreSQL) in one transaction.
 
-        Returns the cases erased now; cases erased before are left as they were.
+        Returns the cases erased now; cases erased before are left as they were, but for the
+        files an object store still holds of them, deleted now.
         """
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(_ERASE, list(case_ids), at, reason)
@@ -155,7 +156,9 @@ class PersonalDataVault:
             await erase_entries(conn, erased)  # the person search's index (issue 17)
             await erase_attachments(conn, erased)  # the sealed files kept in PostgreSQL
         if self.attachments is not None:
-            for case_id in erased:
+            # every case named, erased now or before: erasing again deletes the files an earlier
+            # erasure could not (an object store unreachable then)
+            for case_id in dict.fromkeys(case_ids):
                 try:
                     await self.attachments.delete_case(case_id)
                 except Exception as error:  # the key is gone: what is left cannot be opened

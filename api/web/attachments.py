@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from adapters.protection.vault import DataErased
+from adapters.temporal.cases import CommandRefused
 from api import attachments
 from api.deps import writer
 from api.problems import Problem
@@ -61,6 +62,10 @@ async def add_attachment(case_id: str, page: SignedIn) -> Response:
             raise
         flash = Flash(error=problem.detail or problem.title, form=FORM)
         return _redirect(page, back, flash)
+    except CommandRefused as refused:  # the case says no (closed, a message in flight...)
+        return _redirect(page, back, Flash(error=refused.message, form=FORM))
+    except DataErased as erased:  # the API's 410: its message names the case alone
+        return _redirect(page, back, Flash(error=str(erased), form=FORM))
     if added.sending:  # a shared case: on its way to the other node with its file
         notice = page._(
             "File sent to %(state)s. It is added on both sides once %(state)s acknowledges receipt."
