@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from adapters.attachments.crossing import max_crossing_bytes
+from adapters.attachments.named import case_names_file
 from adapters.attachments.sniff import EXTENSIONS, sniff
 from adapters.attachments.store import AttachmentStore, BlobKey, seal_purpose
 from adapters.protection.sealing import CaseSealer
@@ -34,7 +35,6 @@ from api.problems import Problem
 from api.services import Services
 from domain.attachment_record import AttachmentRecord
 from domain.commands import AddAttachment
-from domain.decider import fold
 from domain.state import CaseState
 from domain.values import ShortText, Side
 from workflows.contracts import Actor
@@ -148,7 +148,7 @@ async def add(
     except (CommandRefused, CaseNotFound, DataErased):
         # nothing half-written: the bytes go with the refused command, unless the case names
         # them after all (the same bytes uploaded at once: the other upload's command won)
-        if stored and not await _names(services, case_id, sha):
+        if stored and not await case_names_file(services.store, case_id, sha):
             await store.delete(key)
         raise
     # any other failure (Temporal unreachable, no answer in time) leaves the outcome unknown:
@@ -156,12 +156,6 @@ async def add(
     await services.projector.catch_up()
     sending = result.sending.model_dump(mode="json") if result.sending else None
     return Added(_record(command), created=True, sending=sending)
-
-
-async def _names(services: Services, case_id: str, sha: str) -> bool:
-    """Whether the case, as recorded now, has an attachment with these bytes."""
-    recorded = await services.store.read_stream(case_id)
-    return any(a.sha256 == sha for a in fold(r.event() for r in recorded).attachments)
 
 
 def _check_crossing(services: Services, state: CaseState, size: int) -> None:

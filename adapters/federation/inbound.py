@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from adapters.agreements.catalogue import Catalogue, NotInCatalogue
 from adapters.attachments.crossing import AttachmentRefused, keep_from_peer
+from adapters.attachments.named import case_names_file
 from adapters.attachments.store import AttachmentStore, BlobKey
 from adapters.db.eventstore import EventStore, Recorded
 from adapters.federation.envelope import (
@@ -207,8 +208,12 @@ class Inbound:
         return await keep_from_peer(self.attachments, sealer, command, encoded)
 
     async def _drop_file(self, case_id: str, command: Command, kept: bool) -> None:
-        """A refused `AddAttachment`'s file, stored for it a moment ago, goes with it."""
-        if kept and self.attachments is not None and isinstance(command, AddAttachment):
+        """A refused `AddAttachment`'s file, stored for it a moment ago, goes with it, unless
+        the case names the same bytes after all (a local upload of the same file recorded
+        meanwhile)."""
+        if not (kept and self.attachments is not None and isinstance(command, AddAttachment)):
+            return
+        if not await case_names_file(self.events, case_id, command.sha256):
             await self.attachments.delete(BlobKey(case_id, command.sha256))
 
     def _not_ours(self, body: MessageBody, opening: OpenCase) -> str | None:
