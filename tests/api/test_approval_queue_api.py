@@ -49,6 +49,9 @@ async def test_the_requested_state_s_queue_and_count(api: Api) -> None:
         assert await listed(api, caller) == set()
         assert {drafted, other} <= await listed(api, caller, "false")
     assert await awaiting(api, piotr) == 0 and await awaiting(api, pl_auditor) == 0
+    for caller, flagged in ((taras, True), (ua_auditor, True), (anna, False), (pl_auditor, False)):
+        items = (await api.http.get("/cases", headers=caller)).json()["items"]
+        assert {c["case_id"]: c["awaiting_approval"] for c in items}[drafted] is flagged
 
     back = await api.http.post(
         f"/cases/{drafted}/reply/return", json={"reasons": ["cite"]}, headers=taras

@@ -72,6 +72,7 @@ async def test_a_supervisor_approves_from_the_queue(
     await expect(anna.locator(row)).to_have_count(0)
     await anna.goto("/ui/")
     await expect(anna.locator(row)).to_be_visible()  # the case itself is anna's
+    await expect(anna.locator(f"{row} .awaiting-approval")).to_have_count(0)
 
     taras_context, taras = await signed_in(browser, web, "taras.ua", "Taras Bondarenko")
     await taras.goto("/ui/")
@@ -80,6 +81,7 @@ async def test_a_supervisor_approves_from_the_queue(
     await queues.get_by_role("link", name="Replies awaiting my approval").click()
     await expect(taras).to_have_url(f"{web.base_url}/ui/?awaiting=approval")
     await expect(taras.locator(row)).to_be_visible()
+    await expect(taras.locator(f"{row} .awaiting-approval")).to_have_text("Reply awaiting approval")
     await check_accessible(taras)
     await taras.screenshot(path=artifacts / "web-approval-queue.png", full_page=True)
 
