@@ -6,6 +6,7 @@ alike; the list filter and the workload count it for the requested state only.""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 from factories import at, open_case, run
@@ -90,6 +91,23 @@ async def test_set_by_a_draft_cleared_on_every_path_and_rebuilt_alike(pool: asyn
     assert incremental["PL-UA-2027-000007"] == LATER  # the second draft's instant
     await projector.rebuild()
     assert await drafted_at(pool) == incremental
+
+
+MIGRATION = Path(__file__).parents[2] / "adapters/db/migrations/0020_replies_awaiting_approval.sql"
+
+
+async def test_the_migration_finds_the_drafts_already_awaiting(pool: asyncpg.Pool) -> None:
+    """Cases projected before the column existed get it from their events, as the projector
+    would have: the migration run again on a `cases` table without it."""
+    store = EventStore(pool)
+    for case_id, (after, _) in PATHS.items():
+        _, events = case_events(case_id, after)
+        await store.append(case_id, 0, new_events(events))
+    await CaseProjector(pool).catch_up()
+    projected = await drafted_at(pool)
+    await pool.execute("ALTER TABLE cases DROP COLUMN reply_drafted_at")
+    await pool.execute(MIGRATION.read_text())
+    assert await drafted_at(pool) == projected
 
 
 async def test_only_the_requested_state_lists_and_counts_them(pool: asyncpg.Pool) -> None:
