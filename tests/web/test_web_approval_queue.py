@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 from test_web_browser import CHROMIUM, FLAGS, check_accessible, need_browser, signed_in
+from test_web_pages import sign_in
 from test_web_reply_approval import received_case
 from web_support import Web, free_port, running_app, serving
 
@@ -95,3 +96,20 @@ async def test_a_supervisor_approves_from_the_queue(
     for context in (olena_context, taras_context, anna_context):
         await context.close()
     assert web.problems == []
+
+
+async def test_the_queue_s_link_and_a_filter_not_understood(web_http: Web) -> None:
+    """Over HTTP: the supervisor's view is marked current; an `awaiting` value other than
+    `approval` is said to be ignored; officers are offered no such view."""
+    http = web_http.http
+    assert http is not None
+    await sign_in(http, "taras.ua")
+    queue = await http.get("/ui/?awaiting=approval")
+    assert queue.status_code == 200, queue.text
+    assert '<a href="/ui/?awaiting=approval" aria-current="page">' in queue.text
+    assert 'id="awaiting-approval"' in queue.text  # the count in the workload section
+    assert 'name="awaiting" value="approval"' in queue.text  # kept by the filters form
+    odd = await http.get("/ui/?awaiting=everything")
+    assert odd.status_code == 200 and "ignored: awaiting" in odd.text
+    await sign_in(http, "olena.ua")
+    assert "/ui/?awaiting=approval" not in (await http.get("/ui/")).text
