@@ -97,8 +97,8 @@ MIGRATION = Path(__file__).parents[2] / "adapters/db/migrations/0020_replies_awa
 
 
 async def test_the_migration_finds_the_drafts_already_awaiting(pool: asyncpg.Pool) -> None:
-    """Cases projected before the column existed get it from their events, as the projector
-    would have: the migration run again on a `cases` table without it."""
+    """Cases projected before the column existed get it from their events: the migration (run
+    again on a `cases` table without it) starts the projection again from the first event."""
     store = EventStore(pool)
     for case_id, (after, _) in PATHS.items():
         _, events = case_events(case_id, after)
@@ -107,6 +107,9 @@ async def test_the_migration_finds_the_drafts_already_awaiting(pool: asyncpg.Poo
     projected = await drafted_at(pool)
     await pool.execute("ALTER TABLE cases DROP COLUMN reply_drafted_at")
     await pool.execute(MIGRATION.read_text())
+    assert set((await drafted_at(pool)).values()) == {None}
+    assert await CaseProjector(pool).position() == 0
+    await CaseProjector(pool).catch_up()
     assert await drafted_at(pool) == projected
 
 

@@ -9,17 +9,8 @@ ALTER TABLE cases ADD COLUMN reply_drafted_at timestamptz;
 CREATE INDEX cases_awaiting_approval ON cases (requested, reply_drafted_at)
     WHERE reply_drafted_at IS NOT NULL;
 
--- The drafts already awaiting (recorded before this column): a case still received whose last
--- `ReplyDrafted` no `ReplyReturned` follows, as `evolve` leaves `reply_draft` (any status
--- change from received clears it). The projector keeps the column from here on.
-UPDATE cases c
-   SET reply_drafted_at = d.at
-  FROM (SELECT DISTINCT ON (stream_id) stream_id, version, (data->>'at')::timestamptz AS at
-          FROM case_events
-         WHERE type = 'ReplyDrafted'
-         ORDER BY stream_id, version DESC) d
- WHERE d.stream_id = c.case_id
-   AND c.status = 'received'
-   AND NOT EXISTS (SELECT 1 FROM case_events r
-                    WHERE r.stream_id = d.stream_id AND r.type = 'ReplyReturned'
-                      AND r.version > d.version);
+-- The drafts already awaiting (recorded before this column): the projection starts again from
+-- the first event, so every row is folded anew by the same `evolve` that keeps `reply_draft`
+-- (as `CaseProjector.rebuild` does, without emptying the table: rows stay listed meanwhile, each
+-- upserted with the same values and its `reply_drafted_at`).
+DELETE FROM projection_checkpoints WHERE name = 'cases';
