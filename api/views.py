@@ -81,6 +81,10 @@ def case_summary(row: asyncpg.Record, caller: Principal) -> dict[str, Any]:
         "updated_at": row["updated_at"].isoformat(),
         "version": row["version"],
         "waiting_for": _waiting_for(row["status"], list(row["open_limits"]), row["kind"]),
+        # a reply awaiting a supervisor's approval: the requested state's own (issue 17), so
+        # always false for the requesting state
+        "awaiting_approval": row["reply_drafted_at"] is not None
+        and caller.sees_state(row["requested"]),
     }
 
 

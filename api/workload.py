@@ -47,6 +47,9 @@ class Workload:
     soon_working_days: int
     officers: list[Load]
     unassigned: Load
+    # open cases whose reply, drafted on the state's requested side, awaits a supervisor's
+    # approval: the state's own drafts only (a requesting state never learns of one)
+    awaiting_approval: int = 0
 
 
 def workload_state(caller: Principal, requested: str | None) -> str:
@@ -82,7 +85,9 @@ def tally(
     `members` listed (with none), assignees no longer in the directory kept (`active` false)."""
     loads = {m.user_id: Load(m.user_id, m.role, m.display_name) for m in members}
     unassigned = Load(None)
+    awaiting = 0
     for row in rows:
+        awaiting += bool(row.get("awaiting_approval"))
         who = row["assignee"]
         load = unassigned if who is None else loads.setdefault(who, Load(who, active=False))
         due = row["next_due"]
@@ -96,4 +101,4 @@ def tally(
         load.overdue += level == "overdue"
         load.due_soon += level == "soon"
     officers = sorted(loads.values(), key=lambda load: load.officer or "")
-    return Workload(state, now, SOON_WORKING_DAYS, officers, unassigned)
+    return Workload(state, now, SOON_WORKING_DAYS, officers, unassigned, awaiting)

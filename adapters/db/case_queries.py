@@ -97,6 +97,8 @@ class CaseFilter:
     prefix: str | None = None
     kind: str | None = None  # readmission | transit (docs/transit.md)
     assigned: Assigned | None = None  # by the assignee on one state's side (issue 17)
+    # a reply awaiting a supervisor's approval on the caller's requested side (issue 17)
+    awaiting_approval: bool | None = None
 
 
 def encode_cursor(row: asyncpg.Record) -> str:
@@ -153,10 +155,22 @@ def _where(f: CaseFilter, args: list[Any]) -> list[str]:
             f"((requesting = {state} AND requesting_assignee IS NOT DISTINCT FROM {who}::text)"
             f" OR (requested = {state} AND requested_assignee IS NOT DISTINCT FROM {who}::text))"
         )
+    if f.awaiting_approval is not None:
+        clauses.append(_awaiting_approval(f, arg))
     if f.prefix:
         escaped = f.prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         clauses.append(f"case_id LIKE {arg(escaped + '%')}")
     return clauses
+
+
+def _awaiting_approval(f: CaseFilter, arg: Any) -> str:
+    """A reply drafted on the requested side awaits approval: the requested state's own
+    deliberation (api/reply_draft_view.py), so only a row whose requested state is among
+    `f.states` counts as awaiting; for the requesting state the same filter matches nothing
+    (true) or everything (false), as if no draft existed."""
+    own = "TRUE" if ALL in f.states else f"requested = ANY({arg(list(f.states))})"
+    drafted = f"(reply_drafted_at IS NOT NULL AND {own} AND {disclosed_sql()})"
+    return drafted if f.awaiting_approval else f"NOT {drafted}"
 
 
 async def list_cases(
@@ -445,7 +459,9 @@ async def workload_rows(pool: asyncpg.Pool, state: str) -> list[asyncpg.Record]:
     return await pool.fetch(
         "SELECT next_limit, next_due, overdue, deadlines,"
         " CASE WHEN requesting = $1 THEN requesting_assignee ELSE requested_assignee END"
-        " AS assignee FROM cases"
+        " AS assignee,"
+        # a reply awaiting approval counts for the requested state only (its own draft)
+        " (requested = $1 AND reply_drafted_at IS NOT NULL) AS awaiting_approval FROM cases"
         f" WHERE status <> 'closed' AND {seen_by('ARRAY[$1]::text[]')}",
         state,
     )

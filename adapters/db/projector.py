@@ -46,13 +46,13 @@ INSERT INTO cases (
     person_summary, deadlines, open_limits, next_limit, next_due, overdue, overdue_limits,
     unverified_parameters, verification_status, opened_at, submitted_at, received_at,
     replied_at, transferred_at, closed_at, updated_at, version, last_position, kind,
-    requesting_assignee, requested_assignee
+    requesting_assignee, requested_assignee, reply_drafted_at
 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
           CASE WHEN EXISTS (SELECT 1 FROM case_keys k WHERE k.case_id = $1
                             AND k.erased_at IS NOT NULL)
                THEN '{ERASED_SUMMARY}' ELSE $9 END,
           $10, $11, $12, $13, $14, $15, $16, $17, $18,
-          $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
+          $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)
 ON CONFLICT (case_id) DO UPDATE SET
     status = EXCLUDED.status,
     person_summary = CASE WHEN cases.person_summary = '{ERASED_SUMMARY}'
@@ -67,7 +67,8 @@ ON CONFLICT (case_id) DO UPDATE SET
     closed_at = EXCLUDED.closed_at, updated_at = EXCLUDED.updated_at,
     version = EXCLUDED.version, last_position = EXCLUDED.last_position,
     requesting_assignee = EXCLUDED.requesting_assignee,
-    requested_assignee = EXCLUDED.requested_assignee
+    requested_assignee = EXCLUDED.requested_assignee,
+    reply_drafted_at = EXCLUDED.reply_drafted_at
 """
 
 
@@ -135,6 +136,8 @@ def case_row(state: CaseState, position: int, sealer: CaseSealer | None = None) 
         state.kind.value,
         state.assignees.get(Side.REQUESTING.value),
         state.assignees.get(Side.REQUESTED.value),
+        # a reply awaiting approval on the requested side: exactly `evolve`'s `reply_draft`
+        state.reply_draft.at if state.reply_draft is not None else None,
     )
 
 

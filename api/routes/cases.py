@@ -224,6 +224,13 @@ async def list_(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
+    awaiting_approval: Annotated[
+        bool | None,
+        Query(
+            description="true: the cases whose reply, drafted on the caller's requested side, "
+            "awaits a supervisor's approval (the requesting state never sees a draft: none)",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     if caller.role == "admin":
         raise Problem(403, "Forbidden", "administrators manage the directory, not cases")
@@ -238,6 +245,7 @@ async def list_(
         prefix=q,
         kind=kind.value if kind else None,
         assigned=_assigned(caller, assigned) if assigned is not None else None,
+        awaiting_approval=awaiting_approval,
     )
     try:
         rows, following = await list_cases(services.pool, filters, limit=limit, cursor=cursor)

@@ -39,6 +39,11 @@ class WorkloadOut(BaseModel):
     )
     officers: list[LoadOut]
     unassigned: LoadOut
+    awaiting_approval: int = Field(
+        0,
+        description="open cases whose reply, drafted on the state's requested side, awaits a "
+        "supervisor's approval (the state's own drafts only)",
+    )
 
 
 @router.get(
@@ -65,4 +70,5 @@ async def get_workload(
         soon_working_days=found.soon_working_days,
         officers=[LoadOut.of(load) for load in found.officers],
         unassigned=LoadOut.of(found.unassigned),
+        awaiting_approval=found.awaiting_approval,
     )

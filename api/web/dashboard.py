@@ -131,6 +131,8 @@ class Filters:
     cursor: str | None = None
     # by the assignee on the caller's side (issue 17): me | unassigned | an officer's user id
     assigned: str | None = None
+    # `approval`: the replies drafted on the caller's requested side awaiting approval (issue 17)
+    awaiting: str | None = None
 
     @classmethod
     def from_request(cls, request: Request) -> tuple[Filters, list[str]]:
@@ -159,6 +161,7 @@ class Filters:
                 overdue=params.get("overdue") in ("1", "on", "true"),
                 cursor=pick("cursor", lambda v: len(v) <= 400),
                 assigned=pick("assigned", lambda v: re.fullmatch(r"[A-Za-z0-9._@-]{1,100}", v)),
+                awaiting=pick("awaiting", lambda v: v == "approval"),
             ),
             problems,
         )
@@ -182,6 +185,7 @@ async def _load(page: Page, filters: Filters) -> tuple[list[DashboardRow], str |
         overdue=True if filters.overdue else None,
         prefix=filters.q,
         assigned=assigned_filter(caller, filters.assigned),
+        awaiting_approval=True if filters.awaiting == "approval" else None,
     )
     try:
         records, following = await list_cases(

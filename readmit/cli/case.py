@@ -228,6 +228,10 @@ def list_cases(
     ] = None,
     limit: Annotated[int, Opt(min=1, max=200, help="cases per page")] = 50,
     all_pages: Annotated[bool, Opt("--all", help="follow every page")] = False,
+    awaiting_approval: Annotated[
+        bool,
+        Opt("--awaiting-approval", help="replies drafted on your side awaiting approval"),
+    ] = False,
 ) -> None:
     """List your cases: overdue first, then by next deadline."""
     if side not in (None, "requesting", "requested"):
@@ -243,6 +247,7 @@ def list_cases(
         "q": prefix.upper() if prefix else None,
         "kind": kind.value if kind else None,
         "assigned": assigned.strip() if assigned else None,
+        "awaiting_approval": "true" if awaiting_approval else None,
         "limit": limit,
     }
     items: list[dict[str, Any]] = []

@@ -62,3 +62,4 @@ def _print(answer: dict[str, Any]) -> None:
         figures = (str(load[k]) for k in ("cases", "overdue", "due_soon"))
         rows.add_row(name, load["role"] or "-", *figures)
     out.print(rows)
+    out.print(f"replies awaiting approval: {answer.get('awaiting_approval', 0)}")

@@ -191,6 +191,9 @@ CASE_FILTERS: tuple[dict[str, str], ...] = (
     # by the assignee on the caller's side: the draft has none on UA's, and UA still sees nothing
     {"assigned": "unassigned"},
     {"assigned": "me"},
+    # replies awaiting approval (issue 17): a case not yet disclosed awaits nothing of UA's
+    {"awaiting_approval": "true"},
+    {"awaiting_approval": "false"},
 )
 INBOX_FILTERS: tuple[dict[str, str], ...] = ({}, {"unread": "true"})
 
