@@ -169,9 +169,10 @@ def record_notification(channel: str, outcome: str) -> None:
     NOTIFICATIONS.labels(channel, outcome).inc()
 
 
-async def refresh_read_model(pool: asyncpg.Pool) -> None:
-    """Set the read-model gauges from the `cases` read model (one snapshot of its counts)."""
-    counts = await case_queries.gauges(pool, datetime.now(UTC))
+async def refresh_read_model(pool: asyncpg.Pool, now: datetime | None = None) -> None:
+    """Set the read-model gauges from the `cases` read model (one snapshot of its counts);
+    deadlines are past due or due soon relative to `now` (the clock's, unless a test says)."""
+    counts = await case_queries.gauges(pool, now or datetime.now(UTC))
     # No await from here on: a scrape sees either the old values or all the new ones.
     _replace(CASES, counts.by_status)
     _replace(OPEN_DEADLINES, {(limit,): n for limit, n in counts.open_limits.items()})
