@@ -4,7 +4,8 @@ long they took (`readmit_http_requests_total`, `readmit_http_request_duration_se
 Routes are labelled by their template (`/cases/{case_id}`), never by the path a caller sent:
 a case number in a label would be personal-data adjacent and would make one series per case.
 A request no route matched (a 404 for an unknown path, a 503 before the services are built) is
-labelled `unmatched`, so a scanner's guesses add no series. The middleware is the outermost one
+labelled `unmatched`, so a scanner's guesses add no series; a method HTTP does not define is
+`OTHER`, for the same reason. The middleware is the outermost one
 (`api.hardening.install`), so the time includes rate limits and the readiness gate.
 """
 
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters import metrics
 
 UNMATCHED = "unmatched"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def route_template(scope: Scope) -> str:
@@ -49,6 +51,7 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, noting_status)
         finally:
-            route, method = route_template(scope), str(scope.get("method", "GET"))
+            method = str(scope.get("method", "GET"))
+            route, method = route_template(scope), method if method in METHODS else "OTHER"
             metrics.HTTP_SECONDS.labels(route, method).observe(time.perf_counter() - started)
             metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()

@@ -127,6 +127,11 @@ async def test_routes_are_labelled_by_template_never_by_the_path_sent() -> None:
         assert (await client.get("/things/PL-UA-2027-000001")).status_code == 200
         assert (await client.get("/no/such/PL-UA-2027-000001")).status_code == 404
         assert (await client.get("/broken")).status_code == 500
+        other = sample("readmit_http_requests_total", route=UNMATCHED, method="OTHER", status="404")
+        assert (await client.request("BREW", "/coffee")).status_code == 404
+        assert sample(
+            "readmit_http_requests_total", route=UNMATCHED, method="OTHER", status="404"
+        ) == (other + 1)
     assert sample(
         "readmit_http_requests_total", route="/things/{thing_id}", status="200", **labels
     ) == (before["thing"] + 1)
