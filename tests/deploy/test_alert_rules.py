@@ -114,3 +114,12 @@ def test_prometheus_configuration_checks_and_scrapes_every_readmit_process(
         for target in config_block["targets"]
     }
     assert scraped == {f"{name}:9465": state for name, state in workers.items()}
+    # the ports are those the processes export on
+    worker_env = services["worker-ua"]["environment"]
+    assert worker_env["READMIT_METRICS_ADDRESS"].endswith(":9465")
+    assert worker_env["READMIT_SDK_METRICS_ADDRESS"].endswith(":9464")
+    sdk = {t for c in jobs["temporal-sdk"]["static_configs"] for t in c["targets"]}
+    assert sdk == {f"{name}:9464" for name in workers}
+    server = {t for c in jobs["temporal-server"]["static_configs"] for t in c["targets"]}
+    port = services["temporal"]["environment"]["PROMETHEUS_ENDPOINT"].rsplit(":", 1)[1]
+    assert server == {f"temporal:{port}"}
