@@ -22,6 +22,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from adapters import metrics
 from adapters.attachments.crossing import for_peer
 from adapters.attachments.store import AttachmentStore, BlobKey
 from adapters.federation.envelope import (
@@ -94,6 +95,7 @@ class DeliveryActivities:
         try:
             status, media, answer = await self._post(url, stored.token)
         except httpx.HTTPError as error:
+            metrics.record_federation_failure(request.recipient, "unreachable")
             log.warning("message not delivered, retrying", peer=request.recipient, error=str(error))
             raise ApplicationError(
                 f"{request.recipient} unreachable: {type(error).__name__}"
@@ -105,17 +107,22 @@ class DeliveryActivities:
                 non_retryable=True,
             )
         if media != JOSE or answer is None:
+            metrics.record_federation_failure(request.recipient, "no_receipt")
             raise ApplicationError(
                 f"{request.recipient} answered {status} without a signed receipt"
             )
         receipt = await self._verified(answer, request, stored)
         if receipt.refusal is not None and receipt.refusal.retryable:
+            metrics.record_federation_failure(request.recipient, "refused_for_now")
             raise ApplicationError(
                 f"{request.recipient} refused for now: {receipt.refusal.code}",
                 type="RefusedForNow",
             )
         final = await self.exchange.add_receipt(
             stored_receipt(receipt, "out", request.case_id, request.recipient, answer)
+        )
+        metrics.observe_federation_delivery(
+            request.recipient, (datetime.now(UTC) - stored.sent_at).total_seconds()
         )
         log.info(
             "message receipted",

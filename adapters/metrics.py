@@ -13,6 +13,13 @@ What is counted where:
 
 Counters and histograms live in the process that does the work: workers expose theirs with
 `start_exporter`, the API serves its own on `/metrics`.
+
+Issue 18 adds what the alert rules and the dashboard in deploy/ need: running deadlines past
+their due instant with no escalation recorded (the read model, refreshed as above), HTTP
+requests per route template (`api.http_metrics`), which task queues a worker process polls,
+how long a message between nodes took to be receipted and why attempts failed (the delivery
+activity), and when the certificates a process was given expire (`adapters.cert_expiry`).
+deploy/prometheus/alerts.yml and deploy/grafana/dashboards/readmit.json name only these.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import asyncpg
@@ -27,7 +35,14 @@ import structlog
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from adapters.db import case_queries
-from domain.events import ApplicationAccepted, ApplicationRefused, DeemedAccepted, Event
+from domain.events import (
+    ApplicationAccepted,
+    ApplicationRefused,
+    DeadlineEscalated,
+    DeemedAccepted,
+    EscalationRepeated,
+    Event,
+)
 from domain.state import CaseState
 
 Labels = TypeVar("Labels", bound=tuple[str, ...])
@@ -75,6 +90,57 @@ READ_MODEL_REFRESHED = Gauge(
     "When the read-model gauges were last refreshed (Unix time)",
 )
 
+# --- issue 18: what the alert rules and the dashboard need --------------------------------------
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+PAST_DUE_UNESCALATED = Gauge(
+    "readmit_deadlines_past_due_unescalated",
+    "Running deadlines past their due instant with no escalation recorded, by limit",
+    ["limit"],
+)
+DUE_SOON = Gauge(
+    "readmit_deadlines_due_soon",
+    "Running deadlines due within the next two days (case_queries.DUE_SOON), by limit",
+    ["limit"],
+)
+HTTP_REQUESTS = Counter(
+    "readmit_http_requests",
+    "HTTP requests answered, by route template, method and status code",
+    ["route", "method", "status"],
+)
+HTTP_SECONDS = Histogram(
+    "readmit_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template and method",
+    ["route", "method"],
+    buckets=HTTP_BUCKETS,
+)
+WORKER_POLLING = Gauge(
+    "readmit_worker_polling",
+    "1 while this process's worker polls the task queue, 0 once it stopped",
+    ["task_queue"],
+)
+FEDERATION_DELIVERY_SECONDS = Histogram(
+    "readmit_federation_delivery_seconds",
+    "Time from a message's first signing to the peer's final receipt (sender's clock)",
+    ["peer"],
+    buckets=(1.0, 5.0, 15.0, 60.0, 300.0, 900.0, HOUR, 6 * HOUR, DAY, 3 * DAY),
+)
+FEDERATION_DELIVERY_FAILURES = Counter(
+    "readmit_federation_delivery_failures",
+    "Failed attempts to deliver a message to a peer node (retried), by peer and reason",
+    ["peer", "reason"],
+)
+ESCALATIONS = Counter(
+    "readmit_escalations",
+    "Reminders and escalations recorded (DeadlineEscalated, EscalationRepeated), by limit and "
+    "level; observed by the projector, so a rebuild counts them again: read it as a rate",
+    ["limit", "level"],
+)
+CERTIFICATE_EXPIRY = Gauge(
+    "readmit_certificate_expiry_timestamp_seconds",
+    "When a certificate this process was given expires (Unix time), by setting",
+    ["certificate"],
+)
+
 _REPLY_OUTCOMES: dict[type, str] = {
     ApplicationAccepted: "accepted",
     ApplicationRefused: "refused",
@@ -91,18 +157,30 @@ def observe_reply(state_before: CaseState, event: Event) -> None:
     REPLY_SECONDS.labels(state_before.terms.requested, outcome).observe(max(seconds, 0.0))
 
 
+def observe_escalation(event: Event) -> None:
+    """Count a reminder or escalation (called by the projector for every event)."""
+    if isinstance(event, DeadlineEscalated):
+        ESCALATIONS.labels(event.limit, event.level.value).inc()
+    elif isinstance(event, EscalationRepeated):
+        ESCALATIONS.labels(event.limit, "escalation_repeated").inc()
+
+
 def record_notification(channel: str, outcome: str) -> None:
     NOTIFICATIONS.labels(channel, outcome).inc()
 
 
-async def refresh_read_model(pool: asyncpg.Pool) -> None:
-    """Set the read-model gauges from the `cases` read model (one snapshot of its counts)."""
-    counts = await case_queries.gauges(pool)
+async def refresh_read_model(pool: asyncpg.Pool, now: datetime | None = None) -> None:
+    """Set the read-model gauges from the `cases` read model (one snapshot of its counts);
+    deadlines are past due or due soon relative to `now` (the clock's, unless a test says)."""
+    counts = await case_queries.gauges(pool, now or datetime.now(UTC))
     # No await from here on: a scrape sees either the old values or all the new ones.
     _replace(CASES, counts.by_status)
     _replace(OPEN_DEADLINES, {(limit,): n for limit, n in counts.open_limits.items()})
     _replace(OVERDUE_DEADLINES, {(limit,): n for limit, n in counts.overdue_limits.items()})
     OVERDUE_CASES.set(counts.overdue_cases)
+    unescalated = counts.past_due_unescalated
+    _replace(PAST_DUE_UNESCALATED, {(limit,): n for limit, n in unescalated.items()})
+    _replace(DUE_SOON, {(limit,): n for limit, n in counts.due_soon.items()})
     READ_MODEL_REFRESHED.set_to_current_time()
 
 
@@ -136,3 +214,15 @@ def start_exporter(address: str | None) -> None:
         return
     host, _, port = address.rpartition(":")
     start_http_server(int(port), addr=host or "0.0.0.0")
+
+
+def record_worker_polling(task_queue: str, polling: bool) -> None:
+    WORKER_POLLING.labels(task_queue).set(1 if polling else 0)
+
+
+def observe_federation_delivery(peer: str, seconds: float) -> None:
+    FEDERATION_DELIVERY_SECONDS.labels(peer).observe(max(seconds, 0.0))
+
+
+def record_federation_failure(peer: str, reason: str) -> None:
+    FEDERATION_DELIVERY_FAILURES.labels(peer, reason).inc()

@@ -27,15 +27,25 @@ from adapters.urls import https_or_loopback, is_loopback_host
 from adapters.webhooks import url_problem
 
 Part = Literal[
-    "payload", "master", "tokens", "audit", "commands", "verify", "services", "node", "search"
+    "payload",
+    "master",
+    "tokens",
+    "audit",
+    "commands",
+    "verify",
+    "services",
+    "node",
+    "search",
+    "metrics",
 ]
 """What a process may need: the payload keyring, the master keyring, what verifies tokens, the
 audit signing key, the command signing key, where PostgreSQL and Temporal are, and a federated
-node's own address (docs/federation.md), and the person search's key (asked for by
-`adapters.keys.search_key`, by the processes that project cases or search)."""
+node's own address (docs/federation.md), the person search's key (asked for by
+`adapters.keys.search_key`, by the processes that project cases or search), and the API's
+scrape secret for `GET /metrics` (issue 18)."""
 
 API: frozenset[Part] = frozenset(
-    ("payload", "master", "tokens", "audit", "commands", "services", "node", "search")
+    ("payload", "master", "tokens", "audit", "commands", "services", "node", "search", "metrics")
 )
 WORKER: frozenset[Part] = frozenset(("payload", "master", "audit", "verify", "services", "search"))
 """The most a worker needs (the case queue and checkpoints); `worker_needs` says what one does."""
@@ -231,6 +241,17 @@ def _service_addresses(settings: Settings) -> Iterator[str]:
         )
 
 
+def _metrics_token(settings: Settings) -> Iterator[str]:
+    """The scrape secret: as long and as varied as an HS256 secret (Prometheus holds it)."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    if not token:
+        yield "READMIT_METRICS_TOKEN (unset)"
+    elif len(token.encode()) < HS256_MIN_BYTES:
+        yield f"READMIT_METRICS_TOKEN (shorter than {HS256_MIN_BYTES} bytes)"
+    elif len(set(token)) < HS256_MIN_DISTINCT:
+        yield f"READMIT_METRICS_TOKEN (fewer than {HS256_MIN_DISTINCT} different characters)"
+
+
 _ORDER: tuple[Part, ...] = (
     "services",
     "payload",
@@ -241,6 +262,7 @@ _ORDER: tuple[Part, ...] = (
     "verify",
     "node",
     "search",
+    "metrics",
 )
 _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
     "services": _service_addresses,
@@ -252,6 +274,7 @@ _RULES: dict[Part, Callable[[Settings], Iterator[str]]] = {
     "verify": _verify,
     "node": _node,
     "search": _seed("READMIT_SEARCH_KEY"),
+    "metrics": _metrics_token,
 }
 
 

@@ -546,6 +546,13 @@ class Settings(BaseSettings):
     def approval_policy(self) -> ApprovalPolicy:
         return ApprovalPolicy.parse(self.reply_approval)
 
+    # --- monitoring (issue 18; docs/operations.md, "Monitoring") ------------------------------
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="the scrape secret: `GET /metrics` answers `Authorization: Bearer <it>` "
+        "(no user token needed); required in production (`readmit keys init` prints one)",
+    )
+
 
 class ConfigurationError(Exception):
     """A setting the process needs is missing or unusable; the message is one line for the user."""

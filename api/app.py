@@ -22,6 +22,7 @@ from temporalio.client import Client
 
 from adapters.agreements.catalogue import load_catalogue
 from adapters.attachments.store import attachment_store
+from adapters.cert_expiry import record_certificate_expiry
 from adapters.db.eventstore import EventStore
 from adapters.db.projector import CaseProjector
 from adapters.federation.heads import HeadsService
@@ -116,6 +117,7 @@ def create_app(
     missing or weak; the agreement catalogue's `CatalogueError` for a broken one."""
     config = settings or get_settings()
     require_production(config, API)
+    record_certificate_expiry(config)  # issue 18: the alert on a certificate about to expire
     traces = tracing or process_tracing(config)
     master = master_keyring(config)
     signer = command_signer(config)  # a bad key stops the app here, not its services later

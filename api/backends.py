@@ -42,7 +42,9 @@ FIRST_ATTEMPT_SECONDS = 15.0  # how long startup waits for the first try of each
 RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)  # pauses between tries; the last repeats
 POOL_SIZE = (2, 20)
 # Served while the services are missing: liveness, readiness, the docs and static files.
-OPEN_PATHS = ("/health", "/ready", "/docs", "/openapi.json", "/ui/static/")
+# `/metrics` too (issue 18): with the scrape secret it needs no services, and Prometheus should
+# see the API's own counters while PostgreSQL or Temporal are away (api.metrics_scrape).
+OPEN_PATHS = ("/health", "/ready", "/docs", "/openapi.json", "/ui/static/", "/metrics")
 
 BuildServices = Callable[[asyncpg.Pool, Client], Services]
 T = TypeVar("T")

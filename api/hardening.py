@@ -9,6 +9,7 @@ limits, the body cap and the readiness gate, installed in that order (outermost 
 - **HSTS**: in production every answer carries `Strict-Transport-Security`.
 - **Rate limits** (`api.rate_limits`), the **body cap** (`api.limits`), and the **readiness
   gate** (`api.backends`).
+- **HTTP metrics** (`api.http_metrics`), outermost, so every answer is counted and timed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from adapters.settings import Settings
 from api.backends import Backends, ReadinessGate
+from api.http_metrics import HttpMetrics
 from api.limits import BodySizeLimit
 from api.rate_limits import RateLimits
 
@@ -52,3 +54,4 @@ def install(app: FastAPI, settings: Settings, backends: Backends) -> None:
     if settings.production and settings.hsts_seconds > 0:
         app.add_middleware(StrictTransportSecurity, max_age=settings.hsts_seconds)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+    app.add_middleware(HttpMetrics)

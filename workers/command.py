@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from adapters import aio, metrics
+from adapters.cert_expiry import record_certificate_expiry
 from adapters.db.migrate import OwnerRightsError
 from adapters.keys import command_verifier
 from adapters.logs import configure_logging
@@ -70,6 +71,7 @@ def worker_command(
 
     install_runtime(prometheus_address=settings.sdk_metrics_address)
     metrics.start_exporter(settings.metrics_address)
+    record_certificate_expiry(settings)  # issue 18: the alert on a certificate about to expire
     settings = settings.model_copy(update={"temporal_address": address})
     try:
         aio.run(serve(settings, dsn, states, cases))

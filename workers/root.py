@@ -29,6 +29,7 @@ from temporalio.worker import Worker
 
 from activities.case_store import CaseStoreActivities
 from activities.federation import DeliveryActivities
+from adapters import metrics
 from adapters.attachments.store import attachment_store
 from adapters.audit.bundle import signing_key_from
 from adapters.audit.checkpoint_sinks import CheckpointPublisher
@@ -82,6 +83,8 @@ class WorkerRoot:
         logged and its error raised again, so the process does not stay up serving nothing."""
         halt = asyncio.Event()  # the loops' stop: set by `stop`, or by a part ending first
         parts = {asyncio.create_task(w.run()): f"worker {w.task_queue}" for w in self.workers}
+        for worker in self.workers:  # issue 18: the alert on a state's queue nobody polls
+            metrics.record_worker_polling(worker.task_queue, True)
         parts |= {asyncio.create_task(loop(halt)): _loop_name(loop) for loop in self.loops}
         stopping = asyncio.create_task(stop.wait())
         try:
@@ -101,6 +104,8 @@ class WorkerRoot:
         halt.set()
         await asyncio.gather(*(w.shutdown() for w in self.workers))
         await asyncio.gather(*parts, return_exceptions=True)
+        for worker in self.workers:
+            metrics.record_worker_polling(worker.task_queue, False)
         flush_process_tracing()
         if ended is not None:
             raise error or PartStopped(f"the {parts[ended]} stopped on its own")

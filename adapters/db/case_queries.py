@@ -18,8 +18,8 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import asyncpg
@@ -256,10 +256,36 @@ class Gauges:
     open_limits: dict[str, int]  # limit → running deadlines
     overdue_limits: dict[str, int]  # limit → overdue deadlines
     overdue_cases: int
+    # limit → running deadlines whose due instant is before `now` with no escalation recorded
+    # (the workflow's timer did not fire: no worker, or a stuck case; issue 18's alert)
+    past_due_unescalated: dict[str, int] = field(default_factory=dict)
+    # limit → running deadlines due between `now` and `now + DUE_SOON` (the dashboard's)
+    due_soon: dict[str, int] = field(default_factory=dict)
 
 
-async def gauges(pool: asyncpg.Pool) -> Gauges:
-    """Four small aggregates, in one read-only repeatable-read transaction."""
+DUE_SOON = timedelta(days=2)
+
+
+_PAST_DUE_UNESCALATED = """
+SELECT d.key, count(*)
+  FROM cases c, jsonb_each(c.deadlines) AS d
+ WHERE (d.value->>'running')::boolean
+   AND (d.value->>'due')::timestamptz < $1
+   AND NOT d.key = ANY(c.overdue_limits)
+ GROUP BY d.key
+"""
+
+_DUE_SOON = """
+SELECT d.key, count(*)
+  FROM cases c, jsonb_each(c.deadlines) AS d
+ WHERE (d.value->>'running')::boolean
+   AND (d.value->>'due')::timestamptz >= $1 AND (d.value->>'due')::timestamptz < $2
+ GROUP BY d.key
+"""
+
+
+async def gauges(pool: asyncpg.Pool, now: datetime) -> Gauges:
+    """Six small aggregates, in one read-only repeatable-read transaction."""
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
         by_status = await conn.fetch(
             "SELECT status, agreement_id, count(*) FROM cases GROUP BY status, agreement_id"
@@ -271,11 +297,15 @@ async def gauges(pool: asyncpg.Pool) -> Gauges:
             "SELECT l, count(*) FROM cases, unnest(overdue_limits) AS l GROUP BY l"
         )
         overdue_cases = await conn.fetchval("SELECT count(*) FROM cases WHERE overdue")
+        unescalated = await conn.fetch(_PAST_DUE_UNESCALATED, now)
+        soon = await conn.fetch(_DUE_SOON, now, now + DUE_SOON)
     return Gauges(
         by_status={(r[0], r[1]): r[2] for r in by_status},
         open_limits={r[0]: r[1] for r in running},
         overdue_limits={r[0]: r[1] for r in overdue},
         overdue_cases=int(overdue_cases),
+        past_due_unescalated={r[0]: r[1] for r in unescalated},
+        due_soon={r[0]: r[1] for r in soon},
     )
 
 

@@ -229,6 +229,7 @@ class CaseProjector:
                 state = await self._state_before(record)
             event = record.event()
             metrics.observe_reply(state, event)
+            metrics.observe_escalation(event)
             state = evolve(state, event)
             touched[record.stream_id] = (state, record.global_position)
         for stream_id, (state, _) in touched.items():

@@ -4,7 +4,8 @@
 answers 200 once PostgreSQL and Temporal answer, the migrations are applied and the app's
 services are built, else 503 problem+json naming what is missing (`postgres`, `migrations`,
 `temporal`, `services`), with Retry-After, and why the API refuses to serve when it does (a
-services build that failed; in production, a DATABASE_URL with the owner's rights).
+services build that failed; in production, a DATABASE_URL with the owner's rights). `/metrics`
+answers Prometheus with the scrape secret (`api.metrics_scrape`), no user token needed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.backends import Backends, Readiness, checks_of, missing_parts
-from api.deps import PrincipalDep
+from api.metrics_scrape import ScraperDep
 from api.problems import RETRY_AFTER_SECONDS, problem_response
 from api.services import Services
 
@@ -74,6 +75,14 @@ async def live(services: Services, *, migrated: bool) -> Readiness:
     return found
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(_: PrincipalDep) -> Response:
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (the scrape secret, or a signed-in caller in development)",
+    response_class=Response,
+    responses={
+        401: {"description": "no bearer token, or not the scrape secret"},
+        503: {"description": "no scrape secret configured and the API not ready yet"},
+    },
+)
+async def metrics(_: ScraperDep) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -85,6 +85,7 @@ def production_key_set(now: datetime) -> dict[str, str]:
         "READMIT_COMMAND_VERIFY_KEYS": f"'{json.dumps(verify_keys)}'",
         "READMIT_JWT_SECRET": secrets.token_urlsafe(48),
         "READMIT_SEARCH_KEY": _seed(),  # the person search's blind index
+        "READMIT_METRICS_TOKEN": secrets.token_urlsafe(32),  # the API's scrape secret
     }
 
 

@@ -44,6 +44,7 @@ def settings_for(env: str, dsn: str, time_env: WorkflowEnvironment) -> Settings:
             "audit_signing_key": seed(),
             "command_signing_key": seed(),
             "search_key": seed(),
+            "metrics_token": "a-scrape-secret-of-more-than-32-characters-0123",
         }
     else:
         values["master_keys"] = {"m": Keyring.new_key()}

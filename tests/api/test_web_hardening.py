@@ -47,6 +47,7 @@ def settings_for(env: str, dsn: str, time_env: WorkflowEnvironment, **changes: A
         "audit_signing_key": seed(),
         "command_signing_key": seed(),
         "search_key": seed(),
+        "metrics_token": "a-scrape-secret-of-more-than-32-characters-0123",
     }
     base: dict[str, Any] = {"env": env, "jwt_secret": SECRET, "queue_prefix": "hardening"}
     if env == "production":

@@ -74,8 +74,9 @@ def readmit_services() -> dict[str, dict[str, Any]]:
 
 def on_demand(service: dict[str, Any]) -> bool:
     """A service only `docker compose run` starts (profiles "admin", "federated-admin"); the
-    federated profile's nodes are started by `up` like the single installation."""
-    return bool(set(service.get("profiles") or []) - {"federated"})
+    federated profile's nodes and the observability profile's Prometheus and Grafana are
+    started by `up` like the single installation."""
+    return bool(set(service.get("profiles") or []) - {"federated", "observability"})
 
 
 def node_of(name: str) -> str | None:
@@ -205,12 +206,13 @@ def test_profiles_keep_the_single_installation_and_the_nodes_apart() -> None:
         node = node_of(name)
         profiles = set(service.get("profiles") or [])
         if node is None:
-            assert profiles <= {"admin"}, name
+            assert profiles in (set(), {"admin"}, {"observability"}), name
         else:
             assert profiles in ({"federated"}, {"federated-admin"}), name
         for target in service.get("depends_on") or {}:
             assert node_of(target) == node, f"{name} waits for {target} of another installation"
-            assert set(services()[target].get("profiles") or []) <= {"federated"}, (name, target)
+            target_profiles = set(services()[target].get("profiles") or [])
+            assert target_profiles <= {"federated"} | profiles, (name, target)
 
 
 def networks_of(service: dict[str, Any]) -> set[str]:
@@ -294,7 +296,8 @@ def node_secrets_named(node: str) -> set[str]:
     return {
         name
         for name in interpolated
-        if secret_node(name) == node and re.search(r"SECRET|PASSWORD|_KEYS?$|_KEY_ID$", name)
+        if secret_node(name) == node
+        and re.search(r"SECRET|PASSWORD|_KEYS?$|_KEY_ID$|_TOKEN$", name)
     }
 
 
@@ -585,6 +588,7 @@ HOLDERS = {
     "READMIT_COMMAND_SIGNING_KEY": {"api"},
     "READMIT_AUDIT_SIGNING_KEY": {"api", "worker-ua"},
     "READMIT_JWT_SECRET": {"api"},
+    "READMIT_METRICS_TOKEN": {"api"},  # and Prometheus (not a Readmit process; profile)
     "READMIT_MIGRATION_DATABASE_URL": set(OWNER_SERVICES),
 }
 # The same in each node, by role (`api` is pl-api in PL's). A node's worker is given no audit

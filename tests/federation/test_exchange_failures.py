@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 from factories import application_body, open_case
 from federation_nodes import Node, Nodes, eventually, host_of
+from prometheus_client import REGISTRY
 
 from adapters.agreements.catalogue import load_catalogue
 from adapters.federation.envelope import (
@@ -138,8 +139,15 @@ async def deliver(node: Node, token: str) -> ReceiptBody:
     return verify_receipt(answer.text, lambda _kid: key, 1 << 20).body
 
 
+def delivery_sample(name: str, **labels: str) -> float:
+    """A metric of PL's deliveries to UA (both nodes run in this process: one registry)."""
+    return REGISTRY.get_sample_value(name, {"peer": "UA", **labels}) or 0.0
+
+
 async def test_a_peer_down_for_hours_receives_when_it_returns(nodes: Nodes) -> None:
     pl, ua = nodes["PL"], nodes["UA"]
+    failures = delivery_sample("readmit_federation_delivery_failures_total", reason="unreachable")
+    delivered = delivery_sample("readmit_federation_delivery_seconds_count")
     nodes.network.down.add(host_of("UA"))
     case_id = await open_and_submit(pl)
     sent_at = (await pl.view(case_id)).exchange.outbox[0].sent_at
@@ -154,6 +162,12 @@ async def test_a_peer_down_for_hours_receives_when_it_returns(nodes: Nodes) -> N
     await reaches(pl, case_id, "received")
     receipt = (await pl.exchange.receipts(case_id))[0]
     assert receipt.received_at - sent_at >= timedelta(hours=5)
+    # issue 18: the failed attempts and the delivery are counted for the peer
+    assert (
+        delivery_sample("readmit_federation_delivery_failures_total", reason="unreachable")
+        > failures
+    )
+    assert delivery_sample("readmit_federation_delivery_seconds_count") > delivered
     # the reply limit runs from the actual receipt, on both nodes
     for node in (pl, ua):
         reply = (await node.view(case_id)).state.deadlines["reply"]

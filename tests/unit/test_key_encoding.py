@@ -43,6 +43,7 @@ def settings_of(key_set: dict[str, str], **more: Any) -> Settings:
         command_verify_keys=json.loads(values["READMIT_COMMAND_VERIFY_KEYS"]),
         jwt_secret=values["READMIT_JWT_SECRET"],
         search_key=values["READMIT_SEARCH_KEY"],
+        metrics_token=values["READMIT_METRICS_TOKEN"],
         **more,
     )
 

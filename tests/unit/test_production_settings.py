@@ -46,6 +46,7 @@ EVERY_SECRET = [
     "READMIT_AUDIT_SIGNING_KEY",
     "READMIT_COMMAND_SIGNING_KEY",
     "READMIT_SEARCH_KEY",
+    "READMIT_METRICS_TOKEN",
 ]
 
 
@@ -67,6 +68,7 @@ def strong(**changes: Any) -> Settings:
         "audit_signing_key": seed(),
         "command_signing_key": seed(),
         "search_key": seed(),
+        "metrics_token": "a-scrape-secret-of-more-than-32-characters-0123",
     }
     return Settings(_env_file=None, **(values | changes))
 

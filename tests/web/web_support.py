@@ -70,6 +70,7 @@ async def running_app(
             "master_key_id": "master-1",
             "command_signing_key": base64.b64encode(os.urandom(32)).decode(),
             "search_key": base64.b64encode(os.urandom(32)).decode(),
+            "metrics_token": "a-scrape-secret-of-more-than-32-characters-0123",
         } | overrides
     settings = Settings(
         jwt_secret=SECRET,
