@@ -94,7 +94,7 @@ def test_the_migration_job_is_applied_apart_from_the_api_and_workers() -> None:
     order (docs/operations.md, "Kubernetes"), so that `kubectl apply -k app` never races it."""
     assert kinds_of("base") == {"Namespace", "ServiceAccount", "ConfigMap"}
     assert kinds_of("migrate") == {"Job"}
-    assert kinds_of("app") == {"Deployment", "Service", "PodDisruptionBudget"}
+    assert kinds_of("app") == {"Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"}
     (job,) = of_kind("Job")
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     assert job["spec"]["backoffLimit"] >= 1
@@ -219,3 +219,31 @@ def test_one_deployment_per_state_queue_and_one_for_the_case_queue() -> None:
     for c in workers:
         assert len(served(c)[1]) == 1, f"{c.name} serves one state's queue"
         assert c.pod["terminationGracePeriodSeconds"] >= 60, "in-flight tasks finish on SIGTERM"
+
+
+def admits(policy: Object, labels: dict[str, str], port: Object) -> bool:
+    """Whether `policy` selects pods labelled `labels` and lets a connection reach `port`."""
+    selector = policy["spec"]["podSelector"]
+    for rule in selector.get("matchExpressions", []):
+        assert rule["operator"] == "In"
+        if labels.get(rule["key"]) not in rule["values"]:
+            return False
+    if not all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    return any(
+        p["port"] in (port["name"], port["containerPort"])
+        for rule in policy["spec"].get("ingress", [])
+        for p in rule.get("ports", [])
+    )
+
+
+def test_ingress_is_denied_but_to_the_ports_pods_listen_on() -> None:
+    policies = of_kind("NetworkPolicy")
+    deny = [p for p in policies if p["spec"]["podSelector"] == {} and "ingress" not in p["spec"]]
+    assert deny and deny[0]["spec"]["policyTypes"] == ["Ingress"]
+    for deployment in of_kind("Deployment"):
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        for spec in deployment["spec"]["template"]["spec"]["containers"]:
+            for port in spec["ports"]:
+                assert any(admits(p, labels, port) for p in policies), (label(deployment), port)
+    assert not any(admits(p, {}, {"name": "x", "containerPort": 5432}) for p in policies)
