@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
+import tomllib
 import urllib.request
 from typing import Any
 
@@ -35,8 +36,8 @@ from api.routes.health import router as health_router
 from readmit.cli.main import app
 from workers.command import DEFAULT_STATES
 
-# The oldest Kubernetes minor still served by the common managed offerings, and the newest the
-# pinned kubernetes-validate knows: the manifests must hold on both.
+# The oldest Kubernetes minor the manifests promise to work on, and the newest the pinned
+# kubernetes-validate knows: they must hold on both.
 KUBERNETES_VERSIONS = ("1.31.0", "1.37.0")
 IMAGE = "registry.example.org/readmit"
 
@@ -126,12 +127,21 @@ def test_every_pod_is_unprivileged_with_a_read_only_root(c: Container) -> None:
     assert set(mounts) == {"/tmp"} and "emptyDir" in volumes[mounts["/tmp"]]
 
 
+def release() -> str:
+    return str(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"])
+
+
 @pytest.mark.parametrize("c", containers(), ids=lambda c: c.name)
-def test_every_container_has_requests_and_limits_and_the_image(c: Container) -> None:
+def test_every_container_has_requests_and_limits_and_the_release_image(c: Container) -> None:
     resources = c.spec["resources"]
     assert {"cpu", "memory"} <= set(resources["requests"])
     assert {"cpu", "memory"} <= set(resources["limits"])
-    assert c.spec["image"].rpartition(":")[0] == IMAGE
+    assert c.spec["image"] == f"{IMAGE}:{release()}", "the image of this release"
+
+
+@pytest.mark.parametrize("part", ["migrate", "app"])
+def test_each_kustomization_pins_the_release_image(part: str) -> None:
+    assert kustomization(part)["images"] == [{"name": IMAGE, "newTag": release()}]
 
 
 @pytest.mark.parametrize("c", containers(), ids=lambda c: c.name)
