@@ -1,10 +1,11 @@
-"""The pods of deploy/kubernetes/ as a cluster would run them, minus the cluster: `readmit api`
-and the case worker started with exactly the environment their manifests give them (the
-ConfigMap, the Secrets as the operator creates them, the literal values), in production mode,
-on a read-only root file system with a tmpfs on /tmp (the manifests' `readOnlyRootFilesystem`
-and `emptyDir`), against PostgreSQL as the runtime role and a Temporal dev server. Their probes'
-routes answer 200, an officer's upload is read (spooled in /tmp), and the case worker has
-created the retention schedule (the manifests' "schedules")."""
+"""The pods of deploy/kubernetes/ as a cluster would run them, minus the cluster: the migration
+job, then `readmit api` and the case worker, each with exactly the environment its manifest
+gives it (the ConfigMap, the Secrets as the operator creates them, the literal values), in
+production mode, on a read-only root file system with a tmpfs on /tmp (the manifests'
+`readOnlyRootFilesystem` and `emptyDir`), against PostgreSQL (the owner for the job, the runtime
+role for the others) and a Temporal dev server. The probes' routes answer 200, an officer's
+upload is read (spooled in /tmp), and the case worker has created the retention schedule (the
+manifests' "schedules")."""
 
 from __future__ import annotations
 
@@ -114,10 +115,23 @@ def probe_pods(
     tmp_path: Path,
     pods: list[tuple[subprocess.Popen[bytes], Path]],
     here: dict[str, str],
+    owner: dict[str, str],
+    schema: str,
 ) -> str:
-    """Start the API's and the case worker's pods, wait for their probes' routes, send the API
+    """Run the migration job (on the test's `schema`), start the API's and the case worker's
+    pods, wait for their probes' routes, send the API
     an upload; the queue prefix the worker was given."""
     prefix = read_only_root()
+    job = container("Job", "readmit-migrate")  # first, as the guide says
+    migrated = subprocess.run(
+        [*prefix, sys.executable, "-m", "readmit.cli.main", *job.args, "--schema", schema],
+        env=pod_env(job, **owner),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    assert f"runtime role {here['READMIT_DB_RUNTIME_ROLE']}" in migrated.stdout
     api = container("Deployment", "readmit-api")
     api_port = str(free_port())
     api_env = pod_env(api, **here, READMIT_API_PORT=api_port)
@@ -170,14 +184,21 @@ async def test_the_api_and_case_worker_run_as_their_manifests_say(
     tmp_path: Path,
     pods: list[tuple[subprocess.Popen[bytes], Path]],
     runtime_dsn: str,
+    database_url: str,
+    db_schema: str,
     dev_env: WorkflowEnvironment,
 ) -> None:
+    owner = {
+        "READMIT_MIGRATION_DATABASE_URL": database_url,
+        "READMIT_DB_RUNTIME_ROLE": RUNTIME_ROLE.name,
+        "READMIT_DB_RUNTIME_PASSWORD": RUNTIME_ROLE.password or "",
+    }
     here = {
         "DATABASE_URL": runtime_dsn,
         "READMIT_DB_RUNTIME_ROLE": RUNTIME_ROLE.name,
         "READMIT_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
     }
-    queue_prefix = await asyncio.to_thread(probe_pods, tmp_path, pods, here)
+    queue_prefix = await asyncio.to_thread(probe_pods, tmp_path, pods, here, owner, db_schema)
     deadline = time.monotonic() + STARTS_WITHIN
     while True:  # the case worker creates the schedules at start
         try:
