@@ -24,9 +24,9 @@ from api.mrz_scans import suggestions
 from api.problems import Problem
 from api.web.evidence_form import EVIDENCE_FORM
 from api.web.mrz_pages import read_message
-from api.web.page_actions import redirect, session_of
+from api.web.page_actions import posted_form, redirect
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 from domain.values import Status
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -36,8 +36,7 @@ EVIDENCE_OPEN = (Status.DRAFT, Status.SUBMITTED, Status.RECEIVED)  # as case.htm
 
 @router.post("/ui/cases/{case_id}/attachments/{attachment_id}/mrz")
 async def read_attachment_mrz(case_id: str, attachment_id: str, page: SignedIn) -> Response:
-    form = await page.request.form()
-    check_csrf(session_of(page).csrf, form)
+    await posted_form(page)  # the CSRF check
     caller = writer(page.principal)
     _, state = await load_case(page.services, caller, case_id)
     back = f"/ui/cases/{case_id}"

@@ -17,9 +17,9 @@ from adapters.temporal.cases import CommandRefused
 from api import attachments
 from api.deps import writer
 from api.problems import Problem
-from api.web.page_actions import redirect, session_of
+from api.web.page_actions import posted_form, redirect
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 from domain.state import CaseState
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -40,8 +40,7 @@ async def attachment_rows(page: Page, state: CaseState) -> list[dict[str, Any]]:
 
 @router.post("/ui/cases/{case_id}/attachments")
 async def add_attachment(case_id: str, page: SignedIn) -> Response:
-    form = await page.request.form()
-    check_csrf(session_of(page).csrf, form)
+    form = await posted_form(page)
     caller = writer(page.principal)
     back = f"/ui/cases/{case_id}#attachments-heading"
     upload = form.get("file")

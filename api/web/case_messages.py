@@ -16,9 +16,9 @@ from api.deps import writer
 from api.message_bodies import MessageBody
 from api.routes.messages import send_case_message
 from api.web.forms import raw_values
-from api.web.page_actions import post_command, redirect, session_of
+from api.web.page_actions import post_command, posted_form, redirect
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 FORM = "send_case_message"
@@ -27,9 +27,7 @@ FIELDS = ["kind", "text", "answers"]
 
 @router.post("/ui/cases/{case_id}/messages")
 async def send_message(case_id: str, page: SignedIn) -> Response:
-    session = session_of(page)
-    form = await page.request.form()
-    check_csrf(session.csrf, form)
+    form = await posted_form(page)
     caller = writer(page.principal)
     await load_case(page.services, caller, case_id)
     back = f"/ui/cases/{case_id}#messages"

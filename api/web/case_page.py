@@ -44,12 +44,12 @@ from api.web.page_actions import (
     done_notice,
     idempotency_key,
     post_command,
+    posted_form,
     redirect,
     sent_notice,
-    session_of,
 )
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 from api.web.timeline import build_timeline, focus
 from api.web.timeline_svg import Words, render_svg
 from domain.calendars import zone_of
@@ -131,9 +131,7 @@ async def open_form(page: SignedIn) -> HTMLResponse:
 
 @router.post("/ui/cases")
 async def open_case(page: SignedIn) -> Response:
-    session = session_of(page)
-    form = await page.request.form()
-    check_csrf(session.csrf, form)
+    form = await posted_form(page)
     caller = writer(page.principal)
     target = "/ui/cases/new"
     try:
@@ -209,9 +207,7 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
 
 @router.post("/ui/cases/{case_id}/actions/{action}")
 async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
-    session = session_of(page)
-    form = await page.request.form()
-    check_csrf(session.csrf, form)
+    form = await posted_form(page)
     if action not in ACTIONS:
         raise Problem(404, "Not found", f"no action {action}")
     caller = writer(page.principal)

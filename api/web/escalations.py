@@ -10,9 +10,9 @@ from fastapi.responses import Response
 
 from api.command_bodies import EmptyBody
 from api.web import labels
-from api.web.page_actions import api_endpoint, post_command, redirect, session_of
+from api.web.page_actions import api_endpoint, post_command, posted_form, redirect
 from api.web.pages import SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 ACKNOWLEDGE = "acknowledge_escalation"
@@ -20,8 +20,7 @@ ACKNOWLEDGE = "acknowledge_escalation"
 
 @router.post("/ui/cases/{case_id}/escalations/acknowledge")
 async def acknowledge(case_id: str, page: SignedIn) -> Response:
-    form = await page.request.form()
-    check_csrf(session_of(page).csrf, form)
+    form = await posted_form(page)
     back = f"/ui/cases/{case_id}#escalations"
     endpoint = api_endpoint(ACKNOWLEDGE)
     answer, error, _ = await post_command(page, endpoint, case_id, EmptyBody(), form)

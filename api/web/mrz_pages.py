@@ -26,12 +26,12 @@ from api.web.open_form import EVIDENCE_ROWS, form_names
 from api.web.page_actions import (
     api_endpoint,
     post_command,
+    posted_form,
     redirect,
     sent_notice,
-    session_of,
 )
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 from domain.identity.mrz import MrzResult
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -66,8 +66,7 @@ def read_message(page: Page, result: MrzResult) -> str:
 @router.post("/ui/cases/new/mrz")
 async def open_form_from_scan(page: SignedIn) -> Response:
     """The open-case form again, with the person and an evidence row filled from the scan."""
-    form = await page.request.form(max_files=2)
-    check_csrf(session_of(page).csrf, form)
+    form = await posted_form(page, max_files=2)
     writer(page.principal)
     values = {
         name: str(form.get(name, ""))
@@ -96,8 +95,7 @@ def _evidence_row(values: dict[str, Any]) -> int:
 @router.post("/ui/cases/{case_id}/mrz")
 async def evidence_from_scan(case_id: str, page: SignedIn) -> Response:
     """The case page's evidence form again, filled with the document the scan shows."""
-    form = await page.request.form(max_files=2)
-    check_csrf(session_of(page).csrf, form)
+    form = await posted_form(page, max_files=2)
     caller = writer(page.principal)
     await load_case(page.services, caller, case_id)
     back = f"/ui/cases/{case_id}#{EVIDENCE_FORM}"
@@ -112,8 +110,7 @@ async def evidence_from_scan(case_id: str, page: SignedIn) -> Response:
 @router.post("/ui/cases/{case_id}/evidence")
 async def add_evidence(case_id: str, page: SignedIn) -> Response:
     """One piece of evidence, typed or confirmed after a scan, through the API's endpoint."""
-    form = await page.request.form()
-    check_csrf(session_of(page).csrf, form)
+    form = await posted_form(page)
     caller = writer(page.principal)
     back = f"/ui/cases/{case_id}"
     values = {f.name: str(form.get(f.name, "")).strip() for f in EVIDENCE_FIELDS}

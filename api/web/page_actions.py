@@ -1,7 +1,8 @@
 """How a page's form becomes an API call and a redirect: the helpers every POST route of the
 pages shares (the case page, its messages, evidence, escalations, reply approval and files).
 
-A form never does the work itself: it calls the API's own endpoint function (`api_endpoint`,
+A form is read once its CSRF token matches the session's (`posted_form`); it never does the
+work itself: it calls the API's own endpoint function (`api_endpoint`,
 `post_command`), so the page and the API cannot disagree about who may do what, and
 `call_api` turns whatever way the endpoint says no into the message the form shows. The answer
 is always POST/redirect/GET with a one-shot flash (`redirect`, `back`).
@@ -27,7 +28,7 @@ from api.routes import cases as api_cases
 from api.web import labels
 from api.web.forms import raw_values
 from api.web.pages import Page
-from api.web.session import Flash, WebSession, flash_to
+from api.web.session import Flash, WebSession, check_csrf, flash_to
 
 Answer = tuple[dict[str, Any] | None, str | None, dict[str, list[str]] | None]
 
@@ -45,6 +46,13 @@ def session_of(page: Page) -> WebSession:
     """The signed-in page's session (a `SignedIn` page always has one)."""
     assert page.session is not None
     return page.session
+
+
+async def posted_form(page: Page, max_files: int = 1000) -> FormData:
+    """The posted form, once its CSRF token matches the session's (403 otherwise)."""
+    form = await page.request.form(max_files=max_files)
+    check_csrf(session_of(page).csrf, form)
+    return form
 
 
 def idempotency_key(form: FormData) -> str | None:

@@ -22,12 +22,12 @@ from api.web.page_actions import (
     back,
     done_notice,
     post_command,
+    posted_form,
     redirect,
     sent_notice,
-    session_of,
 )
 from api.web.pages import SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 # the page's action -> the API's command
@@ -46,9 +46,7 @@ def reply_body(action: str, reasons: str) -> BaseModel:
 
 @router.post("/ui/cases/{case_id}/reply/{action}")
 async def reply_action(case_id: str, action: str, page: SignedIn) -> Response:
-    session = session_of(page)
-    form = await page.request.form()
-    check_csrf(session.csrf, form)
+    form = await posted_form(page)
     name = COMMANDS.get(action)
     if name is None:
         raise Problem(404, "Not found", f"no reply action {action}")
