@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from adapters.mrz_scan import MrzScan
 from api import attachment_mrz
@@ -23,9 +23,10 @@ from api.deps import writer
 from api.mrz_scans import suggestions
 from api.problems import Problem
 from api.web.evidence_form import EVIDENCE_FORM
-from api.web.mrz_pages import _read_message
+from api.web.mrz_pages import read_message
+from api.web.page_actions import posted_form, redirect
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.session import Flash, check_csrf, flash_to
+from api.web.session import Flash
 from domain.values import Status
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -35,9 +36,7 @@ EVIDENCE_OPEN = (Status.DRAFT, Status.SUBMITTED, Status.RECEIVED)  # as case.htm
 
 @router.post("/ui/cases/{case_id}/attachments/{attachment_id}/mrz")
 async def read_attachment_mrz(case_id: str, attachment_id: str, page: SignedIn) -> Response:
-    assert page.session is not None
-    form = await page.request.form()
-    check_csrf(page.session.csrf, form)
+    await posted_form(page)  # the CSRF check
     caller = writer(page.principal)
     _, state = await load_case(page.services, caller, case_id)
     back = f"/ui/cases/{case_id}"
@@ -48,17 +47,17 @@ async def read_attachment_mrz(case_id: str, attachment_id: str, page: SignedIn) 
     except Problem as problem:
         if problem.status in (404, 503):
             raise
-        return _redirect(page, back, Flash(error=problem.detail or problem.title, form=FORM))
+        return redirect(page, back, Flash(error=problem.detail or problem.title, form=FORM))
     if not scan.found or scan.result is None:
         error = page._("No readable MRZ was found in the image.")
-        return _redirect(page, back, Flash(error=error, form=FORM))
+        return redirect(page, back, Flash(error=error, form=FORM))
     offered = suggestions(scan)
     fills = state.terms is not None and caller.state == state.terms.requesting
     if fills and state.status in EVIDENCE_OPEN:
         values = {"kind": offered.evidence.kind, "number": offered.evidence.number}
-        flash = Flash(notice=_read_message(page, scan.result), form=EVIDENCE_FORM, values=values)
-        return _redirect(page, f"{back}#{EVIDENCE_FORM}", flash)
-    return _redirect(page, back, Flash(notice=reading(page, scan)))  # the notice on top
+        flash = Flash(notice=read_message(page, scan.result), form=EVIDENCE_FORM, values=values)
+        return redirect(page, f"{back}#{EVIDENCE_FORM}", flash)
+    return redirect(page, back, Flash(notice=reading(page, scan)))  # the notice on top
 
 
 def reading(page: Page, scan: MrzScan) -> str:
@@ -83,10 +82,3 @@ def reading(page: Page, scan: MrzScan) -> str:
         "%(document)s · %(name)s · born %(birth)s · nationality %(nationality)s."
     )
     return text % {**shown, "checks": ", ".join(c.name for c in scan.result.failed)}
-
-
-def _redirect(page: Page, target: str, flash: Flash) -> Response:
-    assert page.session is not None
-    response = RedirectResponse(target, status_code=303)
-    flash_to(response, page.request, page.session, flash)
-    return response

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from adapters.protection.vault import DataErased
@@ -17,8 +17,9 @@ from adapters.temporal.cases import CommandRefused
 from api import attachments
 from api.deps import writer
 from api.problems import Problem
+from api.web.page_actions import posted_form, redirect
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.session import Flash, check_csrf, flash_to
+from api.web.session import Flash
 from domain.state import CaseState
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -39,9 +40,7 @@ async def attachment_rows(page: Page, state: CaseState) -> list[dict[str, Any]]:
 
 @router.post("/ui/cases/{case_id}/attachments")
 async def add_attachment(case_id: str, page: SignedIn) -> Response:
-    assert page.session is not None
-    form = await page.request.form()
-    check_csrf(page.session.csrf, form)
+    form = await posted_form(page)
     caller = writer(page.principal)
     back = f"/ui/cases/{case_id}#attachments-heading"
     upload = form.get("file")
@@ -61,11 +60,11 @@ async def add_attachment(case_id: str, page: SignedIn) -> Response:
         if problem.status == 404:
             raise
         flash = Flash(error=problem.detail or problem.title, form=FORM)
-        return _redirect(page, back, flash)
+        return redirect(page, back, flash)
     except CommandRefused as refused:  # the case says no (closed, a message in flight...)
-        return _redirect(page, back, Flash(error=refused.message, form=FORM))
+        return redirect(page, back, Flash(error=refused.message, form=FORM))
     except DataErased as erased:  # the API's 410: its message names the case alone
-        return _redirect(page, back, Flash(error=str(erased), form=FORM))
+        return redirect(page, back, Flash(error=str(erased), form=FORM))
     if added.sending:  # a shared case: on its way to the other node with its file
         notice = page._(
             "File sent to %(state)s. It is added on both sides once %(state)s acknowledges receipt."
@@ -76,7 +75,7 @@ async def add_attachment(case_id: str, page: SignedIn) -> Response:
         notice = page._("This file is already attached: %(id)s.") % {
             "id": added.attachment.attachment_id
         }
-    return _redirect(page, back, Flash(notice=notice))
+    return redirect(page, back, Flash(notice=notice))
 
 
 @router.get("/ui/cases/{case_id}/attachments/{attachment_id}")
@@ -96,10 +95,3 @@ async def download(case_id: str, attachment_id: str, page: SignedIn) -> Response
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-def _redirect(page: Page, target: str, flash: Flash) -> Response:
-    assert page.session is not None
-    response = RedirectResponse(target, status_code=303)
-    flash_to(response, page.request, page.session, flash)
-    return response

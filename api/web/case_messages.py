@@ -15,10 +15,10 @@ from api.case_access import load_case
 from api.deps import writer
 from api.message_bodies import MessageBody
 from api.routes.messages import send_case_message
-from api.web.case_page import _call, _idempotency_key, _redirect, _session
 from api.web.forms import raw_values
+from api.web.page_actions import post_command, posted_form, redirect
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 FORM = "send_case_message"
@@ -27,9 +27,7 @@ FIELDS = ["kind", "text", "answers"]
 
 @router.post("/ui/cases/{case_id}/messages")
 async def send_message(case_id: str, page: SignedIn) -> Response:
-    session = _session(page)
-    form = await page.request.form()
-    check_csrf(session.csrf, form)
+    form = await posted_form(page)
     caller = writer(page.principal)
     await load_case(page.services, caller, case_id)
     back = f"/ui/cases/{case_id}#messages"
@@ -41,15 +39,8 @@ async def send_message(case_id: str, page: SignedIn) -> Response:
         for e in invalid.errors():
             errors.setdefault(str(e["loc"][0]) if e["loc"] else "", []).append(e["msg"])
         return _again(page, back, form, None, errors)
-    answer, error, field_errors = await _call(
-        lambda: send_case_message(
-            case_id=case_id,
-            body=body,
-            request=page.request,
-            services=page.services,
-            caller=caller,
-            idempotency_key=_idempotency_key(form),
-        )
+    answer, error, field_errors = await post_command(
+        page, send_case_message, case_id, body, form, caller
     )
     if answer is None:
         return _again(page, back, form, error, field_errors)
@@ -59,7 +50,7 @@ async def send_message(case_id: str, page: SignedIn) -> Response:
         ) % {"state": sending["recipient"]}
     else:
         notice = page._("Message sent.")
-    return _redirect(page, back, Flash(notice=notice))
+    return redirect(page, back, Flash(notice=notice))
 
 
 def _again(
@@ -72,4 +63,4 @@ def _again(
     """Back to the form with the problem and what was typed (POST/redirect/GET)."""
     message = error or page._("Please correct the fields marked below.")
     flash = Flash(error=message, form=FORM, errors=errors or {}, values=raw_values(form, FIELDS))
-    return _redirect(page, target, flash)
+    return redirect(page, target, flash)

@@ -10,20 +10,15 @@ closed case's workflow may need a worker to answer, or be gone after its retenti
 
 from __future__ import annotations
 
-import json
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from babel import Locale
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
-from starlette.datastructures import FormData
+from fastapi.responses import HTMLResponse, Response
 
-from adapters.db.eventstore import ConcurrencyError, Recorded
-from adapters.temporal.cases import CaseNotFound, CommandRefused
+from adapters.db.eventstore import Recorded
 from api.case_access import load_case
 from api.commands import ASSIGNMENT_COMMANDS, CASE_COMMANDS, PRESENTED
 from api.deps import writer
@@ -32,19 +27,29 @@ from api.exchange_view import exchange_record
 from api.person_search import earlier_cases_of
 from api.problems import Problem
 from api.reply_draft_view import offered_actions, visible_events
-from api.routes import cases as api_cases
 from api.views import case_detail
 from api.web import labels
 from api.web.assignment import ASSIGNMENT, assignment_notice, assignment_view
 from api.web.attachments import attachment_rows
 from api.web.documents import links as document_links
 from api.web.evidence_form import EVIDENCE_FIELDS
-from api.web.forms import FormErrors, action_body, fields_for, raw_values
+from api.web.forms import FormErrors, action_body, fields_for
 from api.web.i18n import N_
 from api.web.messages_view import messages_section
 from api.web.open_form import choices, form_names, open_body, open_sections
+from api.web.page_actions import (
+    api_endpoint,
+    back,
+    call_api,
+    done_notice,
+    idempotency_key,
+    post_command,
+    posted_form,
+    redirect,
+    sent_notice,
+)
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.session import Flash, WebSession, check_csrf, flash_to
+from api.web.session import Flash
 from api.web.timeline import build_timeline, focus
 from api.web.timeline_svg import Words, render_svg
 from domain.calendars import zone_of
@@ -60,15 +65,6 @@ TIMELINE_STATUS = {
     "late": N_("missed"),
     "superseded": N_("replaced by an extension"),
 }
-
-
-def api_endpoint(name: str) -> Callable[..., Awaitable[Any]]:
-    """The API's own endpoint function for a command (`accept`, `open_case`...)."""
-    for route in api_cases.router.routes:
-        if isinstance(route, APIRoute) and route.name == name and "POST" in (route.methods or ()):
-            endpoint: Callable[..., Awaitable[Any]] = route.endpoint
-            return endpoint
-    raise LookupError(f"the API has no command endpoint {name!r}")
 
 
 def decoded(recorded: list[Recorded]) -> list[tuple[int, Event]]:
@@ -135,29 +131,27 @@ async def open_form(page: SignedIn) -> HTMLResponse:
 
 @router.post("/ui/cases")
 async def open_case(page: SignedIn) -> Response:
-    session = _session(page)
-    form = await page.request.form()
-    check_csrf(session.csrf, form)
+    form = await posted_form(page)
     caller = writer(page.principal)
-    back = "/ui/cases/new"
+    target = "/ui/cases/new"
     try:
         body = open_body(form, page.zone)
     except FormErrors as invalid:
-        return _back(page, back, form, "open_case", form_names(), errors=invalid.errors)
-    answer, error, errors = await _call(
+        return back(page, target, form, "open_case", form_names(), errors=invalid.errors)
+    answer, error, errors = await call_api(
         lambda: api_endpoint("open_case")(
             body=body,
             request=page.request,
             services=page.services,
             caller=caller,
-            idempotency_key=_idempotency_key(form),
+            idempotency_key=idempotency_key(form),
         )
     )
     if answer is None:
-        return _back(page, back, form, "open_case", form_names(), error=error, errors=errors)
+        return back(page, target, form, "open_case", form_names(), error=error, errors=errors)
     case_id = answer["case_id"]
     notice = page._("Case %(case_id)s opened.") % {"case_id": case_id}
-    return _redirect(page, f"/ui/cases/{case_id}", Flash(notice=notice))
+    return redirect(page, f"/ui/cases/{case_id}", Flash(notice=notice))
 
 
 @router.get("/ui/cases/{case_id}", response_class=HTMLResponse)
@@ -213,103 +207,31 @@ async def case_page(case_id: str, page: SignedIn) -> HTMLResponse:
 
 @router.post("/ui/cases/{case_id}/actions/{action}")
 async def case_action(case_id: str, action: str, page: SignedIn) -> Response:
-    session = _session(page)
-    form = await page.request.form()
-    check_csrf(session.csrf, form)
+    form = await posted_form(page)
     if action not in ACTIONS:
         raise Problem(404, "Not found", f"no action {action}")
     caller = writer(page.principal)
     _, state = await load_case(page.services, caller, case_id)
-    back = f"/ui/cases/{case_id}"
+    target = f"/ui/cases/{case_id}"
     names = [f.name for f in fields_for(action, state)]
     try:
         body = action_body(action, form, action_zone(state, action))
     except FormErrors as invalid:
-        return _back(page, back, form, action, names, errors=invalid.errors)
-    answer, error, errors = await _call(
-        lambda: api_endpoint(action)(
-            case_id=case_id,
-            body=body,
-            request=page.request,
-            services=page.services,
-            caller=caller,
-            idempotency_key=_idempotency_key(form),
-        )
+        return back(page, target, form, action, names, errors=invalid.errors)
+    answer, error, errors = await post_command(
+        page, api_endpoint(action), case_id, body, form, caller
     )
     if answer is None:
-        return _back(page, back, form, action, names, error=error, errors=errors)
-    label = page._(labels.label("action", action))
+        return back(page, target, form, action, names, error=error, errors=errors)
     if answer.get("approval") == "awaiting":  # drafted: a supervisor lets it leave
         notice = page._("%(action)s: drafted. The reply leaves once a supervisor approves it.")
-        return _redirect(page, back, Flash(notice=notice % {"action": label}))
+        label = page._(labels.label("action", action))
+        return redirect(page, target, Flash(notice=notice % {"action": label}))
     if sending := answer.get("sending"):  # a shared case: on its way to the other node
-        notice = page._(
-            "%(action)s: sent to %(state)s. It takes effect on both sides once %(state)s "
-            "acknowledges receipt."
-        ) % {"action": label, "state": sending["recipient"]}
-        return _redirect(page, back, Flash(notice=notice))
+        notice = sent_notice(page, action, sending["recipient"])
+        return redirect(page, target, Flash(notice=notice))
     if action in ASSIGNMENT:  # a node's own business: recorded at once, never sent
         officer = getattr(body, "officer", None)
-        return _redirect(page, back, Flash(notice=assignment_notice(page, action, officer)))
-    notice = page._("%(action)s: done. The case is now “%(status)s”.") % {
-        "action": label,
-        "status": page._(labels.label("status", answer.get("status"))),
-    }
-    return _redirect(page, back, Flash(notice=notice))
-
-
-def _session(page: Page) -> WebSession:
-    assert page.session is not None
-    return page.session
-
-
-def _idempotency_key(form: FormData) -> str | None:
-    """The form's one-time token: a double submission is answered once (`Idempotency-Key`)."""
-    key = str(form.get("idem", "")).strip()
-    return f"web-{key}" if 8 <= len(key) <= 100 else None
-
-
-async def _call(
-    call: Callable[[], Awaitable[Any]],
-) -> tuple[dict[str, Any] | None, str | None, dict[str, list[str]] | None]:
-    """(answer, error, field errors) of an API endpoint, whatever way it says no."""
-    try:
-        response = await call()
-    except Problem as problem:
-        errors = {
-            e["field"]: [e["message"]] for e in problem.extra.get("errors", []) if "field" in e
-        }
-        return None, problem.detail or problem.title, errors or None
-    except CommandRefused as refused:
-        return None, refused.message, None
-    except CaseNotFound as missing:
-        return None, f"no case {missing}", None
-    except ConcurrencyError as conflict:
-        return None, str(conflict), None
-    body = json.loads(bytes(response.body)) if response.body else {}
-    if response.status_code >= 400:
-        return None, str(body.get("detail") or body.get("title") or response.status_code), None
-    return body, None, None
-
-
-def _redirect(page: Page, target: str, flash: Flash) -> Response:
-    response = RedirectResponse(target, status_code=303)
-    flash_to(response, page.request, _session(page), flash)
-    return response
-
-
-def _back(
-    page: Page,
-    target: str,
-    form: FormData,
-    name: str,
-    fields: list[str],
-    *,
-    error: str | None = None,
-    errors: dict[str, list[str]] | None = None,
-) -> Response:
-    """POST/redirect/GET with the messages and the values typed, shown once by the form."""
-    message = error or page._("Please correct the fields marked below.")
-    flash = Flash(error=message, form=name, errors=errors or {}, values=raw_values(form, fields))
-    anchor = "" if name == "open_case" else f"#action-{name}"
-    return _redirect(page, target + anchor, flash)
+        return redirect(page, target, Flash(notice=assignment_notice(page, action, officer)))
+    notice = done_notice(page, action, answer.get("status"))
+    return redirect(page, target, Flash(notice=notice))

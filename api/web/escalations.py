@@ -9,11 +9,10 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.command_bodies import EmptyBody
-from api.deps import writer
 from api.web import labels
-from api.web.case_page import _call, _idempotency_key, _redirect, _session, api_endpoint
+from api.web.page_actions import api_endpoint, post_command, posted_form, redirect
 from api.web.pages import SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 ACKNOWLEDGE = "acknowledge_escalation"
@@ -21,20 +20,11 @@ ACKNOWLEDGE = "acknowledge_escalation"
 
 @router.post("/ui/cases/{case_id}/escalations/acknowledge")
 async def acknowledge(case_id: str, page: SignedIn) -> Response:
-    form = await page.request.form()
-    check_csrf(_session(page).csrf, form)
+    form = await posted_form(page)
     back = f"/ui/cases/{case_id}#escalations"
-    answer, error, _ = await _call(
-        lambda: api_endpoint(ACKNOWLEDGE)(
-            case_id=case_id,
-            body=EmptyBody(),
-            request=page.request,
-            services=page.services,
-            caller=writer(page.principal),
-            idempotency_key=_idempotency_key(form),
-        )
-    )
+    endpoint = api_endpoint(ACKNOWLEDGE)
+    answer, error, _ = await post_command(page, endpoint, case_id, EmptyBody(), form)
     if answer is None:
-        return _redirect(page, back, Flash(error=error, form=ACKNOWLEDGE))
+        return redirect(page, back, Flash(error=error, form=ACKNOWLEDGE))
     notice = page._("%(action)s: done.") % {"action": page._(labels.label("action", ACKNOWLEDGE))}
-    return _redirect(page, back, Flash(notice=notice))
+    return redirect(page, back, Flash(notice=notice))

@@ -20,13 +20,18 @@ from api.command_bodies import EvidenceBody
 from api.deps import writer
 from api.mrz_scans import MAX_SCAN_BYTES, MrzSuggestions, scan_image, suggestions
 from api.problems import Problem
-from api.web import labels
-from api.web.case_page import _call, _idempotency_key, _redirect, api_endpoint
 from api.web.evidence_form import EVIDENCE_FIELDS, EVIDENCE_FORM
 from api.web.forms import validation_messages
 from api.web.open_form import EVIDENCE_ROWS, form_names
+from api.web.page_actions import (
+    api_endpoint,
+    post_command,
+    posted_form,
+    redirect,
+    sent_notice,
+)
 from api.web.pages import Page, SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 from domain.identity.mrz import MrzResult
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -46,10 +51,10 @@ async def _scanned(page: Page, form: FormData) -> tuple[MrzSuggestions | None, s
         return None, page._("The file is not a PNG or JPEG image of at most 10 MiB.")
     if not scan.found or scan.result is None:
         return None, page._("No readable MRZ was found in the image.")
-    return suggestions(scan), _read_message(page, scan.result)
+    return suggestions(scan), read_message(page, scan.result)
 
 
-def _read_message(page: Page, result: MrzResult) -> str:
+def read_message(page: Page, result: MrzResult) -> str:
     if result.valid:
         return page._("MRZ read, every check digit passed: check the values and confirm.")
     failed = ", ".join(c.name for c in result.failed)
@@ -61,9 +66,7 @@ def _read_message(page: Page, result: MrzResult) -> str:
 @router.post("/ui/cases/new/mrz")
 async def open_form_from_scan(page: SignedIn) -> Response:
     """The open-case form again, with the person and an evidence row filled from the scan."""
-    assert page.session is not None
-    form = await page.request.form(max_files=2)
-    check_csrf(page.session.csrf, form)
+    form = await posted_form(page, max_files=2)
     writer(page.principal)
     values = {
         name: str(form.get(name, ""))
@@ -73,12 +76,12 @@ async def open_form_from_scan(page: SignedIn) -> Response:
     offered, message = await _scanned(page, form)
     if offered is None:
         flash = Flash(error=message, form="open_case", values=values)
-        return _redirect(page, "/ui/cases/new", flash)
+        return redirect(page, "/ui/cases/new", flash)
     values |= {f"person.{name}": value for name, value in offered.person.items()}
     row = _evidence_row(values)
     values[f"evidence.{row}.kind"] = offered.evidence.kind
     values[f"evidence.{row}.number"] = offered.evidence.number
-    return _redirect(page, "/ui/cases/new", Flash(notice=message, form="open_case", values=values))
+    return redirect(page, "/ui/cases/new", Flash(notice=message, form="open_case", values=values))
 
 
 def _evidence_row(values: dict[str, Any]) -> int:
@@ -92,26 +95,22 @@ def _evidence_row(values: dict[str, Any]) -> int:
 @router.post("/ui/cases/{case_id}/mrz")
 async def evidence_from_scan(case_id: str, page: SignedIn) -> Response:
     """The case page's evidence form again, filled with the document the scan shows."""
-    assert page.session is not None
-    form = await page.request.form(max_files=2)
-    check_csrf(page.session.csrf, form)
+    form = await posted_form(page, max_files=2)
     caller = writer(page.principal)
     await load_case(page.services, caller, case_id)
     back = f"/ui/cases/{case_id}#{EVIDENCE_FORM}"
     typed = {f.name: str(form.get(f.name, "")) for f in EVIDENCE_FIELDS if form.get(f.name)}
     offered, message = await _scanned(page, form)
     if offered is None:
-        return _redirect(page, back, Flash(error=message, form=EVIDENCE_FORM, values=typed))
+        return redirect(page, back, Flash(error=message, form=EVIDENCE_FORM, values=typed))
     values = {"kind": offered.evidence.kind, "number": offered.evidence.number}
-    return _redirect(page, back, Flash(notice=message, form=EVIDENCE_FORM, values=values))
+    return redirect(page, back, Flash(notice=message, form=EVIDENCE_FORM, values=values))
 
 
 @router.post("/ui/cases/{case_id}/evidence")
 async def add_evidence(case_id: str, page: SignedIn) -> Response:
     """One piece of evidence, typed or confirmed after a scan, through the API's endpoint."""
-    assert page.session is not None
-    form = await page.request.form()
-    check_csrf(page.session.csrf, form)
+    form = await posted_form(page)
     caller = writer(page.principal)
     back = f"/ui/cases/{case_id}"
     values = {f.name: str(form.get(f.name, "")).strip() for f in EVIDENCE_FIELDS}
@@ -123,34 +122,20 @@ async def add_evidence(case_id: str, page: SignedIn) -> Response:
             errors={"kind": [page._("Enter the kind of document.")]},
             values=item,
         )
-        return _redirect(page, back + f"#{EVIDENCE_FORM}", flash)
+        return redirect(page, back + f"#{EVIDENCE_FORM}", flash)
     try:
         body = EvidenceBody.model_validate({"items": [item]})
     except ValidationError as invalid:
         errors = {k.rsplit(".", 1)[-1]: v for k, v in validation_messages(invalid).items()}
         flash = Flash(error=page._("Please correct the fields marked below."),
                       form=EVIDENCE_FORM, errors=errors, values=item)  # fmt: skip
-        return _redirect(page, back + f"#{EVIDENCE_FORM}", flash)
-    answer, error, _ = await _call(
-        lambda: api_endpoint("add_evidence")(
-            case_id=case_id,
-            body=body,
-            request=page.request,
-            services=page.services,
-            caller=caller,
-            idempotency_key=_idempotency_key(form),
-        )
-    )
+        return redirect(page, back + f"#{EVIDENCE_FORM}", flash)
+    endpoint = api_endpoint("add_evidence")
+    answer, error, _ = await post_command(page, endpoint, case_id, body, form, caller)
     if answer is None:
         flash = Flash(error=error, form=EVIDENCE_FORM, values=item)
-        return _redirect(page, back + f"#{EVIDENCE_FORM}", flash)
+        return redirect(page, back + f"#{EVIDENCE_FORM}", flash)
     if sending := answer.get("sending"):  # a shared case: on its way to the other node
-        notice = page._(
-            "%(action)s: sent to %(state)s. It takes effect on both sides once %(state)s "
-            "acknowledges receipt."
-        ) % {
-            "action": page._(labels.label("action", "add_evidence")),
-            "state": sending["recipient"],
-        }
-        return _redirect(page, back, Flash(notice=notice))
-    return _redirect(page, back, Flash(notice=page._("Evidence added.")))
+        notice = sent_notice(page, "add_evidence", sending["recipient"])
+        return redirect(page, back, Flash(notice=notice))
+    return redirect(page, back, Flash(notice=page._("Evidence added.")))

@@ -16,11 +16,18 @@ from pydantic import BaseModel, ValidationError
 from api.command_bodies import EmptyBody, ReasonsBody
 from api.deps import writer
 from api.problems import Problem
-from api.web import labels
-from api.web.case_page import _back, _call, _idempotency_key, _redirect, _session, api_endpoint
 from api.web.forms import FormErrors, lines, validation_messages
+from api.web.page_actions import (
+    api_endpoint,
+    back,
+    done_notice,
+    post_command,
+    posted_form,
+    redirect,
+    sent_notice,
+)
 from api.web.pages import SignedIn, WebRoute
-from api.web.session import Flash, check_csrf
+from api.web.session import Flash
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 # the page's action -> the API's command
@@ -39,39 +46,23 @@ def reply_body(action: str, reasons: str) -> BaseModel:
 
 @router.post("/ui/cases/{case_id}/reply/{action}")
 async def reply_action(case_id: str, action: str, page: SignedIn) -> Response:
-    session = _session(page)
-    form = await page.request.form()
-    check_csrf(session.csrf, form)
+    form = await posted_form(page)
     name = COMMANDS.get(action)
     if name is None:
         raise Problem(404, "Not found", f"no reply action {action}")
     caller = writer(page.principal)
-    back = f"/ui/cases/{case_id}"
+    target = f"/ui/cases/{case_id}"
     try:
         body = reply_body(action, str(form.get("reasons", "")))
     except FormErrors as invalid:
-        return _back(page, back, form, name, ["reasons"], errors=invalid.errors)
-    answer, error, errors = await _call(
-        lambda: api_endpoint(name)(
-            case_id=case_id,
-            body=body,
-            request=page.request,
-            services=page.services,
-            caller=caller,
-            idempotency_key=_idempotency_key(form),
-        )
+        return back(page, target, form, name, ["reasons"], errors=invalid.errors)
+    answer, error, errors = await post_command(
+        page, api_endpoint(name), case_id, body, form, caller
     )
     if answer is None:
-        return _back(page, back, form, name, ["reasons"], error=error, errors=errors)
-    label = page._(labels.label("action", name))
+        return back(page, target, form, name, ["reasons"], error=error, errors=errors)
     if sending := answer.get("sending"):  # a shared case: the reply is on its way
-        notice = page._(
-            "%(action)s: sent to %(state)s. It takes effect on both sides once %(state)s "
-            "acknowledges receipt."
-        ) % {"action": label, "state": sending["recipient"]}
-        return _redirect(page, back, Flash(notice=notice))
-    notice = page._("%(action)s: done. The case is now “%(status)s”.") % {
-        "action": label,
-        "status": page._(labels.label("status", answer.get("status"))),
-    }
-    return _redirect(page, back, Flash(notice=notice))
+        notice = sent_notice(page, name, sending["recipient"])
+        return redirect(page, target, Flash(notice=notice))
+    notice = done_notice(page, name, answer.get("status"))
+    return redirect(page, target, Flash(notice=notice))

@@ -6,47 +6,16 @@ same view shows nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-from temporalio.testing import WorkflowEnvironment
-from test_web_browser import CHROMIUM, FLAGS, check_accessible, need_browser, signed_in
+from test_web_browser import check_accessible, signed_in
 from test_web_pages import sign_in
 from test_web_reply_approval import received_case
-from web_support import Web, free_port, running_app, serving
+from web_support import Web
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture
-async def approving_server(
-    time_env: WorkflowEnvironment, schema_dsn: str, pool: asyncpg.Pool
-) -> AsyncIterator[Web]:
-    """The app over HTTP, on an installation whose policy is `UA:EU-UA`."""
-    async with (
-        running_app(time_env, schema_dsn, pool, reply_approval="UA:EU-UA") as app,
-        serving(app, free_port()) as base_url,
-    ):
-        with time_env.auto_time_skipping_disabled():
-            yield Web(app, pool, time_env, base_url)
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    need_browser()  # skips, saying so, without playwright or Chromium
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_a_supervisor_approves_from_the_queue(

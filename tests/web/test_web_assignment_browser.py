@@ -5,7 +5,6 @@ holds it and no button."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,26 +12,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from assignment_support import with_second_officer
-from test_web_browser import CHROMIUM, FLAGS, check_accessible, field, need_browser, signed_in
+from browser_support import field
+from test_web_browser import check_accessible, signed_in
 from test_web_pages import open_case, sign_in
 from web_support import Web
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    need_browser()  # skips, saying so, without playwright or Chromium
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_claim_release_and_assign_in_the_browser(

@@ -6,34 +6,17 @@ add no evidence). Each reading is in the disclosure log. Three OCR readings in a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import mrz_specimens as specimens
 import pytest
+from browser_support import field, open_case_in_browser
 from test_web_attachments_browser import upload
-from test_web_browser import CHROMIUM, FLAGS, act, check_accessible, field, need_browser, signed_in
+from test_web_browser import act, check_accessible, signed_in
 from web_support import Web
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    need_browser()  # skips, saying so, without playwright or Chromium
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_a_passport_photo_in_the_files_fills_the_evidence_form(
@@ -43,21 +26,8 @@ async def test_a_passport_photo_in_the_files_fills_the_evidence_form(
 
     web = web_server
     anna_context, anna = await signed_in(chromium, web, "anna.pl", "Anna Nowak")
-    await anna.get_by_role("link", name="Open a case").first.click()
-    await field(anna, "Agreement").select_option("EU-UA")
-    await field(anna, "Requested state").select_option("UA")
-    await field(anna, "Category").select_option("own_national")
-    await field(anna, "Surname").fill("Shevchenko")
-    await field(anna, "Given names").fill("Oleksandr")
-    await field(anna, "Date of birth").fill("1990-05-17")
-    await anna.locator("#open-evidence-0-kind").fill("identity_card")
-    await anna.locator("#open-evidence-0-number").fill("ABA300000")
     clock = await web.env.get_current_time()  # the workflows' clock (it may run ahead)
-    knowledge = (clock - timedelta(days=2)).astimezone(ZoneInfo("Europe/Warsaw"))
-    await field(anna, "Knowledge of the irregular stay").fill(knowledge.strftime("%Y-%m-%dT%H:%M"))
-    await anna.get_by_role("button", name="Open the case").click()
-    await expect(anna.locator("h1")).to_contain_text("Case PL-UA-")
-    case_id = (await anna.locator("h1").inner_text()).split()[-1]
+    case_id = await open_case_in_browser(anna, clock, evidence=("identity_card", "ABA300000"))
 
     passport = specimens.phone_photo(
         specimens.render(specimens.TD3_UKRAINE), angle=-4, blur=0.6, scale=0.6, jpeg=80

@@ -5,60 +5,22 @@ the README shows (dashboard, case page, auditor's replay) to docs/images/, so th
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zipfile
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser_support import field, open_case_in_browser
 from web_support import Web
 
 pytestmark = pytest.mark.temporal
 
-CHROMIUM = Path("/usr/bin/chromium")
 DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-try:
-    from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
-except ImportError:  # pragma: no cover - reported by the skip below
-    async_playwright = None  # type: ignore[assignment]
-
-
-def need_browser() -> None:
-    if async_playwright is None:
-        pytest.skip(
-            "NO PLAYWRIGHT: the browser tests did NOT run; install the test extras "
-            "(.venv/bin/pip install playwright)"
-        )
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"NO CHROMIUM at {CHROMIUM}: the browser tests did NOT run; "
-            "install Debian's package: apt-get install -y chromium"
-        )
-
-
-@pytest.fixture
-async def browser() -> Any:
-    need_browser()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+with contextlib.suppress(ImportError):  # reported by the skip of the `chromium` fixture
+    from playwright.async_api import Browser, BrowserContext, Page, expect
 
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
@@ -101,11 +63,6 @@ async def signed_in(
     return context, page
 
 
-def field(scope: Page | Any, label: str) -> Any:
-    """The input labelled `label` (required fields say so in their label)."""
-    return scope.get_by_label(re.compile(rf"^{re.escape(label)}( \(required\))?$"))
-
-
 async def picture_for_docs(page: Page, name: str) -> None:
     """The top 1280x800 of the page, scrolled to the top, as docs/images/<name>.png."""
     await page.evaluate("window.scrollTo(0, 0)")
@@ -121,28 +78,14 @@ async def act(page: Page, action: str, status: str) -> None:
     await expect(page.get_by_role("status").first).to_contain_text("done")
 
 
-async def test_a_case_in_the_browser(web_server: Web, browser: Browser, artifacts: Path) -> None:
-    web = web_server
+async def test_a_case_in_the_browser(web_server: Web, chromium: Browser, artifacts: Path) -> None:
+    web, browser = web_server, chromium
     clock = await web.env.get_current_time()  # the workflows' clock (it may run ahead)
 
     # --- the requesting state's officer opens and submits the case -----------------------------
     anna_context, anna = await signed_in(browser, web, "anna.pl", "Anna Nowak")
     await check_accessible(anna)
-    await anna.get_by_role("link", name="Open a case").first.click()
-    await check_accessible(anna)
-    await field(anna, "Agreement").select_option("EU-UA")
-    await field(anna, "Requested state").select_option("UA")
-    await field(anna, "Category").select_option("own_national")
-    await field(anna, "Surname").fill("Shevchenko")
-    await field(anna, "Given names").fill("Oleksandr")
-    await field(anna, "Date of birth").fill("1990-05-17")
-    await anna.locator("#open-evidence-0-kind").fill("passport")
-    await anna.locator("#open-evidence-0-number").fill("FA123456")
-    knowledge = (clock - timedelta(days=2)).astimezone(ZoneInfo("Europe/Warsaw"))
-    await field(anna, "Knowledge of the irregular stay").fill(knowledge.strftime("%Y-%m-%dT%H:%M"))
-    await anna.get_by_role("button", name="Open the case").click()
-    await expect(anna.locator("h1")).to_contain_text("Case PL-UA-")
-    case_id = (await anna.locator("h1").inner_text()).split()[-1]
+    case_id = await open_case_in_browser(anna, clock, on_form=check_accessible)
     await expect(anna.locator("#case-status")).to_have_text("Draft")
     await expect(anna.locator("#person")).to_contain_text("Shevchenko")
     await expect(anna.get_by_role("cell", name="Proof")).to_be_visible()

@@ -4,19 +4,17 @@ under the page's own Content-Security-Policy, with no request to any other site.
 from __future__ import annotations
 
 import pytest
-from test_web_browser import browser, watch_console
+from test_web_browser import watch_console
 from web_support import Web
 
 pytestmark = pytest.mark.temporal
 
-__all__ = ["browser"]  # the fixture, imported for pytest to find
 
-
-async def test_docs_render_from_this_origin_only(web_server: Web, browser: object) -> None:
+async def test_docs_render_from_this_origin_only(web_server: Web, chromium: object) -> None:
     from playwright.async_api import Browser, expect
 
-    assert isinstance(browser, Browser)
-    context = await browser.new_context(base_url=web_server.base_url)
+    assert isinstance(chromium, Browser)
+    context = await chromium.new_context(base_url=web_server.base_url)
     page = await context.new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))

@@ -5,35 +5,18 @@ answers it, the asker sees it answered; an empty message comes back to the form 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from test_web_browser import CHROMIUM, FLAGS, act, check_accessible, field, need_browser, signed_in
+from browser_support import field, open_case_in_browser
+from test_web_browser import act, check_accessible, signed_in
 from web_support import Web
 
 pytestmark = pytest.mark.temporal
 
 ASK = "Please send the birth certificate of the person's son"
 ANSWER = "A copy follows by courier on Monday"
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    need_browser()  # skips, saying so, without playwright or Chromium
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_a_conversation_on_the_case_page(
@@ -44,20 +27,7 @@ async def test_a_conversation_on_the_case_page(
     web, browser = web_server, chromium
     clock = await web.env.get_current_time()
     anna_context, anna = await signed_in(browser, web, "anna.pl", "Anna Nowak")
-    await anna.get_by_role("link", name="Open a case").first.click()
-    await field(anna, "Agreement").select_option("EU-UA")
-    await field(anna, "Requested state").select_option("UA")
-    await field(anna, "Category").select_option("own_national")
-    await field(anna, "Surname").fill("Shevchenko")
-    await field(anna, "Given names").fill("Oleksandr")
-    await field(anna, "Date of birth").fill("1990-05-17")
-    await anna.locator("#open-evidence-0-kind").fill("passport")
-    await anna.locator("#open-evidence-0-number").fill("FA123456")
-    knowledge = (clock - timedelta(days=2)).astimezone(ZoneInfo("Europe/Warsaw"))
-    await field(anna, "Knowledge of the irregular stay").fill(knowledge.strftime("%Y-%m-%dT%H:%M"))
-    await anna.get_by_role("button", name="Open the case").click()
-    await expect(anna.locator("h1")).to_contain_text("Case PL-UA-")
-    case_id = (await anna.locator("h1").inner_text()).split()[-1]
+    case_id = await open_case_in_browser(anna, clock)
     # a draft has no other side yet: no form to write
     await expect(anna.locator("#messages")).to_contain_text("No messages yet.")
     await expect(anna.get_by_role("button", name="Send the message")).to_have_count(0)

@@ -4,7 +4,6 @@ case page a photographed identity card fills the evidence form, which the office
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,33 +11,11 @@ from zoneinfo import ZoneInfo
 
 import mrz_specimens as specimens
 import pytest
-from test_web_browser import (
-    CHROMIUM,
-    FLAGS,
-    UNLABELLED,
-    check_accessible,
-    field,
-    need_browser,
-    signed_in,
-)
+from browser_support import field
+from test_web_browser import UNLABELLED, check_accessible, signed_in
 from web_support import Web
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    need_browser()  # skips, saying so, without playwright or Chromium
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 def image(name: str, data: bytes, kind: str = "image/jpeg") -> dict[str, Any]:

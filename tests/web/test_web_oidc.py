@@ -16,7 +16,7 @@ import httpx
 import pytest
 from oidc_support import PASSWORDS, loopback_client, oidc_settings, running_provider
 from temporalio.testing import WorkflowEnvironment
-from test_web_browser import CHROMIUM, FLAGS, need_browser, watch_console
+from test_web_browser import watch_console
 from web_support import Web, free_port, running_app, serving
 
 pytestmark = pytest.mark.temporal
@@ -145,21 +145,6 @@ async def test_claims_mapping_to_no_role_or_state_and_forged_answers_are_refused
         )
         assert mixed.status_code == 403 and "(iss)" in mixed.text
         assert await web.pool.fetchval("SELECT count(*) FROM web_sessions") == 0
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    need_browser()  # skips, saying so, without playwright or Chromium
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_a_browser_signs_in_through_the_provider(

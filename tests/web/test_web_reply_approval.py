@@ -6,50 +6,20 @@ the case is refused; the requesting state never sees the draft."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
+from browser_support import field
 from factories import application_body
-from temporalio.testing import WorkflowEnvironment
-from test_web_browser import CHROMIUM, FLAGS, check_accessible, field, need_browser, signed_in
-from web_support import SECRET, Web, free_port, running_app, serving
+from test_web_browser import check_accessible, signed_in
+from web_support import SECRET, Web
 
 from api.auth import issue_dev_token
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture
-async def approving_server(
-    time_env: WorkflowEnvironment, schema_dsn: str, pool: asyncpg.Pool
-) -> AsyncIterator[Web]:
-    """The app over HTTP, on an installation whose policy is `UA:EU-UA`."""
-    async with (
-        running_app(time_env, schema_dsn, pool, reply_approval="UA:EU-UA") as app,
-        serving(app, free_port()) as base_url,
-    ):
-        with time_env.auto_time_skipping_disabled():
-            yield Web(app, pool, time_env, base_url)
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    need_browser()  # skips, saying so, without playwright or Chromium
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def received_case(web: Web) -> str:

@@ -4,50 +4,15 @@ scores and reasons; a search with no criterion says so."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from test_web_browser import CHROMIUM, FLAGS, check_accessible, field, need_browser, signed_in
+from browser_support import field, open_case_in_browser
+from test_web_browser import check_accessible, signed_in
 from web_support import Web
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    need_browser()  # skips, saying so, without playwright or Chromium
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def open_case(page: Any, surname: str, given: str, number: str, knowledge: str) -> str:
-    from playwright.async_api import expect
-
-    await page.get_by_role("link", name="Open a case").first.click()
-    await field(page, "Agreement").select_option("EU-UA")
-    await field(page, "Requested state").select_option("UA")
-    await field(page, "Category").select_option("own_national")
-    await field(page, "Surname").fill(surname)
-    await field(page, "Given names").fill(given)
-    await field(page, "Date of birth").fill("1990-05-17")
-    await page.locator("#open-evidence-0-kind").fill("passport")
-    await page.locator("#open-evidence-0-number").fill(number)
-    await field(page, "Knowledge of the irregular stay").fill(knowledge)
-    await page.get_by_role("button", name="Open the case").click()
-    await expect(page.locator("h1")).to_contain_text("Case PL-UA-")
-    return str((await page.locator("h1").inner_text()).split()[-1])
 
 
 async def test_the_person_search_in_the_browser(
@@ -57,13 +22,11 @@ async def test_the_person_search_in_the_browser(
 
     web = web_server
     clock = await web.env.get_current_time()
-    knowledge = (clock - timedelta(days=2)).astimezone(ZoneInfo("Europe/Warsaw"))
-    when = knowledge.strftime("%Y-%m-%dT%H:%M")
     context, anna = await signed_in(chromium, web, "anna.pl", "Anna Nowak")
 
-    first = await open_case(anna, "Шевченко", "Олександр", "FA123456", when)
+    first = await open_case_in_browser(anna, clock, "Шевченко", "Олександр")
     await expect(anna.locator("#earlier-cases")).to_have_count(0)
-    second = await open_case(anna, "Shevchenko", "Oleksandr", "FB765432", when)
+    second = await open_case_in_browser(anna, clock, evidence=("passport", "FB765432"))
     warning = anna.locator("#earlier-cases")
     await expect(warning).to_contain_text("This person already has other cases")
     await expect(warning).to_contain_text("surname, date of birth")

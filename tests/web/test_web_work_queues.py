@@ -4,7 +4,6 @@ each officer's cases. The cases are opened and claimed over the API first."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,28 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from factories import application_body
-from test_web_browser import CHROMIUM, FLAGS, check_accessible, need_browser, signed_in
+from test_web_browser import check_accessible, signed_in
 from web_support import SECRET, Web
 
 from adapters.temporal.clock import advance_to
 from api.auth import issue_dev_token
 
 pytestmark = pytest.mark.temporal
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    need_browser()  # skips, saying so, without playwright or Chromium
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def two_cases(web: Web) -> tuple[str, str]:
