@@ -21,8 +21,8 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.protection.vault import PersonalDataVault
@@ -157,24 +157,38 @@ class CaseGateway:
             case_id=case_id, policy=self.policy, queue_prefix=self.queue_prefix, **extra
         )
 
-    def _start(self, case_id: str) -> WithStartWorkflowOperation[ReadmissionCase, CaseOutcome]:
+    def _start(
+        self, case_id: str, reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE
+    ) -> WithStartWorkflowOperation[ReadmissionCase, CaseOutcome]:
         """A fresh start operation (one may be used for a single call only)."""
         return WithStartWorkflowOperation(
             ReadmissionCase.run,
             self._input(case_id),
             id=case_id,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=reuse,
             task_queue=cases_queue(self.queue_prefix),
         )
 
     async def open(
         self, command: OpenCase, actor: Actor, *, request_id: str | None = None
     ) -> CommandResult:
-        """Start the case workflow if needed and open it, in one call; a retry opens nothing new."""
+        """Start the case workflow if needed and open it, in one call; a retry opens nothing new.
+        A closed case's workflow is never started again under its id (issue 18: a restored
+        database's numbering may hand out its number): `CaseNumberTaken`."""
         update_id = request_id or str(uuid.uuid4())
         sealed = await self.vault.seal(command.case_id, command)
         request = CommandRequest(command=sealed, actor=actor, correlation_id=update_id)
-        return await self._with_start(command.case_id, update_id, request)
+        try:
+            return await self._with_start(
+                command.case_id, update_id, request, WorkflowIDReusePolicy.REJECT_DUPLICATE
+            )
+        except (WorkflowAlreadyStartedError, RPCError) as error:
+            if isinstance(error, RPCError) and error.status != RPCStatusCode.ALREADY_EXISTS:
+                raise
+            raise CommandRefused(
+                "CaseNumberTaken", f"case {command.case_id} exists (closed): not opened again"
+            ) from error
 
     async def receive(
         self,
@@ -203,7 +217,11 @@ class CaseGateway:
         return await self._with_start(case_id, update_id, request)
 
     async def _with_start(
-        self, case_id: str, update_id: str, request: CommandRequest
+        self,
+        case_id: str,
+        update_id: str,
+        request: CommandRequest,
+        reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     ) -> CommandResult:
         deadline = time.monotonic() + self.wait_seconds
         while True:
@@ -211,7 +229,7 @@ class CaseGateway:
                 return await self.client.execute_update_with_start_workflow(
                     ReadmissionCase.execute,
                     self.signer.sign(case_id, update_id, request),
-                    start_workflow_operation=self._start(case_id),
+                    start_workflow_operation=self._start(case_id, reuse),
                     id=update_id,
                 )
             except WorkflowUpdateFailedError as error:

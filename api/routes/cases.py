@@ -16,7 +16,8 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel
 
 from adapters.agreements.catalogue import NotInCatalogue
-from adapters.db.case_queries import Assigned, BadCursor, CaseFilter, list_cases, next_case_id
+from adapters.db.case_queries import Assigned, BadCursor, CaseFilter, list_cases
+from adapters.temporal.case_numbers import CaseNumbersExhausted, fresh_case_id
 from api.auth import Principal
 from api.case_access import (
     SUPERVISORS_ONLY,
@@ -171,7 +172,12 @@ async def open_case(
 
     async def run() -> tuple[int, Any]:
         now = datetime.now(UTC)
-        case_id = await next_case_id(services.pool, caller.state or "", body.requested, now.year)
+        try:  # a number no workflow in Temporal has (issue 18: restored databases)
+            case_id = await fresh_case_id(
+                services.pool, services.gateway.client, caller.state or "", body.requested, now.year
+            )
+        except CaseNumbersExhausted as error:
+            raise Problem(503, "No case number", str(error), type_="case-numbers") from error
         command = OpenCase(
             at=now,
             case_id=case_id,
