@@ -201,6 +201,14 @@ async def worker_root(
                 peer_http = httpx.AsyncClient(timeout=PEER_TIMEOUT, follow_redirects=False)
                 owned.push_async_callback(peer_http.aclose)
             delivery = delivery_activities(settings, pool, vault, peer_http)
+        deployment = deployment_config(settings) if serve_cases else None
+        if deployment is not None:  # what the operator makes current (docs/operations.md)
+            log.info(
+                "case workers versioned",
+                deployment=deployment.version.deployment_name,
+                build_id=deployment.version.build_id,
+                behavior=settings.worker_versioning_behavior,
+            )
         workers = build_workers(
             client,
             pool,
@@ -215,7 +223,7 @@ async def worker_root(
             extra=extra_workers,
             checkpoints=checkpoints,
             delivery=delivery,
-            deployment=deployment_config(settings) if serve_cases else None,
+            deployment=deployment,
         )
         loops: list[Loop] = []
         if background:
