@@ -2,13 +2,15 @@
 worker of a release polls as a version of the deployment and takes no case until that version
 is made current; a new release's worker polling beside it takes nothing while the old version
 is current; made current, it takes the running case over (auto-upgrade), as
-docs/operations.md's release procedure says."""
+docs/operations.md's release procedure says; a pinned case stays where it started. The current
+version is set through the client API and with the documented CLI command."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import secrets
+import subprocess
 from collections.abc import AsyncIterator
 from typing import Literal
 
@@ -27,6 +29,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.settings import Settings
+from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.cases import CaseGateway
 from domain.commands import ConfirmReceipt, SubmitApplication
 from workers.root import WorkerRoot, worker_root
@@ -94,6 +97,10 @@ async def make_current(client: Client, deployment: str, build: str) -> None:
             namespace=client.namespace, deployment_name=deployment, build_id=build
         )
     )
+    await wait_current(client, deployment, build)
+
+
+async def wait_current(client: Client, deployment: str, build: str) -> None:
     request = DescribeWorkerDeploymentRequest(
         namespace=client.namespace, deployment_name=deployment
     )
@@ -108,6 +115,21 @@ async def make_current(client: Client, deployment: str, build: str) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"version {build} of {deployment} never became current")
+
+
+async def make_current_with_the_cli(client: Client, deployment: str, build: str) -> None:
+    """The documented command itself (docs/operations.md, step 4), then the same wait."""
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(dev_server_path()), "worker", "deployment", "set-current-version"]
+        + ["--address", client.service_client.config.target_host, "--yes"]
+        + ["--deployment-name", deployment, "--build-id", build],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    await wait_current(client, deployment, build)
 
 
 async def versioning(client: Client, case_id: str) -> WorkflowExecutionVersioningInfo:
@@ -167,7 +189,7 @@ async def test_a_pinned_case_stays_on_the_release_it_started_on(
         await gateway.open(opening(old, now), ANNA, request_id=f"{old}-open")
         async with running_release(dev_env, pool, release(deployment, "2", "pinned"), prefix):
             await wait_for_version(client, deployment, "2")
-            await make_current(client, deployment, "2")
+            await make_current_with_the_cli(client, deployment, "2")
             await gateway.execute(old, SubmitApplication(at=now), ANNA, request_id=f"{old}-s")
             await gateway.open(opening(new, now), ANNA, request_id=f"{new}-open")
             pinned = await versioning(client, old)
