@@ -119,11 +119,12 @@ async def wait_current(client: Client, deployment: str, build: str) -> None:
 
 async def make_current_with_the_cli(client: Client, deployment: str, build: str) -> None:
     """The documented command itself (docs/operations.md, step 4), then the same wait."""
+    address = client.service_client.config.target_host
+    command = [str(dev_server_path()), "worker", "deployment", "set-current-version"]
+    command += ["--address", address, "--yes", "--deployment-name", deployment]
     done = await asyncio.to_thread(
         subprocess.run,
-        [str(dev_server_path()), "worker", "deployment", "set-current-version"]
-        + ["--address", client.service_client.config.target_host, "--yes"]
-        + ["--deployment-name", deployment, "--build-id", build],
+        [*command, "--build-id", build],
         capture_output=True,
         text=True,
         timeout=60,
