@@ -553,6 +553,32 @@ class Settings(BaseSettings):
         "(no user token needed); required in production (`readmit keys init` prints one)",
     )
 
+    # --- worker versioning (issue 18; workers/versioning.py, docs/operations.md) -------------
+    worker_deployment: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,100}$",
+        description="the Temporal worker deployment the case queue's workers belong to (e.g. "
+        "`readmit`); unset = unversioned workers (development, tests, `readmit run`)",
+    )
+    build_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._+-]{1,255}$",
+        description="this release's build id in the worker deployment; unset = the package "
+        "version and a hash of the workflow and domain code, e.g. `0.2.0+3f9c0a1b2c4d`",
+    )
+    worker_versioning_behavior: Literal["auto_upgrade", "pinned"] = Field(
+        default="auto_upgrade",
+        description="how the case queue's workflows follow new versions: `auto_upgrade` moves "
+        "running cases to the current version (releases are replay-compatible, patched where "
+        "needed), `pinned` keeps each on the version it started on until it ends",
+    )
+
+    @field_validator("worker_deployment", "build_id", mode="before")
+    @classmethod
+    def _blank_version_is_unset(cls, value: object) -> object:
+        """An empty variable (compose's `${X:-}`) leaves the setting unset."""
+        return None if value == "" else value
+
 
 class ConfigurationError(Exception):
     """A setting the process needs is missing or unusable; the message is one line for the user."""

@@ -17,7 +17,12 @@ from typing import Any
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker import (
+    UnsandboxedWorkflowRunner,
+    Worker,
+    WorkerDeploymentConfig,
+    WorkflowRunner,
+)
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.case_store import CaseStoreActivities
@@ -67,13 +72,16 @@ def build_workers(
     extra: Sequence[ExtraWorker] = (),
     checkpoints: CheckpointPublisher | None = None,
     delivery: DeliveryActivities | None = None,
+    deployment: WorkerDeploymentConfig | None = None,
 ) -> list[Worker]:
     """Workers for the case queue (if `serve_cases`; commands signed by a key of `verifier` only:
     required then), for each state's queue and for each of `extra`; `sandbox`: workflow code in
     the Temporal sandbox (tests) or not (`READMIT_WORKFLOW_SANDBOX`). `checkpoints` signs and
     delivers the audit checkpoints (none: the checkpoint activity refuses, naming the settings
     that configure it). `delivery` sends a federated node's messages to its peers
-    (docs/federation.md): the case queue then runs a `MessageDelivery` workflow per message."""
+    (docs/federation.md): the case queue then runs a `MessageDelivery` workflow per message.
+    `deployment` makes the case queue's worker a version of a Temporal worker deployment
+    (`workers/versioning.py`); the states' queues carry only activities and stay unversioned."""
     workers: list[Worker] = []
     if serve_cases:
         if verifier is None:
@@ -98,6 +106,7 @@ def build_workers(
                 max_concurrent_activities=50,
                 workflow_runner=workflow_runner(sandbox),
                 interceptors=[CommandSignatureCheck(verifier)],
+                deployment_config=deployment,
             )
         )
     identity = IdentityActivities(PostgresRegistry(pool), vault)

@@ -59,6 +59,7 @@ from adapters.temporal.retention import ensure_retention_schedule
 from adapters.temporal.schedules import remove_schedule
 from adapters.tracing import flush_process_tracing
 from workers.main import CaseStore, ExtraWorker, build_workers
+from workers.versioning import deployment_config
 
 log = structlog.get_logger(__name__)
 
@@ -170,7 +171,8 @@ async def worker_root(
     themselves. Audit checkpoints go to the sinks `settings` name (`checkpoint_publisher`).
     Production settings missing or weak raise `ProductionSettingsError` before anything is built.
     A federated node (`settings.node_state`) also delivers its messages to its peers, over
-    `peer_http` (else a client of its own).
+    `peer_http` (else a client of its own). With READMIT_WORKER_DEPLOYMENT set, the case
+    queue's worker is a version of that Temporal worker deployment (`workers/versioning.py`).
     """
     require_production(settings, worker_needs(settings, serves_cases=serve_cases))
     prefix = queue_prefix or settings.queue_prefix
@@ -199,6 +201,14 @@ async def worker_root(
                 peer_http = httpx.AsyncClient(timeout=PEER_TIMEOUT, follow_redirects=False)
                 owned.push_async_callback(peer_http.aclose)
             delivery = delivery_activities(settings, pool, vault, peer_http)
+        deployment = deployment_config(settings) if serve_cases else None
+        if deployment is not None:  # what the operator makes current (docs/operations.md)
+            log.info(
+                "case workers versioned",
+                deployment=deployment.version.deployment_name,
+                build_id=deployment.version.build_id,
+                behavior=settings.worker_versioning_behavior,
+            )
         workers = build_workers(
             client,
             pool,
@@ -213,6 +223,7 @@ async def worker_root(
             extra=extra_workers,
             checkpoints=checkpoints,
             delivery=delivery,
+            deployment=deployment,
         )
         loops: list[Loop] = []
         if background:

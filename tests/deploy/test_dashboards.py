@@ -113,3 +113,75 @@ def test_provisioning_points_where_compose_mounts_it() -> None:
     assert any(str(p).endswith(":9090") for p in prometheus["ports"])
     assert "./deploy/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
     assert set(prometheus["profiles"]) == set(grafana["profiles"]) == {"observability"}
+
+
+# --- Temporal's published dashboards (deploy/grafana/dashboards/temporal, issue 18) ----------
+TEMPORAL = DASHBOARDS / "temporal"
+
+
+def temporal_dashboard(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((TEMPORAL / name).read_text())
+    return loaded
+
+
+def datasource_references(node: Any) -> Iterator[Any]:
+    """Every `datasource` value anywhere in a dashboard (panels, targets, variables)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "datasource":
+                yield value
+            yield from datasource_references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from datasource_references(item)
+
+
+def test_temporals_sdk_and_server_dashboards_are_there_with_their_licence() -> None:
+    assert {path.name for path in TEMPORAL.glob("*.json")} == {
+        "sdk-core.json",
+        "server-general.json",
+    }
+    licence = (TEMPORAL / "LICENSE").read_text()
+    assert licence.startswith("The MIT License") and "Temporal Technologies" in licence
+    readme = (TEMPORAL / "README.md").read_text()
+    assert "MIT" in readme and "temporalio/dashboards" in readme
+    for name, uid, title in [
+        ("sdk-core.json", "temporal-sdk-core", "Temporal Core SDK"),
+        ("server-general.json", "temporal-server-general", "Temporal Server"),
+    ]:
+        dashboard = temporal_dashboard(name)
+        assert dashboard["uid"] == uid and dashboard["id"] is None
+        assert dashboard["title"].startswith(title)
+        assert len(list(panels(dashboard))) >= 10, name
+        assert all(t["expr"] for p in panels(dashboard) for t in p.get("targets", [])), name
+
+
+def test_temporals_dashboards_query_the_provisioned_prometheus() -> None:
+    source = datasource()
+    sdk = temporal_dashboard("sdk-core.json")
+    [variable] = [v for v in sdk["templating"]["list"] if v["type"] == "datasource"]
+    assert variable["query"] == source["type"]
+    assert variable["current"]["value"] == source["uid"]
+    for reference in datasource_references(sdk):
+        if isinstance(reference, dict) and reference.get("type") == "prometheus":
+            assert reference["uid"] in {"$datasource", "${datasource}"}, reference
+    sdk_metrics = {n for p in panels(sdk) for t in p.get("targets", []) for n in read_by(t["expr"])}
+    assert "temporal_workflow_completed" in sdk_metrics  # the Python SDK's (Core's) names
+    # the server dashboard names no data source: Grafana's default, which must be ours
+    server = temporal_dashboard("server-general.json")
+    assert {str(r) for r in datasource_references(server)} <= {"None", "-- Grafana --"}
+    assert source["isDefault"] is True
+
+
+def test_provisioning_loads_the_temporal_dashboards_too() -> None:
+    grafana = compose_service("grafana")
+    mounts = dict(volume.rsplit(":", 1)[0].split(":", 1) for volume in grafana["volumes"][:2])
+    providers = yaml.safe_load((PROVISIONING / "dashboards" / "readmit.yml").read_text())
+    [provider] = providers["providers"]
+    # the provider reads the mounted directory recursively: temporal/ is under it
+    assert provider["type"] == "file"
+    assert provider["options"]["path"] == mounts["./deploy/grafana/dashboards"]
+    assert TEMPORAL.parent == ROOT / "deploy" / "grafana" / "dashboards"
+    scraped = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"] for job in scraped["scrape_configs"]}
+    assert {"temporal-sdk", "temporal-server"} <= jobs
