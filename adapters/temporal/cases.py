@@ -226,12 +226,7 @@ class CaseGateway:
         deadline = time.monotonic() + self.wait_seconds
         while True:
             try:
-                return await self.client.execute_update_with_start_workflow(
-                    ReadmissionCase.execute,
-                    self.signer.sign(case_id, update_id, request),
-                    start_workflow_operation=self._start(case_id, reuse),
-                    id=update_id,
-                )
+                return await self._update_with_start(case_id, update_id, request, reuse)
             except WorkflowUpdateFailedError as error:
                 raise _refusal(error) from error
             except WorkflowUpdateRPCTimeoutOrCancelledError:
@@ -241,6 +236,25 @@ class CaseGateway:
                 if not _not_ready(error) or time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(NOT_READY_PAUSE)
+
+    async def _update_with_start(
+        self, case_id: str, update_id: str, request: CommandRequest, reuse: WorkflowIDReusePolicy
+    ) -> CommandResult:
+        start = self._start(case_id, reuse)
+        try:
+            return await self.client.execute_update_with_start_workflow(
+                ReadmissionCase.execute,
+                self.signer.sign(case_id, update_id, request),
+                start_workflow_operation=start,
+                id=update_id,
+            )
+        except BaseException:
+            # the SDK keeps the start's own failure in a future nobody awaits: look at it, so
+            # asyncio does not log "Future exception was never retrieved" with the case id
+            handle = getattr(start, "_workflow_handle", None)
+            if isinstance(handle, asyncio.Future) and handle.done() and not handle.cancelled():
+                handle.exception()
+            raise
 
     async def execute(
         self, case_id: str, command: Command, actor: Actor, *, request_id: str | None = None
