@@ -29,6 +29,7 @@ EXPECTED = {
     "event_store",
     "federation",
     "lifecycle",
+    "officer_command",
     "person_search",
     "read_model",
 }
