@@ -101,10 +101,14 @@ class Officer:
         await self.post("accept", "olena", f"{path}/accept", {})
 
 
-async def walk(url: str, trivial: WorkflowHandle[Any, Any], cases: int) -> Officer:
+async def walk(
+    url: str, trivial: WorkflowHandle[Any, Any], cases: int, warm_up: int = 3
+) -> Officer:
+    """`warm_up` untimed cases (connections, the workers' sandbox, statement caches), then
+    `cases` timed ones by one officer pair."""
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         warm = Officer(http, trivial)
-        for _ in range(3):  # untimed: connections, the workers' sandbox, statement caches
+        for _ in range(warm_up):
             await warm.case()
         officer = Officer(http, trivial)
         for _ in range(cases):
@@ -112,18 +116,23 @@ async def walk(url: str, trivial: WorkflowHandle[Any, Any], cases: int) -> Offic
     return officer
 
 
-async def run(quick: bool) -> dict[str, Any]:
-    cases = 20 if quick else 100
+async def measure(cases: int, warm_up: int = 3, dsn: str | None = None) -> Officer:
+    """The stack in a scratch schema on `dsn` (else the settings' database), then `walk`."""
     keyring_json = json.dumps({"bench": Keyring.new_key()})
     keyring = Keyring.from_encoded(json.loads(keyring_json), "bench")
     with tempfile.TemporaryDirectory(prefix="bench-oc-") as tmp:
         async with (
-            scratch_schema("bench_oc") as scratch,
+            scratch_schema("bench_oc", dsn) as scratch,
             dev_server(keyring) as env,
             api_on(env, scratch, keyring_json, Path(tmp)) as url,
             trivial_updates(env) as trivial,
         ):
-            officer = await walk(url, trivial, cases)
+            return await walk(url, trivial, cases, warm_up)
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    cases = 20 if quick else 100
+    officer = await measure(cases)
     baseline = officer.times["trivial"]
     metrics = [m for kind in TIMED for m in latency_metrics(kind, officer.times[kind], baseline)]
     for m in metrics:
