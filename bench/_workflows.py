@@ -39,3 +39,24 @@ class SleepUntil:
         return await workflow.execute_activity(
             touch, "timer", start_to_close_timeout=timedelta(seconds=30)
         )
+
+
+@workflow.defn(name="BenchUpdatable")
+class Updatable:
+    """A workflow that answers a trivial update at once and ends when told: what any update
+    round trip (client → server → worker → server → client) costs on this server."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: self.done)
+
+    @workflow.update(name="bench_ping")
+    def ping(self, n: int) -> int:
+        return n + 1
+
+    @workflow.signal(name="bench_done")
+    def finish(self) -> None:
+        self.done = True

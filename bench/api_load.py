@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from adapters.temporal.codec import Keyring
 from api.auth import issue_dev_token
@@ -189,32 +190,44 @@ async def load(base_url: str, tokens: dict[str, str], seconds: float) -> Tally:
 @contextlib.asynccontextmanager
 async def stack(scratch: Scratch, keyring_json: str, logs: Path) -> AsyncIterator[str]:
     """Dev server, `readmit worker` and `readmit api`; yields the API's base URL once ready."""
-    async with dev_server(Keyring.from_encoded(json.loads(keyring_json), "bench")) as env:
-        port = free_port()
-        env_vars = {
-            "READMIT_ENV": "development",
-            # a load test writes faster than any officer: the API's own limits stay out of it
-            "READMIT_RATE_LIMIT_WRITES": "",
-            "READMIT_RATE_LIMIT_WRITES_PER_PRINCIPAL": "",
-            "DATABASE_URL": scratch.schema_dsn,
-            "READMIT_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-            "READMIT_QUEUE_PREFIX": queue_prefix("api"),
-            "READMIT_PAYLOAD_KEYS": keyring_json,
-            "READMIT_PAYLOAD_KEY_ID": "bench",
-            "READMIT_MASTER_KEYS": json.dumps({"bench-master": Keyring.new_key()}),
-            "READMIT_JWT_SECRET": SECRET,
-            "READMIT_NOTIFY_CHANNELS": '["inbox"]',  # no SMTP or webhook peer on this machine
-            "READMIT_LOG_LEVEL": "WARNING",
-        }
-        worker = ["worker", "--state", "PL", "--state", "UA"]
-        api = ["api", "--host", "127.0.0.1", "--port", str(port)]
-        with (
-            readmit_process(worker, env_vars, logs / "worker.log"),
-            readmit_process(api, env_vars, logs / "api.log"),
-        ):
-            base_url = f"http://127.0.0.1:{port}"
-            await wait_ready(base_url, logs)
-            yield base_url
+    async with (
+        dev_server(Keyring.from_encoded(json.loads(keyring_json), "bench")) as env,
+        api_on(env, scratch, keyring_json, logs) as base_url,
+    ):
+        yield base_url
+
+
+@contextlib.asynccontextmanager
+async def api_on(
+    env: WorkflowEnvironment, scratch: Scratch, keyring_json: str, logs: Path
+) -> AsyncIterator[str]:
+    """`readmit worker` and `readmit api` on the dev server `env`; yields the API's base URL
+    once ready (the officer-command bench adds its own baseline worker to the same server)."""
+    port = free_port()
+    env_vars = {
+        "READMIT_ENV": "development",
+        # a load test writes faster than any officer: the API's own limits stay out of it
+        "READMIT_RATE_LIMIT_WRITES": "",
+        "READMIT_RATE_LIMIT_WRITES_PER_PRINCIPAL": "",
+        "DATABASE_URL": scratch.schema_dsn,
+        "READMIT_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "READMIT_QUEUE_PREFIX": queue_prefix("api"),
+        "READMIT_PAYLOAD_KEYS": keyring_json,
+        "READMIT_PAYLOAD_KEY_ID": "bench",
+        "READMIT_MASTER_KEYS": json.dumps({"bench-master": Keyring.new_key()}),
+        "READMIT_JWT_SECRET": SECRET,
+        "READMIT_NOTIFY_CHANNELS": '["inbox"]',  # no SMTP or webhook peer on this machine
+        "READMIT_LOG_LEVEL": "WARNING",
+    }
+    worker = ["worker", "--state", "PL", "--state", "UA"]
+    api = ["api", "--host", "127.0.0.1", "--port", str(port)]
+    with (
+        readmit_process(worker, env_vars, logs / "worker.log"),
+        readmit_process(api, env_vars, logs / "api.log"),
+    ):
+        base_url = f"http://127.0.0.1:{port}"
+        await wait_ready(base_url, logs)
+        yield base_url
 
 
 async def wait_ready(base_url: str, logs: Path, within: float = 60.0) -> None:

@@ -41,7 +41,8 @@ from adapters.db.pool import connect, create_pool, quote_ident
 from adapters.settings import get_settings
 from domain.stored import NewEvent
 
-TARGET_RATIO = 0.7
+TARGET_RATIO = 0.8  # one writer against plain INSERTs (issue 18; 0.7 before)
+REPLAY_TARGET = 100_000  # events/s folded in a full replay, on the reference machine
 RAW_TABLE = """
 CREATE TABLE raw_events (
     global_position bigint      GENERATED ALWAYS AS IDENTITY UNIQUE,
@@ -323,12 +324,19 @@ async def run(quick: bool) -> dict[str, Any]:
         ]
         one, sixteen = metrics[0]["ratio"], metrics[1]["ratio"]
         metrics[2]["reference"] = "not the store: raw INSERTs serialised by one global lock"
+        replay = metrics[-1]
+        print(
+            f"  replay: {replay['value']:,.0f} events/s folded (target {REPLAY_TARGET:,}),"
+            f" {replay['ratio']:.2f} of reading the rows ({replay['baseline']:,.0f}/s)"
+        )
         return {
             "metrics": metrics,
             "target": {
                 "ratio": TARGET_RATIO,
                 "met_by_one_writer": one >= TARGET_RATIO,
                 "met_by_sixteen_writers": sixteen >= TARGET_RATIO,
+                "replay_events_per_second": REPLAY_TARGET,
+                "met_by_replay": replay["value"] >= REPLAY_TARGET,
             },
             "machine": {"postgresql": settings},
         }

@@ -25,6 +25,8 @@ from adapters.db.case_queries import (
     some_case_ids,
 )
 from adapters.db.pool import quote_ident
+from api.auth import Principal
+from api.web.stats import breakdowns, figures, stats_filter
 from bench._support import latency_metrics, percentile, schema_pool, scratch_schema
 
 TARGET_P99_MS = 50.0
@@ -99,6 +101,12 @@ QUERIES = [
     ("overdue, our side (PL)", CaseFilter(states=("PL",), side="requesting", overdue=True)),
     ("overdue list, auditor (all)", CaseFilter(states=("*",), overdue=True)),
 ]
+# issue 18: the dashboard's first page (every case of the officer's state, no filter) and the
+# statistics page's figures and breakdowns of that state, against the same primary-key read
+DASHBOARD = ("dashboard, officer (PL)", CaseFilter(states=("PL",)))
+STATISTICS = "statistics, officer (PL)"
+OFFICER = Principal(user_id="bench.anna", role="officer", state="PL", states=frozenset({"PL"}))
+STATISTICS_RUNS = 30  # each reads every case of the state: fewer runs, p99 then near the worst
 
 
 async def fill(pool: asyncpg.Pool, rows: int) -> dict[str, Any]:
@@ -178,14 +186,42 @@ async def measure(rows: int, runs: int, dsn: str | None = None) -> dict[str, Any
             print(f"  {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms (by key p50 {key_p50:.2f} ms)")
             metrics += latency_metrics(name, values, baseline)
             plans[name] = await plan_of(pool, case_filter)
+        metrics += await pages(pool, baseline, min(runs, STATISTICS_RUNS))
+        dashboard_plan = await plan_of(pool, DASHBOARD[1])
     worst = max(m["value"] for m in metrics if m["name"].endswith("p99"))
     return {
         "metrics": metrics,
         **filled,
         "runs": runs,
         "plans": plans,
+        "dashboard_plan": dashboard_plan,
         "target": {"p99_ms": TARGET_P99_MS, "worst_p99_ms": worst, "met": worst < TARGET_P99_MS},
     }
+
+
+async def pages(pool: asyncpg.Pool, baseline: list[float], runs: int) -> list[dict[str, Any]]:
+    """The dashboard's first page and the statistics (figures and breakdowns, as `GET /stats`
+    reads them) of one officer's state, p50/p99 against the primary-key read."""
+    name, dashboard_filter = DASHBOARD
+
+    async def dashboard(_: int) -> None:
+        page, _cursor = await list_cases(pool, dashboard_filter)
+        assert page
+
+    selection = stats_filter(OFFICER)
+
+    async def statistics(_: int) -> None:
+        groups = await figures(pool, selection)
+        await breakdowns(pool, selection)
+        assert groups[-1].cases > 0
+
+    metrics: list[dict[str, Any]] = []
+    for label, call, times in ((name, dashboard, len(baseline)), (STATISTICS, statistics, runs)):
+        values = await timings(pool, call, times)
+        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+        print(f"  {label}: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+        metrics += latency_metrics(label, values, baseline)
+    return metrics
 
 
 async def run(quick: bool) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The bench runner finds every bench module and each exposes `run(quick)`; the read-model
 bench runs for real on its --quick table, and the overdue lists are read in the order of the
 listing index (migration 0005), never sorted; the federation bench walks a case over two real
-nodes and times its crossings, and its summary pairs each figure with its baseline."""
+nodes and times its crossings, and its summary pairs each figure with its baseline; the
+officer-command bench times one case's commands through the real API (issue 18)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from bench.federation import (
     delivery_latencies,
     summary,
 )
-from bench.read_model import measure
+from bench.officer_command import TIMED
+from bench.officer_command import measure as officer_commands
+from bench.read_model import DASHBOARD, STATISTICS, measure
 
 EXPECTED = {
     "api_load",
@@ -29,6 +32,7 @@ EXPECTED = {
     "event_store",
     "federation",
     "lifecycle",
+    "officer_command",
     "person_search",
     "read_model",
 }
@@ -60,9 +64,11 @@ async def test_read_model_bench_lists_overdue_cases_through_the_listing_index(
     result = await measure(100_000, 5, database_url)  # the --quick table, few timed runs
     assert result["rows"] == 100_000 and 0 < result["overdue"] < 100_000
     names = [m["name"] for m in result["metrics"]]
-    assert names == [f"{q} {p}" for q in result["plans"] for p in ("p50", "p99")]
+    listed = [f"{q} {p}" for q in result["plans"] for p in ("p50", "p99")]
+    pages = [f"{q} {p}" for q in (DASHBOARD[0], STATISTICS) for p in ("p50", "p99")]
+    assert names == listed + pages  # issue 18: the dashboard and the statistics as well
     assert all(m["value"] > 0 and m["baseline"] > 0 for m in result["metrics"])
-    for plan in result["plans"].values():
+    for plan in [*result["plans"].values(), result["dashboard_plan"]]:
         assert "Index Scan using cases_list_order" in plan, plan
         assert "Sort" not in plan, plan
 
@@ -105,3 +111,16 @@ async def test_federation_bench_walks_a_case_over_two_nodes_and_times_its_crossi
     # costs more than a bare round trip between the nodes
     crossings = [ms for values in latencies.values() for ms in values]
     assert statistics.median(crossings) > statistics.median(health) > 0
+
+
+@pytest.mark.db
+@pytest.mark.temporal
+async def test_officer_command_bench_times_each_command_beside_a_trivial_update(
+    database_url: str,
+) -> None:
+    """The real stack (API and worker processes, dev server): one case walked through the API,
+    its three timed commands each with a trivial update sampled just before."""
+    officer = await officer_commands(1, warm_up=0, dsn=database_url)
+    assert {kind: len(officer.times[kind]) for kind in TIMED} == dict.fromkeys(TIMED, 1)
+    assert len(officer.times["trivial"]) == len(TIMED)
+    assert all(ms > 0 for values in officer.times.values() for ms in values)
