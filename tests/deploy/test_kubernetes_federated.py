@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -67,12 +68,21 @@ def build(directory: Path) -> list[Object]:
         else:
             found += [d for d in yaml.safe_load_all(path.read_text()) if d]
     for entry in spec.get("patches", []):
-        patch = yaml.safe_load((directory / entry["path"]).read_text())
-        (index,) = [
+        if "path" in entry:
+            patch = yaml.safe_load((directory / entry["path"]).read_text())
+            target = {"kind": patch["kind"], "name": f"^{re.escape(patch['metadata']['name'])}$"}
+        else:
+            patch, target = yaml.safe_load(entry["patch"]), entry["target"]
+        chosen = [
             i
             for i, o in enumerate(found)
-            if (o["kind"], o["metadata"]["name"]) == (patch["kind"], patch["metadata"]["name"])
+            if o["kind"] == target["kind"] and re.fullmatch(target["name"], o["metadata"]["name"])
         ]
+        assert chosen, f"a patch of {directory.name} matches nothing: {target}"
+        if patch.get("$patch") == "delete":
+            found = [o for i, o in enumerate(found) if i not in chosen]
+            continue
+        (index,) = chosen
         found[index] = merge(found[index], patch)
     for o in found:
         o["metadata"]["namespace"] = spec["namespace"]
@@ -102,7 +112,8 @@ def test_every_object_matches_the_kubernetes_schema(version: str) -> None:
 def test_the_overlay_lists_its_files_and_builds_on_app() -> None:
     spec = yaml.safe_load((OVERLAY / "kustomization.yaml").read_text())
     own = {p.name for p in OVERLAY.glob("*.yaml")} - {"kustomization.yaml"}
-    assert set(spec["resources"]) - {"../app"} | {p["path"] for p in spec["patches"]} == own
+    patches = {p["path"] for p in spec["patches"] if "path" in p}
+    assert set(spec["resources"]) - {"../app"} | patches == own
     assert "../app" in spec["resources"] and spec["namespace"] == "readmit"
     app = yaml.safe_load((KUBERNETES / "app" / "kustomization.yaml").read_text())
     assert spec["images"] == app["images"], "the same release image as app/"
@@ -150,6 +161,20 @@ def test_the_node_processes_pass_production_check_as_the_node(
     needs = API if c.args[0] == "api" else worker_needs(settings, serves_cases=True)
     assert "node" in needs and problems(settings, needs) == []
     assert c.args[:2] in (["api"], ["worker", "--cases-only"])
+
+
+def test_the_node_runs_its_api_its_case_worker_and_its_own_states_worker_only() -> None:
+    state = main_container("readmit-api").env()["READMIT_NODE_STATE"]
+    names = {o["metadata"]["name"] for o in objects() if o["kind"] == "Deployment"}
+    assert names == {*NODE_PROCESSES, f"readmit-worker-{state.lower()}"}
+    budgets = {o["metadata"]["name"] for o in objects() if o["kind"] == "PodDisruptionBudget"}
+    assert budgets == names
+    assert main_container(f"readmit-worker-{state.lower()}").args == [
+        "worker",
+        "--no-cases",
+        "--state",
+        state,
+    ]
 
 
 def test_only_the_api_and_the_case_worker_are_given_the_node() -> None:
