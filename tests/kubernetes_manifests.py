@@ -117,8 +117,16 @@ def of_kind(kind: str) -> list[Object]:
     return [o for o in objects() if o["kind"] == kind]
 
 
+@cache
+def overlay_config_maps() -> tuple[Object, ...]:
+    """The ConfigMaps the federated overlay adds (deploy/kubernetes/federated/node.yaml)."""
+    found = yaml.safe_load_all((KUBERNETES / "federated" / "node.yaml").read_text())
+    return tuple(d for d in found if d and d["kind"] == "ConfigMap")
+
+
 def config_map(name: str) -> dict[str, str]:
-    (found,) = [o for o in of_kind("ConfigMap") if o["metadata"]["name"] == name]
+    maps = of_kind("ConfigMap") + list(overlay_config_maps())
+    (found,) = [o for o in maps if o["metadata"]["name"] == name]
     return {k: str(v) for k, v in found["data"].items()}
 
 

@@ -26,9 +26,11 @@ from adapters.settings import ConfigurationError, Settings, get_settings
 from adapters.temporal.client import tls_config
 from adapters.temporal.command_signing import CommandKeyError
 from adapters.temporal.runtime import exit_now, install_runtime
+from workers.queues import DEFAULT_STATES, QueueOptionsError, QueueSelection, select_queues
+from workers.queues import checked_states as _checked_states
 from workers.root import stop_on_signals, worker_root
 
-DEFAULT_STATES = ("UA", "MD", "PL", "RO", "DE")
+__all__ = ["DEFAULT_STATES", "checked_states", "queue_selection", "worker_command"]
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
@@ -41,8 +43,15 @@ def worker_command(
         ),
     ] = None,
     cases: Annotated[
-        bool, typer.Option("--cases/--no-cases", help="also serve the shared case queue")
-    ] = True,
+        bool | None,
+        typer.Option("--cases/--no-cases", help="also serve the shared case queue (default)"),
+    ] = None,
+    cases_only: Annotated[
+        bool,
+        typer.Option(
+            "--cases-only", help="serve the shared case queue and no state's queue (no --state)"
+        ),
+    ] = False,
     temporal_address: Annotated[
         str | None,
         typer.Option(
@@ -51,19 +60,20 @@ def worker_command(
         ),
     ] = None,
 ) -> None:
-    """Run workers for the case queue and some states' own queues until SIGTERM/SIGINT, then
-    finish in-flight tasks and stop."""
+    """Run workers for the case queue and some states' own queues (`--cases-only`: the case
+    queue alone) until SIGTERM/SIGINT, then finish in-flight tasks and stop."""
     settings = production_by_default(get_settings())
     if temporal_address:
         settings = settings.model_copy(update={"temporal_address": temporal_address})
     configure_logging(settings.log_level)
-    states = checked_states(state or DEFAULT_STATES)
+    served = queue_selection(state, cases, cases_only)
+    states, serves_cases = list(served.states), served.cases
     try:
-        require_production(settings, worker_needs(settings, serves_cases=cases))
+        require_production(settings, worker_needs(settings, serves_cases=serves_cases))
         dsn = settings.dsn()
         address = settings.temporal_target(temporal_address)
         tls_config(settings)  # the files it names are readable, a client cert has its key
-        if cases:
+        if serves_cases:
             command_verifier(settings)  # the keys commands are checked with are keys
     except (ConfigurationError, CommandKeyError) as error:
         typer.echo(f"readmit: {error}", err=True)
@@ -74,7 +84,7 @@ def worker_command(
     record_certificate_expiry(settings)  # issue 18: the alert on a certificate about to expire
     settings = settings.model_copy(update={"temporal_address": address})
     try:
-        aio.run(serve(settings, dsn, states, cases))
+        aio.run(serve(settings, dsn, states, serves_cases))
     except OwnerRightsError as error:  # production's DATABASE_URL is the owner's: a setting
         typer.echo(f"readmit: {error}", err=True)
         exit_now(EXIT_BAD_INPUT)
@@ -84,15 +94,24 @@ def worker_command(
     exit_now()
 
 
+def queue_selection(
+    state: list[str] | None, cases: bool | None, cases_only: bool
+) -> QueueSelection:
+    """The queues the options name (`workers/queues.py`); contradicting options are a usage
+    error: one line naming them, exit 2, before any setting is checked."""
+    try:
+        return select_queues(state, cases=cases, cases_only=cases_only)
+    except QueueOptionsError as error:
+        hint = "--cases-only" if cases_only else "--state"
+        raise typer.BadParameter(str(error), param_hint=hint) from None
+
+
 def checked_states(states: list[str] | tuple[str, ...]) -> list[str]:
     """`states` upper-cased; anything but ISO 3166 alpha-2 codes is a usage error."""
-    upper = [s.upper() for s in states]
-    bad = [s for s in upper if len(s) != 2 or not s.isalpha()]
-    if bad:
-        raise typer.BadParameter(
-            f"ISO 3166 alpha-2 codes only, not {', '.join(bad)}", param_hint="--state"
-        )
-    return upper
+    try:
+        return _checked_states(states)
+    except QueueOptionsError as error:
+        raise typer.BadParameter(str(error), param_hint="--state") from None
 
 
 async def serve(settings: Settings, dsn: str, states: list[str], cases: bool) -> None:

@@ -225,6 +225,7 @@ async def worker_root(
             delivery=delivery,
             deployment=deployment,
         )
+        log.info("worker queues", task_queues=[worker.task_queue for worker in workers])
         loops: list[Loop] = []
         if background:
             if serve_cases:

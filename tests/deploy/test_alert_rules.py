@@ -91,7 +91,9 @@ def test_prometheus_configuration_checks_and_scrapes_every_readmit_process(
     (tmp_path / "token").write_text("a-scrape-secret")
     config["rule_files"] = [str(RULES)]
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    jobs["readmit-api"]["authorization"]["credentials_file"] = str(tmp_path / "token")
+    for job in jobs.values():  # the API's scrape secrets: the single one and each node's
+        if "authorization" in job:
+            job["authorization"]["credentials_file"] = str(tmp_path / "token")
     checked = tmp_path / "prometheus.yml"
     checked.write_text(yaml.safe_dump(config))
     result = promtool("check", "config", str(checked))
@@ -123,3 +125,60 @@ def test_prometheus_configuration_checks_and_scrapes_every_readmit_process(
     server = {t for c in jobs["temporal-server"]["static_configs"] for t in c["targets"]}
     port = services["temporal"]["environment"]["PROMETHEUS_ENDPOINT"].rsplit(":", 1)[1]
     assert server == {f"temporal:{port}"}
+
+
+def set_labels(job: dict[str, Any]) -> dict[str, str]:
+    """The labels a job's relabelling sets outright (no source label read)."""
+    return {
+        rule["target_label"]: str(rule["replacement"])
+        for rule in job.get("relabel_configs") or []
+        if not rule.get("source_labels")
+    }
+
+
+def test_prometheus_scrapes_each_federated_nodes_api_and_worker_when_they_run() -> None:
+    """Every API and worker of the federated profile is a target, found by its compose name
+    (no target while the node is down), on the port it exports on, under the single
+    installation's job with its `node` (and a worker's `state`); a node's API with that node's
+    own scrape secret, which the entrypoint writes where the job reads it; and Prometheus
+    shares the nodes' `federation` network, none of their own."""
+    config = yaml.safe_load(CONFIG.read_text())
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    prometheus = services["prometheus"]
+    entrypoint = " ".join(prometheus["command"])
+    expected: dict[str, tuple[str, dict[str, str]]] = {}
+    for name, service in services.items():
+        command = service.get("command") or [""]
+        if "federated" not in (service.get("profiles") or []) or command[0] not in (
+            "api",
+            "worker",
+        ):
+            continue
+        node, env = name.partition("-")[0].upper(), service["environment"]
+        assert set(service["networks"]) & set(prometheus["networks"]) == {"federation"}, name
+        if command[0] == "api":
+            port = env["READMIT_API_PORT"]
+            expected[f"{name}:{port}"] = ("readmit-api", {"node": node})
+            token = f"{node}_READMIT_METRICS_TOKEN"
+            assert env["READMIT_METRICS_TOKEN"] == prometheus["environment"][token] != ""
+            (job,) = [j for j in config["scrape_configs"] if name in str(j.get("dns_sd_configs"))]
+            path = job["authorization"]["credentials_file"]
+            assert f"printf '%s' \"$${token}\" > {path}" in entrypoint, (name, path)
+        else:
+            state = command[command.index("--state") + 1]
+            assert env["READMIT_METRICS_ADDRESS"].endswith(":9465")
+            assert env["READMIT_SDK_METRICS_ADDRESS"].endswith(":9464")
+            expected[f"{name}:9465"] = ("readmit-worker", {"node": node, "state": state})
+            expected[f"{name}:9464"] = ("temporal-sdk", {"node": node})
+    assert {t.split("-")[0] for t in expected} == {"pl", "ua"}, "both nodes' APIs and workers"
+    scraped: dict[str, tuple[str, dict[str, str]]] = {}
+    for job in config["scrape_configs"]:
+        if "dns_sd_configs" not in job:
+            continue
+        labels = set_labels(job)
+        (sd,) = job["dns_sd_configs"]
+        (target,) = [f"{found}:{sd['port']}" for found in sd["names"]]
+        assert sd["type"] == "A" and labels.pop("instance") == target, job["job_name"]
+        assert target not in scraped, target
+        scraped[target] = (labels.pop("job"), labels)
+    assert scraped == expected

@@ -223,11 +223,14 @@ def networks_of(service: dict[str, Any]) -> set[str]:
 def test_each_node_keeps_its_database_and_temporal_to_itself() -> None:
     """A node's PostgreSQL and Temporal are on its own network alone; its API and worker are
     also on `federation`, where the nodes reach each other's API; the single installation
-    stays on the default network."""
+    stays on the default network, but Prometheus, also on `federation` to scrape the nodes'
+    APIs and workers (never on a node's own network)."""
     assert set(compose()["networks"]) == {n.lower() for n in NODES} | {"federation"}
     for name, service in services().items():
         node = node_of(name)
-        if node is None:
+        if name == "prometheus":
+            assert networks_of(service) == {"default", "federation"}, name
+        elif node is None:
             assert networks_of(service) == {"default"}, name
         elif role_of(name) in ("api", "worker"):
             assert networks_of(service) == {node.lower(), "federation"}, name
@@ -440,10 +443,15 @@ def test_processes_log_in_as_the_runtime_role_and_only_migrate_as_the_owner(
 def test_each_installation_takes_only_its_own_secrets() -> None:
     """Every `.env` variable a service reads (its environment, its command) is its own
     installation's: nothing of PL's reaches UA's node or the single installation, and the
-    reverse; so each node's processes hold that node's keys and passwords alone."""
+    reverse; so each node's processes hold that node's keys and passwords alone. Prometheus
+    alone also reads each node's scrape secret, and nothing else of a node's."""
+    scrape_secrets = {f"{node}_READMIT_METRICS_TOKEN" for node in NODES}
     for name, service in services().items():
         for text in strings(service):
             for m in INTERPOLATION.finditer(text):
+                if name == "prometheus" and m["name"] in scrape_secrets:
+                    assert (m["op"], m["arg"]) == (":-", ""), m[0]  # no node: no `up` needs it
+                    continue
                 assert secret_node(m["name"]) in (None, node_of(name)), f"{name}: {m[0]}"
                 if node_of(name) and m["op"] in (":?", "?"):
                     raise AssertionError(f"{name} requires {m['name']} of the single installation")

@@ -22,6 +22,7 @@ from kubernetes_manifests import (
     ROOT,
     Container,
     Object,
+    container,
     containers,
     files,
     kustomization,
@@ -30,11 +31,12 @@ from kubernetes_manifests import (
     processes,
 )
 from typer.testing import CliRunner
+from worker_options import worker_queues
 
 from adapters import metrics
 from api.routes.health import router as health_router
 from readmit.cli.main import app
-from workers.command import DEFAULT_STATES
+from workers.queues import DEFAULT_STATES
 
 # The oldest Kubernetes minor the manifests promise to work on, and the newest the pinned
 # kubernetes-validate knows: they must hold on both.
@@ -214,20 +216,22 @@ def test_the_worker_metrics_endpoint_answers_the_probe_path() -> None:
 
 def served(c: Container) -> tuple[bool, list[str]]:
     """(serves the case queue, the states whose queues it serves), as `readmit worker` reads
-    its options."""
-    args = c.args
-    states = [args[i + 1].upper() for i, a in enumerate(args) if a == "--state"]
-    return "--no-cases" not in args, states or list(DEFAULT_STATES)
+    its options (its own parser: tests/worker_options.py)."""
+    selection = worker_queues(c.args)
+    return selection.cases, list(selection.states)
 
 
 def test_one_deployment_per_state_queue_and_one_for_the_case_queue() -> None:
     workers = [c for c in processes() if c.args[0] == "worker"]
     case_workers = [c.name for c in workers if served(c)[0]]
     assert case_workers == ["Deployment/readmit-worker-cases"]
+    assert served(container("Deployment", "readmit-worker-cases")) == (True, [])
     states = [s for c in workers for s in served(c)[1]]
     assert sorted(states) == sorted(DEFAULT_STATES), "each state's queue served exactly once"
     for c in workers:
-        assert len(served(c)[1]) == 1, f"{c.name} serves one state's queue"
+        if c.name != "Deployment/readmit-worker-cases":
+            assert len(served(c)[1]) == 1, f"{c.name} serves one state's queue"
+            assert c.workload["metadata"]["name"] == f"readmit-worker-{served(c)[1][0].lower()}"
         assert c.pod["terminationGracePeriodSeconds"] >= 60, "in-flight tasks finish on SIGTERM"
 
 

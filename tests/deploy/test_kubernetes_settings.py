@@ -27,6 +27,7 @@ from kubernetes_manifests import (
     setting_env_names,
 )
 from pydantic import SecretStr
+from worker_options import worker_queues
 
 from adapters.production import API, Part, problems, worker_needs
 from adapters.settings import Settings
@@ -54,7 +55,7 @@ def needs_of(c: Container, settings: Settings) -> frozenset[Part]:
     """What production's check asks of `c` (as `readmit api` and `readmit worker` ask it)."""
     if c.args[0] == "api":
         return API
-    return worker_needs(settings, serves_cases="--no-cases" not in c.args)
+    return worker_needs(settings, serves_cases=worker_queues(c.args).cases)
 
 
 def ids(c: Container) -> str:
@@ -104,7 +105,7 @@ def test_production_names_what_each_worker_must_be_given(
         audit_checkpoint_webhook_url=SINK["READMIT_AUDIT_CHECKPOINT_WEBHOOK_URL"],
     )
     required = named_variables(
-        problems(bare, worker_needs(bare, serves_cases="--no-cases" not in c.args))
+        problems(bare, worker_needs(bare, serves_cases=worker_queues(c.args).cases))
     )
     # production's check accepts the public verify keys instead of the signing key (`_verify`)
     if "READMIT_COMMAND_SIGNING_KEY" in required:
