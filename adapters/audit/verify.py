@@ -291,7 +291,7 @@ class Verifier:
         failure, so that the replay side stops and the failure surfaces)."""
         fetching = asyncio.Semaphore(self.fetch_concurrency)
         try:
-            async for batch in _batches(case_ids, self.batch_size):
+            async for batch in batches(case_ids, self.batch_size):
                 streams = await read_streams(self.store.pool, batch)
                 prepared = await asyncio.gather(
                     *(
@@ -371,7 +371,8 @@ async def _aiter(items: Iterable[str]) -> AsyncIterator[str]:
         yield item
 
 
-async def _batches(items: AsyncIterable[str], size: int) -> AsyncIterator[list[str]]:
+async def batches(items: AsyncIterable[str], size: int) -> AsyncIterator[list[str]]:
+    """`items` in lists of `size` (the last one shorter), in order."""
     batch: list[str] = []
     async for item in items:
         batch.append(item)

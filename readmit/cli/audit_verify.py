@@ -21,6 +21,7 @@ from typing import Annotated, Any, TextIO
 import httpx
 import typer
 
+from adapters.audit.parallel import ProcessVerifier, Recipe
 from adapters.audit.peer_anchors import PeerAnchors
 from adapters.audit.unchanged import unchanged_since, without
 from adapters.audit.verify import CaseVerification, Verifier, with_lost_streams
@@ -65,7 +66,7 @@ def _line(report: CaseVerification) -> str:
 
 
 async def verify_cases(
-    verifier: Verifier,
+    verifier: Verifier | ProcessVerifier,
     case_ids: AsyncIterator[str],
     total: int,
     *,
@@ -179,6 +180,15 @@ def verify_command(
             "the checkpoint signed (skipped by default); run it after each release",
         ),
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="with --all: verify in this many worker processes (replay is CPU-bound; one "
+            "per free core); not with --peer",
+        ),
+    ] = 1,
     sandbox: Annotated[
         bool,
         typer.Option(
@@ -197,9 +207,11 @@ def verify_command(
     Named cases get a line each; with --all only failures do (unless --verbose), under a
     progress bar. With --all --checkpoint (and no --peer), cases whose stored head is the one
     the checkpoint signed are skipped, and counted, unless --full. Replay runs unsandboxed
-    unless --sandbox. Exit 1 on any failure."""
+    unless --sandbox; --jobs N spreads --all over N processes. Exit 1 on any failure."""
     if not case_ids and not all_cases:
         fail("name cases to verify, or pass --all")
+    if jobs > 1 and peer:
+        fail("--jobs verifies in separate processes, --peer in this one: pass one of them")
     checkpoint = None
     if checkpoint_file is not None:
         checkpoint = checked_checkpoint(checkpoint_file, expected_public_key(public_key))
@@ -236,7 +248,7 @@ def verify_command(
                     closing.push_async_callback(http.aclose)
                     chains = PeerChains(identity, directory, http)
                 anchors = PeerAnchors(ExchangeStore(pool), directory, chains)
-            verifier = Verifier(
+            verifier: Verifier | ProcessVerifier = Verifier(
                 store,
                 client,
                 data_converter(payload_keyring(settings)),
@@ -249,6 +261,9 @@ def verify_command(
                 return await verify_cases(
                     verifier, _listed(unique), len(unique), verbose=True, json_out=json_out
                 )
+            if jobs > 1:
+                recipe = Recipe(dsn, address, checkpoint=checkpoint, sandbox=sandbox)
+                verifier = ProcessVerifier(recipe, jobs=jobs)
             total = await store.count_streams()
             ids = stream_ids(pool)
             skipped: set[str] = set()

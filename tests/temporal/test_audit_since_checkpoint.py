@@ -1,8 +1,8 @@
 """`audit verify --all --checkpoint` skips the cases whose head is still the one the checkpoint
 signed, says how many and why, and verifies every case that moved since; `--full` re-verifies
-the skipped ones too. An event edited in place (its stored hash left alone) inside a covered
-case is found with `--full`; one after the checkpoint is found by default. `--sandbox` replays
-in Temporal's sandbox, as before this option existed."""
+the skipped ones too, and `--jobs 2` gives the same verdicts from two processes. An event
+edited in place (its stored hash left alone) inside a covered case is found with `--full`; one
+after the checkpoint is found by default. `--sandbox` replays in Temporal's sandbox."""
 
 from __future__ import annotations
 
@@ -108,6 +108,26 @@ async def test_covered_cases_are_skipped_unless_full_and_later_events_are_verifi
         f"broken at version {covered_head - 1}: hash does not match the event's contents"
     )
     assert json.loads(full.stdout)["summary"]["skipped"]["cases"] == 0
+
+    # the same over two worker processes: the same cases, the same verdicts, the same exit code
+    spread = await run(
+        env,
+        "audit",
+        "verify",
+        "--all",
+        "--json",
+        "--full",
+        "--jobs",
+        "2",
+        "--checkpoint",
+        checkpoint,
+    )
+    assert spread.returncode == 1, spread.stderr
+    assert failures(spread) == found
+    assert json.loads(spread.stdout)["summary"]["verified"] == 3
+    refused = await run(env, "audit", "verify", "--all", "--jobs", "2", "--peer")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "--jobs verifies in separate processes" in refused.stderr
 
     sandboxed = await run(env, "audit", "verify", "--sandbox", untouched)
     assert sandboxed.returncode == 0, sandboxed.stdout + sandboxed.stderr
