@@ -13,8 +13,15 @@ case the checkpoint holds and the store does not is verified too (see `with_lost
 
 Many cases at once form a pipeline with bounded memory: batches of case ids have their streams
 read in one query and their histories fetched concurrently (at most `fetch_concurrency` at a
-time) while one `Replayer` replays the histories of the previous batches; at most about three
-batches of histories are held at once.
+time) while `replayers` Replayers (each one history at a time) replay the histories of the
+previous batches; at most about three batches of histories are held at once.
+
+Replay runs outside Temporal's workflow sandbox unless `sandbox` is set: the sandbox re-imports
+the workflow's modules for every run (most of the verifier's CPU), while the determinism check
+itself (each replayed command against the one recorded in history) is the same in both runners.
+What only the sandbox adds is refusing calls it restricts (a `datetime.now()`, file or network
+access added to workflow code); those are caught by the workers, which run sandboxed, and by
+`--sandbox` here.
 """
 
 from __future__ import annotations
@@ -31,7 +38,12 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Replayer
+from temporalio.worker import (
+    Replayer,
+    UnsandboxedWorkflowRunner,
+    WorkflowRunner,
+)
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
 from adapters.audit.checkpoint import AnchorFinding, Checkpoint, anchor_findings
@@ -164,6 +176,8 @@ class Verifier:
     fetch_concurrency: int = 16
     checkpoint: Checkpoint | None = None
     peer: PeerAnchors | None = None
+    sandbox: bool = False  # replay in Temporal's sandbox (slower; also refuses restricted calls)
+    replayers: int = 4  # Replayers working the queue at once: one waits on its core, one runs
 
     async def histories(self, case_id: str) -> list[WorkflowHistory]:
         """Every run of the case's workflow, oldest first (following continue-as-new back)."""
@@ -230,14 +244,9 @@ class Verifier:
                 replaying[item.report.case_id] = item
                 for history in item.histories:
                     yield history
+            queue.put_nowait(None)  # the end, for the other replayers (there is room: we took it)
 
-        executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="audit-replay")
-        replayer = Replayer(
-            workflows=list(self.workflows),
-            data_converter=self.converter,
-            workflow_task_executor=executor,
-        )
-        try:
+        async def replay(replayer: Replayer) -> None:
             async with replayer.workflow_replay_iterator(histories()) as results:
                 async for result in results:
                     item = replaying[result.history.workflow_id]
@@ -245,12 +254,35 @@ class Verifier:
                     if item.remaining == 0:
                         del replaying[item.report.case_id]
                         on_report(item.finish())
+
+        executor = ThreadPoolExecutor(
+            max_workers=max(2, self.replayers), thread_name_prefix="audit-replay"
+        )
+        try:
+            async with asyncio.TaskGroup() as replayers:
+                for _ in range(self.replayers):
+                    replayers.create_task(replay(self._replayer(executor)))
             await producer  # raises what stopped it early
+        except BaseExceptionGroup as group:  # one replayer failed: raise what it raised
+            raise group.exceptions[0] from None
         finally:
             if not producer.done():  # the replay side failed: stop preparing, quietly
                 producer.cancel()
                 await asyncio.gather(producer, return_exceptions=True)
             executor.shutdown(wait=False)
+
+    def _replayer(self, executor: ThreadPoolExecutor) -> Replayer:
+        return Replayer(
+            workflows=list(self.workflows),
+            data_converter=self.converter,
+            workflow_task_executor=executor,
+            workflow_runner=self._runner(),
+        )
+
+    def _runner(self) -> WorkflowRunner:
+        if self.sandbox:
+            return SandboxedWorkflowRunner()
+        return UnsandboxedWorkflowRunner()
 
     async def _produce(
         self, case_ids: AsyncIterable[str], queue: asyncio.Queue[_Prepared | None]
@@ -259,7 +291,7 @@ class Verifier:
         failure, so that the replay side stops and the failure surfaces)."""
         fetching = asyncio.Semaphore(self.fetch_concurrency)
         try:
-            async for batch in _batches(case_ids, self.batch_size):
+            async for batch in batches(case_ids, self.batch_size):
                 streams = await read_streams(self.store.pool, batch)
                 prepared = await asyncio.gather(
                     *(
@@ -339,7 +371,8 @@ async def _aiter(items: Iterable[str]) -> AsyncIterator[str]:
         yield item
 
 
-async def _batches(items: AsyncIterable[str], size: int) -> AsyncIterator[list[str]]:
+async def batches(items: AsyncIterable[str], size: int) -> AsyncIterator[list[str]]:
+    """`items` in lists of `size` (the last one shorter), in order."""
     batch: list[str] = []
     async for item in items:
         batch.append(item)

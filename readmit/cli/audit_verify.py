@@ -21,7 +21,9 @@ from typing import Annotated, Any, TextIO
 import httpx
 import typer
 
+from adapters.audit.parallel import ProcessVerifier, Recipe
 from adapters.audit.peer_anchors import PeerAnchors
+from adapters.audit.unchanged import unchanged_since, without
 from adapters.audit.verify import CaseVerification, Verifier, with_lost_streams
 from adapters.db.event_queries import stream_ids
 from adapters.db.eventstore import EventStore
@@ -44,6 +46,11 @@ from readmit.cli.common import (
 )
 from readmit.cli.progress import job_progress
 
+_SKIPPED = (
+    "their stored head is the one the checkpoint signed, so neither their chains were "
+    "recomputed nor their histories replayed; --full re-verifies them"
+)
+
 
 def _line(report: CaseVerification) -> str:
     mark = "ok  " if report.ok else "FAIL"
@@ -59,7 +66,7 @@ def _line(report: CaseVerification) -> str:
 
 
 async def verify_cases(
-    verifier: Verifier,
+    verifier: Verifier | ProcessVerifier,
     case_ids: AsyncIterator[str],
     total: int,
     *,
@@ -68,13 +75,15 @@ async def verify_cases(
     out: TextIO | None = None,
     err: TextIO | None = None,
     terminal: bool | None = None,
+    skipped: int = 0,
 ) -> int:
     """Verify `total` cases from `case_ids`; print failures (every case if `verbose`) in case id
     order and a summary to `out` (as JSON with `json_out`), progress to `err`. Returns the exit
-    code."""
+    code. `skipped` cases (unchanged since the checkpoint, `adapters/audit/unchanged.py`) are
+    not in `case_ids`; they count as verified by their signed head, and the summary says so."""
     out, err = out or sys.stdout, err or sys.stderr
     shown: list[CaseVerification] = []
-    counts = {"verified": 0, "failed": 0}
+    counts = {"verified": skipped, "failed": 0}
     started = time.monotonic()
     with job_progress(err, total, "verifying", "cases", terminal=terminal) as progress:
 
@@ -87,7 +96,7 @@ async def verify_cases(
 
         await verifier.run(case_ids, record)
     seconds = time.monotonic() - started
-    rate = counts["verified"] / seconds if seconds > 0 else 0.0
+    rate = (counts["verified"] - skipped) / seconds if seconds > 0 else 0.0  # those checked
     shown.sort(key=lambda r: r.case_id)
     anchor = verifier.checkpoint
     if json_out:
@@ -103,6 +112,7 @@ async def verify_cases(
                 "cases": len(anchor.streams),
                 "key_id": anchor.key_id,
             }
+            summary["skipped"] = {"cases": skipped, "reason": _SKIPPED}
         document = {
             "ok": not counts["failed"],
             "cases": [r.as_dict() for r in shown],
@@ -123,6 +133,8 @@ async def verify_cases(
             f"{counts['verified']} verified, {counts['failed']} failed"
             f" in {seconds:.1f} s ({rate:,.1f} cases/s){against}\n"
         )
+        if skipped:
+            out.write(f"{skipped:,} of them skipped: {_SKIPPED}\n")
     out.flush()
     return EXIT_REFUSED if counts["failed"] else 0
 
@@ -160,6 +172,31 @@ def verify_command(
             "check it against the heads it signed in messages and receipts",
         ),
     ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="with --all --checkpoint: also re-verify the cases whose head is still the one "
+            "the checkpoint signed (skipped by default); run it after each release",
+        ),
+    ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="with --all: verify in this many worker processes (replay is CPU-bound; one "
+            "per free core); not with --peer",
+        ),
+    ] = 1,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="replay in Temporal's workflow sandbox, as the workers run (several times "
+            "slower; also refuses restricted calls added to workflow code)",
+        ),
+    ] = False,
 ) -> None:
     """Recompute hash chains, replay Temporal histories against the current code, and check that
     the store holds exactly what the workflow appended. With --checkpoint, also check that
@@ -168,9 +205,13 @@ def verify_command(
     With --peer, also check that every case still holds each head the peer node signed for it
     in its receipts, and each this node signed in its own (a rewrite after an exchange fails).
     Named cases get a line each; with --all only failures do (unless --verbose), under a
-    progress bar. Exit 1 on any failure."""
+    progress bar. With --all --checkpoint (and no --peer), cases whose stored head is the one
+    the checkpoint signed are skipped, and counted, unless --full. Replay runs unsandboxed
+    unless --sandbox; --jobs N spreads --all over N processes. Exit 1 on any failure."""
     if not case_ids and not all_cases:
         fail("name cases to verify, or pass --all")
+    if jobs > 1 and peer:
+        fail("--jobs verifies in separate processes, --peer in this one: pass one of them")
     checkpoint = None
     if checkpoint_file is not None:
         checkpoint = checked_checkpoint(checkpoint_file, expected_public_key(public_key))
@@ -207,24 +248,34 @@ def verify_command(
                     closing.push_async_callback(http.aclose)
                     chains = PeerChains(identity, directory, http)
                 anchors = PeerAnchors(ExchangeStore(pool), directory, chains)
-            verifier = Verifier(
+            verifier: Verifier | ProcessVerifier = Verifier(
                 store,
                 client,
                 data_converter(payload_keyring(settings)),
                 checkpoint=checkpoint,
                 peer=anchors,
+                sandbox=sandbox,
             )
             if case_ids:
                 unique = list(dict.fromkeys(case_ids))
                 return await verify_cases(
                     verifier, _listed(unique), len(unique), verbose=True, json_out=json_out
                 )
+            if jobs > 1:
+                recipe = Recipe(dsn, address, checkpoint=checkpoint, sandbox=sandbox)
+                verifier = ProcessVerifier(recipe, jobs=jobs)
             total = await store.count_streams()
             ids = stream_ids(pool)
+            skipped: set[str] = set()
             if checkpoint is not None:
+                if not (full or peer):
+                    skipped = await unchanged_since(pool, checkpoint)
+                    ids, total = without(ids, skipped), total - len(skipped)
                 ids, lost = await with_lost_streams(store, ids, checkpoint)
                 total += lost
-            return await verify_cases(verifier, ids, total, verbose=verbose, json_out=json_out)
+            return await verify_cases(
+                verifier, ids, total, verbose=verbose, json_out=json_out, skipped=len(skipped)
+            )
         finally:
             await pool.close()
 
