@@ -20,24 +20,17 @@ from collections.abc import AsyncIterable, AsyncIterator
 import asyncpg
 
 from adapters.audit.checkpoint import Checkpoint
-
-_HEADS = (
-    "SELECT DISTINCT ON (stream_id) stream_id, version, hash FROM case_events"
-    " WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version DESC"
-)
+from adapters.db.eventstore import EventStore
 
 
 async def unchanged_since(pool: asyncpg.Pool, checkpoint: Checkpoint) -> set[str]:
     """The cases of `checkpoint` whose stored head is the one it signed (one query)."""
-    rows = await pool.fetch(_HEADS, list(checkpoint.streams))
+    heads = await EventStore(pool).heads(list(checkpoint.streams))
     unchanged: set[str] = set()
-    for row in rows:
-        signed = checkpoint.streams.get(row["stream_id"])
-        if signed is not None and (row["version"], bytes(row["hash"])) == (
-            signed.version,
-            signed.hash,
-        ):
-            unchanged.add(row["stream_id"])
+    for case_id, head in heads.items():
+        signed = checkpoint.streams.get(case_id)
+        if signed is not None and head == (signed.version, signed.hash):
+            unchanged.add(case_id)
     return unchanged
 
 

@@ -327,6 +327,15 @@ class EventStore:
         )
         return None if row is None else (row["version"], bytes(row["hash"]))
 
+    async def heads(self, stream_ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        """Each of `stream_ids`' last version and hash (those that have events), in one query."""
+        rows = await self.pool.fetch(
+            "SELECT DISTINCT ON (stream_id) stream_id, version, hash FROM case_events"
+            " WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version DESC",
+            list(stream_ids),
+        )
+        return {r["stream_id"]: (r["version"], bytes(r["hash"])) for r in rows}
+
     async def hashes_at(self, stream_id: str, versions: Sequence[int]) -> dict[int, bytes]:
         """The stream's hash at each of `versions` (those it has)."""
         rows = await self.pool.fetch(
