@@ -138,6 +138,7 @@ def run_command(
                 namespace=settings.temporal_namespace,
                 offset=index,
             )
+            _decode_in_ui(node)
             node.dev.launch()  # first, while this process has no other thread
     except (PortBusy, BinaryNotFound, OSError) as error:
         for node in nodes:
@@ -176,6 +177,16 @@ def federated_nodes(settings: Settings, given: list[str] | None) -> list[Node]:
         )
         nodes.append(node)
     return nodes
+
+
+def _decode_in_ui(node: Node) -> None:
+    """Point the dev server's UI at the node's API codec, and let the API's codec answer that
+    UI at both of its origins (`localhost` and `127.0.0.1`, `api.routes.codec.ui_origins`)."""
+    assert node.dev is not None
+    if node.dev.ui_port is None:
+        return
+    node.dev.codec_endpoint = f"{node.api_url}/codec"
+    node.settings = node.settings.model_copy(update={"temporal_ui_port": node.dev.ui_port})
 
 
 def _bind_or_fail(settings: Settings, offset: int) -> socket.socket:
