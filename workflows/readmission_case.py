@@ -638,8 +638,12 @@ class ReadmissionCase:
             return
         if not workflow.patched(SEARCH_ATTRIBUTES_PATCH):
             return
+        if self.listed is not None:
+            was_due = self.listed.next_due is not None
+        else:  # a run continued as new carries its predecessor's attributes
+            was_due = workflow.info().continued_run_id is not None
         self.listed = listing
-        workflow.upsert_search_attributes(updates(listing))
+        workflow.upsert_search_attributes(updates(listing, was_due=was_due))
 
     # --- the exchange with the other node (docs/federation.md) ---------------------------------
 
