@@ -102,7 +102,7 @@ with workflow.unsafe.imports_passed_through():
         settled,
     )
     from workflows.refused_attachment import drop_refused_file
-    from workflows.search_attributes import SEARCH_ATTRIBUTES_PATCH, updates
+    from workflows.search_attributes import SEARCH_ATTRIBUTES_PATCH, unset_next_due, updates
 
 # `case-ruleset-<n>` marks a history whose case was opened under ruleset n (`domain.values`);
 # a history without one (v0.2) replays under the first
@@ -643,7 +643,9 @@ class ReadmissionCase:
         else:  # a run continued as new carries its predecessor's attributes
             was_due = workflow.info().continued_run_id is not None
         self.listed = listing
-        workflow.upsert_search_attributes(updates(listing, was_due=was_due))
+        workflow.upsert_search_attributes(updates(listing))
+        if listing.next_due is None and was_due:
+            unset_next_due()
 
     # --- the exchange with the other node (docs/federation.md) ---------------------------------
 

@@ -11,9 +11,11 @@ none). Every server the workflows run on must know these names first: the test s
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from typing import Any
 
+from temporalio import workflow
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -63,13 +65,18 @@ def initial(listing: CaseListing) -> TypedSearchAttributes:
     return TypedSearchAttributes(_pairs(listing))
 
 
-def updates(listing: CaseListing, *, was_due: bool) -> list[SearchAttributeUpdate[Any]]:
-    """The upserts that make a workflow's attributes say `listing`: the next due instant unset
-    when no limit runs and one may be set (`was_due`; a case never due has none to unset, and
-    the time-skipping test server would keep an unset attribute as a null it cannot describe)."""
-    changes: list[SearchAttributeUpdate[Any]] = [
-        pair.key.value_set(pair.value) for pair in _pairs(listing)
-    ]
-    if listing.next_due is None and was_due:
-        changes.append(NEXT_DUE.value_unset())
-    return changes
+def updates(listing: CaseListing) -> list[SearchAttributeUpdate[Any]]:
+    """The upserts that make a workflow's attributes say `listing` (but for an unset next due
+    instant: `unset_next_due`)."""
+    return [pair.key.value_set(pair.value) for pair in _pairs(listing)]
+
+
+def unset_next_due() -> None:
+    """Remove the next due instant of the running workflow (no limit runs any more).
+
+    As an empty list, in the untyped form: a typed unset is sent as a null that the
+    time-skipping test server keeps, typed, and the SDK then fails to describe the workflow;
+    an empty list removes the attribute on a real server and describes as none on both."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        workflow.upsert_search_attributes({NEXT_DUE.name: []})

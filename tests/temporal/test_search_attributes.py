@@ -27,8 +27,8 @@ from workers_support import running_workers, signer
 from adapters.agreements.catalogue import load_catalogue
 from adapters.db.eventstore import EventStore
 from adapters.protection.vault import PersonalDataVault
-from adapters.temporal.cases import CaseGateway
-from domain.commands import AcceptApplication, OpenCase
+from adapters.temporal.cases import CaseGateway, CommandRefused
+from domain.commands import AcceptApplication, CloseCase, OpenCase, RefuseApplication
 from domain.listing import listing_of
 from domain.values import EvidenceItem, Person
 from workflows.search_attributes import (
@@ -170,3 +170,17 @@ async def test_operators_list_overdue_cases_of_an_agreement(dev_system: CaseSyst
     due_later = f"ReadmitNextDue > '{at.isoformat()}' AND ReadmitOverdue=false AND ({ours})"
     assert await listed_ids(client, due_later, {fresh}) == {fresh}
     assert await listed_ids(client, f"ReadmitAgreement='EU-MD' AND ({ours})", set()) == set()
+
+
+async def test_a_refused_case_has_no_next_due_instant(case_system: CaseSystem) -> None:
+    """Refused, nothing more can happen: the case closes by itself, no limit running."""
+    case_id = await submitted_and_received(case_system)
+    at = await now(case_system)
+    assert (await attributes(case_system, case_id)).get(NEXT_DUE) is not None
+    await case_system.gateway.execute(case_id, RefuseApplication(at=at, reasons=("x",)), OLENA)
+    listed = await attributes(case_system, case_id)
+    assert (listed.get(STATUS), listed.get(NEXT_DUE)) == ("closed", None)
+    described = await case_system.client.get_workflow_handle(case_id).describe()
+    assert described.typed_search_attributes.get(NEXT_DUE) is None
+    with pytest.raises(CommandRefused, match="closed"):
+        await case_system.gateway.execute(case_id, CloseCase(at=at), ANNA)
