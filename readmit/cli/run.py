@@ -58,6 +58,7 @@ from adapters.settings import Settings, get_settings
 from adapters.temporal.binaries import BinaryNotFound
 from adapters.temporal.client import connect_client
 from adapters.temporal.runtime import exit_now, install_runtime
+from adapters.temporal.search_attributes import register as register_search_attributes
 from api.app import create_app
 from api.auth import issue_dev_token
 from readmit.cli.common import EXIT_BAD_INPUT, EXIT_OK, fail
@@ -474,9 +475,13 @@ class Supervisor:
                 node,
             )
         try:
-            return await connect_client(settings, node.temporal_address)
+            client = await connect_client(settings, node.temporal_address)
         except RuntimeError as error:
             raise StartupError(f"cannot connect to Temporal: {_first(error)}") from None
+        if node.dev is not None and node.dev.reused:
+            # a dev server started before the cases had search attributes lacks them
+            await register_search_attributes(client)
+        return client
 
     async def _demo_data(self, node: Node) -> None:
         demo = files("readmit.demo")
