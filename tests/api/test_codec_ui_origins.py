@@ -4,6 +4,7 @@ prints `http://127.0.0.1:<port>`, a browser may as well open `http://localhost:<
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from adapters.settings import Settings
 from adapters.temporal.codec import Keyring
 from api.app import create_app
 from api.routes.codec import ui_origins
+from readmit.cli.run import Node, _decode_in_ui
 from readmit.embedded_temporal import DevServer
 from workflows.search_attributes import REGISTRATION
 
@@ -79,3 +81,22 @@ def test_dev_server_command_sets_codec_and_search_attributes(tmp_path: Path) -> 
     assert registered == [f"{name}={kind}" for name, kind in REGISTRATION]
     headless = DevServer(home=tmp_path, port=17233, ui_port=None, codec_endpoint="x").command()
     assert "--ui-codec-endpoint" not in headless
+
+
+def test_readmit_run_points_its_ui_at_the_api_codec(tmp_path: Path) -> None:
+    """`readmit run` sets the UI's codec endpoint to the node's API and tells the API which UI
+    port to answer (the one it chose: another when the default is taken)."""
+    with socket.socket() as api_socket:
+        node = Node(
+            SETTINGS.model_copy(update={"api_port": 18000}),
+            ["PL"],
+            dev=DevServer(home=tmp_path, port=17233, ui_port=19999),
+            api_socket=api_socket,
+        )
+        _decode_in_ui(node)
+    assert node.dev is not None and node.dev.codec_endpoint == f"{node.api_url}/codec"
+    assert node.settings.temporal_ui_port == 19999
+    assert "http://localhost:19999" in ui_origins(node.settings)
+    headless = Node(SETTINGS, ["PL"], dev=DevServer(tmp_path, 17233, None), api_socket=api_socket)
+    _decode_in_ui(headless)
+    assert headless.dev is not None and headless.dev.codec_endpoint is None
