@@ -34,6 +34,7 @@ from adapters.settings import get_settings
 from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.codec import Keyring, data_converter
 from adapters.temporal.command_signing import CommandSigner
+from adapters.temporal.search_attributes import register
 from domain.agreements import AgreementTerms
 from domain.commands import OpenCase
 from domain.values import EvidenceItem, Person
@@ -96,6 +97,7 @@ async def dev_server(keyring: Keyring) -> AsyncIterator[WorkflowEnvironment]:
         data_converter=data_converter(keyring),
         dev_server_log_level="error",
     )
+    await register(env.client)  # the case workflows' search attributes
     try:
         yield env
     finally:

@@ -31,6 +31,7 @@ from temporalio.service import RPCError
 
 from adapters.settings import Settings
 from adapters.temporal.binaries import dev_server_path
+from workflows.search_attributes import REGISTRATION
 
 if TYPE_CHECKING:
     from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
@@ -87,9 +88,12 @@ class DevServer:
     port: int
     ui_port: int | None  # None = headless
     namespaces: Sequence[str] = ()
-    search_attributes: Sequence[tuple[str, str]] = ()  # (name, type), e.g. ("Agreement", "Keyword")
+    # (name, type), e.g. ("ReadmitAgreement", "Keyword"): the case workflows' by default
+    search_attributes: Sequence[tuple[str, str]] = REGISTRATION
     process: subprocess.Popen[bytes] | None = None
     reused: bool = False
+    # where the UI decodes payloads: the API's remote codec (`<api url>/codec`), when set
+    codec_endpoint: str | None = None
 
     @classmethod
     def for_home(
@@ -150,6 +154,8 @@ class DevServer:
             args.append("--headless")
         else:
             args += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
+            if self.codec_endpoint:
+                args += ["--ui-codec-endpoint", self.codec_endpoint]
         for name in self.namespaces:
             args += ["--namespace", name]
         for name, kind in self.search_attributes:

@@ -26,6 +26,7 @@ from adapters.protection.vault import PersonalDataVault
 from adapters.settings import Settings
 from adapters.temporal.binaries import test_server_path
 from adapters.temporal.codec import Keyring, data_converter
+from adapters.temporal.search_attributes import register
 
 
 @pytest.fixture(autouse=True)
@@ -129,6 +130,7 @@ async def time_env(keyring: Keyring) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server_path()), data_converter=data_converter(keyring)
     )
+    await register(env.client)  # the case workflows' search attributes
     yield env
     await env.shutdown()
 

@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         side_of,
         submitted,
     )
+    from domain.listing import CaseListing, listing_of
     from domain.reply_approval import as_sent
     from domain.state import CaseState, initial_state, is_terminal
     from domain.stored import NewEvent
@@ -101,6 +102,7 @@ with workflow.unsafe.imports_passed_through():
         settled,
     )
     from workflows.refused_attachment import drop_refused_file
+    from workflows.search_attributes import SEARCH_ATTRIBUTES_PATCH, unset_next_due, updates
 
 # `case-ruleset-<n>` marks a history whose case was opened under ruleset n (`domain.values`);
 # a history without one (v0.2) replays under the first
@@ -219,6 +221,8 @@ class ReadmissionCase:
         self.armed_at: datetime | None = None
         # whether this run repeats escalations (`REPEATS_PATCH`), asked once, when first due
         self.repeating: bool | None = None
+        # the search attributes last upserted by this run (`workflows.search_attributes`)
+        self.listed: CaseListing | None = None
 
     # --- run --------------------------------------------------------------------------------
 
@@ -613,6 +617,7 @@ class ReadmissionCase:
         self.state = state
         self.reminders.update(result.reminders)
         self.changed = True
+        self._list()
         return CommandResult(
             case_id=self.case_id,
             version=state.version,
@@ -623,6 +628,24 @@ class ReadmissionCase:
             ),
             at=events[0].at if events else None,
         )
+
+    def _list(self) -> None:
+        """Upsert the case's search attributes once its listing changed: after every decided
+        batch of events, an alarm's included. Histories recorded before the marker (v0.2) upsert
+        nothing and replay as they ran."""
+        listing = listing_of(self.state)
+        if listing is None or listing == self.listed:
+            return
+        if not workflow.patched(SEARCH_ATTRIBUTES_PATCH):
+            return
+        if self.listed is not None:
+            was_due = self.listed.next_due is not None
+        else:  # a run continued as new carries its predecessor's attributes
+            was_due = workflow.info().continued_run_id is not None
+        self.listed = listing
+        workflow.upsert_search_attributes(updates(listing))
+        if listing.next_due is None and was_due:
+            unset_next_due()
 
     # --- the exchange with the other node (docs/federation.md) ---------------------------------
 

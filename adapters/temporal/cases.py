@@ -30,6 +30,7 @@ from adapters.temporal.command_signing import CommandSigner
 from domain.alarms import ReminderPolicy
 from domain.commands import Command, OpenCase
 from domain.errors import CaseClosedError
+from domain.listing import listing_of_opening
 from workflows.contracts import (
     QUEUE_PREFIX,
     Actor,
@@ -43,6 +44,7 @@ from workflows.contracts import (
     cases_queue,
 )
 from workflows.readmission_case import ReadmissionCase
+from workflows.search_attributes import initial
 
 NOT_READY_PAUSE = 0.5  # seconds between asks while the case's workflow task is being retried
 
@@ -53,6 +55,13 @@ def _not_ready(error: RPCError) -> bool:
     return error.status == RPCStatusCode.FAILED_PRECONDITION and b"WorkflowNotReadyFailure" in (
         error.raw_grpc_status or b""
     )
+
+
+def _opening(request: CommandRequest) -> OpenCase | None:
+    """The opening a request starting a case carries: its own command, or a peer's opening."""
+    if isinstance(request.command, OpenCase):
+        return request.command
+    return request.peer.opening if request.peer is not None else None
 
 
 class CommandRefused(Exception):
@@ -158,9 +167,14 @@ class CaseGateway:
         )
 
     def _start(
-        self, case_id: str, reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE
+        self,
+        case_id: str,
+        opening: OpenCase | None = None,
+        reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     ) -> WithStartWorkflowOperation[ReadmissionCase, CaseOutcome]:
-        """A fresh start operation (one may be used for a single call only)."""
+        """A fresh start operation (one may be used for a single call only), listed from the
+        start with the search attributes of the case `opening` opens (`domain.listing`)."""
+        listed = None if opening is None else initial(listing_of_opening(opening))
         return WithStartWorkflowOperation(
             ReadmissionCase.run,
             self._input(case_id),
@@ -168,6 +182,7 @@ class CaseGateway:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=reuse,
             task_queue=cases_queue(self.queue_prefix),
+            search_attributes=listed,
         )
 
     async def open(
@@ -240,7 +255,7 @@ class CaseGateway:
     async def _update_with_start(
         self, case_id: str, update_id: str, request: CommandRequest, reuse: WorkflowIDReusePolicy
     ) -> CommandResult:
-        start = self._start(case_id, reuse)
+        start = self._start(case_id, _opening(request), reuse)
         try:
             return await self.client.execute_update_with_start_workflow(
                 ReadmissionCase.execute,

@@ -49,8 +49,15 @@ PREFLIGHT_MAX_AGE = "600"
 
 
 def ui_origins(settings: Settings) -> tuple[str, ...]:
-    """The origins allowed to call the codec from a browser (`READMIT_CODEC_CORS_ORIGINS`)."""
-    return settings.codec_cors_origins or DEFAULT_UI_ORIGINS
+    """The origins allowed to call the codec from a browser (`READMIT_CODEC_CORS_ORIGINS`);
+    unset, the UIs on this host: docker-compose's, and the dev server's at its port
+    (`READMIT_TEMPORAL_UI_PORT`, the one `readmit run` chose) by either name of the host."""
+    if "codec_cors_origins" in settings.model_fields_set:
+        return settings.codec_cors_origins
+    port = settings.temporal_ui_port
+    dev_ui = (f"http://localhost:{port}", f"http://127.0.0.1:{port}")
+    defaults = settings.codec_cors_origins or DEFAULT_UI_ORIGINS
+    return (*defaults, *(origin for origin in dev_ui if origin not in defaults))
 
 
 def _cors(request: Request, response: Response) -> None:

@@ -58,6 +58,7 @@ from adapters.settings import Settings, get_settings
 from adapters.temporal.binaries import BinaryNotFound
 from adapters.temporal.client import connect_client
 from adapters.temporal.runtime import exit_now, install_runtime
+from adapters.temporal.search_attributes import register as register_search_attributes
 from api.app import create_app
 from api.auth import issue_dev_token
 from readmit.cli.common import EXIT_BAD_INPUT, EXIT_OK, fail
@@ -138,6 +139,7 @@ def run_command(
                 namespace=settings.temporal_namespace,
                 offset=index,
             )
+            _decode_in_ui(node)
             node.dev.launch()  # first, while this process has no other thread
     except (PortBusy, BinaryNotFound, OSError) as error:
         for node in nodes:
@@ -176,6 +178,16 @@ def federated_nodes(settings: Settings, given: list[str] | None) -> list[Node]:
         )
         nodes.append(node)
     return nodes
+
+
+def _decode_in_ui(node: Node) -> None:
+    """Point the dev server's UI at the node's API codec, and let the API's codec answer that
+    UI at both of its origins (`localhost` and `127.0.0.1`, `api.routes.codec.ui_origins`)."""
+    assert node.dev is not None
+    if node.dev.ui_port is None:
+        return
+    node.dev.codec_endpoint = f"{node.api_url}/codec"
+    node.settings = node.settings.model_copy(update={"temporal_ui_port": node.dev.ui_port})
 
 
 def _bind_or_fail(settings: Settings, offset: int) -> socket.socket:
@@ -463,9 +475,13 @@ class Supervisor:
                 node,
             )
         try:
-            return await connect_client(settings, node.temporal_address)
+            client = await connect_client(settings, node.temporal_address)
         except RuntimeError as error:
             raise StartupError(f"cannot connect to Temporal: {_first(error)}") from None
+        if node.dev is not None and node.dev.reused:
+            # a dev server started before the cases had search attributes lacks them
+            await register_search_attributes(client)
+        return client
 
     async def _demo_data(self, node: Node) -> None:
         demo = files("readmit.demo")

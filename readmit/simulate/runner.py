@@ -25,6 +25,7 @@ from adapters.temporal.cases import CaseGateway, CommandRefused
 from adapters.temporal.clock import advance_to
 from adapters.temporal.codec import Keyring, data_converter
 from adapters.temporal.command_signing import CommandSigner
+from adapters.temporal.search_attributes import register
 from domain.agreements import AgreementTerms
 from domain.commands import BY_NAME, Command, OpenCase, issued_by
 from domain.values import Side
@@ -66,6 +67,7 @@ async def simulate(
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server_path()), data_converter=data_converter(keyring)
     )
+    await register(env.client)  # the case workflows' search attributes
     try:
         start = await env.get_current_time()
         scenario.check_future(start)

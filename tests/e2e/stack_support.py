@@ -33,6 +33,7 @@ from adapters.protection.vault import PersonalDataVault
 from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.codec import Keyring, data_converter
 from adapters.temporal.command_signing import CommandSigner
+from adapters.temporal.search_attributes import register
 from readmit.embedded_temporal import DevServer, free_port
 from workflows.contracts import cases_queue, state_queue
 
@@ -73,11 +74,13 @@ def vault(pool: asyncpg.Pool) -> PersonalDataVault:
 
 async def start_dev_server() -> WorkflowEnvironment:
     """An in-memory dev server (≈ 0.3 s to start) whose client speaks the workers' converter."""
-    return await WorkflowEnvironment.start_local(
+    env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(dev_server_path()),
         data_converter=converter(),
         dev_server_log_level="error",
     )
+    await register(env.client)  # the case workflows' search attributes
+    return env
 
 
 class WorkerProcess:

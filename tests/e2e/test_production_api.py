@@ -22,6 +22,7 @@ from dotenv import dotenv_values
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.temporal.binaries import dev_server_path
+from adapters.temporal.search_attributes import register
 from readmit.embedded_temporal import free_port
 
 pytestmark = [pytest.mark.db, pytest.mark.temporal]
@@ -224,7 +225,8 @@ async def test_the_api_becomes_ready_when_temporal_comes(
         port=temporal_port,
         dev_server_existing_path=str(dev_server_path()),
         dev_server_log_level="error",
-    ):
+    ) as temporal:
+        await register(temporal.client)  # the case workflows' search attributes
         ready = await asyncio.to_thread(api.wait_for, "/ready", 200, 40)
         assert ready.json() == {
             "status": "ready",

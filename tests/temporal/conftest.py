@@ -17,6 +17,7 @@ from adapters.protection.vault import PersonalDataVault
 from adapters.temporal.binaries import dev_server_path
 from adapters.temporal.cases import CaseGateway
 from adapters.temporal.codec import Keyring, data_converter
+from adapters.temporal.search_attributes import register
 
 STATES = ("PL", "UA", "MD", "RO", "DE")
 
@@ -48,5 +49,6 @@ async def dev_env(keyring: Keyring) -> AsyncIterator[WorkflowEnvironment]:
         data_converter=data_converter(keyring),
         dev_server_log_level="error",
     )
+    await register(env.client)  # the case workflows' search attributes
     yield env
     await env.shutdown()
