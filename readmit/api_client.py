@@ -261,15 +261,7 @@ class ApiClient:
     def document(self, case_id: str, name: str) -> bytes:
         """`GET /cases/{id}/documents/<name>.pdf`: a printable document's PDF bytes."""
         path = f"/cases/{case_id}/documents/{name}.pdf"
-        try:
-            response = self._http.get(path, headers={"Accept": "application/pdf"})
-        except httpx.TimeoutException as error:
-            raise ApiUnreachable(self.base_url, "no answer in time", timed_out=True) from error
-        except httpx.TransportError as error:
-            raise ApiUnreachable(self.base_url, str(error) or type(error).__name__) from error
-        if response.is_error:
-            raise ApiError.from_response(response)
-        return response.content
+        return self._send("GET", path, headers={"Accept": "application/pdf"}).content
 
     def attach(
         self, case_id: str, name: str, data: bytes, description: str | None = None
