@@ -169,7 +169,7 @@ async def record(dsn: str, folder: Path) -> None:
         for n in range(8):
             at = await env.get_current_time()
             item = EvidenceItem(kind="birth_certificate", number=f"BC{n:06d}")
-            await short.execute(case_id, AddEvidence(at=at, items=(item,)), OLENA)
+            await short.execute(case_id, AddEvidence(at=at, items=(item,)), ANNA)
         assert (await handle.describe()).run_id != first_run, "the case did not continue as new"
         await short.execute(case_id, AcceptApplication(at=await env.get_current_time()), OLENA)
         await save("continued_as_new.run1", case_id, first_run)
