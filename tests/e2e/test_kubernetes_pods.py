@@ -33,9 +33,20 @@ pytestmark = [pytest.mark.db, pytest.mark.temporal]
 ABSENT_HOME = "/var/lib/readmit-absent"
 STARTS_WITHIN = 90.0  # imports on a busy two-core machine are slow
 # a private mount namespace: a tmpfs on /tmp, then the root bound read-only over itself
+ROOT = Path(__file__).resolve().parents[2]
+# A checkout under /tmp (a CI clone may be one) stays visible through the pods' own /tmp: it is
+# held at /mnt while the tmpfs is mounted, then bound back at its path.
+KEEP_CHECKOUT = f"mount --bind '{ROOT}' /mnt && " if ROOT.is_relative_to("/tmp") else ""
+BRING_BACK = (
+    f" && mkdir -p '{ROOT}' && mount --bind /mnt '{ROOT}' && umount /mnt"
+    if ROOT.is_relative_to("/tmp")
+    else ""
+)
 READ_ONLY_ROOT = (
-    "mount -t tmpfs -o size=64m,mode=1777 tmpfs /tmp && mount --bind / / && "
-    'mount -o remount,bind,ro / && cd / && exec "$@"'
+    KEEP_CHECKOUT
+    + "mount -t tmpfs -o size=64m,mode=1777 tmpfs /tmp"
+    + BRING_BACK
+    + ' && mount --bind / / && mount -o remount,bind,ro / && cd / && exec "$@"'
 )
 
 
